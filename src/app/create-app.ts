@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createFsBlobStore } from '../blobs/fs-blob-store.js';
+import { createDocumentProcessor } from '../core/process-document.js';
+import type { Collection, SearchHit } from '../core/types.js';
+import { createHashEmbedder } from '../embedders/hash-embedder.js';
+import { createLocalEventBus } from '../events/local-event-bus.js';
+import { createDocumentParser } from '../parsers/create-document-parser.js';
+import type { BlobStore, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
+import { createLocalQueue } from '../queue/local/local-queue.js';
+import { searchCollection, type SearchRequest } from '../services/search-service.js';
+import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
+import type { SluiceConfig } from './config.js';
+import { createLogger } from './create-logger.js';
+
+export interface AppContext {
+  config: SluiceConfig;
+  store: Store;
+  blobs: BlobStore;
+  queue: JobQueue;
+  events: EventBus;
+  embedder: Embedder;
+  logger: Logger;
+  /** Collection by name, created (and pinned to this embedder) if new. */
+  ensureCollection(name: string): Promise<Collection>;
+  /** Adds files to a batch (see submitFiles); the configured size limit applies. */
+  submit(input: Omit<SubmitFilesInput, 'maxFileBytes'>, onSubmitted?: (outcome: SubmitOutcome) => void): Promise<SubmitOutcome[]>;
+  search(collection: Collection, request: SearchRequest): Promise<SearchHit[]>;
+  /** Starts this process's workers and resumes every unfinished document in the ledger. */
+  startWorkers(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The composition root: configuration in, adapters chosen and wired, one context out. */
+export function createApp(config: SluiceConfig): AppContext {
+  mkdirSync(config.dataDir, { recursive: true });
+  const logger = createLogger(config.logLevel);
+  const store = createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
+  const blobs = createFsBlobStore(join(config.dataDir, 'blobs'));
+  const events = createLocalEventBus((error) => logger.error({ err: error }, 'event listener failed'));
+  const embedder = createHashEmbedder({ dimension: config.embedDimension });
+  const queue = createLocalQueue({
+    onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
+  });
+  const parser = createDocumentParser({ maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs });
+  const processor = createDocumentProcessor(
+    { store, blobs, parser, tokenizer: createCl100kTokenizer(), embedder, events, logger },
+    {
+      chunker: { maxTokens: config.chunkTokens, overlapTokens: config.chunkOverlap },
+      embedBatchSize: config.embedBatchSize,
+      maxAttempts: config.maxAttempts,
+      backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+    },
+  );
+  let closed = false;
+
+  return {
+    config,
+    store,
+    blobs,
+    queue,
+    events,
+    embedder,
+    logger,
+    ensureCollection: (name) => store.ensureCollection(name, embedder.spec),
+    submit: (input, onSubmitted) => submitFiles({ store, blobs, queue, logger }, { ...input, maxFileBytes: config.maxFileBytes }, onSubmitted),
+    search: (collection, request) => searchCollection({ store, embedder }, collection, request),
+    async startWorkers() {
+      queue.start(processor, { concurrency: config.concurrency });
+      const unfinished = await store.listUnfinished();
+      const now = Date.now();
+      await queue.enqueue(
+        unfinished.map((doc) => ({
+          documentId: doc.id,
+          priority: doc.priority,
+          delayMs: doc.availableAt ? Math.max(0, Date.parse(doc.availableAt) - now) : 0,
+        })),
+      );
+      if (unfinished.length > 0) {
+        logger.info({ documents: unfinished.length }, 'resumed unfinished documents');
+      }
+      return unfinished.length;
+    },
+    async close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      await queue.close();
+      await store.close();
+    },
+  };
+}

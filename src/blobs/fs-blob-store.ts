@@ -1,0 +1,67 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { SluiceError } from '../core/errors.js';
+import type { BlobStore } from '../ports/blob-store.js';
+
+/**
+ * Raw files in a local folder, content-addressed (`ab/abcdef…`). Bytes are streamed to a temporary
+ * file and hashed on the way, then renamed into place: a crash or a limit hit leaves no half file
+ * under a real key, and the same content is stored once.
+ */
+export function createFsBlobStore(root: string): BlobStore {
+  const pathOf = (key: string): string => {
+    if (!/^[0-9a-f]{64}$/.test(key)) {
+      throw new SluiceError('invalid_input', `Not a blob key: ${key}`);
+    }
+    return join(root, key.slice(0, 2), key);
+  };
+
+  return {
+    async put(stream, maxBytes) {
+      const tmpDir = join(root, 'tmp');
+      await mkdir(tmpDir, { recursive: true });
+      const tmpPath = join(tmpDir, randomUUID());
+      const hash = createHash('sha256');
+      let size = 0;
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+          size += chunk.length;
+          if (size > maxBytes) {
+            callback(new SluiceError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes`));
+            return;
+          }
+          hash.update(chunk);
+          callback(null, chunk);
+        },
+      });
+      try {
+        await pipeline(stream, meter, createWriteStream(tmpPath));
+      } catch (error) {
+        await rm(tmpPath, { force: true });
+        throw error;
+      }
+      const sha256 = hash.digest('hex');
+      const finalPath = pathOf(sha256);
+      await mkdir(join(root, sha256.slice(0, 2)), { recursive: true });
+      await rename(tmpPath, finalPath);
+      return { key: sha256, sha256, sizeBytes: size };
+    },
+    async get(key) {
+      try {
+        return await readFile(pathOf(key));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          return undefined;
+        }
+        throw error;
+      }
+    },
+    async delete(key) {
+      await rm(pathOf(key), { force: true });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { documentStates, type DocumentState } from '../core/states.js';
+import { SluiceError } from '../core/errors.js';
+import { oneLine, print } from './output.js';
+import { withApp, type CommonFlags } from './with-app.js';
+
+interface JobsFlags extends CommonFlags {
+  batch?: string;
+  state?: string;
+  limit: string;
+  json?: boolean;
+}
+
+export function registerJobsCommand(program: Command): void {
+  program
+    .command('jobs')
+    .description('list batches with their progress, or the documents of one batch or state')
+    .option('-b, --batch <id>', 'list the documents of this batch')
+    .option('-s, --state <state>', `list documents in this state (${documentStates.join(', ')})`)
+    .option('-n, --limit <n>', 'how many rows', '20')
+    .option('--json', 'print JSON')
+    .action(async (flags: JobsFlags) => {
+      process.exitCode = await withApp(flags, async (app) => {
+        const limit = Number(flags.limit);
+        if (flags.state !== undefined && !documentStates.includes(flags.state as DocumentState)) {
+          throw new SluiceError('invalid_input', `--state must be one of ${documentStates.join(', ')}`);
+        }
+        if (flags.batch || flags.state) {
+          const documents = await app.store.listDocuments({
+            limit,
+            ...(flags.batch ? { batchId: flags.batch } : {}),
+            ...(flags.state ? { state: flags.state as DocumentState } : {}),
+          });
+          if (flags.json) {
+            print(JSON.stringify(documents, null, 2));
+            return 0;
+          }
+          for (const d of documents) {
+            const error = d.errorCode ? `  [${d.errorCode}] ${oneLine(d.errorMessage ?? '', 100)}` : '';
+            const progress = d.chunksTotal > 0 ? `  chunks ${d.chunksEmbedded}/${d.chunksTotal}` : '';
+            print(`${d.id}  ${d.state.padEnd(9)}  attempts ${d.attempts}${progress}  ${d.source}${error}`);
+          }
+          return 0;
+        }
+        const batches = await app.store.listBatches(limit);
+        const rows = await Promise.all(batches.map((b) => app.store.getBatchProgress(b.id)));
+        if (flags.json) {
+          print(JSON.stringify(rows, null, 2));
+          return 0;
+        }
+        for (const p of rows) {
+          if (!p) {
+            continue;
+          }
+          const states = Object.entries(p.byState)
+            .map(([state, n]) => `${state} ${n}`)
+            .join(', ');
+          print(`${p.batch.id}  ${p.batch.createdAt}  files ${p.filesDone}/${p.filesTotal}  chunks ${p.chunksEmbedded}  (${states})  ${oneLine(p.batch.label, 60)}`);
+        }
+        if (rows.length === 0) {
+          print('No batches yet.');
+        }
+        return 0;
+      });
+    });
+}

@@ -1,0 +1,28 @@
+import { Command } from 'commander';
+import { registerIngestCommand } from './ingest-command.js';
+import { registerJobsCommand } from './jobs-command.js';
+import { registerQueryCommand } from './query-command.js';
+import { registerRetryCommand } from './retry-command.js';
+import { registerWorkerCommand } from './worker-command.js';
+import { configEnvNames } from '../app/config.js';
+
+const program = new Command('sluice')
+  .description('Asynchronous document ingestion for retrieval: files in, searchable chunks out.')
+  .version('0.1.0');
+
+// Settings every command shares; each also reads its SLUICE_* environment variable.
+for (const command of [registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerWorkerCommand]) {
+  command(program);
+}
+for (const sub of program.commands) {
+  sub
+    .option('-d, --data-dir <path>', `where the ledger and raw files live (${configEnvNames.dataDir}, default ./.sluice)`)
+    .option('--log-level <level>', `log level on stderr (${configEnvNames.logLevel}, default warn)`)
+    .option('--concurrency <n>', `documents processed at once (${configEnvNames.concurrency})`)
+    .option('--chunk-tokens <n>', `most tokens per chunk (${configEnvNames.chunkTokens}, default 500)`)
+    .option('--chunk-overlap <n>', `tokens of overlap (${configEnvNames.chunkOverlap}, default 50)`)
+    .option('--embed-batch-size <n>', `chunks per embedder call (${configEnvNames.embedBatchSize}, default 100)`)
+    .option('--max-file-bytes <n>', `largest file accepted (${configEnvNames.maxFileBytes})`);
+}
+
+await program.parseAsync(process.argv);

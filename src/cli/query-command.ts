@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { SluiceError } from '../core/errors.js';
+import type { SearchMode } from '../core/types.js';
+import { oneLine, print } from './output.js';
+import { withApp, type CommonFlags } from './with-app.js';
+
+interface QueryFlags extends CommonFlags {
+  collection: string;
+  topK: string;
+  mode: string;
+  json?: boolean;
+}
+
+const modes: readonly SearchMode[] = ['hybrid', 'vector', 'text'];
+
+export function registerQueryCommand(program: Command): void {
+  program
+    .command('query')
+    .description('search a collection and print the best chunks')
+    .argument('<text>', 'what to look for')
+    .requiredOption('-c, --collection <name>', 'collection to search')
+    .option('-k, --top-k <n>', 'how many chunks', '5')
+    .option('-m, --mode <mode>', 'hybrid | vector | text', 'hybrid')
+    .option('--json', 'print JSON')
+    .action(async (text: string, flags: QueryFlags) => {
+      process.exitCode = await withApp(flags, async (app) => {
+        const mode = flags.mode as SearchMode;
+        const topK = Number(flags.topK);
+        if (!modes.includes(mode)) {
+          throw new SluiceError('invalid_input', `--mode must be one of ${modes.join(', ')}`);
+        }
+        if (!Number.isInteger(topK) || topK < 1 || topK > 1000) {
+          throw new SluiceError('invalid_input', '--top-k must be a whole number from 1 to 1000');
+        }
+        const collection = await app.store.getCollectionByName(flags.collection);
+        if (!collection) {
+          throw new SluiceError('not_found', `No collection named "${flags.collection}"`);
+        }
+        const hits = await app.search(collection, { query: text, topK, mode });
+        if (flags.json) {
+          print(JSON.stringify(hits, null, 2));
+          return 0;
+        }
+        if (hits.length === 0) {
+          print('No match.');
+        }
+        hits.forEach((hit, i) => {
+          const where = `${hit.page !== null ? `page ${hit.page}, ` : ''}chunk ${hit.index}, chars ${hit.charStart}-${hit.charEnd}`;
+          print(`${i + 1}. ${hit.source}  (${where})  score ${hit.score.toFixed(4)}`);
+          print(`   ${oneLine(hit.text, 300)}`);
+        });
+        return 0;
+      });
+    });
+}

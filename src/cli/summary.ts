@@ -1,0 +1,31 @@
+import type { DocumentRecord } from '../core/types.js';
+import type { AppContext } from '../app/create-app.js';
+import { print } from './output.js';
+
+/** All documents of a batch, page by page. */
+export async function listBatchDocuments(app: AppContext, batchId: string): Promise<DocumentRecord[]> {
+  const all: DocumentRecord[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await app.store.listDocuments({ batchId, limit: 1000, ...(after ? { after } : {}) });
+    all.push(...page);
+    if (page.length < 1000) {
+      return all;
+    }
+    after = page[page.length - 1]?.id;
+  }
+}
+
+/** Prints completed / skipped / failed counts and each failure's reason; returns the failure count. */
+export function printSummary(documents: DocumentRecord[], elapsedMs: number): number {
+  const count = (state: DocumentRecord['state']): number => documents.filter((d) => d.state === state).length;
+  const chunks = documents.reduce((sum, d) => sum + (d.state === 'completed' ? d.chunksTotal : 0), 0);
+  const failed = documents.filter((d) => d.state === 'failed');
+  print(
+    `Done in ${(elapsedMs / 1000).toFixed(1)} s: ${count('completed')} completed, ${count('skipped')} skipped as duplicate, ` +
+      `${failed.length} failed, ${count('cancelled')} cancelled; ${chunks} chunks indexed.`,
+  );
+  for (const doc of failed) {
+    print(`  failed  ${doc.source}  [${doc.errorCode ?? 'unknown'}] ${doc.errorMessage ?? ''}`);
+  }
+  return failed.length;
+}

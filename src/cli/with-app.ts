@@ -1,0 +1,51 @@
+import { loadConfig, type ConfigInput } from '../app/config.js';
+import { createApp, type AppContext } from '../app/create-app.js';
+import { isSluiceError } from '../core/errors.js';
+import { printError } from './output.js';
+
+export interface CommonFlags {
+  dataDir?: string;
+  logLevel?: string;
+  concurrency?: string;
+  chunkTokens?: string;
+  chunkOverlap?: string;
+  embedBatchSize?: string;
+  maxFileBytes?: string;
+}
+
+/**
+ * Builds one app context for a command, runs it, and always shuts it down; SluiceErrors become one
+ * readable line with their code, and Ctrl-C stops cleanly (unfinished work resumes next time).
+ */
+export async function withApp(flags: CommonFlags, run: (app: AppContext) => Promise<number>): Promise<number> {
+  let app: AppContext | undefined;
+  const stop = (): void => {
+    printError('\nstopping; unfinished documents resume on the next run');
+    void app?.close().finally(() => process.exit(130));
+  };
+  try {
+    const overrides: ConfigInput = {
+      dataDir: flags.dataDir,
+      logLevel: flags.logLevel,
+      concurrency: flags.concurrency,
+      chunkTokens: flags.chunkTokens,
+      chunkOverlap: flags.chunkOverlap,
+      embedBatchSize: flags.embedBatchSize,
+      maxFileBytes: flags.maxFileBytes,
+    };
+    app = createApp(loadConfig(process.env, overrides));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return await run(app);
+  } catch (error) {
+    if (isSluiceError(error)) {
+      printError(`error [${error.code}]: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await app?.close();
+  }
+}

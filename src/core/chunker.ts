@@ -1,0 +1,255 @@
+import type { Tokenizer } from '../ports/tokenizer.js';
+import type { Chunk, ParsedDocument } from './types.js';
+
+export interface ChunkerOptions {
+  /** Upper bound of tokens in one chunk. @defaultValue 500 */
+  maxTokens: number;
+  /** Tokens of the previous chunk repeated at the start of the next one. @defaultValue 50 */
+  overlapTokens: number;
+}
+
+/** A run of text that is never cut further: a section, paragraph, line, sentence, word or char window. */
+interface Atom {
+  start: number;
+  end: number;
+  tokens: number;
+}
+
+// Where to cut, best first: before a heading, after a blank line, after a line, after a sentence, between words.
+const separators: readonly RegExp[] = [
+  /\n(?=#{1,6}[ \t])/g,
+  /\n[ \t]*\n\s*/g,
+  /\n/g,
+  /[.!?;:。！？](?=\s)\s*/g,
+  /\s+/g,
+];
+
+const headingAtStart = /^\s*#{1,6}[ \t]/;
+
+/**
+ * Splits text into chunks of at most `maxTokens`, cutting at the best boundary available and carrying
+ * up to `overlapTokens` of context into the next chunk (except across a heading, where a new section
+ * starts clean). Every chunk's text is exactly `text.slice(charStart, charEnd)`.
+ */
+export function chunkText(parsed: ParsedDocument, tokenizer: Tokenizer, options: ChunkerOptions): Chunk[] {
+  const { text } = parsed;
+  const atoms: Atom[] = [];
+  splitRange(text, 0, text.length, 0, tokenizer, options.maxTokens, atoms);
+  return pack(text, atoms, tokenizer, options, parsed.pageStarts);
+}
+
+function splitRange(
+  text: string,
+  start: number,
+  end: number,
+  level: number,
+  tokenizer: Tokenizer,
+  maxTokens: number,
+  out: Atom[],
+): void {
+  if (start >= end) {
+    return;
+  }
+  // Tokenising a huge run costs more than it tells (BPE is superlinear on long words); a run this long
+  // cannot sensibly be one chunk, so cut it first and count the pieces.
+  if (end - start <= maxTokens * 4) {
+    const tokens = tokenizer.count(text.slice(start, end));
+    if (tokens <= maxTokens) {
+      out.push({ start, end, tokens });
+      return;
+    }
+  }
+  const separator = separators[level];
+  if (!separator) {
+    splitHard(text, start, end, tokenizer, maxTokens, out);
+    return;
+  }
+  let pieceStart = start;
+  separator.lastIndex = start;
+  for (let match = separator.exec(text); match && match.index < end; match = separator.exec(text)) {
+    const cut = Math.min(end, match.index + match[0].length);
+    if (match[0].length === 0) {
+      separator.lastIndex++;
+    }
+    if (cut > pieceStart && cut < end) {
+      splitRange(text, pieceStart, cut, level + 1, tokenizer, maxTokens, out);
+      pieceStart = cut;
+    }
+  }
+  splitRange(text, pieceStart, end, level + 1, tokenizer, maxTokens, out);
+}
+
+/** Last resort for text with no boundary at all: windows of chars, halved until they fit. */
+function splitHard(
+  text: string,
+  start: number,
+  end: number,
+  tokenizer: Tokenizer,
+  maxTokens: number,
+  out: Atom[],
+): void {
+  let position = start;
+  let window = maxTokens * 2;
+  while (position < end) {
+    let cut = safeCut(text, Math.min(end, position + window), position);
+    let tokens = tokenizer.count(text.slice(position, cut));
+    while (tokens > maxTokens && cut - position > 1) {
+      window = Math.max(1, Math.floor((cut - position) / 2));
+      cut = safeCut(text, position + window, position);
+      tokens = tokenizer.count(text.slice(position, cut));
+    }
+    out.push({ start: position, end: cut, tokens });
+    position = cut;
+  }
+}
+
+/** Moves a cut off the middle of a surrogate pair, never to or before `min`. */
+function safeCut(text: string, cut: number, min: number): number {
+  if (cut < text.length && cut - 1 > min) {
+    const code = text.charCodeAt(cut);
+    if (code >= 0xdc00 && code <= 0xdfff) {
+      return cut - 1;
+    }
+  }
+  return cut;
+}
+
+function pack(
+  text: string,
+  atoms: Atom[],
+  tokenizer: Tokenizer,
+  options: ChunkerOptions,
+  pageStarts: number[] | undefined,
+): Chunk[] {
+  const { maxTokens, overlapTokens } = options;
+  const chunks: Chunk[] = [];
+  const pending: Atom[] = [];
+  let index = 0;
+  let current: Atom[] = [];
+  // How many atoms at the head of `current` are overlap carried over from the previous chunk.
+  let carried = 0;
+
+  /**
+   * Emits `current` as one chunk. The sum of the atoms' counts is an estimate (BPE may merge across a
+   * boundary); the exact count decides, and what does not fit is handed back: first the newest atoms,
+   * then the carried overlap, so that every chunk holds at least one new atom.
+   */
+  const emit = (): { emitted: Atom[]; leftover: Atom[] } => {
+    const atomsIn = [...current];
+    const leftover: Atom[] = [];
+    let carriedIn = carried;
+    for (;;) {
+      const first = atomsIn[0] as Atom;
+      const last = atomsIn[atomsIn.length - 1] as Atom;
+      const [charStart, charEnd] = trimRange(text, first.start, last.end);
+      if (charEnd <= charStart) {
+        return { emitted: atomsIn, leftover };
+      }
+      const chunkText = text.slice(charStart, charEnd);
+      const tokenCount =
+        atomsIn.length === 1 ? Math.min(first.tokens, tokenizer.count(chunkText)) : tokenizer.count(chunkText);
+      if (tokenCount <= maxTokens || atomsIn.length === 1) {
+        chunks.push({
+          index: chunks.length,
+          text: chunkText,
+          tokenCount,
+          charStart,
+          charEnd,
+          page: pageAt(pageStarts, charStart),
+        });
+        return { emitted: atomsIn, leftover };
+      }
+      if (atomsIn.length - carriedIn > 1) {
+        leftover.unshift(atomsIn.pop() as Atom);
+      } else {
+        atomsIn.shift();
+        carriedIn--;
+      }
+    }
+  };
+
+  for (;;) {
+    for (let atom = pending.shift() ?? atoms[index++]; atom; atom = pending.shift() ?? atoms[index++]) {
+      const startsSection = headingAtStart.test(text.slice(atom.start, Math.min(atom.end, atom.start + 16)));
+      const sum = current.reduce((total, a) => total + a.tokens, 0);
+      const full = sum + atom.tokens > maxTokens;
+      if (current.length > carried && (full || (startsSection && sum >= maxTokens / 4))) {
+        const { emitted, leftover } = emit();
+        pending.unshift(...leftover, atom);
+        const following = pending[0] as Atom;
+        current =
+          startsSection && leftover.length === 0
+            ? []
+            : overlapTail(emitted, overlapTokens, maxTokens - following.tokens);
+        carried = current.length;
+        continue;
+      }
+      if (current.length === carried && (full || startsSection)) {
+        // Overlap never pushes a chunk over the limit, and a new section starts without it.
+        current = [];
+        carried = 0;
+      }
+      current.push(atom);
+    }
+    if (current.length > carried) {
+      const { emitted, leftover } = emit();
+      if (leftover.length > 0) {
+        pending.push(...leftover);
+        current = overlapTail(emitted, overlapTokens, maxTokens - (leftover[0] as Atom).tokens);
+        carried = current.length;
+        continue;
+      }
+    }
+    return chunks;
+  }
+}
+
+/** The trailing atoms of a chunk that fit in the overlap budget and leave room for the next atom. */
+function overlapTail(atoms: Atom[], overlapTokens: number, room: number): Atom[] {
+  const budget = Math.min(overlapTokens, room);
+  const tail: Atom[] = [];
+  let sum = 0;
+  for (let i = atoms.length - 1; i >= 0; i--) {
+    const atom = atoms[i] as Atom;
+    if (sum + atom.tokens > budget) {
+      break;
+    }
+    tail.unshift(atom);
+    sum += atom.tokens;
+  }
+  return tail;
+}
+
+function trimRange(text: string, start: number, end: number): [number, number] {
+  let s = start;
+  let e = end;
+  while (s < e && isSpace(text.charCodeAt(s))) {
+    s++;
+  }
+  while (e > s && isSpace(text.charCodeAt(e - 1))) {
+    e--;
+  }
+  return [s, e];
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0xfeff || code === 0x3000;
+}
+
+/** 1-based page holding `offset`, by binary search over the page start offsets. */
+export function pageAt(pageStarts: number[] | undefined, offset: number): number | null {
+  if (!pageStarts || pageStarts.length === 0) {
+    return null;
+  }
+  let low = 0;
+  let high = pageStarts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((pageStarts[mid] as number) <= offset) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return low + 1;
+}

@@ -1,0 +1,57 @@
+/**
+ * The one catalogue of Sluice errors. Every failure that reaches a document, a CLI user or (later) an
+ * HTTP client carries one of these stable machine codes; messages may change, codes may not.
+ */
+export const errorCatalogue = {
+  unsupported_media_type: { httpStatus: 415, retryable: false, title: 'The file type is not supported' },
+  unsupported_encoding: { httpStatus: 422, retryable: false, title: 'The text is not valid UTF-8 or UTF-16' },
+  corrupt_file: { httpStatus: 422, retryable: false, title: 'The file is damaged or not what its type claims' },
+  encrypted_file: { httpStatus: 422, retryable: false, title: 'The file is encrypted' },
+  empty_document: { httpStatus: 422, retryable: false, title: 'The file holds no text' },
+  file_too_large: { httpStatus: 413, retryable: false, title: 'The file is larger than the configured limit' },
+  archive_too_large: { httpStatus: 413, retryable: false, title: 'The archive expands beyond the configured limit' },
+  parse_timeout: { httpStatus: 422, retryable: false, title: 'Parsing took longer than the configured limit' },
+  file_unreadable: { httpStatus: 422, retryable: false, title: 'The file could not be read' },
+  blob_missing: { httpStatus: 500, retryable: false, title: 'The stored raw file is gone' },
+  embedder_mismatch: { httpStatus: 409, retryable: false, title: 'The collection is pinned to another embedder' },
+  embedder_failed: { httpStatus: 502, retryable: true, title: 'The embedder failed' },
+  embedder_rate_limited: { httpStatus: 503, retryable: true, title: 'The embedder is rate limiting' },
+  not_found: { httpStatus: 404, retryable: false, title: 'Not found' },
+  invalid_input: { httpStatus: 400, retryable: false, title: 'The input is invalid' },
+  invalid_config: { httpStatus: 500, retryable: false, title: 'The configuration is invalid' },
+  cancelled: { httpStatus: 409, retryable: false, title: 'The job was cancelled' },
+  internal_error: { httpStatus: 500, retryable: true, title: 'An unexpected error' },
+} as const satisfies Record<string, { httpStatus: number; retryable: boolean; title: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** Base class of every error Sluice raises on purpose. */
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'SluiceError';
+    this.code = code;
+    this.httpStatus = errorCatalogue[code].httpStatus;
+    this.retryable = options.retryable ?? errorCatalogue[code].retryable;
+  }
+}
+
+export function isSluiceError(error: unknown): error is SluiceError {
+  return error instanceof SluiceError;
+}
+
+/**
+ * Turns anything thrown into a SluiceError. Unknown errors are `internal_error` and retryable: a bug
+ * or a passing fault should not lose the document, and attempts are bounded.
+ */
+export function toSluiceError(error: unknown): SluiceError {
+  if (isSluiceError(error)) {
+    return error;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new SluiceError('internal_error', message, { cause: error });
+}

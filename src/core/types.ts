@@ -1,0 +1,103 @@
+import type { ErrorCode } from './errors.js';
+import type { DocumentState } from './states.js';
+
+/** Which embedder a collection is pinned to; vectors of another model never mix into it. */
+export interface EmbedderSpec {
+  /** Embedder kind, e.g. `hash`. */
+  name: string;
+  /** Model id within that kind. */
+  model: string;
+  dimension: number;
+}
+
+export interface Collection {
+  id: string;
+  name: string;
+  embedder: EmbedderSpec;
+  createdAt: string;
+}
+
+export interface Batch {
+  id: string;
+  collectionId: string;
+  /** What the batch came from: a folder, a glob, an upload. */
+  label: string;
+  createdAt: string;
+}
+
+export interface DocumentRecord {
+  id: string;
+  collectionId: string;
+  batchId: string;
+  /** Where the file came from (path or upload name); re-ingest of the same source replaces its chunks. */
+  source: string;
+  sha256: string;
+  sizeBytes: number;
+  mediaType: string | null;
+  state: DocumentState;
+  priority: number;
+  attempts: number;
+  attemptId: string | null;
+  errorCode: ErrorCode | null;
+  errorMessage: string | null;
+  /** Set on `skipped`: the document whose identical bytes are already in the collection. */
+  duplicateOf: string | null;
+  chunksTotal: number;
+  chunksEmbedded: number;
+  /** Earliest time a retry may start (ISO), when waiting for backoff. */
+  availableAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+}
+
+/** Progress of a batch, derived from its documents. */
+export interface BatchProgress {
+  batch: Batch;
+  filesTotal: number;
+  filesDone: number;
+  byState: Partial<Record<DocumentState, number>>;
+  chunksTotal: number;
+  chunksEmbedded: number;
+  /** True once every document is in a terminal state. */
+  finished: boolean;
+}
+
+/** What a parser extracts: plain text with enough structure to cut well and cite well. */
+export interface ParsedDocument {
+  text: string;
+  mediaType: string;
+  /** Char offset where each page starts (page n+1 starts at pageStarts[n]); absent when the format has no pages. */
+  pageStarts?: number[];
+  title?: string;
+}
+
+/** One piece of a document's text, within the token limit. */
+export interface Chunk {
+  index: number;
+  text: string;
+  tokenCount: number;
+  /** Offsets into the parsed text: `text === parsed.text.slice(charStart, charEnd)`. */
+  charStart: number;
+  charEnd: number;
+  /** 1-based page of the chunk's first character, where the format has pages. */
+  page: number | null;
+}
+
+export interface EmbeddedChunk extends Chunk {
+  vector: Float32Array;
+}
+
+export type SearchMode = 'hybrid' | 'vector' | 'text';
+
+export interface SearchHit {
+  chunkId: number;
+  documentId: string;
+  source: string;
+  index: number;
+  text: string;
+  charStart: number;
+  charEnd: number;
+  page: number | null;
+  score: number;
+}

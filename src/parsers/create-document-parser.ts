@@ -1,0 +1,72 @@
+import { SluiceError } from '../core/errors.js';
+import type { ParsedDocument } from '../core/types.js';
+import type { DocumentParser } from '../ports/parser.js';
+import { parseCsv } from './csv-parser.js';
+import { decodeText } from './decode-text.js';
+import { parseDocx } from './docx-parser.js';
+import { htmlToText } from './html-to-text.js';
+import { parseJson } from './json-parser.js';
+import { parsePdf } from './pdf-parser.js';
+import { mediaTypes, sniffMediaType } from './sniff-media-type.js';
+
+export interface ParserLimits {
+  /** Largest file accepted, in bytes. */
+  maxFileBytes: number;
+  /** Longest a parse may take before it fails with `parse_timeout`. */
+  parseTimeoutMs: number;
+}
+
+/** The parser registry: sniffs the format from the bytes, runs that format's parser, checks the result. */
+export function createDocumentParser(limits: ParserLimits): DocumentParser {
+  return {
+    async parse({ bytes, source }, signal) {
+      if (bytes.byteLength > limits.maxFileBytes) {
+        throw new SluiceError('file_too_large', `The file is ${bytes.byteLength} bytes; the limit is ${limits.maxFileBytes}`);
+      }
+      if (bytes.byteLength === 0) {
+        throw new SluiceError('empty_document', 'The file is empty');
+      }
+      const mediaType = await sniffMediaType(bytes, source);
+      const parsed = await withTimeout(parseAs(mediaType, bytes, limits, signal), limits.parseTimeoutMs, signal);
+      if (parsed.text.trim() === '') {
+        throw new SluiceError('empty_document', `The ${mediaType} file holds no text`);
+      }
+      return parsed;
+    },
+  };
+}
+
+async function parseAs(mediaType: string, bytes: Uint8Array, limits: ParserLimits, signal?: AbortSignal): Promise<ParsedDocument> {
+  switch (mediaType) {
+    case mediaTypes.pdf:
+      return parsePdf(bytes, signal);
+    case mediaTypes.docx:
+      return parseDocx(bytes, { maxExpandedBytes: limits.maxFileBytes * 4 });
+    case mediaTypes.html: {
+      const { text, title } = htmlToText(decodeText(bytes));
+      return title ? { text, title, mediaType } : { text, mediaType };
+    }
+    case mediaTypes.csv:
+      return parseCsv(decodeText(bytes));
+    case mediaTypes.json:
+      return parseJson(decodeText(bytes));
+    default:
+      return { text: decodeText(bytes), mediaType };
+  }
+}
+
+/**
+ * Bounds a parse in time. The work itself runs on; what this guarantees is that the document fails
+ * with `parse_timeout` and the worker moves on.
+ */
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new SluiceError('parse_timeout', `Parsing took longer than ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = (): void => reject(signal?.reason instanceof Error ? signal.reason : new SluiceError('cancelled', 'Cancelled'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  });
+}

@@ -1,0 +1,67 @@
+import { getDocumentProxy } from 'unpdf';
+import { SluiceError } from '../core/errors.js';
+import type { ParsedDocument } from '../core/types.js';
+import { mediaTypes } from './sniff-media-type.js';
+
+/** The slice of pdfjs used here; unpdf's own types lean on pdfjs types it does not ship. */
+interface PdfDocument {
+  numPages: number;
+  getPage(number: number): Promise<PdfPage>;
+  destroy(): Promise<void>;
+}
+
+interface PdfPage {
+  getTextContent(): Promise<{ items: { str?: string; hasEOL?: boolean }[] }>;
+  cleanup(): void;
+}
+
+/**
+ * Text of a PDF, page by page (pdfjs through unpdf), keeping where each page starts so chunks can cite
+ * their page. Pages are released as soon as they are read, so memory follows one page, not the book.
+ */
+export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise<ParsedDocument> {
+  // pdfjs takes ownership of (and detaches) the buffer it is given; hand it a copy.
+  let pdf: PdfDocument;
+  try {
+    const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: false });
+    pdf = proxy as PdfDocument;
+  } catch (error) {
+    throw translatePdfError(error);
+  }
+  try {
+    const parts: string[] = [];
+    const pageStarts: number[] = [];
+    let length = 0;
+    for (let number = 1; number <= pdf.numPages; number++) {
+      signal?.throwIfAborted();
+      const page = await pdf.getPage(number);
+      const content = await page.getTextContent();
+      let pageText = '';
+      for (const item of content.items) {
+        pageText += (item.str ?? '') + (item.hasEOL ? '\n' : '');
+      }
+      page.cleanup();
+      const separator = number === 1 ? '' : '\n\n';
+      pageStarts.push(length + separator.length);
+      parts.push(separator, pageText);
+      length += separator.length + pageText.length;
+    }
+    return { text: parts.join(''), mediaType: mediaTypes.pdf, pageStarts };
+  } catch (error) {
+    if (signal?.aborted) {
+      throw error;
+    }
+    throw translatePdfError(error);
+  } finally {
+    await pdf.destroy();
+  }
+}
+
+function translatePdfError(error: unknown): SluiceError {
+  const name = error instanceof Error ? error.name : '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (name === 'PasswordException') {
+    return new SluiceError('encrypted_file', 'The PDF is password-protected', { cause: error });
+  }
+  return new SluiceError('corrupt_file', `The PDF cannot be read: ${message}`, { cause: error });
+}

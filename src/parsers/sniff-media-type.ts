@@ -1,0 +1,89 @@
+import { fileTypeFromBuffer } from 'file-type';
+import { SluiceError } from '../core/errors.js';
+
+export const mediaTypes = {
+  pdf: 'application/pdf',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  html: 'text/html',
+  markdown: 'text/markdown',
+  csv: 'text/csv',
+  json: 'application/json',
+  text: 'text/plain',
+} as const;
+
+export type MediaType = (typeof mediaTypes)[keyof typeof mediaTypes];
+
+const sniffBytes = 64 * 1024;
+
+/**
+ * Decides the format by content: magic bytes first (file-type), then, for text, what the text looks
+ * like. The file name only breaks ties between text formats that content cannot tell apart (a CSV
+ * and a plain list, Markdown and prose); it never makes a binary file text.
+ */
+export async function sniffMediaType(bytes: Uint8Array, source: string): Promise<MediaType> {
+  const head = bytes.subarray(0, sniffBytes);
+  const detected = await fileTypeFromBuffer(head.length < bytes.length ? bytes : head);
+  if (detected) {
+    if (detected.mime === mediaTypes.pdf) {
+      return mediaTypes.pdf;
+    }
+    if (detected.mime === mediaTypes.docx) {
+      return mediaTypes.docx;
+    }
+    // XML is text, and file-type knows it; every other detected type is a binary format we do not read.
+    if (detected.mime !== 'application/xml') {
+      throw new SluiceError('unsupported_media_type', `Files of type ${detected.mime} (.${detected.ext}) are not supported`);
+    }
+  }
+  if (looksBinary(head)) {
+    throw new SluiceError('unsupported_media_type', 'The file is binary and of no supported format');
+  }
+  return sniffTextFormat(head, extensionOf(source));
+}
+
+function looksBinary(head: Uint8Array): boolean {
+  // UTF-16 text has NULs; its BOM vouches for it.
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
+    return false;
+  }
+  let control = 0;
+  for (const byte of head) {
+    if (byte === 0) {
+      return true;
+    }
+    if (byte < 8 || (byte > 13 && byte < 32 && byte !== 27)) {
+      control++;
+    }
+  }
+  return head.length > 0 && control / head.length > 0.1;
+}
+
+function sniffTextFormat(head: Uint8Array, extension: string): MediaType {
+  const text = new TextDecoder('utf-8').decode(head).replace(/^\uFEFF/, '');
+  const start = text.trimStart().slice(0, 512).toLowerCase();
+  if (start.startsWith('<!doctype html') || start.startsWith('<html') || /<(head|body|p|div|h1|h2|title)[\s>]/i.test(start)) {
+    return mediaTypes.html;
+  }
+  if (['.html', '.htm', '.xhtml'].includes(extension) && start.startsWith('<')) {
+    return mediaTypes.html;
+  }
+  if ((start.startsWith('{') || start.startsWith('[')) && ['.json', '.jsonl', '.ndjson', ''].includes(extension)) {
+    return mediaTypes.json;
+  }
+  if (['.csv', '.tsv'].includes(extension)) {
+    return mediaTypes.csv;
+  }
+  if (['.md', '.markdown', '.mdx'].includes(extension) || /^#{1,6} \S/m.test(text.slice(0, 4096))) {
+    return mediaTypes.markdown;
+  }
+  if (extension === '.json' || extension === '.jsonl') {
+    return mediaTypes.json;
+  }
+  return mediaTypes.text;
+}
+
+function extensionOf(source: string): string {
+  const name = source.slice(source.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot).toLowerCase() : '';
+}

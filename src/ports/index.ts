@@ -1,0 +1,8 @@
+export type { BlobStore, StoredBlob } from './blob-store.js';
+export type { Embedder } from './embedder.js';
+export type { EventBus, SluiceEvent } from './event-bus.js';
+export type { DocumentParser, ParseInput } from './parser.js';
+export type { DocumentJob, JobHandler, JobOutcome, JobQueue, QueuePayloads, QueueStats } from './queue.js';
+export type { DocumentFilter, RegisterDocumentInput, RegisterOutcome, Store } from './store.js';
+export type { Tokenizer } from './tokenizer.js';
+export type { Logger } from './logger.js';

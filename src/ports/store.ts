@@ -1,0 +1,97 @@
+import type { ErrorCode } from '../core/errors.js';
+import type { DocumentState } from '../core/states.js';
+import type {
+  Batch,
+  BatchProgress,
+  Collection,
+  DocumentRecord,
+  EmbeddedChunk,
+  EmbedderSpec,
+  SearchHit,
+} from '../core/types.js';
+
+export interface RegisterDocumentInput {
+  collectionId: string;
+  batchId: string;
+  source: string;
+  sha256: string;
+  sizeBytes: number;
+  /** Higher runs first. @defaultValue 0 */
+  priority?: number;
+}
+
+/**
+ * What registering a file did:
+ * - `queued`: new content, a job must be enqueued;
+ * - `skipped`: the same bytes are already in the collection (`document.duplicateOf` names them);
+ * - `pending`: the same source with the same bytes is already waiting or running; nothing new to do.
+ */
+export type RegisterOutcome =
+  | { kind: 'queued'; document: DocumentRecord }
+  | { kind: 'skipped'; document: DocumentRecord }
+  | { kind: 'pending'; document: DocumentRecord };
+
+export interface DocumentFilter {
+  collectionId?: string;
+  batchId?: string;
+  state?: DocumentState;
+  /** Return documents whose id sorts after this one (cursor pagination). */
+  after?: string;
+  /** @defaultValue 100 */
+  limit?: number;
+}
+
+/** Fenced writes: each takes the attempt id handed out by `claim` and does nothing if it is stale. */
+export interface Store {
+  /** Creates the collection or returns it; throws `embedder_mismatch` if it exists pinned to another embedder. */
+  ensureCollection(name: string, embedder: EmbedderSpec): Promise<Collection>;
+  getCollectionByName(name: string): Promise<Collection | undefined>;
+  getCollection(id: string): Promise<Collection | undefined>;
+  listCollections(): Promise<Collection[]>;
+
+  createBatch(collectionId: string, label: string): Promise<Batch>;
+  getBatch(id: string): Promise<Batch | undefined>;
+  listBatches(limit: number): Promise<Batch[]>;
+  getBatchProgress(id: string): Promise<BatchProgress | undefined>;
+
+  /** Records a file in a batch; dedup by content hash happens here, atomically. */
+  registerDocument(input: RegisterDocumentInput): Promise<RegisterOutcome>;
+  /** Records a file refused before it was stored (too large, unreadable) as a `failed` document of the batch. */
+  recordRejected(input: Omit<RegisterDocumentInput, 'sha256'> & { code: ErrorCode; message: string }): Promise<DocumentRecord>;
+  getDocument(id: string): Promise<DocumentRecord | undefined>;
+  listDocuments(filter: DocumentFilter): Promise<DocumentRecord[]>;
+  /** Documents not in a terminal state: what a restarted worker must resume. */
+  listUnfinished(): Promise<DocumentRecord[]>;
+
+  /**
+   * Starts an attempt: moves a non-terminal document to `parsing`, counts the attempt and fences all
+   * earlier attempts out. Returns undefined if the document is terminal or gone.
+   */
+  claim(documentId: string, attemptId: string): Promise<DocumentRecord | undefined>;
+  /** Moves a running attempt to another stage, optionally with chunk progress. */
+  setStage(
+    documentId: string,
+    attemptId: string,
+    state: DocumentState,
+    progress?: { chunksTotal: number; chunksEmbedded: number },
+  ): Promise<boolean>;
+  /**
+   * Publishes the attempt's chunks and marks the document completed, in one atomic step: the chunks
+   * of any earlier version of the document are replaced, and readers never see a partial set.
+   * @remarks must be idempotent: a stale attempt writes nothing and returns false.
+   */
+  complete(documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[]): Promise<boolean>;
+  fail(documentId: string, attemptId: string, code: ErrorCode, message: string): Promise<boolean>;
+  /** Puts the document back to `queued` until `availableAt`, keeping the error for display. */
+  scheduleRetry(documentId: string, attemptId: string, code: ErrorCode, message: string, availableAt: Date): Promise<boolean>;
+  /** Cancels a non-terminal document; returns it, or undefined if it was already terminal or gone. */
+  cancel(documentId: string): Promise<DocumentRecord | undefined>;
+  /** Puts failed (or cancelled) documents back to `queued` with a fresh attempt budget. */
+  requeue(filter: DocumentFilter & { state: 'failed' | 'cancelled' }): Promise<DocumentRecord[]>;
+
+  searchVector(collectionId: string, vector: Float32Array, k: number): Promise<SearchHit[]>;
+  searchText(collectionId: string, query: string, k: number): Promise<SearchHit[]>;
+  countChunks(collectionId?: string): Promise<number>;
+
+  close(): Promise<void>;
+}

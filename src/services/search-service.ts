@@ -1,0 +1,38 @@
+import { SluiceError } from '../core/errors.js';
+import { fuseRankings } from '../core/rank-fusion.js';
+import type { Collection, SearchHit, SearchMode } from '../core/types.js';
+import type { Embedder } from '../ports/embedder.js';
+import type { Store } from '../ports/store.js';
+
+export interface SearchRequest {
+  query: string;
+  topK: number;
+  mode: SearchMode;
+}
+
+/** Vector kNN, BM25 full text, or both fused by reciprocal rank. */
+export async function searchCollection(
+  deps: { store: Store; embedder: Embedder },
+  collection: Collection,
+  request: SearchRequest,
+): Promise<SearchHit[]> {
+  const spec = deps.embedder.spec;
+  if (request.mode !== 'text' && (collection.embedder.model !== spec.model || collection.embedder.dimension !== spec.dimension)) {
+    throw new SluiceError('embedder_mismatch', `Collection "${collection.name}" is pinned to ${collection.embedder.model}; the query embedder is ${spec.model}`);
+  }
+  // Each side fetches more than asked so fusion has overlap to work with.
+  const candidates = request.mode === 'hybrid' ? Math.max(20, request.topK * 4) : request.topK;
+  const vector = async (): Promise<SearchHit[]> => {
+    const [embedded] = await deps.embedder.embed([request.query]);
+    return deps.store.searchVector(collection.id, embedded as Float32Array, candidates);
+  };
+  const text = (): Promise<SearchHit[]> => deps.store.searchText(collection.id, request.query, candidates);
+  switch (request.mode) {
+    case 'vector':
+      return vector();
+    case 'text':
+      return text();
+    case 'hybrid':
+      return fuseRankings(await Promise.all([vector(), text()]), request.topK);
+  }
+}

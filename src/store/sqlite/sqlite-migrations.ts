@@ -1,0 +1,100 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Schema versions, applied in order, each once, inside a transaction. Append; never edit a released
+ * migration. Per-collection vector (sqlite-vec) and full-text (FTS5) tables are created with the
+ * collection, because a vec0 table fixes its dimension and a collection pins its embedder.
+ */
+const migrations: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE collections (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        embedder_name TEXT NOT NULL,
+        embedder_model TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        media_type TEXT,
+        state TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        attempt_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        duplicate_of TEXT,
+        chunks_total INTEGER NOT NULL DEFAULT 0,
+        chunks_embedded INTEGER NOT NULL DEFAULT 0,
+        available_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        completed_at TEXT
+      );
+      CREATE INDEX documents_by_batch ON documents (batch_id, state);
+      CREATE INDEX documents_by_sha ON documents (collection_id, sha256);
+      CREATE INDEX documents_by_source ON documents (collection_id, source);
+      CREATE INDEX documents_by_state ON documents (state, priority DESC, id);
+      CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        collection_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        token_count INTEGER NOT NULL,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        page INTEGER,
+        embedder TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        UNIQUE (document_id, idx)
+      );
+    `,
+  },
+];
+
+export function migrate(db: Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
+  );
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) {
+      continue;
+    }
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, new Date().toISOString());
+    }).immediate();
+  }
+}
+
+/** Table names of a collection's vector and full-text indexes; ids are generated, so they are safe in SQL. */
+export function collectionTables(collectionId: string): { vectors: string; fullText: string } {
+  if (!/^[a-z0-9_]+$/.test(collectionId)) {
+    throw new Error(`unexpected collection id ${collectionId}`);
+  }
+  return { vectors: `vec_${collectionId}`, fullText: `fts_${collectionId}` };
+}
+
+export function createCollectionTables(db: Database, collectionId: string, dimension: number): void {
+  const { vectors, fullText } = collectionTables(collectionId);
+  db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${vectors} USING vec0(embedding float[${dimension}] distance_metric=cosine)`);
+  db.exec(
+    `CREATE VIRTUAL TABLE IF NOT EXISTS ${fullText} USING fts5(text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2')`,
+  );
+}

@@ -1,0 +1,80 @@
+import type { ErrorCode } from '../../core/errors.js';
+import type { DocumentState } from '../../core/states.js';
+import type { Batch, Collection, DocumentRecord } from '../../core/types.js';
+
+export interface CollectionRow {
+  id: string;
+  name: string;
+  embedder_name: string;
+  embedder_model: string;
+  dimension: number;
+  created_at: string;
+}
+
+export interface BatchRow {
+  id: string;
+  collection_id: string;
+  label: string;
+  created_at: string;
+}
+
+export interface DocumentRow {
+  id: string;
+  collection_id: string;
+  batch_id: string;
+  source: string;
+  sha256: string;
+  size_bytes: number;
+  media_type: string | null;
+  state: string;
+  priority: number;
+  attempts: number;
+  attempt_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  duplicate_of: string | null;
+  chunks_total: number;
+  chunks_embedded: number;
+  available_at: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export function toCollection(row: CollectionRow): Collection {
+  return {
+    id: row.id,
+    name: row.name,
+    embedder: { name: row.embedder_name, model: row.embedder_model, dimension: row.dimension },
+    createdAt: row.created_at,
+  };
+}
+
+export function toBatch(row: BatchRow): Batch {
+  return { id: row.id, collectionId: row.collection_id, label: row.label, createdAt: row.created_at };
+}
+
+export function toDocument(row: DocumentRow): DocumentRecord {
+  return {
+    id: row.id,
+    collectionId: row.collection_id,
+    batchId: row.batch_id,
+    source: row.source,
+    sha256: row.sha256,
+    sizeBytes: row.size_bytes,
+    mediaType: row.media_type,
+    state: row.state as DocumentState,
+    priority: row.priority,
+    attempts: row.attempts,
+    attemptId: row.attempt_id,
+    errorCode: row.error_code as ErrorCode | null,
+    errorMessage: row.error_message,
+    duplicateOf: row.duplicate_of,
+    chunksTotal: row.chunks_total,
+    chunksEmbedded: row.chunks_embedded,
+    availableAt: row.available_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+  };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Crash and end-to-end tests spawn real processes; give them room on a 2-core machine.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    allowOnly: false,
+    coverage: { provider: 'v8', include: ['src/**'], reporter: ['text-summary'] },
+  },
+});
