@@ -20,6 +20,7 @@ export default tseslint.config(
   // Arrows point inward: the domain knows nothing of adapters, the CLI or the composition root.
   {
     files: ['src/core/**/*.ts', 'src/ports/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         { group: ['**/store/**', '**/queue/**', '**/blobs/**', '**/parsers/**', '**/embedders/**', '**/events/**', '**/tokenizers/**', '**/app/**', '**/cli/**', '**/ingest/**'], message: 'core and ports import nothing outside core.' },

@@ -146,18 +146,17 @@ function pack(
         return { emitted: atomsIn, leftover };
       }
       const chunkText = text.slice(charStart, charEnd);
-      const tokenCount =
-        atomsIn.length === 1 ? Math.min(first.tokens, tokenizer.count(chunkText)) : tokenizer.count(chunkText);
-      if (tokenCount <= maxTokens || atomsIn.length === 1) {
-        chunks.push({
-          index: chunks.length,
-          text: chunkText,
-          tokenCount,
-          charStart,
-          charEnd,
-          page: pageAt(pageStarts, charStart),
-        });
+      const tokenCount = tokenizer.count(chunkText);
+      if (tokenCount <= maxTokens) {
+        chunks.push({ index: chunks.length, text: chunkText, tokenCount, charStart, charEnd, page: pageAt(pageStarts, charStart) });
         return { emitted: atomsIn, leftover };
+      }
+      if (atomsIn.length === 1) {
+        // Trimming can cost tokens (" word" is one token, "word" may be two): cut this atom finer, with a
+        // margin, and let its pieces be packed again.
+        const pieces: Atom[] = [];
+        splitHard(text, charStart, charEnd, tokenizer, Math.max(1, maxTokens - 4), pieces);
+        return { emitted: [], leftover: [...pieces, ...leftover] };
       }
       if (atomsIn.length - carriedIn > 1) {
         leftover.unshift(atomsIn.pop() as Atom);

@@ -20,7 +20,9 @@ export function createHashEmbedder(options: HashEmbedderOptions): Embedder {
   return {
     spec,
     embed: (texts, signal) => {
-      signal?.throwIfAborted();
+      if (signal?.aborted) {
+        return Promise.reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      }
       return Promise.resolve(texts.map((text) => embedOne(text, dimension)));
     },
   };

@@ -23,7 +23,7 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise
   // pdfjs takes ownership of (and detaches) the buffer it is given; hand it a copy.
   let pdf: PdfDocument;
   try {
-    const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: false });
+    const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: false, verbosity: 0 });
     pdf = proxy as PdfDocument;
   } catch (error) {
     throw translatePdfError(error);

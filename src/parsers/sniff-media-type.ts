@@ -22,6 +22,10 @@ const sniffBytes = 64 * 1024;
  */
 export async function sniffMediaType(bytes: Uint8Array, source: string): Promise<MediaType> {
   const head = bytes.subarray(0, sniffBytes);
+  // A UTF-16 BOM can read as the magic of an audio format; the BOM is the stronger claim.
+  if (hasUtf16Bom(head)) {
+    return sniffTextFormat(head, extensionOf(source));
+  }
   const detected = await fileTypeFromBuffer(head.length < bytes.length ? bytes : head);
   if (detected) {
     if (detected.mime === mediaTypes.pdf) {
@@ -41,11 +45,11 @@ export async function sniffMediaType(bytes: Uint8Array, source: string): Promise
   return sniffTextFormat(head, extensionOf(source));
 }
 
+function hasUtf16Bom(head: Uint8Array): boolean {
+  return head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff));
+}
+
 function looksBinary(head: Uint8Array): boolean {
-  // UTF-16 text has NULs; its BOM vouches for it.
-  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) {
-    return false;
-  }
   let control = 0;
   for (const byte of head) {
     if (byte === 0) {
@@ -59,7 +63,8 @@ function looksBinary(head: Uint8Array): boolean {
 }
 
 function sniffTextFormat(head: Uint8Array, extension: string): MediaType {
-  const text = new TextDecoder('utf-8').decode(head).replace(/^\uFEFF/, '');
+  const encoding = !hasUtf16Bom(head) ? 'utf-8' : head[0] === 0xff ? 'utf-16le' : 'utf-16be';
+  const text = new TextDecoder(encoding).decode(head).replace(/^\uFEFF/, '');
   const start = text.trimStart().slice(0, 512).toLowerCase();
   if (start.startsWith('<!doctype html') || start.startsWith('<html') || /<(head|body|p|div|h1|h2|title)[\s>]/i.test(start)) {
     return mediaTypes.html;

@@ -16,6 +16,21 @@ import {
   type DocumentRow,
 } from './sqlite-rows.js';
 
+/** The store's methods as better-sqlite3 runs them: synchronously. */
+type Synchronous<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
+};
+
+/** Lifts synchronous methods to the async port; a throw becomes a rejection, as callers expect. */
+function toAsync<T extends object>(sync: Synchronous<T>): T {
+  const lifted: Record<string, unknown> = {};
+  const methods: [string, (...args: unknown[]) => unknown][] = Object.entries(sync);
+  for (const [name, method] of methods) {
+    lifted[name] = (...args: unknown[]) => new Promise((resolve) => resolve(method(...args)));
+  }
+  return lifted as T;
+}
+
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for a throw-away store. */
   path: string;
@@ -74,12 +89,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const registerDocument = db.transaction((input: Parameters<Store['registerDocument']>[0]) => {
     const priority = input.priority ?? 0;
     const base = { ...input, priority, now: now(), duplicateOf: null, completedAt: null };
-    const twin = db
-      .prepare<[string, string], DocumentRow>(
-        `SELECT * FROM documents WHERE collection_id = ? AND sha256 = ? AND state NOT IN ('failed', 'cancelled', 'skipped')
+    const twin = stmt<[string, string], DocumentRow>(
+      `SELECT * FROM documents WHERE collection_id = ? AND sha256 = ? AND state NOT IN ('failed', 'cancelled', 'skipped')
          ORDER BY (state = 'completed') DESC, id LIMIT 1`,
-      )
-      .get(input.collectionId, input.sha256);
+    ).get(input.collectionId, input.sha256);
     if (twin) {
       if (twin.source === input.source && twin.state !== 'completed') {
         return { kind: 'pending', document: toDocument(twin) } as const;
@@ -90,11 +103,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     // A new version of a known source takes over its document: the old chunks stay searchable until
     // the new ones are published in one transaction, and any attempt still running is fenced out.
-    const previous = db
-      .prepare<[string, string], DocumentRow>(
-        `SELECT * FROM documents WHERE collection_id = ? AND source = ? AND state != 'skipped' ORDER BY id DESC LIMIT 1`,
-      )
-      .get(input.collectionId, input.source);
+    const previous = stmt<[string, string], DocumentRow>(
+      `SELECT * FROM documents WHERE collection_id = ? AND source = ? AND state != 'skipped' ORDER BY id DESC LIMIT 1`,
+    ).get(input.collectionId, input.source);
     if (previous) {
       stmt(
         `UPDATE documents SET batch_id = @batchId, sha256 = @sha256, size_bytes = @sizeBytes, state = 'queued', priority = @priority,
@@ -108,77 +119,107 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return { kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) } as const;
   });
 
-  const complete = db.transaction((documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[]) => {
-    const row = getDocumentRow.get(documentId);
-    if (!row || row.attempt_id !== attemptId || terminalStates.includes(row.state as DocumentState)) {
-      return false;
-    }
-    const collection = getCollectionRow.get(row.collection_id);
-    if (!collection) {
-      return false;
-    }
-    const { vectors, fullText } = collectionTables(row.collection_id);
-    const oldIds = stmt('SELECT id FROM chunks WHERE document_id = ?').pluck().all(documentId) as number[];
-    const deleteVector = stmt(`DELETE FROM ${vectors} WHERE rowid = ?`);
-    const deleteText = stmt(`DELETE FROM ${fullText} WHERE rowid = ?`);
-    for (const id of oldIds) {
-      deleteVector.run(BigInt(id));
-      deleteText.run(id);
-    }
-    stmt('DELETE FROM chunks WHERE document_id = ?').run(documentId);
-    const insertVector = stmt(`INSERT INTO ${vectors} (rowid, embedding) VALUES (?, ?)`);
-    const insertText = stmt(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`);
-    const embedder = `${collection.embedder_name}:${collection.embedder_model}`;
-    for (const chunk of chunks) {
-      if (chunk.vector.length !== collection.dimension) {
-        throw new SluiceError('embedder_mismatch', `A vector of ${chunk.vector.length} dimensions cannot go into a collection of ${collection.dimension}`);
+  const complete = db.transaction(
+    (documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[]) => {
+      const row = getDocumentRow.get(documentId);
+      if (!row || row.attempt_id !== attemptId || terminalStates.includes(row.state as DocumentState)) {
+        return false;
       }
-      const { lastInsertRowid } = insertChunk.run(
-        documentId, row.collection_id, chunk.index, chunk.text, chunk.tokenCount, chunk.charStart, chunk.charEnd, chunk.page,
-        embedder, collection.dimension,
-      );
-      insertVector.run(BigInt(lastInsertRowid), Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength));
-      insertText.run(lastInsertRowid, chunk.text);
-    }
-    const at = now();
-    stmt(
-      `UPDATE documents SET state = 'completed', media_type = ?, chunks_total = ?, chunks_embedded = ?, error_code = NULL,
+      const collection = getCollectionRow.get(row.collection_id);
+      if (!collection) {
+        return false;
+      }
+      const { vectors, fullText } = collectionTables(row.collection_id);
+      const oldIds = stmt('SELECT id FROM chunks WHERE document_id = ?').pluck().all(documentId) as number[];
+      const deleteVector = stmt(`DELETE FROM ${vectors} WHERE rowid = ?`);
+      const deleteText = stmt(`DELETE FROM ${fullText} WHERE rowid = ?`);
+      for (const id of oldIds) {
+        deleteVector.run(BigInt(id));
+        deleteText.run(id);
+      }
+      stmt('DELETE FROM chunks WHERE document_id = ?').run(documentId);
+      const insertVector = stmt(`INSERT INTO ${vectors} (rowid, embedding) VALUES (?, ?)`);
+      const insertText = stmt(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`);
+      const embedder = `${collection.embedder_name}:${collection.embedder_model}`;
+      for (const chunk of chunks) {
+        if (chunk.vector.length !== collection.dimension) {
+          throw new SluiceError(
+            'embedder_mismatch',
+            `A vector of ${chunk.vector.length} dimensions cannot go into a collection of ${collection.dimension}`,
+          );
+        }
+        const { lastInsertRowid } = insertChunk.run(
+          documentId,
+          row.collection_id,
+          chunk.index,
+          chunk.text,
+          chunk.tokenCount,
+          chunk.charStart,
+          chunk.charEnd,
+          chunk.page,
+          embedder,
+          collection.dimension,
+        );
+        insertVector.run(
+          BigInt(lastInsertRowid),
+          Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength),
+        );
+        insertText.run(lastInsertRowid, chunk.text);
+      }
+      const at = now();
+      stmt(
+        `UPDATE documents SET state = 'completed', media_type = ?, chunks_total = ?, chunks_embedded = ?, error_code = NULL,
          error_message = NULL, available_at = NULL, completed_at = ?, updated_at = ? WHERE id = ?`,
-    ).run(mediaType, chunks.length, chunks.length, at, at, documentId);
-    return true;
-  });
+      ).run(mediaType, chunks.length, chunks.length, at, at, documentId);
+      return true;
+    },
+  );
 
   const toHits = (ids: { id: number; score: number }[]): SearchHit[] => {
     if (ids.length === 0) {
       return [];
     }
-    const rows = db
-      .prepare<unknown[], HitRow>(
-        `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
-      )
-      .all(...ids.map((i) => i.id));
+    const rows = stmt<unknown[], HitRow>(
+      `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
+    ).all(...ids.map((i) => i.id));
     const byId = new Map(rows.map((r) => [r.chunk_id, r]));
     return ids.flatMap(({ id, score }) => {
       const r = byId.get(id);
       return r
-        ? [{ chunkId: r.chunk_id, documentId: r.document_id, source: r.source, index: r.idx, text: r.text, charStart: r.char_start, charEnd: r.char_end, page: r.page, score }]
+        ? [
+            {
+              chunkId: r.chunk_id,
+              documentId: r.document_id,
+              source: r.source,
+              index: r.idx,
+              text: r.text,
+              charStart: r.char_start,
+              charEnd: r.char_end,
+              page: r.page,
+              score,
+            },
+          ]
         : [];
     });
   };
 
-  return {
+  const sync: Synchronous<Store> = {
     ensureCollection(name, embedder) {
       const existing = stmt<[string], CollectionRow>('SELECT * FROM collections WHERE name = ?').get(name);
       if (existing) {
         const collection = toCollection(existing);
         const pinned = collection.embedder;
-        if (pinned.name !== embedder.name || pinned.model !== embedder.model || pinned.dimension !== embedder.dimension) {
+        if (
+          pinned.name !== embedder.name ||
+          pinned.model !== embedder.model ||
+          pinned.dimension !== embedder.dimension
+        ) {
           throw new SluiceError(
             'embedder_mismatch',
             `Collection "${name}" is pinned to ${pinned.name}:${pinned.model} (${pinned.dimension} dimensions), not ${embedder.name}:${embedder.model} (${embedder.dimension})`,
           );
         }
-        return Promise.resolve(collection);
+        return collection;
       }
       const id = newId('col');
       db.transaction(() => {
@@ -187,43 +228,54 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         ).run(id, name, embedder.name, embedder.model, embedder.dimension, now());
         createCollectionTables(db, id, embedder.dimension);
       }).immediate();
-      return Promise.resolve(toCollection(getCollectionRow.get(id) as CollectionRow));
+      return toCollection(getCollectionRow.get(id) as CollectionRow);
     },
     getCollectionByName(name) {
       const row = stmt<[string], CollectionRow>('SELECT * FROM collections WHERE name = ?').get(name);
-      return Promise.resolve(row && toCollection(row));
+      return row && toCollection(row);
     },
     getCollection(id) {
       const row = getCollectionRow.get(id);
-      return Promise.resolve(row && toCollection(row));
+      return row && toCollection(row);
     },
     listCollections() {
-      return Promise.resolve(stmt<[], CollectionRow>('SELECT * FROM collections ORDER BY name').all().map(toCollection));
+      return stmt<[], CollectionRow>('SELECT * FROM collections ORDER BY name').all().map(toCollection);
     },
 
     createBatch(collectionId, label) {
       const id = newId('bat');
-      stmt('INSERT INTO batches (id, collection_id, label, created_at) VALUES (?, ?, ?, ?)').run(id, collectionId, label, now());
-      return Promise.resolve(toBatch(stmt<[string], BatchRow>('SELECT * FROM batches WHERE id = ?').get(id) as BatchRow));
+      stmt('INSERT INTO batches (id, collection_id, label, created_at) VALUES (?, ?, ?, ?)').run(
+        id,
+        collectionId,
+        label,
+        now(),
+      );
+      return toBatch(stmt<[string], BatchRow>('SELECT * FROM batches WHERE id = ?').get(id) as BatchRow);
     },
     getBatch(id) {
       const row = stmt<[string], BatchRow>('SELECT * FROM batches WHERE id = ?').get(id);
-      return Promise.resolve(row && toBatch(row));
+      return row && toBatch(row);
     },
     listBatches(limit) {
-      return Promise.resolve(stmt<[number], BatchRow>('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit).map(toBatch));
+      return stmt<[number], BatchRow>('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit).map(toBatch);
     },
     getBatchProgress(id) {
       const row = stmt<[string], BatchRow>('SELECT * FROM batches WHERE id = ?').get(id);
       if (!row) {
-        return Promise.resolve(undefined);
+        return undefined;
       }
-      const groups = db
-        .prepare<[string], { state: DocumentState; n: number; total: number; embedded: number }>(
-          `SELECT state, count(*) AS n, sum(chunks_total) AS total, sum(chunks_embedded) AS embedded FROM documents WHERE batch_id = ? GROUP BY state`,
-        )
-        .all(id);
-      const progress: BatchProgress = { batch: toBatch(row), filesTotal: 0, filesDone: 0, byState: {}, chunksTotal: 0, chunksEmbedded: 0, finished: true };
+      const groups = stmt<[string], { state: DocumentState; n: number; total: number; embedded: number }>(
+        `SELECT state, count(*) AS n, sum(chunks_total) AS total, sum(chunks_embedded) AS embedded FROM documents WHERE batch_id = ? GROUP BY state`,
+      ).all(id);
+      const progress: BatchProgress = {
+        batch: toBatch(row),
+        filesTotal: 0,
+        filesDone: 0,
+        byState: {},
+        chunksTotal: 0,
+        chunksEmbedded: 0,
+        finished: true,
+      };
       for (const g of groups) {
         progress.byState[g.state] = g.n;
         progress.filesTotal += g.n;
@@ -235,11 +287,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           progress.finished = false;
         }
       }
-      return Promise.resolve(progress);
+      return progress;
     },
 
     registerDocument(input) {
-      return Promise.resolve(registerDocument.immediate(input));
+      return registerDocument.immediate(input);
     },
     recordRejected(input) {
       const id = newId('doc');
@@ -247,17 +299,33 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       stmt(
         `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, error_code, error_message, created_at, updated_at, completed_at)
          VALUES (?, ?, ?, ?, '', ?, 'failed', ?, ?, ?, ?, ?, ?)`,
-      ).run(id, input.collectionId, input.batchId, input.source, input.sizeBytes, input.priority ?? 0, input.code, input.message, at, at, at);
-      return Promise.resolve(toDocument(getDocumentRow.get(id) as DocumentRow));
+      ).run(
+        id,
+        input.collectionId,
+        input.batchId,
+        input.source,
+        input.sizeBytes,
+        input.priority ?? 0,
+        input.code,
+        input.message,
+        at,
+        at,
+        at,
+      );
+      return toDocument(getDocumentRow.get(id) as DocumentRow);
     },
     getDocument(id) {
       const row = getDocumentRow.get(id);
-      return Promise.resolve(row && toDocument(row));
+      return row && toDocument(row);
     },
     listDocuments(filter: DocumentFilter) {
       const where: string[] = [];
       const params: Record<string, unknown> = { limit: filter.limit ?? 100 };
-      for (const [column, key] of [['collection_id', 'collectionId'], ['batch_id', 'batchId'], ['state', 'state']] as const) {
+      for (const [column, key] of [
+        ['collection_id', 'collectionId'],
+        ['batch_id', 'batchId'],
+        ['state', 'state'],
+      ] as const) {
         if (filter[key] !== undefined) {
           where.push(`${column} = @${key}`);
           params[key] = filter[key];
@@ -268,51 +336,51 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         params.after = filter.after;
       }
       const sql = `SELECT * FROM documents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`;
-      return Promise.resolve(stmt<[Record<string, unknown>], DocumentRow>(sql).all(params).map(toDocument));
+      return stmt<[Record<string, unknown>], DocumentRow>(sql).all(params).map(toDocument);
     },
     listUnfinished() {
-      return Promise.resolve(
-        stmt<[], DocumentRow>(`SELECT * FROM documents WHERE state IN (${unfinished}) ORDER BY priority DESC, id`).all().map(toDocument),
-      );
+      return stmt<[], DocumentRow>(`SELECT * FROM documents WHERE state IN (${unfinished}) ORDER BY priority DESC, id`)
+        .all()
+        .map(toDocument);
     },
 
     claim(documentId, attemptId) {
-      const row = db
-        .prepare<[string, string, string], DocumentRow>(
-          `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = ?, available_at = NULL, updated_at = ?
+      const row = stmt<[string, string, string], DocumentRow>(
+        `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = ?, available_at = NULL, updated_at = ?
            WHERE id = ? AND state NOT IN (${terminal}) RETURNING *`,
-        )
-        .get(attemptId, now(), documentId);
-      return Promise.resolve(row && toDocument(row));
+      ).get(attemptId, now(), documentId);
+      return row && toDocument(row);
     },
     setStage(documentId, attemptId, state, progress) {
-      const sets = progress ? 'state = @state, chunks_total = @chunksTotal, chunks_embedded = @chunksEmbedded' : 'state = @state';
+      const sets = progress
+        ? 'state = @state, chunks_total = @chunksTotal, chunks_embedded = @chunksEmbedded'
+        : 'state = @state';
       const { changes } = stmt(fencedUpdate(sets)).run({ id: documentId, attemptId, state, now: now(), ...progress });
-      return Promise.resolve(changes === 1);
+      return changes === 1;
     },
     complete(documentId, attemptId, mediaType, chunks) {
-      return Promise.resolve(complete.immediate(documentId, attemptId, mediaType, chunks));
+      return complete.immediate(documentId, attemptId, mediaType, chunks);
     },
     fail(documentId, attemptId, code, message) {
-      const { changes } = db
-        .prepare(fencedUpdate(`state = 'failed', error_code = @code, error_message = @message, available_at = NULL, completed_at = @now`))
-        .run({ id: documentId, attemptId, code, message, now: now() });
-      return Promise.resolve(changes === 1);
+      const { changes } = stmt(
+        fencedUpdate(
+          `state = 'failed', error_code = @code, error_message = @message, available_at = NULL, completed_at = @now`,
+        ),
+      ).run({ id: documentId, attemptId, code, message, now: now() });
+      return changes === 1;
     },
     scheduleRetry(documentId, attemptId, code, message, availableAt) {
-      const { changes } = db
-        .prepare(fencedUpdate(`state = 'queued', error_code = @code, error_message = @message, available_at = @availableAt`))
-        .run({ id: documentId, attemptId, code, message, availableAt: availableAt.toISOString(), now: now() });
-      return Promise.resolve(changes === 1);
+      const { changes } = stmt(
+        fencedUpdate(`state = 'queued', error_code = @code, error_message = @message, available_at = @availableAt`),
+      ).run({ id: documentId, attemptId, code, message, availableAt: availableAt.toISOString(), now: now() });
+      return changes === 1;
     },
     cancel(documentId) {
       const at = now();
-      const row = db
-        .prepare<[string, string, string], DocumentRow>(
-          `UPDATE documents SET state = 'cancelled', attempt_id = NULL, completed_at = ?, updated_at = ? WHERE id = ? AND state NOT IN (${terminal}) RETURNING *`,
-        )
-        .get(at, at, documentId);
-      return Promise.resolve(row && toDocument(row));
+      const row = stmt<[string, string, string], DocumentRow>(
+        `UPDATE documents SET state = 'cancelled', attempt_id = NULL, completed_at = ?, updated_at = ? WHERE id = ? AND state NOT IN (${terminal}) RETURNING *`,
+      ).get(at, at, documentId);
+      return row && toDocument(row);
     },
     requeue(filter) {
       const where = ['state = @state'];
@@ -322,47 +390,41 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (filter.collectionId !== undefined) {
         where.push('collection_id = @collectionId');
       }
-      const rows = db
-        .prepare<[Record<string, unknown>], DocumentRow>(
-          `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
+      const rows = stmt<[Record<string, unknown>], DocumentRow>(
+        `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
              available_at = NULL, completed_at = NULL, updated_at = @now WHERE ${where.join(' AND ')} RETURNING *`,
-        )
-        .all({ state: filter.state, batchId: filter.batchId, collectionId: filter.collectionId, now: now() });
-      return Promise.resolve(rows.map(toDocument));
+      ).all({ state: filter.state, batchId: filter.batchId, collectionId: filter.collectionId, now: now() });
+      return rows.map(toDocument);
     },
 
     searchVector(collectionId, vector, k) {
       const { vectors } = collectionTables(collectionId);
-      const rows = db
-        .prepare<[Buffer, number], { rowid: number; distance: number }>(
-          `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
-        )
-        .all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), k);
-      return Promise.resolve(toHits(rows.map((r) => ({ id: Number(r.rowid), score: 1 - r.distance }))));
+      const rows = stmt<[Buffer, number], { rowid: number; distance: number }>(
+        `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
+      ).all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), k);
+      return toHits(rows.map((r) => ({ id: Number(r.rowid), score: 1 - r.distance })));
     },
     searchText(collectionId, query, k) {
       const match = toFullTextQuery(query);
       if (!match) {
-        return Promise.resolve([]);
+        return [];
       }
       const { fullText } = collectionTables(collectionId);
-      const rows = db
-        .prepare<[string, number], { rowid: number; rank: number }>(
-          `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? ORDER BY rank LIMIT ?`,
-        )
-        .all(match, k);
-      return Promise.resolve(toHits(rows.map((r) => ({ id: r.rowid, score: -r.rank }))));
+      const rows = stmt<[string, number], { rowid: number; rank: number }>(
+        `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? ORDER BY rank LIMIT ?`,
+      ).all(match, k);
+      return toHits(rows.map((r) => ({ id: r.rowid, score: -r.rank })));
     },
     countChunks(collectionId) {
       const n = collectionId
         ? stmt('SELECT count(*) FROM chunks WHERE collection_id = ?').pluck().get(collectionId)
         : stmt('SELECT count(*) FROM chunks').pluck().get();
-      return Promise.resolve(n as number);
+      return n as number;
     },
 
     close() {
       db.close();
-      return Promise.resolve();
     },
   };
+  return toAsync(sync);
 }

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
+import { chunkText, pageAt } from './chunker.js';
+
+const tokenizer = createCl100kTokenizer();
+const plain = (text: string) => ({ text, mediaType: 'text/plain' });
+
+/** Text built from words, sentences, paragraphs and headings, plus odd characters. */
+const documentArbitrary = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom('word', 'retrieval', 'ingestion', 'α', '数据', '🙂', 'x'.repeat(30), '<|endoftext|>'),
+      fc.constantFrom(' ', ' ', ' ', '. ', '\n', '\n\n', '\n\n## Heading\n\n', '\t'),
+      fc.string({ maxLength: 12 }),
+    ),
+    { maxLength: 600 },
+  )
+  .map((parts) => parts.join(''));
+
+describe('chunkText', () => {
+  it('keeps every chunk within the token limit and exactly on its offsets', () => {
+    fc.assert(
+      fc.property(documentArbitrary, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 15 }), (text, maxTokens, overlapTokens) => {
+        const chunks = chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
+        for (const chunk of chunks) {
+          expect(tokenizer.count(chunk.text)).toBeLessThanOrEqual(maxTokens);
+          expect(chunk.tokenCount).toBe(tokenizer.count(chunk.text));
+          expect(text.slice(chunk.charStart, chunk.charEnd)).toBe(chunk.text);
+          expect(chunk.text.trim()).toBe(chunk.text);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('covers every non-blank character, in order, with no gap', () => {
+    fc.assert(
+      fc.property(documentArbitrary, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 15 }), (text, maxTokens, overlapTokens) => {
+        const chunks = chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
+        const covered = new Uint8Array(text.length);
+        let lastStart = -1;
+        chunks.forEach((chunk, i) => {
+          expect(chunk.index).toBe(i);
+          expect(chunk.charStart).toBeGreaterThan(lastStart);
+          lastStart = chunk.charStart;
+          covered.fill(1, chunk.charStart, chunk.charEnd);
+        });
+        for (let i = 0; i < text.length; i++) {
+          if (!/\s/.test(text.charAt(i))) {
+            expect(covered[i], `char ${i} of ${JSON.stringify(text)}`).toBe(1);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('repeats up to the overlap budget from one chunk into the next', () => {
+    const text = Array.from({ length: 60 }, (_, i) => `Sentence number ${i} talks about topic ${i % 7}.`).join(' ');
+    const chunks = chunkText(plain(text), tokenizer, { maxTokens: 60, overlapTokens: 20 });
+    expect(chunks.length).toBeGreaterThan(3);
+    for (let i = 1; i < chunks.length; i++) {
+      const previous = chunks[i - 1]!;
+      const current = chunks[i]!;
+      expect(current.charStart).toBeLessThan(previous.charEnd);
+      expect(tokenizer.count(text.slice(current.charStart, previous.charEnd))).toBeLessThanOrEqual(22);
+    }
+  });
+
+  it('cuts before headings rather than in the middle of a section', () => {
+    const section = (n: number) => `## Section ${n}\n\n${'Some text about this section. '.repeat(12)}`;
+    const text = [1, 2, 3, 4].map(section).join('\n\n');
+    const chunks = chunkText(plain(text), tokenizer, { maxTokens: 200, overlapTokens: 20 });
+    expect(chunks.map((c) => c.text.slice(0, 12))).toEqual(['## Section 1', '## Section 2', '## Section 3', '## Section 4']);
+  });
+
+  it('splits a 2 MB line with no spaces quickly and within the limit', () => {
+    const text = 'a'.repeat(2 * 1024 * 1024);
+    const started = Date.now();
+    const chunks = chunkText(plain(text), tokenizer, { maxTokens: 500, overlapTokens: 0 });
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(chunks.every((c) => c.tokenCount <= 500)).toBe(true);
+    expect(chunks.reduce((sum, c) => sum + c.text.length, 0)).toBe(text.length);
+  });
+
+  it('maps chunks to the page they start on', () => {
+    const pages = ['First page text, with a few more words in it.', 'Second page text, with a few more words too.', 'Third page text, and some more words to end.'];
+    const text = pages.join('\n\n');
+    const pageStarts = [0, pages[0]!.length + 2, pages[0]!.length + pages[1]!.length + 4];
+    const chunks = chunkText({ text, mediaType: 'application/pdf', pageStarts }, tokenizer, { maxTokens: 14, overlapTokens: 0 });
+    expect(chunks.map((c) => c.page)).toEqual([1, 2, 3]);
+    expect(pageAt(pageStarts, 0)).toBe(1);
+    expect(pageAt(pageStarts, text.length - 1)).toBe(3);
+    expect(pageAt(undefined, 5)).toBeNull();
+  });
+
+  it('gives nothing for blank text', () => {
+    expect(chunkText(plain(' \n\n \t'), tokenizer, { maxTokens: 50, overlapTokens: 5 })).toEqual([]);
+  });
+});

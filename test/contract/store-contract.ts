@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { EmbeddedChunk, EmbedderSpec } from '../../src/core/types.js';
+import type { Store } from '../../src/ports/store.js';
+
+const spec: EmbedderSpec = { name: 'hash', model: 'test', dimension: 4 };
+
+function chunk(index: number, text: string, vector: number[]): EmbeddedChunk {
+  return { index, text, tokenCount: 3, charStart: index * 10, charEnd: index * 10 + text.length, page: null, vector: new Float32Array(vector) };
+}
+
+/** The behaviour every Store adapter must show; run it against each backend. */
+export function describeStoreContract(name: string, createStore: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    async function setup() {
+      const store = await createStore();
+      const collection = await store.ensureCollection('docs', spec);
+      const batch = await store.createBatch(collection.id, 'test');
+      return { store, collection, batch };
+    }
+
+    it('pins a collection to its embedder', async () => {
+      const { store } = await setup();
+      await expect(store.ensureCollection('docs', { ...spec, dimension: 8 })).rejects.toMatchObject({ code: 'embedder_mismatch' });
+      expect((await store.ensureCollection('docs', spec)).embedder).toEqual(spec);
+      await store.close();
+    });
+
+    it('skips identical bytes and points at the original', async () => {
+      const { store, collection, batch } = await setup();
+      const first = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'aa', sizeBytes: 1 });
+      expect(first.kind).toBe('queued');
+      const again = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'aa', sizeBytes: 1 });
+      expect(again).toMatchObject({ kind: 'pending', document: { id: first.document.id } });
+      const copy = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'copy.txt', sha256: 'aa', sizeBytes: 1 });
+      expect(copy.kind).toBe('skipped');
+      expect(copy.document).toMatchObject({ state: 'skipped', duplicateOf: first.document.id });
+      await store.close();
+    });
+
+    it('fences writes: a superseded attempt changes nothing', async () => {
+      const { store, collection, batch } = await setup();
+      const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'aa', sizeBytes: 1 });
+      expect(await store.claim(document.id, 'att_1')).toMatchObject({ state: 'parsing', attempts: 1 });
+      expect(await store.claim(document.id, 'att_2')).toMatchObject({ attempts: 2 });
+      expect(await store.setStage(document.id, 'att_1', 'chunking')).toBe(false);
+      expect(await store.complete(document.id, 'att_1', 'text/plain', [chunk(0, 'late', [1, 0, 0, 0])])).toBe(false);
+      expect(await store.countChunks(collection.id)).toBe(0);
+      expect(await store.setStage(document.id, 'att_2', 'embedding', { chunksTotal: 2, chunksEmbedded: 1 })).toBe(true);
+      expect(await store.complete(document.id, 'att_2', 'text/plain', [chunk(0, 'alpha beta', [1, 0, 0, 0]), chunk(1, 'gamma delta', [0, 1, 0, 0])])).toBe(true);
+      expect(await store.getDocument(document.id)).toMatchObject({ state: 'completed', chunksTotal: 2, chunksEmbedded: 2, mediaType: 'text/plain' });
+      expect(await store.complete(document.id, 'att_2', 'text/plain', [chunk(0, 'again', [1, 0, 0, 0])])).toBe(false);
+      expect(await store.claim(document.id, 'att_3')).toBeUndefined();
+      expect(await store.countChunks(collection.id)).toBe(2);
+      await store.close();
+    });
+
+    it('replaces the chunks of a new version of a source in one step', async () => {
+      const { store, collection, batch } = await setup();
+      const v1 = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'v1', sizeBytes: 1 });
+      await store.claim(v1.document.id, 'a1');
+      await store.complete(v1.document.id, 'a1', 'text/plain', [chunk(0, 'old words', [1, 0, 0, 0]), chunk(1, 'more old words', [0, 1, 0, 0])]);
+      const v2 = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'v2', sizeBytes: 1 });
+      expect(v2).toMatchObject({ kind: 'queued', document: { id: v1.document.id, state: 'queued', attempts: 0 } });
+      // The old version stays searchable until the new one is published.
+      expect((await store.searchText(collection.id, 'old', 5)).length).toBe(2);
+      await store.claim(v2.document.id, 'a2');
+      await store.complete(v2.document.id, 'a2', 'text/plain', [chunk(0, 'new words', [0, 0, 1, 0])]);
+      expect(await store.searchText(collection.id, 'old', 5)).toEqual([]);
+      expect((await store.searchText(collection.id, 'new', 5)).map((h) => h.text)).toEqual(['new words']);
+      expect((await store.searchVector(collection.id, new Float32Array([0, 1, 0, 0]), 5)).map((h) => h.text)).toEqual(['new words']);
+      expect(await store.countChunks(collection.id)).toBe(1);
+      await store.close();
+    });
+
+    it('searches by vector and by full text within a collection', async () => {
+      const { store, collection, batch } = await setup();
+      const other = await store.ensureCollection('other', spec);
+      const otherBatch = await store.createBatch(other.id, 'x');
+      for (const [c, b, source, text, vector] of [
+        [collection.id, batch.id, 'a', 'install packages with apt', [1, 0, 0, 0]],
+        [collection.id, batch.id, 'b', 'configure the network', [0, 1, 0, 0]],
+        [other.id, otherBatch.id, 'c', 'install packages elsewhere', [1, 0, 0, 0]],
+      ] as const) {
+        const { document } = await store.registerDocument({ collectionId: c, batchId: b, source, sha256: source, sizeBytes: 1 });
+        await store.claim(document.id, `att_${source}`);
+        await store.complete(document.id, `att_${source}`, 'text/plain', [chunk(0, text, [...vector])]);
+      }
+      const byVector = await store.searchVector(collection.id, new Float32Array([0.9, 0.1, 0, 0]), 2);
+      expect(byVector.map((h) => h.source)).toEqual(['a', 'b']);
+      expect(byVector[0]!.score).toBeGreaterThan(byVector[1]!.score);
+      const byText = await store.searchText(collection.id, 'Install: "packages" OR (', 5);
+      expect(byText.map((h) => h.source)).toEqual(['a']);
+      expect(await store.searchText(collection.id, '  ', 5)).toEqual([]);
+      await store.close();
+    });
+
+    it('tracks retries, failures, cancels, requeues and batch progress', async () => {
+      const { store, collection, batch } = await setup();
+      const reg = (source: string) => store.registerDocument({ collectionId: collection.id, batchId: batch.id, source, sha256: source, sizeBytes: 1 });
+      const a = (await reg('a')).document;
+      const b = (await reg('b')).document;
+      const c = (await reg('c')).document;
+      await store.claim(a.id, 'x');
+      expect(await store.scheduleRetry(a.id, 'x', 'embedder_failed', 'down', new Date(Date.now() + 5000))).toBe(true);
+      expect(await store.getDocument(a.id)).toMatchObject({ state: 'queued', errorCode: 'embedder_failed' });
+      await store.claim(a.id, 'y');
+      expect(await store.fail(a.id, 'y', 'corrupt_file', 'bad')).toBe(true);
+      expect(await store.cancel(b.id)).toMatchObject({ state: 'cancelled' });
+      expect(await store.cancel(b.id)).toBeUndefined();
+      expect((await store.listUnfinished()).map((d) => d.id)).toEqual([c.id]);
+      const progress = await store.getBatchProgress(batch.id);
+      expect(progress).toMatchObject({ filesTotal: 3, filesDone: 2, finished: false, byState: { failed: 1, cancelled: 1, queued: 1 } });
+      const requeued = await store.requeue({ state: 'failed', batchId: batch.id });
+      expect(requeued.map((d) => d.id)).toEqual([a.id]);
+      expect(await store.getDocument(a.id)).toMatchObject({ state: 'queued', attempts: 0, errorCode: null });
+      const rejected = await store.recordRejected({ collectionId: collection.id, batchId: batch.id, source: 'huge', sizeBytes: 9, code: 'file_too_large', message: 'too big' });
+      expect(rejected).toMatchObject({ state: 'failed', errorCode: 'file_too_large' });
+      const page1 = await store.listDocuments({ batchId: batch.id, limit: 2 });
+      const page2 = await store.listDocuments({ batchId: batch.id, limit: 2, after: page1[1]!.id });
+      expect([...page1, ...page2].map((d) => d.id)).toEqual([a.id, b.id, c.id, rejected.id]);
+      await store.close();
+    });
+  });
+}

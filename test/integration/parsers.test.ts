@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { isSluiceError, type ErrorCode } from '../../src/core/errors.js';
+import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
+import { makeDocx, makeDocxZipBomb, makePdf } from '../helpers/make-files.js';
+
+const parser = createDocumentParser({ maxFileBytes: 20 * 1024 * 1024, parseTimeoutMs: 30_000 });
+const parse = (bytes: Uint8Array | string, source: string) =>
+  parser.parse({ bytes: typeof bytes === 'string' ? Buffer.from(bytes) : bytes, source });
+
+async function failureCode(bytes: Uint8Array | string, source: string): Promise<ErrorCode | undefined> {
+  try {
+    await parse(bytes, source);
+    return undefined;
+  } catch (error) {
+    if (!isSluiceError(error)) {
+      throw error;
+    }
+    return error.code;
+  }
+}
+
+describe('document parser', () => {
+  it('reads PDF text page by page and knows where each page starts', async () => {
+    const pdf = await makePdf(['Alpha page about retrieval.', 'Beta page about ingestion.', 'Gamma page.']);
+    const parsed = await parse(pdf, 'report.bin');
+    expect(parsed.mediaType).toBe('application/pdf');
+    expect(parsed.pageStarts).toHaveLength(3);
+    const second = parsed.text.slice(parsed.pageStarts![1], parsed.pageStarts![2]);
+    expect(second).toContain('Beta page about ingestion.');
+    expect(parsed.text.slice(0, parsed.pageStarts![1])).toContain('Alpha page');
+  });
+
+  it('reads DOCX with its headings as structure', async () => {
+    const docx = await makeDocx('Installation', ['Run the installer.', 'Then restart.']);
+    const parsed = await parse(docx, 'guide.docx');
+    expect(parsed.mediaType).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+    expect(parsed.text).toMatch(/^# Installation/);
+    expect(parsed.text).toContain('Run the installer.');
+  });
+
+  it('keeps only the visible text of HTML, headings as Markdown headings', async () => {
+    const html = `<!DOCTYPE html><html><head><title>Guide</title><style>p{color:red}</style></head>
+      <body><script>var secret = 1;</script><h2>Install &amp; run</h2><p>First   paragraph.</p><ul><li>one</li><li>two</li></ul></body></html>`;
+    const parsed = await parse(html, 'page.txt');
+    expect(parsed.mediaType).toBe('text/html');
+    expect(parsed.title).toBe('Guide');
+    expect(parsed.text).toContain('## Install & run');
+    expect(parsed.text).toContain('First paragraph.');
+    expect(parsed.text).toContain('- one');
+    expect(parsed.text).not.toContain('secret');
+    expect(parsed.text).not.toContain('color');
+  });
+
+  it('reads Markdown, text, CSV and JSON', async () => {
+    expect((await parse('# Title\n\nBody text.', 'notes')).mediaType).toBe('text/markdown');
+    expect((await parse('Just some words.', 'notes.txt')).text).toBe('Just some words.');
+    const csv = await parse('name;city\nAda;London\nGrace;New York\n', 'people.csv');
+    expect(csv.text).toBe('name: Ada; city: London\nname: Grace; city: New York');
+    const json = await parse('{"service":{"name":"sluice","ports":[8080]}}', 'config.json');
+    expect(json.text).toBe('service.name: sluice\nservice.ports[0]: 8080');
+    const lines = await parse('{"a":1}\n{"a":2}\n', 'rows.jsonl');
+    expect(lines.text).toContain('a: 2');
+  });
+
+  it('reads UTF-16 text with a BOM and UTF-8 with a BOM', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Grüße aus Köln', 'utf16le')]);
+    expect((await parse(utf16, 'greeting.txt')).text).toBe('Grüße aus Köln');
+    expect((await parse(Buffer.from('\uFEFFhello', 'utf8'), 'a.txt')).text).toBe('hello');
+  });
+
+  it('fails bad input with a stable code', async () => {
+    const pdf = await makePdf(['Some page text that will be cut off.']);
+    expect(await failureCode(pdf.subarray(0, Math.floor(pdf.length / 3)), 'cut.pdf')).toBe('corrupt_file');
+    expect(await failureCode(Buffer.alloc(0), 'zero.txt')).toBe('empty_document');
+    expect(await failureCode('   \n\n  ', 'blank.txt')).toBe('empty_document');
+    expect(await failureCode(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), 'image.txt')).toBe('unsupported_media_type');
+    expect(await failureCode(Buffer.from([0x00, 0x01, 0x02, 0x03, 0xff, 0x00, 0x10]), 'blob.txt')).toBe('unsupported_media_type');
+    expect(await failureCode(Buffer.from([0x48, 0x69, 0x20, 0xc3, 0x28, 0x20, 0xa0, 0xa1]), 'latin.txt')).toBe('unsupported_encoding');
+    expect(await failureCode('{"unterminated": ', 'broken.json')).toBe('corrupt_file');
+    expect(await failureCode(Buffer.alloc(21 * 1024 * 1024, 0x61), 'big.txt')).toBe('file_too_large');
+  });
+
+  it('refuses a DOCX zip bomb before inflating it', async () => {
+    const bomb = makeDocxZipBomb(120 * 1024 * 1024);
+    expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
+    const before = process.memoryUsage().rss;
+    expect(await failureCode(bomb, 'bomb.docx')).toBe('archive_too_large');
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+  });
+});
