@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerCancelCommand } from './cancel-command.js';
 import { registerIngestCommand } from './ingest-command.js';
 import { registerJobsCommand } from './jobs-command.js';
 import { registerQueryCommand } from './query-command.js';
@@ -11,7 +12,7 @@ const program = new Command('sluice')
   .version('0.1.0');
 
 // Settings every command shares; each also reads its SLUICE_* environment variable.
-for (const command of [registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerWorkerCommand]) {
+for (const command of [registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerCancelCommand, registerWorkerCommand]) {
   command(program);
 }
 for (const sub of program.commands) {

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { DocumentJob, JobOutcome, JobQueue } from '../../src/ports/queue.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The behaviour every JobQueue adapter must show; run it against each backend. */
+export function describeQueueContract(name: string, createQueue: () => Promise<JobQueue>): void {
+  describe(`JobQueue contract: ${name}`, () => {
+    it('runs higher priority first, then in arrival order', async () => {
+      const queue = await createQueue();
+      const seen: string[] = [];
+      await queue.enqueue([
+        { documentId: 'low-1' },
+        { documentId: 'high', priority: 10 },
+        { documentId: 'low-2' },
+        { documentId: 'mid', priority: 5 },
+      ]);
+      queue.start(async (job) => {
+        seen.push(job.documentId);
+        return { kind: 'done' };
+      }, { concurrency: 1 });
+      await queue.idle();
+      expect(seen).toEqual(['high', 'mid', 'low-1', 'low-2']);
+      await queue.close();
+    });
+
+    it('never runs more than the concurrency at once, and ignores a job already waiting', async () => {
+      const queue = await createQueue();
+      let running = 0;
+      let peak = 0;
+      let runs = 0;
+      queue.start(async () => {
+        running++;
+        runs++;
+        peak = Math.max(peak, running);
+        await sleep(10);
+        running--;
+        return { kind: 'done' };
+      }, { concurrency: 3 });
+      const jobs: DocumentJob[] = Array.from({ length: 12 }, (_, i) => ({ documentId: `d${i}` }));
+      await queue.enqueue([...jobs, ...jobs.slice(6)]);
+      await queue.idle();
+      expect(peak).toBe(3);
+      expect(runs).toBe(12);
+      await queue.close();
+    });
+
+    it('retries after the delay the handler asks for', async () => {
+      const queue = await createQueue();
+      const times: number[] = [];
+      queue.start(async (): Promise<JobOutcome> => {
+        times.push(Date.now());
+        return times.length < 3 ? { kind: 'retry', delayMs: 50 } : { kind: 'done' };
+      }, { concurrency: 1 });
+      await queue.enqueue([{ documentId: 'flaky' }]);
+      await queue.idle();
+      expect(times).toHaveLength(3);
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(45);
+      expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(45);
+      await queue.close();
+    });
+
+    it('cancels a running job through its signal and drops a waiting one', async () => {
+      const queue = await createQueue();
+      const ran: string[] = [];
+      let aborted = false;
+      queue.start(async (job, signal) => {
+        ran.push(job.documentId);
+        if (job.documentId === 'long') {
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+          aborted = signal.aborted;
+        }
+        return { kind: 'done' };
+      }, { concurrency: 1 });
+      await queue.enqueue([{ documentId: 'long' }, { documentId: 'next' }]);
+      await sleep(20);
+      await queue.cancel('next');
+      await queue.cancel('long');
+      await queue.idle();
+      expect(aborted).toBe(true);
+      expect(ran).toEqual(['long']);
+      await queue.close();
+    });
+
+    it('holds delayed jobs until their time and counts them', async () => {
+      const queue = await createQueue();
+      const started = Date.now();
+      let ranAt = 0;
+      queue.start(async () => {
+        ranAt = Date.now();
+        return { kind: 'done' };
+      }, { concurrency: 1 });
+      await queue.enqueue([{ documentId: 'later', delayMs: 80 }]);
+      expect(await queue.stats()).toMatchObject({ delayed: 1, waiting: 0 });
+      await queue.idle();
+      expect(ranAt - started).toBeGreaterThanOrEqual(75);
+      await queue.close();
+    });
+  });
+}
