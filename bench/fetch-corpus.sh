@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Fetches a real corpus from Debian's packages into bench/corpus/ (git-ignored):
+#   docs/python-html  Python 3.11 documentation pages (python3.11-doc)
+#   docs/python-text  their reStructuredText sources, as plain text
+#   docs/r-pdf        the R manuals as PDF (r-doc-pdf), without the reference manual
+#   large/refman.pdf  the ~3,700-page R reference manual, for `npm run bench -- --large`
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+corpus="$here/corpus"
+mkdir -p "$corpus/debs" "$corpus/root"
+cd "$corpus/debs"
+if ! ls python3.11-doc_*.deb r-doc-pdf_*.deb >/dev/null 2>&1; then
+  apt-get download python3.11-doc r-doc-pdf 2>/dev/null || { apt-get update -qq && apt-get download python3.11-doc r-doc-pdf; }
+fi
+for deb in python3.11-doc_*.deb r-doc-pdf_*.deb; do dpkg-deb -x "$deb" "$corpus/root"; done
+
+rm -rf "$corpus/docs" "$corpus/large"
+mkdir -p "$corpus/docs/python-html" "$corpus/docs/python-text" "$corpus/docs/r-pdf" "$corpus/large"
+html="$corpus/root/usr/share/doc/python3.11/html"
+for section in library tutorial howto reference faq; do
+  cp -r "$html/$section" "$corpus/docs/python-html/"
+done
+for section in tutorial howto reference faq; do
+  cp -r "$html/_sources/$section" "$corpus/docs/python-text/"
+done
+manual="$corpus/root/usr/share/R/doc/manual"
+for pdf in "$manual"/R-*.pdf; do cp "$pdf" "$corpus/docs/r-pdf/"; done
+cp "$manual/fullrefman.pdf" "$corpus/large/refman.pdf"
+
+echo "corpus in $corpus/docs:"
+for d in "$corpus"/docs/*; do
+  printf '  %-12s %5d files %8s\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)" "$(du -sh "$d" | cut -f1)"
+done
+printf '  %-12s %5d files %8s\n' "large" 1 "$(du -sh "$corpus/large/refman.pdf" | cut -f1)"

@@ -1,0 +1,61 @@
+// `npm run bench`: Sluice's embedded pipeline beside the tight loop (parse → chunk → embed, no queue,
+// no ledger) on the same corpus, alternating, each run in its own process; medians of several rounds.
+//   npm run bench [-- --rounds 3] [-- --large]   (fetch the corpus first: npm run bench:corpus)
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const args = process.argv.slice(2);
+const rounds = Number(args[args.indexOf('--rounds') + 1]) || 3;
+const corpus = args.includes('--large') ? [`${here}corpus/large`] : [`${here}corpus/docs`];
+if (!corpus.every(existsSync)) {
+  console.error('No corpus yet: run `npm run bench:corpus` first.');
+  process.exit(1);
+}
+
+const measure = (mode) =>
+  JSON.parse(execFileSync(process.execPath, [`${here}measure.js`, mode, ...corpus], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim());
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const runs = { pipeline: [], tight: [] };
+for (let round = 1; round <= rounds; round++) {
+  // Alternate the order so neither side always runs on a warmer machine.
+  const order = round % 2 ? ['pipeline', 'tight'] : ['tight', 'pipeline'];
+  for (const mode of order) {
+    const r = measure(mode);
+    runs[mode].push(r);
+    console.error(`round ${round} ${mode.padEnd(8)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+  }
+}
+
+const summary = (mode) => {
+  const list = runs[mode];
+  const ms = median(list.map((r) => r.ms));
+  const { bytes, files, chunks, completed } = list[0];
+  return {
+    mode,
+    seconds: ms / 1000,
+    mbPerS: bytes / 1e6 / (ms / 1000),
+    docsPerMin: completed / (ms / 60000),
+    chunksPerS: chunks / (ms / 1000),
+    peakRssMb: median(list.map((r) => r.peakRssMb)),
+    files,
+    bytes,
+  };
+};
+const pipeline = summary('pipeline');
+const tight = summary('tight');
+const fmt = (n, d = 1) => n.toFixed(d).padStart(9);
+
+console.log(`\nSluice bench — ${pipeline.files} files, ${(pipeline.bytes / 1e6).toFixed(1)} MB, ${rounds} rounds (medians); ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+console.log(`${'run'.padEnd(30)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'docs/min'.padStart(9)}${'chunks/s'.padStart(9)}${'RSS MB'.padStart(9)}`);
+for (const [label, s] of [['embedded pipeline (SQLite)', pipeline], ['tight loop (no queue/ledger)', tight]]) {
+  console.log(`${label.padEnd(30)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${fmt(s.peakRssMb, 0)}`);
+}
+console.log(`pipeline / tight loop throughput: ${((100 * tight.seconds) / pipeline.seconds).toFixed(1)}%`);
