@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -16,6 +17,7 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js'], languageOptions: { globals: globals.node } },
   { files: ['src/**/*.ts'], rules: { 'no-console': 'error' } },
   // Test doubles implement async ports with bodies that need no await.
   { files: ['test/**/*.ts', '**/*.test.ts'], rules: { '@typescript-eslint/require-await': 'off' } },

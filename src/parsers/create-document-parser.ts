@@ -27,7 +27,7 @@ export function createDocumentParser(limits: ParserLimits): DocumentParser {
         throw new SluiceError('empty_document', 'The file is empty');
       }
       const mediaType = await sniffMediaType(bytes, source);
-      const parsed = await withTimeout(parseAs(mediaType, bytes, limits, signal), limits.parseTimeoutMs, signal);
+      const parsed = await withTimeout((bounded) => parseAs(mediaType, bytes, limits, bounded), limits.parseTimeoutMs, signal);
       if (parsed.text.trim() === '') {
         throw new SluiceError('empty_document', `The ${mediaType} file holds no text`);
       }
@@ -56,17 +56,31 @@ async function parseAs(mediaType: string, bytes: Uint8Array, limits: ParserLimit
 }
 
 /**
- * Bounds a parse in time. The work itself runs on; what this guarantees is that the document fails
- * with `parse_timeout` and the worker moves on.
+ * Bounds a parse in time: on expiry the document fails with `parse_timeout` and the parser's signal is
+ * aborted, so a parser that yields between steps (the PDF parser does, page by page) stops working too.
+ * A parser stuck in one synchronous step cannot be interrupted in-process; the timer fires after it.
  */
-function withTimeout<T>(work: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new SluiceError('parse_timeout', `Parsing took longer than ${timeoutMs} ms`)), timeoutMs);
-    const onAbort = (): void => reject(signal?.reason instanceof Error ? signal.reason : new SluiceError('cancelled', 'Cancelled'));
+    const timer = setTimeout(() => {
+      const error = new SluiceError('parse_timeout', `Parsing took longer than ${timeoutMs} ms`);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    const onAbort = (): void => {
+      controller.abort(signal?.reason);
+      reject(signal?.reason instanceof Error ? signal.reason : new SluiceError('cancelled', 'Cancelled'));
+    };
+    if (signal?.aborted) {
+      onAbort();
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    });
+    void work(controller.signal)
+      .then(resolve, reject)
+      .finally(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      });
   });
 }

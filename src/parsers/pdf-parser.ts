@@ -33,6 +33,9 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise
     const pageStarts: number[] = [];
     let length = 0;
     for (let number = 1; number <= pdf.numPages; number++) {
+      // pdfjs without its worker runs on microtasks; yielding a turn per page lets timers (the parse
+      // time limit) and other documents' work run, and a cancel stop the loop.
+      await new Promise((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
       const page = await pdf.getPage(number);
       const content = await page.getTextContent();

@@ -80,6 +80,12 @@ describe('document parser', () => {
     expect(await failureCode(Buffer.alloc(21 * 1024 * 1024, 0x61), 'big.txt')).toBe('file_too_large');
   });
 
+  it('gives up on a parse that takes longer than the limit', async () => {
+    const slow = createDocumentParser({ maxFileBytes: 1e7, parseTimeoutMs: 1 });
+    const pdf = await makePdf(Array.from({ length: 30 }, (_, i) => `Page ${i} of a document that takes a while.`));
+    await expect(slow.parse({ bytes: pdf, source: 'slow.pdf' })).rejects.toMatchObject({ code: 'parse_timeout' });
+  });
+
   it('refuses a DOCX zip bomb before inflating it', async () => {
     const bomb = makeDocxZipBomb(120 * 1024 * 1024);
     expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
