@@ -20,7 +20,7 @@ const config = loadConfig(process.env, { logLevel: 'silent', dataDir: mkdtempSyn
 async function pipeline() {
   const app = createApp(config);
   await app.startWorkers();
-  const collection = await app.ensureCollection('bench');
+  const collection = await app.ensureCollection((await app.defaultTenant()).id, 'bench');
   const batch = await app.store.createBatch(collection.id, 'bench');
   const started = performance.now();
   await app.submit({ collection, batch, files });

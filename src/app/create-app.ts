@@ -2,18 +2,22 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import { createDocumentProcessor } from '../core/process-document.js';
-import type { Collection, SearchHit } from '../core/types.js';
+import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createHashEmbedder } from '../embedders/hash-embedder.js';
-import { createLocalEventBus } from '../events/local-event-bus.js';
+import { createLedgerEventBus } from '../events/ledger-event-bus.js';
 import { createDocumentParser } from '../parsers/create-document-parser.js';
-import type { BlobStore, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
+import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
 import { createLocalQueue } from '../queue/local/local-queue.js';
-import { searchCollection, type SearchRequest } from '../services/search-service.js';
+import { cancelDocument, deleteDocument, retryDocuments } from '../services/document-actions.js';
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
+import { searchCollection, type SearchRequest } from '../services/search-service.js';
 import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import type { SluiceConfig } from './config.js';
 import { createLogger } from './create-logger.js';
+
+/** The tenant the CLI acts for, and that `serve` gives its first API key to. */
+export const defaultTenantName = 'default';
 
 export interface AppContext {
   config: SluiceConfig;
@@ -23,11 +27,17 @@ export interface AppContext {
   events: EventBus;
   embedder: Embedder;
   logger: Logger;
+  /** True once this process runs workers. */
+  readonly workersStarted: boolean;
+  defaultTenant(): Promise<Tenant>;
   /** Collection by name, created (and pinned to this embedder) if new. */
-  ensureCollection(name: string): Promise<Collection>;
+  ensureCollection(tenantId: string, name: string): Promise<Collection>;
   /** Adds files to a batch (see submitFiles); the configured size limit applies. */
   submit(input: Omit<SubmitFilesInput, 'maxFileBytes'>, onSubmitted?: (outcome: SubmitOutcome) => void): Promise<SubmitOutcome[]>;
   search(collection: Collection, request: SearchRequest): Promise<SearchHit[]>;
+  cancel(documentId: string): Promise<DocumentRecord | undefined>;
+  retry(filter: DocumentFilter & { state: 'failed' | 'cancelled' }): Promise<DocumentRecord[]>;
+  deleteDocument(documentId: string): Promise<boolean>;
   /** Starts this process's workers and resumes every unfinished document in the ledger. */
   startWorkers(): Promise<number>;
   close(): Promise<void>;
@@ -39,7 +49,7 @@ export function createApp(config: SluiceConfig): AppContext {
   const logger = createLogger(config.logLevel);
   const store = createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
   const blobs = createFsBlobStore(join(config.dataDir, 'blobs'));
-  const events = createLocalEventBus((error) => logger.error({ err: error }, 'event listener failed'));
+  const events = createLedgerEventBus(store, (error) => logger.error({ err: error }, 'event listener failed'));
   const embedder = createHashEmbedder({ dimension: config.embedDimension });
   const queue = createLocalQueue({
     onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
@@ -54,7 +64,9 @@ export function createApp(config: SluiceConfig): AppContext {
       backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
     },
   );
+  const actions = { store, queue, events };
   let closed = false;
+  let workersStarted = false;
 
   return {
     config,
@@ -64,11 +76,20 @@ export function createApp(config: SluiceConfig): AppContext {
     events,
     embedder,
     logger,
-    ensureCollection: (name) => store.ensureCollection(name, embedder.spec),
-    submit: (input, onSubmitted) => submitFiles({ store, blobs, queue, logger }, { ...input, maxFileBytes: config.maxFileBytes }, onSubmitted),
+    get workersStarted() {
+      return workersStarted;
+    },
+    defaultTenant: () => store.ensureTenant(defaultTenantName),
+    ensureCollection: (tenantId, name) => store.ensureCollection(tenantId, name, embedder.spec),
+    submit: (input, onSubmitted) =>
+      submitFiles({ store, blobs, queue, events, logger }, { ...input, maxFileBytes: config.maxFileBytes }, onSubmitted),
     search: (collection, request) => searchCollection({ store, embedder }, collection, request),
+    cancel: (documentId) => cancelDocument(actions, documentId),
+    retry: (filter) => retryDocuments(actions, filter),
+    deleteDocument: (documentId) => deleteDocument(actions, documentId),
     async startWorkers() {
       queue.start(processor, { concurrency: config.concurrency });
+      workersStarted = true;
       const unfinished = await store.listUnfinished();
       const now = Date.now();
       await queue.enqueue(

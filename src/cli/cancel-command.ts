@@ -25,11 +25,9 @@ export function registerCancelCommand(program: Command): void {
         }
         let cancelled = 0;
         for (const id of ids) {
-          // The ledger is shared: a worker in another process is fenced out at its next write.
-          if (await app.store.cancel(id)) {
+          if (await app.cancel(id)) {
             cancelled++;
           }
-          await app.queue.cancel(id);
         }
         print(`${cancelled} of ${ids.length} documents cancelled (the others had already finished).`);
         return 0;

@@ -32,7 +32,8 @@ export function registerIngestCommand(program: Command): void {
         if (files.length === 0) {
           throw new SluiceError('invalid_input', 'No files to ingest');
         }
-        const collection = await app.ensureCollection(flags.collection);
+        const tenant = await app.defaultTenant();
+        const collection = await app.ensureCollection(tenant.id, flags.collection);
         if (flags.wait) {
           await app.startWorkers();
         }

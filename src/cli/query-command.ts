@@ -32,7 +32,8 @@ export function registerQueryCommand(program: Command): void {
         if (!Number.isInteger(topK) || topK < 1 || topK > 1000) {
           throw new SluiceError('invalid_input', '--top-k must be a whole number from 1 to 1000');
         }
-        const collection = await app.store.getCollectionByName(flags.collection);
+        const tenant = await app.defaultTenant();
+        const collection = await app.store.getCollectionByName(tenant.id, flags.collection);
         if (!collection) {
           throw new SluiceError('not_found', `No collection named "${flags.collection}"`);
         }

@@ -29,7 +29,7 @@ export function registerRetryCommand(program: Command): void {
         }
         let collectionId: string | undefined;
         if (flags.collection) {
-          const collection = await app.store.getCollectionByName(flags.collection);
+          const collection = await app.store.getCollectionByName((await app.defaultTenant()).id, flags.collection);
           if (!collection) {
             throw new SluiceError('not_found', `No collection named "${flags.collection}"`);
           }
@@ -37,10 +37,9 @@ export function registerRetryCommand(program: Command): void {
         }
         const started = Date.now();
         const scope = { ...(flags.batch ? { batchId: flags.batch } : {}), ...(collectionId ? { collectionId } : {}) };
-        // Rejected-at-the-door files have no stored bytes; retrying them cannot help.
         const requeued = [
-          ...(flags.failed ? await app.store.requeue({ ...scope, state: 'failed' }) : []),
-          ...(flags.cancelled ? await app.store.requeue({ ...scope, state: 'cancelled' }) : []),
+          ...(flags.failed ? await app.retry({ ...scope, state: 'failed' }) : []),
+          ...(flags.cancelled ? await app.retry({ ...scope, state: 'cancelled' }) : []),
         ];
         print(`${requeued.length} documents queued again.`);
         if (!flags.wait || requeued.length === 0) {

@@ -46,7 +46,7 @@ const done: JobOutcome = { kind: 'done' };
 export function createDocumentProcessor(deps: PipelineDependencies, options: PipelineOptions): JobHandler {
   const { store, events, logger } = deps;
 
-  const announce = (doc: DocumentRecord, state: DocumentState, error?: SluiceError): void => {
+  const announce = (doc: DocumentRecord, state: DocumentState, error?: SluiceError): Promise<void> =>
     events.publish({
       type: 'document.state',
       documentId: doc.id,
@@ -56,7 +56,6 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
       at: new Date().toISOString(),
     });
-  };
 
   return async (job, signal) => {
     const attemptId = newId('att');
@@ -64,7 +63,7 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
     if (!doc) {
       return done;
     }
-    announce(doc, 'parsing');
+    await announce(doc, 'parsing');
     const stage = async (state: DocumentState, progress?: { chunksTotal: number; chunksEmbedded: number }): Promise<void> => {
       if (!(await store.setStage(doc.id, attemptId, state, progress))) {
         throw new Superseded();
@@ -85,13 +84,13 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       }
       const parsed = await deps.parser.parse({ bytes, source: doc.source }, signal);
       await stage('chunking');
-      announce(doc, 'chunking');
+      await announce(doc, 'chunking');
       const chunks = chunkText(parsed, deps.tokenizer, options.chunker);
       if (chunks.length === 0) {
         throw new SluiceError('empty_document', `${doc.source} holds no text to index`);
       }
       await stage('embedding', { chunksTotal: chunks.length, chunksEmbedded: 0 });
-      announce(doc, 'embedding');
+      await announce(doc, 'embedding');
       const embedded: EmbeddedChunk[] = [];
       for (let start = 0; start < chunks.length; start += options.embedBatchSize) {
         signal.throwIfAborted();
@@ -103,15 +102,15 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
         batch.forEach((chunk, i) => embedded.push({ ...chunk, vector: vectors[i] as Float32Array }));
         const progress = { chunksTotal: chunks.length, chunksEmbedded: embedded.length };
         await stage('embedding', progress);
-        events.publish({ type: 'document.progress', documentId: doc.id, batchId: doc.batchId, ...progress, at: new Date().toISOString() });
+        await events.publish({ type: 'document.progress', documentId: doc.id, batchId: doc.batchId, ...progress, at: new Date().toISOString() });
       }
       signal.throwIfAborted();
       await stage('indexing');
-      announce(doc, 'indexing');
+      await announce(doc, 'indexing');
       if (!(await store.complete(doc.id, attemptId, parsed.mediaType, embedded))) {
         throw new Superseded();
       }
-      announce(doc, 'completed');
+      await announce(doc, 'completed');
       logger.info({ documentId: doc.id, source: doc.source, chunks: embedded.length, attempt: doc.attempts }, 'document completed');
       return done;
     } catch (thrown) {
@@ -125,14 +124,14 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
         const delayMs = backoffDelay(doc.attempts, options.backoff);
         if (await store.scheduleRetry(doc.id, attemptId, error.code, error.message, new Date(Date.now() + delayMs))) {
           logger.warn({ documentId: doc.id, code: error.code, attempt: doc.attempts, delayMs, err: thrown }, 'document will be retried');
-          announce(doc, 'queued', error);
+          await announce(doc, 'queued', error);
           return { kind: 'retry', delayMs };
         }
         return done;
       }
       if (await store.fail(doc.id, attemptId, error.code, error.message)) {
         logger.info({ documentId: doc.id, source: doc.source, code: error.code, attempt: doc.attempts }, 'document failed');
-        announce(doc, 'failed', error);
+        await announce(doc, 'failed', error);
       }
       return done;
     }

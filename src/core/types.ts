@@ -10,8 +10,23 @@ export interface EmbedderSpec {
   dimension: number;
 }
 
+/** Who owns collections; an API key belongs to one tenant, and nothing crosses tenants. */
+export interface Tenant {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenantId: string;
+  /** Admin keys may create tenants and keys. */
+  admin: boolean;
+}
+
 export interface Collection {
   id: string;
+  tenantId: string;
   name: string;
   embedder: EmbedderSpec;
   createdAt: string;

@@ -21,9 +21,15 @@ export type SluiceEvent =
       at: string;
     };
 
-/** Progress events; delivery is best-effort, the store is the truth. */
+/** An event as recorded in the log: `seq` grows with every event, so a reader can resume after any. */
+export type StoredEvent = SluiceEvent & { seq: number };
+
+/**
+ * Progress events. Every event is appended to a durable log before listeners hear of it, so a stream
+ * can replay what it missed (SSE `Last-Event-ID`) and then follow live ones without a gap.
+ */
 export interface EventBus {
-  publish(event: SluiceEvent): void;
-  /** Returns the function that unsubscribes. */
-  subscribe(listener: (event: SluiceEvent) => void): () => void;
+  publish(event: SluiceEvent): Promise<void>;
+  /** Returns the function that unsubscribes. Listeners must not throw; a throw is reported, not spread. */
+  subscribe(listener: (event: StoredEvent) => void): () => void;
 }

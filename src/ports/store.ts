@@ -1,6 +1,8 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { DocumentState } from '../core/states.js';
+import type { SluiceEvent, StoredEvent } from './event-bus.js';
 import type {
+  ApiKeyRecord,
   Batch,
   BatchProgress,
   Collection,
@@ -8,6 +10,7 @@ import type {
   EmbeddedChunk,
   EmbedderSpec,
   SearchHit,
+  Tenant,
 } from '../core/types.js';
 
 export interface RegisterDocumentInput {
@@ -32,6 +35,8 @@ export type RegisterOutcome =
   | { kind: 'pending'; document: DocumentRecord };
 
 export interface DocumentFilter {
+  /** Only documents of this tenant's collections. */
+  tenantId?: string;
   collectionId?: string;
   batchId?: string;
   state?: DocumentState;
@@ -43,15 +48,29 @@ export interface DocumentFilter {
 
 /** Fenced writes: each takes the attempt id handed out by `claim` and does nothing if it is stale. */
 export interface Store {
+  /** Answers when the store can serve reads and writes; throws otherwise. */
+  ping(): Promise<void>;
+
+  /** Creates the tenant or returns it. */
+  ensureTenant(name: string): Promise<Tenant>;
+  getTenant(id: string): Promise<Tenant | undefined>;
+  /** Stores a key by its hash; the key itself is never stored. */
+  createApiKey(tenantId: string, keyHash: string, admin: boolean): Promise<ApiKeyRecord>;
+  findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  countApiKeys(): Promise<number>;
+
   /** Creates the collection or returns it; throws `embedder_mismatch` if it exists pinned to another embedder. */
-  ensureCollection(name: string, embedder: EmbedderSpec): Promise<Collection>;
-  getCollectionByName(name: string): Promise<Collection | undefined>;
+  ensureCollection(tenantId: string, name: string, embedder: EmbedderSpec): Promise<Collection>;
+  getCollectionByName(tenantId: string, name: string): Promise<Collection | undefined>;
   getCollection(id: string): Promise<Collection | undefined>;
-  listCollections(): Promise<Collection[]>;
+  listCollections(tenantId: string): Promise<Collection[]>;
+  /** Removes the collection with its batches, documents, chunks, vectors and full text. */
+  deleteCollection(id: string): Promise<boolean>;
 
   createBatch(collectionId: string, label: string): Promise<Batch>;
   getBatch(id: string): Promise<Batch | undefined>;
-  listBatches(limit: number): Promise<Batch[]>;
+  /** Newest first; only the tenant's batches when `tenantId` is given. */
+  listBatches(limit: number, tenantId?: string): Promise<Batch[]>;
   getBatchProgress(id: string): Promise<BatchProgress | undefined>;
 
   /** Records a file in a batch; dedup by content hash happens here, atomically. */
@@ -88,6 +107,21 @@ export interface Store {
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
   /** Puts failed (or cancelled) documents back to `queued` with a fresh attempt budget. */
   requeue(filter: DocumentFilter & { state: 'failed' | 'cancelled' }): Promise<DocumentRecord[]>;
+
+  /** Removes a document with its chunks, vectors and full text (its events stay in the log). */
+  deleteDocument(documentId: string): Promise<boolean>;
+  /** Documents per state, for metrics. */
+  countDocumentsByState(): Promise<Partial<Record<DocumentState, number>>>;
+
+  /** Appends to the event log and returns the stored event with its sequence number. */
+  appendEvent(event: SluiceEvent): Promise<StoredEvent>;
+  /** Events of one batch or document after `afterSeq`, oldest first. */
+  listEvents(filter: { batchId?: string; documentId?: string; afterSeq: number; limit: number }): Promise<StoredEvent[]>;
+
+  /** The answer first given to a request with this Idempotency-Key, if any. */
+  getIdempotentResponse(tenantId: string, key: string): Promise<{ status: number; body: string } | undefined>;
+  /** Records the answer; returns false if another request recorded one first. */
+  putIdempotentResponse(tenantId: string, key: string, status: number, body: string): Promise<boolean>;
 
   searchVector(collectionId: string, vector: Float32Array, k: number): Promise<SearchHit[]>;
   searchText(collectionId: string, query: string, k: number): Promise<SearchHit[]>;

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { isSluiceError } from '../core/errors.js';
 import type { Batch, Collection, DocumentRecord } from '../core/types.js';
 import type { BlobStore } from '../ports/blob-store.js';
+import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { RegisterOutcome, Store } from '../ports/store.js';
@@ -11,6 +12,7 @@ export interface IngestDependencies {
   store: Store;
   blobs: BlobStore;
   queue: JobQueue;
+  events: EventBus;
   logger: Logger;
 }
 
@@ -72,6 +74,17 @@ export async function submitFiles(
           }),
         };
       }
+    }
+    if (outcome.kind !== 'pending') {
+      await deps.events.publish({
+        type: 'document.state',
+        documentId: outcome.document.id,
+        batchId: batch.id,
+        state: outcome.document.state,
+        attempt: 0,
+        ...(outcome.document.errorCode ? { errorCode: outcome.document.errorCode, errorMessage: outcome.document.errorMessage ?? '' } : {}),
+        at: new Date().toISOString(),
+      });
     }
     outcomes.push(outcome);
     onSubmitted?.(outcome);

@@ -13,15 +13,21 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
   describe(`Store contract: ${name}`, () => {
     async function setup() {
       const store = await createStore();
-      const collection = await store.ensureCollection('docs', spec);
+      const tenant = await store.ensureTenant('t1');
+      const collection = await store.ensureCollection(tenant.id, 'docs', spec);
       const batch = await store.createBatch(collection.id, 'test');
-      return { store, collection, batch };
+      return { store, collection, batch, tenant };
     }
 
     it('pins a collection to its embedder', async () => {
-      const { store } = await setup();
-      await expect(store.ensureCollection('docs', { ...spec, dimension: 8 })).rejects.toMatchObject({ code: 'embedder_mismatch' });
-      expect((await store.ensureCollection('docs', spec)).embedder).toEqual(spec);
+      const { store, tenant } = await setup();
+      await expect(store.ensureCollection(tenant.id, 'docs', { ...spec, dimension: 8 })).rejects.toMatchObject({ code: 'embedder_mismatch' });
+      expect((await store.ensureCollection(tenant.id, 'docs', spec)).embedder).toEqual(spec);
+      // The same name in another tenant is another collection, with its own pin.
+      const other = await store.ensureTenant('t2');
+      const theirs = await store.ensureCollection(other.id, 'docs', { ...spec, dimension: 8 });
+      expect(theirs.tenantId).toBe(other.id);
+      expect((await store.listCollections(tenant.id)).map((c) => c.name)).toEqual(['docs']);
       await store.close();
     });
 
@@ -73,8 +79,8 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
     });
 
     it('searches by vector and by full text within a collection', async () => {
-      const { store, collection, batch } = await setup();
-      const other = await store.ensureCollection('other', spec);
+      const { store, collection, batch, tenant } = await setup();
+      const other = await store.ensureCollection(tenant.id, 'other', spec);
       const otherBatch = await store.createBatch(other.id, 'x');
       for (const [c, b, source, text, vector] of [
         [collection.id, batch.id, 'a', 'install packages with apt', [1, 0, 0, 0]],

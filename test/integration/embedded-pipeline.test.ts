@@ -19,7 +19,7 @@ function startApp(dataDir: string): AppContext {
 }
 
 async function ingest(a: AppContext, folder: string, collectionName = 'docs') {
-  const collection = await a.ensureCollection(collectionName);
+  const collection = await a.ensureCollection((await a.defaultTenant()).id, collectionName);
   const batch = await a.store.createBatch(collection.id, folder);
   const { files } = await expandPaths([folder], folder);
   await a.submit({ collection, batch, files });
@@ -110,7 +110,7 @@ describe('embedded pipeline', () => {
     await a.close();
     writeFileSync(join(folder, 'c.txt'), 'Late words about walruses. '.repeat(100));
     a = startApp(join(root, 'data'));
-    const collection = await a.ensureCollection('docs');
+    const collection = await a.ensureCollection((await a.defaultTenant()).id, 'docs');
     const batch = await a.store.createBatch(collection.id, 'late');
     await a.submit({ collection, batch, files: (await expandPaths([join(folder, 'c.txt')], folder)).files });
     expect((await a.store.getBatchProgress(batch.id))?.byState).toEqual({ queued: 1 });

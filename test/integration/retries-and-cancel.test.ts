@@ -7,7 +7,7 @@ import { createFsBlobStore } from '../../src/blobs/fs-blob-store.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { createDocumentProcessor } from '../../src/core/process-document.js';
 import { createHashEmbedder } from '../../src/embedders/hash-embedder.js';
-import { createLocalEventBus } from '../../src/events/local-event-bus.js';
+import { createLedgerEventBus } from '../../src/events/ledger-event-bus.js';
 import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
 import type { Embedder, SluiceEvent } from '../../src/ports/index.js';
 import { createLocalQueue } from '../../src/queue/local/local-queue.js';
@@ -38,7 +38,7 @@ async function setup(embedder: Embedder, maxAttempts = 4) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-retry-'));
   const store = createSqliteStore({ path: join(dir, 'db') });
   const blobs = createFsBlobStore(join(dir, 'blobs'));
-  const events = createLocalEventBus((e) => {
+  const events = createLedgerEventBus(store, (e) => {
     throw e;
   });
   const seen: SluiceEvent[] = [];
@@ -49,7 +49,7 @@ async function setup(embedder: Embedder, maxAttempts = 4) {
     { chunker: { maxTokens: 50, overlapTokens: 5 }, embedBatchSize: 4, maxAttempts, backoff: { baseMs: 20, maxMs: 100 } },
   );
   queue.start(processor, { concurrency: 2 });
-  const collection = await store.ensureCollection('c', embedder.spec);
+  const collection = await store.ensureCollection((await store.ensureTenant('t')).id, 'c', embedder.spec);
   const batch = await store.createBatch(collection.id, 'b');
   const add = async (source: string, text: string) => {
     const blob = await blobs.put(Readable.from([Buffer.from(text)]), 1e7);

@@ -9,13 +9,27 @@ const migrations: readonly { version: number; sql: string }[] = [
   {
     version: 1,
     sql: `
-      CREATE TABLE collections (
+      CREATE TABLE tenants (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        key_hash TEXT NOT NULL UNIQUE,
+        admin INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE collections (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
         embedder_name TEXT NOT NULL,
         embedder_model TEXT NOT NULL,
         dimension INTEGER NOT NULL,
-        created_at TEXT NOT NULL
+        created_at TEXT NOT NULL,
+        UNIQUE (tenant_id, name)
       );
       CREATE TABLE batches (
         id TEXT PRIMARY KEY,
@@ -62,6 +76,23 @@ const migrations: readonly { version: number; sql: string }[] = [
         embedder TEXT NOT NULL,
         dimension INTEGER NOT NULL,
         UNIQUE (document_id, idx)
+      );
+      -- Append-only progress log: SSE streams replay it from any sequence number.
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        batch_id TEXT NOT NULL,
+        document_id TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX events_by_batch ON events (batch_id, seq);
+      CREATE INDEX events_by_document ON events (document_id, seq);
+      CREATE TABLE idempotency_keys (
+        tenant_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, key)
       );
     `,
   },

@@ -1,9 +1,10 @@
 import type { ErrorCode } from '../../core/errors.js';
 import type { DocumentState } from '../../core/states.js';
-import type { Batch, Collection, DocumentRecord } from '../../core/types.js';
+import type { Batch, Collection, DocumentRecord, Tenant } from '../../core/types.js';
 
 export interface CollectionRow {
   id: string;
+  tenant_id: string;
   name: string;
   embedder_name: string;
   embedder_model: string;
@@ -44,6 +45,7 @@ export interface DocumentRow {
 export function toCollection(row: CollectionRow): Collection {
   return {
     id: row.id,
+    tenantId: row.tenant_id,
     name: row.name,
     embedder: { name: row.embedder_name, model: row.embedder_model, dimension: row.dimension },
     createdAt: row.created_at,
@@ -77,4 +79,14 @@ export function toDocument(row: DocumentRow): DocumentRecord {
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
   };
+}
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export function toTenant(row: TenantRow): Tenant {
+  return { id: row.id, name: row.name, createdAt: row.created_at };
 }

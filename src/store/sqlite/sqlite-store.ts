@@ -4,6 +4,7 @@ import { SluiceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { runningStates, terminalStates, type DocumentState } from '../../core/states.js';
 import type { BatchProgress, EmbeddedChunk, SearchHit } from '../../core/types.js';
+import type { SluiceEvent } from '../../ports/event-bus.js';
 import type { DocumentFilter, Store } from '../../ports/store.js';
 import { toFullTextQuery } from './fts-query.js';
 import { collectionTables, createCollectionTables, migrate } from './sqlite-migrations.js';
@@ -12,8 +13,10 @@ import {
   toCollection,
   toDocument,
   type BatchRow,
+  toTenant,
   type CollectionRow,
   type DocumentRow,
+  type TenantRow,
 } from './sqlite-rows.js';
 
 /** The store's methods as better-sqlite3 runs them: synchronously. */
@@ -119,6 +122,31 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return { kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) } as const;
   });
 
+  /** Removes a document's chunks with their vectors and full-text rows. */
+  const deleteChunksOf = (documentId: string, collectionId: string): void => {
+    const { vectors, fullText } = collectionTables(collectionId);
+    const ids = stmt('SELECT id FROM chunks WHERE document_id = ?').pluck().all(documentId) as number[];
+    const deleteVector = stmt(`DELETE FROM ${vectors} WHERE rowid = ?`);
+    const deleteText = stmt(`DELETE FROM ${fullText} WHERE rowid = ?`);
+    for (const id of ids) {
+      deleteVector.run(BigInt(id));
+      deleteText.run(id);
+    }
+    stmt('DELETE FROM chunks WHERE document_id = ?').run(documentId);
+  };
+
+  const deleteDocument = db.transaction((documentId: string) => {
+    const row = getDocumentRow.get(documentId);
+    if (!row) {
+      return false;
+    }
+    deleteChunksOf(documentId, row.collection_id);
+    // Skipped copies point at this document; they go with it rather than point at nothing.
+    stmt('DELETE FROM documents WHERE duplicate_of = ?').run(documentId);
+    stmt('DELETE FROM documents WHERE id = ?').run(documentId);
+    return true;
+  });
+
   const complete = db.transaction(
     (documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[]) => {
       const row = getDocumentRow.get(documentId);
@@ -130,14 +158,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return false;
       }
       const { vectors, fullText } = collectionTables(row.collection_id);
-      const oldIds = stmt('SELECT id FROM chunks WHERE document_id = ?').pluck().all(documentId) as number[];
-      const deleteVector = stmt(`DELETE FROM ${vectors} WHERE rowid = ?`);
-      const deleteText = stmt(`DELETE FROM ${fullText} WHERE rowid = ?`);
-      for (const id of oldIds) {
-        deleteVector.run(BigInt(id));
-        deleteText.run(id);
-      }
-      stmt('DELETE FROM chunks WHERE document_id = ?').run(documentId);
+      deleteChunksOf(documentId, row.collection_id);
       const insertVector = stmt(`INSERT INTO ${vectors} (rowid, embedding) VALUES (?, ?)`);
       const insertText = stmt(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`);
       const embedder = `${collection.embedder_name}:${collection.embedder_model}`;
@@ -204,8 +225,55 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   };
 
   const sync: Synchronous<Store> = {
-    ensureCollection(name, embedder) {
-      const existing = stmt<[string], CollectionRow>('SELECT * FROM collections WHERE name = ?').get(name);
+    ping() {
+      stmt('SELECT 1').get();
+    },
+
+    ensureTenant(name) {
+      const existing = stmt<[string], TenantRow>('SELECT * FROM tenants WHERE name = ?').get(name);
+      if (existing) {
+        return toTenant(existing);
+      }
+      const id = newId('ten');
+      stmt('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(
+        id,
+        name,
+        now(),
+      );
+      return toTenant(stmt<[string], TenantRow>('SELECT * FROM tenants WHERE name = ?').get(name) as TenantRow);
+    },
+    getTenant(id) {
+      const row = stmt<[string], TenantRow>('SELECT * FROM tenants WHERE id = ?').get(id);
+      return row && toTenant(row);
+    },
+    createApiKey(tenantId, keyHash, admin) {
+      const id = newId('key');
+      stmt('INSERT INTO api_keys (id, tenant_id, key_hash, admin, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        id,
+        tenantId,
+        keyHash,
+        admin ? 1 : 0,
+        now(),
+      );
+      return { id, tenantId, admin };
+    },
+    findApiKey(keyHash) {
+      const row = stmt<[string], { id: string; tenant_id: string; admin: number }>(
+        'SELECT id, tenant_id, admin FROM api_keys WHERE key_hash = ?',
+      ).get(keyHash);
+      return row && { id: row.id, tenantId: row.tenant_id, admin: row.admin === 1 };
+    },
+    countApiKeys() {
+      return stmt('SELECT count(*) FROM api_keys').pluck().get() as number;
+    },
+
+    ensureCollection(tenantId, name, embedder) {
+      const find = () =>
+        stmt<[string, string], CollectionRow>('SELECT * FROM collections WHERE tenant_id = ? AND name = ?').get(
+          tenantId,
+          name,
+        );
+      const existing = find();
       if (existing) {
         const collection = toCollection(existing);
         const pinned = collection.embedder;
@@ -224,22 +292,43 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const id = newId('col');
       db.transaction(() => {
         stmt(
-          'INSERT INTO collections (id, name, embedder_name, embedder_model, dimension, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        ).run(id, name, embedder.name, embedder.model, embedder.dimension, now());
+          'INSERT INTO collections (id, tenant_id, name, embedder_name, embedder_model, dimension, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        ).run(id, tenantId, name, embedder.name, embedder.model, embedder.dimension, now());
         createCollectionTables(db, id, embedder.dimension);
       }).immediate();
-      return toCollection(getCollectionRow.get(id) as CollectionRow);
+      return toCollection(find() as CollectionRow);
     },
-    getCollectionByName(name) {
-      const row = stmt<[string], CollectionRow>('SELECT * FROM collections WHERE name = ?').get(name);
+    getCollectionByName(tenantId, name) {
+      const row = stmt<[string, string], CollectionRow>(
+        'SELECT * FROM collections WHERE tenant_id = ? AND name = ?',
+      ).get(tenantId, name);
       return row && toCollection(row);
     },
     getCollection(id) {
       const row = getCollectionRow.get(id);
       return row && toCollection(row);
     },
-    listCollections() {
-      return stmt<[], CollectionRow>('SELECT * FROM collections ORDER BY name').all().map(toCollection);
+    listCollections(tenantId) {
+      return stmt<[string], CollectionRow>('SELECT * FROM collections WHERE tenant_id = ? ORDER BY name')
+        .all(tenantId)
+        .map(toCollection);
+    },
+    deleteCollection(id) {
+      const row = getCollectionRow.get(id);
+      if (!row) {
+        return false;
+      }
+      const { vectors, fullText } = collectionTables(id);
+      db.transaction(() => {
+        db.exec(`DROP TABLE IF EXISTS ${vectors}; DROP TABLE IF EXISTS ${fullText};`);
+        stmt('DELETE FROM chunks WHERE collection_id = ?').run(id);
+        stmt('DELETE FROM documents WHERE collection_id = ?').run(id);
+        stmt('DELETE FROM batches WHERE collection_id = ?').run(id);
+        stmt('DELETE FROM collections WHERE id = ?').run(id);
+      }).immediate();
+      // Dropped tables change the schema; cached statements on them must not be reused.
+      statements.clear();
+      return true;
     },
 
     createBatch(collectionId, label) {
@@ -256,8 +345,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const row = stmt<[string], BatchRow>('SELECT * FROM batches WHERE id = ?').get(id);
       return row && toBatch(row);
     },
-    listBatches(limit) {
-      return stmt<[number], BatchRow>('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit).map(toBatch);
+    listBatches(limit, tenantId) {
+      if (tenantId === undefined) {
+        return stmt<[number], BatchRow>('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit).map(toBatch);
+      }
+      return stmt<[string, number], BatchRow>(
+        'SELECT b.* FROM batches b JOIN collections c ON c.id = b.collection_id WHERE c.tenant_id = ? ORDER BY b.id DESC LIMIT ?',
+      )
+        .all(tenantId, limit)
+        .map(toBatch);
     },
     getBatchProgress(id) {
       const row = stmt<[string], BatchRow>('SELECT * FROM batches WHERE id = ?').get(id);
@@ -331,6 +427,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           params[key] = filter[key];
         }
       }
+      if (filter.tenantId !== undefined) {
+        where.push('collection_id IN (SELECT id FROM collections WHERE tenant_id = @tenantId)');
+        params.tenantId = filter.tenantId;
+      }
       if (filter.after !== undefined) {
         where.push('id > @after');
         params.after = filter.after;
@@ -392,9 +492,48 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       const rows = stmt<[Record<string, unknown>], DocumentRow>(
         `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
-             available_at = NULL, completed_at = NULL, updated_at = @now WHERE ${where.join(' AND ')} RETURNING *`,
+             available_at = NULL, completed_at = NULL, updated_at = @now WHERE ${where.join(' AND ')} AND sha256 != '' RETURNING *`,
       ).all({ state: filter.state, batchId: filter.batchId, collectionId: filter.collectionId, now: now() });
       return rows.map(toDocument);
+    },
+
+    deleteDocument(documentId) {
+      return deleteDocument.immediate(documentId);
+    },
+    countDocumentsByState() {
+      const rows = stmt<[], { state: DocumentState; n: number }>(
+        'SELECT state, count(*) AS n FROM documents GROUP BY state',
+      ).all();
+      return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    },
+
+    appendEvent(event) {
+      const { lastInsertRowid } = stmt('INSERT INTO events (batch_id, document_id, data) VALUES (?, ?, ?)').run(
+        event.batchId,
+        event.documentId,
+        JSON.stringify(event),
+      );
+      return { ...event, seq: Number(lastInsertRowid) };
+    },
+    listEvents({ batchId, documentId, afterSeq, limit }) {
+      const [column, value] = batchId !== undefined ? ['batch_id', batchId] : ['document_id', documentId ?? ''];
+      return stmt<[string, number, number], { seq: number; data: string }>(
+        `SELECT seq, data FROM events WHERE ${column} = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      )
+        .all(value, afterSeq, limit)
+        .map((row) => ({ ...(JSON.parse(row.data) as SluiceEvent), seq: row.seq }));
+    },
+
+    getIdempotentResponse(tenantId, key) {
+      return stmt<[string, string], { status: number; body: string }>(
+        'SELECT status, body FROM idempotency_keys WHERE tenant_id = ? AND key = ?',
+      ).get(tenantId, key);
+    },
+    putIdempotentResponse(tenantId, key, status, body) {
+      const { changes } = stmt(
+        'INSERT INTO idempotency_keys (tenant_id, key, status, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      ).run(tenantId, key, status, body, now());
+      return changes === 1;
     },
 
     searchVector(collectionId, vector, k) {

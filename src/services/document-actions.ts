@@ -1,0 +1,48 @@
+import type { DocumentRecord } from '../core/types.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { JobQueue } from '../ports/queue.js';
+import type { DocumentFilter, Store } from '../ports/store.js';
+
+export interface DocumentActionDependencies {
+  store: Store;
+  queue: JobQueue;
+  events: EventBus;
+}
+
+const announce = (events: EventBus, doc: DocumentRecord): Promise<void> =>
+  events.publish({ type: 'document.state', documentId: doc.id, batchId: doc.batchId, state: doc.state, attempt: doc.attempts, at: new Date().toISOString() });
+
+/**
+ * Cancels a queued or running document. The ledger is the authority: once it says `cancelled`, any
+ * attempt still running (here or in another process sharing the ledger) is fenced out at its next
+ * write; the local queue is also told, so a run in this process stops at once through its signal.
+ */
+export async function cancelDocument(deps: DocumentActionDependencies, documentId: string): Promise<DocumentRecord | undefined> {
+  const cancelled = await deps.store.cancel(documentId);
+  await deps.queue.cancel(documentId);
+  if (cancelled) {
+    await announce(deps.events, cancelled);
+  }
+  return cancelled;
+}
+
+/** Queues failed or cancelled documents again with a fresh attempt budget. */
+export async function retryDocuments(
+  deps: DocumentActionDependencies,
+  filter: DocumentFilter & { state: 'failed' | 'cancelled' },
+): Promise<DocumentRecord[]> {
+  // A file refused at the door has no stored bytes (empty hash): retrying it cannot succeed.
+  const requeued = await deps.store.requeue(filter);
+  await deps.queue.enqueue(requeued.map((d) => ({ documentId: d.id, priority: d.priority })));
+  for (const doc of requeued) {
+    await announce(deps.events, doc);
+  }
+  return requeued;
+}
+
+/** Deletes a document with its chunks and vectors, stopping it first if it is running. */
+export async function deleteDocument(deps: DocumentActionDependencies, documentId: string): Promise<boolean> {
+  await deps.store.cancel(documentId);
+  await deps.queue.cancel(documentId);
+  return deps.store.deleteDocument(documentId);
+}
