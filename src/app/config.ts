@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SluiceError } from '../core/errors.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
+const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
 
 /** The one configuration schema; flags override `SLUICE_*` environment variables, which override defaults. */
 const configSchema = z
@@ -33,6 +34,20 @@ const configSchema = z
     maxFileBytes: int(1).default(100 * 1024 * 1024),
     /** Longest a parse may take. @defaultValue 120000 */
     parseTimeoutMs: int(1).default(120_000),
+    /** Whether `sluice serve` runs workers in its own process. @defaultValue true */
+    workers: boolish.default(true),
+    /** HTTP port of `sluice serve`. @defaultValue 8080 */
+    port: int(0).max(65535).default(8080),
+    /** Address `sluice serve` listens on. @defaultValue `0.0.0.0` */
+    host: z.string().min(1).default('0.0.0.0'),
+    /** Most files in one upload request. @defaultValue 1000 */
+    maxUploadFiles: int(1).default(1000),
+    /** Most bytes in one upload request. @defaultValue 1073741824 (1 GiB) */
+    maxRequestBytes: int(1).default(1024 * 1024 * 1024),
+    /** Requests per minute per API key. @defaultValue 6000 */
+    rateLimitPerMinute: int(1).default(6000),
+    /** Seconds between SSE heartbeats. @defaultValue 15 */
+    sseHeartbeatSeconds: z.coerce.number().positive().default(15),
   })
   .refine((c) => c.chunkOverlap < c.chunkTokens, { message: 'chunkOverlap must be smaller than chunkTokens', path: ['chunkOverlap'] });
 
@@ -53,6 +68,13 @@ const envNames: Record<keyof SluiceConfig, string> = {
   retryMaxMs: 'SLUICE_RETRY_MAX_MS',
   maxFileBytes: 'SLUICE_MAX_FILE_BYTES',
   parseTimeoutMs: 'SLUICE_PARSE_TIMEOUT_MS',
+  workers: 'SLUICE_WORKERS',
+  port: 'PORT',
+  host: 'SLUICE_HOST',
+  maxUploadFiles: 'SLUICE_MAX_UPLOAD_FILES',
+  maxRequestBytes: 'SLUICE_MAX_REQUEST_BYTES',
+  rateLimitPerMinute: 'SLUICE_RATE_LIMIT_PER_MINUTE',
+  sseHeartbeatSeconds: 'SLUICE_SSE_HEARTBEAT_SECONDS',
 };
 
 /** The environment variable of each setting, for documentation and error messages. */

@@ -5,6 +5,7 @@ import { createDocumentProcessor } from '../core/process-document.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createHashEmbedder } from '../embedders/hash-embedder.js';
 import { createLedgerEventBus } from '../events/ledger-event-bus.js';
+import { createMetrics, type Metrics } from '../metrics/create-metrics.js';
 import { createDocumentParser } from '../parsers/create-document-parser.js';
 import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
 import { createLocalQueue } from '../queue/local/local-queue.js';
@@ -27,6 +28,7 @@ export interface AppContext {
   events: EventBus;
   embedder: Embedder;
   logger: Logger;
+  metrics: Metrics;
   /** True once this process runs workers. */
   readonly workersStarted: boolean;
   defaultTenant(): Promise<Tenant>;
@@ -50,10 +52,11 @@ export function createApp(config: SluiceConfig): AppContext {
   const store = createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
   const blobs = createFsBlobStore(join(config.dataDir, 'blobs'));
   const events = createLedgerEventBus(store, (error) => logger.error({ err: error }, 'event listener failed'));
-  const embedder = createHashEmbedder({ dimension: config.embedDimension });
   const queue = createLocalQueue({
     onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
   });
+  const metrics = createMetrics({ store, queue, events });
+  const embedder = metrics.instrumentEmbedder(createHashEmbedder({ dimension: config.embedDimension }));
   const parser = createDocumentParser({ maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs });
   const processor = createDocumentProcessor(
     { store, blobs, parser, tokenizer: createCl100kTokenizer(), embedder, events, logger },
@@ -76,6 +79,7 @@ export function createApp(config: SluiceConfig): AppContext {
     events,
     embedder,
     logger,
+    metrics,
     get workersStarted() {
       return workersStarted;
     },

@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import { registerCancelCommand } from './cancel-command.js';
 import { registerIngestCommand } from './ingest-command.js';
 import { registerJobsCommand } from './jobs-command.js';
+import { registerKeysCommand } from './keys-command.js';
 import { registerQueryCommand } from './query-command.js';
 import { registerRetryCommand } from './retry-command.js';
+import { registerServeCommand } from './serve-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { configEnvNames } from '../app/config.js';
 
@@ -12,7 +14,7 @@ const program = new Command('sluice')
   .version('0.1.0');
 
 // Settings every command shares; each also reads its SLUICE_* environment variable.
-for (const command of [registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerCancelCommand, registerWorkerCommand]) {
+for (const command of [registerServeCommand, registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerCancelCommand, registerWorkerCommand]) {
   command(program);
 }
 for (const sub of program.commands) {
@@ -25,5 +27,8 @@ for (const sub of program.commands) {
     .option('--embed-batch-size <n>', `chunks per embedder call (${configEnvNames.embedBatchSize}, default 100)`)
     .option('--max-file-bytes <n>', `largest file accepted (${configEnvNames.maxFileBytes})`);
 }
+
+// Registered after the shared options are added: `keys` has subcommands with their own.
+registerKeysCommand(program);
 
 await program.parseAsync(process.argv);

@@ -11,13 +11,20 @@ export interface CommonFlags {
   chunkOverlap?: string;
   embedBatchSize?: string;
   maxFileBytes?: string;
+  port?: string;
+  host?: string;
+  workers?: string | boolean;
 }
 
 /**
  * Builds one app context for a command, runs it, and always shuts it down; SluiceErrors become one
  * readable line with their code, and Ctrl-C stops cleanly (unfinished work resumes next time).
  */
-export async function withApp(flags: CommonFlags, run: (app: AppContext) => Promise<number>): Promise<number> {
+export async function withApp(
+  flags: CommonFlags,
+  run: (app: AppContext) => Promise<number>,
+  options: { handleSignals?: boolean } = {},
+): Promise<number> {
   let app: AppContext | undefined;
   const stop = (): void => {
     printError('\nstopping; unfinished documents resume on the next run');
@@ -32,10 +39,15 @@ export async function withApp(flags: CommonFlags, run: (app: AppContext) => Prom
       chunkOverlap: flags.chunkOverlap,
       embedBatchSize: flags.embedBatchSize,
       maxFileBytes: flags.maxFileBytes,
+      port: flags.port,
+      host: flags.host,
+      workers: flags.workers,
     };
     app = createApp(loadConfig(process.env, overrides));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    if (options.handleSignals !== false) {
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }
     return await run(app);
   } catch (error) {
     if (isSluiceError(error)) {

@@ -39,6 +39,7 @@ export interface DocumentFilter {
   tenantId?: string;
   collectionId?: string;
   batchId?: string;
+  documentId?: string;
   state?: DocumentState;
   /** Return documents whose id sorts after this one (cursor pagination). */
   after?: string;

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { isSluiceError } from '../core/errors.js';
+import { isSluiceError, type ErrorCode } from '../core/errors.js';
 import type { Batch, Collection, DocumentRecord } from '../core/types.js';
-import type { BlobStore } from '../ports/blob-store.js';
+import type { BlobStore, StoredBlob } from '../ports/blob-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
@@ -27,65 +27,67 @@ export interface SubmitFilesInput {
 
 export type SubmitOutcome = RegisterOutcome | { kind: 'rejected'; document: DocumentRecord };
 
+/** A file whose bytes are already stored, or that was refused before it could be. */
+export type ReceivedFile =
+  | { source: string; sizeBytes: number; blob: StoredBlob }
+  | { source: string; sizeBytes: number; refused: { code: ErrorCode; message: string } };
+
 /**
- * Accepts files into a new batch: each is streamed into the blob store (hashed on the way), recorded
- * in the ledger (where dedup happens) and only then enqueued, so a crash between two steps leaves
- * a `queued` row that the next start resumes. A file that cannot be taken fails alone.
+ * Records one received file in a batch: dedup happens in the ledger, and only then is a job enqueued,
+ * so a crash between two steps leaves a `queued` row that the next start resumes. A refused file
+ * becomes a `failed` document of the batch, so the batch shows why.
  */
+export async function acceptFile(
+  deps: IngestDependencies,
+  target: { collection: Collection; batch: Batch; priority?: number },
+  file: ReceivedFile,
+): Promise<SubmitOutcome> {
+  const base = { collectionId: target.collection.id, batchId: target.batch.id, priority: target.priority ?? 0, source: file.source };
+  const outcome: SubmitOutcome =
+    'refused' in file
+      ? { kind: 'rejected', document: await deps.store.recordRejected({ ...base, sizeBytes: file.sizeBytes, ...file.refused }) }
+      : await deps.store.registerDocument({ ...base, sha256: file.blob.sha256, sizeBytes: file.blob.sizeBytes });
+  if (outcome.kind !== 'pending') {
+    // Announced before it is enqueued, so the log reads in the order things happen: queued, then parsing.
+    const doc = outcome.document;
+    await deps.events.publish({
+      type: 'document.state',
+      documentId: doc.id,
+      batchId: target.batch.id,
+      state: doc.state,
+      attempt: 0,
+      ...(doc.errorCode ? { errorCode: doc.errorCode, errorMessage: doc.errorMessage ?? '' } : {}),
+      at: new Date().toISOString(),
+    });
+  }
+  if (outcome.kind === 'queued') {
+    await deps.queue.enqueue([{ documentId: outcome.document.id, priority: base.priority }]);
+  }
+  return outcome;
+}
+
+/** Accepts files from disk into a batch, streaming each into the blob store (hashed on the way). */
 export async function submitFiles(
   deps: IngestDependencies,
   input: SubmitFilesInput,
   onSubmitted?: (outcome: SubmitOutcome) => void,
 ): Promise<SubmitOutcome[]> {
-  const { store, blobs, queue } = deps;
-  const { batch } = input;
   const outcomes: SubmitOutcome[] = [];
-  const base = { collectionId: input.collection.id, batchId: batch.id, priority: input.priority ?? 0 };
   for (const file of input.files) {
-    let outcome: SubmitOutcome;
+    let received: ReceivedFile;
     if (file.sizeBytes > input.maxFileBytes) {
-      outcome = {
-        kind: 'rejected',
-        document: await store.recordRejected({
-          ...base,
-          source: file.path,
-          sizeBytes: file.sizeBytes,
-          code: 'file_too_large',
-          message: `The file is ${file.sizeBytes} bytes; the limit is ${input.maxFileBytes}`,
-        }),
-      };
+      const message = `The file is ${file.sizeBytes} bytes; the limit is ${input.maxFileBytes}`;
+      received = { source: file.path, sizeBytes: file.sizeBytes, refused: { code: 'file_too_large', message } };
     } else {
       try {
-        const blob = await blobs.put(createReadStream(file.path), input.maxFileBytes);
-        outcome = await store.registerDocument({ ...base, source: file.path, sha256: blob.sha256, sizeBytes: blob.sizeBytes });
-        if (outcome.kind === 'queued') {
-          await queue.enqueue([{ documentId: outcome.document.id, priority: base.priority }]);
-        }
+        received = { source: file.path, sizeBytes: file.sizeBytes, blob: await deps.blobs.put(createReadStream(file.path), input.maxFileBytes) };
       } catch (error) {
         deps.logger.warn({ source: file.path, err: error }, 'file refused');
-        outcome = {
-          kind: 'rejected',
-          document: await store.recordRejected({
-            ...base,
-            source: file.path,
-            sizeBytes: file.sizeBytes,
-            code: isSluiceError(error) ? error.code : 'file_unreadable',
-            message: error instanceof Error ? error.message : String(error),
-          }),
-        };
+        const code = isSluiceError(error) ? error.code : 'file_unreadable';
+        received = { source: file.path, sizeBytes: file.sizeBytes, refused: { code, message: error instanceof Error ? error.message : String(error) } };
       }
     }
-    if (outcome.kind !== 'pending') {
-      await deps.events.publish({
-        type: 'document.state',
-        documentId: outcome.document.id,
-        batchId: batch.id,
-        state: outcome.document.state,
-        attempt: 0,
-        ...(outcome.document.errorCode ? { errorCode: outcome.document.errorCode, errorMessage: outcome.document.errorMessage ?? '' } : {}),
-        at: new Date().toISOString(),
-      });
-    }
+    const outcome = await acceptFile(deps, input, received);
     outcomes.push(outcome);
     onSubmitted?.(outcome);
   }

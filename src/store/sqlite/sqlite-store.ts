@@ -420,6 +420,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       for (const [column, key] of [
         ['collection_id', 'collectionId'],
         ['batch_id', 'batchId'],
+        ['id', 'documentId'],
         ['state', 'state'],
       ] as const) {
         if (filter[key] !== undefined) {
@@ -490,10 +491,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (filter.collectionId !== undefined) {
         where.push('collection_id = @collectionId');
       }
+      if (filter.documentId !== undefined) {
+        where.push('id = @documentId');
+      }
       const rows = stmt<[Record<string, unknown>], DocumentRow>(
         `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
              available_at = NULL, completed_at = NULL, updated_at = @now WHERE ${where.join(' AND ')} AND sha256 != '' RETURNING *`,
-      ).all({ state: filter.state, batchId: filter.batchId, collectionId: filter.collectionId, now: now() });
+      ).all({ state: filter.state, batchId: filter.batchId, collectionId: filter.collectionId, documentId: filter.documentId, now: now() });
       return rows.map(toDocument);
     },
 

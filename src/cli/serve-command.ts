@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { createServer } from '../server/create-server.js';
+import { generateApiKey, hashApiKey } from '../server/api-keys.js';
+import { print } from './output.js';
+import { withApp, type CommonFlags } from './with-app.js';
+
+interface ServeFlags extends CommonFlags {
+  port?: string;
+  host?: string;
+  workers?: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the HTTP API (and, unless --no-workers, the workers) in one process')
+    .option('-p, --port <port>', 'port to listen on (PORT, default 8080)')
+    .option('--host <host>', 'address to listen on (SLUICE_HOST, default 0.0.0.0)')
+    .option('--no-workers', 'serve the API only; documents wait for `sluice worker`')
+    .action(async (flags: ServeFlags) => {
+      process.exitCode = await withApp(
+        { logLevel: 'info', ...flags, ...(flags.workers === false ? { workers: 'false' } : {}) },
+        async (app) => {
+          // First start: a default tenant and an admin key, shown this once (only its hash is kept).
+          if ((await app.store.countApiKeys()) === 0) {
+            const tenant = await app.defaultTenant();
+            const key = generateApiKey();
+            await app.store.createApiKey(tenant.id, hashApiKey(key), true);
+            print(`Created tenant "${tenant.name}" with an admin API key (shown once, keep it):\n\n  ${key}\n`);
+          }
+          if (app.config.workers) {
+            await app.startWorkers();
+          }
+          const server = await createServer(app);
+          const address = await server.listen({ port: app.config.port, host: app.config.host });
+          print(`Sluice listening on ${address} (API at /v1, docs at /docs, workers ${app.config.workers ? 'on' : 'off'})`);
+          await new Promise<void>((resolve) => {
+            const stop = (): void => resolve();
+            process.once('SIGINT', stop);
+            process.once('SIGTERM', stop);
+          });
+          print('shutting down: no new requests; running documents finish or resume on the next start');
+          await server.close();
+          return 0;
+        },
+        { handleSignals: false },
+      );
+    });
+}

@@ -1,0 +1,97 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Embedder } from '../ports/embedder.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { JobQueue } from '../ports/queue.js';
+import type { Store } from '../ports/store.js';
+
+export interface Metrics {
+  registry: Registry;
+  uploads: Counter;
+  uploadBytes: Counter;
+  /** Wraps an embedder so its calls and errors are counted. */
+  instrumentEmbedder(embedder: Embedder): Embedder;
+}
+
+/**
+ * Prometheus metrics: uploads, documents by state and queue depth (read at scrape time), how long each
+ * stage takes (from the event stream), and embedder calls and errors.
+ */
+export function createMetrics(deps: { store: Store; queue: JobQueue; events: EventBus }): Metrics {
+  const registry = new Registry();
+  const uploads = new Counter({ name: 'sluice_uploads_total', help: 'Files received by upload', registers: [registry] });
+  const uploadBytes = new Counter({ name: 'sluice_upload_bytes_total', help: 'Bytes received by upload', registers: [registry] });
+  new Gauge({
+    name: 'sluice_documents',
+    help: 'Documents by state',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [state, n] of Object.entries(await deps.store.countDocumentsByState())) {
+        this.set({ state }, n ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'sluice_queue_jobs',
+    help: 'Jobs in this process queue by state',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const stats = await deps.queue.stats();
+      for (const [state, n] of Object.entries(stats) as [string, number][]) {
+        this.set({ state }, n);
+      }
+    },
+  });
+  const stageDuration = new Histogram({
+    name: 'sluice_stage_duration_seconds',
+    help: 'Time a document spent in each stage',
+    labelNames: ['stage'],
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 60, 300],
+    registers: [registry],
+  });
+  const embedderCalls = new Counter({
+    name: 'sluice_embedder_calls_total',
+    help: 'Embedder calls by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+
+  // A stage ends when the document's next state event arrives; remember when each began.
+  const stageStart = new Map<string, { state: string; at: number }>();
+  deps.events.subscribe((event) => {
+    if (event.type !== 'document.state') {
+      return;
+    }
+    const now = Date.parse(event.at);
+    const previous = stageStart.get(event.documentId);
+    if (previous && previous.state !== 'queued') {
+      stageDuration.observe({ stage: previous.state }, (now - previous.at) / 1000);
+    }
+    if (['completed', 'failed', 'cancelled', 'skipped'].includes(event.state)) {
+      stageStart.delete(event.documentId);
+    } else {
+      stageStart.set(event.documentId, { state: event.state, at: now });
+    }
+  });
+
+  return {
+    registry,
+    uploads,
+    uploadBytes,
+    instrumentEmbedder: (embedder) => ({
+      spec: embedder.spec,
+      async embed(texts, signal) {
+        try {
+          const vectors = await embedder.embed(texts, signal);
+          embedderCalls.inc({ outcome: 'ok' });
+          return vectors;
+        } catch (error) {
+          embedderCalls.inc({ outcome: 'error' });
+          throw error;
+        }
+      },
+    }),
+  };
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { RouteContext, Server } from '../route-context.js';
+import { collectionView, toCollectionView } from '../views.js';
+
+const idParams = z.object({ id: z.string() });
+
+export function registerCollectionRoutes(server: Server, { app, access }: RouteContext): void {
+  server.post(
+    '/v1/collections',
+    {
+      schema: {
+        tags: ['collections'],
+        body: z.object({ name: z.string().min(1).max(200).regex(/^[\w.-]+$/, 'letters, digits, _ . - only') }),
+        response: { 201: collectionView, 200: collectionView },
+      },
+    },
+    async (request, reply) => {
+      const existing = await app.store.getCollectionByName(request.auth.tenantId, request.body.name);
+      const collection = existing ?? (await app.ensureCollection(request.auth.tenantId, request.body.name));
+      return reply.status(existing ? 200 : 201).header('location', `/v1/collections/${collection.id}`).send(toCollectionView(collection));
+    },
+  );
+
+  server.get(
+    '/v1/collections',
+    { schema: { tags: ['collections'], response: { 200: z.object({ collections: z.array(collectionView) }) } } },
+    async (request) => ({ collections: (await app.store.listCollections(request.auth.tenantId)).map(toCollectionView) }),
+  );
+
+  server.get(
+    '/v1/collections/:id',
+    { schema: { tags: ['collections'], params: idParams, response: { 200: collectionView } } },
+    async (request) => toCollectionView(await access.collection(request.auth.tenantId, request.params.id)),
+  );
+
+  server.delete(
+    '/v1/collections/:id',
+    { schema: { tags: ['collections'], params: idParams } },
+    async (request, reply) => {
+      const collection = await access.collection(request.auth.tenantId, request.params.id);
+      // Stop what runs in it first, so no worker writes into tables being dropped.
+      for (const doc of (await app.store.listUnfinished()).filter((d) => d.collectionId === collection.id)) {
+        await app.cancel(doc.id);
+      }
+      await app.store.deleteCollection(collection.id);
+      return reply.status(204).send();
+    },
+  );
+}

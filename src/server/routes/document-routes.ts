@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { SluiceError } from '../../core/errors.js';
+import { documentStates } from '../../core/states.js';
+import { withEtag } from '../etag.js';
+import type { RouteContext, Server } from '../route-context.js';
+import { documentView, toDocumentView } from '../views.js';
+
+const idParams = z.object({ id: z.string() });
+
+export function registerDocumentRoutes(server: Server, { app, access }: RouteContext): void {
+  server.get(
+    '/v1/documents',
+    {
+      schema: {
+        tags: ['documents'],
+        summary: 'Documents of the tenant, oldest first; pass `next_cursor` back as `cursor` for the next page',
+        querystring: z.object({
+          state: z.enum(documentStates).optional(),
+          collection: z.string().optional(),
+          batch: z.string().optional(),
+          cursor: z.string().optional(),
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+        }),
+        response: { 200: z.object({ documents: z.array(documentView), next_cursor: z.string().nullable() }) },
+      },
+    },
+    async (request) => {
+      const { tenantId } = request.auth;
+      const { state, collection, batch, cursor, limit } = request.query;
+      if (collection) {
+        await access.collection(tenantId, collection);
+      }
+      const documents = await app.store.listDocuments({
+        tenantId,
+        limit,
+        ...(state ? { state } : {}),
+        ...(collection ? { collectionId: collection } : {}),
+        ...(batch ? { batchId: batch } : {}),
+        ...(cursor ? { after: cursor } : {}),
+      });
+      const last = documents[documents.length - 1];
+      return { documents: documents.map(toDocumentView), next_cursor: documents.length === limit && last ? last.id : null };
+    },
+  );
+
+  server.get(
+    '/v1/documents/:id',
+    { schema: { tags: ['documents'], params: idParams, response: { 200: documentView } } },
+    async (request, reply) => withEtag(request, reply, toDocumentView(await access.document(request.auth.tenantId, request.params.id))),
+  );
+
+  server.post(
+    '/v1/documents/:id/cancel',
+    { schema: { tags: ['documents'], params: idParams, response: { 200: documentView } } },
+    async (request) => {
+      const doc = await access.document(request.auth.tenantId, request.params.id);
+      const cancelled = await app.cancel(doc.id);
+      // Already finished: nothing to cancel; the answer shows the state it ended in.
+      return toDocumentView(cancelled ?? doc);
+    },
+  );
+
+  server.post(
+    '/v1/documents/:id/retry',
+    { schema: { tags: ['documents'], params: idParams, response: { 202: documentView } } },
+    async (request, reply) => {
+      const doc = await access.document(request.auth.tenantId, request.params.id);
+      if (doc.state !== 'failed' && doc.state !== 'cancelled') {
+        throw new SluiceError('invalid_input', `Only failed or cancelled documents can be retried; this one is ${doc.state}`);
+      }
+      const [requeued] = await app.retry({ documentId: doc.id, state: doc.state });
+      if (!requeued) {
+        throw new SluiceError('invalid_input', 'This document was refused before it was stored; upload it again');
+      }
+      return reply.status(202).send(toDocumentView(requeued));
+    },
+  );
+
+  server.delete(
+    '/v1/documents/:id',
+    { schema: { tags: ['documents'], params: idParams } },
+    async (request, reply) => {
+      const doc = await access.document(request.auth.tenantId, request.params.id);
+      await app.deleteDocument(doc.id);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { RouteContext, Server } from '../route-context.js';
+import { hitView, toHitView } from '../views.js';
+
+export function registerQueryRoutes(server: Server, { app, access }: RouteContext): void {
+  server.post(
+    '/v1/collections/:id/query',
+    {
+      schema: {
+        tags: ['query'],
+        params: z.object({ id: z.string() }),
+        body: z.object({
+          query: z.string().min(1).max(10_000),
+          top_k: z.number().int().min(1).max(100).default(5),
+          mode: z.enum(['hybrid', 'vector', 'text']).default('hybrid'),
+          filter: z
+            .object({
+              document_ids: z.array(z.string()).max(1000).optional(),
+              source_prefix: z.string().optional(),
+            })
+            .optional(),
+        }),
+        response: { 200: z.object({ hits: z.array(hitView) }) },
+      },
+    },
+    async (request) => {
+      const collection = await access.collection(request.auth.tenantId, request.params.id);
+      const { query, top_k: topK, mode, filter } = request.body;
+      const ids = filter?.document_ids ? new Set(filter.document_ids) : undefined;
+      const prefix = filter?.source_prefix;
+      // A filter is applied to a wider candidate list, so it still yields up to top_k hits.
+      const fetch = ids || prefix ? Math.min(1000, topK * 10) : topK;
+      const hits = (await app.search(collection, { query, topK: fetch, mode }))
+        .filter((h) => (!ids || ids.has(h.documentId)) && (!prefix || h.source.startsWith(prefix)))
+        .slice(0, topK);
+      return { hits: hits.map(toHitView) };
+    },
+  );
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { documentStates } from '../core/states.js';
+import type { BatchProgress, Collection, DocumentRecord, SearchHit } from '../core/types.js';
+
+/** What the API shows of things: snake_case JSON, stable field names, no internal fields. */
+export const collectionView = z.object({
+  id: z.string(),
+  name: z.string(),
+  embedder: z.object({ name: z.string(), model: z.string(), dimension: z.number() }),
+  created_at: z.string(),
+});
+
+export const documentView = z.object({
+  id: z.string(),
+  collection_id: z.string(),
+  batch_id: z.string(),
+  source: z.string(),
+  sha256: z.string(),
+  size_bytes: z.number(),
+  media_type: z.string().nullable(),
+  state: z.enum(documentStates),
+  attempts: z.number(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  duplicate_of: z.string().nullable(),
+  progress: z.object({ chunks_total: z.number(), chunks_embedded: z.number(), percent: z.number() }),
+  created_at: z.string(),
+  updated_at: z.string(),
+  completed_at: z.string().nullable(),
+});
+
+export const batchView = z.object({
+  id: z.string(),
+  collection_id: z.string(),
+  label: z.string(),
+  created_at: z.string(),
+  finished: z.boolean(),
+  progress: z.object({
+    files_total: z.number(),
+    files_done: z.number(),
+    chunks_total: z.number(),
+    chunks_embedded: z.number(),
+    percent: z.number(),
+  }),
+  counts: z.record(z.string(), z.number()),
+});
+
+export const hitView = z.object({
+  chunk_id: z.number(),
+  document_id: z.string(),
+  source: z.string(),
+  index: z.number(),
+  text: z.string(),
+  char_start: z.number(),
+  char_end: z.number(),
+  page: z.number().nullable(),
+  score: z.number(),
+});
+
+export function toCollectionView(c: Collection): z.infer<typeof collectionView> {
+  return { id: c.id, name: c.name, embedder: c.embedder, created_at: c.createdAt };
+}
+
+export function toDocumentView(d: DocumentRecord): z.infer<typeof documentView> {
+  const percent = d.chunksTotal > 0 ? Math.round((1000 * d.chunksEmbedded) / d.chunksTotal) / 10 : d.state === 'completed' ? 100 : 0;
+  return {
+    id: d.id,
+    collection_id: d.collectionId,
+    batch_id: d.batchId,
+    source: d.source,
+    sha256: d.sha256,
+    size_bytes: d.sizeBytes,
+    media_type: d.mediaType,
+    state: d.state,
+    attempts: d.attempts,
+    error: d.errorCode ? { code: d.errorCode, message: d.errorMessage ?? '' } : null,
+    duplicate_of: d.duplicateOf,
+    progress: { chunks_total: d.chunksTotal, chunks_embedded: d.chunksEmbedded, percent },
+    created_at: d.createdAt,
+    updated_at: d.updatedAt,
+    completed_at: d.completedAt,
+  };
+}
+
+export function toBatchView(p: BatchProgress): z.infer<typeof batchView> {
+  return {
+    id: p.batch.id,
+    collection_id: p.batch.collectionId,
+    label: p.batch.label,
+    created_at: p.batch.createdAt,
+    finished: p.finished,
+    progress: {
+      files_total: p.filesTotal,
+      files_done: p.filesDone,
+      chunks_total: p.chunksTotal,
+      chunks_embedded: p.chunksEmbedded,
+      percent: p.filesTotal > 0 ? Math.round((1000 * p.filesDone) / p.filesTotal) / 10 : 100,
+    },
+    counts: Object.fromEntries(Object.entries(p.byState).map(([k, v]) => [k, v ?? 0])),
+  };
+}
+
+export function toHitView(h: SearchHit): z.infer<typeof hitView> {
+  return {
+    chunk_id: h.chunkId,
+    document_id: h.documentId,
+    source: h.source,
+    index: h.index,
+    text: h.text,
+    char_start: h.charStart,
+    char_end: h.charEnd,
+    page: h.page,
+    score: h.score,
+  };
+}
