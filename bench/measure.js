@@ -45,7 +45,7 @@ async function tight() {
   for (const file of files) {
     try {
       const parsed = await parser.parse({ bytes: await readFile(file.path), source: file.path });
-      const pieces = chunkText(parsed, tokenizer, options);
+      const pieces = await chunkText(parsed, tokenizer, options);
       for (let i = 0; i < pieces.length; i += config.embedBatchSize) {
         await embedder.embed(pieces.slice(i, i + config.embedBatchSize).map((c) => c.text));
       }

@@ -40,8 +40,11 @@ export interface AppContext {
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
   retry(filter: DocumentFilter & { state: 'failed' | 'cancelled' }): Promise<DocumentRecord[]>;
   deleteDocument(documentId: string): Promise<boolean>;
-  /** Starts this process's workers and resumes every unfinished document in the ledger. */
-  startWorkers(): Promise<number>;
+  /**
+   * Starts this process's workers and resumes every unfinished document in the ledger. With
+   * `pollLedgerMs`, also picks up documents queued later by another process sharing the ledger.
+   */
+  startWorkers(options?: { pollLedgerMs?: number }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -61,7 +64,12 @@ export function createApp(config: SluiceConfig): AppContext {
   const processor = createDocumentProcessor(
     { store, blobs, parser, tokenizer: createCl100kTokenizer(), embedder, events, logger },
     {
-      chunker: { maxTokens: config.chunkTokens, overlapTokens: config.chunkOverlap },
+      chunker: {
+        maxTokens: config.chunkTokens,
+        overlapTokens: config.chunkOverlap,
+        // CPU-heavy chunking shares the thread with the HTTP server: let requests in every few ms.
+        yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
+      },
       embedBatchSize: config.embedBatchSize,
       maxAttempts: config.maxAttempts,
       backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
@@ -70,6 +78,7 @@ export function createApp(config: SluiceConfig): AppContext {
   const actions = { store, queue, events };
   let closed = false;
   let workersStarted = false;
+  let ledgerPoll: NodeJS.Timeout | undefined;
 
   return {
     config,
@@ -91,28 +100,39 @@ export function createApp(config: SluiceConfig): AppContext {
     cancel: (documentId) => cancelDocument(actions, documentId),
     retry: (filter) => retryDocuments(actions, filter),
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
-    async startWorkers() {
+    async startWorkers(options = {}) {
       queue.start(processor, { concurrency: config.concurrency });
       workersStarted = true;
-      const unfinished = await store.listUnfinished();
-      const now = Date.now();
-      await queue.enqueue(
-        unfinished.map((doc) => ({
-          documentId: doc.id,
-          priority: doc.priority,
-          delayMs: doc.availableAt ? Math.max(0, Date.parse(doc.availableAt) - now) : 0,
-        })),
-      );
-      if (unfinished.length > 0) {
-        logger.info({ documents: unfinished.length }, 'resumed unfinished documents');
+      const enqueueFromLedger = async (states: readonly string[]): Promise<number> => {
+        const unfinished = (await store.listUnfinished()).filter((doc) => states.includes(doc.state));
+        const now = Date.now();
+        await queue.enqueue(
+          unfinished.map((doc) => ({
+            documentId: doc.id,
+            priority: doc.priority,
+            delayMs: doc.availableAt ? Math.max(0, Date.parse(doc.availableAt) - now) : 0,
+          })),
+        );
+        return unfinished.length;
+      };
+      const resumed = await enqueueFromLedger(['queued', 'parsing', 'chunking', 'embedding', 'indexing']);
+      if (resumed > 0) {
+        logger.info({ documents: resumed }, 'resumed unfinished documents');
       }
-      return unfinished.length;
+      if (options.pollLedgerMs) {
+        // Only `queued` rows: running ones belong to a live worker (here or elsewhere) until restart.
+        ledgerPoll = setInterval(() => {
+          enqueueFromLedger(['queued']).catch((error: unknown) => logger.error({ err: error }, 'ledger poll failed'));
+        }, options.pollLedgerMs);
+      }
+      return resumed;
     },
     async close() {
       if (closed) {
         return;
       }
       closed = true;
+      clearInterval(ledgerPoll);
       await queue.close();
       await store.close();
     },

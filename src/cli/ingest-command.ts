@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { SluiceError } from '../core/errors.js';
 import type { DocumentRecord } from '../core/types.js';
 import { expandPaths } from '../services/expand-paths.js';
 import { print, printError } from './output.js';
+import { ingestRemote } from './remote-ingest.js';
 import { createProgressView } from './progress-view.js';
 import { listBatchDocuments, printSummary } from './summary.js';
 import { waitForDocuments } from './wait-for-documents.js';
@@ -10,6 +11,8 @@ import { withApp, type CommonFlags } from './with-app.js';
 
 interface IngestFlags extends CommonFlags {
   collection: string;
+  server?: string;
+  apiKey?: string;
   priority: string;
   wait: boolean;
 }
@@ -22,7 +25,13 @@ export function registerIngestCommand(program: Command): void {
     .requiredOption('-c, --collection <name>', 'collection to ingest into (created if new)')
     .option('--priority <n>', 'higher runs first', '0')
     .option('--no-wait', 'queue the files and return without processing them')
+    .option('--server <url>', 'send the files to a running `sluice serve` instead of the local ledger')
+    .addOption(new Option('--api-key <key>', 'API key for --server').env('SLUICE_API_KEY'))
     .action(async (paths: string[], flags: IngestFlags) => {
+      if (flags.server) {
+        process.exitCode = await remote(paths, flags, flags.server);
+        return;
+      }
       process.exitCode = await withApp(flags, async (app) => {
         const started = Date.now();
         const { files, missing } = await expandPaths(paths, process.cwd());
@@ -66,4 +75,24 @@ export function registerIngestCommand(program: Command): void {
         return printSummary(documents, Date.now() - started) > 0 ? 1 : 0;
       });
     });
+}
+
+async function remote(paths: string[], flags: IngestFlags, server: string): Promise<number> {
+  const apiKey = flags.apiKey;
+  if (!apiKey) {
+    printError('error [unauthorized]: --server needs --api-key (or SLUICE_API_KEY)');
+    return 1;
+  }
+  const { files, missing } = await expandPaths(paths, process.cwd());
+  missing.forEach((m) => printError(`nothing found at ${m}`));
+  if (files.length === 0) {
+    printError('error [invalid_input]: No files to ingest');
+    return 1;
+  }
+  try {
+    return await ingestRemote({ server, apiKey, collection: flags.collection, files, label: paths.join(' ') });
+  } catch (error) {
+    printError(`error: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
 }

@@ -13,7 +13,8 @@ export function registerWorkerCommand(program: Command): void {
     .option('--until-idle', 'exit once nothing is left to do')
     .action(async (flags: WorkerFlags) => {
       process.exitCode = await withApp({ logLevel: 'info', ...flags }, async (app) => {
-        const resumed = await app.startWorkers();
+        // A long-running worker also takes what `serve --no-workers` or `ingest --no-wait` queue later.
+        const resumed = await app.startWorkers(flags.untilIdle ? {} : { pollLedgerMs: 1000 });
         print(`worker started; ${resumed} unfinished documents resumed`);
         if (flags.untilIdle) {
           await app.queue.idle();

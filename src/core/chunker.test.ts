@@ -19,10 +19,10 @@ const documentArbitrary = fc
   .map((parts) => parts.join(''));
 
 describe('chunkText', () => {
-  it('keeps every chunk within the token limit and exactly on its offsets', () => {
-    fc.assert(
-      fc.property(documentArbitrary, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 15 }), (text, maxTokens, overlapTokens) => {
-        const chunks = chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
+  it('keeps every chunk within the token limit and exactly on its offsets', async () => {
+    await fc.assert(
+      fc.asyncProperty(documentArbitrary, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 15 }), async (text, maxTokens, overlapTokens) => {
+        const chunks = await chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
         for (const chunk of chunks) {
           expect(tokenizer.count(chunk.text)).toBeLessThanOrEqual(maxTokens);
           expect(chunk.tokenCount).toBe(tokenizer.count(chunk.text));
@@ -34,10 +34,10 @@ describe('chunkText', () => {
     );
   });
 
-  it('covers every non-blank character, in order, with no gap', () => {
-    fc.assert(
-      fc.property(documentArbitrary, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 15 }), (text, maxTokens, overlapTokens) => {
-        const chunks = chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
+  it('covers every non-blank character, in order, with no gap', async () => {
+    await fc.assert(
+      fc.asyncProperty(documentArbitrary, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 15 }), async (text, maxTokens, overlapTokens) => {
+        const chunks = await chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
         const covered = new Uint8Array(text.length);
         let lastStart = -1;
         chunks.forEach((chunk, i) => {
@@ -56,9 +56,9 @@ describe('chunkText', () => {
     );
   });
 
-  it('repeats up to the overlap budget from one chunk into the next', () => {
+  it('repeats up to the overlap budget from one chunk into the next', async () => {
     const text = Array.from({ length: 60 }, (_, i) => `Sentence number ${i} talks about topic ${i % 7}.`).join(' ');
-    const chunks = chunkText(plain(text), tokenizer, { maxTokens: 60, overlapTokens: 20 });
+    const chunks = await chunkText(plain(text), tokenizer, { maxTokens: 60, overlapTokens: 20 });
     expect(chunks.length).toBeGreaterThan(3);
     for (let i = 1; i < chunks.length; i++) {
       const previous = chunks[i - 1]!;
@@ -68,34 +68,48 @@ describe('chunkText', () => {
     }
   });
 
-  it('cuts before headings rather than in the middle of a section', () => {
+  it('cuts before headings rather than in the middle of a section', async () => {
     const section = (n: number) => `## Section ${n}\n\n${'Some text about this section. '.repeat(12)}`;
     const text = [1, 2, 3, 4].map(section).join('\n\n');
-    const chunks = chunkText(plain(text), tokenizer, { maxTokens: 200, overlapTokens: 20 });
+    const chunks = await chunkText(plain(text), tokenizer, { maxTokens: 200, overlapTokens: 20 });
     expect(chunks.map((c) => c.text.slice(0, 12))).toEqual(['## Section 1', '## Section 2', '## Section 3', '## Section 4']);
   });
 
-  it('splits a 2 MB line with no spaces quickly and within the limit', () => {
+  it('splits a 2 MB line with no spaces quickly and within the limit', async () => {
     const text = 'a'.repeat(2 * 1024 * 1024);
     const started = Date.now();
-    const chunks = chunkText(plain(text), tokenizer, { maxTokens: 500, overlapTokens: 0 });
+    const chunks = await chunkText(plain(text), tokenizer, { maxTokens: 500, overlapTokens: 0 });
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(chunks.every((c) => c.tokenCount <= 500)).toBe(true);
     expect(chunks.reduce((sum, c) => sum + c.text.length, 0)).toBe(text.length);
   });
 
-  it('maps chunks to the page they start on', () => {
+  it('maps chunks to the page they start on', async () => {
     const pages = ['First page text, with a few more words in it.', 'Second page text, with a few more words too.', 'Third page text, and some more words to end.'];
     const text = pages.join('\n\n');
     const pageStarts = [0, pages[0]!.length + 2, pages[0]!.length + pages[1]!.length + 4];
-    const chunks = chunkText({ text, mediaType: 'application/pdf', pageStarts }, tokenizer, { maxTokens: 14, overlapTokens: 0 });
+    const chunks = await chunkText({ text, mediaType: 'application/pdf', pageStarts }, tokenizer, { maxTokens: 14, overlapTokens: 0 });
     expect(chunks.map((c) => c.page)).toEqual([1, 2, 3]);
     expect(pageAt(pageStarts, 0)).toBe(1);
     expect(pageAt(pageStarts, text.length - 1)).toBe(3);
     expect(pageAt(undefined, 5)).toBeNull();
   });
 
-  it('gives nothing for blank text', () => {
-    expect(chunkText(plain(' \n\n \t'), tokenizer, { maxTokens: 50, overlapTokens: 5 })).toEqual([]);
+  it('gives nothing for blank text', async () => {
+    expect(await chunkText(plain(' \n\n \t'), tokenizer, { maxTokens: 50, overlapTokens: 5 })).toEqual([]);
+  });
+});
+
+describe('chunkText sharing a thread', () => {
+  it('gives the event loop turns on a long document, and interleaved documents chunk as they would alone', async () => {
+    const text = Array.from({ length: 4000 }, (_, i) => `Sentence ${i} about chunking while a server keeps answering.`).join(' ');
+    const other = Array.from({ length: 3000 }, (_, i) => `Other line ${i}.\n`).join('');
+    let turns = 0;
+    const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(() => { turns++; resolve(); }));
+    const options = { maxTokens: 100, overlapTokens: 10, yieldToEventLoop };
+    const [a, b] = await Promise.all([chunkText(plain(text), tokenizer, options), chunkText(plain(other), tokenizer, options)]);
+    expect(turns).toBeGreaterThan(0);
+    expect(a).toEqual(await chunkText(plain(text), tokenizer, { maxTokens: 100, overlapTokens: 10 }));
+    expect(b).toEqual(await chunkText(plain(other), tokenizer, { maxTokens: 100, overlapTokens: 10 }));
   });
 });

@@ -6,6 +6,22 @@ export interface ChunkerOptions {
   maxTokens: number;
   /** Tokens of the previous chunk repeated at the start of the next one. @defaultValue 50 */
   overlapTokens: number;
+  /**
+   * Called every few milliseconds of work to give the event loop a turn, so that chunking a large
+   * document does not stall the HTTP server or other documents sharing the thread.
+   */
+  yieldToEventLoop?: () => Promise<void>;
+}
+
+/** Gives the event loop a turn when the current slice of work has run longer than `sliceMs`. */
+function createPauser(yieldToEventLoop: (() => Promise<void>) | undefined, sliceMs = 10): () => Promise<void> {
+  let sliceStart = Date.now();
+  return async () => {
+    if (yieldToEventLoop && Date.now() - sliceStart >= sliceMs) {
+      await yieldToEventLoop();
+      sliceStart = Date.now();
+    }
+  };
 }
 
 /** A run of text that is never cut further: a section, paragraph, line, sentence, word or char window. */
@@ -31,14 +47,15 @@ const headingAtStart = /^\s*#{1,6}[ \t]/;
  * up to `overlapTokens` of context into the next chunk (except across a heading, where a new section
  * starts clean). Every chunk's text is exactly `text.slice(charStart, charEnd)`.
  */
-export function chunkText(parsed: ParsedDocument, tokenizer: Tokenizer, options: ChunkerOptions): Chunk[] {
+export async function chunkText(parsed: ParsedDocument, tokenizer: Tokenizer, options: ChunkerOptions): Promise<Chunk[]> {
   const { text } = parsed;
   const atoms: Atom[] = [];
-  splitRange(text, 0, text.length, 0, tokenizer, options.maxTokens, atoms);
-  return pack(text, atoms, tokenizer, options, parsed.pageStarts);
+  const pause = createPauser(options.yieldToEventLoop);
+  await splitRange(text, 0, text.length, 0, tokenizer, options.maxTokens, atoms, pause);
+  return pack(text, atoms, tokenizer, options, parsed.pageStarts, pause);
 }
 
-function splitRange(
+async function splitRange(
   text: string,
   start: number,
   end: number,
@@ -46,10 +63,12 @@ function splitRange(
   tokenizer: Tokenizer,
   maxTokens: number,
   out: Atom[],
-): void {
+  pause: () => Promise<void>,
+): Promise<void> {
   if (start >= end) {
     return;
   }
+  await pause();
   // Tokenising a huge run costs more than it tells (BPE is superlinear on long words); a run this long
   // cannot sensibly be one chunk, so cut it first and count the pieces.
   if (end - start <= maxTokens * 4) {
@@ -59,11 +78,13 @@ function splitRange(
       return;
     }
   }
-  const separator = separators[level];
-  if (!separator) {
+  const pattern = separators[level];
+  if (!pattern) {
     splitHard(text, start, end, tokenizer, maxTokens, out);
     return;
   }
+  // A fresh RegExp per call: `lastIndex` is state, and documents chunked concurrently must not share it.
+  const separator = new RegExp(pattern);
   let pieceStart = start;
   separator.lastIndex = start;
   for (let match = separator.exec(text); match && match.index < end; match = separator.exec(text)) {
@@ -72,11 +93,11 @@ function splitRange(
       separator.lastIndex++;
     }
     if (cut > pieceStart && cut < end) {
-      splitRange(text, pieceStart, cut, level + 1, tokenizer, maxTokens, out);
+      await splitRange(text, pieceStart, cut, level + 1, tokenizer, maxTokens, out, pause);
       pieceStart = cut;
     }
   }
-  splitRange(text, pieceStart, end, level + 1, tokenizer, maxTokens, out);
+  await splitRange(text, pieceStart, end, level + 1, tokenizer, maxTokens, out, pause);
 }
 
 /** Last resort for text with no boundary at all: windows of chars, halved until they fit. */
@@ -114,13 +135,14 @@ function safeCut(text: string, cut: number, min: number): number {
   return cut;
 }
 
-function pack(
+async function pack(
   text: string,
   atoms: Atom[],
   tokenizer: Tokenizer,
   options: ChunkerOptions,
   pageStarts: number[] | undefined,
-): Chunk[] {
+  pause: () => Promise<void>,
+): Promise<Chunk[]> {
   const { maxTokens, overlapTokens } = options;
   const chunks: Chunk[] = [];
   const pending: Atom[] = [];
@@ -169,6 +191,7 @@ function pack(
 
   for (;;) {
     for (let atom = pending.shift() ?? atoms[index++]; atom; atom = pending.shift() ?? atoms[index++]) {
+      await pause();
       const startsSection = headingAtStart.test(text.slice(atom.start, Math.min(atom.end, atom.start + 16)));
       const sum = current.reduce((total, a) => total + a.tokens, 0);
       const full = sum + atom.tokens > maxTokens;

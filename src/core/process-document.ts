@@ -85,7 +85,7 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       const parsed = await deps.parser.parse({ bytes, source: doc.source }, signal);
       await stage('chunking');
       await announce(doc, 'chunking');
-      const chunks = chunkText(parsed, deps.tokenizer, options.chunker);
+      const chunks = await chunkText(parsed, deps.tokenizer, options.chunker);
       if (chunks.length === 0) {
         throw new SluiceError('empty_document', `${doc.source} holds no text to index`);
       }

@@ -1,0 +1,97 @@
+// `npm run bench:upload`: latency of the 202 answer to 1 MB uploads from 50 concurrent clients while
+// the server ingests what it was sent. Two set-ups side by side: workers in the API process, and an
+// API process with `--no-workers` beside a `sluice worker` process sharing the ledger.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
+const clients = 50;
+const uploadsPerClient = 4;
+const fileBytes = 1024 * 1024;
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+
+function start(args) {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+const waitFor = async (read, pattern) => {
+  for (let i = 0; i < 300 && !pattern.test(read()); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+/** Text of about 1 MB, different for every upload (so nothing is skipped as a duplicate). */
+function makeFile(seed) {
+  let s = seed;
+  const words = [];
+  let size = 0;
+  while (size < fileBytes) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const word = `w${s % 5000}`;
+    words.push(word);
+    size += word.length + 1;
+  }
+  return words.join(' ');
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function run(label, withSeparateWorker) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-upload-bench-'));
+  const port = await freePort();
+  const serve = start(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'warn', ...(withSeparateWorker ? ['--no-workers'] : [])]);
+  await waitFor(serve.output, /listening on/);
+  const worker = withSeparateWorker ? start(['worker', '-d', dataDir, '--log-level', 'warn']) : undefined;
+  const key = /(sk_[\w-]+)/.exec(serve.output())[1];
+  const base = `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${key}` };
+  const collection = await (await fetch(`${base}/v1/collections`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) })).json();
+
+  const files = Array.from({ length: clients * uploadsPerClient }, (_, i) => makeFile(i + 1));
+  const latencies = [];
+  let failures = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      for (let u = 0; u < uploadsPerClient; u++) {
+        const form = new FormData();
+        form.append('file', new Blob([files[c * uploadsPerClient + u]]), `c${c}-u${u}.txt`);
+        const t0 = performance.now();
+        const response = await fetch(`${base}/v1/collections/${collection.id}/documents`, { method: 'POST', headers, body: form });
+        await response.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        if (response.status !== 202) {
+          failures++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  serve.child.kill('SIGTERM');
+  worker?.child.kill('SIGTERM');
+  await Promise.all([serve, worker].filter(Boolean).map((p) => new Promise((r) => p.child.on('close', r))));
+  rmSync(dataDir, { recursive: true, force: true });
+  latencies.sort((a, b) => a - b);
+  return { label, uploads: latencies.length, failures, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), perSecond: latencies.length / seconds };
+}
+
+const results = [await run('API + workers in one process', false), await run('API (--no-workers) + sluice worker', true)];
+console.log(`\nUpload latency — ${clients} concurrent clients × ${uploadsPerClient} uploads of 1 MB, ingesting meanwhile`);
+console.log(`${'set-up'.padEnd(38)}${'uploads'.padStart(8)}${'failed'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'uploads/s'.padStart(11)}`);
+for (const r of results) {
+  console.log(`${r.label.padEnd(38)}${String(r.uploads).padStart(8)}${String(r.failures).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}${r.perSecond.toFixed(1).padStart(11)}`);
+}

@@ -1,0 +1,157 @@
+import { openAsBlob } from 'node:fs';
+import { basename } from 'node:path';
+import type { BatchProgress, DocumentRecord } from '../core/types.js';
+import type { DocumentState } from '../core/states.js';
+import type { FoundFile } from '../services/expand-paths.js';
+import { print, printError } from './output.js';
+import { createProgressView } from './progress-view.js';
+import { printSummary } from './summary.js';
+
+interface RemoteOptions {
+  server: string;
+  apiKey: string;
+  collection: string;
+  files: FoundFile[];
+  label: string;
+}
+
+// Files per upload request: large enough to amortise a request, small enough to start work early.
+const filesPerRequest = 50;
+
+interface BatchJson {
+  id: string;
+  collection_id: string;
+  label: string;
+  created_at: string;
+  finished: boolean;
+  progress: { files_total: number; files_done: number; chunks_total: number; chunks_embedded: number };
+  counts: Record<string, number>;
+}
+
+interface DocumentJson {
+  id: string;
+  source: string;
+  state: DocumentState;
+  error: { code: string; message: string } | null;
+  progress: { chunks_total: number };
+}
+
+/**
+ * `sluice ingest --server`: the same command against a running Sluice. Files are streamed from disk
+ * in multipart uploads, and the progress bar is fed by each batch's SSE stream.
+ */
+export async function ingestRemote(options: RemoteOptions): Promise<number> {
+  const base = options.server.replace(/\/$/, '');
+  const headers = { authorization: `Bearer ${options.apiKey}` };
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: body instanceof FormData ? headers : { ...headers, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: body instanceof FormData ? body : JSON.stringify(body) }),
+    });
+    const json = (await response.json()) as T & { code?: string; detail?: string };
+    if (!response.ok) {
+      throw new Error(`${method} ${path}: ${response.status} [${json.code ?? 'error'}] ${json.detail ?? ''}`);
+    }
+    return json;
+  };
+
+  const started = Date.now();
+  const collection = await call<{ id: string; name: string }>('POST', '/v1/collections', { name: options.collection });
+  const batches: string[] = [];
+  for (let i = 0; i < options.files.length; i += filesPerRequest) {
+    const form = new FormData();
+    for (const file of options.files.slice(i, i + filesPerRequest)) {
+      form.append('file', await openAsBlob(file.path), basename(file.path));
+    }
+    const answer = await call<{ batch: BatchJson }>('POST', `/v1/collections/${collection.id}/documents`, form);
+    batches.push(answer.batch.id);
+  }
+
+  const view = createProgressView(`upload to ${collection.name}`, process.stdout.isTTY === true);
+  const latest = new Map<string, BatchJson>();
+  const combined = (): BatchProgress => {
+    const all = [...latest.values()];
+    const byState: Partial<Record<DocumentState, number>> = {};
+    for (const b of all) {
+      for (const [state, n] of Object.entries(b.counts)) {
+        byState[state as DocumentState] = (byState[state as DocumentState] ?? 0) + n;
+      }
+    }
+    return {
+      batch: { id: batches.join(','), collectionId: collection.id, label: options.label, createdAt: '' },
+      filesTotal: all.reduce((s, b) => s + b.progress.files_total, 0),
+      filesDone: all.reduce((s, b) => s + b.progress.files_done, 0),
+      chunksTotal: all.reduce((s, b) => s + b.progress.chunks_total, 0),
+      chunksEmbedded: all.reduce((s, b) => s + b.progress.chunks_embedded, 0),
+      byState,
+      finished: all.length === batches.length && all.every((b) => b.finished),
+    };
+  };
+  await Promise.all(batches.map((id) => followBatch(base, headers, id, (b) => {
+    latest.set(id, b);
+    view.update(combined());
+  })));
+  view.stop(combined());
+
+  const documents: DocumentRecord[] = [];
+  for (const id of batches) {
+    let cursor: string | null = null;
+    do {
+      const page: { documents: DocumentJson[]; next_cursor: string | null } = await call('GET', `/v1/documents?batch=${id}&limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      documents.push(...page.documents.map((d) => toRecord(d)));
+      cursor = page.next_cursor;
+    } while (cursor);
+  }
+  print(`Collection "${collection.name}" on ${base}, batches ${batches.join(', ')}`);
+  return printSummary(documents, Date.now() - started) > 0 ? 1 : 0;
+}
+
+/** Follows a batch's SSE stream to its end, reading the batch after each burst of events. */
+async function followBatch(base: string, headers: Record<string, string>, id: string, onBatch: (b: BatchJson) => void): Promise<void> {
+  const read = async (): Promise<BatchJson> => (await (await fetch(`${base}/v1/batches/${id}`, { headers })).json()) as BatchJson;
+  onBatch(await read());
+  let lastEventId = '';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      const response = await fetch(`${base}/v1/batches/${id}/events`, { headers: { ...headers, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } });
+      const decoder = new TextDecoder();
+      let buffer = '';
+      let pending: NodeJS.Timeout | undefined;
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          lastEventId = /^id: (\d+)$/m.exec(block)?.[1] ?? lastEventId;
+          const final = /^event: batch\.finished\ndata: (.*)$/m.exec(block);
+          if (final?.[1]) {
+            clearTimeout(pending);
+            onBatch(JSON.parse(final[1]) as BatchJson);
+            return;
+          }
+          pending ??= setTimeout(() => {
+            pending = undefined;
+            void read().then(onBatch, () => undefined);
+          }, 250);
+        }
+      }
+    } catch (error) {
+      printError(`event stream of ${id} interrupted (${error instanceof Error ? error.message : String(error)}); resuming`);
+    }
+    // The stream ended without its final event: reconnect where it left off.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  onBatch(await read());
+}
+
+function toRecord(d: DocumentJson): DocumentRecord {
+  return {
+    id: d.id,
+    source: d.source,
+    state: d.state,
+    errorCode: (d.error?.code ?? null) as DocumentRecord['errorCode'],
+    errorMessage: d.error?.message ?? null,
+    chunksTotal: d.progress.chunks_total,
+  } as DocumentRecord;
+}

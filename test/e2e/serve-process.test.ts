@@ -1,0 +1,57 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeCorpus } from '../helpers/corpus.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe('sluice serve as a real process', () => {
+  it('starts with zero configuration, prints an admin key once, takes `ingest --server` uploads and stops cleanly on SIGTERM', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-serve-'));
+    const data = join(root, 'data');
+    const folder = join(root, 'docs');
+    writeCorpus(folder, 30);
+    writeFileSync(join(folder, 'broken.pdf'), '%PDF-1.7\nnot really a pdf');
+    const port = await freePort();
+    const serve = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', data, '--log-level', 'silent']);
+    let output = '';
+    serve.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    await expect.poll(() => output, { timeout: 15_000 }).toMatch(/listening on/);
+    const key = /(sk_[\w-]+)/.exec(output)?.[1];
+    expect(key).toBeDefined();
+
+    const ingest = await runCli(['ingest', folder, '-c', 'docs', '--server', `http://127.0.0.1:${port}`, '--api-key', key!]);
+    expect(ingest.stdout).toMatch(/30 completed, 0 skipped as duplicate, 1 failed/);
+    expect(ingest.stdout).toMatch(/broken\.pdf\s+\[corrupt_file\]/);
+    expect(ingest.code).toBe(1);
+
+    const noKey = await runCli(['ingest', folder, '-c', 'docs', '--server', `http://127.0.0.1:${port}`, '--api-key', 'sk_wrong']);
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toMatch(/401 \[unauthorized\]/);
+
+    serve.child.kill('SIGTERM');
+    const stopped = await serve.done;
+    expect(stopped.code).toBe(0);
+
+    // A second start keeps the data and prints no new key.
+    const again = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', data, '--log-level', 'silent']);
+    let second = '';
+    again.child.stdout?.on('data', (d: Buffer) => (second += d.toString()));
+    await expect.poll(() => second, { timeout: 15_000 }).toMatch(/listening on/);
+    expect(second).not.toMatch(/sk_/);
+    const collections = await fetch(`http://127.0.0.1:${port}/v1/collections`, { headers: { authorization: `Bearer ${key!}` } });
+    expect(((await collections.json()) as { collections: { name: string }[] }).collections.map((c) => c.name)).toEqual(['docs']);
+    again.child.kill('SIGTERM');
+    expect((await again.done).code).toBe(0);
+  });
+});
