@@ -48,8 +48,16 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
+export interface AppOptions {
+  /**
+   * The process also answers HTTP requests: CPU-heavy chunking then gives the event loop a turn every
+   * few milliseconds, trading some throughput (about a tenth, see BENCH.md) for prompt answers.
+   */
+  servesRequests?: boolean;
+}
+
 /** The composition root: configuration in, adapters chosen and wired, one context out. */
-export function createApp(config: SluiceConfig): AppContext {
+export function createApp(config: SluiceConfig, options: AppOptions = {}): AppContext {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = createLogger(config.logLevel);
   const store = createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
@@ -67,8 +75,7 @@ export function createApp(config: SluiceConfig): AppContext {
       chunker: {
         maxTokens: config.chunkTokens,
         overlapTokens: config.chunkOverlap,
-        // CPU-heavy chunking shares the thread with the HTTP server: let requests in every few ms.
-        yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
+        ...(options.servesRequests ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
       },
       embedBatchSize: config.embedBatchSize,
       maxAttempts: config.maxAttempts,

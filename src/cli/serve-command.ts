@@ -43,7 +43,7 @@ export function registerServeCommand(program: Command): void {
           await server.close();
           return 0;
         },
-        { handleSignals: false },
+        { handleSignals: false, servesRequests: true },
       );
     });
 }

@@ -23,7 +23,7 @@ export interface CommonFlags {
 export async function withApp(
   flags: CommonFlags,
   run: (app: AppContext) => Promise<number>,
-  options: { handleSignals?: boolean } = {},
+  options: { handleSignals?: boolean; servesRequests?: boolean } = {},
 ): Promise<number> {
   let app: AppContext | undefined;
   const stop = (): void => {
@@ -43,7 +43,7 @@ export async function withApp(
       host: flags.host,
       workers: flags.workers,
     };
-    app = createApp(loadConfig(process.env, overrides));
+    app = createApp(loadConfig(process.env, overrides), { servesRequests: options.servesRequests === true });
     if (options.handleSignals !== false) {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

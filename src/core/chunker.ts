@@ -13,17 +13,6 @@ export interface ChunkerOptions {
   yieldToEventLoop?: () => Promise<void>;
 }
 
-/** Gives the event loop a turn when the current slice of work has run longer than `sliceMs`. */
-function createPauser(yieldToEventLoop: (() => Promise<void>) | undefined, sliceMs = 10): () => Promise<void> {
-  let sliceStart = Date.now();
-  return async () => {
-    if (yieldToEventLoop && Date.now() - sliceStart >= sliceMs) {
-      await yieldToEventLoop();
-      sliceStart = Date.now();
-    }
-  };
-}
-
 /** A run of text that is never cut further: a section, paragraph, line, sentence, word or char window. */
 interface Atom {
   start: number;
@@ -42,6 +31,27 @@ const separators: readonly RegExp[] = [
 
 const headingAtStart = /^\s*#{1,6}[ \t]/;
 
+interface Pauser {
+  /** True once the current slice of work has run long enough to give the event loop a turn. */
+  due(): boolean;
+  pause(): Promise<void>;
+}
+
+/**
+ * Checked synchronously on every step (no promise unless a turn is due), so the loops stay as fast
+ * as synchronous code when nothing else is waiting.
+ */
+function createPauser(yieldToEventLoop: (() => Promise<void>) | undefined, sliceMs = 10): Pauser {
+  let sliceStart = Date.now();
+  return {
+    due: () => yieldToEventLoop !== undefined && Date.now() - sliceStart >= sliceMs,
+    async pause() {
+      await yieldToEventLoop?.();
+      sliceStart = Date.now();
+    },
+  };
+}
+
 /**
  * Splits text into chunks of at most `maxTokens`, cutting at the best boundary available and carrying
  * up to `overlapTokens` of context into the next chunk (except across a heading, where a new section
@@ -50,54 +60,59 @@ const headingAtStart = /^\s*#{1,6}[ \t]/;
 export async function chunkText(parsed: ParsedDocument, tokenizer: Tokenizer, options: ChunkerOptions): Promise<Chunk[]> {
   const { text } = parsed;
   const atoms: Atom[] = [];
-  const pause = createPauser(options.yieldToEventLoop);
-  await splitRange(text, 0, text.length, 0, tokenizer, options.maxTokens, atoms, pause);
-  return pack(text, atoms, tokenizer, options, parsed.pageStarts, pause);
+  const pauser = createPauser(options.yieldToEventLoop);
+  await splitIntoAtoms(text, tokenizer, options.maxTokens, atoms, pauser);
+  return pack(text, atoms, tokenizer, options, parsed.pageStarts, pauser);
 }
 
-async function splitRange(
-  text: string,
-  start: number,
-  end: number,
-  level: number,
-  tokenizer: Tokenizer,
-  maxTokens: number,
-  out: Atom[],
-  pause: () => Promise<void>,
-): Promise<void> {
-  if (start >= end) {
-    return;
-  }
-  await pause();
-  // Tokenising a huge run costs more than it tells (BPE is superlinear on long words); a run this long
-  // cannot sensibly be one chunk, so cut it first and count the pieces.
-  if (end - start <= maxTokens * 4) {
-    const tokens = tokenizer.count(text.slice(start, end));
-    if (tokens <= maxTokens) {
-      out.push({ start, end, tokens });
-      return;
+/**
+ * Cuts the text into atoms of at most `maxTokens`: a range that fits is one atom; one that does not
+ * is cut at the best separator it contains and its pieces are tried in turn (depth first, so atoms
+ * come out in text order). An explicit stack rather than recursion lets the loop pause cheaply.
+ */
+async function splitIntoAtoms(text: string, tokenizer: Tokenizer, maxTokens: number, out: Atom[], pauser: Pauser): Promise<void> {
+  const stack: { start: number; end: number; level: number }[] = [{ start: 0, end: text.length, level: 0 }];
+  for (let range = stack.pop(); range; range = stack.pop()) {
+    if (pauser.due()) {
+      await pauser.pause();
+    }
+    const { start, end, level } = range;
+    if (start >= end) {
+      continue;
+    }
+    // Tokenising a huge run costs more than it tells (BPE is superlinear on long words); a run this long
+    // cannot sensibly be one chunk, so cut it first and count the pieces.
+    if (end - start <= maxTokens * 4) {
+      const tokens = tokenizer.count(text.slice(start, end));
+      if (tokens <= maxTokens) {
+        out.push({ start, end, tokens });
+        continue;
+      }
+    }
+    const separator = separators[level];
+    if (!separator) {
+      splitHard(text, start, end, tokenizer, maxTokens, out);
+      continue;
+    }
+    // The scan is synchronous, so sharing the RegExp (and its lastIndex) across documents is safe.
+    const pieces: { start: number; end: number; level: number }[] = [];
+    let pieceStart = start;
+    separator.lastIndex = start;
+    for (let match = separator.exec(text); match && match.index < end; match = separator.exec(text)) {
+      const cut = Math.min(end, match.index + match[0].length);
+      if (match[0].length === 0) {
+        separator.lastIndex++;
+      }
+      if (cut > pieceStart && cut < end) {
+        pieces.push({ start: pieceStart, end: cut, level: level + 1 });
+        pieceStart = cut;
+      }
+    }
+    pieces.push({ start: pieceStart, end, level: level + 1 });
+    for (let i = pieces.length - 1; i >= 0; i--) {
+      stack.push(pieces[i] as { start: number; end: number; level: number });
     }
   }
-  const pattern = separators[level];
-  if (!pattern) {
-    splitHard(text, start, end, tokenizer, maxTokens, out);
-    return;
-  }
-  // A fresh RegExp per call: `lastIndex` is state, and documents chunked concurrently must not share it.
-  const separator = new RegExp(pattern);
-  let pieceStart = start;
-  separator.lastIndex = start;
-  for (let match = separator.exec(text); match && match.index < end; match = separator.exec(text)) {
-    const cut = Math.min(end, match.index + match[0].length);
-    if (match[0].length === 0) {
-      separator.lastIndex++;
-    }
-    if (cut > pieceStart && cut < end) {
-      await splitRange(text, pieceStart, cut, level + 1, tokenizer, maxTokens, out, pause);
-      pieceStart = cut;
-    }
-  }
-  await splitRange(text, pieceStart, end, level + 1, tokenizer, maxTokens, out, pause);
 }
 
 /** Last resort for text with no boundary at all: windows of chars, halved until they fit. */
@@ -141,7 +156,7 @@ async function pack(
   tokenizer: Tokenizer,
   options: ChunkerOptions,
   pageStarts: number[] | undefined,
-  pause: () => Promise<void>,
+  pauser: Pauser,
 ): Promise<Chunk[]> {
   const { maxTokens, overlapTokens } = options;
   const chunks: Chunk[] = [];
@@ -191,7 +206,9 @@ async function pack(
 
   for (;;) {
     for (let atom = pending.shift() ?? atoms[index++]; atom; atom = pending.shift() ?? atoms[index++]) {
-      await pause();
+      if (pauser.due()) {
+        await pauser.pause();
+      }
       const startsSection = headingAtStart.test(text.slice(atom.start, Math.min(atom.end, atom.start + 16)));
       const sum = current.reduce((total, a) => total + a.tokens, 0);
       const full = sum + atom.tokens > maxTokens;
