@@ -1,11 +1,11 @@
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
-import type { BatchProgress, DocumentRecord } from '../core/types.js';
+import type { BatchProgress } from '../core/types.js';
 import type { DocumentState } from '../core/states.js';
 import type { FoundFile } from '../services/expand-paths.js';
 import { print, printError } from './output.js';
 import { createProgressView } from './progress-view.js';
-import { printSummary } from './summary.js';
+import { printSummary, type SummaryRow } from './summary.js';
 
 interface RemoteOptions {
   server: string;
@@ -94,7 +94,7 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
   })));
   view.stop(combined());
 
-  const documents: DocumentRecord[] = [];
+  const documents: SummaryRow[] = [];
   for (const id of batches) {
     let cursor: string | null = null;
     do {
@@ -145,13 +145,12 @@ async function followBatch(base: string, headers: Record<string, string>, id: st
   onBatch(await read());
 }
 
-function toRecord(d: DocumentJson): DocumentRecord {
+function toRecord(d: DocumentJson): SummaryRow {
   return {
-    id: d.id,
     source: d.source,
     state: d.state,
-    errorCode: (d.error?.code ?? null) as DocumentRecord['errorCode'],
+    errorCode: (d.error?.code ?? null) as SummaryRow['errorCode'],
     errorMessage: d.error?.message ?? null,
     chunksTotal: d.progress.chunks_total,
-  } as DocumentRecord;
+  };
 }

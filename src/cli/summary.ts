@@ -15,8 +15,11 @@ export async function listBatchDocuments(app: AppContext, batchId: string): Prom
   }
 }
 
+/** What the summary needs of a document, whether read from the ledger or from the HTTP API. */
+export type SummaryRow = Pick<DocumentRecord, 'source' | 'state' | 'errorCode' | 'errorMessage' | 'chunksTotal'>;
+
 /** Prints completed / skipped / failed counts and each failure's reason; returns the failure count. */
-export function printSummary(documents: DocumentRecord[], elapsedMs: number): number {
+export function printSummary(documents: SummaryRow[], elapsedMs: number): number {
   const count = (state: DocumentRecord['state']): number => documents.filter((d) => d.state === state).length;
   const chunks = documents.reduce((sum, d) => sum + (d.state === 'completed' ? d.chunksTotal : 0), 0);
   const failed = documents.filter((d) => d.state === 'failed');

@@ -7,35 +7,27 @@ import type { Store } from '../ports/store.js';
  * exist, so ids leak nothing across tenants.
  */
 export function createTenantAccess(store: Store) {
-  const collection = async (tenantId: string, id: string): Promise<Collection> => {
-    const found = await store.getCollection(id);
-    if (!found || found.tenantId !== tenantId) {
-      throw new SluiceError('not_found', `No collection ${id}`);
+  const ownsCollection = async (tenantId: string, collectionId: string): Promise<Collection | undefined> => {
+    const found = await store.getCollection(collectionId);
+    return found?.tenantId === tenantId ? found : undefined;
+  };
+  /** Something that lives in a collection, if that collection is the tenant's. */
+  const owned = async <T extends { collectionId: string }>(tenantId: string, found: T | undefined, what: string): Promise<T> => {
+    if (!found || !(await ownsCollection(tenantId, found.collectionId))) {
+      throw new SluiceError('not_found', `No ${what}`);
     }
     return found;
   };
   return {
-    collection,
-    async batch(tenantId: string, id: string): Promise<Batch> {
-      const found = await store.getBatch(id);
+    async collection(tenantId: string, id: string): Promise<Collection> {
+      const found = await ownsCollection(tenantId, id);
       if (!found) {
-        throw new SluiceError('not_found', `No batch ${id}`);
+        throw new SluiceError('not_found', `No collection ${id}`);
       }
-      await collection(tenantId, found.collectionId).catch(() => {
-        throw new SluiceError('not_found', `No batch ${id}`);
-      });
       return found;
     },
-    async document(tenantId: string, id: string): Promise<DocumentRecord> {
-      const found = await store.getDocument(id);
-      if (!found) {
-        throw new SluiceError('not_found', `No document ${id}`);
-      }
-      await collection(tenantId, found.collectionId).catch(() => {
-        throw new SluiceError('not_found', `No document ${id}`);
-      });
-      return found;
-    },
+    batch: async (tenantId: string, id: string): Promise<Batch> => owned(tenantId, await store.getBatch(id), `batch ${id}`),
+    document: async (tenantId: string, id: string): Promise<DocumentRecord> => owned(tenantId, await store.getDocument(id), `document ${id}`),
   };
 }
 

@@ -55,10 +55,17 @@ async function stream(context: RouteContext, request: FastifyRequest, reply: Fas
       raw.end();
     }
   };
-  // Catch up from the log, then see whether the job is over. Serialised, so events go out in order.
+  // Catch up from the log, then see whether the job is over. Serialised, so events go out in order,
+  // and coalesced: a burst of events while one catch-up runs schedules just one more.
+  let scheduled = false;
   const catchUp = (): void => {
+    if (scheduled) {
+      return;
+    }
+    scheduled = true;
     busy = busy
       .then(async () => {
+        scheduled = false;
         for (;;) {
           const page = await app.store.listEvents({ ...target.filter, afterSeq: lastSent, limit: pageSize });
           page.forEach(send);
