@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createFsBlobStore } from '../blobs/fs-blob-store.js';
+import { newId } from '../core/ids.js';
 import { createDocumentProcessor } from '../core/process-document.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createHashEmbedder } from '../embedders/hash-embedder.js';
@@ -16,6 +18,9 @@ import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import type { SluiceConfig } from './config.js';
 import { createLogger } from './create-logger.js';
+
+/** How often a worker process tells the ledger it is alive; readiness allows three missed beats. */
+export const heartbeatMs = 5000;
 
 /** The tenant the CLI acts for, and that `serve` gives its first API key to. */
 export const defaultTenantName = 'default';
@@ -86,6 +91,8 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
   let closed = false;
   let workersStarted = false;
   let ledgerPoll: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  const workerIdentity = { id: newId('wrk'), host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
 
   return {
     config,
@@ -110,6 +117,12 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
     async startWorkers(options = {}) {
       queue.start(processor, { concurrency: config.concurrency });
       workersStarted = true;
+      const beat = (): Promise<void> =>
+        store.recordWorkerHeartbeat({ ...workerIdentity, lastSeenAt: new Date().toISOString() });
+      await beat();
+      heartbeat = setInterval(() => {
+        beat().catch((error: unknown) => logger.error({ err: error }, 'worker heartbeat failed'));
+      }, heartbeatMs);
       const enqueueFromLedger = async (states: readonly string[]): Promise<number> => {
         const unfinished = (await store.listUnfinished()).filter((doc) => states.includes(doc.state));
         const now = Date.now();
@@ -140,7 +153,11 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
       }
       closed = true;
       clearInterval(ledgerPoll);
+      clearInterval(heartbeat);
       await queue.close();
+      if (workersStarted) {
+        await store.removeWorker(workerIdentity.id);
+      }
       await store.close();
     },
   };

@@ -23,6 +23,7 @@ export const errorCatalogue = {
   too_many_files: { httpStatus: 413, retryable: false, title: 'Too many files in one request' },
   request_too_large: { httpStatus: 413, retryable: false, title: 'The request is larger than the configured limit' },
   invalid_multipart: { httpStatus: 400, retryable: false, title: 'The multipart body is malformed' },
+  not_ready: { httpStatus: 503, retryable: true, title: 'A part of the service is not ready' },
   no_files: { httpStatus: 422, retryable: false, title: 'The request holds no file' },
   invalid_input: { httpStatus: 400, retryable: false, title: 'The input is invalid' },
   invalid_config: { httpStatus: 500, retryable: false, title: 'The configuration is invalid' },

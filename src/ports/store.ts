@@ -34,6 +34,14 @@ export type RegisterOutcome =
   | { kind: 'skipped'; document: DocumentRecord }
   | { kind: 'pending'; document: DocumentRecord };
 
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  startedAt: string;
+  lastSeenAt: string;
+}
+
 export interface DocumentFilter {
   /** Only documents of this tenant's collections. */
   tenantId?: string;
@@ -118,6 +126,12 @@ export interface Store {
   appendEvent(event: SluiceEvent): Promise<StoredEvent>;
   /** Events of one batch or document after `afterSeq`, oldest first. */
   listEvents(filter: { batchId?: string; documentId?: string; afterSeq: number; limit: number }): Promise<StoredEvent[]>;
+
+  /** Records that a worker process is alive (insert or refresh). */
+  recordWorkerHeartbeat(worker: WorkerInfo): Promise<void>;
+  /** Worker processes seen within the last `withinMs`, and forgets those gone for long. */
+  listLiveWorkers(withinMs: number): Promise<WorkerInfo[]>;
+  removeWorker(id: string): Promise<void>;
 
   /** The answer first given to a request with this Idempotency-Key, if any. */
   getIdempotentResponse(tenantId: string, key: string): Promise<{ status: number; body: string } | undefined>;

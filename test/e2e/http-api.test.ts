@@ -1,5 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/app/config.js';
+import { createApp } from '../../src/app/create-app.js';
 import { readSse } from '../helpers/sse.js';
 import { client, form, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -222,7 +224,7 @@ describe('HTTP API over real HTTP', () => {
 
   it('serves health, readiness, metrics, OpenAPI and the API docs', async () => {
     expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${t.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { ledger: 'ok', queue: 'ok', workers: 'ok' } });
+    expect(await (await fetch(`${t.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { ledger: 'ok', queue: 'ok', workers: 'ok (1 live)' } });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/sluice_uploads_total \d+/);
     expect(metrics).toMatch(/sluice_documents\{state="completed"\} \d+/);
@@ -234,6 +236,26 @@ describe('HTTP API over real HTTP', () => {
     const docs = await fetch(`${t.url}/docs/`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toMatch(/swagger/i);
+  });
+});
+
+describe('readiness without workers in the API process', () => {
+  it('answers 503 until a worker process sharing the ledger sends heartbeats', async () => {
+    const t = await startTestServer({ workers: false });
+    try {
+      const notReady = await fetch(`${t.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toMatchObject({ code: 'not_ready', errors: { ledger: 'ok', workers: expect.stringMatching(/^failing/) } });
+      // A second process on the same data folder, as `sluice worker` would be.
+      const worker = createApp(loadConfig({}, { dataDir: t.app.config.dataDir, logLevel: 'silent' }));
+      await worker.startWorkers();
+      const ready = await fetch(`${t.url}/readyz`);
+      expect(ready.status).toBe(200);
+      await worker.close();
+      expect((await fetch(`${t.url}/readyz`)).status).toBe(503);
+    } finally {
+      await t.close();
+    }
   });
 });
 

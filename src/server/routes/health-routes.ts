@@ -1,3 +1,4 @@
+import { heartbeatMs } from '../../app/create-app.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { sendProblem } from '../problem.js';
 
@@ -14,10 +15,12 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
       () => (checks.queue = 'ok'),
       (error: unknown) => (checks.queue = `failing: ${error instanceof Error ? error.message : String(error)}`),
     );
-    checks.workers = app.workersStarted ? 'ok' : app.config.workers ? 'failing: not started' : 'none in this process';
+    // Live workers anywhere on this ledger: this process's own, or `sluice worker` processes.
+    const live = await app.store.listLiveWorkers(heartbeatMs * 3).catch(() => []);
+    checks.workers = live.length > 0 ? `ok (${live.length} live)` : 'failing: no worker has sent a heartbeat recently';
     const failing = Object.entries(checks).filter(([, v]) => v.startsWith('failing'));
     if (failing.length > 0) {
-      return sendProblem(reply, 'internal_error', `Not ready: ${failing.map(([k, v]) => `${k} ${v}`).join('; ')}`, { errors: checks });
+      return sendProblem(reply, 'not_ready', `Not ready: ${failing.map(([k, v]) => `${k} ${v}`).join('; ')}`, { errors: checks });
     }
     return { status: 'ready', checks };
   });

@@ -86,6 +86,14 @@ const migrations: readonly { version: number; sql: string }[] = [
       );
       CREATE INDEX events_by_batch ON events (batch_id, seq);
       CREATE INDEX events_by_document ON events (document_id, seq);
+      -- Worker processes sharing this ledger, for readiness and status.
+      CREATE TABLE workers (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL
+      );
       CREATE TABLE idempotency_keys (
         tenant_id TEXT NOT NULL,
         key TEXT NOT NULL,

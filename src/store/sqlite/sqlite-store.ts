@@ -528,6 +528,26 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         .map((row) => ({ ...(JSON.parse(row.data) as SluiceEvent), seq: row.seq }));
     },
 
+    recordWorkerHeartbeat(worker) {
+      stmt(
+        `INSERT INTO workers (id, host, pid, started_at, last_seen_at) VALUES (@id, @host, @pid, @startedAt, @lastSeenAt)
+         ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+      ).run(worker);
+    },
+    listLiveWorkers(withinMs) {
+      const since = new Date(Date.now() - withinMs).toISOString();
+      // Rows of workers gone for a day are noise; prune them as a side effect of looking.
+      stmt('DELETE FROM workers WHERE last_seen_at < ?').run(new Date(Date.now() - 86_400_000).toISOString());
+      return stmt<[string], { id: string; host: string; pid: number; started_at: string; last_seen_at: string }>(
+        'SELECT * FROM workers WHERE last_seen_at >= ? ORDER BY started_at',
+      )
+        .all(since)
+        .map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: r.started_at, lastSeenAt: r.last_seen_at }));
+    },
+    removeWorker(id) {
+      stmt('DELETE FROM workers WHERE id = ?').run(id);
+    },
+
     getIdempotentResponse(tenantId, key) {
       return stmt<[string, string], { status: number; body: string }>(
         'SELECT status, body FROM idempotency_keys WHERE tenant_id = ? AND key = ?',
