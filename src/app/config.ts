@@ -12,10 +12,44 @@ const configSchema = z
     dataDir: z.string().min(1).default('./.sluice'),
     /** pino level. @defaultValue `warn` for CLI commands */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
-    /** Embedder kind; `hash` is local, offline and lexical. @defaultValue `hash` */
-    embedder: z.enum(['hash']).default('hash'),
-    /** Vector dimension of the hash embedder. @defaultValue 384 */
-    embedDimension: int(8).max(4096).default(384),
+    /** Embedder kind: `hash` (local, offline, lexical) or `openai` (any OpenAI-compatible API). @defaultValue `hash` */
+    embedder: z.enum(['hash', 'openai']).default('hash'),
+    /** Vector dimension; 384 for `hash`, required for `openai` (the model's, e.g. 1536). */
+    embedDimension: int(8).max(16384).optional(),
+    /** Model name sent to an `openai` embedder. @defaultValue `text-embedding-3-small` */
+    embedModel: z.string().min(1).default('text-embedding-3-small'),
+    /** Base URL of an OpenAI-compatible API. @defaultValue `https://api.openai.com/v1` */
+    openaiBaseUrl: z.url().default('https://api.openai.com/v1'),
+    /** API key of the `openai` embedder (sent as a Bearer token). */
+    openaiApiKey: z.string().optional(),
+    /** Extra request headers for the `openai` embedder, as JSON (e.g. `{"api-key":"…"}` for Azure). @defaultValue `{}` */
+    embedHeaders: z
+      .string()
+      .default('{}')
+      .transform((v, ctx) => {
+        try {
+          return z.record(z.string(), z.string()).parse(JSON.parse(v));
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object of strings' });
+          return z.NEVER;
+        }
+      }),
+    /** Send `dimensions` to the API (models that can shorten vectors). @defaultValue false */
+    embedSendDimensions: boolish.default(false),
+    /** Timeout of one embedding request. @defaultValue 60000 */
+    embedTimeoutMs: int(1).default(60_000),
+    /** Retries of one embedding request after transient failures. @defaultValue 6 */
+    embedMaxRetries: int(0).max(50).default(6),
+    /** Embedding requests in flight at once per process. @defaultValue 4 */
+    embedMaxConcurrent: int(1).max(256).default(4),
+    /** Embedding requests per minute per process; 0 for no limit. @defaultValue 0 */
+    embedRequestsPerMinute: int(0).default(0),
+    /** Embedding input tokens per minute per process; 0 for no limit. @defaultValue 0 */
+    embedTokensPerMinute: int(0).default(0),
+    /** Longest input the model accepts, in tokens. @defaultValue 8191 */
+    embedMaxInputTokens: int(1).default(8191),
+    /** Most input tokens in one request. @defaultValue 300000 */
+    embedMaxTokensPerRequest: int(1).default(300_000),
     /** Chunks per embedder call. @defaultValue 100 */
     embedBatchSize: int(1).max(2048).default(100),
     /** Most tokens in a chunk. @defaultValue 500 */
@@ -49,7 +83,16 @@ const configSchema = z
     /** Seconds between SSE heartbeats. @defaultValue 15 */
     sseHeartbeatSeconds: z.coerce.number().positive().default(15),
   })
-  .refine((c) => c.chunkOverlap < c.chunkTokens, { message: 'chunkOverlap must be smaller than chunkTokens', path: ['chunkOverlap'] });
+  .refine((c) => c.chunkOverlap < c.chunkTokens, { message: 'chunkOverlap must be smaller than chunkTokens', path: ['chunkOverlap'] })
+  .refine((c) => c.embedder !== 'openai' || c.embedDimension !== undefined, {
+    message: "is required with the openai embedder (the model's vector size, e.g. 1536)",
+    path: ['embedDimension'],
+  })
+  .refine((c) => c.embedder !== 'openai' || c.chunkTokens <= c.embedMaxInputTokens, {
+    message: 'chunks would be longer than the model accepts (SLUICE_EMBED_MAX_INPUT_TOKENS)',
+    path: ['chunkTokens'],
+  })
+  .transform((c) => ({ ...c, embedDimension: c.embedDimension ?? 384 }));
 
 export type SluiceConfig = Readonly<z.infer<typeof configSchema>>;
 export type ConfigInput = { [K in keyof SluiceConfig]?: unknown };
@@ -59,6 +102,18 @@ const envNames: Record<keyof SluiceConfig, string> = {
   logLevel: 'SLUICE_LOG_LEVEL',
   embedder: 'SLUICE_EMBEDDER',
   embedDimension: 'SLUICE_EMBED_DIMENSION',
+  embedModel: 'SLUICE_EMBED_MODEL',
+  openaiBaseUrl: 'SLUICE_OPENAI_BASE_URL',
+  openaiApiKey: 'SLUICE_OPENAI_API_KEY',
+  embedHeaders: 'SLUICE_EMBED_HEADERS',
+  embedSendDimensions: 'SLUICE_EMBED_SEND_DIMENSIONS',
+  embedTimeoutMs: 'SLUICE_EMBED_TIMEOUT_MS',
+  embedMaxRetries: 'SLUICE_EMBED_MAX_RETRIES',
+  embedMaxConcurrent: 'SLUICE_EMBED_MAX_CONCURRENT',
+  embedRequestsPerMinute: 'SLUICE_EMBED_RPM',
+  embedTokensPerMinute: 'SLUICE_EMBED_TPM',
+  embedMaxInputTokens: 'SLUICE_EMBED_MAX_INPUT_TOKENS',
+  embedMaxTokensPerRequest: 'SLUICE_EMBED_MAX_TOKENS_PER_REQUEST',
   embedBatchSize: 'SLUICE_EMBED_BATCH_SIZE',
   chunkTokens: 'SLUICE_CHUNK_TOKENS',
   chunkOverlap: 'SLUICE_CHUNK_OVERLAP',

@@ -6,10 +6,12 @@ import { newId } from '../core/ids.js';
 import { createDocumentProcessor } from '../core/process-document.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createHashEmbedder } from '../embedders/hash-embedder.js';
+import { createOpenAiEmbedder } from '../embedders/openai-embedder.js';
+import { createRateLimiter } from '../embedders/rate-limiter.js';
 import { createLedgerEventBus } from '../events/ledger-event-bus.js';
 import { createMetrics, type Metrics } from '../metrics/create-metrics.js';
 import { createDocumentParser } from '../parsers/create-document-parser.js';
-import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
+import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store, Tokenizer } from '../ports/index.js';
 import { createLocalQueue } from '../queue/local/local-queue.js';
 import { cancelDocument, deleteDocument, retryDocuments } from '../services/document-actions.js';
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
@@ -61,6 +63,33 @@ export interface AppOptions {
   servesRequests?: boolean;
 }
 
+/** The configured embedder; one rate limiter per process, shared by all its workers. */
+function createEmbedder(config: SluiceConfig, tokenizer: Tokenizer): Embedder {
+  if (config.embedder === 'hash') {
+    return createHashEmbedder({ dimension: config.embedDimension });
+  }
+  return createOpenAiEmbedder({
+    baseUrl: config.openaiBaseUrl,
+    ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
+    model: config.embedModel,
+    dimension: config.embedDimension,
+    sendDimensions: config.embedSendDimensions,
+    headers: config.embedHeaders,
+    timeoutMs: config.embedTimeoutMs,
+    maxRetries: config.embedMaxRetries,
+    backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+    maxInputTokens: config.embedMaxInputTokens,
+    maxTokensPerRequest: config.embedMaxTokensPerRequest,
+    maxInputsPerRequest: 2048,
+    limiter: createRateLimiter({
+      maxConcurrent: config.embedMaxConcurrent,
+      requestsPerMinute: config.embedRequestsPerMinute,
+      tokensPerMinute: config.embedTokensPerMinute,
+    }),
+    tokenizer,
+  });
+}
+
 /** The composition root: configuration in, adapters chosen and wired, one context out. */
 export function createApp(config: SluiceConfig, options: AppOptions = {}): AppContext {
   mkdirSync(config.dataDir, { recursive: true });
@@ -72,10 +101,11 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
     onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
   });
   const metrics = createMetrics({ store, queue, events });
-  const embedder = metrics.instrumentEmbedder(createHashEmbedder({ dimension: config.embedDimension }));
+  const tokenizer = createCl100kTokenizer();
+  const embedder = metrics.instrumentEmbedder(createEmbedder(config, tokenizer));
   const parser = createDocumentParser({ maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs });
   const processor = createDocumentProcessor(
-    { store, blobs, parser, tokenizer: createCl100kTokenizer(), embedder, events, logger },
+    { store, blobs, parser, tokenizer, embedder, events, logger },
     {
       chunker: {
         maxTokens: config.chunkTokens,
