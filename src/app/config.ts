@@ -34,6 +34,8 @@ const configSchema = z
           return z.NEVER;
         }
       }),
+    /** Keep vectors in the ledger by text hash and model, so unchanged chunks are not embedded again. @defaultValue true, except for `hash` (recomputing is cheaper) */
+    embedCache: boolish.optional(),
     /** Send `dimensions` to the API (models that can shorten vectors). @defaultValue false */
     embedSendDimensions: boolish.default(false),
     /** Timeout of one embedding request. @defaultValue 60000 */
@@ -92,7 +94,7 @@ const configSchema = z
     message: 'chunks would be longer than the model accepts (SLUICE_EMBED_MAX_INPUT_TOKENS)',
     path: ['chunkTokens'],
   })
-  .transform((c) => ({ ...c, embedDimension: c.embedDimension ?? 384 }));
+  .transform((c) => ({ ...c, embedDimension: c.embedDimension ?? 384, embedCache: c.embedCache ?? c.embedder !== 'hash' }));
 
 export type SluiceConfig = Readonly<z.infer<typeof configSchema>>;
 export type ConfigInput = { [K in keyof SluiceConfig]?: unknown };
@@ -107,6 +109,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   openaiApiKey: 'SLUICE_OPENAI_API_KEY',
   embedHeaders: 'SLUICE_EMBED_HEADERS',
   embedSendDimensions: 'SLUICE_EMBED_SEND_DIMENSIONS',
+  embedCache: 'SLUICE_EMBED_CACHE',
   embedTimeoutMs: 'SLUICE_EMBED_TIMEOUT_MS',
   embedMaxRetries: 'SLUICE_EMBED_MAX_RETRIES',
   embedMaxConcurrent: 'SLUICE_EMBED_MAX_CONCURRENT',

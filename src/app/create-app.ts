@@ -5,6 +5,7 @@ import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import { newId } from '../core/ids.js';
 import { createDocumentProcessor } from '../core/process-document.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
+import { createCachingEmbedder } from '../embedders/caching-embedder.js';
 import { createHashEmbedder } from '../embedders/hash-embedder.js';
 import { createOpenAiEmbedder } from '../embedders/openai-embedder.js';
 import { createRateLimiter } from '../embedders/rate-limiter.js';
@@ -102,7 +103,9 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
   });
   const metrics = createMetrics({ store, queue, events });
   const tokenizer = createCl100kTokenizer();
-  const embedder = metrics.instrumentEmbedder(createEmbedder(config, tokenizer));
+  // The cache sits outside the metrics, so embedder calls count only what reached the model.
+  const counted = metrics.instrumentEmbedder(createEmbedder(config, tokenizer));
+  const embedder = config.embedCache ? createCachingEmbedder(counted, store) : counted;
   const parser = createDocumentParser({ maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs });
   const processor = createDocumentProcessor(
     { store, blobs, parser, tokenizer, embedder, events, logger },

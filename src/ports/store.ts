@@ -127,6 +127,10 @@ export interface Store {
   /** Events of one batch or document after `afterSeq`, oldest first. */
   listEvents(filter: { batchId?: string; documentId?: string; afterSeq: number; limit: number }): Promise<StoredEvent[]>;
 
+  /** Cached vectors of texts (by SHA-256) for one model and dimension; absent ones are left out. */
+  getCachedEmbeddings(model: string, dimension: number, textHashes: string[]): Promise<Map<string, Float32Array>>;
+  putCachedEmbeddings(model: string, dimension: number, entries: { textHash: string; vector: Float32Array }[]): Promise<void>;
+
   /** Records that a worker process is alive (insert or refresh). */
   recordWorkerHeartbeat(worker: WorkerInfo): Promise<void>;
   /** Worker processes seen within the last `withinMs`, and forgets those gone for long. */

@@ -46,7 +46,7 @@ async function ingestWith(script: (call: number, inputs: string[]) => FakeAnswer
   await app.submit({ collection, batch, files: (await expandPaths([folder], folder)).files });
   await app.queue.idle();
   const documents = await app.store.listDocuments({ batchId: batch.id, limit: 1000 });
-  return { app, fake, collection, documents };
+  return { app, fake, collection, documents, folder };
 }
 
 /** Sentences that tokenise to about 10 tokens each, unique per document and line. */
@@ -119,6 +119,26 @@ describe('openai-compatible embedder against a misbehaving server', () => {
       'doc-4.txt': 'completed::1',
       'doc-5.txt': 'completed::1',
     });
+  });
+
+  it('embeds only the changed chunks when an edited document is ingested again (embedding cache)', async () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `Paragraph ${i} of the cached document stays the same.`);
+    const { app, fake, collection, folder, documents } = await ingestWith(() => ({ kind: 'ok' }), { 'a.txt': lines.join('\n\n') }, { chunkTokens: 16, chunkOverlap: 0 });
+    expect(documents[0]).toMatchObject({ state: 'completed', chunksTotal: 50 });
+    const firstInputs = fake.calls.flatMap((c) => c.inputs).length;
+    expect(firstInputs).toBe(50);
+
+    lines[10] = 'Paragraph 10 was rewritten with new words entirely.';
+    lines[33] = 'Paragraph 33 was rewritten too, differently.';
+    writeFileSync(join(folder, 'a.txt'), lines.join('\n\n'));
+    const batch = await app.store.createBatch(collection.id, 'edit');
+    await app.submit({ collection, batch, files: (await expandPaths([folder], folder)).files });
+    await app.queue.idle();
+    expect((await app.store.getDocument(documents[0]!.id))?.state).toBe('completed');
+    const sentAgain = fake.calls.flatMap((c) => c.inputs).slice(firstInputs);
+    expect(sentAgain.sort()).toEqual(['Paragraph 10 was rewritten with new words entirely.', 'Paragraph 33 was rewritten too, differently.']);
+    const hits = await app.search(collection, { query: 'Paragraph 33 was rewritten too, differently.', topK: 1, mode: 'vector' });
+    expect(hits[0]?.text).toBe('Paragraph 33 was rewritten too, differently.');
   });
 
   it('refuses chunks longer than the model takes as a configuration error, not a silent truncation', async () => {

@@ -86,6 +86,14 @@ const migrations: readonly { version: number; sql: string }[] = [
       );
       CREATE INDEX events_by_batch ON events (batch_id, seq);
       CREATE INDEX events_by_document ON events (document_id, seq);
+      -- Vectors by (model, dimension, SHA-256 of the text): unchanged chunks are never embedded twice.
+      CREATE TABLE embedding_cache (
+        model TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        text_sha256 TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model, dimension, text_sha256)
+      ) WITHOUT ROWID;
       -- Worker processes sharing this ledger, for readiness and status.
       CREATE TABLE workers (
         id TEXT PRIMARY KEY,

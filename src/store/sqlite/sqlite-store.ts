@@ -528,6 +528,29 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         .map((row) => ({ ...(JSON.parse(row.data) as SluiceEvent), seq: row.seq }));
     },
 
+    getCachedEmbeddings(model, dimension, textHashes) {
+      const found = new Map<string, Float32Array>();
+      const select = stmt<[string, number, string], { vector: Buffer }>(
+        'SELECT vector FROM embedding_cache WHERE model = ? AND dimension = ? AND text_sha256 = ?',
+      );
+      for (const hash of textHashes) {
+        const row = select.get(model, dimension, hash);
+        if (row) {
+          // Copy out of SQLite's buffer, which is not guaranteed to be aligned for Float32Array.
+          found.set(hash, new Float32Array(new Uint8Array(row.vector).buffer));
+        }
+      }
+      return found;
+    },
+    putCachedEmbeddings(model, dimension, entries) {
+      const insert = stmt('INSERT OR IGNORE INTO embedding_cache (model, dimension, text_sha256, vector) VALUES (?, ?, ?, ?)');
+      db.transaction(() => {
+        for (const { textHash, vector } of entries) {
+          insert.run(model, dimension, textHash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+        }
+      })();
+    },
+
     recordWorkerHeartbeat(worker) {
       stmt(
         `INSERT INTO workers (id, host, pid, started_at, last_seen_at) VALUES (@id, @host, @pid, @startedAt, @lastSeenAt)
