@@ -30,7 +30,13 @@ export type SluiceServer = FastifyInstance;
 
 /** The HTTP face of Sluice: Fastify, zod schemas at the edge, problem+json errors, OpenAPI at /openapi.json. */
 export async function createServer(app: AppContext): Promise<SluiceServer> {
-  const server = Fastify({ loggerInstance: undefined, logger: false, bodyLimit: 1024 * 1024, trustProxy: true }).withTypeProvider<ZodTypeProvider>();
+  const server = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    // SSE streams never go idle; on shutdown they are cut, and clients resume with Last-Event-ID.
+    forceCloseConnections: true,
+  }).withTypeProvider<ZodTypeProvider>();
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
   const access = createTenantAccess(app.store);

@@ -54,4 +54,38 @@ describe('sluice serve as a real process', () => {
     again.child.kill('SIGTERM');
     expect((await again.done).code).toBe(0);
   });
+
+  it('shuts down promptly on SIGTERM while an SSE stream is open, and the stream resumes after restart', async () => {
+    const data = join(mkdtempSync(join(tmpdir(), 'sluice-sse-stop-')), 'data');
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const serve = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--no-workers', '-d', data, '--log-level', 'silent']);
+    let output = '';
+    serve.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    await expect.poll(() => output, { timeout: 15_000 }).toMatch(/listening on/);
+    const headers = { authorization: `Bearer ${/(sk_[\w-]+)/.exec(output)![1]!}` };
+    const collection = (await (await fetch(`${base}/v1/collections`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"name":"d"}' })).json()) as { id: string };
+    const form = new FormData();
+    form.append('file', new Blob(['waiting for a worker']), 'w.txt');
+    const upload = (await (await fetch(`${base}/v1/collections/${collection.id}/documents`, { method: 'POST', headers, body: form })).json()) as { batch: { id: string } };
+    // No worker runs, so the batch stays open and so does its stream.
+    const stream = await fetch(`${base}/v1/batches/${upload.batch.id}/events`, { headers });
+    const reader = stream.body!.getReader();
+    await reader.read();
+    const stopping = Date.now();
+    serve.child.kill('SIGTERM');
+    expect((await serve.done).code).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(5000);
+    await reader.read().catch(() => undefined);
+
+    // After a restart with workers, the same batch completes and its stream ends with the final event.
+    const again = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', data, '--log-level', 'silent']);
+    let second = '';
+    again.child.stdout?.on('data', (d: Buffer) => (second += d.toString()));
+    await expect.poll(() => second, { timeout: 15_000 }).toMatch(/listening on/);
+    const text = await (await fetch(`${base}/v1/batches/${upload.batch.id}/events`, { headers: { ...headers, 'last-event-id': '1' } })).text();
+    expect(text).toMatch(/event: batch\.finished\ndata: .*"completed":1/);
+    again.child.kill('SIGTERM');
+    expect((await again.done).code).toBe(0);
+  });
 });
