@@ -4,6 +4,7 @@ import { registerIngestCommand } from './ingest-command.js';
 import { registerJobsCommand } from './jobs-command.js';
 import { registerKeysCommand } from './keys-command.js';
 import { registerQueryCommand } from './query-command.js';
+import { registerReindexCommand } from './reindex-command.js';
 import { registerRetryCommand } from './retry-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerWorkerCommand } from './worker-command.js';
@@ -14,7 +15,7 @@ const program = new Command('sluice')
   .version('0.1.0');
 
 // Settings every command shares; each also reads its SLUICE_* environment variable.
-for (const command of [registerServeCommand, registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerCancelCommand, registerWorkerCommand]) {
+for (const command of [registerServeCommand, registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerCancelCommand, registerWorkerCommand, registerReindexCommand]) {
   command(program);
 }
 for (const sub of program.commands) {

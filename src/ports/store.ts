@@ -73,6 +73,11 @@ export interface Store {
   getCollectionByName(tenantId: string, name: string): Promise<Collection | undefined>;
   getCollection(id: string): Promise<Collection | undefined>;
   listCollections(tenantId: string): Promise<Collection[]>;
+  /**
+   * Swaps the names of two collections of a tenant in one step, so readers that look a collection up
+   * by name move from one to the other at once (used to publish a reindexed collection).
+   */
+  swapCollectionNames(tenantId: string, a: string, b: string): Promise<void>;
   /** Removes the collection with its batches, documents, chunks, vectors and full text. */
   deleteCollection(id: string): Promise<boolean>;
 

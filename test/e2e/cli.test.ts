@@ -64,4 +64,28 @@ describe('sluice CLI', () => {
     const done = await runCli(['jobs', '--state', 'completed', '-d', data]);
     expect(done.stdout.trim().split('\n')).toHaveLength(5);
   });
+
+  it('reindexes a collection into another embedder and swaps names when done', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-reindex-'));
+    const folder = join(root, 'docs');
+    writeCorpus(folder, 6);
+    writeFileSync(join(folder, 'otters.md'), '# Otters\n\nSea otters hold hands while they sleep.');
+    const data = join(root, 'data');
+    expect((await runCli(['ingest', folder, '-c', 'docs', '-d', data])).code).toBe(0);
+
+    const small = { SLUICE_EMBED_DIMENSION: '128' };
+    const mismatch = await runCli(['query', 'otters', '-c', 'docs', '-d', data, '--mode', 'vector'], small);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/embedder_mismatch/);
+
+    const reindex = await runCli(['reindex', '-c', 'docs', '--into', 'docs-128', '--swap', '-d', data], small);
+    expect(reindex.stdout).toMatch(/7 completed, 0 skipped as duplicate, 0 failed/);
+    expect(reindex.stdout).toMatch(/Swapped: "docs" now holds/);
+    expect(reindex.code).toBe(0);
+
+    const now = await runCli(['query', 'sea otters sleep', '-c', 'docs', '-d', data, '--mode', 'vector', '--json'], small);
+    expect((JSON.parse(now.stdout) as { source: string }[])[0]?.source).toBe(join(folder, 'otters.md'));
+    const old = await runCli(['query', 'sea otters sleep', '-c', 'docs-128', '-d', data, '--mode', 'vector', '--json']);
+    expect((JSON.parse(old.stdout) as { source: string }[])[0]?.source).toBe(join(folder, 'otters.md'));
+  });
 });

@@ -313,6 +313,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         .all(tenantId)
         .map(toCollection);
     },
+    swapCollectionNames(tenantId, a, b) {
+      db.transaction(() => {
+        const rename = stmt('UPDATE collections SET name = ? WHERE tenant_id = ? AND name = ?');
+        const parking = `~swap-${newId('tmp')}`;
+        rename.run(parking, tenantId, a);
+        rename.run(a, tenantId, b);
+        rename.run(b, tenantId, parking);
+      }).immediate();
+    },
     deleteCollection(id) {
       const row = getCollectionRow.get(id);
       if (!row) {
