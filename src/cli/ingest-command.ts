@@ -34,6 +34,10 @@ export function registerIngestCommand(program: Command): void {
       }
       process.exitCode = await withApp(flags, async (app) => {
         const started = Date.now();
+        const priority = Number(flags.priority);
+        if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
+          throw new SluiceError('invalid_input', '--priority must be a whole number from -100 to 100');
+        }
         const { files, missing } = await expandPaths(paths, process.cwd());
         for (const m of missing) {
           printError(`nothing found at ${m}`);
@@ -53,7 +57,7 @@ export function registerIngestCommand(program: Command): void {
         const finished = view
           ? waitForDocuments(app, batch.id, () => (submitted ? pending.map((d) => d.id) : undefined), (p) => view.update(p))
           : undefined;
-        await app.submit({ collection, batch, files, priority: Number(flags.priority) }, (outcome) => {
+        await app.submit({ collection, batch, files, priority }, (outcome) => {
           if (outcome.kind === 'pending') {
             pending.push(outcome.document);
           }
