@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import { newId } from '../core/ids.js';
+import { runningStates } from '../core/states.js';
 import { createDocumentProcessor } from '../core/process-document.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createCachingEmbedder } from '../embedders/caching-embedder.js';
@@ -168,7 +169,7 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
         );
         return unfinished.length;
       };
-      const resumed = await enqueueFromLedger(['queued', 'parsing', 'chunking', 'embedding', 'indexing']);
+      const resumed = await enqueueFromLedger(['queued', ...runningStates]);
       if (resumed > 0) {
         logger.info({ documents: resumed }, 'resumed unfinished documents');
       }

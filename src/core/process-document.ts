@@ -8,6 +8,8 @@ import type { Store } from '../ports/store.js';
 import type { Tokenizer } from '../ports/tokenizer.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { chunkText, type ChunkerOptions } from './chunker.js';
+import { documentStateEvent } from './document-events.js';
+import { assertSameEmbedder } from './embedder-pin.js';
 import { SluiceError, toSluiceError } from './errors.js';
 import { newId } from './ids.js';
 import type { DocumentState } from './states.js';
@@ -47,15 +49,7 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
   const { store, events, logger } = deps;
 
   const announce = (doc: DocumentRecord, state: DocumentState, error?: SluiceError): Promise<void> =>
-    events.publish({
-      type: 'document.state',
-      documentId: doc.id,
-      batchId: doc.batchId,
-      state,
-      attempt: doc.attempts,
-      ...(error ? { errorCode: error.code, errorMessage: error.message } : {}),
-      at: new Date().toISOString(),
-    });
+    events.publish(documentStateEvent(doc, state, error));
 
   return async (job, signal) => {
     const attemptId = newId('att');
@@ -64,20 +58,20 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       return done;
     }
     await announce(doc, 'parsing');
-    const stage = async (state: DocumentState, progress?: { chunksTotal: number; chunksEmbedded: number }): Promise<void> => {
+    const stage = async (
+      state: DocumentState,
+      progress?: { chunksTotal: number; chunksEmbedded: number },
+    ): Promise<void> => {
       if (!(await store.setStage(doc.id, attemptId, state, progress))) {
         throw new Superseded();
       }
     };
     try {
       const collection = await store.getCollection(doc.collectionId);
-      const spec = deps.embedder.spec;
       if (!collection) {
         throw new SluiceError('not_found', `Collection ${doc.collectionId} is gone`);
       }
-      if (collection.embedder.name !== spec.name || collection.embedder.model !== spec.model || collection.embedder.dimension !== spec.dimension) {
-        throw new SluiceError('embedder_mismatch', `Collection "${collection.name}" is pinned to ${collection.embedder.name}:${collection.embedder.model}, the worker runs ${spec.name}:${spec.model}`);
-      }
+      assertSameEmbedder(collection, deps.embedder.spec);
       const bytes = await deps.blobs.get(doc.sha256);
       if (!bytes) {
         throw new SluiceError('blob_missing', `The raw file of ${doc.source} is missing from the blob store`);
@@ -95,14 +89,26 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       for (let start = 0; start < chunks.length; start += options.embedBatchSize) {
         signal.throwIfAborted();
         const batch = chunks.slice(start, start + options.embedBatchSize);
-        const vectors = await deps.embedder.embed(batch.map((c) => c.text), signal);
+        const vectors = await deps.embedder.embed(
+          batch.map((c) => c.text),
+          signal,
+        );
         if (vectors.length !== batch.length) {
-          throw new SluiceError('embedder_failed', `The embedder returned ${vectors.length} vectors for ${batch.length} texts`);
+          throw new SluiceError(
+            'embedder_failed',
+            `The embedder returned ${vectors.length} vectors for ${batch.length} texts`,
+          );
         }
         batch.forEach((chunk, i) => embedded.push({ ...chunk, vector: vectors[i] as Float32Array }));
         const progress = { chunksTotal: chunks.length, chunksEmbedded: embedded.length };
         await stage('embedding', progress);
-        await events.publish({ type: 'document.progress', documentId: doc.id, batchId: doc.batchId, ...progress, at: new Date().toISOString() });
+        await events.publish({
+          type: 'document.progress',
+          documentId: doc.id,
+          batchId: doc.batchId,
+          ...progress,
+          at: new Date().toISOString(),
+        });
       }
       signal.throwIfAborted();
       await stage('indexing');
@@ -111,7 +117,10 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
         throw new Superseded();
       }
       await announce(doc, 'completed');
-      logger.info({ documentId: doc.id, source: doc.source, chunks: embedded.length, attempt: doc.attempts }, 'document completed');
+      logger.info(
+        { documentId: doc.id, source: doc.source, chunks: embedded.length, attempt: doc.attempts },
+        'document completed',
+      );
       return done;
     } catch (thrown) {
       if (thrown instanceof Superseded || signal.aborted) {
@@ -123,14 +132,20 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       if (error.retryable && doc.attempts < options.maxAttempts) {
         const delayMs = backoffDelay(doc.attempts, options.backoff);
         if (await store.scheduleRetry(doc.id, attemptId, error.code, error.message, new Date(Date.now() + delayMs))) {
-          logger.warn({ documentId: doc.id, code: error.code, attempt: doc.attempts, delayMs, err: thrown }, 'document will be retried');
+          logger.warn(
+            { documentId: doc.id, code: error.code, attempt: doc.attempts, delayMs, err: thrown },
+            'document will be retried',
+          );
           await announce(doc, 'queued', error);
           return { kind: 'retry', delayMs };
         }
         return done;
       }
       if (await store.fail(doc.id, attemptId, error.code, error.message)) {
-        logger.info({ documentId: doc.id, source: doc.source, code: error.code, attempt: doc.attempts }, 'document failed');
+        logger.info(
+          { documentId: doc.id, source: doc.source, code: error.code, attempt: doc.attempts },
+          'document failed',
+        );
         await announce(doc, 'failed', error);
       }
       return done;

@@ -1,3 +1,4 @@
+import { documentStateEvent } from '../core/document-events.js';
 import type { DocumentRecord } from '../core/types.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JobQueue } from '../ports/queue.js';
@@ -9,15 +10,17 @@ export interface DocumentActionDependencies {
   events: EventBus;
 }
 
-const announce = (events: EventBus, doc: DocumentRecord): Promise<void> =>
-  events.publish({ type: 'document.state', documentId: doc.id, batchId: doc.batchId, state: doc.state, attempt: doc.attempts, at: new Date().toISOString() });
+const announce = (events: EventBus, doc: DocumentRecord): Promise<void> => events.publish(documentStateEvent(doc));
 
 /**
  * Cancels a queued or running document. The ledger is the authority: once it says `cancelled`, any
  * attempt still running (here or in another process sharing the ledger) is fenced out at its next
  * write; the local queue is also told, so a run in this process stops at once through its signal.
  */
-export async function cancelDocument(deps: DocumentActionDependencies, documentId: string): Promise<DocumentRecord | undefined> {
+export async function cancelDocument(
+  deps: DocumentActionDependencies,
+  documentId: string,
+): Promise<DocumentRecord | undefined> {
   const cancelled = await deps.store.cancel(documentId);
   await deps.queue.cancel(documentId);
   if (cancelled) {

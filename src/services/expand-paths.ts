@@ -19,7 +19,13 @@ export async function expandPaths(inputs: string[], cwd: string): Promise<{ file
     const info = await stat(absolute).catch(() => undefined);
     let matches: string[];
     if (info?.isDirectory()) {
-      matches = await glob('**/*', { cwd: absolute, absolute: true, onlyFiles: true, dot: false, ignore: ['**/node_modules/**'] });
+      matches = await glob('**/*', {
+        cwd: absolute,
+        absolute: true,
+        onlyFiles: true,
+        dot: false,
+        ignore: ['**/node_modules/**'],
+      });
     } else if (info?.isFile()) {
       matches = [absolute];
     } else {

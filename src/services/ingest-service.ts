@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { documentStateEvent } from '../core/document-events.js';
 import { isSluiceError, type ErrorCode } from '../core/errors.js';
 import type { Batch, Collection, DocumentRecord } from '../core/types.js';
 import type { BlobStore, StoredBlob } from '../ports/blob-store.js';
@@ -42,23 +43,29 @@ export async function acceptFile(
   target: { collection: Collection; batch: Batch; priority?: number },
   file: ReceivedFile,
 ): Promise<SubmitOutcome> {
-  const base = { collectionId: target.collection.id, batchId: target.batch.id, priority: target.priority ?? 0, source: file.source };
+  const base = {
+    collectionId: target.collection.id,
+    batchId: target.batch.id,
+    priority: target.priority ?? 0,
+    source: file.source,
+  };
   const outcome: SubmitOutcome =
     'refused' in file
-      ? { kind: 'rejected', document: await deps.store.recordRejected({ ...base, sizeBytes: file.sizeBytes, ...file.refused }) }
+      ? {
+          kind: 'rejected',
+          document: await deps.store.recordRejected({ ...base, sizeBytes: file.sizeBytes, ...file.refused }),
+        }
       : await deps.store.registerDocument({ ...base, sha256: file.blob.sha256, sizeBytes: file.blob.sizeBytes });
   if (outcome.kind !== 'pending') {
     // Announced before it is enqueued, so the log reads in the order things happen: queued, then parsing.
     const doc = outcome.document;
-    await deps.events.publish({
-      type: 'document.state',
-      documentId: doc.id,
-      batchId: target.batch.id,
-      state: doc.state,
-      attempt: 0,
-      ...(doc.errorCode ? { errorCode: doc.errorCode, errorMessage: doc.errorMessage ?? '' } : {}),
-      at: new Date().toISOString(),
-    });
+    await deps.events.publish(
+      documentStateEvent(
+        doc,
+        doc.state,
+        doc.errorCode ? { code: doc.errorCode, message: doc.errorMessage ?? '' } : undefined,
+      ),
+    );
   }
   if (outcome.kind === 'queued') {
     await deps.queue.enqueue([{ documentId: outcome.document.id, priority: base.priority }]);
@@ -80,11 +87,19 @@ export async function submitFiles(
       received = { source: file.path, sizeBytes: file.sizeBytes, refused: { code: 'file_too_large', message } };
     } else {
       try {
-        received = { source: file.path, sizeBytes: file.sizeBytes, blob: await deps.blobs.put(createReadStream(file.path), input.maxFileBytes) };
+        received = {
+          source: file.path,
+          sizeBytes: file.sizeBytes,
+          blob: await deps.blobs.put(createReadStream(file.path), input.maxFileBytes),
+        };
       } catch (error) {
         deps.logger.warn({ source: file.path, err: error }, 'file refused');
         const code = isSluiceError(error) ? error.code : 'file_unreadable';
-        received = { source: file.path, sizeBytes: file.sizeBytes, refused: { code, message: error instanceof Error ? error.message : String(error) } };
+        received = {
+          source: file.path,
+          sizeBytes: file.sizeBytes,
+          refused: { code, message: error instanceof Error ? error.message : String(error) },
+        };
       }
     }
     const outcome = await acceptFile(deps, input, received);

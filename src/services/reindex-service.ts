@@ -14,14 +14,23 @@ export async function reindexCollection(
   onQueued?: (outcome: SubmitOutcome) => void,
 ): Promise<number> {
   let queued = 0;
-  for (let after: string | undefined; ; ) {
-    const page = await deps.store.listDocuments({ collectionId: source.id, state: 'completed', limit: 500, ...(after ? { after } : {}) });
+  for (let after: string | undefined; ;) {
+    const page = await deps.store.listDocuments({
+      collectionId: source.id,
+      state: 'completed',
+      limit: 500,
+      ...(after ? { after } : {}),
+    });
     for (const doc of page) {
-      const outcome = await acceptFile(deps, { collection: target, batch, priority: doc.priority }, {
-        source: doc.source,
-        sizeBytes: doc.sizeBytes,
-        blob: { key: doc.sha256, sha256: doc.sha256, sizeBytes: doc.sizeBytes },
-      });
+      const outcome = await acceptFile(
+        deps,
+        { collection: target, batch, priority: doc.priority },
+        {
+          source: doc.source,
+          sizeBytes: doc.sizeBytes,
+          blob: { key: doc.sha256, sha256: doc.sha256, sizeBytes: doc.sizeBytes },
+        },
+      );
       queued++;
       onQueued?.(outcome);
     }

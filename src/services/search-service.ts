@@ -1,4 +1,4 @@
-import { SluiceError } from '../core/errors.js';
+import { assertSameEmbedder } from '../core/embedder-pin.js';
 import { fuseRankings } from '../core/rank-fusion.js';
 import type { Collection, SearchHit, SearchMode } from '../core/types.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -16,9 +16,9 @@ export async function searchCollection(
   collection: Collection,
   request: SearchRequest,
 ): Promise<SearchHit[]> {
-  const spec = deps.embedder.spec;
-  if (request.mode !== 'text' && (collection.embedder.model !== spec.model || collection.embedder.dimension !== spec.dimension)) {
-    throw new SluiceError('embedder_mismatch', `Collection "${collection.name}" is pinned to ${collection.embedder.model}; the query embedder is ${spec.model}`);
+  // Full text needs no vectors; the other modes need query vectors of the collection's embedder.
+  if (request.mode !== 'text') {
+    assertSameEmbedder(collection, deps.embedder.spec);
   }
   // Each side fetches more than asked so fusion has overlap to work with.
   const candidates = request.mode === 'hybrid' ? Math.max(20, request.topK * 4) : request.topK;

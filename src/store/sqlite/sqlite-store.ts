@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { assertSameEmbedder } from '../../core/embedder-pin.js';
 import { SluiceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { runningStates, terminalStates, type DocumentState } from '../../core/states.js';
-import type { BatchProgress, EmbeddedChunk, SearchHit } from '../../core/types.js';
+import type { BatchProgress, Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
 import type { SluiceEvent } from '../../ports/event-bus.js';
 import type { DocumentFilter, Store } from '../../ports/store.js';
 import { toFullTextQuery } from './fts-query.js';
@@ -196,6 +197,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
   );
 
+  const collectionByName = (tenantId: string, name: string): Collection | undefined => {
+    const row = stmt<[string, string], CollectionRow>('SELECT * FROM collections WHERE tenant_id = ? AND name = ?').get(
+      tenantId,
+      name,
+    );
+    return row && toCollection(row);
+  };
+
   const toHits = (ids: { id: number; score: number }[]): SearchHit[] => {
     if (ids.length === 0) {
       return [];
@@ -268,26 +277,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     ensureCollection(tenantId, name, embedder) {
-      const find = () =>
-        stmt<[string, string], CollectionRow>('SELECT * FROM collections WHERE tenant_id = ? AND name = ?').get(
-          tenantId,
-          name,
-        );
-      const existing = find();
+      const existing = collectionByName(tenantId, name);
       if (existing) {
-        const collection = toCollection(existing);
-        const pinned = collection.embedder;
-        if (
-          pinned.name !== embedder.name ||
-          pinned.model !== embedder.model ||
-          pinned.dimension !== embedder.dimension
-        ) {
-          throw new SluiceError(
-            'embedder_mismatch',
-            `Collection "${name}" is pinned to ${pinned.name}:${pinned.model} (${pinned.dimension} dimensions), not ${embedder.name}:${embedder.model} (${embedder.dimension})`,
-          );
-        }
-        return collection;
+        assertSameEmbedder(existing, embedder);
+        return existing;
       }
       const id = newId('col');
       db.transaction(() => {
@@ -296,14 +289,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         ).run(id, tenantId, name, embedder.name, embedder.model, embedder.dimension, now());
         createCollectionTables(db, id, embedder.dimension);
       }).immediate();
-      return toCollection(find() as CollectionRow);
+      return collectionByName(tenantId, name) as Collection;
     },
-    getCollectionByName(tenantId, name) {
-      const row = stmt<[string, string], CollectionRow>(
-        'SELECT * FROM collections WHERE tenant_id = ? AND name = ?',
-      ).get(tenantId, name);
-      return row && toCollection(row);
-    },
+    getCollectionByName: collectionByName,
     getCollection(id) {
       const row = getCollectionRow.get(id);
       return row && toCollection(row);
@@ -506,7 +494,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const rows = stmt<[Record<string, unknown>], DocumentRow>(
         `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
              available_at = NULL, completed_at = NULL, updated_at = @now WHERE ${where.join(' AND ')} AND sha256 != '' RETURNING *`,
-      ).all({ state: filter.state, batchId: filter.batchId, collectionId: filter.collectionId, documentId: filter.documentId, now: now() });
+      ).all({
+        state: filter.state,
+        batchId: filter.batchId,
+        collectionId: filter.collectionId,
+        documentId: filter.documentId,
+        now: now(),
+      });
       return rows.map(toDocument);
     },
 
@@ -552,7 +546,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return found;
     },
     putCachedEmbeddings(model, dimension, entries) {
-      const insert = stmt('INSERT OR IGNORE INTO embedding_cache (model, dimension, text_sha256, vector) VALUES (?, ?, ?, ?)');
+      const insert = stmt(
+        'INSERT OR IGNORE INTO embedding_cache (model, dimension, text_sha256, vector) VALUES (?, ?, ?, ?)',
+      );
       db.transaction(() => {
         for (const { textHash, vector } of entries) {
           insert.run(model, dimension, textHash, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
