@@ -18,7 +18,7 @@ const bytes = files.reduce((sum, f) => sum + f.sizeBytes, 0);
 const config = loadConfig(process.env, { logLevel: 'silent', dataDir: mkdtempSync(join(tmpdir(), 'sluice-bench-')) });
 
 async function pipeline() {
-  const app = createApp(config);
+  const app = await createApp(config);
   await app.startWorkers();
   const collection = await app.ensureCollection((await app.defaultTenant()).id, 'bench');
   const batch = await app.store.createBatch(collection.id, 'bench');

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../core/errors.js';
 
@@ -82,6 +82,20 @@ const configSchema = z
     maxRequestBytes: int(1).default(1024 * 1024 * 1024),
     /** Requests per minute per API key. @defaultValue 6000 */
     rateLimitPerMinute: int(1).default(6000),
+    /** PostgreSQL (with pgvector) to use instead of the SQLite file, e.g. `postgres://user:pass@host/db`. */
+    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    /** Redis for the BullMQ queue and live events across processes, e.g. `redis://host:6379`. */
+    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    /** Prefix of Sluice's keys in Redis. @defaultValue `sluice` */
+    redisPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sluice'),
+    /** Folder of the raw files; every API node and worker must see the same one. @defaultValue `<dataDir>/blobs` */
+    blobDir: z.string().min(1).optional(),
+    /** How long a worker's hold on a job lasts without renewal; a dead worker's job is retaken after it. @defaultValue 10000 */
+    lockDurationMs: int(1000).default(10_000),
+    /** How often workers look for jobs whose worker died. @defaultValue 5000 */
+    stalledIntervalMs: int(500).default(5_000),
+    /** On shutdown, how long running documents may take to finish before they are handed back to the queue. @defaultValue 10000 */
+    shutdownGraceMs: int(0).default(10_000),
     /** Seconds between SSE heartbeats. @defaultValue 15 */
     sseHeartbeatSeconds: z.coerce.number().positive().default(15),
   })
@@ -96,7 +110,7 @@ const configSchema = z
   })
   .transform((c) => ({ ...c, embedDimension: c.embedDimension ?? 384, embedCache: c.embedCache ?? c.embedder !== 'hash' }));
 
-export type SluiceConfig = Readonly<z.infer<typeof configSchema>>;
+export type SluiceConfig = Readonly<Omit<z.infer<typeof configSchema>, 'blobDir'> & { blobDir: string }>;
 export type ConfigInput = { [K in keyof SluiceConfig]?: unknown };
 
 const envNames: Record<keyof SluiceConfig, string> = {
@@ -133,6 +147,13 @@ const envNames: Record<keyof SluiceConfig, string> = {
   maxRequestBytes: 'SLUICE_MAX_REQUEST_BYTES',
   rateLimitPerMinute: 'SLUICE_RATE_LIMIT_PER_MINUTE',
   sseHeartbeatSeconds: 'SLUICE_SSE_HEARTBEAT_SECONDS',
+  databaseUrl: 'DATABASE_URL',
+  redisUrl: 'REDIS_URL',
+  redisPrefix: 'SLUICE_REDIS_PREFIX',
+  blobDir: 'SLUICE_BLOB_DIR',
+  lockDurationMs: 'SLUICE_LOCK_DURATION_MS',
+  stalledIntervalMs: 'SLUICE_STALLED_INTERVAL_MS',
+  shutdownGraceMs: 'SLUICE_SHUTDOWN_GRACE_MS',
 };
 
 /** The environment variable of each setting, for documentation and error messages. */
@@ -161,5 +182,6 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     });
     throw new SluiceError('invalid_config', `Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return Object.freeze({ ...result.data, dataDir: resolve(result.data.dataDir) });
+  const dataDir = resolve(result.data.dataDir);
+  return Object.freeze({ ...result.data, dataDir, blobDir: resolve(result.data.blobDir ?? join(dataDir, 'blobs')) });
 }

@@ -1,26 +1,25 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import { newId } from '../core/ids.js';
-import { runningStates } from '../core/states.js';
+import { SluiceError } from '../core/errors.js';
+import { documentStateEvent } from '../core/document-events.js';
 import { createDocumentProcessor } from '../core/process-document.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createCachingEmbedder } from '../embedders/caching-embedder.js';
 import { createHashEmbedder } from '../embedders/hash-embedder.js';
 import { createOpenAiEmbedder } from '../embedders/openai-embedder.js';
 import { createRateLimiter } from '../embedders/rate-limiter.js';
-import { createLedgerEventBus } from '../events/ledger-event-bus.js';
 import { createMetrics, type Metrics } from '../metrics/create-metrics.js';
 import { createDocumentParser } from '../parsers/create-document-parser.js';
 import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store, Tokenizer } from '../ports/index.js';
-import { createLocalQueue } from '../queue/local/local-queue.js';
 import { cancelDocument, deleteDocument, retryDocuments } from '../services/document-actions.js';
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
 import { searchCollection, type SearchRequest } from '../services/search-service.js';
-import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import { reconcileQueue } from '../services/reconcile-queue.js';
 import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import type { SluiceConfig } from './config.js';
+import { createAdapters } from './create-adapters.js';
 import { createLogger } from './create-logger.js';
 
 /** How often a worker process tells the ledger it is alive; readiness allows three missed beats. */
@@ -50,8 +49,9 @@ export interface AppContext {
   retry(filter: DocumentFilter & { state: 'failed' | 'cancelled' }): Promise<DocumentRecord[]>;
   deleteDocument(documentId: string): Promise<boolean>;
   /**
-   * Starts this process's workers and resumes every unfinished document in the ledger. With
-   * `pollLedgerMs`, also picks up documents queued later by another process sharing the ledger.
+   * Starts this process's workers and gives a job to every unfinished document of the ledger that has
+   * none (with the in-process queue, that is all of them: resuming after a restart). With
+   * `pollLedgerMs`, keeps doing so, which picks up documents recorded by another process.
    */
   startWorkers(options?: { pollLedgerMs?: number }): Promise<number>;
   close(): Promise<void>;
@@ -93,15 +93,12 @@ function createEmbedder(config: SluiceConfig, tokenizer: Tokenizer): Embedder {
 }
 
 /** The composition root: configuration in, adapters chosen and wired, one context out. */
-export function createApp(config: SluiceConfig, options: AppOptions = {}): AppContext {
+export async function createApp(config: SluiceConfig, options: AppOptions = {}): Promise<AppContext> {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = createLogger(config.logLevel);
-  const store = createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
-  const blobs = createFsBlobStore(join(config.dataDir, 'blobs'));
-  const events = createLedgerEventBus(store, (error) => logger.error({ err: error }, 'event listener failed'));
-  const queue = createLocalQueue({
-    onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
-  });
+  const adapters = await createAdapters(config, logger);
+  const { store, queue, events } = adapters;
+  const blobs = createFsBlobStore(config.blobDir);
   const metrics = createMetrics({ store, queue, events });
   const tokenizer = createCl100kTokenizer();
   // The cache sits outside the metrics, so embedder calls count only what reached the model.
@@ -114,7 +111,9 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
       chunker: {
         maxTokens: config.chunkTokens,
         overlapTokens: config.chunkOverlap,
-        ...(options.servesRequests ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
+        // With a shared queue the worker must also stay responsive: BullMQ renews job locks from the
+        // event loop, and a lock that lapses hands the document to another worker.
+        ...(options.servesRequests || queue.shared ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
       },
       embedBatchSize: config.embedBatchSize,
       maxAttempts: config.maxAttempts,
@@ -125,6 +124,18 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
   let closed = false;
   let workersStarted = false;
   let ledgerPoll: NodeJS.Timeout | undefined;
+  // BullMQ failed a job by itself (its worker died mid-job too often): the ledger must say so too.
+  adapters.onJobLost((documentId, reason) => {
+    void (async () => {
+      const doc = await store.getDocument(documentId);
+      if (doc?.attemptId) {
+        const error = new SluiceError('worker_crashed', `The document's worker stopped without finishing (${reason})`);
+        if (await store.fail(doc.id, doc.attemptId, error.code, error.message)) {
+          await events.publish(documentStateEvent(doc, 'failed', error));
+        }
+      }
+    })().catch((error: unknown) => logger.error({ err: error, documentId }, 'could not record a lost job'));
+  });
   let heartbeat: NodeJS.Timeout | undefined;
   const workerIdentity = { id: newId('wrk'), host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
 
@@ -157,27 +168,31 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
       heartbeat = setInterval(() => {
         beat().catch((error: unknown) => logger.error({ err: error }, 'worker heartbeat failed'));
       }, heartbeatMs);
-      const enqueueFromLedger = async (states: readonly string[]): Promise<number> => {
-        const unfinished = (await store.listUnfinished()).filter((doc) => states.includes(doc.state));
-        const now = Date.now();
-        await queue.enqueue(
-          unfinished.map((doc) => ({
-            documentId: doc.id,
-            priority: doc.priority,
-            delayMs: doc.availableAt ? Math.max(0, Date.parse(doc.availableAt) - now) : 0,
-          })),
+      // A shared queue survives restarts and knows every worker's jobs: only documents it lost need a
+      // job, and only once they have been quiet for a while. The in-process queue starts empty.
+      const reconcile = (): Promise<DocumentRecord[]> =>
+        reconcileQueue(
+          { store, queue },
+          queue.shared
+            ? { settleMs: 3 * config.lockDurationMs, includeRunning: true }
+            : { settleMs: 0, includeRunning: false },
         );
-        return unfinished.length;
-      };
-      const resumed = await enqueueFromLedger(['queued', ...runningStates]);
+      const resumed = (
+        await reconcileQueue(
+          { store, queue },
+          queue.shared ? { settleMs: 3 * config.lockDurationMs, includeRunning: true } : { settleMs: 0, includeRunning: true },
+        )
+      ).length;
       if (resumed > 0) {
         logger.info({ documents: resumed }, 'resumed unfinished documents');
       }
-      if (options.pollLedgerMs) {
-        // Only `queued` rows: running ones belong to a live worker (here or elsewhere) until restart.
+      const pollMs = options.pollLedgerMs ?? (queue.shared ? 5 * heartbeatMs : undefined);
+      if (pollMs) {
         ledgerPoll = setInterval(() => {
-          enqueueFromLedger(['queued']).catch((error: unknown) => logger.error({ err: error }, 'ledger poll failed'));
-        }, options.pollLedgerMs);
+          reconcile()
+            .then((found) => found.length > 0 && logger.info({ documents: found.length }, 'queued documents that had no job'))
+            .catch((error: unknown) => logger.error({ err: error }, 'ledger poll failed'));
+        }, pollMs);
       }
       return resumed;
     },
@@ -188,10 +203,11 @@ export function createApp(config: SluiceConfig, options: AppOptions = {}): AppCo
       closed = true;
       clearInterval(ledgerPoll);
       clearInterval(heartbeat);
-      await queue.close();
+      await queue.close(config.shutdownGraceMs);
       if (workersStarted) {
         await store.removeWorker(workerIdentity.id);
       }
+      await adapters.close();
       await store.close();
     },
   };

@@ -26,9 +26,10 @@ export async function withApp(
   options: { handleSignals?: boolean; servesRequests?: boolean } = {},
 ): Promise<number> {
   let app: AppContext | undefined;
-  const stop = (): void => {
+  // SIGTERM is how supervisors stop a service: a clean drain then exits 0. Ctrl-C keeps the shell's 130.
+  const stop = (signal: NodeJS.Signals): void => {
     printError('\nstopping; unfinished documents resume on the next run');
-    void app?.close().finally(() => process.exit(130));
+    void app?.close().finally(() => process.exit(signal === 'SIGTERM' ? 0 : 130));
   };
   try {
     const overrides: ConfigInput = {
@@ -43,7 +44,7 @@ export async function withApp(
       host: flags.host,
       workers: flags.workers,
     };
-    app = createApp(loadConfig(process.env, overrides), { servesRequests: options.servesRequests === true });
+    app = await createApp(loadConfig(process.env, overrides), { servesRequests: options.servesRequests === true });
     if (options.handleSignals !== false) {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -32,6 +32,7 @@ export const errorCatalogue = {
   invalid_input: { httpStatus: 400, retryable: false, title: 'The input is invalid' },
   invalid_config: { httpStatus: 500, retryable: false, title: 'The configuration is invalid' },
   cancelled: { httpStatus: 409, retryable: false, title: 'The job was cancelled' },
+  worker_crashed: { httpStatus: 500, retryable: false, title: 'The worker running the document died every time it tried' },
   internal_error: { httpStatus: 500, retryable: true, title: 'An unexpected error' },
 } as const satisfies Record<string, { httpStatus: number; retryable: boolean; title: string }>;
 

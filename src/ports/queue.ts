@@ -28,12 +28,16 @@ export interface QueueStats {
  * handlers must be idempotent (the store's fencing makes them so).
  */
 export interface JobQueue {
+  /** True when every process sharing the store also shares this queue (so it knows their jobs too). */
+  readonly shared: boolean;
   /** @remarks must ignore a job whose document is already waiting or running. */
   enqueue(jobs: DocumentJob[]): Promise<void>;
   /** Starts processing with at most `concurrency` handlers at once. */
   start(handler: JobHandler, options: { concurrency: number }): void;
   /** Aborts the handler running the document, if any, and drops it from the waiting list. */
   cancel(documentId: string): Promise<void>;
+  /** Whether the document has a job waiting, delayed or running in this queue. */
+  has(documentId: string): Promise<boolean>;
   stats(): Promise<QueueStats>;
   /** Resolves when nothing is waiting, delayed or running. */
   idle(): Promise<void>;

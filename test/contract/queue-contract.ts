@@ -96,5 +96,28 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
       expect(ranAt - started).toBeGreaterThanOrEqual(75);
       await queue.close();
     });
+
+    it('runs a job once more when it is enqueued again while running (a new version arrived)', async () => {
+      const queue = await createQueue();
+      let runs = 0;
+      let release = (): void => undefined;
+      queue.start(async () => {
+        runs++;
+        if (runs === 1) {
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return { kind: 'done' };
+      }, { concurrency: 2 });
+      await queue.enqueue([{ documentId: 'doc' }]);
+      while (runs === 0) {
+        await sleep(5);
+      }
+      await queue.enqueue([{ documentId: 'doc' }]);
+      await queue.enqueue([{ documentId: 'doc' }]);
+      release();
+      await queue.idle();
+      expect(runs).toBe(2);
+      await queue.close();
+    });
   });
 }

@@ -126,5 +126,38 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
       expect([...page1, ...page2].map((d) => d.id)).toEqual([a.id, b.id, c.id, rejected.id]);
       await store.close();
     });
+
+    it('keeps an ordered event log, the embedding cache, worker heartbeats and idempotent answers', async () => {
+      const { store, tenant } = await setup();
+      const at = new Date().toISOString();
+      const appended = [];
+      for (const [batchId, documentId] of [['b1', 'd1'], ['b2', 'd2'], ['b1', 'd3']] as const) {
+        appended.push(await store.appendEvent({ type: 'document.state', batchId, documentId, state: 'queued', attempt: 0, at }));
+      }
+      expect(appended[1]!.seq).toBeGreaterThan(appended[0]!.seq);
+      const ofBatch = await store.listEvents({ batchId: 'b1', afterSeq: 0, limit: 10 });
+      expect(ofBatch.map((e) => e.documentId)).toEqual(['d1', 'd3']);
+      expect(await store.listEvents({ batchId: 'b1', afterSeq: ofBatch[0]!.seq, limit: 10 })).toEqual([ofBatch[1]]);
+      expect((await store.listEvents({ documentId: 'd2', afterSeq: 0, limit: 10 }))[0]).toMatchObject({ state: 'queued', batchId: 'b2' });
+
+      await store.putCachedEmbeddings('m', 2, [{ textHash: 'h1', vector: new Float32Array([0.5, -1]) }]);
+      await store.putCachedEmbeddings('m', 2, [{ textHash: 'h1', vector: new Float32Array([9, 9]) }]);
+      const cached = await store.getCachedEmbeddings('m', 2, ['h1', 'h2']);
+      expect([...cached.keys()]).toEqual(['h1']);
+      expect([...cached.get('h1')!]).toEqual([0.5, -1]);
+      expect((await store.getCachedEmbeddings('m', 3, ['h1'])).size).toBe(0);
+
+      const now = Date.now();
+      await store.recordWorkerHeartbeat({ id: 'w1', host: 'h', pid: 1, startedAt: new Date(now).toISOString(), lastSeenAt: new Date(now).toISOString() });
+      await store.recordWorkerHeartbeat({ id: 'w2', host: 'h', pid: 2, startedAt: new Date(now).toISOString(), lastSeenAt: new Date(now - 60_000).toISOString() });
+      expect((await store.listLiveWorkers(15_000)).map((w) => w.id)).toEqual(['w1']);
+      await store.removeWorker('w1');
+      expect(await store.listLiveWorkers(15_000)).toEqual([]);
+
+      expect(await store.putIdempotentResponse(tenant.id, 'k', 202, '{"a":1}')).toBe(true);
+      expect(await store.putIdempotentResponse(tenant.id, 'k', 500, 'other')).toBe(false);
+      expect(await store.getIdempotentResponse(tenant.id, 'k')).toEqual({ status: 202, body: '{"a":1}' });
+      await store.close();
+    });
   });
 }

@@ -247,7 +247,7 @@ describe('readiness without workers in the API process', () => {
       expect(notReady.status).toBe(503);
       expect(await notReady.json()).toMatchObject({ code: 'not_ready', errors: { ledger: 'ok', workers: expect.stringMatching(/^failing/) } });
       // A second process on the same data folder, as `sluice worker` would be.
-      const worker = createApp(loadConfig({}, { dataDir: t.app.config.dataDir, logLevel: 'silent' }));
+      const worker = await createApp(loadConfig({}, { dataDir: t.app.config.dataDir, logLevel: 'silent' }));
       await worker.startWorkers();
       const ready = await fetch(`${t.url}/readyz`);
       expect(ready.status).toBe(200);

@@ -13,8 +13,8 @@ afterEach(async () => {
   app = undefined;
 });
 
-function startApp(dataDir: string): AppContext {
-  app = createApp(loadConfig({}, { dataDir, concurrency: 3, maxFileBytes: 32 * 1024 * 1024, retryBaseMs: 10, logLevel: 'silent' }));
+async function startApp(dataDir: string): Promise<AppContext> {
+  app = await createApp(loadConfig({}, { dataDir, concurrency: 3, maxFileBytes: 32 * 1024 * 1024, retryBaseMs: 10, logLevel: 'silent' }));
   return app;
 }
 
@@ -53,7 +53,7 @@ describe('embedded pipeline', () => {
     write('one-line.txt', Buffer.alloc(50 * 1024 * 1024, 0x61));
     write('bomb.docx', makeDocxZipBomb(200 * 1024 * 1024));
 
-    const a = startApp(join(root, 'data'));
+    const a = await startApp(join(root, 'data'));
     await a.startWorkers();
     const { collection, batch, documents, byName } = await ingest(a, folder);
     const states = Object.fromEntries([...byName].map(([name, d]) => [name, d.errorCode ?? d.state]));
@@ -92,7 +92,7 @@ describe('embedded pipeline', () => {
     await import('node:fs/promises').then((fs) => fs.mkdir(folder));
     writeFileSync(join(folder, 'a.txt'), 'Original words about otters. '.repeat(200));
     writeFileSync(join(folder, 'b.txt'), 'Stable words about beavers. '.repeat(200));
-    let a = startApp(join(root, 'data'));
+    let a = await startApp(join(root, 'data'));
     await a.startWorkers();
     const first = await ingest(a, folder);
     const chunksBefore = await a.store.countChunks(first.collection.id);
@@ -109,13 +109,13 @@ describe('embedded pipeline', () => {
     // Files queued by a process that stops before working on them are picked up by the next start.
     await a.close();
     writeFileSync(join(folder, 'c.txt'), 'Late words about walruses. '.repeat(100));
-    a = startApp(join(root, 'data'));
+    a = await startApp(join(root, 'data'));
     const collection = await a.ensureCollection((await a.defaultTenant()).id, 'docs');
     const batch = await a.store.createBatch(collection.id, 'late');
     await a.submit({ collection, batch, files: (await expandPaths([join(folder, 'c.txt')], folder)).files });
     expect((await a.store.getBatchProgress(batch.id))?.byState).toEqual({ queued: 1 });
     await a.close();
-    a = startApp(join(root, 'data'));
+    a = await startApp(join(root, 'data'));
     expect(await a.startWorkers()).toBe(1);
     await a.queue.idle();
     expect((await a.store.getBatchProgress(batch.id))?.byState).toEqual({ completed: 1 });

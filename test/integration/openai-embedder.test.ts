@@ -25,7 +25,7 @@ async function ingestWith(script: (call: number, inputs: string[]) => FakeAnswer
   for (const [name, text] of Object.entries(files)) {
     writeFileSync(join(folder, name), text);
   }
-  const app: AppContext = createApp(
+  const app: AppContext = await createApp(
     loadConfig({}, {
       dataDir: join(root, 'data'),
       logLevel: 'silent',

@@ -118,6 +118,7 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
   };
 
   return {
+    shared: false,
     enqueue(jobs) {
       if (!closed) {
         jobs.forEach(add);
@@ -144,6 +145,11 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
       active.get(documentId)?.controller.abort(new Error('cancelled'));
       notifyIdle();
       return Promise.resolve();
+    },
+    has(documentId) {
+      return Promise.resolve(
+        active.has(documentId) || delayed.has(documentId) || waiting.some((w) => w.job.documentId === documentId),
+      );
     },
     stats(): Promise<QueueStats> {
       return Promise.resolve({ waiting: waiting.length, delayed: delayed.size, active: active.size });

@@ -1,10 +1,10 @@
-const termPattern = /[\p{L}\p{N}]+/gu;
+import { queryTerms } from '../query-terms.js';
 
 /**
- * A user's words as an FTS5 query: every term quoted (so operators and punctuation in the query are
- * text, never syntax) and OR-ed, leaving the ranking to BM25. Undefined when there is no term.
+ * A user's words as an FTS5 query: every term quoted and OR-ed, leaving the ranking to BM25.
+ * Undefined when there is no term.
  */
 export function toFullTextQuery(query: string): string | undefined {
-  const terms = [...new Set(query.toLowerCase().match(termPattern) ?? [])];
+  const terms = queryTerms(query);
   return terms.length > 0 ? terms.map((t) => `"${t}"`).join(' OR ') : undefined;
 }

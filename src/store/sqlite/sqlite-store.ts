@@ -4,13 +4,18 @@ import { assertSameEmbedder } from '../../core/embedder-pin.js';
 import { SluiceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { runningStates, terminalStates, type DocumentState } from '../../core/states.js';
-import type { BatchProgress, Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
+import type { Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
 import type { SluiceEvent } from '../../ports/event-bus.js';
 import type { DocumentFilter, Store } from '../../ports/store.js';
 import { toFullTextQuery } from './fts-query.js';
 import { collectionTables, createCollectionTables, migrate } from './sqlite-migrations.js';
 import {
+  hitColumns,
   toBatch,
+  toBatchProgress,
+  toSearchHit,
+  type HitRow,
+  type StateGroupRow,
   toCollection,
   toDocument,
   type BatchRow,
@@ -18,7 +23,7 @@ import {
   type CollectionRow,
   type DocumentRow,
   type TenantRow,
-} from './sqlite-rows.js';
+} from '../store-rows.js';
 
 /** The store's methods as better-sqlite3 runs them: synchronously. */
 type Synchronous<T> = {
@@ -42,18 +47,6 @@ export interface SqliteStoreOptions {
 
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
 const unfinished = ['queued', ...runningStates].map((s) => `'${s}'`).join(', ');
-const hitColumns = `c.id AS chunk_id, c.document_id, d.source, c.idx, c.text, c.char_start, c.char_end, c.page`;
-
-interface HitRow {
-  chunk_id: number;
-  document_id: string;
-  source: string;
-  idx: number;
-  text: string;
-  char_start: number;
-  char_end: number;
-  page: number | null;
-}
 
 /**
  * The embedded store: ledger, chunks, vectors (sqlite-vec) and full text (FTS5) in one SQLite file in
@@ -215,21 +208,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const byId = new Map(rows.map((r) => [r.chunk_id, r]));
     return ids.flatMap(({ id, score }) => {
       const r = byId.get(id);
-      return r
-        ? [
-            {
-              chunkId: r.chunk_id,
-              documentId: r.document_id,
-              source: r.source,
-              index: r.idx,
-              text: r.text,
-              charStart: r.char_start,
-              charEnd: r.char_end,
-              page: r.page,
-              score,
-            },
-          ]
-        : [];
+      return r ? [toSearchHit(r, score)] : [];
     });
   };
 
@@ -357,30 +336,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (!row) {
         return undefined;
       }
-      const groups = stmt<[string], { state: DocumentState; n: number; total: number; embedded: number }>(
+      const groups = stmt<[string], StateGroupRow>(
         `SELECT state, count(*) AS n, sum(chunks_total) AS total, sum(chunks_embedded) AS embedded FROM documents WHERE batch_id = ? GROUP BY state`,
       ).all(id);
-      const progress: BatchProgress = {
-        batch: toBatch(row),
-        filesTotal: 0,
-        filesDone: 0,
-        byState: {},
-        chunksTotal: 0,
-        chunksEmbedded: 0,
-        finished: true,
-      };
-      for (const g of groups) {
-        progress.byState[g.state] = g.n;
-        progress.filesTotal += g.n;
-        progress.chunksTotal += g.total;
-        progress.chunksEmbedded += g.embedded;
-        if (terminalStates.includes(g.state)) {
-          progress.filesDone += g.n;
-        } else {
-          progress.finished = false;
-        }
-      }
-      return progress;
+      return toBatchProgress(row, groups);
     },
 
     registerDocument(input) {

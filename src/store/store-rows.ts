@@ -1,6 +1,7 @@
-import type { ErrorCode } from '../../core/errors.js';
-import type { DocumentState } from '../../core/states.js';
-import type { Batch, Collection, DocumentRecord, Tenant } from '../../core/types.js';
+/** Rows as both SQL backends return them (snake_case, timestamps as ISO text), mapped to domain types. */
+import type { ErrorCode } from '../core/errors.js';
+import { terminalStates, type DocumentState } from '../core/states.js';
+import type { Batch, BatchProgress, Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 
 export interface CollectionRow {
   id: string;
@@ -90,3 +91,64 @@ export interface TenantRow {
 export function toTenant(row: TenantRow): Tenant {
   return { id: row.id, name: row.name, createdAt: row.created_at };
 }
+
+/** Documents of a batch counted per state, as both backends group them. */
+export interface StateGroupRow {
+  state: DocumentState;
+  n: number;
+  total: number;
+  embedded: number;
+}
+
+export function toBatchProgress(row: BatchRow, groups: StateGroupRow[]): BatchProgress {
+  const progress: BatchProgress = {
+    batch: toBatch(row),
+    filesTotal: 0,
+    filesDone: 0,
+    byState: {},
+    chunksTotal: 0,
+    chunksEmbedded: 0,
+    finished: true,
+  };
+  for (const g of groups) {
+    progress.byState[g.state] = g.n;
+    progress.filesTotal += g.n;
+    progress.chunksTotal += g.total;
+    progress.chunksEmbedded += g.embedded;
+    if (terminalStates.includes(g.state)) {
+      progress.filesDone += g.n;
+    } else {
+      progress.finished = false;
+    }
+  }
+  return progress;
+}
+
+/** A chunk found by a search, joined with its document's source. */
+export interface HitRow {
+  chunk_id: number;
+  document_id: string;
+  source: string;
+  idx: number;
+  text: string;
+  char_start: number;
+  char_end: number;
+  page: number | null;
+}
+
+export function toSearchHit(r: HitRow, score: number): SearchHit {
+  return {
+    chunkId: r.chunk_id,
+    documentId: r.document_id,
+    source: r.source,
+    index: r.idx,
+    text: r.text,
+    charStart: r.char_start,
+    charEnd: r.char_end,
+    page: r.page,
+    score,
+  };
+}
+
+/** The columns of HitRow, for a query over chunks `c` joined with documents `d`. */
+export const hitColumns = 'c.id AS chunk_id, c.document_id, d.source, c.idx, c.text, c.char_start, c.char_end, c.page';

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createLedgerEventBus } from '../events/ledger-event-bus.js';
+import { createRedisEventBus } from '../events/redis-event-bus.js';
+import type { EventBus, JobQueue, Logger, Store } from '../ports/index.js';
+import { createBullmqQueue } from '../queue/bullmq/bullmq-queue.js';
+import { createLocalQueue } from '../queue/local/local-queue.js';
+import { createPgStore } from '../store/postgres/pg-store.js';
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { SluiceConfig } from './config.js';
+
+export interface Adapters {
+  store: Store;
+  queue: JobQueue;
+  events: EventBus;
+  /** Called when BullMQ gave up on a job by itself (its worker died too often). */
+  onJobLost(handler: (documentId: string, reason: string) => void): void;
+  /** Closes what the adapters opened besides store and queue (Redis connections). */
+  close(): Promise<void>;
+}
+
+/**
+ * Picks the adapters from the configuration: PostgreSQL when `DATABASE_URL` is set (else the SQLite
+ * file), BullMQ and Redis pub/sub when `REDIS_URL` is set (else the in-process queue and bus).
+ */
+export async function createAdapters(config: SluiceConfig, logger: Logger): Promise<Adapters> {
+  const store = config.databaseUrl
+    ? await createPgStore({ connectionString: config.databaseUrl })
+    : createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
+  const reportListenerError = (error: unknown): void => logger.error({ err: error }, 'event listener failed');
+  let lost: (documentId: string, reason: string) => void = () => undefined;
+  if (!config.redisUrl) {
+    return {
+      store,
+      queue: createLocalQueue({
+        onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
+      }),
+      events: createLedgerEventBus(store, reportListenerError),
+      onJobLost: () => undefined,
+      close: () => Promise.resolve(),
+    };
+  }
+  const redisUrl = config.redisUrl;
+  const connections = new Set<Redis>();
+  // BullMQ workers block on Redis and must never give up a command: no retry limit per request.
+  const connect = (): Redis => {
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+    connections.add(connection);
+    connection.once('end', () => connections.delete(connection));
+    return connection;
+  };
+  const publisher = connect();
+  await warnUnlessNoEviction(publisher, logger);
+  const queue = createBullmqQueue({
+    connect,
+    prefix: config.redisPrefix,
+    lockDurationMs: config.lockDurationMs,
+    stalledIntervalMs: config.stalledIntervalMs,
+    onJobLost: (documentId, reason) => lost(documentId, reason),
+    onError: (error) => logger.error({ err: error }, 'queue error'),
+  });
+  const events = createRedisEventBus({
+    store,
+    publisher,
+    connectSubscriber: connect,
+    channel: `${config.redisPrefix}:events`,
+    onListenerError: reportListenerError,
+  });
+  return {
+    store,
+    queue,
+    events,
+    onJobLost(handler) {
+      lost = handler;
+    },
+    close() {
+      events.close();
+      connections.forEach((connection) => connection.disconnect());
+      return Promise.resolve();
+    },
+  };
+}
+
+/** BullMQ loses jobs if Redis evicts keys under memory pressure; say so loudly at start. */
+async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1];
+    if (policy !== undefined && policy !== 'noeviction') {
+      logger.warn(
+        { policy },
+        `Redis maxmemory-policy is "${policy}": under memory pressure Redis will evict queue keys and jobs will be lost. Set it to "noeviction".`,
+      );
+    }
+  } catch (error) {
+    // Managed Redis services often refuse CONFIG; the check is advice, not a requirement.
+    logger.warn({ err: error }, 'could not read Redis maxmemory-policy; make sure it is "noeviction"');
+  }
+}

@@ -1,0 +1,46 @@
+import { runningStates } from '../core/states.js';
+import type { DocumentRecord } from '../core/types.js';
+import type { JobQueue } from '../ports/queue.js';
+import type { Store } from '../ports/store.js';
+
+export interface ReconcileOptions {
+  /** Leave alone documents changed this recently: their job may be on its way into the queue. */
+  settleMs: number;
+  /**
+   * Also give a job back to running documents that the queue no longer knows (their job was lost
+   * with a Redis that kept no data); only meaningful when the queue is shared by every worker.
+   */
+  includeRunning: boolean;
+}
+
+/**
+ * The ledger is the truth and the queue only delivers: every unfinished document that has no job in the queue gets one. Run at start and every few seconds, it closes every gap between
+ * the two (a process that died between recording and enqueueing, a Redis restarted without its data).
+ */
+export async function reconcileQueue(
+  deps: { store: Store; queue: JobQueue },
+  options: ReconcileOptions,
+): Promise<DocumentRecord[]> {
+  const now = Date.now();
+  const due = (await deps.store.listUnfinished()).filter((doc) => {
+    if (now - Date.parse(doc.updatedAt) < options.settleMs) {
+      return false;
+    }
+    return doc.state === 'queued' || options.includeRunning && runningStates.includes(doc.state);
+  });
+  const orphans: DocumentRecord[] = [];
+  for (const doc of due) {
+    if (!(await deps.queue.has(doc.id))) {
+      orphans.push(doc);
+    }
+  }
+  await deps.queue.enqueue(
+    orphans.map((doc) => ({
+      documentId: doc.id,
+      priority: doc.priority,
+      // A document waiting out a retry backoff keeps waiting.
+      delayMs: doc.availableAt ? Math.max(0, Date.parse(doc.availableAt) - now) : 0,
+    })),
+  );
+  return orphans;
+}

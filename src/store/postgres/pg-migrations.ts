@@ -1,0 +1,157 @@
+import type { Pool } from 'pg';
+
+/**
+ * Schema versions, applied in order, each once, in one transaction under an advisory lock so that
+ * processes starting together do not race. Append; never edit a released migration.
+ *
+ * Vectors of every collection live in one `chunks.embedding` column of type `vector` (no fixed
+ * dimension, since collections pin different models); each collection gets a partial HNSW index on
+ * `embedding::vector(n)` when it is created, and vector queries use the same expression.
+ */
+const migrations: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE EXTENSION IF NOT EXISTS vector;
+      CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        key_hash TEXT NOT NULL UNIQUE,
+        admin BOOLEAN NOT NULL DEFAULT false,
+        created_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE TABLE collections (
+        id TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        embedder_name TEXT NOT NULL,
+        embedder_model TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        UNIQUE (tenant_id, name)
+      );
+      CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        label TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        batch_id TEXT NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size_bytes BIGINT NOT NULL,
+        media_type TEXT,
+        state TEXT NOT NULL,
+        priority INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        attempt_id TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        duplicate_of TEXT,
+        chunks_total INTEGER NOT NULL DEFAULT 0,
+        chunks_embedded INTEGER NOT NULL DEFAULT 0,
+        available_at TIMESTAMPTZ,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        completed_at TIMESTAMPTZ
+      );
+      CREATE INDEX documents_by_batch ON documents (batch_id, state);
+      CREATE INDEX documents_by_sha ON documents (collection_id, sha256);
+      CREATE INDEX documents_by_source ON documents (collection_id, source);
+      CREATE INDEX documents_by_state ON documents (state, priority DESC, id);
+      CREATE TABLE chunks (
+        id BIGSERIAL PRIMARY KEY,
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        collection_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        token_count INTEGER NOT NULL,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        page INTEGER,
+        embedder TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        embedding vector NOT NULL,
+        tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED,
+        UNIQUE (document_id, idx)
+      );
+      CREATE INDEX chunks_by_collection ON chunks (collection_id);
+      CREATE INDEX chunks_full_text ON chunks USING gin (tsv);
+      -- Append-only progress log: SSE streams replay it from any sequence number.
+      CREATE TABLE events (
+        seq BIGSERIAL PRIMARY KEY,
+        batch_id TEXT NOT NULL,
+        document_id TEXT NOT NULL,
+        data JSONB NOT NULL
+      );
+      CREATE INDEX events_by_batch ON events (batch_id, seq);
+      CREATE INDEX events_by_document ON events (document_id, seq);
+      CREATE TABLE embedding_cache (
+        model TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        text_sha256 TEXT NOT NULL,
+        vector BYTEA NOT NULL,
+        PRIMARY KEY (model, dimension, text_sha256)
+      );
+      CREATE TABLE workers (
+        id TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        last_seen_at TIMESTAMPTZ NOT NULL
+      );
+      CREATE TABLE idempotency_keys (
+        tenant_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (tenant_id, key)
+      );
+    `,
+  },
+];
+
+/** Advisory lock keys: one for migrations, one that orders event appends (see appendEvent). */
+export const lockKeys = { migrate: 7_351_001, events: 7_351_002 } as const;
+
+export async function migrate(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [lockKeys.migrate]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
+    );
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    for (const migration of migrations) {
+      if (!applied.has(migration.version)) {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [migration.version]);
+      }
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** SQL name of a collection's vector index; ids are generated, checked here so they are safe in SQL. */
+export function vectorIndexName(collectionId: string): string {
+  if (!/^[a-z0-9_]+$/.test(collectionId)) {
+    throw new Error(`unexpected collection id ${collectionId}`);
+  }
+  return `chunks_vec_${collectionId}`;
+}

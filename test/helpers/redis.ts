@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export interface TestRedis {
+  url: string;
+  /** Stops the server (SIGTERM, so an append-only file is flushed) and starts it again on the same port. */
+  restart(downMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitForPing(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      client.disconnect();
+    }
+  }
+}
+
+/**
+ * A real redis-server for one test file: `TEST_REDIS_URL` when given (then `restart` is not
+ * available), else a fresh server on a free port of 127.0.0.1 with its own folder, flushed to an
+ * append-only file when `appendOnly` is set, as production should run it for BullMQ.
+ */
+export async function startTestRedis(options: { appendOnly?: boolean } = {}): Promise<TestRedis> {
+  const given = process.env.TEST_REDIS_URL;
+  if (given) {
+    return {
+      url: given,
+      restart: () => Promise.reject(new Error('cannot restart a Redis given by TEST_REDIS_URL')),
+      stop: () => Promise.resolve(),
+    };
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-redis-'));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    child = spawn(
+      'redis-server',
+      [
+        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+        '--appendonly', options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always',
+        '--maxmemory-policy', 'noeviction',
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitForPing(url);
+  };
+  const stopChild = async (): Promise<void> => {
+    const running = child;
+    if (!running || running.exitCode !== null) {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      running.once('exit', () => resolve());
+      running.kill('SIGTERM');
+    });
+  };
+  await start();
+  return {
+    url,
+    async restart(downMs = 500) {
+      await stopChild();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await start();
+    },
+    stop: stopChild,
+  };
+}
