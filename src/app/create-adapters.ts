@@ -57,6 +57,8 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
     prefix: config.redisPrefix,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
+    // A worker that dies with the document counts as a try: a file that kills every worker ends failed.
+    maxStalledCount: config.maxAttempts,
     onJobLost: (documentId, reason) => lost(documentId, reason),
     onError: (error) => logger.error({ err: error }, 'queue error'),
   });

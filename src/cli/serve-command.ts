@@ -19,7 +19,7 @@ export function registerServeCommand(program: Command): void {
     .option('--no-workers', 'serve the API only; documents wait for `sluice worker`')
     .action(async (flags: ServeFlags) => {
       process.exitCode = await withApp(
-        { logLevel: 'info', ...flags, ...(flags.workers === false ? { workers: 'false' } : {}) },
+        { ...flags, ...(flags.workers === false ? { workers: 'false' } : {}) },
         async (app) => {
           // First start: a default tenant and an admin key, shown this once (only its hash is kept).
           if ((await app.store.countApiKeys()) === 0) {
@@ -43,7 +43,7 @@ export function registerServeCommand(program: Command): void {
           await server.close();
           return 0;
         },
-        { handleSignals: false, servesRequests: true },
+        { handleSignals: false, servesRequests: true, defaultLogLevel: 'info' },
       );
     });
 }

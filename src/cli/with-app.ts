@@ -23,7 +23,7 @@ export interface CommonFlags {
 export async function withApp(
   flags: CommonFlags,
   run: (app: AppContext) => Promise<number>,
-  options: { handleSignals?: boolean; servesRequests?: boolean } = {},
+  options: { handleSignals?: boolean; servesRequests?: boolean; defaultLogLevel?: string } = {},
 ): Promise<number> {
   let app: AppContext | undefined;
   // SIGTERM is how supervisors stop a service: a clean drain then exits 0. Ctrl-C keeps the shell's 130.
@@ -34,7 +34,8 @@ export async function withApp(
   try {
     const overrides: ConfigInput = {
       dataDir: flags.dataDir,
-      logLevel: flags.logLevel,
+      // Long-running commands log more by default, but SLUICE_LOG_LEVEL still overrides that default.
+      logLevel: flags.logLevel ?? (process.env.SLUICE_LOG_LEVEL ? undefined : options.defaultLogLevel),
       concurrency: flags.concurrency,
       chunkTokens: flags.chunkTokens,
       chunkOverlap: flags.chunkOverlap,

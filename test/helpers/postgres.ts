@@ -3,6 +3,7 @@ import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { newId } from '../../src/core/ids.js';
+import { startSerializingProxy } from './serializing-proxy.js';
 
 export interface TestPostgres {
   /**
@@ -17,8 +18,9 @@ export interface TestPostgres {
 
 /**
  * Postgres with pgvector for tests: `TEST_DATABASE_URL` when given, else PGlite with its pgvector
- * extension served over the wire protocol by pglite-socket on a free port of 127.0.0.1, so the store
- * talks to it through the real `pg` driver exactly as it would to a server.
+ * extension served over the wire protocol by pglite-socket on a free port of 127.0.0.1 (behind a
+ * proxy that keeps concurrent connections' requests whole), so the store talks to it through the real
+ * `pg` driver, from any number of processes, exactly as it would to a server.
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
   let baseUrl = process.env.TEST_DATABASE_URL;
@@ -28,8 +30,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     const db = await PGlite.create({ extensions: { vector } });
     const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 50 });
     await server.start();
-    baseUrl = `postgres://postgres@${server.getServerConn()}/postgres`;
+    const [host = '127.0.0.1', port = '0'] = server.getServerConn().split(':');
+    const proxy = await startSerializingProxy({ host, port: Number(port) });
+    baseUrl = `postgres://postgres@127.0.0.1:${proxy.port}/postgres`;
     stopServer = async () => {
+      await proxy.close();
       await server.stop();
       await db.close();
     };

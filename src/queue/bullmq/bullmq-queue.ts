@@ -16,7 +16,7 @@ export interface BullmqQueueOptions {
   lockDurationMs?: number;
   /** How often each worker looks for stalled jobs. @defaultValue 5000 */
   stalledIntervalMs?: number;
-  /** Times a job may stall (its worker died) before it is failed for good. @defaultValue 3 */
+  /** Times a job may stall (its worker died) before it is failed for good. @defaultValue 5 */
   maxStalledCount?: number;
   /** Told about a job BullMQ failed on its own (stalled too often, or a handler that threw). */
   onJobLost: (documentId: string, reason: string) => void;
@@ -67,6 +67,10 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
           jobId: id,
           priority: toBullPriority(job.priority),
           ...(job.delayMs ? { delay: job.delayMs } : {}),
+          // Handlers record document failures in the ledger themselves; a handler that throws met a
+          // broken dependency (database unreachable), which BullMQ retries with backoff.
+          attempts: 8,
+          backoff: { type: 'exponential', delay: 1000 },
           // Outcomes live in the ledger; Redis keeps only what is in flight, so its memory stays flat.
           removeOnComplete: true,
           removeOnFail: { count: 1000, age: 7 * 86_400 },
@@ -137,13 +141,18 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
         concurrency: Math.max(1, startOptions.concurrency),
         lockDuration: options.lockDurationMs ?? 10_000,
         stalledInterval: options.stalledIntervalMs ?? 5_000,
-        maxStalledCount: options.maxStalledCount ?? 3,
+        maxStalledCount: options.maxStalledCount ?? 5,
       });
       worker.on('error', options.onError);
       worker.on('failed', (job, error) => {
-        if (job) {
-          options.onJobLost(payload.parse(job.data).documentId, error.message);
+        if (!job) {
+          return;
         }
+        // Emitted for every failed try; only a job that has run out of tries is lost for good.
+        job
+          .getState()
+          .then((state) => state === 'failed' && options.onJobLost(payload.parse(job.data).documentId, error.message))
+          .catch(options.onError);
       });
       subscriber = options.connect();
       subscriber.on('message', (_channel: string, documentId: string) => {

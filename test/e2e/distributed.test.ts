@@ -1,0 +1,199 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Queue } from 'bullmq';
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { writeCorpus } from '../helpers/corpus.js';
+import { startFakeEmbeddingsServer } from '../helpers/fake-embeddings-server.js';
+import { runCli } from '../helpers/run-cli.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let cluster: Cluster | undefined;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+/** Chunk texts keyed by file name and index, so runs with other document ids and paths compare. */
+function keyed(rows: { source: string; idx: number; text: string }[]): string[] {
+  return rows.map((r) => `${basename(r.source)}#${r.idx}:${r.text}`).sort();
+}
+
+/** What a clean embedded run of the same folder produces: the reference for the distributed one. */
+async function referenceChunks(folder: string): Promise<string[]> {
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'sluice-ref-')), 'data');
+  const run = await runCli(['ingest', folder, '-c', 'docs', '-d', dataDir]);
+  expect(run.code).toBe(0);
+  const db = new Database(join(dataDir, 'sluice.db'), { readonly: true });
+  try {
+    return keyed(
+      db.prepare('SELECT d.source, c.idx, c.text FROM chunks c JOIN documents d ON d.id = c.document_id').all() as {
+        source: string;
+        idx: number;
+        text: string;
+      }[],
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/** The shared ledger as the workers left it. */
+async function ledger(c: Cluster) {
+  const completedPerSource = (
+    await c.db.query<{ source: string; n: number }>(
+      `SELECT source, count(*)::int AS n FROM documents WHERE state = 'completed' GROUP BY source`,
+    )
+  ).rows;
+  const states = Object.fromEntries(
+    (await c.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM documents GROUP BY state')).rows.map(
+      (r) => [r.state, r.n],
+    ),
+  );
+  const duplicateChunkRows = (
+    await c.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM (SELECT document_id, idx FROM chunks GROUP BY document_id, idx HAVING count(*) > 1) d',
+    )
+  ).rows[0]!.n;
+  const chunks = keyed(
+    (await c.db.query<{ source: string; idx: number; text: string }>(
+      'SELECT d.source, c.idx, c.text FROM chunks c JOIN documents d ON d.id = c.document_id',
+    )).rows,
+  );
+  return { completedPerSource, states, duplicateChunkRows, chunks };
+}
+
+/** BullMQ's own counts: nothing may be left waiting, running, delayed or failed. */
+async function queueCounts(c: Cluster): Promise<Record<string, number>> {
+  const connection = new Redis(c.redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue('documents', { connection, prefix: 'sluice' });
+  try {
+    return await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+const files = (folder: string) => readdirSync(folder).map((name) => join(folder, name));
+
+describe('distributed mode: API process and worker processes on Redis and Postgres', () => {
+  it('completes 200 files exactly once while one of two workers is killed with SIGKILL at random moments', async () => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-')), 'corpus');
+    writeCorpus(folder, 200, 11, 120);
+    const reference = await referenceChunks(folder);
+    // Workers start once everything is queued, so the whole run happens under the kills.
+    cluster = await startCluster({ workers: 0 });
+    const { batchId } = await cluster.upload(files(folder));
+    cluster.startWorker();
+    cluster.startWorker();
+
+    // Seeded, so a failure can be replayed: kill worker 0's process, start a new one in its place.
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let victim = 0;
+    let kills = 0;
+    while (kills < 4 && !(await cluster.batch(batchId)).finished) {
+      await sleep(400 + random() * 1200);
+      cluster.workers[victim]!.child.kill('SIGKILL');
+      await cluster.workers[victim]!.done;
+      kills++;
+      victim = cluster.startWorker();
+    }
+    expect(kills).toBeGreaterThanOrEqual(2);
+
+    const final = await cluster.waitForBatch(batchId);
+    expect(final.counts).toEqual({ completed: 200 });
+    const state = await ledger(cluster);
+    expect(state.completedPerSource).toHaveLength(200);
+    expect(state.completedPerSource.every((r) => r.n === 1)).toBe(true);
+    expect(state.duplicateChunkRows).toBe(0);
+    expect(state.chunks.length).toBe(reference.length);
+    expect(state.chunks).toEqual(reference);
+    expect(await queueCounts(cluster)).toEqual({ waiting: 0, prioritized: 0, active: 0, delayed: 0, failed: 0, completed: 0 });
+    // The kills did land mid-document: some documents needed a second attempt, taken over by a live worker.
+    const retaken = await cluster.db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE attempts > 1');
+    expect(retaken.rows[0]!.n).toBeGreaterThan(0);
+  });
+
+  it('loses no document when Redis restarts mid-run (append-only file on)', async () => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-redis-')), 'corpus');
+    writeCorpus(folder, 80, 5, 120);
+    cluster = await startCluster({ workers: 2 });
+    const { batchId } = await cluster.upload(files(folder));
+    await expect.poll(async () => (await cluster!.batch(batchId)).counts.completed ?? 0, { timeout: 60_000, interval: 100 }).toBeGreaterThan(5);
+    expect((await cluster.batch(batchId)).finished).toBe(false);
+    await cluster.redis.restart(1000);
+
+    const final = await cluster.waitForBatch(batchId);
+    expect(final.counts).toEqual({ completed: 80 });
+    const state = await ledger(cluster);
+    expect(state.completedPerSource).toHaveLength(80);
+    expect(state.duplicateChunkRows).toBe(0);
+    expect(cluster.workers.every((w) => w.child.exitCode === null)).toBe(true);
+  });
+
+  it('a worker given SIGTERM mid-document hands it back and exits 0; another worker completes it', async () => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-term-')), 'corpus');
+    writeCorpus(folder, 1, 3, 10);
+    // Large enough that chunking takes seconds: the signal lands while the document runs.
+    const paragraph = 'The sluice gate holds the river until the worker opens it again. ';
+    writeFileSync(join(folder, 'large.txt'), paragraph.repeat(60_000));
+    cluster = await startCluster({ workers: 1, env: { SLUICE_SHUTDOWN_GRACE_MS: '200' } });
+    const { batchId, documents } = await cluster.upload(files(folder));
+    const large = documents.find((d) => d.source === 'large.txt')!;
+    const headers = { authorization: `Bearer ${cluster.apiKey}` };
+    const stateOf = async () =>
+      ((await (await fetch(`${cluster!.url}/v1/documents/${large.id}`, { headers })).json()) as { state: string }).state;
+    await expect.poll(stateOf, { timeout: 30_000, interval: 50 }).toMatch(/parsing|chunking|embedding/);
+
+    cluster.workers[0]!.child.kill('SIGTERM');
+    const stopped = await cluster.workers[0]!.done;
+    expect(stopped.code).toBe(0);
+    expect(await stateOf()).not.toBe('completed');
+
+    cluster.startWorker();
+    const final = await cluster.waitForBatch(batchId);
+    expect(final.counts).toEqual({ completed: 2 });
+    const attempts = await cluster.db.query<{ attempts: number }>('SELECT attempts FROM documents WHERE id = $1', [large.id]);
+    expect(attempts.rows[0]!.attempts).toBe(2);
+    expect((await ledger(cluster)).duplicateChunkRows).toBe(0);
+  });
+
+  it('an embedding batch that keeps failing fails its document with a clear code; the others complete', async () => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-embed-')), 'corpus');
+    writeCorpus(folder, 9, 13, 20);
+    writeFileSync(join(folder, 'poison.txt'), 'This text carries the POISON marker that the embedding API always refuses.\n');
+    const fake = await startFakeEmbeddingsServer(64, (_call, inputs) =>
+      inputs.some((text) => text.includes('POISON')) ? { kind: 'status', status: 500 } : { kind: 'ok' },
+    );
+    try {
+      cluster = await startCluster({
+        workers: 2,
+        env: {
+          SLUICE_EMBEDDER: 'openai',
+          SLUICE_OPENAI_BASE_URL: fake.url,
+          SLUICE_EMBED_DIMENSION: '64',
+          SLUICE_EMBED_MAX_RETRIES: '1',
+          SLUICE_MAX_ATTEMPTS: '2',
+        },
+      });
+      const { batchId, documents } = await cluster.upload(files(folder));
+      const final = await cluster.waitForBatch(batchId);
+      expect(final.counts).toEqual({ completed: 9, failed: 1 });
+      const poison = documents.find((d) => d.source === 'poison.txt')!;
+      const failed = await cluster.db.query<{ error_code: string; attempts: number }>(
+        'SELECT error_code, attempts FROM documents WHERE id = $1',
+        [poison.id],
+      );
+      expect(failed.rows[0]).toEqual({ error_code: 'embedder_unavailable', attempts: 2 });
+      expect(await queueCounts(cluster)).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+    } finally {
+      await fake.close();
+    }
+  });
+});

@@ -1,0 +1,143 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import pg from 'pg';
+import { expect } from 'vitest';
+import { startCli, type CliResult } from './run-cli.js';
+import { startTestPostgres, type TestPostgres } from './postgres.js';
+import { startTestRedis, type TestRedis } from './redis.js';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ClusterProcess {
+  child: ReturnType<typeof startCli>['child'];
+  done: Promise<CliResult>;
+  output(): string;
+}
+
+export interface Cluster {
+  url: string;
+  apiKey: string;
+  redis: TestRedis;
+  db: pg.Client;
+  workers: ClusterProcess[];
+  /** Starts one more `sluice worker` process (returns its index in `workers`). */
+  startWorker(env?: Record<string, string>): number;
+  upload(files: string[], collection?: string): Promise<{ batchId: string; documents: { id: string; source: string }[] }>;
+  batch(batchId: string): Promise<BatchAnswer>;
+  waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchAnswer>;
+  stop(): Promise<void>;
+}
+
+export interface BatchAnswer {
+  finished: boolean;
+  counts: Record<string, number>;
+  progress: { files_total: number; files_done: number };
+}
+
+export interface ClusterOptions {
+  workers: number;
+  /** Extra environment for every process (embedder settings, attempts). */
+  env?: Record<string, string>;
+}
+
+/**
+ * A distributed Sluice on one machine: its own redis-server (append-only, as production runs it for
+ * BullMQ), Postgres with pgvector (PGlite over the wire, or TEST_DATABASE_URL), one API process
+ * (`serve --no-workers`) and worker processes (`sluice worker`), all real processes sharing a blob
+ * folder. Locks are short so that a killed worker's job is taken over in seconds.
+ */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const root = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
+  const redis = await startTestRedis({ appendOnly: true });
+  const postgres: TestPostgres = await startTestPostgres();
+  const databaseUrl = await postgres.freshDatabaseUrl();
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redis.url,
+    SLUICE_BLOB_DIR: join(root, 'blobs'),
+    SLUICE_LOCK_DURATION_MS: '2000',
+    SLUICE_STALLED_INTERVAL_MS: '1000',
+    SLUICE_RETRY_BASE_MS: '50',
+    SLUICE_LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const track = (started: ReturnType<typeof startCli>): ClusterProcess => {
+    let output = '';
+    started.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    started.child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    return { ...started, output: () => output };
+  };
+  const port = await freePort();
+  const api = track(
+    startCli(['serve', '--no-workers', '--port', String(port), '--host', '127.0.0.1', '-d', join(root, 'api')], env),
+  );
+  await expect.poll(() => api.output(), { timeout: 30_000 }).toMatch(/listening on/);
+  const apiKey = /(sk_[\w-]+)/.exec(api.output())?.[1] as string;
+  const url = `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${apiKey}` };
+  const workers: ClusterProcess[] = [];
+  const startWorker = (extra: Record<string, string> = {}): number => {
+    const dir = join(root, `worker-${workers.length}`);
+    workers.push(track(startCli(['worker', '-d', dir, '--concurrency', '2'], { ...env, ...extra })));
+    return workers.length - 1;
+  };
+  for (let i = 0; i < options.workers; i++) {
+    startWorker();
+  }
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+
+  const batch = async (batchId: string) => {
+    const response = await fetch(`${url}/v1/batches/${batchId}`, { headers });
+    return (await response.json()) as BatchAnswer;
+  };
+  return {
+    url,
+    apiKey,
+    redis,
+    db,
+    workers,
+    startWorker,
+    async upload(files, collectionName = 'docs') {
+      const created = await fetch(`${url}/v1/collections`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: collectionName }),
+      });
+      const collection = ((await created.json()) as { id: string }).id;
+      const form = new FormData();
+      for (const file of files) {
+        form.append('files', new Blob([readFileSync(file)]), basename(file));
+      }
+      const response = await fetch(`${url}/v1/collections/${collection}/documents`, { method: 'POST', headers, body: form });
+      expect(response.status).toBe(202);
+      const body = (await response.json()) as { batch: { id: string }; documents: { id: string; source: string }[] };
+      return { batchId: body.batch.id, documents: body.documents };
+    },
+    batch,
+    async waitForBatch(batchId, timeoutMs = 120_000) {
+      await expect.poll(async () => (await batch(batchId)).finished, { timeout: timeoutMs, interval: 250 }).toBe(true);
+      return batch(batchId);
+    },
+    async stop() {
+      await db.end();
+      for (const p of [api, ...workers]) {
+        if (p.child.exitCode === null && p.child.signalCode === null) {
+          p.child.kill('SIGTERM');
+        }
+      }
+      await Promise.all([api, ...workers].map((p) => p.done));
+      await redis.stop();
+      await postgres.stop();
+    },
+  };
+}
