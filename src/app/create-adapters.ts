@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createLedgerEventBus } from '../events/ledger-event-bus.js';
 import { createRedisEventBus } from '../events/redis-event-bus.js';
@@ -13,6 +14,8 @@ export interface Adapters {
   store: Store;
   queue: JobQueue;
   events: EventBus;
+  /** BullMQ queues to show in the dashboard (none with the in-process queue). */
+  dashboardQueues: readonly Queue[];
   /** Called when BullMQ gave up on a job by itself (its worker died too often). */
   onJobLost(handler: (documentId: string, reason: string) => void): void;
   /** Closes what the adapters opened besides store and queue (Redis connections). */
@@ -36,6 +39,7 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
         onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
       }),
       events: createLedgerEventBus(store, reportListenerError),
+      dashboardQueues: [],
       onJobLost: () => undefined,
       close: () => Promise.resolve(),
     };
@@ -73,6 +77,7 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
     store,
     queue,
     events,
+    dashboardQueues: [queue.bullQueue],
     onJobLost(handler) {
       lost = handler;
     },

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { Queue } from 'bullmq';
 import { hostname } from 'node:os';
 import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import { newId } from '../core/ids.js';
@@ -17,6 +18,7 @@ import { cancelDocument, deleteDocument, retryDocuments } from '../services/docu
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
 import { searchCollection, type SearchRequest } from '../services/search-service.js';
 import { reconcileQueue } from '../services/reconcile-queue.js';
+import { getSystemStatus, type SystemStatus } from '../services/system-status.js';
 import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import type { SluiceConfig } from './config.js';
 import { createAdapters } from './create-adapters.js';
@@ -37,6 +39,8 @@ export interface AppContext {
   embedder: Embedder;
   logger: Logger;
   metrics: Metrics;
+  /** The BullMQ queues behind the dashboard at /admin/queues; empty in embedded mode. */
+  dashboardQueues: readonly Queue[];
   /** True once this process runs workers. */
   readonly workersStarted: boolean;
   defaultTenant(): Promise<Tenant>;
@@ -48,6 +52,8 @@ export interface AppContext {
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
   retry(filter: DocumentFilter & { state: 'failed' | 'cancelled' }): Promise<DocumentRecord[]>;
   deleteDocument(documentId: string): Promise<boolean>;
+  /** Live workers, queue depths, documents per state and throughput, across every process. */
+  status(): Promise<SystemStatus>;
   /**
    * Starts this process's workers and gives a job to every unfinished document of the ledger that has
    * none (with the in-process queue, that is all of them: resuming after a restart). With
@@ -148,6 +154,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     embedder,
     logger,
     metrics,
+    dashboardQueues: adapters.dashboardQueues,
     get workersStarted() {
       return workersStarted;
     },
@@ -159,6 +166,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     cancel: (documentId) => cancelDocument(actions, documentId),
     retry: (filter) => retryDocuments(actions, filter),
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
+    status: () => getSystemStatus({ store, queue }, { liveWithinMs: heartbeatMs * 3 }),
     async startWorkers(options = {}) {
       queue.start(processor, { concurrency: config.concurrency });
       workersStarted = true;

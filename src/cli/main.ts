@@ -7,6 +7,7 @@ import { registerQueryCommand } from './query-command.js';
 import { registerReindexCommand } from './reindex-command.js';
 import { registerRetryCommand } from './retry-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerStatusCommand } from './status-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { configEnvNames } from '../app/config.js';
 
@@ -15,7 +16,7 @@ const program = new Command('sluice')
   .version('0.1.0');
 
 // Settings every command shares; each also reads its SLUICE_* environment variable.
-for (const command of [registerServeCommand, registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerCancelCommand, registerWorkerCommand, registerReindexCommand]) {
+for (const command of [registerServeCommand, registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerCancelCommand, registerWorkerCommand, registerReindexCommand, registerStatusCommand]) {
   command(program);
 }
 for (const sub of program.commands) {

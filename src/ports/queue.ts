@@ -21,6 +21,8 @@ export interface QueueStats {
   waiting: number;
   delayed: number;
   active: number;
+  /** Jobs the queue itself gave up on (kept for inspection); document failures live in the ledger. */
+  failed: number;
 }
 
 /**

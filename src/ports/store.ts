@@ -126,6 +126,8 @@ export interface Store {
   deleteDocument(documentId: string): Promise<boolean>;
   /** Documents per state, for metrics. */
   countDocumentsByState(): Promise<Partial<Record<DocumentState, number>>>;
+  /** Documents completed at or after `since`, for throughput. */
+  countCompletedSince(since: Date): Promise<number>;
 
   /** Appends to the event log and returns the stored event with its sequence number. */
   appendEvent(event: SluiceEvent): Promise<StoredEvent>;

@@ -9,6 +9,7 @@ import { SluiceError } from '../core/errors.js';
 import type { ApiKeyRecord } from '../core/types.js';
 import { hashApiKey } from './api-keys.js';
 import { sendProblem, toProblem } from './problem.js';
+import { registerQueueDashboard } from './queue-dashboard.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBatchRoutes } from './routes/batch-routes.js';
 import { registerCollectionRoutes } from './routes/collection-routes.js';
@@ -113,5 +114,8 @@ export async function createServer(app: AppContext): Promise<SluiceServer> {
   registerDocumentRoutes(server, context);
   registerEventRoutes(server, context);
   registerQueryRoutes(server, context);
+  if (app.dashboardQueues.length > 0) {
+    await registerQueueDashboard(server, app.store, app.dashboardQueues);
+  }
   return server;
 }

@@ -192,6 +192,32 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
       );
       expect(failed.rows[0]).toEqual({ error_code: 'embedder_unavailable', attempts: 2 });
       expect(await queueCounts(cluster)).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+
+      // Status, from the API and from the CLI, sees both worker processes and the whole run.
+      const headers = { authorization: `Bearer ${cluster.apiKey}` };
+      const status = (await (await fetch(`${cluster.url}/v1/status`, { headers })).json()) as any;
+      expect(status.workers).toHaveLength(2);
+      expect(status.queue).toEqual({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+      expect(status.documents).toEqual({ completed: 9, failed: 1 });
+      expect(status.throughput.completed_last_minute).toBe(9);
+      const ready = (await (await fetch(`${cluster.url}/readyz`)).json()) as any;
+      expect(ready.checks.workers).toBe('ok (2 live)');
+      const cli = await runCli(['status'], cluster.env);
+      expect(cli.stdout).toMatch(/postgres ledger, redis queue/);
+      expect(cli.stdout).toMatch(/workers: 2 live/);
+      expect(cli.stdout).toMatch(/documents: completed 9, failed 1/);
+
+      // Bull Board, for admin keys only; a browser gets a Basic prompt and the key as password.
+      const dashboard = `${cluster.url}/admin/queues`;
+      const anonymous = await fetch(dashboard);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic/);
+      const basic = `Basic ${Buffer.from(`admin:${cluster.apiKey}`).toString('base64')}`;
+      const page = await fetch(dashboard, { headers: { authorization: basic } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+      const queues = await fetch(`${dashboard}/api/queues`, { headers: { authorization: basic } });
+      expect(((await queues.json()) as any).queues.map((q: { name: string }) => q.name)).toEqual(['documents']);
     } finally {
       await fake.close();
     }

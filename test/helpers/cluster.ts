@@ -28,6 +28,8 @@ export interface Cluster {
   apiKey: string;
   redis: TestRedis;
   db: pg.Client;
+  /** The environment every process of the cluster gets (DATABASE_URL, REDIS_URL, …). */
+  env: Record<string, string>;
   workers: ClusterProcess[];
   /** Starts one more `sluice worker` process (returns its index in `workers`). */
   startWorker(env?: Record<string, string>): number;
@@ -105,6 +107,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     apiKey,
     redis,
     db,
+    env,
     workers,
     startWorker,
     async upload(files, collectionName = 'docs') {

@@ -46,7 +46,7 @@ const rerunId = (documentId: string): string => `${documentId}.rerun`;
  * broadcast so that the process running the job aborts it; on shutdown running jobs go back to
  * waiting at once instead of waiting for their lock to expire.
  */
-export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
+export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { readonly bullQueue: Queue<DocumentJob> } {
   const prefix = options.prefix ?? 'sluice';
   const commands = options.connect();
   const queue = new Queue<DocumentJob>(documentQueueName, { connection: commands, prefix });
@@ -100,12 +100,18 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
   let handler: JobHandler | undefined;
 
   const counts = async (): Promise<QueueStats> => {
-    const c = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
-    return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), delayed: c.delayed ?? 0, active: c.active ?? 0 };
+    const c = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'failed');
+    return {
+      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+      delayed: c.delayed ?? 0,
+      active: c.active ?? 0,
+      failed: c.failed ?? 0,
+    };
   };
 
   const inFlight = new Set(['waiting', 'prioritized', 'delayed', 'active', 'waiting-children']);
   return {
+    bullQueue: queue,
     shared: true,
     async enqueue(jobs) {
       if (closing || jobs.length === 0) {

@@ -152,7 +152,7 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
       );
     },
     stats(): Promise<QueueStats> {
-      return Promise.resolve({ waiting: waiting.length, delayed: delayed.size, active: active.size });
+      return Promise.resolve({ waiting: waiting.length, delayed: delayed.size, active: active.size, failed: 0 });
     },
     idle() {
       return isIdle() ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));

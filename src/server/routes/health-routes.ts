@@ -1,6 +1,15 @@
+import { z } from 'zod';
 import { heartbeatMs } from '../../app/create-app.js';
+import { SluiceError } from '../../core/errors.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { sendProblem } from '../problem.js';
+
+const statusView = z.object({
+  workers: z.array(z.object({ id: z.string(), host: z.string(), pid: z.number(), started_at: z.string(), last_seen_at: z.string() })),
+  queue: z.object({ waiting: z.number(), delayed: z.number(), active: z.number(), failed: z.number() }),
+  documents: z.record(z.string(), z.number()),
+  throughput: z.object({ completed_last_minute: z.number(), completed_last_5_minutes: z.number() }),
+});
 
 export function registerHealthRoutes(server: Server, { app }: RouteContext): void {
   server.get('/healthz', { schema: { tags: ['health'], security: [] } }, () => ({ status: 'ok' }));
@@ -12,7 +21,7 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
       (error: unknown) => (checks.ledger = `failing: ${error instanceof Error ? error.message : String(error)}`),
     );
     await app.queue.stats().then(
-      () => (checks.queue = 'ok'),
+      (q) => (checks.queue = `ok (waiting ${q.waiting}, active ${q.active}, delayed ${q.delayed}, failed ${q.failed})`),
       (error: unknown) => (checks.queue = `failing: ${error instanceof Error ? error.message : String(error)}`),
     );
     // Live workers anywhere on this ledger: this process's own, or `sluice worker` processes.
@@ -24,6 +33,26 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
     }
     return { status: 'ready', checks };
   });
+
+  server.get(
+    '/v1/status',
+    { schema: { tags: ['admin'], summary: 'Live workers, queue depths, documents per state and throughput (admin keys)', response: { 200: statusView } } },
+    async (request) => {
+      if (!request.auth.admin) {
+        throw new SluiceError('forbidden', 'Only an admin key may see the status of the whole service');
+      }
+      const status = await app.status();
+      return {
+        workers: status.workers.map((w) => ({ id: w.id, host: w.host, pid: w.pid, started_at: w.startedAt, last_seen_at: w.lastSeenAt })),
+        queue: status.queue,
+        documents: Object.fromEntries(Object.entries(status.documents).map(([k, v]) => [k, v ?? 0])),
+        throughput: {
+          completed_last_minute: status.throughput.lastMinute,
+          completed_last_5_minutes: status.throughput.lastFiveMinutes,
+        },
+      };
+    },
+  );
 
   server.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     void reply.type(app.metrics.registry.contentType);

@@ -437,6 +437,9 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
       return Object.fromEntries(rows.map((r) => [r.state, r.n]));
     },
 
+    countCompletedSince: (since) =>
+      count(`SELECT count(*)::int AS n FROM documents WHERE state = 'completed' AND completed_at >= $1`, [since]),
+
     appendEvent(event) {
       // Appends are serialised: a sequence number is taken and committed before the next is taken, so
       // a reader that has seen seq n never later finds a smaller one committed behind it.

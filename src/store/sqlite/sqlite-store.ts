@@ -473,6 +473,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return Object.fromEntries(rows.map((r) => [r.state, r.n]));
     },
 
+    countCompletedSince(since) {
+      return stmt(`SELECT count(*) FROM documents WHERE state = 'completed' AND completed_at >= ?`)
+        .pluck()
+        .get(since.toISOString()) as number;
+    },
+
     appendEvent(event) {
       const { lastInsertRowid } = stmt('INSERT INTO events (batch_id, document_id, data) VALUES (?, ?, ?)').run(
         event.batchId,

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { print } from './output.js';
+import { withApp, type CommonFlags } from './with-app.js';
+
+interface StatusFlags extends CommonFlags {
+  json?: boolean;
+}
+
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('live workers, queue depths, documents per state and throughput (of this ledger and queue)')
+    .option('--json', 'print JSON')
+    .action(async (flags: StatusFlags) => {
+      process.exitCode = await withApp(flags, async (app) => {
+        const status = await app.status();
+        if (flags.json) {
+          print(JSON.stringify(status, null, 2));
+          return 0;
+        }
+        const mode = `${app.config.databaseUrl ? 'postgres' : 'sqlite'} ledger, ${app.queue.shared ? 'redis queue' : 'in-process queue'}`;
+        print(`Sluice status (${mode})`);
+        print(`workers: ${status.workers.length} live`);
+        for (const w of status.workers) {
+          print(`  ${w.id}  ${w.host} pid ${w.pid}  up since ${w.startedAt}  last seen ${w.lastSeenAt}`);
+        }
+        const q = status.queue;
+        print(`queue: ${q.waiting} waiting, ${q.active} active, ${q.delayed} delayed, ${q.failed} failed`);
+        const documents = Object.entries(status.documents).map(([state, n]) => `${state} ${n ?? 0}`);
+        print(`documents: ${documents.length > 0 ? documents.join(', ') : 'none'}`);
+        print(`throughput: ${status.throughput.lastMinute} completed in the last minute, ${status.throughput.lastFiveMinutes} in the last 5`);
+        return 0;
+      });
+    });
+}
