@@ -77,7 +77,7 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
     store,
     queue,
     events,
-    dashboardQueues: [queue.bullQueue],
+    dashboardQueues: queue.bullQueues,
     onJobLost(handler) {
       lost = handler;
     },

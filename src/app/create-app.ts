@@ -168,7 +168,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
     status: () => getSystemStatus({ store, queue }, { liveWithinMs: heartbeatMs * 3 }),
     async startWorkers(options = {}) {
-      queue.start(processor, { concurrency: config.concurrency });
+      queue.start(processor.document, { concurrency: config.concurrency, batches: processor.batches });
       workersStarted = true;
       const beat = (): Promise<void> =>
         store.recordWorkerHeartbeat({ ...workerIdentity, lastSeenAt: new Date().toISOString() });

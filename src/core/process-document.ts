@@ -3,7 +3,7 @@ import type { Embedder } from '../ports/embedder.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { DocumentParser } from '../ports/parser.js';
-import type { JobHandler, JobOutcome } from '../ports/queue.js';
+import type { BatchHandler, FanIn, JobHandler, JobOutcome } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
 import type { Tokenizer } from '../ports/tokenizer.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -12,7 +12,7 @@ import { documentStateEvent } from './document-events.js';
 import { assertSameEmbedder } from './embedder-pin.js';
 import { SluiceError, toSluiceError } from './errors.js';
 import { newId } from './ids.js';
-import type { DocumentState } from './states.js';
+import { isTerminal, type DocumentState } from './states.js';
 import type { DocumentRecord, EmbeddedChunk } from './types.js';
 
 export interface PipelineDependencies {
@@ -39,19 +39,78 @@ class Superseded extends Error {}
 
 const done: JobOutcome = { kind: 'done' };
 
+/** The two halves of the pipeline, run by the queue: the document job and its embedding batches. */
+export interface DocumentProcessor {
+  document: JobHandler;
+  batches: BatchHandler;
+}
+
 /**
- * The pipeline of one document: claim → parse → chunk → embed in batches → publish. Every write is
- * fenced by the attempt id, so a duplicate delivery or a late worker changes nothing; the chunks are
- * published with the completion in one atomic store call, so a crash at any instant leaves either the
- * previous version or the new one, never a mix.
+ * The pipeline of one document: claim → parse → chunk → fan out the chunks as embedding batches →
+ * fan in: publish. Every write is fenced by the attempt id, so a duplicate delivery or a late worker
+ * changes nothing; the chunks are published with the completion in one atomic store call, so a crash
+ * at any instant leaves either the previous version or the new one, never a mix. Batches report
+ * their problems instead of changing the document, so that one place (the fan-in) applies the retry
+ * policy.
  */
-export function createDocumentProcessor(deps: PipelineDependencies, options: PipelineOptions): JobHandler {
+export function createDocumentProcessor(deps: PipelineDependencies, options: PipelineOptions): DocumentProcessor {
   const { store, events, logger } = deps;
 
   const announce = (doc: DocumentRecord, state: DocumentState, error?: SluiceError): Promise<void> =>
     events.publish(documentStateEvent(doc, state, error));
 
-  return async (job, signal) => {
+  /** Retry with backoff while attempts last and the error is transient; else fail for good. */
+  const settleFailure = async (doc: DocumentRecord, attemptId: string, error: SluiceError, cause: unknown): Promise<JobOutcome> => {
+    if (error.retryable && doc.attempts < options.maxAttempts) {
+      const delayMs = backoffDelay(doc.attempts, options.backoff);
+      if (await store.scheduleRetry(doc.id, attemptId, error.code, error.message, new Date(Date.now() + delayMs))) {
+        logger.warn(
+          { documentId: doc.id, code: error.code, attempt: doc.attempts, delayMs, err: cause },
+          'document will be retried',
+        );
+        await announce(doc, 'queued', error);
+        return { kind: 'retry', delayMs };
+      }
+      return done;
+    }
+    if (await store.fail(doc.id, attemptId, error.code, error.message)) {
+      logger.info({ documentId: doc.id, source: doc.source, code: error.code, attempt: doc.attempts }, 'document failed');
+      await announce(doc, 'failed', error);
+    }
+    return done;
+  };
+
+  /** Fan-in: every batch has finished; publish the chunks, or settle the first problem a batch met. */
+  const finish = async (doc: DocumentRecord, fanIn: FanIn): Promise<JobOutcome> => {
+    const { attemptId } = fanIn;
+    const failed = fanIn.results.find((r) => r.kind === 'failed');
+    if (failed) {
+      return settleFailure(doc, attemptId, new SluiceError(failed.code, failed.message), undefined);
+    }
+    const embedded: EmbeddedChunk[] = [];
+    for (const result of [...fanIn.results].sort((a, b) => a.batch - b.batch)) {
+      if (result.kind !== 'embedded') {
+        return done;
+      }
+      embedded.push(...result.chunks);
+    }
+    if (!(await store.setStage(doc.id, attemptId, 'indexing'))) {
+      return done;
+    }
+    await announce(doc, 'indexing');
+    if (!(await store.complete(doc.id, attemptId, fanIn.mediaType, embedded))) {
+      return done;
+    }
+    await announce(doc, 'completed');
+    logger.info({ documentId: doc.id, source: doc.source, chunks: embedded.length, attempt: doc.attempts }, 'document completed');
+    return done;
+  };
+
+  const document: JobHandler = async (job, signal, fanIn) => {
+    if (fanIn) {
+      const current = await store.getDocument(job.documentId);
+      return current?.attemptId === fanIn.attemptId ? finish(current, fanIn) : done;
+    }
     const attemptId = newId('att');
     const doc = await store.claim(job.documentId, attemptId);
     if (!doc) {
@@ -83,72 +142,53 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       if (chunks.length === 0) {
         throw new SluiceError('empty_document', `${doc.source} holds no text to index`);
       }
+      signal.throwIfAborted();
       await stage('embedding', { chunksTotal: chunks.length, chunksEmbedded: 0 });
       await announce(doc, 'embedding');
-      const embedded: EmbeddedChunk[] = [];
+      const batches = [];
       for (let start = 0; start < chunks.length; start += options.embedBatchSize) {
-        signal.throwIfAborted();
-        const batch = chunks.slice(start, start + options.embedBatchSize);
-        const vectors = await deps.embedder.embed(
-          batch.map((c) => c.text),
-          signal,
-        );
-        if (vectors.length !== batch.length) {
-          throw new SluiceError(
-            'embedder_failed',
-            `The embedder returned ${vectors.length} vectors for ${batch.length} texts`,
-          );
-        }
-        batch.forEach((chunk, i) => embedded.push({ ...chunk, vector: vectors[i] as Float32Array }));
-        const progress = { chunksTotal: chunks.length, chunksEmbedded: embedded.length };
-        await stage('embedding', progress);
-        await events.publish({
-          type: 'document.progress',
-          documentId: doc.id,
-          batchId: doc.batchId,
-          ...progress,
-          at: new Date().toISOString(),
-        });
+        batches.push({ documentId: doc.id, attemptId, batch: batches.length, chunks: chunks.slice(start, start + options.embedBatchSize) });
       }
-      signal.throwIfAborted();
-      await stage('indexing');
-      await announce(doc, 'indexing');
-      if (!(await store.complete(doc.id, attemptId, parsed.mediaType, embedded))) {
-        throw new Superseded();
-      }
-      await announce(doc, 'completed');
-      logger.info(
-        { documentId: doc.id, source: doc.source, chunks: embedded.length, attempt: doc.attempts },
-        'document completed',
-      );
-      return done;
+      return { kind: 'fanOut', attemptId, mediaType: parsed.mediaType, batches };
     } catch (thrown) {
       if (thrown instanceof Superseded || signal.aborted) {
         // Cancelled, shutting down, or overtaken by a newer attempt: whoever took over owns the state.
         logger.debug({ documentId: doc.id, attemptId }, 'attempt stopped');
         return done;
       }
-      const error = toSluiceError(thrown);
-      if (error.retryable && doc.attempts < options.maxAttempts) {
-        const delayMs = backoffDelay(doc.attempts, options.backoff);
-        if (await store.scheduleRetry(doc.id, attemptId, error.code, error.message, new Date(Date.now() + delayMs))) {
-          logger.warn(
-            { documentId: doc.id, code: error.code, attempt: doc.attempts, delayMs, err: thrown },
-            'document will be retried',
-          );
-          await announce(doc, 'queued', error);
-          return { kind: 'retry', delayMs };
-        }
-        return done;
-      }
-      if (await store.fail(doc.id, attemptId, error.code, error.message)) {
-        logger.info(
-          { documentId: doc.id, source: doc.source, code: error.code, attempt: doc.attempts },
-          'document failed',
-        );
-        await announce(doc, 'failed', error);
-      }
-      return done;
+      return settleFailure(doc, attemptId, toSluiceError(thrown), thrown);
     }
   };
+
+  const batches: BatchHandler = async (job, signal) => {
+    const { documentId, attemptId, batch } = job;
+    const current = await store.getDocument(documentId);
+    if (current?.attemptId !== attemptId || isTerminal(current.state)) {
+      return { attemptId, batch, kind: 'superseded' };
+    }
+    try {
+      const vectors = await deps.embedder.embed(
+        job.chunks.map((c) => c.text),
+        signal,
+      );
+      if (vectors.length !== job.chunks.length) {
+        throw new SluiceError('embedder_failed', `The embedder returned ${vectors.length} vectors for ${job.chunks.length} texts`);
+      }
+      const progress = await store.recordEmbedded(documentId, attemptId, vectors.length);
+      if (!progress) {
+        return { attemptId, batch, kind: 'superseded' };
+      }
+      await events.publish({ type: 'document.progress', documentId, batchId: current.batchId, ...progress, at: new Date().toISOString() });
+      return { attemptId, batch, kind: 'embedded', chunks: job.chunks.map((chunk, i) => ({ ...chunk, vector: vectors[i] as Float32Array })) };
+    } catch (thrown) {
+      if (signal.aborted) {
+        return { attemptId, batch, kind: 'superseded' };
+      }
+      const error = toSluiceError(thrown);
+      logger.warn({ documentId, batch, code: error.code, err: thrown }, 'embedding batch failed');
+      return { attemptId, batch, kind: 'failed', code: error.code, message: error.message };
+    }
+  };
+
+  return { document, batches };
 }

@@ -1,3 +1,6 @@
+import type { ErrorCode } from '../core/errors.js';
+import type { Chunk, EmbeddedChunk } from '../core/types.js';
+
 /** A document job; payloads carry ids, never document bodies. */
 export interface DocumentJob {
   documentId: string;
@@ -7,15 +10,50 @@ export interface DocumentJob {
   delayMs?: number;
 }
 
+/** One slice of a document's chunks to embed: a child job of the document's job (fan-out). */
+export interface BatchJob {
+  documentId: string;
+  /** The document attempt that made the chunks; a batch of a superseded attempt does nothing. */
+  attemptId: string;
+  /** Position of the batch among the document's batches. */
+  batch: number;
+  chunks: Chunk[];
+}
+
+/** What one batch came to; batches never throw for document-level problems, they report them. */
+export type BatchResult = { attemptId: string; batch: number } & (
+  | { kind: 'embedded'; chunks: EmbeddedChunk[] }
+  | { kind: 'failed'; code: ErrorCode; message: string }
+  | { kind: 'superseded' }
+);
+
 /** Queue name → payload type, so every producer and consumer agrees on payloads. */
 export interface QueuePayloads {
   documents: DocumentJob;
+  embeddings: BatchJob;
 }
 
-/** What a handler tells the queue once it is done with a job. */
-export type JobOutcome = { kind: 'done' } | { kind: 'retry'; delayMs: number };
+/** The results of a fan-out, handed back to the document's handler when every batch has finished. */
+export interface FanIn {
+  attemptId: string;
+  mediaType: string;
+  /** How many batches were fanned out. */
+  batches: number;
+  results: BatchResult[];
+}
 
-export type JobHandler = (job: DocumentJob, signal: AbortSignal) => Promise<JobOutcome>;
+/** What a handler tells the queue once it is done with a job (for now). */
+export type JobOutcome =
+  | { kind: 'done' }
+  | { kind: 'retry'; delayMs: number }
+  /**
+   * Run these batches (anywhere, in any order), then call the handler again with their results. The
+   * document's job waits meanwhile without holding a worker.
+   */
+  | { kind: 'fanOut'; attemptId: string; mediaType: string; batches: BatchJob[] };
+
+export type JobHandler = (job: DocumentJob, signal: AbortSignal, fanIn?: FanIn) => Promise<JobOutcome>;
+export type BatchHandler = (job: BatchJob, signal: AbortSignal) => Promise<BatchResult>;
 
 export interface QueueStats {
   waiting: number;
@@ -23,6 +61,15 @@ export interface QueueStats {
   active: number;
   /** Jobs the queue itself gave up on (kept for inspection); document failures live in the ledger. */
   failed: number;
+}
+
+export interface StartOptions {
+  /** Document jobs at once in this process. */
+  concurrency: number;
+  /** Runs the batches a document handler fans out; required if the handler ever answers `fanOut`. */
+  batches?: BatchHandler;
+  /** Batch jobs at once in this process, where batches run as jobs of their own. @defaultValue concurrency */
+  batchConcurrency?: number;
 }
 
 /**
@@ -35,7 +82,7 @@ export interface JobQueue {
   /** @remarks must ignore a job whose document is already waiting or running. */
   enqueue(jobs: DocumentJob[]): Promise<void>;
   /** Starts processing with at most `concurrency` handlers at once. */
-  start(handler: JobHandler, options: { concurrency: number }): void;
+  start(handler: JobHandler, options: StartOptions): void;
   /** Aborts the handler running the document, if any, and drops it from the waiting list. */
   cancel(documentId: string): Promise<void>;
   /** Whether the document has a job waiting, delayed or running in this queue. */

@@ -109,6 +109,15 @@ export interface Store {
     progress?: { chunksTotal: number; chunksEmbedded: number },
   ): Promise<boolean>;
   /**
+   * Adds `count` chunks to the running attempt's embedded count in one atomic step (batches of one
+   * document finish concurrently, on any worker); returns the new progress, or undefined if stale.
+   */
+  recordEmbedded(
+    documentId: string,
+    attemptId: string,
+    count: number,
+  ): Promise<{ chunksTotal: number; chunksEmbedded: number } | undefined>;
+  /**
    * Publishes the attempt's chunks and marks the document completed, in one atomic step: the chunks
    * of any earlier version of the document are replaced, and readers never see a partial set.
    * @remarks must be idempotent: a stale attempt writes nothing and returns false.

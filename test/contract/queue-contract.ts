@@ -119,5 +119,43 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
       expect(runs).toBe(2);
       await queue.close();
     });
+
+    it('fans a job out into batches and hands their results back to the job (fan-in)', async () => {
+      const queue = await createQueue();
+      const calls: string[] = [];
+      const batchesRun: number[] = [];
+      queue.start(
+        async (job, _signal, fanIn) => {
+          if (!fanIn) {
+            calls.push('fan-out');
+            const chunk = (index: number) => ({ index, text: `t${index}`, tokenCount: 1, charStart: index, charEnd: index + 1, page: null });
+            return {
+              kind: 'fanOut',
+              attemptId: 'a1',
+              mediaType: 'text/plain',
+              batches: [0, 1, 2].map((batch) => ({ documentId: job.documentId, attemptId: 'a1', batch, chunks: [chunk(batch * 2), chunk(batch * 2 + 1)] })),
+            };
+          }
+          calls.push(`fan-in ${fanIn.batches} ${fanIn.mediaType}`);
+          const texts = fanIn.results
+            .sort((a, b) => a.batch - b.batch)
+            .flatMap((r) => (r.kind === 'embedded' ? r.chunks.map((c) => `${c.text}=${[...c.vector].join(',')}`) : [r.kind]));
+          calls.push(texts.join(' '));
+          return { kind: 'done' };
+        },
+        {
+          concurrency: 1,
+          batches: async (batch) => {
+            batchesRun.push(batch.batch);
+            return { attemptId: batch.attemptId, batch: batch.batch, kind: 'embedded', chunks: batch.chunks.map((c) => ({ ...c, vector: new Float32Array([c.index, 0.5]) })) };
+          },
+        },
+      );
+      await queue.enqueue([{ documentId: 'doc' }]);
+      await queue.idle();
+      expect(calls).toEqual(['fan-out', 'fan-in 3 text/plain', 't0=0,0.5 t1=1,0.5 t2=2,0.5 t3=3,0.5 t4=4,0.5 t5=5,0.5']);
+      expect(batchesRun.sort()).toEqual([0, 1, 2]);
+      await queue.close();
+    });
   });
 }

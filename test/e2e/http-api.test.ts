@@ -224,7 +224,7 @@ describe('HTTP API over real HTTP', () => {
 
   it('serves health, readiness, metrics, OpenAPI and the API docs', async () => {
     expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${t.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { ledger: 'ok', queue: 'ok', workers: 'ok (1 live)' } });
+    expect(await (await fetch(`${t.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { ledger: 'ok', queue: expect.stringMatching(/^ok \(waiting \d+, active \d+, delayed \d+, failed 0\)$/), workers: 'ok (1 live)' } });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/sluice_uploads_total \d+/);
     expect(metrics).toMatch(/sluice_documents\{state="completed"\} \d+/);

@@ -15,6 +15,7 @@ export interface FakeCall {
   inputs: string[];
   model: string;
   authorization: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
   answer: FakeAnswer['kind'];
 }
 
@@ -39,7 +40,7 @@ export async function startFakeEmbeddingsServer(
         }
         const parsed = JSON.parse(body) as { input: string[]; model: string };
         const answer = script(calls.length + 1, parsed.input);
-        calls.push({ at: Date.now(), inputs: parsed.input, model: parsed.model, authorization: req.headers.authorization, answer: answer.kind });
+        calls.push({ at: Date.now(), inputs: parsed.input, model: parsed.model, authorization: req.headers.authorization, headers: req.headers, answer: answer.kind });
         if (answer.kind === 'drop') {
           req.socket.destroy();
           return;

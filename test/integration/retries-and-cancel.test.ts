@@ -48,7 +48,7 @@ async function setup(embedder: Embedder, maxAttempts = 4) {
     { store, blobs, events, embedder, logger: silent, tokenizer: createCl100kTokenizer(), parser: createDocumentParser({ maxFileBytes: 1e7, parseTimeoutMs: 10_000 }) },
     { chunker: { maxTokens: 50, overlapTokens: 5 }, embedBatchSize: 4, maxAttempts, backoff: { baseMs: 20, maxMs: 100 } },
   );
-  queue.start(processor, { concurrency: 2 });
+  queue.start(processor.document, { concurrency: 2, batches: processor.batches });
   const collection = await store.ensureCollection((await store.ensureTenant('t')).id, 'c', embedder.spec);
   const batch = await store.createBatch(collection.id, 'b');
   const add = async (source: string, text: string) => {

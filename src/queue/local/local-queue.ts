@@ -1,4 +1,4 @@
-import type { DocumentJob, JobHandler, JobQueue, QueueStats } from '../../ports/queue.js';
+import type { BatchHandler, BatchResult, DocumentJob, FanIn, JobHandler, JobOutcome, JobQueue, QueueStats } from '../../ports/queue.js';
 
 export interface LocalQueueOptions {
   /** Told about a handler that threw instead of returning an outcome (a bug: handlers catch). */
@@ -24,6 +24,7 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
   const rerun = new Map<string, DocumentJob>();
   let idleWaiters: (() => void)[] = [];
   let handler: JobHandler | undefined;
+  let batchHandler: BatchHandler | undefined;
   let concurrency = 1;
   let sequence = 0;
   let closed = false;
@@ -85,12 +86,42 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
     addWaiting(job);
   };
 
+  /**
+   * Calls the handler, running any batches it fans out here, one after another (in one process they
+   * would only compete for the same thread), until it answers done or retry.
+   */
+  const runToEnd = async (job: DocumentJob, signal: AbortSignal): Promise<JobOutcome> => {
+    let fanIn: FanIn | undefined;
+    for (;;) {
+      const outcome = await (handler as JobHandler)(job, signal, fanIn);
+      if (outcome.kind !== 'fanOut') {
+        return outcome;
+      }
+      if (!batchHandler) {
+        throw new Error('the handler fanned out batches, but no batch handler was given to start()');
+      }
+      const results: BatchResult[] = [];
+      for (const batch of outcome.batches) {
+        if (signal.aborted) {
+          return { kind: 'done' };
+        }
+        const result = await batchHandler(batch, signal);
+        results.push(result);
+        // The attempt is lost with its first failed batch: the rest would be embedded for nothing.
+        if (result.kind === 'failed') {
+          break;
+        }
+      }
+      fanIn = { attemptId: outcome.attemptId, mediaType: outcome.mediaType, batches: outcome.batches.length, results };
+    }
+  };
+
   const run = (job: DocumentJob): void => {
     const controller = new AbortController();
     const id = job.documentId;
     const done = (async () => {
       try {
-        const outcome = await (handler as JobHandler)(job, controller.signal);
+        const outcome = await runToEnd(job, controller.signal);
         if (outcome.kind === 'retry' && !closed && !controller.signal.aborted) {
           active.delete(id);
           add({ ...job, delayMs: outcome.delayMs });
@@ -128,6 +159,7 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
     },
     start(newHandler, startOptions) {
       handler = newHandler;
+      batchHandler = startOptions.batches;
       concurrency = Math.max(1, startOptions.concurrency);
       pump();
     },

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { isTerminal } from '../../core/states.js';
+import { isTerminal, type DocumentState } from '../../core/states.js';
 import type { StoredEvent } from '../../ports/event-bus.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { toBatchView, toDocumentView } from '../views.js';
@@ -16,6 +16,13 @@ interface StreamTarget {
   /** The closing event once the job is over, or undefined while it runs. */
   finished(): Promise<{ event: string; data: unknown } | undefined>;
 }
+
+/**
+ * A document's state changes in the ledger a moment before its event is appended to the log, so a
+ * stream that sees the job over waits (briefly) for the terminal events of the documents it has
+ * followed, lest the last `completed` arrive after `*.finished`.
+ */
+const terminalEventWaitMs = 3000;
 
 /**
  * Server-Sent Events from the event log: replay after `Last-Event-ID` (or `?after=`), then live events,
@@ -40,7 +47,12 @@ async function stream(context: RouteContext, request: FastifyRequest, reply: Fas
   let busy: Promise<void> = Promise.resolve();
   const matches = (e: StoredEvent): boolean =>
     'batchId' in target.filter ? e.batchId === target.filter.batchId : e.documentId === target.filter.documentId;
+  const lastState = new Map<string, string>();
+  let finishedSince: number | undefined;
   const send = (e: StoredEvent): void => {
+    if (e.type === 'document.state') {
+      lastState.set(e.documentId, e.state);
+    }
     if (e.seq > lastSent && !closed) {
       raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
       lastSent = e.seq;
@@ -74,7 +86,11 @@ async function stream(context: RouteContext, request: FastifyRequest, reply: Fas
           }
         }
         const final = closed ? undefined : await target.finished();
-        if (final && !closed) {
+        if (final) {
+          finishedSince ??= Date.now();
+        }
+        const settled = [...lastState.values()].every((state) => isTerminal(state as DocumentState));
+        if (final && !closed && (settled || Date.now() - (finishedSince ?? 0) > terminalEventWaitMs)) {
           raw.write(`event: ${final.event}\ndata: ${JSON.stringify(final.data)}\n\n`);
           close();
         }

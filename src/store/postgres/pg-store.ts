@@ -330,6 +330,14 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
         : await pool.query(fencedUpdate('state = $3'), [documentId, attemptId, state]);
       return changed(result);
     },
+    async recordEmbedded(documentId, attemptId, count) {
+      const row = await one<{ chunks_total: number; chunks_embedded: number }>(
+        `UPDATE documents SET chunks_embedded = chunks_embedded + $3, updated_at = now()
+           WHERE id = $1 AND attempt_id = $2 AND state NOT IN (${terminal}) RETURNING chunks_total, chunks_embedded`,
+        [documentId, attemptId, count],
+      );
+      return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
+    },
     complete(documentId, attemptId, mediaType, chunks) {
       return transaction(async (client) => {
         // The row lock orders this publish against a concurrent claim, cancel or newer version.

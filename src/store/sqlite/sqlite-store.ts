@@ -415,6 +415,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const { changes } = stmt(fencedUpdate(sets)).run({ id: documentId, attemptId, state, now: now(), ...progress });
       return changes === 1;
     },
+    recordEmbedded(documentId, attemptId, count) {
+      const row = stmt<[number, string, string, string], { chunks_total: number; chunks_embedded: number }>(
+        `UPDATE documents SET chunks_embedded = chunks_embedded + ?, updated_at = ?
+           WHERE id = ? AND attempt_id = ? AND state NOT IN (${terminal}) RETURNING chunks_total, chunks_embedded`,
+      ).get(count, now(), documentId, attemptId);
+      return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
+    },
     complete(documentId, attemptId, mediaType, chunks) {
       return complete.immediate(documentId, attemptId, mediaType, chunks);
     },
