@@ -1,6 +1,8 @@
 // One measurement in a fresh process, so peak RSS belongs to it alone. Prints one JSON line.
-//   node bench/measure.js pipeline|tight <path>...
+//   node bench/measure.js pipeline|tight|distributed:<workers> <path>...
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +60,59 @@ async function tight() {
   return { ms: performance.now() - started, chunks, completed, failed };
 }
 
-const result = mode === 'tight' ? await tight() : await pipeline();
+const freePort = () =>
+  new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Distributed mode on this machine: a redis-server of its own, `sluice worker` processes taking
+ * jobs from BullMQ, and this process submitting as an API node would. The ledger is the SQLite file
+ * they share, or Postgres when BENCH_DATABASE_URL names one with pgvector. Timed from the first file
+ * submitted (workers already up) to the last document finished, like the embedded run.
+ */
+async function distributed(workerCount) {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const env = {
+    ...process.env,
+    REDIS_URL: `redis://127.0.0.1:${port}`,
+    SLUICE_DATA_DIR: config.dataDir,
+    SLUICE_LOG_LEVEL: 'silent',
+    SLUICE_REDIS_PREFIX: 'bench',
+    ...(process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
+  };
+  await sleep(300);
+  const app = await createApp(loadConfig(env, {}));
+  const workers = Array.from({ length: workerCount }, () =>
+    spawn(process.execPath, [new URL('../bin/sluice.js', import.meta.url).pathname, 'worker'], { env, stdio: 'ignore' }),
+  );
+  while ((await app.store.listLiveWorkers(15_000)).length < workerCount) {
+    await sleep(50);
+  }
+  const collection = await app.ensureCollection((await app.defaultTenant()).id, 'bench');
+  const batch = await app.store.createBatch(collection.id, 'bench');
+  const started = performance.now();
+  await app.submit({ collection, batch, files });
+  let progress = await app.store.getBatchProgress(batch.id);
+  while (!progress.finished) {
+    await sleep(50);
+    progress = await app.store.getBatchProgress(batch.id);
+  }
+  const ms = performance.now() - started;
+  const chunks = await app.store.countChunks(collection.id);
+  await Promise.all(workers.map((w) => new Promise((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
+  await app.close();
+  redis.kill('SIGTERM');
+  return { ms, chunks, completed: progress.byState.completed ?? 0, failed: progress.byState.failed ?? 0 };
+}
+
+const result =
+  mode === 'tight' ? await tight() : mode.startsWith('distributed:') ? await distributed(Number(mode.split(':')[1])) : await pipeline();
 rmSync(config.dataDir, { recursive: true, force: true });
 process.stdout.write(
   `${JSON.stringify({ mode, files: files.length, bytes, ...result, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,

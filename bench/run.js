@@ -1,6 +1,8 @@
 // `npm run bench`: Sluice's embedded pipeline beside the tight loop (parse → chunk → embed, no queue,
-// no ledger) on the same corpus, alternating, each run in its own process; medians of several rounds.
-//   npm run bench [-- --rounds 3] [-- --large]   (fetch the corpus first: npm run bench:corpus)
+// no ledger) and beside distributed mode with 1 and 2 worker processes, on the same corpus, in turn,
+// each run in its own process; medians of several rounds.
+//   npm run bench [-- --rounds 3] [-- --large] [-- --no-distributed]
+// (fetch the corpus first: npm run bench:corpus; distributed runs need redis-server)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -23,14 +25,15 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-const runs = { pipeline: [], tight: [] };
+const modes = ['pipeline', 'tight', ...(args.includes('--no-distributed') ? [] : ['distributed:1', 'distributed:2'])];
+const runs = Object.fromEntries(modes.map((m) => [m, []]));
 for (let round = 1; round <= rounds; round++) {
-  // Alternate the order so neither side always runs on a warmer machine.
-  const order = round % 2 ? ['pipeline', 'tight'] : ['tight', 'pipeline'];
+  // Rotate the order so no mode always runs on a warmer machine.
+  const order = modes.map((_, i) => modes[(i + round) % modes.length]);
   for (const mode of order) {
     const r = measure(mode);
     runs[mode].push(r);
-    console.error(`round ${round} ${mode.padEnd(8)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+    console.error(`round ${round} ${mode.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
   }
 }
 
@@ -54,8 +57,18 @@ const tight = summary('tight');
 const fmt = (n, d = 1) => n.toFixed(d).padStart(9);
 
 console.log(`\nSluice bench — ${pipeline.files} files, ${(pipeline.bytes / 1e6).toFixed(1)} MB, ${rounds} rounds (medians); ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`${'run'.padEnd(30)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'docs/min'.padStart(9)}${'chunks/s'.padStart(9)}${'RSS MB'.padStart(9)}`);
-for (const [label, s] of [['embedded pipeline (SQLite)', pipeline], ['tight loop (no queue/ledger)', tight]]) {
-  console.log(`${label.padEnd(30)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${fmt(s.peakRssMb, 0)}`);
+console.log(`${'run'.padEnd(32)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'docs/min'.padStart(9)}${'chunks/s'.padStart(9)}${'RSS MB'.padStart(9)}`);
+const rows = [
+  ['embedded pipeline (SQLite)', pipeline],
+  ['tight loop (no queue/ledger)', tight],
+  ...(runs['distributed:1'] ? [['distributed, 1 worker process', summary('distributed:1')], ['distributed, 2 worker processes', summary('distributed:2')]] : []),
+];
+for (const [label, s] of rows) {
+  // RSS of distributed runs is the submitting process's only; its workers are separate processes.
+  const rss = label.startsWith('distributed') ? '-'.padStart(9) : fmt(s.peakRssMb, 0);
+  console.log(`${label.padEnd(32)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${rss}`);
 }
 console.log(`pipeline / tight loop throughput: ${((100 * tight.seconds) / pipeline.seconds).toFixed(1)}%`);
+for (const [label, s] of rows.slice(2)) {
+  console.log(`${label} / embedded pipeline throughput: ${((100 * pipeline.seconds) / s.seconds).toFixed(1)}%`);
+}
