@@ -14,6 +14,8 @@ export interface Adapters {
   store: Store;
   queue: JobQueue;
   events: EventBus;
+  /** A Redis connection for shared state across processes (rate limits); absent in embedded mode. */
+  redis?: Redis;
   /** BullMQ queues to show in the dashboard (none with the in-process queue). */
   dashboardQueues: readonly Queue[];
   /** Called when BullMQ gave up on a job by itself (its worker died too often). */
@@ -78,6 +80,7 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
     queue,
     events,
     dashboardQueues: queue.bullQueues,
+    redis: publisher,
     onJobLost(handler) {
       lost = handler;
     },

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import { newId } from '../core/ids.js';
@@ -10,7 +12,8 @@ import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/type
 import { createCachingEmbedder } from '../embedders/caching-embedder.js';
 import { createHashEmbedder } from '../embedders/hash-embedder.js';
 import { createOpenAiEmbedder } from '../embedders/openai-embedder.js';
-import { createRateLimiter } from '../embedders/rate-limiter.js';
+import { createRateLimiter, type RateLimiter } from '../embedders/rate-limiter.js';
+import { createRedisRateLimiter } from '../embedders/redis-rate-limiter.js';
 import { createMetrics, type Metrics } from '../metrics/create-metrics.js';
 import { createDocumentParser } from '../parsers/create-document-parser.js';
 import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store, Tokenizer } from '../ports/index.js';
@@ -71,8 +74,11 @@ export interface AppOptions {
   servesRequests?: boolean;
 }
 
-/** The configured embedder; one rate limiter per process, shared by all its workers. */
-function createEmbedder(config: SluiceConfig, tokenizer: Tokenizer): Embedder {
+/**
+ * The configured embedder. Its rate limits hold for every worker of the process, and with Redis for
+ * every process of the deployment (they spend one provider budget).
+ */
+function createEmbedder(config: SluiceConfig, tokenizer: Tokenizer, redis: Redis | undefined): Embedder {
   if (config.embedder === 'hash') {
     return createHashEmbedder({ dimension: config.embedDimension });
   }
@@ -89,13 +95,23 @@ function createEmbedder(config: SluiceConfig, tokenizer: Tokenizer): Embedder {
     maxInputTokens: config.embedMaxInputTokens,
     maxTokensPerRequest: config.embedMaxTokensPerRequest,
     maxInputsPerRequest: 2048,
-    limiter: createRateLimiter({
-      maxConcurrent: config.embedMaxConcurrent,
-      requestsPerMinute: config.embedRequestsPerMinute,
-      tokensPerMinute: config.embedTokensPerMinute,
-    }),
+    limiter: createLimiter(config, redis),
     tokenizer,
   });
+}
+
+function createLimiter(config: SluiceConfig, redis: Redis | undefined): RateLimiter {
+  const limits = {
+    maxConcurrent: config.embedMaxConcurrent,
+    requestsPerMinute: config.embedRequestsPerMinute,
+    tokensPerMinute: config.embedTokensPerMinute,
+  };
+  if (!redis || (limits.requestsPerMinute === 0 && limits.tokensPerMinute === 0)) {
+    return createRateLimiter(limits);
+  }
+  // One budget per endpoint and model, as providers count them.
+  const endpoint = createHash('sha256').update(`${config.openaiBaseUrl} ${config.embedModel}`).digest('hex').slice(0, 16);
+  return createRedisRateLimiter({ redis, key: `${config.redisPrefix}:embed-limit:${endpoint}`, limits });
 }
 
 /** The composition root: configuration in, adapters chosen and wired, one context out. */
@@ -108,7 +124,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   const metrics = createMetrics({ store, queue, events });
   const tokenizer = createCl100kTokenizer();
   // The cache sits outside the metrics, so embedder calls count only what reached the model.
-  const counted = metrics.instrumentEmbedder(createEmbedder(config, tokenizer));
+  const counted = metrics.instrumentEmbedder(createEmbedder(config, tokenizer, adapters.redis));
   const embedder = config.embedCache ? createCachingEmbedder(counted, store) : counted;
   const parser = createDocumentParser({ maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs });
   const processor = createDocumentProcessor(

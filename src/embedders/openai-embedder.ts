@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { SluiceError } from '../core/errors.js';
 import type { EmbedderSpec } from '../core/types.js';
@@ -106,7 +107,7 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
           // The server named the pause: everyone in this process waits it out, not just this batch.
           options.limiter.pauseFor(delay);
         } else {
-          await sleep(delay, signal);
+          await wait(delay, undefined, signal ? { signal } : {});
         }
       }
     }
@@ -204,19 +205,5 @@ function parseVectors(body: string, expected: number, dimension: number): Float3
       throw new SluiceError('embedder_mismatch', `The embedder returned vectors of ${embedding.length} dimensions; the configuration says ${dimension}`);
     }
     return Float32Array.from(embedding);
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      },
-      { once: true },
-    );
   });
 }
