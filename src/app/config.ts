@@ -12,8 +12,10 @@ const configSchema = z
     dataDir: z.string().min(1).default('./.sluice'),
     /** pino level. @defaultValue `warn` for CLI commands */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
-    /** Embedder kind: `hash` (local, offline, lexical) or `openai` (any OpenAI-compatible API). @defaultValue `hash` */
-    embedder: z.enum(['hash', 'openai']).default('hash'),
+    /** Embedder kind: `hash` (offline, lexical), `openai` (any OpenAI-compatible API) or `local` (an ONNX model in this process). @defaultValue `hash` */
+    embedder: z.enum(['hash', 'openai', 'local']).default('hash'),
+    /** Folder of the ONNX sentence-embedding model of the `local` embedder. */
+    localModelPath: z.string().min(1).optional(),
     /** Vector dimension; 384 for `hash`, required for `openai` (the model's, e.g. 1536). */
     embedDimension: int(8).max(16384).optional(),
     /** Model name sent to an `openai` embedder. @defaultValue `text-embedding-3-small` */
@@ -104,6 +106,14 @@ const configSchema = z
     message: "is required with the openai embedder (the model's vector size, e.g. 1536)",
     path: ['embedDimension'],
   })
+  .refine((c) => c.embedder !== 'local' || c.localModelPath !== undefined, {
+    message: 'is required with the local embedder (a folder with config.json, tokenizer.json and onnx/model.onnx)',
+    path: ['localModelPath'],
+  })
+  .refine((c) => c.embedder !== 'local' || c.embedDimension !== undefined, {
+    message: "is required with the local embedder (the model's vector size, e.g. 384)",
+    path: ['embedDimension'],
+  })
   .refine((c) => c.embedder !== 'openai' || c.chunkTokens <= c.embedMaxInputTokens, {
     message: 'chunks would be longer than the model accepts (SLUICE_EMBED_MAX_INPUT_TOKENS)',
     path: ['chunkTokens'],
@@ -117,6 +127,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   dataDir: 'SLUICE_DATA_DIR',
   logLevel: 'SLUICE_LOG_LEVEL',
   embedder: 'SLUICE_EMBEDDER',
+  localModelPath: 'SLUICE_LOCAL_MODEL_PATH',
   embedDimension: 'SLUICE_EMBED_DIMENSION',
   embedModel: 'SLUICE_EMBED_MODEL',
   openaiBaseUrl: 'SLUICE_OPENAI_BASE_URL',

@@ -11,6 +11,7 @@ import { createDocumentProcessor } from '../core/process-document.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createCachingEmbedder } from '../embedders/caching-embedder.js';
 import { createHashEmbedder } from '../embedders/hash-embedder.js';
+import { createLocalEmbedder } from '../embedders/local-embedder.js';
 import { createOpenAiEmbedder } from '../embedders/openai-embedder.js';
 import { createRateLimiter, type RateLimiter } from '../embedders/rate-limiter.js';
 import { createRedisRateLimiter } from '../embedders/redis-rate-limiter.js';
@@ -81,6 +82,9 @@ export interface AppOptions {
 function createEmbedder(config: SluiceConfig, tokenizer: Tokenizer, redis: Redis | undefined): Embedder {
   if (config.embedder === 'hash') {
     return createHashEmbedder({ dimension: config.embedDimension });
+  }
+  if (config.embedder === 'local') {
+    return createLocalEmbedder({ modelPath: config.localModelPath as string, dimension: config.embedDimension });
   }
   return createOpenAiEmbedder({
     baseUrl: config.openaiBaseUrl,

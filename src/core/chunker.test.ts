@@ -56,6 +56,16 @@ describe('chunkText', () => {
     );
   });
 
+  it('never starts a chunk where the previous one started, even when that one is all overlap and one atom', async () => {
+    // Found by the property above: a chunk cut back to its carried overlap plus one atom was carried whole.
+    const text = '\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx<|endoftext|>xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx';
+    const chunks = await chunkText(plain(text), tokenizer, { maxTokens: 16, overlapTokens: 8 });
+    expect(chunks.length).toBeGreaterThan(1);
+    for (let i = 1; i < chunks.length; i++) {
+      expect(chunks[i]!.charStart).toBeGreaterThan(chunks[i - 1]!.charStart);
+    }
+  });
+
   it('repeats up to the overlap budget from one chunk into the next', async () => {
     const text = Array.from({ length: 60 }, (_, i) => `Sentence number ${i} talks about topic ${i % 7}.`).join(' ');
     const chunks = await chunkText(plain(text), tokenizer, { maxTokens: 60, overlapTokens: 20 });

@@ -165,6 +165,7 @@ async function pack(
   let current: Atom[] = [];
   // How many atoms at the head of `current` are overlap carried over from the previous chunk.
   let carried = 0;
+  const lastStart = (): number => chunks[chunks.length - 1]?.charStart ?? -1;
 
   /**
    * Emits `current` as one chunk. The sum of the atoms' counts is an estimate (BPE may merge across a
@@ -219,7 +220,7 @@ async function pack(
         current =
           startsSection && leftover.length === 0
             ? []
-            : overlapTail(emitted, overlapTokens, maxTokens - following.tokens);
+            : overlapTail(emitted, overlapTokens, maxTokens - following.tokens, lastStart());
         carried = current.length;
         continue;
       }
@@ -234,7 +235,7 @@ async function pack(
       const { emitted, leftover } = emit();
       if (leftover.length > 0) {
         pending.push(...leftover);
-        current = overlapTail(emitted, overlapTokens, maxTokens - (leftover[0] as Atom).tokens);
+        current = overlapTail(emitted, overlapTokens, maxTokens - (leftover[0] as Atom).tokens, lastStart());
         carried = current.length;
         continue;
       }
@@ -243,14 +244,18 @@ async function pack(
   }
 }
 
-/** The trailing atoms of a chunk that fit in the overlap budget and leave room for the next atom. */
-function overlapTail(atoms: Atom[], overlapTokens: number, room: number): Atom[] {
+/**
+ * The trailing atoms of a chunk that fit in the overlap budget and leave room for the next atom. Only
+ * atoms starting after `after` (the last chunk's start) qualify: a small chunk made of carried overlap
+ * plus one atom must not be carried whole, or the next chunk would start where it started.
+ */
+function overlapTail(atoms: Atom[], overlapTokens: number, room: number, after: number): Atom[] {
   const budget = Math.min(overlapTokens, room);
   const tail: Atom[] = [];
   let sum = 0;
   for (let i = atoms.length - 1; i >= 0; i--) {
     const atom = atoms[i] as Atom;
-    if (sum + atom.tokens > budget) {
+    if (sum + atom.tokens > budget || atom.start <= after) {
       break;
     }
     tail.unshift(atom);

@@ -79,9 +79,25 @@ async function queueCounts(c: Cluster): Promise<Record<string, number>> {
   }
 }
 
+/** Jobs BullMQ recovered from a dead worker, read from the queues' event streams. */
+async function stalledJobs(c: Cluster): Promise<number> {
+  const redis = new Redis(c.redis.url);
+  try {
+    let stalled = 0;
+    for (const queue of ['documents', 'embeddings']) {
+      const entries = await redis.xrange(`sluice:${queue}:events`, '-', '+');
+      stalled += entries.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'stalled').length;
+    }
+    return stalled;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const files = (folder: string) => readdirSync(folder).map((name) => join(folder, name));
 
-describe('distributed mode: API process and worker processes on Redis and Postgres', () => {
+// Real processes on a 2-core machine, with the rest of the suite running beside them: give them room.
+describe('distributed mode: API process and worker processes on Redis and Postgres', { timeout: 120_000 }, () => {
   it('completes 200 files exactly once while one of two workers is killed with SIGKILL at random moments', async () => {
     const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-')), 'corpus');
     writeCorpus(folder, 200, 11, 120);
@@ -98,8 +114,14 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     let victim = 0;
     let kills = 0;
     while (kills < 4 && !(await cluster.batch(batchId)).finished) {
-      await sleep(400 + random() * 1200);
-      cluster.workers[victim]!.child.kill('SIGKILL');
+      // Killed once it takes jobs (a process still starting up holds none), at a random moment after.
+      const worker = cluster.workers[victim]!;
+      await expect.poll(() => worker.output(), { timeout: 30_000, interval: 20 }).toMatch(/worker started/);
+      await sleep(300 + random() * 1200);
+      if ((await cluster.batch(batchId)).finished) {
+        break;
+      }
+      worker.child.kill('SIGKILL');
       await cluster.workers[victim]!.done;
       kills++;
       victim = cluster.startWorker();
@@ -115,9 +137,9 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     expect(state.chunks.length).toBe(reference.length);
     expect(state.chunks).toEqual(reference);
     expect(await queueCounts(cluster)).toEqual({ waiting: 0, prioritized: 0, active: 0, delayed: 0, failed: 0, completed: 0 });
-    // The kills did land mid-document: some documents needed a second attempt, taken over by a live worker.
-    const retaken = await cluster.db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE attempts > 1');
-    expect(retaken.rows[0]!.n).toBeGreaterThan(0);
+    // The kills did land mid-job: BullMQ's own event streams record jobs taken back from dead workers.
+    const stalledCount = await stalledJobs(cluster);
+    expect(stalledCount).toBeGreaterThan(0);
   });
 
   it('loses no document when Redis restarts mid-run (append-only file on)', async () => {
