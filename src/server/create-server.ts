@@ -10,6 +10,7 @@ import type { ApiKeyRecord } from '../core/types.js';
 import { hashApiKey } from './api-keys.js';
 import { sendProblem, toProblem } from './problem.js';
 import { registerQueueDashboard } from './queue-dashboard.js';
+import { registerWebPage } from './web-page.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBatchRoutes } from './routes/batch-routes.js';
 import { registerCollectionRoutes } from './routes/collection-routes.js';
@@ -114,6 +115,9 @@ export async function createServer(app: AppContext): Promise<SluiceServer> {
   registerDocumentRoutes(server, context);
   registerEventRoutes(server, context);
   registerQueryRoutes(server, context);
+  if (!(await registerWebPage(server))) {
+    app.logger.warn({}, 'the web page is not built (npm run build); the API works without it');
+  }
   if (app.dashboardQueues.length > 0) {
     await registerQueueDashboard(server, app.store, app.dashboardQueues);
   }

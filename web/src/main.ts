@@ -1,0 +1,111 @@
+import { html } from 'htm/preact';
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, api, session } from './api.js';
+import { JobsView } from './jobs-view.js';
+import { SearchView } from './search-view.js';
+import { UploadView } from './upload-view.js';
+
+interface Collection {
+  id: string;
+  name: string;
+  embedder: { name: string; model: string; dimension: number };
+}
+type View = 'upload' | 'jobs' | 'search';
+const views: View[] = ['upload', 'jobs', 'search'];
+const viewFromHash = (): View => (views.find((v) => location.hash === `#${v}`) ?? 'upload');
+
+function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+  const [key, setKey] = useState('');
+  const [message, setMessage] = useState('');
+  const submit = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    session.setKey(key.trim());
+    try {
+      await api('GET', '/v1/collections');
+      onSignedIn();
+    } catch (error) {
+      session.setKey(null);
+      setMessage(error instanceof ApiError ? error.problem.detail : String(error));
+    }
+  };
+  return html`<form class="signin" onSubmit=${submit}>
+    <h2>Sign in</h2>
+    <label>API key <input type="password" autocomplete="off" required value=${key} onInput=${(e: Event) => setKey((e.target as HTMLInputElement).value)} /></label>
+    <button type="submit">Sign in</button>
+    <p class="hint">The key stays in this browser tab's session only.</p>
+    ${message && html`<p class="bad" role="alert">${message}</p>`}
+  </form>`;
+}
+
+function CollectionPicker({ current, onPick }: { current: string | null; onPick: (id: string) => void }) {
+  const [collections, setCollections] = useState<Collection[]>([]);
+  const [name, setName] = useState('');
+  const [message, setMessage] = useState('');
+  const load = async (): Promise<Collection[]> => {
+    const { collections: list } = await api<{ collections: Collection[] }>('GET', '/v1/collections');
+    setCollections(list);
+    return list;
+  };
+  useEffect(() => {
+    void load().then((list) => !current && list[0] && onPick(list[0].id));
+  }, []);
+  const create = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    try {
+      const created = await api<Collection>('POST', '/v1/collections', { name });
+      await load();
+      onPick(created.id);
+      setName('');
+    } catch (error) {
+      setMessage(error instanceof ApiError ? error.problem.detail : String(error));
+    }
+  };
+  return html`<div class="collections">
+    <label>Collection <select value=${current ?? ''} onChange=${(e: Event) => onPick((e.target as HTMLSelectElement).value)}>
+      ${!current && html`<option value="">—</option>`}
+      ${collections.map((c) => html`<option value=${c.id}>${c.name} (${c.embedder.name}, ${c.embedder.dimension} d)</option>`)}
+    </select></label>
+    <form onSubmit=${create}>
+      <label>New collection <input value=${name} pattern="[A-Za-z0-9_.\\-]+" required onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} /></label>
+      <button type="submit">Create</button>
+    </form>
+    ${message && html`<p class="bad" role="alert">${message}</p>`}
+  </div>`;
+}
+
+function App() {
+  const [signedIn, setSignedIn] = useState(session.key() !== null);
+  const [view, setView] = useState<View>(viewFromHash());
+  const [collectionId, setCollectionId] = useState<string | null>(session.get('collection'));
+  useEffect(() => {
+    const onHash = (): void => setView(viewFromHash());
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+  const pick = (id: string): void => {
+    session.set('collection', id);
+    setCollectionId(id);
+  };
+  return html`<header>
+      <h1>Sluice</h1>
+      ${signedIn &&
+      html`<nav aria-label="Views">
+        ${views.map((v) => html`<a href=${`#${v}`} aria-current=${view === v ? 'page' : undefined}>${v[0]?.toUpperCase()}${v.slice(1)}</a>`)}
+        <button class="link" onClick=${() => (session.setKey(null), setSignedIn(false))}>Sign out</button>
+      </nav>`}
+    </header>
+    <main>
+      ${!signedIn
+        ? html`<${SignIn} onSignedIn=${() => setSignedIn(true)} />`
+        : html`<${CollectionPicker} current=${collectionId} onPick=${pick} />
+            ${collectionId &&
+            (view === 'upload'
+              ? html`<${UploadView} key=${collectionId} collectionId=${collectionId} />`
+              : view === 'jobs'
+                ? html`<${JobsView} collectionId=${collectionId} />`
+                : html`<${SearchView} collectionId=${collectionId} />`)}`}
+    </main>`;
+}
+
+render(html`<${App} />`, document.getElementById('app') as HTMLElement);

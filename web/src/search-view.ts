@@ -1,0 +1,64 @@
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { ApiError, api } from './api.js';
+
+interface Hit {
+  chunk_id: number;
+  source: string;
+  index: number;
+  text: string;
+  char_start: number;
+  char_end: number;
+  page: number | null;
+  score: number;
+}
+
+/** The text with the query's words marked; split on the words, so nothing is injected as markup. */
+function highlight(text: string, query: string) {
+  const words = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
+  if (words.length === 0) {
+    return text;
+  }
+  const pattern = new RegExp(`(${words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, 'giu');
+  return text.split(pattern).map((part, i) => (i % 2 === 1 ? html`<mark>${part}</mark>` : part));
+}
+
+export function SearchView({ collectionId }: { collectionId: string }) {
+  const [query, setQuery] = useState('');
+  const [mode, setMode] = useState('hybrid');
+  const [topK, setTopK] = useState(5);
+  const [hits, setHits] = useState<Hit[] | null>(null);
+  const [message, setMessage] = useState('');
+  const search = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    try {
+      setMessage('');
+      const answer = await api<{ hits: Hit[] }>('POST', `/v1/collections/${collectionId}/query`, { query, mode, top_k: topK });
+      setHits(answer.hits);
+    } catch (error) {
+      setMessage(error instanceof ApiError ? `${error.problem.code}: ${error.problem.detail}` : String(error));
+    }
+  };
+  return html`<section aria-labelledby="search-title">
+    <h2 id="search-title">Search</h2>
+    <form class="search" onSubmit=${search}>
+      <label>Query <input type="search" required value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} /></label>
+      <label>Mode <select value=${mode} onChange=${(e: Event) => setMode((e.target as HTMLSelectElement).value)}>
+        <option value="hybrid">hybrid</option><option value="vector">vector</option><option value="text">text</option>
+      </select></label>
+      <label>Top k <input type="number" min="1" max="100" value=${topK} onInput=${(e: Event) => setTopK(Number((e.target as HTMLInputElement).value))} /></label>
+      <button type="submit">Search</button>
+    </form>
+    ${message && html`<p class="bad" role="alert">${message}</p>`}
+    ${hits &&
+    html`<ol class="hits" data-testid="hits">
+      ${hits.length === 0 && html`<li>No match.</li>`}
+      ${hits.map(
+        (h) => html`<li key=${h.chunk_id}>
+          <p class="meta"><strong>${h.source}</strong> · chunk ${h.index}${h.page !== null ? ` · page ${h.page}` : ''} · chars ${h.char_start}–${h.char_end} · score ${h.score.toFixed(3)}</p>
+          <p class="text">${highlight(h.text, query)}</p>
+        </li>`,
+      )}
+    </ol>`}
+  </section>`;
+}
