@@ -54,7 +54,7 @@ async function signIn(page: Page): Promise<void> {
 }
 
 describe('the web page in headless Chromium', () => {
-  it('uploads 20 dropped files with live rows, shows a failure with its reason, retries it, and searches with highlights', async () => {
+  it('uploads 20 dropped files with live rows, shows a failure with its reason, retries it, deletes a document, and searches with highlights', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     await signIn(page);
 
@@ -88,6 +88,17 @@ describe('the web page in headless Chromium', () => {
         return now.state === 'failed' && now.updated_at > before.documents[0].updated_at;
       })
       .toBe(true);
+
+    // Delete asks first, then removes the document and its chunks.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByLabel('State').selectOption('completed');
+    const doomed = page.locator('tr[data-source="note-00.md"]');
+    await expect.poll(() => doomed.count()).toBe(1);
+    await doomed.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => doomed.count()).toBe(0);
+    const completed = (await (await fetch(`${t.url}/v1/documents?state=completed`, { headers: { authorization: `Bearer ${t.adminKey}` } })).json()) as any;
+    expect(completed.documents.map((d: { source: string }) => d.source)).not.toContain('note-00.md');
+    expect(completed.documents).toHaveLength(18);
 
     await page.getByRole('link', { name: 'Search' }).click();
     await page.getByLabel('Query').fill('sluice number7');
