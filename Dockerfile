@@ -5,6 +5,7 @@ COPY package.json package-lock.json .npmrc ./
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
+COPY web ./web
 # `npm ci` builds the native modules and, through `prepare`, compiles the TypeScript.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
