@@ -20,7 +20,7 @@ export interface Adapters {
   dashboardQueues: readonly Queue[];
   /** Called when BullMQ gave up on a job by itself (its worker died too often). */
   onJobLost(handler: (documentId: string, reason: string) => void): void;
-  /** Closes what the adapters opened besides store and queue (Redis connections). */
+  /** Closes what the adapters opened besides store and queue (the publisher and the event subscriber). */
   close(): Promise<void>;
 }
 
@@ -47,13 +47,12 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
     };
   }
   const redisUrl = config.redisUrl;
-  const connections = new Set<Redis>();
   // BullMQ workers block on Redis and must never give up a command: no retry limit per request.
+  // Whoever opens a connection closes it: the queue its own, these adapters the publisher (and the
+  // event bus its subscriber).
   const connect = (): Redis => {
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     connection.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
-    connections.add(connection);
-    connection.once('end', () => connections.delete(connection));
     return connection;
   };
   const publisher = connect();
@@ -86,7 +85,7 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
     },
     close() {
       events.close();
-      connections.forEach((connection) => connection.disconnect());
+      publisher.disconnect();
       return Promise.resolve();
     },
   };

@@ -197,27 +197,24 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
         beat().catch((error: unknown) => logger.error({ err: error }, 'worker heartbeat failed'));
       }, heartbeatMs);
       // A shared queue survives restarts and knows every worker's jobs: only documents it lost need a
-      // job, and only once they have been quiet for a while. The in-process queue starts empty.
-      const reconcile = (): Promise<DocumentRecord[]> =>
+      // job, and only once they have been quiet for a while. The in-process queue starts empty, so at
+      // start every unfinished document is resumed; later, running ones may belong to another process
+      // sharing the ledger, and only queued ones are picked up.
+      const reconcile = (atStart: boolean): Promise<DocumentRecord[]> =>
         reconcileQueue(
           { store, queue },
           queue.shared
             ? { settleMs: 3 * config.lockDurationMs, includeRunning: true }
-            : { settleMs: 0, includeRunning: false },
+            : { settleMs: 0, includeRunning: atStart },
         );
-      const resumed = (
-        await reconcileQueue(
-          { store, queue },
-          queue.shared ? { settleMs: 3 * config.lockDurationMs, includeRunning: true } : { settleMs: 0, includeRunning: true },
-        )
-      ).length;
+      const resumed = (await reconcile(true)).length;
       if (resumed > 0) {
         logger.info({ documents: resumed }, 'resumed unfinished documents');
       }
       const pollMs = options.pollLedgerMs ?? (queue.shared ? 5 * heartbeatMs : undefined);
       if (pollMs) {
         ledgerPoll = setInterval(() => {
-          reconcile()
+          reconcile(false)
             .then((found) => found.length > 0 && logger.info({ documents: found.length }, 'queued documents that had no job'))
             .catch((error: unknown) => logger.error({ err: error }, 'ledger poll failed'));
         }, pollMs);

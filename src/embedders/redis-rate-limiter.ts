@@ -1,4 +1,4 @@
-import { setTimeout as wait } from 'node:timers/promises';
+import { setTimeout as pause } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { createRateLimiter, type RateLimiter, type RateLimits } from './rate-limiter.js';
@@ -78,7 +78,6 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const startsKey = `${key}:starts`;
   const pausedKey = `${key}:paused`;
 
-  const sleep = (ms: number, signal?: AbortSignal): Promise<unknown> => wait(ms, undefined, signal ? { signal } : {});
 
   return {
     async acquire(tokens, signal) {
@@ -93,7 +92,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
             return release;
           }
           // A little jitter, so that waiting processes do not all ask again at the same instant.
-          await sleep(wait + Math.floor(Math.random() * 20), signal);
+          await pause(wait + Math.floor(Math.random() * 20), undefined, signal ? { signal } : {});
         }
       } catch (error) {
         release();

@@ -28,12 +28,9 @@ export async function reconcileQueue(
     }
     return doc.state === 'queued' || options.includeRunning && runningStates.includes(doc.state);
   });
-  const orphans: DocumentRecord[] = [];
-  for (const doc of due) {
-    if (!(await deps.queue.has(doc.id))) {
-      orphans.push(doc);
-    }
-  }
+  // Asked all at once: with Redis these are round trips, and a large backlog would pay them in a row.
+  const known = await Promise.all(due.map((doc) => deps.queue.has(doc.id)));
+  const orphans = due.filter((_, i) => !known[i]);
   await deps.queue.enqueue(
     orphans.map((doc) => ({
       documentId: doc.id,

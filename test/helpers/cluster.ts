@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import pg from 'pg';
@@ -7,15 +6,7 @@ import { expect } from 'vitest';
 import { startCli, type CliResult } from './run-cli.js';
 import { startTestPostgres, type TestPostgres } from './postgres.js';
 import { startTestRedis, type TestRedis } from './redis.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './free-port.js';
 
 export interface ClusterProcess {
   child: ReturnType<typeof startCli>['child'];
