@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../core/errors.js';
@@ -72,6 +73,25 @@ const configSchema = z
     maxFileBytes: int(1).default(100 * 1024 * 1024),
     /** Longest a parse may take. @defaultValue 120000 */
     parseTimeoutMs: int(1).default(120_000),
+    /**
+     * Threads that parse files, away from the main thread and each with its own heap limit; 0 parses in
+     * the main thread, without the sandbox. @defaultValue the number of CPUs
+     */
+    parseThreads: int(0).max(64).default(availableParallelism()),
+    /** Heap limit of each parse thread; a file that needs more fails with `worker_crashed`. @defaultValue 512 */
+    parseMaxHeapMb: int(32).default(512),
+    /**
+     * Documents of one tenant handed to the queue at once (per-tenant concurrency); the rest wait their
+     * turn in the ledger, so tenants are served round-robin. 0: no limit. Set it to about the number of
+     * documents all workers run at once. @defaultValue 32
+     */
+    tenantMaxInFlight: int(0).default(32),
+    /** Documents a tenant may hold (queued, running or completed); 0: no limit. @defaultValue 0 */
+    tenantMaxDocuments: int(0).default(0),
+    /** Bytes of files a tenant may hold; 0: no limit. @defaultValue 0 */
+    tenantMaxBytes: int(0).default(0),
+    /** Chunks a tenant may hold; 0: no limit. @defaultValue 0 */
+    tenantMaxChunks: int(0).default(0),
     /** Whether `sluice serve` runs workers in its own process. @defaultValue true */
     workers: boolish.default(true),
     /** HTTP port of `sluice serve`. @defaultValue 8080 */
@@ -151,6 +171,12 @@ const envNames: Record<keyof SluiceConfig, string> = {
   retryMaxMs: 'SLUICE_RETRY_MAX_MS',
   maxFileBytes: 'SLUICE_MAX_FILE_BYTES',
   parseTimeoutMs: 'SLUICE_PARSE_TIMEOUT_MS',
+  parseThreads: 'SLUICE_PARSE_THREADS',
+  parseMaxHeapMb: 'SLUICE_PARSE_MAX_HEAP_MB',
+  tenantMaxInFlight: 'SLUICE_TENANT_MAX_IN_FLIGHT',
+  tenantMaxDocuments: 'SLUICE_TENANT_MAX_DOCUMENTS',
+  tenantMaxBytes: 'SLUICE_TENANT_MAX_BYTES',
+  tenantMaxChunks: 'SLUICE_TENANT_MAX_CHUNKS',
   workers: 'SLUICE_WORKERS',
   port: 'PORT',
   host: 'SLUICE_HOST',

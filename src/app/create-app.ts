@@ -17,11 +17,14 @@ import { createRateLimiter, type RateLimiter } from '../embedders/rate-limiter.j
 import { createRedisRateLimiter } from '../embedders/redis-rate-limiter.js';
 import { createMetrics, type Metrics } from '../metrics/create-metrics.js';
 import { createDocumentParser } from '../parsers/create-document-parser.js';
-import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store, Tokenizer } from '../ports/index.js';
+import { createSandboxedParser } from '../parsers/sandboxed-parser.js';
+import type { BlobStore, DocumentFilter, Embedder, EventBus, JobHandler, JobQueue, Logger, Store, Tokenizer } from '../ports/index.js';
 import { cancelDocument, deleteDocument, retryDocuments } from '../services/document-actions.js';
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
 import { searchCollection, type SearchRequest } from '../services/search-service.js';
 import { reconcileQueue } from '../services/reconcile-queue.js';
+import { createDispatcher, type Dispatcher } from '../services/dispatch-documents.js';
+import { assertWithinQuota } from '../services/tenant-quota.js';
 import { getSystemStatus, type SystemStatus } from '../services/system-status.js';
 import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import type { SluiceConfig } from './config.js';
@@ -43,6 +46,10 @@ export interface AppContext {
   embedder: Embedder;
   logger: Logger;
   metrics: Metrics;
+  /** Hands queued documents to the queue within each tenant's share (fair scheduling). */
+  dispatcher: Dispatcher;
+  /** Throws `quota_exceeded` if the tenant cannot take this many more documents and bytes. */
+  checkQuota(tenant: Tenant, incoming: { documents: number; bytes: number }): Promise<void>;
   /** The BullMQ queues behind the dashboard at /admin/queues; empty in embedded mode. */
   dashboardQueues: readonly Queue[];
   /** True once this process runs workers. */
@@ -130,7 +137,11 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   // The cache sits outside the metrics, so embedder calls count only what reached the model.
   const counted = metrics.instrumentEmbedder(createEmbedder(config, tokenizer, adapters.redis));
   const embedder = config.embedCache ? createCachingEmbedder(counted, store) : counted;
-  const parser = createDocumentParser({ maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs });
+  const limits = { maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs };
+  const parser =
+    config.parseThreads > 0
+      ? createSandboxedParser({ ...limits, threads: config.parseThreads, maxHeapMb: config.parseMaxHeapMb, logger })
+      : createDocumentParser(limits);
   const processor = createDocumentProcessor(
     { store, blobs, parser, tokenizer, embedder, events, logger },
     {
@@ -146,7 +157,22 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
     },
   );
-  const actions = { store, queue, events };
+  const dispatcher = createDispatcher({ store, queue, logger }, { defaultMaxInFlight: config.tenantMaxInFlight });
+  const quotaDefaults = { maxDocuments: config.tenantMaxDocuments, maxBytes: config.tenantMaxBytes, maxChunks: config.tenantMaxChunks };
+  const actions = { store, queue, events, dispatcher };
+  // A document that leaves the queue frees a slot of its tenant's share: the next one goes in.
+  const documentHandler: JobHandler = async (job, signal, fanIn) => {
+    const outcome = await processor.document(job, signal, fanIn);
+    if (outcome.kind === 'done') {
+      const doc = await store.getDocument(job.documentId);
+      if (doc) {
+        await dispatcher
+          .collection(doc.collectionId)
+          .catch((error: unknown) => logger.error({ err: error, documentId: doc.id }, 'dispatch after a finished document failed'));
+      }
+    }
+    return outcome;
+  };
   let closed = false;
   let workersStarted = false;
   let ledgerPoll: NodeJS.Timeout | undefined;
@@ -174,21 +200,29 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     embedder,
     logger,
     metrics,
+    dispatcher,
+    checkQuota: (tenant, incoming) => assertWithinQuota(store, tenant, quotaDefaults, incoming),
     dashboardQueues: adapters.dashboardQueues,
     get workersStarted() {
       return workersStarted;
     },
     defaultTenant: () => store.ensureTenant(defaultTenantName),
     ensureCollection: (tenantId, name) => store.ensureCollection(tenantId, name, embedder.spec),
-    submit: (input, onSubmitted) =>
-      submitFiles({ store, blobs, queue, events, logger }, { ...input, maxFileBytes: config.maxFileBytes }, onSubmitted),
+    async submit(input, onSubmitted) {
+      const tenant = await store.getTenant(input.collection.tenantId);
+      if (tenant) {
+        const bytes = input.files.reduce((sum, file) => sum + file.sizeBytes, 0);
+        await assertWithinQuota(store, tenant, quotaDefaults, { documents: input.files.length, bytes });
+      }
+      return submitFiles({ store, blobs, queue, events, logger, dispatcher }, { ...input, maxFileBytes: config.maxFileBytes }, onSubmitted);
+    },
     search: (collection, request) => searchCollection({ store, embedder }, collection, request),
     cancel: (documentId) => cancelDocument(actions, documentId),
     retry: (filter) => retryDocuments(actions, filter),
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
     status: () => getSystemStatus({ store, queue }, { liveWithinMs: heartbeatMs * 3 }),
     async startWorkers(options = {}) {
-      queue.start(processor.document, { concurrency: config.concurrency, batches: processor.batches });
+      queue.start(documentHandler, { concurrency: config.concurrency, batches: processor.batches });
       workersStarted = true;
       const beat = (): Promise<void> =>
         store.recordWorkerHeartbeat({ ...workerIdentity, lastSeenAt: new Date().toISOString() });
@@ -200,13 +234,18 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       // job, and only once they have been quiet for a while. The in-process queue starts empty, so at
       // start every unfinished document is resumed; later, running ones may belong to another process
       // sharing the ledger, and only queued ones are picked up.
-      const reconcile = (atStart: boolean): Promise<DocumentRecord[]> =>
-        reconcileQueue(
+      // Then every tenant with documents waiting gets its free slots filled, which also picks up any
+      // dispatch a process died before making.
+      const reconcile = async (atStart: boolean): Promise<DocumentRecord[]> => {
+        const orphans = await reconcileQueue(
           { store, queue },
           queue.shared
             ? { settleMs: 3 * config.lockDurationMs, includeRunning: true }
             : { settleMs: 0, includeRunning: atStart },
         );
+        await dispatcher.all();
+        return orphans;
+      };
       const resumed = (await reconcile(true)).length;
       if (resumed > 0) {
         logger.info({ documents: resumed }, 'resumed unfinished documents');
@@ -229,6 +268,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       clearInterval(ledgerPoll);
       clearInterval(heartbeat);
       await queue.close(config.shutdownGraceMs);
+      await parser.close?.();
       if (workersStarted) {
         await store.removeWorker(workerIdentity.id);
       }

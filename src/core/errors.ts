@@ -24,6 +24,7 @@ export const errorCatalogue = {
   unauthorized: { httpStatus: 401, retryable: false, title: 'A valid API key is required' },
   forbidden: { httpStatus: 403, retryable: false, title: 'This key may not do that' },
   rate_limited: { httpStatus: 429, retryable: true, title: 'Too many requests' },
+  quota_exceeded: { httpStatus: 403, retryable: false, title: "The request would take the tenant past one of its quotas" },
   too_many_files: { httpStatus: 413, retryable: false, title: 'Too many files in one request' },
   request_too_large: { httpStatus: 413, retryable: false, title: 'The request is larger than the configured limit' },
   invalid_multipart: { httpStatus: 400, retryable: false, title: 'The multipart body is malformed' },

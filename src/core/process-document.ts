@@ -116,6 +116,12 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
     if (!doc) {
       return done;
     }
+    if (doc.attempts > options.maxAttempts) {
+      // A retry is scheduled only while attempts last, so every attempt past them began after one that
+      // never settled: its process died each time (a native crash, an OOM kill). Stop the loop here.
+      const error = new SluiceError('worker_crashed', `The process running ${doc.source} stopped without finishing, ${doc.attempts - 1} times`);
+      return settleFailure(doc, attemptId, error, undefined);
+    }
     await announce(doc, 'parsing');
     const stage = async (
       state: DocumentState,

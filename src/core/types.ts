@@ -15,6 +15,28 @@ export interface Tenant {
   id: string;
   name: string;
   createdAt: string;
+  /** This tenant's own limits; null ones take the deployment's defaults. */
+  limits: TenantLimits;
+}
+
+/**
+ * What one tenant may hold and run. `maxInFlight` caps its documents handed to the queue at once, so
+ * that one tenant's large batch cannot fill the queue ahead of everyone else's; the rest are quotas,
+ * checked before a file is accepted. 0 means no limit.
+ */
+export interface TenantLimits {
+  maxInFlight: number | null;
+  maxDocuments: number | null;
+  maxBytes: number | null;
+  maxChunks: number | null;
+}
+
+/** What a tenant holds now, against its quotas. */
+export interface TenantUsage {
+  /** Documents that hold or will hold content (queued, running or completed). */
+  documents: number;
+  bytes: number;
+  chunks: number;
 }
 
 export interface ApiKeyRecord {
@@ -61,6 +83,8 @@ export interface DocumentRecord {
   chunksEmbedded: number;
   /** Earliest time a retry may start (ISO), when waiting for backoff. */
   availableAt: string | null;
+  /** When the document was handed to the queue; null while it waits for its tenant's turn. */
+  dispatchedAt: string | null;
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;

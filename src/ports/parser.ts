@@ -10,4 +10,6 @@ export interface ParseInput {
 export interface DocumentParser {
   /** @remarks throws SluiceError with a permanent code for unsupported or corrupt input; must honour `signal`. */
   parse(input: ParseInput, signal?: AbortSignal): Promise<ParsedDocument>;
+  /** Releases threads or other resources the parser holds. */
+  close?(): Promise<void>;
 }

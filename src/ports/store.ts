@@ -11,6 +11,8 @@ import type {
   EmbedderSpec,
   SearchHit,
   Tenant,
+  TenantLimits,
+  TenantUsage,
 } from '../core/types.js';
 
 export interface RegisterDocumentInput {
@@ -63,6 +65,10 @@ export interface Store {
   /** Creates the tenant or returns it. */
   ensureTenant(name: string): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant | undefined>;
+  /** Replaces a tenant's own limits (null: the deployment's default). */
+  setTenantLimits(id: string, limits: TenantLimits): Promise<Tenant | undefined>;
+  /** What the tenant holds now, for its quotas. */
+  getTenantUsage(id: string): Promise<TenantUsage>;
   /** Stores a key by its hash; the key itself is never stored. */
   createApiKey(tenantId: string, keyHash: string, admin: boolean): Promise<ApiKeyRecord>;
   findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined>;
@@ -95,10 +101,22 @@ export interface Store {
   listDocuments(filter: DocumentFilter): Promise<DocumentRecord[]>;
   /** Documents not in a terminal state: what a restarted worker must resume. */
   listUnfinished(): Promise<DocumentRecord[]>;
+  /**
+   * Fair scheduling, in one atomic step: marks queued documents of the tenant as handed to the queue,
+   * while fewer than `maxInFlight` of its documents are handed over and unfinished (0: no limit), and
+   * returns them with their turn (how many of the tenant's documents were in flight before each). They
+   * are taken by priority, then in turns across the tenant's batches: the first waiting file of every
+   * batch, then the second, so a small batch is not stuck behind a large one. With `minFree`, nothing
+   * is handed over until that many slots are free (unless none is in flight), so refills come in bulk.
+   */
+  dispatch(tenantId: string, options: { maxInFlight: number; minFree?: number }): Promise<{ documentId: string; turn: number }[]>;
+  /** Tenants that have queued documents not yet handed to the queue. */
+  listTenantsAwaitingDispatch(): Promise<string[]>;
 
   /**
    * Starts an attempt: moves a non-terminal document to `parsing`, counts the attempt and fences all
-   * earlier attempts out. Returns undefined if the document is terminal or gone.
+   * earlier attempts out (and counts it in flight, if it was not). Returns undefined if the document is
+   * terminal or gone.
    */
   claim(documentId: string, attemptId: string): Promise<DocumentRecord | undefined>;
   /** Moves a running attempt to another stage, optionally with chunk progress. */

@@ -3,11 +3,13 @@ import type { DocumentRecord } from '../core/types.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { DocumentFilter, Store } from '../ports/store.js';
+import type { Dispatcher } from './dispatch-documents.js';
 
 export interface DocumentActionDependencies {
   store: Store;
   queue: JobQueue;
   events: EventBus;
+  dispatcher: Pick<Dispatcher, 'collection'>;
 }
 
 const announce = (events: EventBus, doc: DocumentRecord): Promise<void> => events.publish(documentStateEvent(doc));
@@ -25,6 +27,8 @@ export async function cancelDocument(
   await deps.queue.cancel(documentId);
   if (cancelled) {
     await announce(deps.events, cancelled);
+    // Its slot in the tenant's share is free.
+    await deps.dispatcher.collection(cancelled.collectionId);
   }
   return cancelled;
 }
@@ -36,16 +40,22 @@ export async function retryDocuments(
 ): Promise<DocumentRecord[]> {
   // A file refused at the door has no stored bytes (empty hash): retrying it cannot succeed.
   const requeued = await deps.store.requeue(filter);
-  await deps.queue.enqueue(requeued.map((d) => ({ documentId: d.id, priority: d.priority })));
   for (const doc of requeued) {
     await announce(deps.events, doc);
+  }
+  for (const collectionId of new Set(requeued.map((d) => d.collectionId))) {
+    await deps.dispatcher.collection(collectionId);
   }
   return requeued;
 }
 
 /** Deletes a document with its chunks and vectors, stopping it first if it is running. */
 export async function deleteDocument(deps: DocumentActionDependencies, documentId: string): Promise<boolean> {
-  await deps.store.cancel(documentId);
+  const stopped = await deps.store.cancel(documentId);
   await deps.queue.cancel(documentId);
-  return deps.store.deleteDocument(documentId);
+  const deleted = await deps.store.deleteDocument(documentId);
+  if (stopped) {
+    await deps.dispatcher.collection(stopped.collectionId);
+  }
+  return deleted;
 }

@@ -7,6 +7,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { RegisterOutcome, Store } from '../ports/store.js';
+import type { Dispatcher } from './dispatch-documents.js';
 import type { FoundFile } from './expand-paths.js';
 
 export interface IngestDependencies {
@@ -15,6 +16,7 @@ export interface IngestDependencies {
   queue: JobQueue;
   events: EventBus;
   logger: Logger;
+  dispatcher: Pick<Dispatcher, 'collection'>;
 }
 
 export interface SubmitFilesInput {
@@ -34,9 +36,10 @@ export type ReceivedFile =
   | { source: string; sizeBytes: number; refused: { code: ErrorCode; message: string } };
 
 /**
- * Records one received file in a batch: dedup happens in the ledger, and only then is a job enqueued,
- * so a crash between two steps leaves a `queued` row that the next start resumes. A refused file
- * becomes a `failed` document of the batch, so the batch shows why.
+ * Records one received file in a batch: dedup happens in the ledger, and only then is the tenant's
+ * dispatcher asked to hand it to the queue (now, or when the tenant has room), so a crash between two
+ * steps leaves a `queued` row that the next dispatch sweep picks up. A refused file becomes a `failed`
+ * document of the batch, so the batch shows why.
  */
 export async function acceptFile(
   deps: IngestDependencies,
@@ -68,7 +71,7 @@ export async function acceptFile(
     );
   }
   if (outcome.kind === 'queued') {
-    await deps.queue.enqueue([{ documentId: outcome.document.id, priority: base.priority }]);
+    await deps.dispatcher.collection(target.collection.id);
   }
   return outcome;
 }

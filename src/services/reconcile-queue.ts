@@ -26,7 +26,8 @@ export async function reconcileQueue(
     if (now - Date.parse(doc.updatedAt) < options.settleMs) {
       return false;
     }
-    return doc.state === 'queued' || options.includeRunning && runningStates.includes(doc.state);
+    // A queued document not yet dispatched waits for its tenant's turn: the dispatcher owns it.
+    return (doc.state === 'queued' && doc.dispatchedAt !== null) || (options.includeRunning && runningStates.includes(doc.state));
   });
   // Asked all at once: with Redis these are round trips, and a large backlog would pay them in a row.
   const known = await Promise.all(due.map((doc) => deps.queue.has(doc.id)));
@@ -34,7 +35,8 @@ export async function reconcileQueue(
   await deps.queue.enqueue(
     orphans.map((doc) => ({
       documentId: doc.id,
-      priority: doc.priority,
+      // Already in its tenant's share: it goes ahead, like a first turn.
+      priority: 0,
       // A document waiting out a retry backoff keeps waiting.
       delayMs: doc.availableAt ? Math.max(0, Date.parse(doc.availableAt) - now) : 0,
     })),

@@ -38,6 +38,7 @@ export interface DocumentRow {
   chunks_total: number;
   chunks_embedded: number;
   available_at: string | null;
+  dispatched_at: string | null;
   created_at: string;
   updated_at: string;
   completed_at: string | null;
@@ -76,6 +77,7 @@ export function toDocument(row: DocumentRow): DocumentRecord {
     chunksTotal: row.chunks_total,
     chunksEmbedded: row.chunks_embedded,
     availableAt: row.available_at,
+    dispatchedAt: row.dispatched_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
@@ -86,10 +88,19 @@ export interface TenantRow {
   id: string;
   name: string;
   created_at: string;
+  max_in_flight: number | null;
+  max_documents: number | null;
+  max_bytes: number | null;
+  max_chunks: number | null;
 }
 
 export function toTenant(row: TenantRow): Tenant {
-  return { id: row.id, name: row.name, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.created_at,
+    limits: { maxInFlight: row.max_in_flight, maxDocuments: row.max_documents, maxBytes: row.max_bytes, maxChunks: row.max_chunks },
+  };
 }
 
 /** Documents of a batch counted per state, as both backends group them. */

@@ -165,5 +165,65 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
       expect(await store.getIdempotentResponse(tenant.id, 'k')).toEqual({ status: 202, body: '{"a":1}' });
       await store.close();
     });
+
+    it('dispatches a tenant fairly: within its share, by priority, then in turns across its batches', async () => {
+      const { store, collection, batch, tenant } = await setup();
+      const other = await store.createBatch(collection.id, 'small');
+      const register = async (batchId: string, name: string, priority = 0) =>
+        (await store.registerDocument({ collectionId: collection.id, batchId, source: name, sha256: name, sizeBytes: 10, priority })).document.id;
+      const big = [];
+      for (let i = 0; i < 6; i++) {
+        big.push(await register(batch.id, `big-${i}`));
+      }
+      const small = [await register(other.id, 'small-0'), await register(other.id, 'small-1')];
+      const urgent = await register(batch.id, 'urgent', 5);
+      // Another tenant's documents are never counted or taken.
+      const rival = await store.ensureTenant('rival');
+      const theirs = await store.ensureCollection(rival.id, 'docs', spec);
+      const theirBatch = await store.createBatch(theirs.id, 'theirs');
+      await store.registerDocument({ collectionId: theirs.id, batchId: theirBatch.id, source: 'r', sha256: 'r', sizeBytes: 1 });
+      expect((await store.listTenantsAwaitingDispatch()).sort()).toEqual([tenant.id, rival.id].sort());
+
+      const first = await store.dispatch(tenant.id, { maxInFlight: 4 });
+      // Priority first, then the first file of each batch, then the second of each.
+      expect(first).toEqual([
+        { documentId: urgent, turn: 0 },
+        { documentId: big[0], turn: 1 },
+        { documentId: small[0], turn: 2 },
+        { documentId: big[1], turn: 3 },
+      ]);
+      expect((await store.getDocument(big[0]!))?.dispatchedAt).not.toBeNull();
+      expect((await store.getDocument(big[2]!))?.dispatchedAt).toBeNull();
+      // Full: nothing more until a slot frees.
+      expect(await store.dispatch(tenant.id, { maxInFlight: 4 })).toEqual([]);
+      await store.claim(urgent, 'att_u');
+      await store.fail(urgent, 'att_u', 'corrupt_file', 'bad');
+      // One slot free, but refills wait for two.
+      expect(await store.dispatch(tenant.id, { maxInFlight: 4, minFree: 2 })).toEqual([]);
+      expect(await store.dispatch(tenant.id, { maxInFlight: 4 })).toEqual([{ documentId: small[1], turn: 3 }]);
+      // A retry of a failed document waits its turn again; 0 lifts the limit.
+      await store.requeue({ documentId: urgent, state: 'failed' });
+      expect((await store.getDocument(urgent))?.dispatchedAt).toBeNull();
+      const rest = await store.dispatch(tenant.id, { maxInFlight: 0 });
+      expect(rest.map((d) => d.documentId)).toEqual([urgent, big[2], big[3], big[4], big[5]]);
+      expect(await store.listTenantsAwaitingDispatch()).toEqual([rival.id]);
+      // A document a queue delivered before its dispatch (a new version of a running source) counts as in flight once claimed.
+      const late = await register(other.id, 'late');
+      await store.claim(late, 'att_l');
+      expect((await store.getDocument(late))?.dispatchedAt).not.toBeNull();
+
+      // What the tenant holds, for quotas: failed, cancelled and skipped documents hold nothing.
+      await store.cancel(big[5]!);
+      expect(await store.getTenantUsage(tenant.id)).toEqual({ documents: 9, bytes: 90, chunks: 0 });
+      expect(await store.getTenantUsage(rival.id)).toEqual({ documents: 1, bytes: 1, chunks: 0 });
+      expect((await store.setTenantLimits(rival.id, { maxInFlight: 2, maxDocuments: 10, maxBytes: null, maxChunks: 0 }))?.limits).toEqual({
+        maxInFlight: 2,
+        maxDocuments: 10,
+        maxBytes: null,
+        maxChunks: 0,
+      });
+      expect((await store.getTenant(rival.id))?.limits.maxInFlight).toBe(2);
+      await store.close();
+    });
   });
 }

@@ -18,7 +18,10 @@ export interface Cluster {
   url: string;
   apiKey: string;
   redis: TestRedis;
+  /** The Postgres ledger (throws with a SQLite ledger: open `ledgerPath` instead). */
   db: pg.Client;
+  /** The shared SQLite ledger's file, when the cluster runs on one. */
+  ledgerPath?: string;
   /** The environment every process of the cluster gets (DATABASE_URL, REDIS_URL, …). */
   env: Record<string, string>;
   workers: ClusterProcess[];
@@ -40,6 +43,11 @@ export interface ClusterOptions {
   workers: number;
   /** Extra environment for every process (embedder settings, attempts). */
   env?: Record<string, string>;
+  /**
+   * The ledger every process shares: Postgres (the default), or one SQLite file, where a test needs
+   * more writes than PGlite (a test stand-in, about 1,300 rows/s) can take in reasonable time.
+   */
+  ledger?: 'postgres' | 'sqlite';
 }
 
 /**
@@ -51,10 +59,13 @@ export interface ClusterOptions {
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
   const redis = await startTestRedis({ appendOnly: true });
-  const postgres: TestPostgres = await startTestPostgres();
-  const databaseUrl = await postgres.freshDatabaseUrl();
-  const env = {
-    DATABASE_URL: databaseUrl,
+  const sqlite = options.ledger === 'sqlite';
+  const postgres: TestPostgres | undefined = sqlite ? undefined : await startTestPostgres();
+  const databaseUrl = postgres ? await postgres.freshDatabaseUrl() : undefined;
+  // With SQLite, every process opens the same file in the same data folder.
+  const dataDir = (name: string): string => join(root, sqlite ? 'shared' : name);
+  const env: Record<string, string> = {
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     REDIS_URL: redis.url,
     SLUICE_BLOB_DIR: join(root, 'blobs'),
     SLUICE_LOCK_DURATION_MS: '2000',
@@ -71,7 +82,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   const port = await freePort();
   const api = track(
-    startCli(['serve', '--no-workers', '--port', String(port), '--host', '127.0.0.1', '-d', join(root, 'api')], env),
+    startCli(['serve', '--no-workers', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir('api')], env),
   );
   await expect.poll(() => api.output(), { timeout: 30_000 }).toMatch(/listening on/);
   const apiKey = /(sk_[\w-]+)/.exec(api.output())?.[1] as string;
@@ -79,15 +90,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const headers = { authorization: `Bearer ${apiKey}` };
   const workers: ClusterProcess[] = [];
   const startWorker = (extra: Record<string, string> = {}): number => {
-    const dir = join(root, `worker-${workers.length}`);
+    const dir = dataDir(`worker-${workers.length}`);
     workers.push(track(startCli(['worker', '-d', dir, '--concurrency', '2'], { ...env, ...extra })));
     return workers.length - 1;
   };
   for (let i = 0; i < options.workers; i++) {
     startWorker();
   }
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
+  let db: pg.Client | undefined;
+  if (databaseUrl) {
+    db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+  }
 
   const batch = async (batchId: string) => {
     const response = await fetch(`${url}/v1/batches/${batchId}`, { headers });
@@ -97,7 +111,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     url,
     apiKey,
     redis,
-    db,
+    get db(): pg.Client {
+      if (!db) {
+        throw new Error(`this cluster's ledger is SQLite: open ${join(root, 'shared', 'sluice.db')}`);
+      }
+      return db;
+    },
+    ...(sqlite ? { ledgerPath: join(root, 'shared', 'sluice.db') } : {}),
     env,
     workers,
     startWorker,
@@ -123,7 +143,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return batch(batchId);
     },
     async stop() {
-      await db.end();
+      await db?.end();
       for (const p of [api, ...workers]) {
         if (p.child.exitCode === null && p.child.signalCode === null) {
           p.child.kill('SIGTERM');
@@ -131,7 +151,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       }
       await Promise.all([api, ...workers].map((p) => p.done));
       await redis.stop();
-      await postgres.stop();
+      await postgres?.stop();
     },
   };
 }

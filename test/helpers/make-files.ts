@@ -82,3 +82,11 @@ export function makeDocxZipBomb(expandedBytes: number): Buffer {
     { name: 'word/document.xml', data: Buffer.alloc(expandedBytes, 0x20) },
   ]);
 }
+
+/**
+ * JSON whose parsed form needs far more memory and time than its bytes suggest: many small records.
+ * A real shape (exports, logs); at a million records JSON.parse blocks its thread for about a second.
+ */
+export function heapHungryJson(records: number): Buffer {
+  return Buffer.from(`[${Array.from({ length: records }, (_, i) => `{"n":${i},"k":"v${i % 97}"}`).join(',')}]`);
+}

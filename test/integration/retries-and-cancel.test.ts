@@ -34,7 +34,7 @@ function scriptedEmbedder(script: (call: number, signal?: AbortSignal) => Promis
   return embedder;
 }
 
-async function setup(embedder: Embedder, maxAttempts = 4) {
+async function setup(embedder: Embedder, maxAttempts = 4, autoStart = true) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-retry-'));
   const store = createSqliteStore({ path: join(dir, 'db') });
   const blobs = createFsBlobStore(join(dir, 'blobs'));
@@ -48,7 +48,10 @@ async function setup(embedder: Embedder, maxAttempts = 4) {
     { store, blobs, events, embedder, logger: silent, tokenizer: createCl100kTokenizer(), parser: createDocumentParser({ maxFileBytes: 1e7, parseTimeoutMs: 10_000 }) },
     { chunker: { maxTokens: 50, overlapTokens: 5 }, embedBatchSize: 4, maxAttempts, backoff: { baseMs: 20, maxMs: 100 } },
   );
-  queue.start(processor.document, { concurrency: 2, batches: processor.batches });
+  const start = () => queue.start(processor.document, { concurrency: 2, batches: processor.batches });
+  if (autoStart) {
+    start();
+  }
   const collection = await store.ensureCollection((await store.ensureTenant('t')).id, 'c', embedder.spec);
   const batch = await store.createBatch(collection.id, 'b');
   const add = async (source: string, text: string) => {
@@ -57,7 +60,7 @@ async function setup(embedder: Embedder, maxAttempts = 4) {
     await queue.enqueue([{ documentId: document.id }]);
     return document.id;
   };
-  return { store, queue, add, seen, collection };
+  return { store, queue, add, seen, collection, start };
 }
 
 const text = 'Sentence about the retry path and its backoff. '.repeat(40);
@@ -120,6 +123,25 @@ describe('retries, permanent failures and cancel', () => {
     await queue.idle();
     expect(await store.getDocument(id)).toMatchObject({ state: 'cancelled' });
     expect(await store.countChunks(collection.id)).toBe(0);
+    await queue.close();
+    await store.close();
+  });
+
+  it('a document whose process died in every attempt fails with worker_crashed instead of looping', async () => {
+    const embedder = scriptedEmbedder(async () => undefined);
+    const { store, queue, add, start, seen } = await setup(embedder, 2, false);
+    const id = await add('poison.txt', text);
+    const healthy = await add('healthy.txt', 'Another document about something else entirely. '.repeat(20));
+    // Two attempts that began and never settled, as when the process is killed mid-parse each time.
+    await store.claim(id, 'att_first');
+    await store.claim(id, 'att_second');
+    start();
+    await queue.idle();
+    expect(await store.getDocument(id)).toMatchObject({ state: 'failed', errorCode: 'worker_crashed', attempts: 3 });
+    expect((await store.getDocument(id))?.errorMessage).toMatch(/stopped without finishing, 2 times/);
+    expect(await store.getDocument(healthy)).toMatchObject({ state: 'completed', attempts: 1 });
+    expect(embedder.calls).toBeGreaterThan(0);
+    expect(seen.some((e) => e.type === 'document.state' && e.documentId === id && e.state === 'parsing' && e.attempt === 3)).toBe(false);
     await queue.close();
     await store.close();
   });

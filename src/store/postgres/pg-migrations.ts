@@ -118,10 +118,28 @@ const migrations: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Fair scheduling: a queued document waits in the ledger until its tenant has room in flight
+      -- (dispatched_at is when it was handed to the queue); documents already unfinished keep their job.
+      ALTER TABLE documents ADD COLUMN dispatched_at TIMESTAMPTZ;
+      UPDATE documents SET dispatched_at = updated_at WHERE state IN ('queued', 'parsing', 'chunking', 'embedding', 'indexing');
+      CREATE INDEX documents_awaiting_dispatch ON documents (collection_id, batch_id, priority DESC, id)
+        WHERE dispatched_at IS NULL AND state = 'queued';
+      CREATE INDEX documents_in_flight ON documents (collection_id)
+        WHERE dispatched_at IS NOT NULL AND state IN ('queued', 'parsing', 'chunking', 'embedding', 'indexing');
+      -- Per-tenant limits; NULL takes the deployment's default.
+      ALTER TABLE tenants ADD COLUMN max_in_flight INTEGER;
+      ALTER TABLE tenants ADD COLUMN max_documents INTEGER;
+      ALTER TABLE tenants ADD COLUMN max_bytes BIGINT;
+      ALTER TABLE tenants ADD COLUMN max_chunks INTEGER;
+    `,
+  },
 ];
 
-/** Advisory lock keys: one for migrations, one that orders event appends (see appendEvent). */
-export const lockKeys = { migrate: 7_351_001, events: 7_351_002 } as const;
+/** Advisory lock keys: one for migrations, one that orders event appends (see appendEvent), one per tenant's dispatch. */
+export const lockKeys = { migrate: 7_351_001, events: 7_351_002, dispatch: 7_351_003 } as const;
 
 export async function migrate(pool: Pool): Promise<void> {
   const client = await pool.connect();

@@ -111,6 +111,26 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
       const row = await one<TenantRow>('SELECT * FROM tenants WHERE id = $1', [id]);
       return row && toTenant(row);
     },
+    async setTenantLimits(id, limits) {
+      const row = await one<TenantRow>(
+        `UPDATE tenants SET max_in_flight = $2, max_documents = $3, max_bytes = $4, max_chunks = $5 WHERE id = $1 RETURNING *`,
+        [id, limits.maxInFlight, limits.maxDocuments, limits.maxBytes, limits.maxChunks],
+      );
+      return row && toTenant(row);
+    },
+    async getTenantUsage(id) {
+      const held = (await one<{ documents: number; bytes: number }>(
+        `SELECT count(*)::int AS documents, coalesce(sum(d.size_bytes), 0)::bigint AS bytes
+           FROM documents d JOIN collections c ON c.id = d.collection_id
+          WHERE c.tenant_id = $1 AND d.state NOT IN ('failed', 'cancelled', 'skipped')`,
+        [id],
+      )) as { documents: number; bytes: number };
+      const chunks = await count(
+        'SELECT count(*)::int AS n FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = $1',
+        [id],
+      );
+      return { ...held, chunks };
+    },
     async createApiKey(tenantId, keyHash, admin) {
       const id = newId('key');
       await pool.query('INSERT INTO api_keys (id, tenant_id, key_hash, admin, created_at) VALUES ($1, $2, $3, $4, now())', [
@@ -256,7 +276,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
           const updated = await client.query<DocumentRow>(
             `UPDATE documents SET batch_id = $2, sha256 = $3, size_bytes = $4, state = 'queued', priority = $5, attempts = 0,
                attempt_id = NULL, error_code = NULL, error_message = NULL, chunks_total = 0, chunks_embedded = 0,
-               available_at = NULL, completed_at = NULL, updated_at = now() WHERE id = $1 RETURNING *`,
+               available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = now() WHERE id = $1 RETURNING *`,
             [previous.id, input.batchId, input.sha256, input.sizeBytes, priority],
           );
           return { kind: 'queued', document: toDocument(updated.rows[0] as DocumentRow) };
@@ -309,10 +329,50 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
         toDocument,
       );
     },
+    dispatch(tenantId, options) {
+      return transaction(async (client) => {
+        // Dispatches for one tenant are serialised, so two workers finishing at once cannot overfill it.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [lockKeys.dispatch, tenantId]);
+        const inFlight = (
+          await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM documents d JOIN collections c ON c.id = d.collection_id
+               WHERE c.tenant_id = $1 AND d.dispatched_at IS NOT NULL AND d.state IN (${unfinished})`,
+            [tenantId],
+          )
+        ).rows[0]!.n;
+        const free = options.maxInFlight === 0 ? null : options.maxInFlight - inFlight;
+        if (free !== null && (free <= 0 || (free < (options.minFree ?? 1) && inFlight > 0))) {
+          return [];
+        }
+        const picked = (
+          await client.query<{ id: string }>(
+            // A document's turn is its place in its batch counting those already handed over, so
+            // batches advance evenly and a new batch starts at the front.
+            `SELECT id FROM (
+               SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
+                 FROM documents WHERE batch_id IN (
+                   SELECT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
+                    WHERE c.tenant_id = $1 AND d.dispatched_at IS NULL AND d.state = 'queued')) placed
+              WHERE dispatched_at IS NULL AND state = 'queued'
+              ORDER BY priority DESC, turn, id LIMIT $2`,
+            [tenantId, free],
+          )
+        ).rows.map((r) => r.id);
+        await client.query('UPDATE documents SET dispatched_at = now() WHERE id = ANY($1::text[])', [picked]);
+        return picked.map((documentId, i) => ({ documentId, turn: inFlight + i }));
+      });
+    },
+    listTenantsAwaitingDispatch() {
+      return query<{ tenant_id: string }>(
+        `SELECT DISTINCT c.tenant_id FROM documents d JOIN collections c ON c.id = d.collection_id
+           WHERE d.dispatched_at IS NULL AND d.state = 'queued'`,
+      ).then((rows) => rows.map((r) => r.tenant_id));
+    },
 
     async claim(documentId, attemptId) {
       const row = await one<DocumentRow>(
-        `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = $2, available_at = NULL, updated_at = now()
+        `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = $2, available_at = NULL,
+             dispatched_at = coalesce(dispatched_at, now()), updated_at = now()
            WHERE id = $1 AND state NOT IN (${terminal}) RETURNING *`,
         [documentId, attemptId],
       );
@@ -421,7 +481,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     async requeue(filter) {
       const rows = await query<DocumentRow>(
         `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
-           available_at = NULL, completed_at = NULL, updated_at = now()
+           available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = now()
          WHERE state = $1 AND sha256 != '' AND ($2::text IS NULL OR batch_id = $2) AND ($3::text IS NULL OR collection_id = $3)
            AND ($4::text IS NULL OR id = $4)
          RETURNING *`,

@@ -112,6 +112,24 @@ const migrations: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Fair scheduling: a queued document waits in the ledger until its tenant has room in flight
+      -- (dispatched_at is when it was handed to the queue); documents already unfinished keep their job.
+      ALTER TABLE documents ADD COLUMN dispatched_at TEXT;
+      UPDATE documents SET dispatched_at = updated_at WHERE state IN ('queued', 'parsing', 'chunking', 'embedding', 'indexing');
+      CREATE INDEX documents_awaiting_dispatch ON documents (collection_id, batch_id, priority DESC, id)
+        WHERE dispatched_at IS NULL AND state = 'queued';
+      CREATE INDEX documents_in_flight ON documents (collection_id)
+        WHERE dispatched_at IS NOT NULL AND state IN ('queued', 'parsing', 'chunking', 'embedding', 'indexing');
+      -- Per-tenant limits; NULL takes the deployment's default.
+      ALTER TABLE tenants ADD COLUMN max_in_flight INTEGER;
+      ALTER TABLE tenants ADD COLUMN max_documents INTEGER;
+      ALTER TABLE tenants ADD COLUMN max_bytes INTEGER;
+      ALTER TABLE tenants ADD COLUMN max_chunks INTEGER;
+    `,
+  },
 ];
 
 export function migrate(db: Database): void {

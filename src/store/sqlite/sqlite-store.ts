@@ -47,6 +47,13 @@ export interface SqliteStoreOptions {
 
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
 const unfinished = ['queued', ...runningStates].map((s) => `'${s}'`).join(', ');
+/**
+ * Batches of a tenant (the one parameter) with documents waiting for dispatch. A document's turn is its
+ * place in its batch counting those already handed over, so batches advance evenly and a new batch
+ * starts at the front.
+ */
+const batchesAwaitingDispatch = `SELECT DISTINCT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
+  WHERE c.tenant_id = ? AND d.dispatched_at IS NULL AND d.state = 'queued'`;
 
 /**
  * The embedded store: ledger, chunks, vectors (sqlite-vec) and full text (FTS5) in one SQLite file in
@@ -107,13 +114,37 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       stmt(
         `UPDATE documents SET batch_id = @batchId, sha256 = @sha256, size_bytes = @sizeBytes, state = 'queued', priority = @priority,
            attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL, chunks_total = 0, chunks_embedded = 0,
-           available_at = NULL, completed_at = NULL, updated_at = @now WHERE id = @id`,
+           available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = @now WHERE id = @id`,
       ).run({ ...base, id: previous.id });
       return { kind: 'queued', document: toDocument(getDocumentRow.get(previous.id) as DocumentRow) } as const;
     }
     const id = newId('doc');
     insertDocument.run({ ...base, id, state: 'queued' });
     return { kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) } as const;
+  });
+
+  const dispatch = db.transaction((tenantId: string, maxInFlight: number, minFree: number) => {
+    const inFlight = stmt<[string], { n: number }>(
+      `SELECT count(*) AS n FROM documents d JOIN collections c ON c.id = d.collection_id
+         WHERE c.tenant_id = ? AND d.dispatched_at IS NOT NULL AND d.state IN (${unfinished})`,
+    ).get(tenantId)!.n;
+    const free = maxInFlight === 0 ? -1 : maxInFlight - inFlight;
+    if (free === 0 || free < -1 || (free !== -1 && free < minFree && inFlight > 0)) {
+      return [];
+    }
+    const picked = stmt<[string, number], { id: string }>(
+      `SELECT id FROM (
+         SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
+           FROM documents WHERE batch_id IN (${batchesAwaitingDispatch}))
+        WHERE dispatched_at IS NULL AND state = 'queued'
+        ORDER BY priority DESC, turn, id LIMIT ?`,
+    ).all(tenantId, free);
+    const mark = stmt<[string, string]>('UPDATE documents SET dispatched_at = ? WHERE id = ?');
+    const at = now();
+    return picked.map((row, i) => {
+      mark.run(at, row.id);
+      return { documentId: row.id, turn: inFlight + i };
+    });
   });
 
   /** Removes a document's chunks with their vectors and full-text rows. */
@@ -233,6 +264,25 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     getTenant(id) {
       const row = stmt<[string], TenantRow>('SELECT * FROM tenants WHERE id = ?').get(id);
       return row && toTenant(row);
+    },
+    setTenantLimits(id, limits) {
+      const row = stmt<[Record<string, unknown>], TenantRow>(
+        `UPDATE tenants SET max_in_flight = @maxInFlight, max_documents = @maxDocuments, max_bytes = @maxBytes, max_chunks = @maxChunks
+           WHERE id = @id RETURNING *`,
+      ).get({ id, ...limits });
+      return row && toTenant(row);
+    },
+    getTenantUsage(id) {
+      const held = stmt<[string], { documents: number; bytes: number }>(
+        `SELECT count(*) AS documents, coalesce(sum(d.size_bytes), 0) AS bytes FROM documents d JOIN collections c ON c.id = d.collection_id
+           WHERE c.tenant_id = ? AND d.state NOT IN ('failed', 'cancelled', 'skipped')`,
+      ).get(id)!;
+      const chunks = stmt<[string], number>(
+        'SELECT count(*) FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = ?',
+      )
+        .pluck()
+        .get(id)!;
+      return { ...held, chunks };
     },
     createApiKey(tenantId, keyHash, admin) {
       const id = newId('key');
@@ -400,12 +450,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         .all()
         .map(toDocument);
     },
+    dispatch(tenantId, options) {
+      return dispatch.immediate(tenantId, options.maxInFlight, options.minFree ?? 1);
+    },
+    listTenantsAwaitingDispatch() {
+      return stmt<[], string>(
+        `SELECT DISTINCT c.tenant_id FROM documents d JOIN collections c ON c.id = d.collection_id
+           WHERE d.dispatched_at IS NULL AND d.state = 'queued'`,
+      )
+        .pluck()
+        .all();
+    },
 
     claim(documentId, attemptId) {
-      const row = stmt<[string, string, string], DocumentRow>(
-        `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = ?, available_at = NULL, updated_at = ?
-           WHERE id = ? AND state NOT IN (${terminal}) RETURNING *`,
-      ).get(attemptId, now(), documentId);
+      const row = stmt<[{ attemptId: string; now: string; documentId: string }], DocumentRow>(
+        `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = @attemptId, available_at = NULL,
+             dispatched_at = coalesce(dispatched_at, @now), updated_at = @now
+           WHERE id = @documentId AND state NOT IN (${terminal}) RETURNING *`,
+      ).get({ attemptId, now: now(), documentId });
       return row && toDocument(row);
     },
     setStage(documentId, attemptId, state, progress) {
@@ -459,7 +521,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       const rows = stmt<[Record<string, unknown>], DocumentRow>(
         `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
-             available_at = NULL, completed_at = NULL, updated_at = @now WHERE ${where.join(' AND ')} AND sha256 != '' RETURNING *`,
+             available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = @now
+           WHERE ${where.join(' AND ')} AND sha256 != '' RETURNING *`,
       ).all({
         state: filter.state,
         batchId: filter.batchId,
