@@ -180,7 +180,7 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       if (vectors.length !== job.chunks.length) {
         throw new SluiceError('embedder_failed', `The embedder returned ${vectors.length} vectors for ${job.chunks.length} texts`);
       }
-      const progress = await store.recordEmbedded(documentId, attemptId, vectors.length);
+      const progress = await store.recordEmbedded(documentId, attemptId, batch, vectors.length);
       if (!progress) {
         return { attemptId, batch, kind: 'superseded' };
       }

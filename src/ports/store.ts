@@ -127,12 +127,15 @@ export interface Store {
     progress?: { chunksTotal: number; chunksEmbedded: number },
   ): Promise<boolean>;
   /**
-   * Adds `count` chunks to the running attempt's embedded count in one atomic step (batches of one
-   * document finish concurrently, on any worker); returns the new progress, or undefined if stale.
+   * Adds batch `batch`'s `count` chunks to the running attempt's embedded count in one atomic step
+   * (batches of one document finish concurrently, on any worker). Each batch counts once per attempt:
+   * a batch delivered twice (its worker stalled, another took it over, then the first woke up) does
+   * not move progress again. Returns the progress, or undefined if the attempt is stale.
    */
   recordEmbedded(
     documentId: string,
     attemptId: string,
+    batch: number,
     count: number,
   ): Promise<{ chunksTotal: number; chunksEmbedded: number } | undefined>;
   /**

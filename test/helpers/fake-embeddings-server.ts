@@ -26,7 +26,7 @@ export interface FakeCall {
  */
 export async function startFakeEmbeddingsServer(
   dimension: number,
-  script: (call: number, inputs: string[]) => FakeAnswer = () => ({ kind: 'ok' }),
+  script: (call: number, inputs: string[], headers: Record<string, string | string[] | undefined>) => FakeAnswer = () => ({ kind: 'ok' }),
 ): Promise<{ url: string; calls: FakeCall[]; close(): Promise<void> }> {
   const calls: FakeCall[] = [];
   const server: Server = createServer((req, res) => {
@@ -39,7 +39,7 @@ export async function startFakeEmbeddingsServer(
           return;
         }
         const parsed = JSON.parse(body) as { input: string[]; model: string };
-        const answer = script(calls.length + 1, parsed.input);
+        const answer = script(calls.length + 1, parsed.input, req.headers);
         calls.push({ at: Date.now(), inputs: parsed.input, model: parsed.model, authorization: req.headers.authorization, headers: req.headers, answer: answer.kind });
         if (answer.kind === 'drop') {
           req.socket.destroy();

@@ -136,6 +136,13 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE tenants ADD COLUMN max_chunks INTEGER;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Batches already counted in the running attempt's progress, so a batch delivered twice counts once.
+      ALTER TABLE documents ADD COLUMN embedded_batches INTEGER[] NOT NULL DEFAULT '{}';
+    `,
+  },
 ];
 
 /** Advisory lock keys: one for migrations, one that orders event appends (see appendEvent), one per tenant's dispatch. */

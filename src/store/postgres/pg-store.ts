@@ -372,7 +372,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     async claim(documentId, attemptId) {
       const row = await one<DocumentRow>(
         `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = $2, available_at = NULL,
-             dispatched_at = coalesce(dispatched_at, now()), updated_at = now()
+             dispatched_at = coalesce(dispatched_at, now()), embedded_batches = '{}', updated_at = now()
            WHERE id = $1 AND state NOT IN (${terminal}) RETURNING *`,
         [documentId, attemptId],
       );
@@ -390,11 +390,20 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
         : await pool.query(fencedUpdate('state = $3'), [documentId, attemptId, state]);
       return changed(result);
     },
-    async recordEmbedded(documentId, attemptId, count) {
+    async recordEmbedded(documentId, attemptId, batch, count) {
+      // One statement: the row lock taken by the update orders concurrent batches; a batch already
+      // counted (a second delivery) or a stale attempt updates nothing, and the select tells which.
       const row = await one<{ chunks_total: number; chunks_embedded: number }>(
-        `UPDATE documents SET chunks_embedded = chunks_embedded + $3, updated_at = now()
-           WHERE id = $1 AND attempt_id = $2 AND state NOT IN (${terminal}) RETURNING chunks_total, chunks_embedded`,
-        [documentId, attemptId, count],
+        `WITH counted AS (
+           UPDATE documents SET chunks_embedded = chunks_embedded + $4, embedded_batches = array_append(embedded_batches, $3::int),
+               updated_at = now()
+             WHERE id = $1 AND attempt_id = $2 AND state NOT IN (${terminal}) AND NOT ($3::int = ANY (embedded_batches))
+             RETURNING chunks_total, chunks_embedded)
+         SELECT chunks_total, chunks_embedded FROM counted
+         UNION ALL
+         SELECT chunks_total, chunks_embedded FROM documents
+           WHERE id = $1 AND attempt_id = $2 AND state NOT IN (${terminal}) AND NOT EXISTS (SELECT 1 FROM counted)`,
+        [documentId, attemptId, batch, count],
       );
       return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
     },

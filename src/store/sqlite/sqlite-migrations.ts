@@ -130,6 +130,13 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE tenants ADD COLUMN max_chunks INTEGER;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- Batches already counted in the running attempt's progress, so a batch delivered twice counts once.
+      ALTER TABLE documents ADD COLUMN embedded_batches TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 export function migrate(db: Database): void {

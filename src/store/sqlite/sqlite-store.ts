@@ -147,6 +147,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     });
   });
 
+  const recordEmbedded = db.transaction((documentId: string, attemptId: string, batch: number, count: number) => {
+    type Progress = { chunks_total: number; chunks_embedded: number };
+    const params = { documentId, attemptId, batch, count, now: now() };
+    const live = `id = @documentId AND attempt_id = @attemptId AND state NOT IN (${terminal})`;
+    const row =
+      stmt<[typeof params], Progress>(
+        `UPDATE documents SET chunks_embedded = chunks_embedded + @count, embedded_batches = json_insert(embedded_batches, '$[#]', @batch),
+             updated_at = @now
+           WHERE ${live} AND NOT EXISTS (SELECT 1 FROM json_each(embedded_batches) WHERE value = @batch)
+           RETURNING chunks_total, chunks_embedded`,
+      ).get(params) ??
+      // Counted already (a second delivery of the batch), or stale: then there is no row.
+      stmt<[typeof params], Progress>(`SELECT chunks_total, chunks_embedded FROM documents WHERE ${live}`).get(params);
+    return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
+  });
+
   /** Removes a document's chunks with their vectors and full-text rows. */
   const deleteChunksOf = (documentId: string, collectionId: string): void => {
     const { vectors, fullText } = collectionTables(collectionId);
@@ -465,7 +481,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     claim(documentId, attemptId) {
       const row = stmt<[{ attemptId: string; now: string; documentId: string }], DocumentRow>(
         `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = @attemptId, available_at = NULL,
-             dispatched_at = coalesce(dispatched_at, @now), updated_at = @now
+             dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', updated_at = @now
            WHERE id = @documentId AND state NOT IN (${terminal}) RETURNING *`,
       ).get({ attemptId, now: now(), documentId });
       return row && toDocument(row);
@@ -477,12 +493,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const { changes } = stmt(fencedUpdate(sets)).run({ id: documentId, attemptId, state, now: now(), ...progress });
       return changes === 1;
     },
-    recordEmbedded(documentId, attemptId, count) {
-      const row = stmt<[number, string, string, string], { chunks_total: number; chunks_embedded: number }>(
-        `UPDATE documents SET chunks_embedded = chunks_embedded + ?, updated_at = ?
-           WHERE id = ? AND attempt_id = ? AND state NOT IN (${terminal}) RETURNING chunks_total, chunks_embedded`,
-      ).get(count, now(), documentId, attemptId);
-      return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
+    recordEmbedded(documentId, attemptId, batch, count) {
+      return recordEmbedded.immediate(documentId, attemptId, batch, count);
     },
     complete(documentId, attemptId, mediaType, chunks) {
       return complete.immediate(documentId, attemptId, mediaType, chunks);
