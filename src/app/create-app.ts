@@ -25,7 +25,7 @@ import { searchCollection, type SearchRequest } from '../services/search-service
 import { reconcileQueue } from '../services/reconcile-queue.js';
 import { createDispatcher, type Dispatcher } from '../services/dispatch-documents.js';
 import { assertWithinQuota } from '../services/tenant-quota.js';
-import { getSystemStatus, type SystemStatus } from '../services/system-status.js';
+import { aliveWorkers, findStalled, getSystemStatus, type SystemStatus } from '../services/system-status.js';
 import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import type { SluiceConfig } from './config.js';
 import { createAdapters } from './create-adapters.js';
@@ -142,8 +142,9 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     config.parseThreads > 0
       ? createSandboxedParser({ ...limits, threads: config.parseThreads, maxHeapMb: config.parseMaxHeapMb, logger })
       : createDocumentParser(limits);
+  const workerIdentity = { id: newId('wrk'), host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
   const processor = createDocumentProcessor(
-    { store, blobs, parser, tokenizer, embedder, events, logger },
+    { store, blobs, parser, tokenizer, embedder, events, logger, workerId: workerIdentity.id },
     {
       chunker: {
         maxTokens: config.chunkTokens,
@@ -189,7 +190,11 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     })().catch((error: unknown) => logger.error({ err: error, documentId }, 'could not record a lost job'));
   });
   let heartbeat: NodeJS.Timeout | undefined;
-  const workerIdentity = { id: newId('wrk'), host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
+  const liveWithinMs = heartbeatMs * 3;
+  const stalledDocuments = async (atStart: boolean): Promise<Set<string>> => {
+    const [running, live] = await Promise.all([store.listRunning(), store.listLiveWorkers(liveWithinMs)]);
+    return new Set(findStalled(running, aliveWorkers(live, workerIdentity.id), { liveWithinMs, unknownIsStalled: atStart }).map((doc) => doc.id));
+  };
 
   return {
     config,
@@ -220,7 +225,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     cancel: (documentId) => cancelDocument(actions, documentId),
     retry: (filter) => retryDocuments(actions, filter),
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
-    status: () => getSystemStatus({ store, queue }, { liveWithinMs: heartbeatMs * 3 }),
+    status: () => getSystemStatus({ store, queue }, { liveWithinMs }),
     async startWorkers(options = {}) {
       queue.start(documentHandler, { concurrency: config.concurrency, batches: processor.batches });
       workersStarted = true;
@@ -231,17 +236,17 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
         beat().catch((error: unknown) => logger.error({ err: error }, 'worker heartbeat failed'));
       }, heartbeatMs);
       // A shared queue survives restarts and knows every worker's jobs: only documents it lost need a
-      // job, and only once they have been quiet for a while. The in-process queue starts empty, so at
-      // start every unfinished document is resumed; later, running ones may belong to another process
-      // sharing the ledger, and only queued ones are picked up.
-      // Then every tenant with documents waiting gets its free slots filled, which also picks up any
-      // dispatch a process died before making.
+      // job, and only once they have been quiet for a while. The in-process queue starts empty: it
+      // takes every queued document, and every running one whose worker process is gone (this
+      // process's previous life, after a crash; or another process sharing the ledger that died),
+      // never one a live process is running. Then every tenant with documents waiting gets its free
+      // slots filled, which also picks up any dispatch a process died before making.
       const reconcile = async (atStart: boolean): Promise<DocumentRecord[]> => {
         const orphans = await reconcileQueue(
           { store, queue },
           queue.shared
             ? { settleMs: 3 * config.lockDurationMs, includeRunning: true }
-            : { settleMs: 0, includeRunning: atStart },
+            : { settleMs: 0, includeRunning: false, stalled: await stalledDocuments(atStart) },
         );
         await dispatcher.all();
         return orphans;

@@ -23,6 +23,8 @@ export interface PipelineDependencies {
   embedder: Embedder;
   events: EventBus;
   logger: Logger;
+  /** This worker process, recorded on the attempts it runs so that status can tell running from stalled. */
+  workerId?: string;
 }
 
 export interface PipelineOptions {
@@ -112,7 +114,7 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       return current?.attemptId === fanIn.attemptId ? finish(current, fanIn) : done;
     }
     const attemptId = newId('att');
-    const doc = await store.claim(job.documentId, attemptId);
+    const doc = await store.claim(job.documentId, attemptId, deps.workerId);
     if (!doc) {
       return done;
     }

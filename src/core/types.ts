@@ -85,6 +85,8 @@ export interface DocumentRecord {
   availableAt: string | null;
   /** When the document was handed to the queue; null while it waits for its tenant's turn. */
   dispatchedAt: string | null;
+  /** The worker process that runs (or last ran) the current attempt. */
+  workerId: string | null;
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;

@@ -36,6 +36,16 @@ export type RegisterOutcome =
   | { kind: 'skipped'; document: DocumentRecord }
   | { kind: 'pending'; document: DocumentRecord };
 
+/** Queued documents by what they wait for; times are ISO strings, null when there are none. */
+export interface WaitingSummary {
+  /** Handed to the queue, waiting for a free worker (since they were handed over). */
+  forWorker: { documents: number; oldestSince: string | null };
+  /** Waiting for a slot of their tenant's share (since they were recorded). */
+  forTenantShare: { documents: number; oldestSince: string | null };
+  /** Waiting out a retry backoff (until the earliest retry). */
+  retrying: { documents: number; nextRetryAt: string | null };
+}
+
 export interface WorkerInfo {
   id: string;
   host: string;
@@ -112,13 +122,17 @@ export interface Store {
   dispatch(tenantId: string, options: { maxInFlight: number; minFree?: number }): Promise<{ documentId: string; turn: number }[]>;
   /** Tenants that have queued documents not yet handed to the queue. */
   listTenantsAwaitingDispatch(): Promise<string[]>;
+  /** Documents a worker holds now (parsing to indexing). */
+  listRunning(): Promise<DocumentRecord[]>;
+  /** Queued documents by what they wait for, each with the oldest one's waiting start, for status. */
+  summarizeWaiting(): Promise<WaitingSummary>;
 
   /**
    * Starts an attempt: moves a non-terminal document to `parsing`, counts the attempt and fences all
    * earlier attempts out (and counts it in flight, if it was not). Returns undefined if the document is
    * terminal or gone.
    */
-  claim(documentId: string, attemptId: string): Promise<DocumentRecord | undefined>;
+  claim(documentId: string, attemptId: string, workerId?: string): Promise<DocumentRecord | undefined>;
   /** Moves a running attempt to another stage, optionally with chunk progress. */
   setStage(
     documentId: string,

@@ -23,6 +23,12 @@ export const documentView = z.object({
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   duplicate_of: z.string().nullable(),
   progress: z.object({ chunks_total: z.number(), chunks_embedded: z.number(), percent: z.number() }),
+  /**
+   * What a queued document waits for: a free worker (it is in the queue), its tenant's share of the
+   * workers (it waits in the ledger for its turn), or a retry (until `available_at`); null otherwise.
+   */
+  waiting_for: z.enum(['worker', 'tenant_share', 'retry']).nullable(),
+  available_at: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
   completed_at: z.string().nullable(),
@@ -60,6 +66,16 @@ export function toCollectionView(c: Collection): z.infer<typeof collectionView> 
   return { id: c.id, name: c.name, embedder: c.embedder, created_at: c.createdAt };
 }
 
+function waitingFor(d: DocumentRecord): 'worker' | 'tenant_share' | 'retry' | null {
+  if (d.state !== 'queued') {
+    return null;
+  }
+  if (d.availableAt && Date.parse(d.availableAt) > Date.now()) {
+    return 'retry';
+  }
+  return d.dispatchedAt ? 'worker' : 'tenant_share';
+}
+
 export function toDocumentView(d: DocumentRecord): z.infer<typeof documentView> {
   const percent = d.chunksTotal > 0 ? Math.round((1000 * d.chunksEmbedded) / d.chunksTotal) / 10 : d.state === 'completed' ? 100 : 0;
   return {
@@ -75,6 +91,8 @@ export function toDocumentView(d: DocumentRecord): z.infer<typeof documentView> 
     error: d.errorCode ? { code: d.errorCode, message: d.errorMessage ?? '' } : null,
     duplicate_of: d.duplicateOf,
     progress: { chunks_total: d.chunksTotal, chunks_embedded: d.chunksEmbedded, percent },
+    waiting_for: waitingFor(d),
+    available_at: d.availableAt,
     created_at: d.createdAt,
     updated_at: d.updatedAt,
     completed_at: d.completedAt,

@@ -11,6 +11,8 @@ export interface ReconcileOptions {
    * with a Redis that kept no data); only meaningful when the queue is shared by every worker.
    */
   includeRunning: boolean;
+  /** Running documents whose worker died (see findStalled): they get a job again in any case. */
+  stalled?: ReadonlySet<string>;
 }
 
 /**
@@ -27,7 +29,10 @@ export async function reconcileQueue(
       return false;
     }
     // A queued document not yet dispatched waits for its tenant's turn: the dispatcher owns it.
-    return (doc.state === 'queued' && doc.dispatchedAt !== null) || (options.includeRunning && runningStates.includes(doc.state));
+    return (
+      (doc.state === 'queued' && doc.dispatchedAt !== null) ||
+      (runningStates.includes(doc.state) && (options.includeRunning || options.stalled?.has(doc.id) === true))
+    );
   });
   // Asked all at once: with Redis these are round trips, and a large backlog would pay them in a row.
   const known = await Promise.all(due.map((doc) => deps.queue.has(doc.id)));

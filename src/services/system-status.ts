@@ -1,6 +1,17 @@
+import { hostname } from 'node:os';
 import type { DocumentState } from '../core/states.js';
+import type { DocumentRecord } from '../core/types.js';
 import type { JobQueue, QueueStats } from '../ports/queue.js';
-import type { Store, WorkerInfo } from '../ports/store.js';
+import type { Store, WaitingSummary, WorkerInfo } from '../ports/store.js';
+
+/** A document held in a running state by a worker process that is no longer alive. */
+export interface StalledDocument {
+  documentId: string;
+  state: DocumentState;
+  workerId: string | null;
+  /** When the document last moved (ISO). */
+  since: string;
+}
 
 export interface SystemStatus {
   workers: WorkerInfo[];
@@ -8,20 +19,71 @@ export interface SystemStatus {
   documents: Partial<Record<DocumentState, number>>;
   /** Documents completed in the last minute and the last five, across all workers. */
   throughput: { lastMinute: number; lastFiveMinutes: number };
+  /** What queued documents wait for (a worker, their tenant's share, a retry), with the oldest's start. */
+  waiting: WaitingSummary;
+  /** Documents whose worker died mid-attempt: the queue gives them to another worker within seconds. */
+  stalled: StalledDocument[];
 }
 
-/** What `sluice status`, `GET /v1/status` and readiness report: who works, what waits, how fast. */
+/** Whether a process of this machine with that pid exists (EPERM: it exists, under another user). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Workers that sent a heartbeat recently, less those of this machine whose process is gone: a worker
+ * killed a moment ago still has a fresh heartbeat, and its documents should not wait for it to age.
+ * A worker of this machine with this process's pid but another id is this process's previous life (a
+ * container restarted keeps its host name, and its first process is pid 1 again).
+ */
+export function aliveWorkers(live: WorkerInfo[], self?: string): WorkerInfo[] {
+  const here = hostname();
+  return live.filter((w) => w.host !== here || (w.pid === process.pid ? w.id === self : processExists(w.pid)));
+}
+
+/**
+ * Running documents whose worker is gone: the attempt was claimed by a worker that is not alive. An
+ * attempt recorded without its worker (by an older version) counts as stalled once it has not moved
+ * for `liveWithinMs`, or at once with `unknownIsStalled` (a process starting on its own ledger).
+ */
+export function findStalled(
+  running: DocumentRecord[],
+  alive: WorkerInfo[],
+  options: { liveWithinMs: number; unknownIsStalled?: boolean; now?: number },
+): DocumentRecord[] {
+  const ids = new Set(alive.map((w) => w.id));
+  const now = options.now ?? Date.now();
+  return running.filter((doc) =>
+    doc.workerId ? !ids.has(doc.workerId) : options.unknownIsStalled === true || now - Date.parse(doc.updatedAt) > options.liveWithinMs,
+  );
+}
+
+/** What `sluice status`, `GET /v1/status` and readiness report: who works, what waits, how fast, what is stuck. */
 export async function getSystemStatus(
   deps: { store: Store; queue: JobQueue },
   options: { liveWithinMs: number },
 ): Promise<SystemStatus> {
   const now = Date.now();
-  const [workers, queue, documents, lastMinute, lastFiveMinutes] = await Promise.all([
+  const [live, queue, documents, lastMinute, lastFiveMinutes, waiting, running] = await Promise.all([
     deps.store.listLiveWorkers(options.liveWithinMs),
     deps.queue.stats(),
     deps.store.countDocumentsByState(),
     deps.store.countCompletedSince(new Date(now - 60_000)),
     deps.store.countCompletedSince(new Date(now - 300_000)),
+    deps.store.summarizeWaiting(),
+    deps.store.listRunning(),
   ]);
-  return { workers, queue, documents, throughput: { lastMinute, lastFiveMinutes } };
+  const workers = aliveWorkers(live);
+  const stalled = findStalled(running, workers, { liveWithinMs: options.liveWithinMs, now }).map((doc) => ({
+    documentId: doc.id,
+    state: doc.state,
+    workerId: doc.workerId,
+    since: doc.updatedAt,
+  }));
+  return { workers, queue, documents, throughput: { lastMinute, lastFiveMinutes }, waiting, stalled };
 }

@@ -2,6 +2,7 @@
 import type { ErrorCode } from '../core/errors.js';
 import { terminalStates, type DocumentState } from '../core/states.js';
 import type { Batch, BatchProgress, Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
+import type { WaitingSummary } from '../ports/store.js';
 
 export interface CollectionRow {
   id: string;
@@ -39,6 +40,7 @@ export interface DocumentRow {
   chunks_embedded: number;
   available_at: string | null;
   dispatched_at: string | null;
+  worker_id: string | null;
   created_at: string;
   updated_at: string;
   completed_at: string | null;
@@ -78,9 +80,28 @@ export function toDocument(row: DocumentRow): DocumentRecord {
     chunksEmbedded: row.chunks_embedded,
     availableAt: row.available_at,
     dispatchedAt: row.dispatched_at,
+    workerId: row.worker_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
+  };
+}
+
+/** Aggregates of queued documents, as both backends compute them. */
+export interface WaitingRow {
+  for_worker: number;
+  for_worker_since: string | null;
+  for_share: number;
+  for_share_since: string | null;
+  retrying: number;
+  next_retry: string | null;
+}
+
+export function toWaitingSummary(row: WaitingRow): WaitingSummary {
+  return {
+    forWorker: { documents: row.for_worker, oldestSince: row.for_worker_since },
+    forTenantShare: { documents: row.for_share, oldestSince: row.for_share_since },
+    retrying: { documents: row.retrying, nextRetryAt: row.next_retry },
   };
 }
 

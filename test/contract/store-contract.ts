@@ -227,5 +227,28 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
       expect((await store.getTenant(rival.id))?.limits.maxInFlight).toBe(2);
       await store.close();
     });
+
+    it('tells what queued documents wait for, and which worker runs what', async () => {
+      const { store, collection, batch, tenant } = await setup();
+      const register = async (name: string) =>
+        (await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: name, sha256: name, sizeBytes: 1 })).document.id;
+      const [a, b, c, d] = [await register('a'), await register('b'), await register('c'), await register('d')];
+      expect(await store.summarizeWaiting()).toEqual({
+        forWorker: { documents: 0, oldestSince: null },
+        forTenantShare: { documents: 4, oldestSince: expect.any(String) },
+        retrying: { documents: 0, nextRetryAt: null },
+      });
+      await store.dispatch(tenant.id, { maxInFlight: 3 });
+      expect((await store.claim(a, 'att_a', 'wrk_1'))?.workerId).toBe('wrk_1');
+      await store.claim(b, 'att_b', 'wrk_2');
+      const retryAt = new Date(Date.now() + 60_000);
+      await store.scheduleRetry(b, 'att_b', 'embedder_failed', 'down', retryAt);
+      const summary = await store.summarizeWaiting();
+      expect(summary.forWorker).toEqual({ documents: 1, oldestSince: (await store.getDocument(c))?.dispatchedAt });
+      expect(summary.forTenantShare).toEqual({ documents: 1, oldestSince: (await store.getDocument(d))?.createdAt });
+      expect(summary.retrying).toEqual({ documents: 1, nextRetryAt: retryAt.toISOString() });
+      expect((await store.listRunning()).map((doc) => [doc.id, doc.state, doc.workerId])).toEqual([[a, 'parsing', 'wrk_1']]);
+      await store.close();
+    });
   });
 }

@@ -26,6 +26,9 @@ describe('fair scheduling and quotas (embedded)', () => {
     const b = client(server.url, await server.tenantKey('b'));
     const big = await a('POST', `/v1/collections/${await collection(a, 'big')}/documents`, form(files('a', 300)));
     expect(big.status).toBe(202);
+    // The last of A's files waits for A's share of the workers, and says so.
+    const last = big.body.documents.at(-1).id as string;
+    expect((await a('GET', `/v1/documents/${last}`)).body).toMatchObject({ state: 'queued', waiting_for: 'tenant_share' });
     const small = await b('POST', `/v1/collections/${await collection(b, 'small')}/documents`, form(files('b', 1)));
     expect(small.status).toBe(202);
     const bDoc = small.body.documents[0].id as string;

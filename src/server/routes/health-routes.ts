@@ -9,7 +9,18 @@ const statusView = z.object({
   queue: z.object({ waiting: z.number(), delayed: z.number(), active: z.number(), failed: z.number() }),
   documents: z.record(z.string(), z.number()),
   throughput: z.object({ completed_last_minute: z.number(), completed_last_5_minutes: z.number() }),
+  /** Queued documents by what they wait for; ages in seconds of the oldest, null when none waits. */
+  waiting: z.object({
+    for_worker: z.object({ documents: z.number(), oldest_age_seconds: z.number().nullable() }),
+    for_tenant_share: z.object({ documents: z.number(), oldest_age_seconds: z.number().nullable() }),
+    retrying: z.object({ documents: z.number(), next_retry_at: z.string().nullable() }),
+  }),
+  /** Documents held by a worker process that has died; the queue hands them to a live one. */
+  stalled: z.array(z.object({ document_id: z.string(), state: z.string(), worker_id: z.string().nullable(), since: z.string() })),
 });
+
+const ageSeconds = (since: string | null, now: number): number | null =>
+  since === null ? null : Math.max(0, Math.round((now - Date.parse(since)) / 1000));
 
 export function registerHealthRoutes(server: Server, { app }: RouteContext): void {
   server.get('/healthz', { schema: { tags: ['health'], security: [] } }, () => ({ status: 'ok' }));
@@ -36,12 +47,19 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
 
   server.get(
     '/v1/status',
-    { schema: { tags: ['admin'], summary: 'Live workers, queue depths, documents per state and throughput (admin keys)', response: { 200: statusView } } },
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Live workers, queue depths, documents per state, what queued documents wait for, stalled documents, throughput (admin keys)',
+        response: { 200: statusView },
+      },
+    },
     async (request) => {
       if (!request.auth.admin) {
         throw new SluiceError('forbidden', 'Only an admin key may see the status of the whole service');
       }
       const status = await app.status();
+      const now = Date.now();
       return {
         workers: status.workers.map((w) => ({ id: w.id, host: w.host, pid: w.pid, started_at: w.startedAt, last_seen_at: w.lastSeenAt })),
         queue: status.queue,
@@ -50,6 +68,15 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
           completed_last_minute: status.throughput.lastMinute,
           completed_last_5_minutes: status.throughput.lastFiveMinutes,
         },
+        waiting: {
+          for_worker: { documents: status.waiting.forWorker.documents, oldest_age_seconds: ageSeconds(status.waiting.forWorker.oldestSince, now) },
+          for_tenant_share: {
+            documents: status.waiting.forTenantShare.documents,
+            oldest_age_seconds: ageSeconds(status.waiting.forTenantShare.oldestSince, now),
+          },
+          retrying: { documents: status.waiting.retrying.documents, next_retry_at: status.waiting.retrying.nextRetryAt },
+        },
+        stalled: status.stalled.map((s) => ({ document_id: s.documentId, state: s.state, worker_id: s.workerId, since: s.since })),
       };
     },
   );

@@ -21,6 +21,8 @@ import {
   type CollectionRow,
   type DocumentRow,
   type TenantRow,
+  toWaitingSummary,
+  type WaitingRow,
 } from '../store-rows.js';
 import { lockKeys, migrate, vectorIndexName } from './pg-migrations.js';
 import { toTsQuery } from './pg-text-query.js';
@@ -34,6 +36,7 @@ export interface PgStoreOptions {
 
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
 const unfinished = ['queued', ...runningStates].map((s) => `'${s}'`).join(', ');
+const running = runningStates.map((s) => `'${s}'`).join(', ');
 /** Rows written per INSERT when publishing chunks: large enough to amortise round trips, small enough for the protocol. */
 const chunkInsertBatch = 500;
 
@@ -362,6 +365,22 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
         return picked.map((documentId, i) => ({ documentId, turn: inFlight + i }));
       });
     },
+    async listRunning() {
+      return (await query<DocumentRow>(`SELECT * FROM documents WHERE state IN (${running}) ORDER BY updated_at`)).map(toDocument);
+    },
+    async summarizeWaiting() {
+      const row = (await one<WaitingRow>(
+        `SELECT
+           count(*) FILTER (WHERE dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= now()))::int AS for_worker,
+           min(dispatched_at) FILTER (WHERE dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= now())) AS for_worker_since,
+           count(*) FILTER (WHERE dispatched_at IS NULL)::int AS for_share,
+           min(created_at) FILTER (WHERE dispatched_at IS NULL) AS for_share_since,
+           count(*) FILTER (WHERE available_at > now())::int AS retrying,
+           min(available_at) FILTER (WHERE available_at > now()) AS next_retry
+         FROM documents WHERE state = 'queued'`,
+      )) as WaitingRow;
+      return toWaitingSummary(row);
+    },
     listTenantsAwaitingDispatch() {
       return query<{ tenant_id: string }>(
         `SELECT DISTINCT c.tenant_id FROM documents d JOIN collections c ON c.id = d.collection_id
@@ -369,12 +388,12 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
       ).then((rows) => rows.map((r) => r.tenant_id));
     },
 
-    async claim(documentId, attemptId) {
+    async claim(documentId, attemptId, workerId) {
       const row = await one<DocumentRow>(
         `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = $2, available_at = NULL,
-             dispatched_at = coalesce(dispatched_at, now()), embedded_batches = '{}', updated_at = now()
+             dispatched_at = coalesce(dispatched_at, now()), embedded_batches = '{}', worker_id = $3, updated_at = now()
            WHERE id = $1 AND state NOT IN (${terminal}) RETURNING *`,
-        [documentId, attemptId],
+        [documentId, attemptId, workerId ?? null],
       );
       return row && toDocument(row);
     },

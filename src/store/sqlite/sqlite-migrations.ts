@@ -135,6 +135,8 @@ const migrations: readonly { version: number; sql: string }[] = [
     sql: `
       -- Batches already counted in the running attempt's progress, so a batch delivered twice counts once.
       ALTER TABLE documents ADD COLUMN embedded_batches TEXT NOT NULL DEFAULT '[]';
+      -- The worker process running the current attempt: with heartbeats, tells running from stalled.
+      ALTER TABLE documents ADD COLUMN worker_id TEXT;
     `,
   },
 ];

@@ -23,6 +23,8 @@ import {
   type CollectionRow,
   type DocumentRow,
   type TenantRow,
+  toWaitingSummary,
+  type WaitingRow,
 } from '../store-rows.js';
 
 /** The store's methods as better-sqlite3 runs them: synchronously. */
@@ -47,6 +49,7 @@ export interface SqliteStoreOptions {
 
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
 const unfinished = ['queued', ...runningStates].map((s) => `'${s}'`).join(', ');
+const running = runningStates.map((s) => `'${s}'`).join(', ');
 /**
  * Batches of a tenant (the one parameter) with documents waiting for dispatch. A document's turn is its
  * place in its batch counting those already handed over, so batches advance evenly and a new batch
@@ -469,6 +472,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     dispatch(tenantId, options) {
       return dispatch.immediate(tenantId, options.maxInFlight, options.minFree ?? 1);
     },
+    listRunning() {
+      return stmt<[], DocumentRow>(`SELECT * FROM documents WHERE state IN (${running}) ORDER BY updated_at`).all().map(toDocument);
+    },
+    summarizeWaiting() {
+      const row = stmt<[{ now: string }], WaitingRow>(
+        `SELECT
+           count(*) FILTER (WHERE dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= @now)) AS for_worker,
+           min(dispatched_at) FILTER (WHERE dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= @now)) AS for_worker_since,
+           count(*) FILTER (WHERE dispatched_at IS NULL) AS for_share,
+           min(created_at) FILTER (WHERE dispatched_at IS NULL) AS for_share_since,
+           count(*) FILTER (WHERE available_at > @now) AS retrying,
+           min(available_at) FILTER (WHERE available_at > @now) AS next_retry
+         FROM documents WHERE state = 'queued'`,
+      ).get({ now: now() })!;
+      return toWaitingSummary(row);
+    },
     listTenantsAwaitingDispatch() {
       return stmt<[], string>(
         `SELECT DISTINCT c.tenant_id FROM documents d JOIN collections c ON c.id = d.collection_id
@@ -478,12 +497,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         .all();
     },
 
-    claim(documentId, attemptId) {
-      const row = stmt<[{ attemptId: string; now: string; documentId: string }], DocumentRow>(
+    claim(documentId, attemptId, workerId) {
+      const row = stmt<[{ attemptId: string; now: string; documentId: string; workerId: string | null }], DocumentRow>(
         `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = @attemptId, available_at = NULL,
-             dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', updated_at = @now
+             dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', worker_id = @workerId, updated_at = @now
            WHERE id = @documentId AND state NOT IN (${terminal}) RETURNING *`,
-      ).get({ attemptId, now: now(), documentId });
+      ).get({ attemptId, now: now(), documentId, workerId: workerId ?? null });
       return row && toDocument(row);
     },
     setStage(documentId, attemptId, state, progress) {
