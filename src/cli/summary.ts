@@ -16,17 +16,26 @@ export async function listBatchDocuments(app: AppContext, batchId: string): Prom
 }
 
 /** What the summary needs of a document, whether read from the ledger or from the HTTP API. */
-export type SummaryRow = Pick<DocumentRecord, 'source' | 'state' | 'errorCode' | 'errorMessage' | 'chunksTotal'>;
+export type SummaryRow = Pick<DocumentRecord, 'source' | 'state' | 'errorCode' | 'errorMessage' | 'chunksTotal'> &
+  Partial<Pick<DocumentRecord, 'chunksEmbedded'>>;
 
 /** Prints completed / skipped / failed counts and each failure's reason; returns the failure count. */
 export function printSummary(documents: SummaryRow[], elapsedMs: number): number {
   const count = (state: DocumentRecord['state']): number => documents.filter((d) => d.state === state).length;
-  const chunks = documents.reduce((sum, d) => sum + (d.state === 'completed' ? d.chunksTotal : 0), 0);
+  const chunks = documents.reduce(
+    (sum, d) => sum + (d.state === 'completed' ? d.chunksTotal : d.state === 'completed_with_errors' ? (d.chunksEmbedded ?? 0) : 0),
+    0,
+  );
   const failed = documents.filter((d) => d.state === 'failed');
+  const partial = documents.filter((d) => d.state === 'completed_with_errors');
   print(
-    `Done in ${(elapsedMs / 1000).toFixed(1)} s: ${count('completed')} completed, ${count('skipped')} skipped as duplicate, ` +
+    `Done in ${(elapsedMs / 1000).toFixed(1)} s: ${count('completed')} completed, ` +
+      `${partial.length > 0 ? `${partial.length} completed with errors, ` : ''}${count('skipped')} skipped as duplicate, ` +
       `${failed.length} failed, ${count('cancelled')} cancelled; ${chunks} chunks indexed.`,
   );
+  for (const doc of partial) {
+    print(`  partly  ${doc.source}  [${doc.errorCode ?? 'unknown'}] ${doc.errorMessage ?? ''}`);
+  }
   for (const doc of failed) {
     print(`  failed  ${doc.source}  [${doc.errorCode ?? 'unknown'}] ${doc.errorMessage ?? ''}`);
   }

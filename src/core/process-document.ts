@@ -4,7 +4,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { DocumentParser } from '../ports/parser.js';
 import type { BatchHandler, FanIn, JobHandler, JobOutcome } from '../ports/queue.js';
-import type { Store } from '../ports/store.js';
+import type { PartialCompletion, Store } from '../ports/store.js';
 import type { Tokenizer } from '../ports/tokenizer.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { chunkText, type ChunkerOptions } from './chunker.js';
@@ -13,7 +13,7 @@ import { assertSameEmbedder } from './embedder-pin.js';
 import { SluiceError, toSluiceError } from './errors.js';
 import { newId } from './ids.js';
 import { isTerminal, type DocumentState } from './states.js';
-import type { DocumentRecord, EmbeddedChunk } from './types.js';
+import type { DocumentRecord } from './types.js';
 
 export interface PipelineDependencies {
   store: Store;
@@ -82,25 +82,51 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
     return done;
   };
 
-  /** Fan-in: every batch has finished; publish the chunks, or settle the first problem a batch met. */
+  /**
+   * Fan-in: every batch has finished; publish the chunks, or settle the first problem a batch met. A
+   * problem that is final (permanent, or out of attempts) still lets the document be published
+   * without the failed chunks when its collection allows partial success and most chunks embedded.
+   */
   const finish = async (doc: DocumentRecord, fanIn: FanIn): Promise<JobOutcome> => {
     const { attemptId } = fanIn;
-    const failed = fanIn.results.find((r) => r.kind === 'failed');
-    if (failed) {
-      return settleFailure(doc, attemptId, new SluiceError(failed.code, failed.message), undefined);
+    const results = [...fanIn.results].sort((a, b) => a.batch - b.batch);
+    if (results.some((r) => r.kind === 'superseded')) {
+      return done;
     }
-    const embedded: EmbeddedChunk[] = [];
-    for (const result of [...fanIn.results].sort((a, b) => a.batch - b.batch)) {
-      if (result.kind !== 'embedded') {
-        return done;
+    const embedded = results.flatMap((r) => (r.kind === 'embedded' ? r.chunks : []));
+    const failed = results.flatMap((r) => (r.kind === 'failed' ? [r] : []));
+    let partial: PartialCompletion | undefined;
+    if (failed.length > 0) {
+      const first = failed[0] as (typeof failed)[number];
+      const error = new SluiceError(first.code, first.message);
+      const final = !error.retryable || doc.attempts >= options.maxAttempts;
+      const failedChunks = failed.flatMap((r) => r.chunkIndexes).sort((a, b) => a - b);
+      // Every batch must have reported (a queue may stop at the first failure), and most embedded.
+      const allowed =
+        final &&
+        results.length === fanIn.batches &&
+        embedded.length > failedChunks.length &&
+        (await store.getCollection(doc.collectionId))?.partialSuccess === true;
+      if (!allowed) {
+        return settleFailure(doc, attemptId, error, undefined);
       }
-      embedded.push(...result.chunks);
+      partial = {
+        chunksTotal: embedded.length + failedChunks.length,
+        failedChunks,
+        code: first.code,
+        message: `${failedChunks.length} of ${embedded.length + failedChunks.length} chunks could not be embedded: ${first.message}`,
+      };
     }
     if (!(await store.setStage(doc.id, attemptId, 'indexing'))) {
       return done;
     }
     await announce(doc, 'indexing');
-    if (!(await store.complete(doc.id, attemptId, fanIn.mediaType, embedded))) {
+    if (!(await store.complete(doc.id, attemptId, fanIn.mediaType, embedded, partial))) {
+      return done;
+    }
+    if (partial) {
+      await announce(doc, 'completed_with_errors', new SluiceError(partial.code, partial.message));
+      logger.warn({ documentId: doc.id, source: doc.source, failedChunks: partial.failedChunks, code: partial.code }, 'document completed with errors');
       return done;
     }
     await announce(doc, 'completed');
@@ -157,7 +183,7 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       for (let start = 0; start < chunks.length; start += options.embedBatchSize) {
         batches.push({ documentId: doc.id, attemptId, batch: batches.length, chunks: chunks.slice(start, start + options.embedBatchSize) });
       }
-      return { kind: 'fanOut', attemptId, mediaType: parsed.mediaType, batches };
+      return { kind: 'fanOut', attemptId, mediaType: parsed.mediaType, batches, keepGoingAfterFailure: collection.partialSuccess };
     } catch (thrown) {
       if (thrown instanceof Superseded || signal.aborted) {
         // Cancelled, shutting down, or overtaken by a newer attempt: whoever took over owns the state.
@@ -194,7 +220,7 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       }
       const error = toSluiceError(thrown);
       logger.warn({ documentId, batch, code: error.code, err: thrown }, 'embedding batch failed');
-      return { attemptId, batch, kind: 'failed', code: error.code, message: error.message };
+      return { attemptId, batch, kind: 'failed', code: error.code, message: error.message, chunkIndexes: job.chunks.map((c) => c.index) };
     }
   };
 

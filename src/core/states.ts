@@ -6,6 +6,7 @@ export const documentStates = [
   'embedding',
   'indexing',
   'completed',
+  'completed_with_errors',
   'failed',
   'cancelled',
   'skipped',
@@ -13,7 +14,7 @@ export const documentStates = [
 
 export type DocumentState = (typeof documentStates)[number];
 
-export const terminalStates: readonly DocumentState[] = ['completed', 'failed', 'cancelled', 'skipped'];
+export const terminalStates: readonly DocumentState[] = ['completed', 'completed_with_errors', 'failed', 'cancelled', 'skipped'];
 
 /** States a worker holds a document in; after a crash they are resumed from the start. */
 export const runningStates: readonly DocumentState[] = ['parsing', 'chunking', 'embedding', 'indexing'];

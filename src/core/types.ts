@@ -51,6 +51,11 @@ export interface Collection {
   tenantId: string;
   name: string;
   embedder: EmbedderSpec;
+  /**
+   * A document whose chunks mostly embedded but some failed for good is published without them and
+   * ends `completed_with_errors` (instead of `failed`), listing the chunks left out.
+   */
+  partialSuccess: boolean;
   createdAt: string;
 }
 
@@ -87,6 +92,8 @@ export interface DocumentRecord {
   dispatchedAt: string | null;
   /** The worker process that runs (or last ran) the current attempt. */
   workerId: string | null;
+  /** On `completed_with_errors`: the indexes of the chunks that could not be embedded. */
+  failedChunks: number[];
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;

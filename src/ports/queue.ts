@@ -23,7 +23,7 @@ export interface BatchJob {
 /** What one batch came to; batches never throw for document-level problems, they report them. */
 export type BatchResult = { attemptId: string; batch: number } & (
   | { kind: 'embedded'; chunks: EmbeddedChunk[] }
-  | { kind: 'failed'; code: ErrorCode; message: string }
+  | { kind: 'failed'; code: ErrorCode; message: string; /** Indexes of the batch's chunks. */ chunkIndexes: number[] }
   | { kind: 'superseded' }
 );
 
@@ -50,7 +50,17 @@ export type JobOutcome =
    * Run these batches (anywhere, in any order), then call the handler again with their results. The
    * document's job waits meanwhile without holding a worker.
    */
-  | { kind: 'fanOut'; attemptId: string; mediaType: string; batches: BatchJob[] };
+  | {
+      kind: 'fanOut';
+      attemptId: string;
+      mediaType: string;
+      batches: BatchJob[];
+      /**
+       * Every batch must report even after one failed (the document may be published without the failed
+       * chunks); otherwise a queue may skip the rest, since the attempt is lost anyway.
+       */
+      keepGoingAfterFailure?: boolean;
+    };
 
 export type JobHandler = (job: DocumentJob, signal: AbortSignal, fanIn?: FanIn) => Promise<JobOutcome>;
 export type BatchHandler = (job: BatchJob, signal: AbortSignal) => Promise<BatchResult>;

@@ -36,6 +36,15 @@ export type RegisterOutcome =
   | { kind: 'skipped'; document: DocumentRecord }
   | { kind: 'pending'; document: DocumentRecord };
 
+/** A publish without some chunks: the document ends `completed_with_errors`, naming them and why. */
+export interface PartialCompletion {
+  /** All chunks of the document, published or not. */
+  chunksTotal: number;
+  failedChunks: number[];
+  code: ErrorCode;
+  message: string;
+}
+
 /** Queued documents by what they wait for; times are ISO strings, null when there are none. */
 export interface WaitingSummary {
   /** Handed to the queue, waiting for a free worker (since they were handed over). */
@@ -94,6 +103,8 @@ export interface Store {
    * by name move from one to the other at once (used to publish a reindexed collection).
    */
   swapCollectionNames(tenantId: string, a: string, b: string): Promise<void>;
+  /** Sets whether the collection publishes documents some of whose chunks failed for good. */
+  setCollectionPartialSuccess(id: string, partialSuccess: boolean): Promise<Collection | undefined>;
   /** Removes the collection with its batches, documents, chunks, vectors and full text. */
   deleteCollection(id: string): Promise<boolean>;
 
@@ -157,7 +168,7 @@ export interface Store {
    * of any earlier version of the document are replaced, and readers never see a partial set.
    * @remarks must be idempotent: a stale attempt writes nothing and returns false.
    */
-  complete(documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[]): Promise<boolean>;
+  complete(documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[], partial?: PartialCompletion): Promise<boolean>;
   fail(documentId: string, attemptId: string, code: ErrorCode, message: string): Promise<boolean>;
   /** Puts the document back to `queued` until `availableAt`, keeping the error for display. */
   scheduleRetry(documentId: string, attemptId: string, code: ErrorCode, message: string, availableAt: Date): Promise<boolean>;

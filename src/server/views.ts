@@ -7,6 +7,8 @@ export const collectionView = z.object({
   id: z.string(),
   name: z.string(),
   embedder: z.object({ name: z.string(), model: z.string(), dimension: z.number() }),
+  /** Whether a document may be published without chunks that failed for good (`completed_with_errors`). */
+  partial_success: z.boolean(),
   created_at: z.string(),
 });
 
@@ -28,6 +30,8 @@ export const documentView = z.object({
    * workers (it waits in the ledger for its turn), or a retry (until `available_at`); null otherwise.
    */
   waiting_for: z.enum(['worker', 'tenant_share', 'retry']).nullable(),
+  /** On `completed_with_errors`: the chunks left out (their indexes), with `error` saying why. */
+  failed_chunks: z.array(z.number()),
   available_at: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -63,7 +67,7 @@ export const hitView = z.object({
 });
 
 export function toCollectionView(c: Collection): z.infer<typeof collectionView> {
-  return { id: c.id, name: c.name, embedder: c.embedder, created_at: c.createdAt };
+  return { id: c.id, name: c.name, embedder: c.embedder, partial_success: c.partialSuccess, created_at: c.createdAt };
 }
 
 function waitingFor(d: DocumentRecord): 'worker' | 'tenant_share' | 'retry' | null {
@@ -92,6 +96,7 @@ export function toDocumentView(d: DocumentRecord): z.infer<typeof documentView> 
     duplicate_of: d.duplicateOf,
     progress: { chunks_total: d.chunksTotal, chunks_embedded: d.chunksEmbedded, percent },
     waiting_for: waitingFor(d),
+    failed_chunks: d.failedChunks,
     available_at: d.availableAt,
     created_at: d.createdAt,
     updated_at: d.updatedAt,

@@ -11,6 +11,7 @@ export interface CollectionRow {
   embedder_name: string;
   embedder_model: string;
   dimension: number;
+  partial_success: number | boolean;
   created_at: string;
 }
 
@@ -41,6 +42,8 @@ export interface DocumentRow {
   available_at: string | null;
   dispatched_at: string | null;
   worker_id: string | null;
+  /** JSON text in SQLite, an array in Postgres. */
+  failed_chunks: string | number[] | null;
   created_at: string;
   updated_at: string;
   completed_at: string | null;
@@ -52,6 +55,7 @@ export function toCollection(row: CollectionRow): Collection {
     tenantId: row.tenant_id,
     name: row.name,
     embedder: { name: row.embedder_name, model: row.embedder_model, dimension: row.dimension },
+    partialSuccess: Boolean(row.partial_success),
     createdAt: row.created_at,
   };
 }
@@ -81,6 +85,7 @@ export function toDocument(row: DocumentRow): DocumentRecord {
     availableAt: row.available_at,
     dispatchedAt: row.dispatched_at,
     workerId: row.worker_id,
+    failedChunks: typeof row.failed_chunks === 'string' ? (JSON.parse(row.failed_chunks) as number[]) : (row.failed_chunks ?? []),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,

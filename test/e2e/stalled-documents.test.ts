@@ -19,7 +19,7 @@ describe('stalled documents, one SQLite ledger shared by worker processes', { ti
     mkdirSync(folder);
     const paragraphs = Array.from({ length: 300 }, (_, p) => `Paragraph ${p} about leases, heartbeats and workers that die mid-attempt. `.repeat(6));
     writeFileSync(join(folder, 'long.md'), `# Long\n\n${paragraphs.join('\n\n')}\n`);
-    const fake = await startFakeEmbeddingsServer(32, () => ({ kind: 'slow', ms: 400 }));
+    const fake = await startFakeEmbeddingsServer(32, () => ({ kind: 'slow', ms: 800 }));
     const dataDir = join(root, 'data');
     const env = {
       SLUICE_EMBEDDER: 'openai',
@@ -49,6 +49,8 @@ describe('stalled documents, one SQLite ledger shared by worker processes', { ti
 
         // The first worker dies mid-attempt. Its heartbeat is still fresh, but its process is gone:
         // the live worker takes the document over within seconds.
+        // (About 18 calls of 0.8 s make an attempt: it is still running.)
+        expect(row.get()).toMatchObject({ state: 'embedding', attempts: 1 });
         first.child.kill('SIGKILL');
         await first.done;
         const killedAt = Date.now();

@@ -19,7 +19,7 @@ interface Batch {
   counts: Record<string, number>;
 }
 
-const states = ['', 'queued', 'parsing', 'chunking', 'embedding', 'indexing', 'completed', 'failed', 'cancelled', 'skipped'];
+const states = ['', 'queued', 'parsing', 'chunking', 'embedding', 'indexing', 'completed', 'completed_with_errors', 'failed', 'cancelled', 'skipped'];
 const running = new Set(['queued', 'parsing', 'chunking', 'embedding', 'indexing']);
 
 /** Recent batches and the documents of the collection, by state, with retry, cancel and delete. */

@@ -12,7 +12,7 @@ interface DocumentView {
   progress: { chunks_total: number; chunks_embedded: number };
 }
 
-const terminal = new Set(['completed', 'failed', 'cancelled', 'skipped']);
+const terminal = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled', 'skipped']);
 const label = (row: Row): string => {
   switch (row.state) {
     case 'uploading':
@@ -23,6 +23,8 @@ const label = (row: Row): string => {
       return 'skipped (duplicate)';
     case 'failed':
       return `failed: ${row.error ?? ''}`;
+    case 'completed_with_errors':
+      return `completed without some chunks: ${row.error ?? ''}`;
     default:
       return row.state;
   }
@@ -100,7 +102,7 @@ export function UploadView({ collectionId }: { collectionId: string }) {
         if (m.event === 'document.state' && event.state) {
           store.updateDocument(event.documentId, {
             state: event.state,
-            ...(event.state === 'failed' ? { error: `${event.errorCode ?? ''} ${event.errorMessage ?? ''}`.trim() } : {}),
+            ...(event.state === 'failed' || event.state === 'completed_with_errors' ? { error: `${event.errorCode ?? ''} ${event.errorMessage ?? ''}`.trim() } : {}),
           });
         } else if (m.event === 'document.progress') {
           store.updateDocument(event.documentId, { chunksEmbedded: event.chunksEmbedded ?? 0, chunksTotal: event.chunksTotal ?? 0 });

@@ -35,6 +35,7 @@ const wireResult = z.object({
   chunks: z.array(chunk.extend({ vector: z.string() })).optional(),
   code: z.string().optional(),
   message: z.string().optional(),
+  chunkIndexes: z.array(z.number().int()).optional(),
 });
 type WireResult = z.infer<typeof wireResult>;
 
@@ -52,7 +53,7 @@ export function encodeBatchResult(result: BatchResult): WireResult {
         })),
       };
     case 'failed':
-      return { attemptId, batch, kind: 'failed', code: result.code, message: result.message };
+      return { attemptId, batch, kind: 'failed', code: result.code, message: result.message, chunkIndexes: result.chunkIndexes };
     case 'superseded':
       return { attemptId, batch, kind: 'superseded' };
   }
@@ -75,7 +76,7 @@ export function decodeBatchResult(value: unknown): BatchResult {
   }
   if (wire.kind === 'failed') {
     const code = wire.code !== undefined && wire.code in errorCatalogue ? (wire.code as ErrorCode) : 'internal_error';
-    return { attemptId, batch, kind: 'failed', code, message: wire.message ?? '' };
+    return { attemptId, batch, kind: 'failed', code, message: wire.message ?? '', chunkIndexes: wire.chunkIndexes ?? [] };
   }
   return { attemptId, batch, kind: 'superseded' };
 }

@@ -107,8 +107,9 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
         }
         const result = await batchHandler(batch, signal);
         results.push(result);
-        // The attempt is lost with its first failed batch: the rest would be embedded for nothing.
-        if (result.kind === 'failed') {
+        // Unless the document may be published without failed chunks, the attempt is lost with its
+        // first failed batch: the rest would be embedded for nothing (and a failing API hit again).
+        if (result.kind === 'failed' && !outcome.keepGoingAfterFailure) {
           break;
         }
       }

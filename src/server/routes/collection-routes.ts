@@ -10,14 +10,38 @@ export function registerCollectionRoutes(server: Server, { app, access }: RouteC
     {
       schema: {
         tags: ['collections'],
-        body: z.object({ name: z.string().min(1).max(200).regex(/^[\w.-]+$/, 'letters, digits, _ . - only') }),
+        body: z.object({
+          name: z.string().min(1).max(200).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+          partial_success: z.boolean().optional(),
+        }),
         response: { 201: collectionView, 200: collectionView },
       },
     },
     async (request, reply) => {
       const existing = await app.store.getCollectionByName(request.auth.tenantId, request.body.name);
-      const collection = existing ?? (await app.ensureCollection(request.auth.tenantId, request.body.name));
+      let collection = existing ?? (await app.ensureCollection(request.auth.tenantId, request.body.name));
+      if (request.body.partial_success !== undefined && request.body.partial_success !== collection.partialSuccess) {
+        collection = (await app.store.setCollectionPartialSuccess(collection.id, request.body.partial_success)) ?? collection;
+      }
       return reply.status(existing ? 200 : 201).header('location', `/v1/collections/${collection.id}`).send(toCollectionView(collection));
+    },
+  );
+
+  server.patch(
+    '/v1/collections/:id',
+    {
+      schema: {
+        tags: ['collections'],
+        summary: 'Changes the collection policy: whether documents may complete without chunks that failed for good',
+        params: idParams,
+        body: z.object({ partial_success: z.boolean() }),
+        response: { 200: collectionView },
+      },
+    },
+    async (request) => {
+      const collection = await access.collection(request.auth.tenantId, request.params.id);
+      const updated = await app.store.setCollectionPartialSuccess(collection.id, request.body.partial_success);
+      return toCollectionView(updated ?? collection);
     },
   );
 

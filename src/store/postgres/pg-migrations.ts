@@ -143,6 +143,9 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE documents ADD COLUMN embedded_batches INTEGER[] NOT NULL DEFAULT '{}';
       -- The worker process running the current attempt: with heartbeats, tells running from stalled.
       ALTER TABLE documents ADD COLUMN worker_id TEXT;
+      -- Partial success: a collection may publish documents without their chunks that failed for good.
+      ALTER TABLE collections ADD COLUMN partial_success BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE documents ADD COLUMN failed_chunks INTEGER[];
     `,
   },
 ];

@@ -175,6 +175,10 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
       return collection;
     },
     getCollectionByName: collectionByName,
+    async setCollectionPartialSuccess(id, partialSuccess) {
+      const row = await one<CollectionRow>('UPDATE collections SET partial_success = $2 WHERE id = $1 RETURNING *', [id, partialSuccess]);
+      return row && toCollection(row);
+    },
     async getCollection(id) {
       const row = await one<CollectionRow>('SELECT * FROM collections WHERE id = $1', [id]);
       return row && toCollection(row);
@@ -426,7 +430,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
       );
       return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
     },
-    complete(documentId, attemptId, mediaType, chunks) {
+    complete(documentId, attemptId, mediaType, chunks, partial) {
       return transaction(async (client) => {
         // The row lock orders this publish against a concurrent claim, cancel or newer version.
         const row = (
@@ -472,9 +476,18 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
           );
         }
         await client.query(
-          `UPDATE documents SET state = 'completed', media_type = $2, chunks_total = $3, chunks_embedded = $3, error_code = NULL,
-             error_message = NULL, available_at = NULL, completed_at = now(), updated_at = now() WHERE id = $1`,
-          [documentId, mediaType, chunks.length],
+          `UPDATE documents SET state = $4, media_type = $2, chunks_total = $5, chunks_embedded = $3, error_code = $6,
+             error_message = $7, failed_chunks = $8, available_at = NULL, completed_at = now(), updated_at = now() WHERE id = $1`,
+          [
+            documentId,
+            mediaType,
+            chunks.length,
+            partial ? 'completed_with_errors' : 'completed',
+            partial?.chunksTotal ?? chunks.length,
+            partial?.code ?? null,
+            partial?.message ?? null,
+            partial?.failedChunks ?? null,
+          ],
         );
         return true;
       });

@@ -137,6 +137,9 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE documents ADD COLUMN embedded_batches TEXT NOT NULL DEFAULT '[]';
       -- The worker process running the current attempt: with heartbeats, tells running from stalled.
       ALTER TABLE documents ADD COLUMN worker_id TEXT;
+      -- Partial success: a collection may publish documents without their chunks that failed for good.
+      ALTER TABLE collections ADD COLUMN partial_success INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE documents ADD COLUMN failed_chunks TEXT;
     `,
   },
 ];

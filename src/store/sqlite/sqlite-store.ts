@@ -6,7 +6,7 @@ import { newId } from '../../core/ids.js';
 import { runningStates, terminalStates, type DocumentState } from '../../core/states.js';
 import type { Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
 import type { SluiceEvent } from '../../ports/event-bus.js';
-import type { DocumentFilter, Store } from '../../ports/store.js';
+import type { DocumentFilter, PartialCompletion, Store } from '../../ports/store.js';
 import { toFullTextQuery } from './fts-query.js';
 import { collectionTables, createCollectionTables, migrate } from './sqlite-migrations.js';
 import {
@@ -192,7 +192,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   });
 
   const complete = db.transaction(
-    (documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[]) => {
+    (documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[], partial?: PartialCompletion) => {
       const row = getDocumentRow.get(documentId);
       if (!row || row.attempt_id !== attemptId || terminalStates.includes(row.state as DocumentState)) {
         return false;
@@ -233,9 +233,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       const at = now();
       stmt(
-        `UPDATE documents SET state = 'completed', media_type = ?, chunks_total = ?, chunks_embedded = ?, error_code = NULL,
-         error_message = NULL, available_at = NULL, completed_at = ?, updated_at = ? WHERE id = ?`,
-      ).run(mediaType, chunks.length, chunks.length, at, at, documentId);
+        `UPDATE documents SET state = @state, media_type = @mediaType, chunks_total = @total, chunks_embedded = @embedded,
+           error_code = @code, error_message = @message, failed_chunks = @failed, available_at = NULL, completed_at = @at, updated_at = @at
+         WHERE id = @documentId`,
+      ).run({
+        state: partial ? 'completed_with_errors' : 'completed',
+        mediaType,
+        total: partial?.chunksTotal ?? chunks.length,
+        embedded: chunks.length,
+        code: partial?.code ?? null,
+        message: partial?.message ?? null,
+        failed: partial ? JSON.stringify(partial.failedChunks) : null,
+        at,
+        documentId,
+      });
       return true;
     },
   );
@@ -340,6 +351,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return collectionByName(tenantId, name) as Collection;
     },
     getCollectionByName: collectionByName,
+    setCollectionPartialSuccess(id, partialSuccess) {
+      stmt('UPDATE collections SET partial_success = ? WHERE id = ?').run(partialSuccess ? 1 : 0, id);
+      const row = getCollectionRow.get(id);
+      return row && toCollection(row);
+    },
     getCollection(id) {
       const row = getCollectionRow.get(id);
       return row && toCollection(row);
@@ -515,8 +531,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     recordEmbedded(documentId, attemptId, batch, count) {
       return recordEmbedded.immediate(documentId, attemptId, batch, count);
     },
-    complete(documentId, attemptId, mediaType, chunks) {
-      return complete.immediate(documentId, attemptId, mediaType, chunks);
+    complete(documentId, attemptId, mediaType, chunks, partial) {
+      return complete.immediate(documentId, attemptId, mediaType, chunks, partial);
     },
     fail(documentId, attemptId, code, message) {
       const { changes } = stmt(
