@@ -1,21 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createFsBlobStore } from '../../src/blobs/fs-blob-store.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { createDocumentProcessor } from '../../src/core/process-document.js';
 import { createHashEmbedder } from '../../src/embedders/hash-embedder.js';
-import { createLedgerEventBus } from '../../src/events/ledger-event-bus.js';
-import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
-import type { Embedder, SluiceEvent } from '../../src/ports/index.js';
-import { createLocalQueue } from '../../src/queue/local/local-queue.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { createCl100kTokenizer } from '../../src/tokenizers/cl100k-tokenizer.js';
+import type { Embedder } from '../../src/ports/index.js';
 import { client, startTestServer } from '../helpers/test-server.js';
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+import { startPipeline } from '../helpers/pipeline.js';
 
 /** The hash embedder behind a model that refuses, or keeps failing on, any input with a marker. */
 function refusing(marker: string, code: 'embedder_rejected' | 'embedder_unavailable'): Embedder {
@@ -32,34 +20,21 @@ function refusing(marker: string, code: 'embedder_rejected' | 'embedder_unavaila
 }
 
 async function run(embedder: Embedder, partialSuccess: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-partial-'));
-  const store = createSqliteStore({ path: join(dir, 'db') });
-  const blobs = createFsBlobStore(join(dir, 'blobs'));
-  const events = createLedgerEventBus(store, (e) => {
-    throw e;
-  });
-  const seen: SluiceEvent[] = [];
-  events.subscribe((e) => seen.push(e));
-  const queue = createLocalQueue({ onHandlerError: (e) => { throw e; } });
-  const processor = createDocumentProcessor(
-    { store, blobs, events, embedder, logger: silent, tokenizer: createCl100kTokenizer(), parser: createDocumentParser({ maxFileBytes: 1e7, parseTimeoutMs: 10_000 }) },
-    { chunker: { maxTokens: 40, overlapTokens: 0 }, embedBatchSize: 2, maxAttempts: 3, backoff: { baseMs: 5, maxMs: 10 } },
-  );
-  queue.start(processor.document, { concurrency: 1, batches: processor.batches });
-  const collection = await store.ensureCollection((await store.ensureTenant('t')).id, 'c', embedder.spec);
-  if (partialSuccess) {
-    expect((await store.setCollectionPartialSuccess(collection.id, true))?.partialSuccess).toBe(true);
-  }
-  const batch = await store.createBatch(collection.id, 'b');
   // Ten paragraphs of about 30 tokens: one chunk each, five batches of two; the seventh is poisoned.
+  const pipeline = await startPipeline(embedder, {
+    maxAttempts: 3,
+    chunker: { maxTokens: 40, overlapTokens: 0 },
+    embedBatchSize: 2,
+    concurrency: 1,
+    partialSuccess,
+  });
+  expect(pipeline.collection.partialSuccess).toBe(partialSuccess);
   const text = Array.from({ length: 10 }, (_, i) => `Paragraph ${i} ${i === 6 ? 'POISON ' : ''}${'about partial success and chunks. '.repeat(4)}`).join('\n\n');
-  const blob = await blobs.put(Readable.from([Buffer.from(text)]), 1e7);
-  const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.md', sha256: blob.sha256, sizeBytes: blob.sizeBytes });
-  await queue.enqueue([{ documentId: document.id }]);
-  await queue.idle();
-  const result = { doc: await store.getDocument(document.id), chunks: await store.countChunks(collection.id), seen };
-  await queue.close();
-  await store.close();
+  const id = await pipeline.add('a.md', text);
+  await pipeline.queue.idle();
+  const result = { doc: await pipeline.store.getDocument(id), chunks: await pipeline.store.countChunks(pipeline.collection.id), seen: pipeline.seen };
+  await pipeline.queue.close();
+  await pipeline.store.close();
   return result;
 }
 

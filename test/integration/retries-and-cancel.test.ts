@@ -1,20 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createFsBlobStore } from '../../src/blobs/fs-blob-store.js';
 import { SluiceError } from '../../src/core/errors.js';
-import { createDocumentProcessor } from '../../src/core/process-document.js';
 import { createHashEmbedder } from '../../src/embedders/hash-embedder.js';
-import { createLedgerEventBus } from '../../src/events/ledger-event-bus.js';
-import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
-import type { Embedder, SluiceEvent } from '../../src/ports/index.js';
-import { createLocalQueue } from '../../src/queue/local/local-queue.js';
-import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { createCl100kTokenizer } from '../../src/tokenizers/cl100k-tokenizer.js';
-
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
+import type { Embedder } from '../../src/ports/index.js';
+import { startPipeline } from '../helpers/pipeline.js';
 
 /**
  * Stands in for a hosted embedding API (unreachable from tests): the real hash embedder behind a
@@ -34,34 +22,7 @@ function scriptedEmbedder(script: (call: number, signal?: AbortSignal) => Promis
   return embedder;
 }
 
-async function setup(embedder: Embedder, maxAttempts = 4, autoStart = true) {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-retry-'));
-  const store = createSqliteStore({ path: join(dir, 'db') });
-  const blobs = createFsBlobStore(join(dir, 'blobs'));
-  const events = createLedgerEventBus(store, (e) => {
-    throw e;
-  });
-  const seen: SluiceEvent[] = [];
-  events.subscribe((e) => seen.push(e));
-  const queue = createLocalQueue({ onHandlerError: (e) => { throw e; } });
-  const processor = createDocumentProcessor(
-    { store, blobs, events, embedder, logger: silent, tokenizer: createCl100kTokenizer(), parser: createDocumentParser({ maxFileBytes: 1e7, parseTimeoutMs: 10_000 }) },
-    { chunker: { maxTokens: 50, overlapTokens: 5 }, embedBatchSize: 4, maxAttempts, backoff: { baseMs: 20, maxMs: 100 } },
-  );
-  const start = () => queue.start(processor.document, { concurrency: 2, batches: processor.batches });
-  if (autoStart) {
-    start();
-  }
-  const collection = await store.ensureCollection((await store.ensureTenant('t')).id, 'c', embedder.spec);
-  const batch = await store.createBatch(collection.id, 'b');
-  const add = async (source: string, text: string) => {
-    const blob = await blobs.put(Readable.from([Buffer.from(text)]), 1e7);
-    const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source, sha256: blob.sha256, sizeBytes: blob.sizeBytes });
-    await queue.enqueue([{ documentId: document.id }]);
-    return document.id;
-  };
-  return { store, queue, add, seen, collection, start };
-}
+const setup = (embedder: Embedder, maxAttempts = 4, autoStart = true) => startPipeline(embedder, { maxAttempts, autoStart });
 
 const text = 'Sentence about the retry path and its backoff. '.repeat(40);
 
