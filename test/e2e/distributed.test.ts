@@ -94,6 +94,26 @@ async function stalledJobs(c: Cluster): Promise<number> {
   }
 }
 
+/** Redis's memory in use, and how many job hashes (of documents or batches) it still holds. */
+async function redisMemory(c: Cluster): Promise<{ usedBytes: number; jobKeys: number }> {
+  const redis = new Redis(c.redis.url);
+  try {
+    const info = await redis.info('memory');
+    const usedBytes = Number(/used_memory:(\d+)/.exec(info)?.[1]);
+    let jobKeys = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sluice:*:doc_*', 'COUNT', 1000);
+      // Job hashes and their locks and logs: every key named after a document's job or batch job.
+      jobKeys += keys.length;
+      cursor = next;
+    } while (cursor !== '0');
+    return { usedBytes, jobKeys };
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const files = (folder: string) => readdirSync(folder).map((name) => join(folder, name));
 
 // Real processes on a 2-core machine, with the rest of the suite running beside them: give them room.
@@ -104,6 +124,7 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     const reference = await referenceChunks(folder);
     // Workers start once everything is queued, so the whole run happens under the kills.
     cluster = await startCluster({ workers: 0 });
+    const memoryBefore = await redisMemory(cluster);
     const { batchId } = await cluster.upload(files(folder));
     cluster.startWorker();
     cluster.startWorker();
@@ -140,6 +161,12 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     // The kills did land mid-job: BullMQ's own event streams record jobs taken back from dead workers.
     const stalledCount = await stalledJobs(cluster);
     expect(stalledCount).toBeGreaterThan(0);
+    // Redis keeps nothing of the finished work: no job of a document or of a batch is left, and its
+    // memory is back near where it started (what remains is BullMQ's capped event streams).
+    const after = await redisMemory(cluster);
+    expect(after.jobKeys).toBe(0);
+    console.log(`redis memory: ${(memoryBefore.usedBytes / 1e6).toFixed(1)} MB before, ${(after.usedBytes / 1e6).toFixed(1)} MB after 200 documents`);
+    expect(after.usedBytes - memoryBefore.usedBytes).toBeLessThan(4 * 1024 * 1024);
   });
 
   it('loses no document when Redis restarts mid-run (append-only file on)', async () => {

@@ -82,6 +82,12 @@ describe('stalled documents, one SQLite ledger shared by worker processes', { ti
         }
       } finally {
         db.close();
+        // A failed assertion must not leave workers behind.
+        for (const worker of [first, second]) {
+          if (worker.child.exitCode === null && worker.child.signalCode === null) {
+            worker.child.kill('SIGKILL');
+          }
+        }
       }
     } finally {
       await fake.close();
