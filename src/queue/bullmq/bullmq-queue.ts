@@ -70,8 +70,11 @@ const jobDefaults = {
 export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { readonly bullQueues: Queue[] } {
   const prefix = options.prefix ?? 'sluice';
   const commands = options.connect();
-  const documents = new Queue<DocumentPayload>(documentQueueName, { connection: commands, prefix });
-  const batches = new Queue<BatchJob>(batchQueueName, { connection: commands, prefix });
+  // BullMQ's event streams (for QueueEvents listeners; Sluice's own events go through the ledger)
+  // keep 10,000 entries by default, and a batch's `completed` entry carries its result, vectors and
+  // all: capped short, so Redis memory stays flat however many documents pass through.
+  const documents = new Queue<DocumentPayload>(documentQueueName, { connection: commands, prefix, streams: { events: { maxLen: 1000 } } });
+  const batches = new Queue<BatchJob>(batchQueueName, { connection: commands, prefix, streams: { events: { maxLen: 100 } } });
   documents.on('error', options.onError);
   batches.on('error', options.onError);
   /** Running jobs of this process by job id, with the document they work for. */
