@@ -7,8 +7,16 @@ import { mediaTypes } from './sniff-media-type.js';
 interface PdfDocument {
   numPages: number;
   getPage(number: number): Promise<PdfPage>;
+  /** Drops what pdfjs keeps across pages (fonts, shared resources, parsed objects). */
+  cleanup(): Promise<void>;
   destroy(): Promise<void>;
 }
+
+/**
+ * Pages read between two cleanups of pdfjs's document-wide caches: the parser's memory then follows
+ * a window of pages, not the book (only the text itself grows with the page count).
+ */
+const pageWindow = 64;
 
 interface PdfPage {
   getTextContent(): Promise<{ items: { str?: string; hasEOL?: boolean }[] }>;
@@ -17,7 +25,8 @@ interface PdfPage {
 
 /**
  * Text of a PDF, page by page (pdfjs through unpdf), keeping where each page starts so chunks can cite
- * their page. Pages are released as soon as they are read, so memory follows one page, not the book.
+ * their page. Pages are released as soon as they are read, and pdfjs's document-wide caches every
+ * `pageWindow` pages.
  */
 export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise<ParsedDocument> {
   // pdfjs takes ownership of (and detaches) the buffer it is given; hand it a copy.
@@ -44,6 +53,9 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise
         pageText += (item.str ?? '') + (item.hasEOL ? '\n' : '');
       }
       page.cleanup();
+      if (number % pageWindow === 0) {
+        await pdf.cleanup();
+      }
       const separator = number === 1 ? '' : '\n\n';
       pageStarts.push(length + separator.length);
       parts.push(separator, pageText);

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { writeCorpus } from '../helpers/corpus.js';
 import { startFakeEmbeddingsServer } from '../helpers/fake-embeddings-server.js';
+import { redisFootprint } from '../helpers/redis.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,26 +80,6 @@ async function queueCounts(c: Cluster): Promise<Record<string, number>> {
   }
 }
 
-/** Redis's memory in use, and how many job hashes (of documents or batches) it still holds. */
-async function redisMemory(c: Cluster): Promise<{ usedBytes: number; jobKeys: number }> {
-  const redis = new Redis(c.redis.url);
-  try {
-    const info = await redis.info('memory');
-    const usedBytes = Number(/used_memory:(\d+)/.exec(info)?.[1]);
-    let jobKeys = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sluice:*:doc_*', 'COUNT', 1000);
-      // Job hashes and their locks and logs: every key named after a document's job or batch job.
-      jobKeys += keys.length;
-      cursor = next;
-    } while (cursor !== '0');
-    return { usedBytes, jobKeys };
-  } finally {
-    redis.disconnect();
-  }
-}
-
 const files = (folder: string) => readdirSync(folder).map((name) => join(folder, name));
 
 // Real processes on a 2-core machine, with the rest of the suite running beside them: give them room.
@@ -109,7 +90,7 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     const reference = await referenceChunks(folder);
     // Workers start once everything is queued, so the whole run happens under the kills.
     cluster = await startCluster({ workers: 0 });
-    const memoryBefore = await redisMemory(cluster);
+    const memoryBefore = await redisFootprint(cluster.redis.url);
     const { batchId } = await cluster.upload(files(folder));
     cluster.startWorker();
     cluster.startWorker();
@@ -148,7 +129,7 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     expect(retaken).toBeGreaterThan(0);
     // Redis keeps nothing of the finished work: no job of a document or of a batch is left, and its
     // memory is back near where it started (what remains is BullMQ's capped event streams).
-    const after = await redisMemory(cluster);
+    const after = await redisFootprint(cluster.redis.url);
     expect(after.jobKeys).toBe(0);
     console.log(`redis memory: ${(memoryBefore.usedBytes / 1e6).toFixed(1)} MB before, ${(after.usedBytes / 1e6).toFixed(1)} MB after 200 documents`);
     expect(after.usedBytes - memoryBefore.usedBytes).toBeLessThan(6 * 1024 * 1024);

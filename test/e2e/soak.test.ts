@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { writeCorpus } from '../helpers/corpus.js';
+import { redisFootprint } from '../helpers/redis.js';
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -19,24 +20,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = Number(process.env.SOAK_SECONDS ?? 45);
 
 async function redisState(c: Cluster): Promise<{ usedBytes: number; jobKeys: number; counts: Record<string, number> }> {
+  const footprint = await redisFootprint(c.redis.url);
   const redis = new Redis(c.redis.url, { maxRetriesPerRequest: null });
   const queues = ['documents', 'embeddings'].map((name) => new Queue(name, { connection: redis, prefix: 'sluice' }));
   try {
-    const usedBytes = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
-    let jobKeys = 0;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sluice:*:doc_*', 'COUNT', 1000);
-      jobKeys += keys.length;
-      cursor = next;
-    } while (cursor !== '0');
     const counts: Record<string, number> = {};
     for (const queue of queues) {
       for (const [state, n] of Object.entries(await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'waiting-children', 'failed'))) {
         counts[state] = (counts[state] ?? 0) + n;
       }
     }
-    return { usedBytes, jobKeys, counts };
+    return { ...footprint, counts };
   } finally {
     await Promise.all(queues.map((q) => q.close()));
     redis.disconnect();

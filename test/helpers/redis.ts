@@ -83,3 +83,24 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
     stop: stopChild,
   };
 }
+
+/**
+ * What Sluice leaves in a Redis: its memory in use, and how many keys still belong to a document's
+ * job or one of its batch jobs (their ids start with the document id).
+ */
+export async function redisFootprint(url: string): Promise<{ usedBytes: number; jobKeys: number }> {
+  const redis = new Redis(url);
+  try {
+    const usedBytes = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+    let jobKeys = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', 'sluice:*:doc_*', 'COUNT', 1000);
+      jobKeys += keys.length;
+      cursor = next;
+    } while (cursor !== '0');
+    return { usedBytes, jobKeys };
+  } finally {
+    redis.disconnect();
+  }
+}
