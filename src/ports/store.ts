@@ -133,6 +133,12 @@ export interface Store {
   dispatch(tenantId: string, options: { maxInFlight: number; minFree?: number }): Promise<{ documentId: string; turn: number }[]>;
   /** Tenants that have queued documents not yet handed to the queue. */
   listTenantsAwaitingDispatch(): Promise<string[]>;
+  /**
+   * Where a queued document stands in what it waits for (1 is next): among documents handed to the
+   * queue and ready, by turn then hand-over time; or, while it waits for its tenant's share, among the
+   * tenant's waiting documents in dispatch order. Undefined if it is not queued or waits for a retry.
+   */
+  queuePosition(documentId: string): Promise<number | undefined>;
   /** Documents a worker holds now (parsing to indexing). */
   listRunning(): Promise<DocumentRecord[]>;
   /** Queued documents by what they wait for, each with the oldest one's waiting start, for status. */

@@ -30,6 +30,8 @@ export const documentView = z.object({
    * workers (it waits in the ledger for its turn), or a retry (until `available_at`); null otherwise.
    */
   waiting_for: z.enum(['worker', 'tenant_share', 'retry']).nullable(),
+  /** On a single queued document: its place in what it waits for (1 is next). */
+  queue_position: z.number().optional(),
   /** On `completed_with_errors`: the chunks left out (their indexes), with `error` saying why. */
   failed_chunks: z.array(z.number()),
   available_at: z.string().nullable(),

@@ -42,6 +42,7 @@ export interface DocumentRow {
   available_at: string | null;
   dispatched_at: string | null;
   worker_id: string | null;
+  dispatch_turn: number | null;
   /** JSON text in SQLite, an array in Postgres. */
   failed_chunks: string | number[] | null;
   created_at: string;

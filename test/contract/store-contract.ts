@@ -248,6 +248,9 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
       expect(summary.forTenantShare).toEqual({ documents: 1, oldestSince: (await store.getDocument(d))?.createdAt });
       expect(summary.retrying).toEqual({ documents: 1, nextRetryAt: retryAt.toISOString() });
       expect((await store.listRunning()).map((doc) => [doc.id, doc.state, doc.workerId])).toEqual([[a, 'parsing', 'wrk_1']]);
+      // Places in line: c is next for a worker, d next for the tenant's share, then a newcomer after it.
+      const e = await register('e');
+      expect(await Promise.all([a, b, c, d, e].map((id) => store.queuePosition(id)))).toEqual([undefined, undefined, 1, 1, 2]);
       await store.close();
     });
   });

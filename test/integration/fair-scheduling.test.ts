@@ -28,10 +28,18 @@ describe('fair scheduling and quotas (embedded)', () => {
     expect(big.status).toBe(202);
     // The last of A's files waits for A's share of the workers, and says so.
     const last = big.body.documents.at(-1).id as string;
-    expect((await a('GET', `/v1/documents/${last}`)).body).toMatchObject({ state: 'queued', waiting_for: 'tenant_share' });
+    const lastView = (await a('GET', `/v1/documents/${last}`)).body;
+    expect(lastView).toMatchObject({ state: 'queued', waiting_for: 'tenant_share' });
+    // Hundreds of A's files are ahead of it in line; B's file, just uploaded, is near the front.
+    expect(lastView.queue_position).toBeGreaterThan(200);
     const small = await b('POST', `/v1/collections/${await collection(b, 'small')}/documents`, form(files('b', 1)));
     expect(small.status).toBe(202);
     const bDoc = small.body.documents[0].id as string;
+    const bView = (await b('GET', `/v1/documents/${bDoc}`)).body;
+    if (bView.state === 'queued') {
+      expect(bView).toMatchObject({ waiting_for: 'worker' });
+      expect(bView.queue_position).toBeLessThanOrEqual(2);
+    }
     await expect.poll(async () => (await b('GET', `/v1/documents/${bDoc}`)).body.state, { timeout: 30_000, interval: 50 }).toBe('completed');
 
     // B's file finished while A's were still going, ahead of all but A's first few.

@@ -46,7 +46,11 @@ export function registerDocumentRoutes(server: Server, { app, access }: RouteCon
   server.get(
     '/v1/documents/:id',
     { schema: { tags: ['documents'], params: idParams, response: { 200: documentView } } },
-    async (request, reply) => withEtag(request, reply, toDocumentView(await access.document(request.auth.tenantId, request.params.id))),
+    async (request, reply) => {
+      const doc = await access.document(request.auth.tenantId, request.params.id);
+      const position = await app.store.queuePosition(doc.id);
+      return withEtag(request, reply, { ...toDocumentView(doc), ...(position !== undefined ? { queue_position: position } : {}) });
+    },
   );
 
   server.post(

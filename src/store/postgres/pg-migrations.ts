@@ -143,6 +143,8 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE documents ADD COLUMN embedded_batches INTEGER[] NOT NULL DEFAULT '{}';
       -- The worker process running the current attempt: with heartbeats, tells running from stalled.
       ALTER TABLE documents ADD COLUMN worker_id TEXT;
+      -- The turn a document was handed to the queue with (its queue priority), for its queue position.
+      ALTER TABLE documents ADD COLUMN dispatch_turn INTEGER;
       -- Partial success: a collection may publish documents without their chunks that failed for good.
       ALTER TABLE collections ADD COLUMN partial_success BOOLEAN NOT NULL DEFAULT false;
       ALTER TABLE documents ADD COLUMN failed_chunks INTEGER[];

@@ -37,6 +37,18 @@ export interface PgStoreOptions {
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
 const unfinished = ['queued', ...runningStates].map((s) => `'${s}'`).join(', ');
 const running = runningStates.map((s) => `'${s}'`).join(', ');
+/**
+ * A tenant's ($1) documents waiting for dispatch, in the order dispatch takes them. A document's turn
+ * is its place in its batch counting those already handed over, so batches advance evenly and a new
+ * batch starts at the front.
+ */
+const awaitingDispatchInOrder = `SELECT id FROM (
+    SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
+      FROM documents WHERE batch_id IN (
+        SELECT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
+         WHERE c.tenant_id = $1 AND d.dispatched_at IS NULL AND d.state = 'queued')) placed
+  WHERE dispatched_at IS NULL AND state = 'queued'
+  ORDER BY priority DESC, turn, id`;
 /** Rows written per INSERT when publishing chunks: large enough to amortise round trips, small enough for the protocol. */
 const chunkInsertBatch = 500;
 
@@ -351,23 +363,37 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
         if (free !== null && (free <= 0 || (free < (options.minFree ?? 1) && inFlight > 0))) {
           return [];
         }
-        const picked = (
-          await client.query<{ id: string }>(
-            // A document's turn is its place in its batch counting those already handed over, so
-            // batches advance evenly and a new batch starts at the front.
-            `SELECT id FROM (
-               SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
-                 FROM documents WHERE batch_id IN (
-                   SELECT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
-                    WHERE c.tenant_id = $1 AND d.dispatched_at IS NULL AND d.state = 'queued')) placed
-              WHERE dispatched_at IS NULL AND state = 'queued'
-              ORDER BY priority DESC, turn, id LIMIT $2`,
-            [tenantId, free],
-          )
-        ).rows.map((r) => r.id);
-        await client.query('UPDATE documents SET dispatched_at = now() WHERE id = ANY($1::text[])', [picked]);
+        const picked = (await client.query<{ id: string }>(`${awaitingDispatchInOrder} LIMIT $2`, [tenantId, free])).rows.map((r) => r.id);
+        await client.query(
+          `UPDATE documents d SET dispatched_at = now(), dispatch_turn = u.turn
+             FROM unnest($1::text[], $2::int[]) AS u(id, turn) WHERE d.id = u.id`,
+          [picked, picked.map((_, i) => inFlight + i)],
+        );
         return picked.map((documentId, i) => ({ documentId, turn: inFlight + i }));
       });
+    },
+    async queuePosition(documentId) {
+      const doc = await one<DocumentRow & { tenant_id: string }>(
+        'SELECT d.*, c.tenant_id FROM documents d JOIN collections c ON c.id = d.collection_id WHERE d.id = $1',
+        [documentId],
+      );
+      if (!doc || doc.state !== 'queued' || (doc.available_at && Date.parse(doc.available_at) > Date.now())) {
+        return undefined;
+      }
+      if (doc.dispatched_at === null) {
+        const ordered = (await query<{ id: string }>(awaitingDispatchInOrder, [doc.tenant_id])).map((r) => r.id);
+        const index = ordered.indexOf(documentId);
+        return index < 0 ? undefined : index + 1;
+      }
+      return (
+        (await count(
+          `SELECT count(*)::int AS n FROM documents
+            WHERE state = 'queued' AND dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= now()) AND id != $1
+              AND (coalesce(dispatch_turn, 0) < $2
+                OR (coalesce(dispatch_turn, 0) = $2 AND (dispatched_at < $3 OR (dispatched_at = $3 AND id < $1))))`,
+          [documentId, doc.dispatch_turn ?? 0, doc.dispatched_at],
+        )) + 1
+      );
     },
     async listRunning() {
       return (await query<DocumentRow>(`SELECT * FROM documents WHERE state IN (${running}) ORDER BY updated_at`)).map(toDocument);

@@ -137,6 +137,8 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE documents ADD COLUMN embedded_batches TEXT NOT NULL DEFAULT '[]';
       -- The worker process running the current attempt: with heartbeats, tells running from stalled.
       ALTER TABLE documents ADD COLUMN worker_id TEXT;
+      -- The turn a document was handed to the queue with (its queue priority), for its queue position.
+      ALTER TABLE documents ADD COLUMN dispatch_turn INTEGER;
       -- Partial success: a collection may publish documents without their chunks that failed for good.
       ALTER TABLE collections ADD COLUMN partial_success INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE documents ADD COLUMN failed_chunks TEXT;

@@ -57,6 +57,12 @@ const running = runningStates.map((s) => `'${s}'`).join(', ');
  */
 const batchesAwaitingDispatch = `SELECT DISTINCT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
   WHERE c.tenant_id = ? AND d.dispatched_at IS NULL AND d.state = 'queued'`;
+/** A tenant's documents waiting for dispatch, in the order dispatch takes them. */
+const awaitingDispatchInOrder = `SELECT id FROM (
+    SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
+      FROM documents WHERE batch_id IN (${batchesAwaitingDispatch}))
+  WHERE dispatched_at IS NULL AND state = 'queued'
+  ORDER BY priority DESC, turn, id`;
 
 /**
  * The embedded store: ledger, chunks, vectors (sqlite-vec) and full text (FTS5) in one SQLite file in
@@ -135,17 +141,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (free === 0 || free < -1 || (free !== -1 && free < minFree && inFlight > 0)) {
       return [];
     }
-    const picked = stmt<[string, number], { id: string }>(
-      `SELECT id FROM (
-         SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
-           FROM documents WHERE batch_id IN (${batchesAwaitingDispatch}))
-        WHERE dispatched_at IS NULL AND state = 'queued'
-        ORDER BY priority DESC, turn, id LIMIT ?`,
-    ).all(tenantId, free);
-    const mark = stmt<[string, string]>('UPDATE documents SET dispatched_at = ? WHERE id = ?');
+    const picked = stmt<[string, number], { id: string }>(`SELECT id FROM (${awaitingDispatchInOrder}) LIMIT ?`).all(tenantId, free);
+    const mark = stmt<[string, number, string]>('UPDATE documents SET dispatched_at = ?, dispatch_turn = ? WHERE id = ?');
     const at = now();
     return picked.map((row, i) => {
-      mark.run(at, row.id);
+      mark.run(at, inFlight + i, row.id);
       return { documentId: row.id, turn: inFlight + i };
     });
   });
@@ -487,6 +487,26 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     dispatch(tenantId, options) {
       return dispatch.immediate(tenantId, options.maxInFlight, options.minFree ?? 1);
+    },
+    queuePosition(documentId) {
+      const doc = getDocumentRow.get(documentId);
+      if (!doc || doc.state !== 'queued' || (doc.available_at && doc.available_at > now())) {
+        return undefined;
+      }
+      if (doc.dispatched_at === null) {
+        const tenantId = (getCollectionRow.get(doc.collection_id) as CollectionRow).tenant_id;
+        const ordered = stmt<[string], string>(awaitingDispatchInOrder).pluck().all(tenantId);
+        const index = ordered.indexOf(documentId);
+        return index < 0 ? undefined : index + 1;
+      }
+      return stmt<[Record<string, unknown>], number>(
+        `SELECT count(*) + 1 FROM documents
+          WHERE state = 'queued' AND dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= @now) AND id != @id
+            AND (coalesce(dispatch_turn, 0) < @turn
+              OR (coalesce(dispatch_turn, 0) = @turn AND (dispatched_at < @at OR (dispatched_at = @at AND id < @id))))`,
+      )
+        .pluck()
+        .get({ now: now(), id: documentId, turn: doc.dispatch_turn ?? 0, at: doc.dispatched_at });
     },
     listRunning() {
       return stmt<[], DocumentRow>(`SELECT * FROM documents WHERE state IN (${running}) ORDER BY updated_at`).all().map(toDocument);
