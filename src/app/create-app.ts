@@ -19,6 +19,7 @@ import { createMetrics, type Metrics } from '../metrics/create-metrics.js';
 import { createDocumentParser } from '../parsers/create-document-parser.js';
 import { createSandboxedParser } from '../parsers/sandboxed-parser.js';
 import type { BlobStore, DocumentFilter, Embedder, EventBus, JobHandler, JobQueue, Logger, Store, Tokenizer } from '../ports/index.js';
+import type { RetryableState } from '../ports/store.js';
 import { cancelDocument, deleteDocument, retryDocuments } from '../services/document-actions.js';
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
 import { searchCollection, type SearchRequest } from '../services/search-service.js';
@@ -61,7 +62,7 @@ export interface AppContext {
   submit(input: Omit<SubmitFilesInput, 'maxFileBytes'>, onSubmitted?: (outcome: SubmitOutcome) => void): Promise<SubmitOutcome[]>;
   search(collection: Collection, request: SearchRequest): Promise<SearchHit[]>;
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
-  retry(filter: DocumentFilter & { state: 'failed' | 'cancelled' }): Promise<DocumentRecord[]>;
+  retry(filter: DocumentFilter & { state: RetryableState }): Promise<DocumentRecord[]>;
   deleteDocument(documentId: string): Promise<boolean>;
   /** Live workers, queue depths, documents per state and throughput, across every process. */
   status(): Promise<SystemStatus>;

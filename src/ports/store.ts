@@ -36,6 +36,9 @@ export type RegisterOutcome =
   | { kind: 'skipped'; document: DocumentRecord }
   | { kind: 'pending'; document: DocumentRecord };
 
+/** States a document can be queued again from (its chunks, if any, stay searchable until replaced). */
+export type RetryableState = 'failed' | 'cancelled' | 'completed_with_errors';
+
 /** A publish without some chunks: the document ends `completed_with_errors`, naming them and why. */
 export interface PartialCompletion {
   /** All chunks of the document, published or not. */
@@ -181,7 +184,7 @@ export interface Store {
   /** Cancels a non-terminal document; returns it, or undefined if it was already terminal or gone. */
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
   /** Puts failed (or cancelled) documents back to `queued` with a fresh attempt budget. */
-  requeue(filter: DocumentFilter & { state: 'failed' | 'cancelled' }): Promise<DocumentRecord[]>;
+  requeue(filter: DocumentFilter & { state: RetryableState }): Promise<DocumentRecord[]>;
 
   /** Removes a document with its chunks, vectors and full text (its events stay in the log). */
   deleteDocument(documentId: string): Promise<boolean>;

@@ -2,7 +2,7 @@ import { documentStateEvent } from '../core/document-events.js';
 import type { DocumentRecord } from '../core/types.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { JobQueue } from '../ports/queue.js';
-import type { DocumentFilter, Store } from '../ports/store.js';
+import type { DocumentFilter, RetryableState, Store } from '../ports/store.js';
 import type { Dispatcher } from './dispatch-documents.js';
 
 export interface DocumentActionDependencies {
@@ -36,7 +36,7 @@ export async function cancelDocument(
 /** Queues failed or cancelled documents again with a fresh attempt budget. */
 export async function retryDocuments(
   deps: DocumentActionDependencies,
-  filter: DocumentFilter & { state: 'failed' | 'cancelled' },
+  filter: DocumentFilter & { state: RetryableState },
 ): Promise<DocumentRecord[]> {
   // A file refused at the door has no stored bytes (empty hash): retrying it cannot succeed.
   const requeued = await deps.store.requeue(filter);

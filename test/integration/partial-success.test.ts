@@ -69,6 +69,28 @@ describe('partial success', () => {
   });
 });
 
+describe('partial success, retried', () => {
+  it('a partly completed document retried once the model accepts everything completes whole', async () => {
+    const model = { refusing: true };
+    const inner = refusing('POISON', 'embedder_rejected');
+    const embedder: Embedder = { spec: inner.spec, embed: (texts, signal) => (model.refusing ? inner.embed(texts, signal) : createHashEmbedder({ dimension: 32 }).embed(texts, signal)) };
+    const pipeline = await startPipeline(embedder, { maxAttempts: 3, chunker: { maxTokens: 40, overlapTokens: 0 }, embedBatchSize: 2, partialSuccess: true });
+    const text = Array.from({ length: 10 }, (_, i) => `Paragraph ${i} ${i === 6 ? 'POISON ' : ''}${'about partial success and chunks. '.repeat(4)}`).join('\n\n');
+    const id = await pipeline.add('a.md', text);
+    await pipeline.queue.idle();
+    expect(await pipeline.store.getDocument(id)).toMatchObject({ state: 'completed_with_errors', failedChunks: [6, 7] });
+    model.refusing = false;
+    const [requeued] = await pipeline.store.requeue({ documentId: id, state: 'completed_with_errors' });
+    expect(requeued).toMatchObject({ state: 'queued', failedChunks: [], errorCode: null });
+    await pipeline.queue.enqueue([{ documentId: id }]);
+    await pipeline.queue.idle();
+    expect(await pipeline.store.getDocument(id)).toMatchObject({ state: 'completed', failedChunks: [], chunksEmbedded: 10 });
+    expect(await pipeline.store.countChunks(pipeline.collection.id)).toBe(10);
+    await pipeline.queue.close();
+    await pipeline.store.close();
+  });
+});
+
 describe('partial success over HTTP', () => {
   it('is a collection policy, set at creation or changed later', async () => {
     const server = await startTestServer();

@@ -69,8 +69,8 @@ export function registerDocumentRoutes(server: Server, { app, access }: RouteCon
     { schema: { tags: ['documents'], params: idParams, response: { 202: documentView } } },
     async (request, reply) => {
       const doc = await access.document(request.auth.tenantId, request.params.id);
-      if (doc.state !== 'failed' && doc.state !== 'cancelled') {
-        throw new SluiceError('invalid_input', `Only failed or cancelled documents can be retried; this one is ${doc.state}`);
+      if (doc.state !== 'failed' && doc.state !== 'cancelled' && doc.state !== 'completed_with_errors') {
+        throw new SluiceError('invalid_input', `Only failed, cancelled or partly completed documents can be retried; this one is ${doc.state}`);
       }
       const [requeued] = await app.retry({ documentId: doc.id, state: doc.state });
       if (!requeued) {

@@ -547,7 +547,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     },
     async requeue(filter) {
       const rows = await query<DocumentRow>(
-        `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
+        `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL, failed_chunks = NULL,
            available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = now()
          WHERE state = $1 AND sha256 != '' AND ($2::text IS NULL OR batch_id = $2) AND ($3::text IS NULL OR collection_id = $3)
            AND ($4::text IS NULL OR id = $4)

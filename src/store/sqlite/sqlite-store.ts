@@ -587,7 +587,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         where.push('id = @documentId');
       }
       const rows = stmt<[Record<string, unknown>], DocumentRow>(
-        `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
+        `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL, failed_chunks = NULL,
              available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = @now
            WHERE ${where.join(' AND ')} AND sha256 != '' RETURNING *`,
       ).all({
