@@ -226,7 +226,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     cancel: (documentId) => cancelDocument(actions, documentId),
     retry: (filter) => retryDocuments(actions, filter),
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
-    status: () => getSystemStatus({ store, queue }, { liveWithinMs }),
+    status: () => getSystemStatus({ store, queue }, { liveWithinMs, self: workerIdentity.id }),
     async startWorkers(options = {}) {
       queue.start(documentHandler, { concurrency: config.concurrency, batches: processor.batches });
       workersStarted = true;

@@ -66,7 +66,7 @@ export function findStalled(
 /** What `sluice status`, `GET /v1/status` and readiness report: who works, what waits, how fast, what is stuck. */
 export async function getSystemStatus(
   deps: { store: Store; queue: JobQueue },
-  options: { liveWithinMs: number },
+  options: { liveWithinMs: number; /** This process's worker id, if it runs workers. */ self?: string },
 ): Promise<SystemStatus> {
   const now = Date.now();
   const [live, queue, documents, lastMinute, lastFiveMinutes, waiting, running] = await Promise.all([
@@ -78,7 +78,7 @@ export async function getSystemStatus(
     deps.store.summarizeWaiting(),
     deps.store.listRunning(),
   ]);
-  const workers = aliveWorkers(live);
+  const workers = aliveWorkers(live, options.self);
   const stalled = findStalled(running, workers, { liveWithinMs: options.liveWithinMs, now }).map((doc) => ({
     documentId: doc.id,
     state: doc.state,

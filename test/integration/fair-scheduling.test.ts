@@ -56,6 +56,11 @@ describe('fair scheduling and quotas (embedded)', () => {
     expect(waiting.some((d) => d.dispatchedAt === null)).toBe(true);
     expect((await server.app.queue.stats()).waiting).toBeLessThanOrEqual(8);
 
+    // Status, asked of the process that runs the workers, counts its own worker as live.
+    const status = (await a('GET', '/v1/status')).body;
+    expect(status.workers).toHaveLength(1);
+    expect(status.stalled).toEqual([]);
+
     // And A's 300 all complete in the end.
     await server.app.queue.idle();
     await expect
