@@ -26,7 +26,7 @@ import { searchCollection, type SearchRequest } from '../services/search-service
 import { reconcileQueue } from '../services/reconcile-queue.js';
 import { createDispatcher, type Dispatcher } from '../services/dispatch-documents.js';
 import { assertWithinQuota } from '../services/tenant-quota.js';
-import { aliveWorkers, findStalled, getSystemStatus, type SystemStatus } from '../services/system-status.js';
+import { findStalledDocuments, getSystemStatus, type SystemStatus } from '../services/system-status.js';
 import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import type { SluiceConfig } from './config.js';
 import { createAdapters } from './create-adapters.js';
@@ -50,7 +50,7 @@ export interface AppContext {
   /** Hands queued documents to the queue within each tenant's share (fair scheduling). */
   dispatcher: Dispatcher;
   /** Throws `quota_exceeded` if the tenant cannot take this many more documents and bytes. */
-  checkQuota(tenant: Tenant, incoming: { documents: number; bytes: number }): Promise<void>;
+  checkQuota(tenantId: string, incoming: { documents: number; bytes: number }): Promise<void>;
   /** The BullMQ queues behind the dashboard at /admin/queues; empty in embedded mode. */
   dashboardQueues: readonly Queue[];
   /** True once this process runs workers. */
@@ -159,7 +159,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
     },
   );
-  const dispatcher = createDispatcher({ store, queue, logger }, { defaultMaxInFlight: config.tenantMaxInFlight });
+  const dispatcher = createDispatcher({ store, queue }, { defaultMaxInFlight: config.tenantMaxInFlight });
   const quotaDefaults = { maxDocuments: config.tenantMaxDocuments, maxBytes: config.tenantMaxBytes, maxChunks: config.tenantMaxChunks };
   const actions = { store, queue, events, dispatcher };
   // A document that leaves the queue frees a slot of its tenant's share: the next one goes in.
@@ -193,8 +193,8 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   let heartbeat: NodeJS.Timeout | undefined;
   const liveWithinMs = heartbeatMs * 3;
   const stalledDocuments = async (atStart: boolean): Promise<Set<string>> => {
-    const [running, live] = await Promise.all([store.listRunning(), store.listLiveWorkers(liveWithinMs)]);
-    return new Set(findStalled(running, aliveWorkers(live, workerIdentity.id), { liveWithinMs, unknownIsStalled: atStart }).map((doc) => doc.id));
+    const { stalled } = await findStalledDocuments(store, { liveWithinMs, self: workerIdentity.id, unknownIsStalled: atStart });
+    return new Set(stalled.map((doc) => doc.id));
   };
 
   return {
@@ -207,7 +207,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     logger,
     metrics,
     dispatcher,
-    checkQuota: (tenant, incoming) => assertWithinQuota(store, tenant, quotaDefaults, incoming),
+    checkQuota: (tenantId, incoming) => assertWithinQuota(store, tenantId, quotaDefaults, incoming),
     dashboardQueues: adapters.dashboardQueues,
     get workersStarted() {
       return workersStarted;
@@ -215,11 +215,8 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     defaultTenant: () => store.ensureTenant(defaultTenantName),
     ensureCollection: (tenantId, name) => store.ensureCollection(tenantId, name, embedder.spec),
     async submit(input, onSubmitted) {
-      const tenant = await store.getTenant(input.collection.tenantId);
-      if (tenant) {
-        const bytes = input.files.reduce((sum, file) => sum + file.sizeBytes, 0);
-        await assertWithinQuota(store, tenant, quotaDefaults, { documents: input.files.length, bytes });
-      }
+      const bytes = input.files.reduce((sum, file) => sum + file.sizeBytes, 0);
+      await assertWithinQuota(store, input.collection.tenantId, quotaDefaults, { documents: input.files.length, bytes });
       return submitFiles({ store, blobs, queue, events, logger, dispatcher }, { ...input, maxFileBytes: config.maxFileBytes }, onSubmitted);
     },
     search: (collection, request) => searchCollection({ store, embedder }, collection, request),

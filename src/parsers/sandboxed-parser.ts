@@ -53,9 +53,6 @@ export function createSandboxedParser(options: SandboxOptions): DocumentParser &
 
   return {
     async parse({ bytes, source }, signal) {
-      if (bytes.byteLength > limits.maxFileBytes) {
-        throw new SluiceError('file_too_large', `The file is ${bytes.byteLength} bytes; the limit is ${limits.maxFileBytes}`);
-      }
       const deadline = new AbortController();
       const { port1, port2 } = new MessageChannel();
       let timer: NodeJS.Timeout | undefined;

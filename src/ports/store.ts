@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../core/errors.js';
-import type { DocumentState } from '../core/states.js';
+import type { DocumentState, RetryableState } from '../core/states.js';
 import type { SluiceEvent, StoredEvent } from './event-bus.js';
 import type {
   ApiKeyRecord,
@@ -36,8 +36,7 @@ export type RegisterOutcome =
   | { kind: 'skipped'; document: DocumentRecord }
   | { kind: 'pending'; document: DocumentRecord };
 
-/** States a document can be queued again from (its chunks, if any, stay searchable until replaced). */
-export type RetryableState = 'failed' | 'cancelled' | 'completed_with_errors';
+export type { RetryableState } from '../core/states.js';
 
 /** A publish without some chunks: the document ends `completed_with_errors`, naming them and why. */
 export interface PartialCompletion {

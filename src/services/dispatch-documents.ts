@@ -1,4 +1,3 @@
-import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { Store } from '../ports/store.js';
 
@@ -24,7 +23,7 @@ export interface Dispatcher {
  * document in flight ahead of its second, and so on), so the queue itself serves tenants round-robin:
  * one file of a tenant with nothing running goes ahead of the 31st of a tenant with 30 running.
  */
-export function createDispatcher(deps: { store: Store; queue: JobQueue; logger: Logger }, policy: DispatchPolicy): Dispatcher {
+export function createDispatcher(deps: { store: Store; queue: JobQueue }, policy: DispatchPolicy): Dispatcher {
   const { store, queue } = deps;
   // A collection never changes tenant: remembered, to save a lookup per finished document.
   const tenantOf = new Map<string, string>();

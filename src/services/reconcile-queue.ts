@@ -11,7 +11,7 @@ export interface ReconcileOptions {
    * with a Redis that kept no data); only meaningful when the queue is shared by every worker.
    */
   includeRunning: boolean;
-  /** Running documents whose worker died (see findStalled): they get a job again in any case. */
+  /** Running documents whose worker died (see findStalledDocuments): they get a job again in any case. */
   stalled?: ReadonlySet<string>;
 }
 

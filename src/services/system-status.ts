@@ -41,7 +41,7 @@ function processExists(pid: number): boolean {
  * A worker of this machine with this process's pid but another id is this process's previous life (a
  * container restarted keeps its host name, and its first process is pid 1 again).
  */
-export function aliveWorkers(live: WorkerInfo[], self?: string): WorkerInfo[] {
+function aliveWorkers(live: WorkerInfo[], self?: string): WorkerInfo[] {
   const here = hostname();
   return live.filter((w) => w.host !== here || (w.pid === process.pid ? w.id === self : processExists(w.pid)));
 }
@@ -51,7 +51,7 @@ export function aliveWorkers(live: WorkerInfo[], self?: string): WorkerInfo[] {
  * attempt recorded without its worker (by an older version) counts as stalled once it has not moved
  * for `liveWithinMs`, or at once with `unknownIsStalled` (a process starting on its own ledger).
  */
-export function findStalled(
+function findStalled(
   running: DocumentRecord[],
   alive: WorkerInfo[],
   options: { liveWithinMs: number; unknownIsStalled?: boolean; now?: number },
@@ -63,23 +63,34 @@ export function findStalled(
   );
 }
 
+/**
+ * The live workers, and the running documents whose worker is gone, as the ledger tells them now.
+ * `self` is this process's worker id, if it runs workers.
+ */
+export async function findStalledDocuments(
+  store: Store,
+  options: { liveWithinMs: number; self?: string; unknownIsStalled?: boolean; now?: number },
+): Promise<{ workers: WorkerInfo[]; stalled: DocumentRecord[] }> {
+  const [running, live] = await Promise.all([store.listRunning(), store.listLiveWorkers(options.liveWithinMs)]);
+  const workers = aliveWorkers(live, options.self);
+  return { workers, stalled: findStalled(running, workers, options) };
+}
+
 /** What `sluice status`, `GET /v1/status` and readiness report: who works, what waits, how fast, what is stuck. */
 export async function getSystemStatus(
   deps: { store: Store; queue: JobQueue },
   options: { liveWithinMs: number; /** This process's worker id, if it runs workers. */ self?: string },
 ): Promise<SystemStatus> {
   const now = Date.now();
-  const [live, queue, documents, lastMinute, lastFiveMinutes, waiting, running] = await Promise.all([
-    deps.store.listLiveWorkers(options.liveWithinMs),
+  const [{ workers, stalled: held }, queue, documents, lastMinute, lastFiveMinutes, waiting] = await Promise.all([
+    findStalledDocuments(deps.store, { ...options, now }),
     deps.queue.stats(),
     deps.store.countDocumentsByState(),
     deps.store.countCompletedSince(new Date(now - 60_000)),
     deps.store.countCompletedSince(new Date(now - 300_000)),
     deps.store.summarizeWaiting(),
-    deps.store.listRunning(),
   ]);
-  const workers = aliveWorkers(live, options.self);
-  const stalled = findStalled(running, workers, { liveWithinMs: options.liveWithinMs, now }).map((doc) => ({
+  const stalled = held.map((doc) => ({
     documentId: doc.id,
     state: doc.state,
     workerId: doc.workerId,

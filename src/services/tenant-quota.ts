@@ -1,5 +1,4 @@
 import { SluiceError } from '../core/errors.js';
-import type { Tenant } from '../core/types.js';
 import type { Store } from '../ports/store.js';
 
 /** The deployment's quotas for tenants without their own; 0 means no limit. */
@@ -17,10 +16,14 @@ export interface QuotaDefaults {
  */
 export async function assertWithinQuota(
   store: Store,
-  tenant: Tenant,
+  tenantId: string,
   defaults: QuotaDefaults,
   incoming: { documents: number; bytes: number },
 ): Promise<void> {
+  const tenant = await store.getTenant(tenantId);
+  if (!tenant) {
+    return;
+  }
   const maxDocuments = tenant.limits.maxDocuments ?? defaults.maxDocuments;
   const maxBytes = tenant.limits.maxBytes ?? defaults.maxBytes;
   const maxChunks = tenant.limits.maxChunks ?? defaults.maxChunks;

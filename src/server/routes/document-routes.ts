@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SluiceError } from '../../core/errors.js';
-import { documentStates } from '../../core/states.js';
+import { documentStates, isRetryable } from '../../core/states.js';
 import { withEtag } from '../etag.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { documentView, toDocumentView } from '../views.js';
@@ -69,7 +69,7 @@ export function registerDocumentRoutes(server: Server, { app, access }: RouteCon
     { schema: { tags: ['documents'], params: idParams, response: { 202: documentView } } },
     async (request, reply) => {
       const doc = await access.document(request.auth.tenantId, request.params.id);
-      if (doc.state !== 'failed' && doc.state !== 'cancelled' && doc.state !== 'completed_with_errors') {
+      if (!isRetryable(doc.state)) {
         throw new SluiceError('invalid_input', `Only failed, cancelled or partly completed documents can be retried; this one is ${doc.state}`);
       }
       const [requeued] = await app.retry({ documentId: doc.id, state: doc.state });

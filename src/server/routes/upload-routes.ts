@@ -71,11 +71,8 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
         throw new SluiceError('no_files', 'The request holds no file part');
       }
 
-      const tenant = await app.store.getTenant(tenantId);
-      if (tenant) {
-        const stored = received.filter((file) => 'blob' in file);
-        await app.checkQuota(tenant, { documents: stored.length, bytes: stored.reduce((sum, file) => sum + file.sizeBytes, 0) });
-      }
+      const stored = received.filter((file) => 'blob' in file);
+      await app.checkQuota(tenantId, { documents: stored.length, bytes: stored.reduce((sum, file) => sum + file.sizeBytes, 0) });
       const batch = await app.store.createBatch(collection.id, `upload of ${received.length} file${received.length === 1 ? '' : 's'}`);
       const documents = [];
       for (const file of received) {

@@ -25,6 +25,7 @@ import {
   type WaitingRow,
 } from '../store-rows.js';
 import { lockKeys, migrate, vectorIndexName } from './pg-migrations.js';
+import { dispatchSlots } from '../dispatch-slots.js';
 import { toTsQuery } from './pg-text-query.js';
 
 export interface PgStoreOptions {
@@ -359,11 +360,12 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
             [tenantId],
           )
         ).rows[0]!.n;
-        const free = options.maxInFlight === 0 ? null : options.maxInFlight - inFlight;
-        if (free !== null && (free <= 0 || (free < (options.minFree ?? 1) && inFlight > 0))) {
+        const slots = dispatchSlots(options.maxInFlight, inFlight, options.minFree ?? 1);
+        if (slots === 0) {
           return [];
         }
-        const picked = (await client.query<{ id: string }>(`${awaitingDispatchInOrder} LIMIT $2`, [tenantId, free])).rows.map((r) => r.id);
+        // LIMIT NULL is Postgres's "no limit".
+        const picked = (await client.query<{ id: string }>(`${awaitingDispatchInOrder} LIMIT $2`, [tenantId, slots])).rows.map((r) => r.id);
         await client.query(
           `UPDATE documents d SET dispatched_at = now(), dispatch_turn = u.turn
              FROM unnest($1::text[], $2::int[]) AS u(id, turn) WHERE d.id = u.id`,

@@ -26,6 +26,7 @@ import {
   toWaitingSummary,
   type WaitingRow,
 } from '../store-rows.js';
+import { dispatchSlots } from '../dispatch-slots.js';
 
 /** The store's methods as better-sqlite3 runs them: synchronously. */
 type Synchronous<T> = {
@@ -50,14 +51,14 @@ export interface SqliteStoreOptions {
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
 const unfinished = ['queued', ...runningStates].map((s) => `'${s}'`).join(', ');
 const running = runningStates.map((s) => `'${s}'`).join(', ');
+/** Batches of a tenant (the one parameter) with documents waiting for dispatch. */
+const batchesAwaitingDispatch = `SELECT DISTINCT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
+  WHERE c.tenant_id = ? AND d.dispatched_at IS NULL AND d.state = 'queued'`;
 /**
- * Batches of a tenant (the one parameter) with documents waiting for dispatch. A document's turn is its
+ * A tenant's documents waiting for dispatch, in the order dispatch takes them. A document's turn is its
  * place in its batch counting those already handed over, so batches advance evenly and a new batch
  * starts at the front.
  */
-const batchesAwaitingDispatch = `SELECT DISTINCT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
-  WHERE c.tenant_id = ? AND d.dispatched_at IS NULL AND d.state = 'queued'`;
-/** A tenant's documents waiting for dispatch, in the order dispatch takes them. */
 const awaitingDispatchInOrder = `SELECT id FROM (
     SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
       FROM documents WHERE batch_id IN (${batchesAwaitingDispatch}))
@@ -137,11 +138,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       `SELECT count(*) AS n FROM documents d JOIN collections c ON c.id = d.collection_id
          WHERE c.tenant_id = ? AND d.dispatched_at IS NOT NULL AND d.state IN (${unfinished})`,
     ).get(tenantId)!.n;
-    const free = maxInFlight === 0 ? -1 : maxInFlight - inFlight;
-    if (free === 0 || free < -1 || (free !== -1 && free < minFree && inFlight > 0)) {
+    const slots = dispatchSlots(maxInFlight, inFlight, minFree);
+    if (slots === 0) {
       return [];
     }
-    const picked = stmt<[string, number], { id: string }>(`SELECT id FROM (${awaitingDispatchInOrder}) LIMIT ?`).all(tenantId, free);
+    // LIMIT -1 is SQLite's "no limit".
+    const picked = stmt<[string, number], { id: string }>(`SELECT id FROM (${awaitingDispatchInOrder}) LIMIT ?`).all(tenantId, slots ?? -1);
     const mark = stmt<[string, number, string]>('UPDATE documents SET dispatched_at = ?, dispatch_turn = ? WHERE id = ?');
     const at = now();
     return picked.map((row, i) => {
