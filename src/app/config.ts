@@ -74,11 +74,11 @@ const configSchema = z
     /** Longest a parse may take. @defaultValue 120000 */
     parseTimeoutMs: int(1).default(120_000),
     /**
-     * Threads that parse files, away from the main thread and each with its own heap limit; 0 parses in
-     * the main thread, without the sandbox. @defaultValue the number of CPUs
+     * Child processes that parse and chunk files, away from the main thread and each with its own heap
+     * limit; 0 parses and chunks in the main thread, without the sandbox. @defaultValue the number of CPUs
      */
-    parseThreads: int(0).max(64).default(availableParallelism()),
-    /** Heap limit of each parse thread; a file that needs more fails with `worker_crashed`. @defaultValue 512 */
+    parseProcesses: int(0).max(64).default(availableParallelism()),
+    /** Heap limit of each parse process; a file that needs more fails with `worker_crashed`. @defaultValue 512 */
     parseMaxHeapMb: int(32).default(512),
     /**
      * Documents of one tenant handed to the queue at once (per-tenant concurrency); the rest wait their
@@ -171,7 +171,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   retryMaxMs: 'SLUICE_RETRY_MAX_MS',
   maxFileBytes: 'SLUICE_MAX_FILE_BYTES',
   parseTimeoutMs: 'SLUICE_PARSE_TIMEOUT_MS',
-  parseThreads: 'SLUICE_PARSE_THREADS',
+  parseProcesses: 'SLUICE_PARSE_PROCESSES',
   parseMaxHeapMb: 'SLUICE_PARSE_MAX_HEAP_MB',
   tenantMaxInFlight: 'SLUICE_TENANT_MAX_IN_FLIGHT',
   tenantMaxDocuments: 'SLUICE_TENANT_MAX_DOCUMENTS',

@@ -7,6 +7,7 @@ import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import { newId } from '../core/ids.js';
 import { SluiceError } from '../core/errors.js';
 import { documentStateEvent } from '../core/document-events.js';
+import type { ChunkerOptions } from '../core/chunker.js';
 import { createDocumentProcessor } from '../core/process-document.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createCachingEmbedder } from '../embedders/caching-embedder.js';
@@ -16,9 +17,10 @@ import { createOpenAiEmbedder } from '../embedders/openai-embedder.js';
 import { createRateLimiter, type RateLimiter } from '../embedders/rate-limiter.js';
 import { createRedisRateLimiter } from '../embedders/redis-rate-limiter.js';
 import { createMetrics, type Metrics } from '../metrics/create-metrics.js';
-import { createDocumentParser } from '../parsers/create-document-parser.js';
-import { createSandboxedParser } from '../parsers/sandboxed-parser.js';
-import type { BlobStore, DocumentFilter, Embedder, EventBus, JobHandler, JobQueue, Logger, Store, Tokenizer } from '../ports/index.js';
+import type { ParserLimits } from '../parsers/create-document-parser.js';
+import { createInProcessSplitter } from '../parsers/in-process-splitter.js';
+import { createSandboxedSplitter } from '../parsers/sandboxed-splitter.js';
+import type { BlobStore, DocumentFilter, DocumentSplitter, Embedder, EventBus, JobHandler, JobQueue, Logger, Store, Tokenizer } from '../ports/index.js';
 import type { RetryableState } from '../ports/store.js';
 import { cancelDocument, deleteDocument, retryDocuments } from '../services/document-actions.js';
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
@@ -27,7 +29,6 @@ import { reconcileQueue } from '../services/reconcile-queue.js';
 import { createDispatcher, type Dispatcher } from '../services/dispatch-documents.js';
 import { assertWithinQuota } from '../services/tenant-quota.js';
 import { findStalledDocuments, getSystemStatus, type SystemStatus } from '../services/system-status.js';
-import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import type { SluiceConfig } from './config.js';
 import { createAdapters } from './create-adapters.js';
 import { createLogger } from './create-logger.js';
@@ -87,7 +88,7 @@ export interface AppOptions {
  * The configured embedder. Its rate limits hold for every worker of the process, and with Redis for
  * every process of the deployment (they spend one provider budget).
  */
-function createEmbedder(config: SluiceConfig, tokenizer: Tokenizer, redis: Redis | undefined): Embedder {
+async function createEmbedder(config: SluiceConfig, redis: Redis | undefined): Promise<Embedder> {
   if (config.embedder === 'hash') {
     return createHashEmbedder({ dimension: config.embedDimension });
   }
@@ -108,8 +109,26 @@ function createEmbedder(config: SluiceConfig, tokenizer: Tokenizer, redis: Redis
     maxTokensPerRequest: config.embedMaxTokensPerRequest,
     maxInputsPerRequest: 2048,
     limiter: createLimiter(config, redis),
-    tokenizer,
+    tokenizer: await loadTokenizer(),
   });
+}
+
+/**
+ * Loaded where tokens are counted in this process only (the OpenAI embedder's budgets, chunking with
+ * no parse processes): its rank tables take about 40 MB of a process's memory.
+ */
+async function loadTokenizer(): Promise<Tokenizer> {
+  const { createCl100kTokenizer } = await import('../tokenizers/cl100k-tokenizer.js');
+  return createCl100kTokenizer();
+}
+
+/** Parses and chunks in this process (`SLUICE_PARSE_PROCESSES=0`); the parsers, too, are loaded only then. */
+async function createSplitterInProcess(
+  limits: ParserLimits,
+  chunker: ChunkerOptions,
+): Promise<DocumentSplitter> {
+  const { createDocumentParser } = await import('../parsers/create-document-parser.js');
+  return createInProcessSplitter(createDocumentParser(limits), await loadTokenizer(), chunker);
 }
 
 function createLimiter(config: SluiceConfig, redis: Redis | undefined): RateLimiter {
@@ -134,26 +153,25 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   const { store, queue, events } = adapters;
   const blobs = createFsBlobStore(config.blobDir);
   const metrics = createMetrics({ store, queue, events });
-  const tokenizer = createCl100kTokenizer();
   // The cache sits outside the metrics, so embedder calls count only what reached the model.
-  const counted = metrics.instrumentEmbedder(createEmbedder(config, tokenizer, adapters.redis));
+  const counted = metrics.instrumentEmbedder(await createEmbedder(config, adapters.redis));
   const embedder = config.embedCache ? createCachingEmbedder(counted, store) : counted;
   const limits = { maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs };
-  const parser =
-    config.parseThreads > 0
-      ? createSandboxedParser({ ...limits, threads: config.parseThreads, maxHeapMb: config.parseMaxHeapMb, logger })
-      : createDocumentParser(limits);
+  const chunker = { maxTokens: config.chunkTokens, overlapTokens: config.chunkOverlap };
+  const splitter =
+    config.parseProcesses > 0
+      ? createSandboxedSplitter({ ...limits, chunker, processes: config.parseProcesses, maxHeapMb: config.parseMaxHeapMb, logger })
+      : await createSplitterInProcess(limits, {
+          ...chunker,
+          // Chunking here shares the thread: with a shared queue the worker must also stay responsive,
+          // since BullMQ renews job locks from the event loop and a lock that lapses hands the document
+          // to another worker.
+          ...(options.servesRequests || queue.shared ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
+        });
   const workerIdentity = { id: newId('wrk'), host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
   const processor = createDocumentProcessor(
-    { store, blobs, parser, tokenizer, embedder, events, logger, workerId: workerIdentity.id },
+    { store, blobs, splitter, embedder, events, logger, workerId: workerIdentity.id },
     {
-      chunker: {
-        maxTokens: config.chunkTokens,
-        overlapTokens: config.chunkOverlap,
-        // With a shared queue the worker must also stay responsive: BullMQ renews job locks from the
-        // event loop, and a lock that lapses hands the document to another worker.
-        ...(options.servesRequests || queue.shared ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
-      },
       embedBatchSize: config.embedBatchSize,
       maxAttempts: config.maxAttempts,
       backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
@@ -271,7 +289,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       clearInterval(ledgerPoll);
       clearInterval(heartbeat);
       await queue.close(config.shutdownGraceMs);
-      await parser.close?.();
+      await splitter.close?.();
       if (workersStarted) {
         await store.removeWorker(workerIdentity.id);
       }

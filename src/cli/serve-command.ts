@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createServer } from '../server/create-server.js';
 import { generateApiKey, hashApiKey } from '../server/api-keys.js';
 import { print } from './output.js';
 import { withApp, type CommonFlags } from './with-app.js';
@@ -31,6 +30,9 @@ export function registerServeCommand(program: Command): void {
           if (app.config.workers) {
             await app.startWorkers();
           }
+          // Loaded here, not with the CLI: the HTTP stack (Fastify, OpenAPI, dashboard) is tens of MB
+          // that `sluice worker` and the other commands never use.
+          const { createServer } = await import('../server/create-server.js');
           const server = await createServer(app);
           const address = await server.listen({ port: app.config.port, host: app.config.host });
           print(`Sluice listening on ${address} (API at /v1, docs at /docs, workers ${app.config.workers ? 'on' : 'off'})`);

@@ -2,12 +2,10 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
-import type { DocumentParser } from '../ports/parser.js';
 import type { BatchHandler, FanIn, JobHandler, JobOutcome } from '../ports/queue.js';
 import type { PartialCompletion, Store } from '../ports/store.js';
-import type { Tokenizer } from '../ports/tokenizer.js';
+import type { DocumentSplitter } from '../ports/splitter.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { chunkText, type ChunkerOptions } from './chunker.js';
 import { documentStateEvent } from './document-events.js';
 import { assertSameEmbedder } from './embedder-pin.js';
 import { SluiceError, toSluiceError } from './errors.js';
@@ -18,8 +16,8 @@ import type { DocumentRecord } from './types.js';
 export interface PipelineDependencies {
   store: Store;
   blobs: BlobStore;
-  parser: DocumentParser;
-  tokenizer: Tokenizer;
+  /** Parses and chunks (in a sandbox of threads, in the service). */
+  splitter: DocumentSplitter;
   embedder: Embedder;
   events: EventBus;
   logger: Logger;
@@ -28,7 +26,6 @@ export interface PipelineDependencies {
 }
 
 export interface PipelineOptions {
-  chunker: ChunkerOptions;
   /** Chunks per embedder call. */
   embedBatchSize: number;
   /** Attempts before a retryable failure becomes final. */
@@ -48,7 +45,7 @@ export interface DocumentProcessor {
 }
 
 /**
- * The pipeline of one document: claim → parse → chunk → fan out the chunks as embedding batches →
+ * The pipeline of one document: claim → parse and chunk → fan out the chunks as embedding batches →
  * fan in: publish. Every write is fenced by the attempt id, so a duplicate delivery or a late worker
  * changes nothing; the chunks are published with the completion in one atomic store call, so a crash
  * at any instant leaves either the previous version or the new one, never a mix. Batches report
@@ -169,10 +166,20 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       if (!bytes) {
         throw new SluiceError('blob_missing', `The raw file of ${doc.source} is missing from the blob store`);
       }
-      const parsed = await deps.parser.parse({ bytes, source: doc.source }, signal);
-      await stage('chunking');
-      await announce(doc, 'chunking');
-      const chunks = await chunkText(parsed, deps.tokenizer, options.chunker);
+      // The chunking stage is recorded while the chunker runs; a failure to record it (superseded)
+      // surfaces once the split returns.
+      let chunking: Promise<void> | undefined;
+      const { mediaType, chunks } = await deps.splitter.split(
+        { bytes, source: doc.source },
+        {
+          signal,
+          onParsed: () => {
+            chunking = stage('chunking').then(() => announce(doc, 'chunking'));
+            chunking.catch(() => undefined);
+          },
+        },
+      );
+      await chunking;
       if (chunks.length === 0) {
         throw new SluiceError('empty_document', `${doc.source} holds no text to index`);
       }
@@ -183,7 +190,7 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
       for (let start = 0; start < chunks.length; start += options.embedBatchSize) {
         batches.push({ documentId: doc.id, attemptId, batch: batches.length, chunks: chunks.slice(start, start + options.embedBatchSize) });
       }
-      return { kind: 'fanOut', attemptId, mediaType: parsed.mediaType, batches, keepGoingAfterFailure: collection.partialSuccess };
+      return { kind: 'fanOut', attemptId, mediaType, batches, keepGoingAfterFailure: collection.partialSuccess };
     } catch (thrown) {
       if (thrown instanceof Superseded || signal.aborted) {
         // Cancelled, shutting down, or overtaken by a newer attempt: whoever took over owns the state.

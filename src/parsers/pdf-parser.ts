@@ -18,6 +18,13 @@ interface PdfDocument {
  */
 const pageWindow = 64;
 
+/**
+ * Pages read from one opening of the document. pdfjs keeps what it parsed of the file's objects for
+ * as long as the document is open, and its cleanup does not drop all of it; opening the file afresh
+ * does, so the parser's memory follows this many pages, whatever the page count.
+ */
+const pagesPerOpening = 256;
+
 interface PdfPage {
   getTextContent(): Promise<{ items: { str?: string; hasEOL?: boolean }[] }>;
   cleanup(): void;
@@ -25,27 +32,27 @@ interface PdfPage {
 
 /**
  * Text of a PDF, page by page (pdfjs through unpdf), keeping where each page starts so chunks can cite
- * their page. Pages are released as soon as they are read, and pdfjs's document-wide caches every
- * `pageWindow` pages.
+ * their page. Pages are released as soon as they are read, pdfjs's document-wide caches every
+ * `pageWindow` pages, and the whole document every `pagesPerOpening` pages.
  */
 export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise<ParsedDocument> {
-  // pdfjs takes ownership of (and detaches) the buffer it is given; hand it a copy.
-  let pdf: PdfDocument;
-  try {
-    const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: false, verbosity: 0 });
-    pdf = proxy as PdfDocument;
-  } catch (error) {
-    throw translatePdfError(error);
-  }
+  let pdf = await openPdf(bytes);
   try {
     const parts: string[] = [];
     const pageStarts: number[] = [];
     let length = 0;
-    for (let number = 1; number <= pdf.numPages; number++) {
+    const pageCount = pdf.numPages;
+    for (let number = 1; number <= pageCount; number++) {
       // pdfjs without its worker runs on microtasks; yielding a turn per page lets timers (the parse
       // time limit) and other documents' work run, and a cancel stop the loop.
       await new Promise((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
+      if (number % pagesPerOpening === 1 && number > 1) {
+        await pdf.destroy();
+        pdf = await openPdf(bytes);
+      } else if (number % pageWindow === 1 && number > 1) {
+        await pdf.cleanup();
+      }
       const page = await pdf.getPage(number);
       const content = await page.getTextContent();
       let pageText = '';
@@ -53,9 +60,6 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise
         pageText += (item.str ?? '') + (item.hasEOL ? '\n' : '');
       }
       page.cleanup();
-      if (number % pageWindow === 0) {
-        await pdf.cleanup();
-      }
       const separator = number === 1 ? '' : '\n\n';
       pageStarts.push(length + separator.length);
       parts.push(separator, pageText);
@@ -69,6 +73,16 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise
     throw translatePdfError(error);
   } finally {
     await pdf.destroy();
+  }
+}
+
+async function openPdf(bytes: Uint8Array): Promise<PdfDocument> {
+  try {
+    // pdfjs takes ownership of (and detaches) the buffer it is given; hand it a copy.
+    const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: false, verbosity: 0 });
+    return proxy as PdfDocument;
+  } catch (error) {
+    throw translatePdfError(error);
   }
 }
 

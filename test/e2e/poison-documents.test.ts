@@ -22,7 +22,7 @@ describe('poison documents', { timeout: 120_000 }, () => {
     writeFileSync(join(folder, 'exhausts-heap.json'), heapHungryJson(1_500_000));
     cluster = await startCluster({
       workers: 2,
-      env: { SLUICE_PARSE_MAX_HEAP_MB: '48', SLUICE_MAX_ATTEMPTS: '2', SLUICE_PARSE_THREADS: '1' },
+      env: { SLUICE_PARSE_MAX_HEAP_MB: '48', SLUICE_MAX_ATTEMPTS: '2', SLUICE_PARSE_PROCESSES: '1' },
     });
     const pids = cluster.workers.map((w) => w.child.pid);
     const { batchId, documents } = await cluster.upload(readdirSync(folder).map((name) => join(folder, name)));
@@ -33,13 +33,13 @@ describe('poison documents', { timeout: 120_000 }, () => {
     const failed = await cluster.db.query<{ source: string; error_code: string; attempts: number; error_message: string }>(
       `SELECT source, error_code, attempts, error_message FROM documents WHERE state = 'failed'`,
     );
-    // Retried while attempts last (a thread may also die of a neighbour's load), then failed for good.
+    // Retried while attempts last (a process may also die of a neighbour's load), then failed for good.
     expect(failed.rows.map(({ source, error_code, attempts }) => ({ source, error_code, attempts }))).toEqual([
       { source: 'exhausts-heap.json', error_code: 'worker_crashed', attempts: 2 },
     ]);
     expect(failed.rows[0]!.error_message).toMatch(/48 MiB heap limit/);
 
-    // The same two worker processes are alive and heartbeating: a poison file costs a thread, not a worker.
+    // The same two worker processes are alive and heartbeating: a poison file costs a parse process, not a worker.
     expect(cluster.workers.every((w) => w.child.exitCode === null && w.child.signalCode === null)).toBe(true);
     const status = (await (await fetch(`${cluster.url}/v1/status`, { headers: { authorization: `Bearer ${cluster.apiKey}` } })).json()) as {
       workers: { pid: number }[];

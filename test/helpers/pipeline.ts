@@ -7,6 +7,7 @@ import type { ChunkerOptions } from '../../src/core/chunker.js';
 import { createDocumentProcessor } from '../../src/core/process-document.js';
 import { createLedgerEventBus } from '../../src/events/ledger-event-bus.js';
 import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
+import { createInProcessSplitter } from '../../src/parsers/in-process-splitter.js';
 import type { Embedder, SluiceEvent } from '../../src/ports/index.js';
 import { createLocalQueue } from '../../src/queue/local/local-queue.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -40,9 +41,19 @@ export async function startPipeline(embedder: Embedder, options: PipelineOptions
   events.subscribe((e) => seen.push(e));
   const queue = createLocalQueue({ onHandlerError: (e) => { throw e; } });
   const processor = createDocumentProcessor(
-    { store, blobs, events, embedder, logger: silent, tokenizer: createCl100kTokenizer(), parser: createDocumentParser({ maxFileBytes: 1e7, parseTimeoutMs: 10_000 }) },
     {
-      chunker: options.chunker ?? { maxTokens: 50, overlapTokens: 5 },
+      store,
+      blobs,
+      events,
+      embedder,
+      logger: silent,
+      splitter: createInProcessSplitter(
+        createDocumentParser({ maxFileBytes: 1e7, parseTimeoutMs: 10_000 }),
+        createCl100kTokenizer(),
+        options.chunker ?? { maxTokens: 50, overlapTokens: 5 },
+      ),
+    },
+    {
       embedBatchSize: options.embedBatchSize ?? 4,
       maxAttempts: options.maxAttempts ?? 4,
       backoff: { baseMs: 20, maxMs: 100 },

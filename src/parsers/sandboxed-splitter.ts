@@ -1,0 +1,232 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SluiceError } from '../core/errors.js';
+import type { Logger } from '../ports/logger.js';
+import type { DocumentSplitter, SplitDocument, SplitOptions } from '../ports/splitter.js';
+import type { ParserLimits } from './create-document-parser.js';
+import type { ChildMessage, TaskMessage } from './split-process.js';
+import type { SplitProgress, SplitReply, SplitTask } from './split-worker.js';
+
+export interface SandboxOptions extends ParserLimits {
+  /** Parse processes at most; each is started on first need and then kept. */
+  processes: number;
+  /** Heap limit of each parse process, in MiB. */
+  maxHeapMb: number;
+  chunker: { maxTokens: number; overlapTokens: number };
+  /**
+   * A process whose resident memory is above this after a file is replaced rather than kept: V8 does
+   * not give back the heap a 2,000-page PDF grew, and an idle pool should not hold it. @defaultValue 160
+   */
+  recycleAboveMb?: number;
+  logger: Logger;
+}
+
+/**
+ * How long past the time limit a process may take to stop by itself: parsers that yield (PDF, page by
+ * page) stop cleanly at the limit and keep their process; one stuck in a synchronous step is killed.
+ * Never more than the limit itself, so a short limit stays short.
+ */
+const hardStopGraceMs = (limitMs: number): number => Math.min(1000, limitMs);
+
+/** The built entry point; when running from the TypeScript sources (tests), the one `npm run build` wrote. */
+function splitProcessFile(): string {
+  const beside = new URL('./split-process.js', import.meta.url);
+  return fileURLToPath(existsSync(beside) ? beside : new URL('../../dist/parsers/split-process.js', import.meta.url));
+}
+
+/** An abort reason as an Error (AbortSignal's reason may be anything). */
+const asError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(String(reason)));
+
+/** A file waiting for, or running in, a parse process. */
+interface Job {
+  message: TaskMessage;
+  child?: ChildProcess;
+  step(step: SplitProgress): void;
+  done(reply: SplitReply): void;
+  /** The process ended before replying; `stderr` is the end of what it printed. */
+  lost(exit: { code: number | null; signal: NodeJS.Signals | null; stderr: string }): void;
+  /** Ends the job from here (time limit, cancel, close), killing its process if it runs. */
+  stop(reason: Error): void;
+}
+
+/**
+ * Parses and chunks untrusted files in a pool of child processes, one file at a time each. A file
+ * that loops, or needs more memory than the heap limit, costs one process, which is replaced, and
+ * never the service, its other documents or its job locks. Processes, not worker threads: V8 ends the
+ * whole process when one isolate overruns its heap inside a single large allocation (a `JSON.parse`, a
+ * string join), which a thread's heap limit cannot catch. Parsing and tokenising (most of an ingest's
+ * CPU) also leave the main thread free for HTTP, queue locks and writes. Parsing and chunking each get
+ * the time limit, counted from when the process starts that step.
+ *
+ * No pool library is used: piscina and its kin run threads, and tinypool's process mode speaks JSON
+ * over IPC (a file's bytes as an array of numbers) and cannot report steps.
+ */
+export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitter & { close(): Promise<void> } {
+  const { logger, maxHeapMb, processes, chunker, recycleAboveMb = 160, ...limits } = options;
+  const file = splitProcessFile();
+  const waiting: Job[] = [];
+  const idle: ChildProcess[] = [];
+  const running = new Map<ChildProcess, Job>();
+  const children = new Set<ChildProcess>();
+  let nextId = 0;
+  let closed = false;
+
+  const spawnChild = (): ChildProcess => {
+    const child = fork(file, [], {
+      execArgv: [`--max-old-space-size=${maxHeapMb}`],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    children.add(child);
+    // Kept for the report of a crash: V8 prints why it gave up (out of memory) on stderr.
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      stderr = (stderr + text).slice(-4000);
+    });
+    child.on('message', (message: ChildMessage) => {
+      const job = running.get(child);
+      if (job?.message.id !== message.id) {
+        return;
+      }
+      if ('step' in message) {
+        job.step(message.step);
+        return;
+      }
+      running.delete(child);
+      job.done(message.reply);
+      if (message.rss > recycleAboveMb * 1024 * 1024) {
+        logger.debug({ rssMb: Math.round(message.rss / 1048576) }, 'replacing a parse process that grew');
+        child.kill('SIGTERM');
+        pump();
+        return;
+      }
+      release(child);
+    });
+    child.on('error', (error) => logger.warn({ err: error }, 'a parse process failed'));
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      idle.splice(idle.indexOf(child) >>> 0, idle.includes(child) ? 1 : 0);
+      const job = running.get(child);
+      running.delete(child);
+      if (job) {
+        job.lost({ code, signal, stderr });
+      } else if (!closed && signal !== 'SIGTERM') {
+        logger.warn({ code, signal, stderr: stderr.slice(-500) }, 'a parse process stopped');
+      }
+      pump();
+    });
+    return child;
+  };
+
+  /** Idle processes must not keep the service alive on their own. */
+  const release = (child: ChildProcess): void => {
+    child.unref();
+    child.channel?.unref();
+    idle.push(child);
+    pump();
+  };
+
+  const pump = (): void => {
+    while (!closed && waiting.length > 0) {
+      const child = idle.pop() ?? (children.size < processes ? spawnChild() : undefined);
+      if (!child) {
+        return;
+      }
+      const job = waiting.shift() as Job;
+      child.ref();
+      child.channel?.ref();
+      job.child = child;
+      running.set(child, job);
+      child.send(job.message);
+    }
+  };
+
+  const split = (task: Omit<SplitTask, 'limits' | 'chunker'>, { signal, onParsed }: SplitOptions): Promise<SplitDocument> =>
+    new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      /** Why the job was stopped from here (time limit, cancel), if it was. */
+      let stopped: Error | undefined;
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const stop = (reason: Error): void => {
+        stopped ??= reason;
+        if (job.child) {
+          job.child.kill('SIGKILL');
+          return;
+        }
+        waiting.splice(waiting.indexOf(job) >>> 0, waiting.includes(job) ? 1 : 0);
+        finish();
+        reject(reason);
+      };
+      const onAbort = (): void => stop(asError(signal?.reason));
+      const limit = (step: string): void => {
+        clearTimeout(timer);
+        timer = setTimeout(
+          () => stop(new SluiceError('parse_timeout', `${step} took longer than ${limits.parseTimeoutMs} ms`)),
+          limits.parseTimeoutMs + hardStopGraceMs(limits.parseTimeoutMs),
+        );
+      };
+      const job: Job = {
+        message: { id: nextId++, task: { ...task, limits, chunker } },
+        step(step) {
+          if (step === 'started') {
+            limit('Parsing');
+          } else {
+            limit('Chunking');
+            onParsed?.();
+          }
+        },
+        done(reply) {
+          finish();
+          if (reply.ok) {
+            resolve(reply.split);
+          } else {
+            reject(new SluiceError(reply.code, reply.message, { retryable: reply.retryable }));
+          }
+        },
+        stop,
+        lost({ code, signal: killedBy, stderr }) {
+          finish();
+          if (stopped !== undefined) {
+            reject(stopped);
+            return;
+          }
+          const outOfMemory = stderr.includes('heap out of memory');
+          const message = outOfMemory
+            ? `Parsing ${task.source} needed more than the parser's ${maxHeapMb} MiB heap limit`
+            : `The parse process stopped while parsing ${task.source} (${killedBy ?? `exit code ${code}`})`;
+          logger.warn({ source: task.source, code, signal: killedBy, stderr: stderr.slice(-500) }, 'a parse process stopped');
+          // Retried while attempts last: a process may also die of its neighbours' load.
+          reject(new SluiceError('worker_crashed', message, { retryable: true }));
+        },
+      };
+      if (signal?.aborted) {
+        reject(asError(signal.reason));
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiting.push(job);
+      pump();
+    });
+
+  return {
+    split: ({ bytes, source }, splitOptions = {}) => split({ bytes, source }, splitOptions),
+    async close() {
+      closed = true;
+      const exits = [...children].map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      const closing = new Error('The parse processes were shut down');
+      for (const job of [...waiting, ...running.values()]) {
+        job.stop(closing);
+      }
+      for (const child of idle) {
+        // Waited for: the loop must not run dry (and end the process) while they exit.
+        child.ref();
+        child.kill('SIGTERM');
+      }
+      await Promise.all(exits);
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { isSluiceError } from '../../src/core/errors.js';
+import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
+import { createInProcessSplitter } from '../../src/parsers/in-process-splitter.js';
+import { createSandboxedSplitter } from '../../src/parsers/sandboxed-splitter.js';
+import { createCl100kTokenizer } from '../../src/tokenizers/cl100k-tokenizer.js';
+import { heapHungryJson, makePdf } from '../helpers/make-files.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const limits = { maxFileBytes: 200 * 1024 * 1024, parseTimeoutMs: 30_000 };
+const chunker = { maxTokens: 60, overlapTokens: 8 };
+
+async function codeOf(work: Promise<unknown>): Promise<string> {
+  try {
+    await work;
+    return 'no error';
+  } catch (error) {
+    return isSluiceError(error) ? error.code : `not a SluiceError: ${String(error)}`;
+  }
+}
+
+/** Largest gap between timer ticks on this thread while `work` runs: a blocked event loop shows here. */
+async function maxEventLoopGap<T>(work: Promise<T>): Promise<number> {
+  let last = performance.now();
+  let worst = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 5);
+  try {
+    await work.catch(() => undefined);
+  } finally {
+    clearInterval(ticker);
+  }
+  return worst;
+}
+
+describe('sandboxed splitter (child processes)', () => {
+  const sandboxes: { close(): Promise<void> }[] = [];
+  afterAll(async () => {
+    await Promise.all(sandboxes.map((s) => s.close()));
+  });
+  const sandbox = (options: Partial<typeof limits> & { maxHeapMb?: number; processes?: number } = {}) => {
+    const parser = createSandboxedSplitter({ ...limits, chunker, processes: 2, maxHeapMb: 256, logger: silent, ...options });
+    sandboxes.push(parser);
+    return parser;
+  };
+
+  it('gives the same result as parsing in-process, codes included', async () => {
+    const parser = sandbox();
+    const pdf = await makePdf(['Alpha page about retrieval.', 'Beta page about ingestion.']);
+    const inProcess = createInProcessSplitter(createDocumentParser(limits), createCl100kTokenizer(), chunker);
+    const fromPdf = await parser.split({ bytes: pdf, source: 'a.pdf' });
+    expect(fromPdf).toEqual(await inProcess.split({ bytes: pdf, source: 'a.pdf' }));
+    expect(fromPdf.chunks[0]?.page).toBe(1);
+    const html = Buffer.from(`<html><head><title>T</title></head><body>${'<p>Hello <b>there</b>, a paragraph of some length.</p>'.repeat(40)}</body></html>`);
+    const fromHtml = await parser.split({ bytes: html, source: 'x.html' });
+    expect(fromHtml.chunks.length).toBeGreaterThan(3);
+    expect(fromHtml).toEqual(await inProcess.split({ bytes: html, source: 'x.html' }));
+    expect(await codeOf(parser.split({ bytes: Buffer.from('%PDF-1.7 broken'), source: 'b.pdf' }))).toBe('corrupt_file');
+    // The caller's buffer is not taken from it.
+    expect(pdf.byteLength).toBeGreaterThan(0);
+  });
+
+  it('a file that needs more heap than the limit costs one parse process, not this one; files queued behind it parse', async () => {
+    const parser = sandbox({ maxHeapMb: 48, processes: 1 });
+    // A first file loads the tokenizer into the process. With it loaded, JSON.parse of the next file
+    // overruns the heap in one large allocation, which V8 answers by ending the whole process: in a
+    // worker thread, that was this test's process.
+    const warm = await parser.split({ bytes: Buffer.from('# Warm\n\nA first file, chunked.'), source: 'warm.md' });
+    expect(warm.chunks).toHaveLength(1);
+    const [crashed, next] = await Promise.allSettled([
+      parser.split({ bytes: heapHungryJson(2_000_000), source: 'huge.json' }),
+      parser.split({ bytes: Buffer.from('# Still here\n\nThe pool replaced its process.'), source: 'next.md' }),
+    ]);
+    const error = crashed.status === 'rejected' ? (crashed.reason as unknown) : undefined;
+    expect(isSluiceError(error) && error.code).toBe('worker_crashed');
+    expect(isSluiceError(error) && error.retryable).toBe(true);
+    expect((error as Error).message).toMatch(/48 MiB heap limit/);
+    expect(next.status === 'fulfilled' && next.value.chunks[0]?.text).toContain('The pool replaced its process.');
+  });
+
+  it('stops a parse stuck in one synchronous step at the time limit, while the main thread stays free', async () => {
+    const parser = sandbox({ parseTimeoutMs: 100, processes: 1 });
+    const bytes = heapHungryJson(1_500_000);
+    const started = performance.now();
+    const work = parser.split({ bytes, source: 'slow.json' });
+    const [code, gap] = await Promise.all([codeOf(work), maxEventLoopGap(work)]);
+    const elapsed = performance.now() - started;
+    expect(code).toBe('parse_timeout');
+    // Stopped at the limit plus the grace for a process to end by itself, not when the parse finished.
+    expect(elapsed).toBeLessThan(100 + 1000 + 1500);
+    // JSON.parse of this file blocks whatever thread runs it for a long while; here it is not this one's.
+    expect(gap).toBeLessThan(250);
+  });
+
+  it('the time limit counts from when a process starts the file, not while it waits for one', async () => {
+    // Each file takes well under the limit in each step (about 0.4 s to parse and 0.8 s to chunk here), six of
+    // the grace: timed from the call, the last ones would be stopped.
+    const parser = sandbox({ parseTimeoutMs: 2000, processes: 1 });
+    const files = Array.from({ length: 6 }, () => heapHungryJson(150_000));
+    const results = await Promise.all(files.map((bytes, i) => parser.split({ bytes, source: `${i}.json` })));
+    expect(results.every((r) => r.chunks.at(-1)?.text.includes('n: 149999'))).toBe(true);
+  });
+
+  it('a cancel stops the parse at once', async () => {
+    const parser = sandbox({ processes: 1 });
+    const controller = new AbortController();
+    const work = parser.split({ bytes: heapHungryJson(1_500_000), source: 'slow.json' }, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('cancelled by the test')), 50);
+    const started = performance.now();
+    await expect(work).rejects.toThrow('cancelled by the test');
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('chunks in the parse process: the main thread stays free while a large text is tokenised, and told when chunking begins', async () => {
+    const parser = sandbox({ processes: 1 });
+    const text = Array.from({ length: 20_000 }, (_, i) => `Sentence ${i} says something about ingestion and retrieval.`).join(' ');
+    let parsedAt = 0;
+    const work = parser.split({ bytes: Buffer.from(text), source: 'big.txt' }, { onParsed: () => (parsedAt = performance.now()) });
+    const gap = await maxEventLoopGap(work);
+    const doneAt = performance.now();
+    const { chunks } = await work;
+    expect(chunks.length).toBeGreaterThan(100);
+    expect(chunks.every((c) => c.tokenCount <= chunker.maxTokens && text.slice(c.charStart, c.charEnd) === c.text)).toBe(true);
+    expect(parsedAt).toBeGreaterThan(0);
+    expect(parsedAt).toBeLessThan(doneAt);
+    expect(gap).toBeLessThan(250);
+  });
+
+  it('chunking has its own time limit, counted from the end of parsing', async () => {
+    // Decoding this text takes a small part of the limit; chunking it (about 2 s here) several times it.
+    const parser = sandbox({ processes: 1, parseTimeoutMs: 500 });
+    const text = Array.from({ length: 300_000 }, (_, i) => `Sentence ${i} says something about ingestion and retrieval.`).join(' ');
+    const work = parser.split({ bytes: Buffer.from(text), source: 'big.txt' });
+    await expect(work).rejects.toThrow(/Chunking took longer than 500 ms/);
+    expect(await codeOf(work)).toBe('parse_timeout');
+  });
+});
