@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'bench/corpus/**', 'bench/results/**', 'bin/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'bench/corpus/**', 'bench/results/**', 'bench/peers/node_modules/**', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

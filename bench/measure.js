@@ -1,7 +1,7 @@
 // One measurement in a fresh process, so peak RSS belongs to it alone. Prints one JSON line.
 //   node bench/measure.js pipeline|tight|distributed:<workers> <path>...
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,31 @@ import { expandPaths } from '../dist/services/expand-paths.js';
 import { createCl100kTokenizer } from '../dist/tokenizers/cl100k-tokenizer.js';
 
 const [mode, ...paths] = process.argv.slice(2);
+
+/**
+ * Peak resident memory of this process and its children (the parse processes) together, sampled every
+ * 50 ms from /proc (Linux); elsewhere, this process's own peak.
+ */
+const kbOf = (pid, field) => {
+  try {
+    return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+};
+const childrenOf = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+let treePeakKb = 0;
+const sampleTree = () => {
+  const kb = [process.pid, ...childrenOf(process.pid)].reduce((sum, pid) => sum + kbOf(pid, 'VmRSS'), 0);
+  treePeakKb = Math.max(treePeakKb, kb, kbOf(process.pid, 'VmHWM'));
+};
+setInterval(sampleTree, 50).unref();
 const { files } = await expandPaths(paths, process.cwd());
 const bytes = files.reduce((sum, f) => sum + f.sizeBytes, 0);
 const config = loadConfig(process.env, { logLevel: 'silent', dataDir: mkdtempSync(join(tmpdir(), 'sluice-bench-')) });
@@ -115,5 +140,5 @@ const result =
   mode === 'tight' ? await tight() : mode.startsWith('distributed:') ? await distributed(Number(mode.split(':')[1])) : await pipeline();
 rmSync(config.dataDir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ mode, files: files.length, bytes, ...result, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({ mode, files: files.length, bytes, ...result, peakRssMb: Math.max(treePeakKb, process.resourceUsage().maxRSS) / 1024, ownPeakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
 );

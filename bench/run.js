@@ -1,7 +1,8 @@
 // `npm run bench`: Sluice's embedded pipeline beside the tight loop (parse → chunk → embed, no queue,
 // no ledger) and beside distributed mode with 1 and 2 worker processes, on the same corpus, in turn,
-// each run in its own process; medians of several rounds.
-//   npm run bench [-- --rounds 3] [-- --large] [-- --no-distributed]
+// each run in its own process; medians of several rounds. With --peers, also a LangChain.js and a
+// LlamaIndex.TS pipeline on the same corpus and embedder (installed in bench/peers by `npm run bench:peers`).
+//   npm run bench [-- --rounds 3] [-- --large | --corpus docs/python-html,...] [-- --no-distributed] [-- --peers]
 // (fetch the corpus first: npm run bench:corpus; distributed runs need redis-server)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,21 +12,38 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf('--rounds') + 1]) || 3;
-const corpus = args.includes('--large') ? [`${here}corpus/large`] : [`${here}corpus/docs`];
+// --corpus takes folders under bench/corpus, comma-separated (say docs/python-html,docs/python-text).
+const corpus = args.includes('--corpus')
+  ? args[args.indexOf('--corpus') + 1].split(',').map((dir) => `${here}corpus/${dir}`)
+  : args.includes('--large')
+    ? [`${here}corpus/large`]
+    : [`${here}corpus/docs`];
 if (!corpus.every(existsSync)) {
   console.error('No corpus yet: run `npm run bench:corpus` first.');
   process.exit(1);
 }
 
-const measure = (mode) =>
-  JSON.parse(execFileSync(process.execPath, [`${here}measure.js`, mode, ...corpus], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim());
+const peers = ['langchain', 'llamaindex'];
+const measure = (mode) => {
+  const script = peers.includes(mode) ? `${here}peers/run-peer.js` : `${here}measure.js`;
+  return JSON.parse(execFileSync(process.execPath, [script, mode, ...corpus], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim());
+};
+if (args.includes('--peers') && !existsSync(`${here}peers/node_modules`)) {
+  console.error('The peers are not installed: run `npm run bench:peers` first.');
+  process.exit(1);
+}
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-const modes = ['pipeline', 'tight', ...(args.includes('--no-distributed') ? [] : ['distributed:1', 'distributed:2'])];
+const modes = [
+  'pipeline',
+  'tight',
+  ...(args.includes('--no-distributed') ? [] : ['distributed:1', 'distributed:2']),
+  ...(args.includes('--peers') ? peers : []),
+];
 const runs = Object.fromEntries(modes.map((m) => [m, []]));
 for (let round = 1; round <= rounds; round++) {
   // Rotate the order so no mode always runs on a warmer machine.
@@ -62,6 +80,7 @@ const rows = [
   ['embedded pipeline (SQLite)', pipeline],
   ['tight loop (no queue/ledger)', tight],
   ...(runs['distributed:1'] ? [['distributed, 1 worker process', summary('distributed:1')], ['distributed, 2 worker processes', summary('distributed:2')]] : []),
+  ...(runs.langchain ? [['LangChain.js (MemoryVectorStore)', summary('langchain')], ['LlamaIndex.TS (IngestionPipeline)', summary('llamaindex')]] : []),
 ];
 for (const [label, s] of rows) {
   // RSS of distributed runs is the submitting process's only; its workers are separate processes.
@@ -69,6 +88,9 @@ for (const [label, s] of rows) {
   console.log(`${label.padEnd(32)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${rss}`);
 }
 console.log(`pipeline / tight loop throughput: ${((100 * tight.seconds) / pipeline.seconds).toFixed(1)}%`);
-for (const [label, s] of rows.slice(2)) {
+for (const [label, s] of rows.slice(2).filter(([, s]) => !peers.includes(s.mode))) {
   console.log(`${label} / embedded pipeline throughput: ${((100 * pipeline.seconds) / s.seconds).toFixed(1)}%`);
+}
+for (const [label, s] of rows.filter(([, s]) => peers.includes(s.mode))) {
+  console.log(`embedded pipeline / ${label}: ${(s.seconds / pipeline.seconds).toFixed(2)}× the throughput`);
 }
