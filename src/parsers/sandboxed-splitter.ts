@@ -38,6 +38,14 @@ function splitProcessFile(): string {
 /** An abort reason as an Error (AbortSignal's reason may be anything). */
 const asError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(String(reason)));
 
+/** Takes `item` out of `list`, if it is there. */
+function remove<T>(list: T[], item: T): void {
+  const at = list.indexOf(item);
+  if (at >= 0) {
+    list.splice(at, 1);
+  }
+}
+
 /** A file waiting for, or running in, a parse process. */
 interface Job {
   message: TaskMessage;
@@ -106,7 +114,7 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
     child.on('error', (error) => logger.warn({ err: error }, 'a parse process failed'));
     child.once('exit', (code, signal) => {
       children.delete(child);
-      idle.splice(idle.indexOf(child) >>> 0, idle.includes(child) ? 1 : 0);
+      remove(idle, child);
       const job = running.get(child);
       running.delete(child);
       if (job) {
@@ -157,7 +165,7 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
           job.child.kill('SIGKILL');
           return;
         }
-        waiting.splice(waiting.indexOf(job) >>> 0, waiting.includes(job) ? 1 : 0);
+        remove(waiting, job);
         finish();
         reject(reason);
       };
