@@ -1,4 +1,4 @@
-import type { Tokenizer } from '../ports/tokenizer.js';
+import type { TextTokenIndex, Tokenizer } from '../ports/tokenizer.js';
 import type { Chunk, ParsedDocument } from './types.js';
 
 export interface ChunkerOptions {
@@ -61,8 +61,10 @@ export async function chunkText(parsed: ParsedDocument, tokenizer: Tokenizer, op
   const { text } = parsed;
   const atoms: Atom[] = [];
   const pauser = createPauser(options.yieldToEventLoop);
-  await splitIntoAtoms(text, tokenizer, options.maxTokens, atoms, pauser);
-  return pack(text, atoms, tokenizer, options, parsed.pageStarts, pauser);
+  // Every range is counted exactly as if sliced; an index shares the work of counting them.
+  const counter: TextTokenIndex = tokenizer.indexText?.(text) ?? { countRange: (start, end) => tokenizer.count(text.slice(start, end)) };
+  await splitIntoAtoms(text, counter, options.maxTokens, atoms, pauser);
+  return pack(text, atoms, counter, options, parsed.pageStarts, pauser);
 }
 
 /**
@@ -70,7 +72,7 @@ export async function chunkText(parsed: ParsedDocument, tokenizer: Tokenizer, op
  * is cut at the best separator it contains and its pieces are tried in turn (depth first, so atoms
  * come out in text order). An explicit stack rather than recursion lets the loop pause cheaply.
  */
-async function splitIntoAtoms(text: string, tokenizer: Tokenizer, maxTokens: number, out: Atom[], pauser: Pauser): Promise<void> {
+async function splitIntoAtoms(text: string, counter: TextTokenIndex, maxTokens: number, out: Atom[], pauser: Pauser): Promise<void> {
   const stack: { start: number; end: number; level: number }[] = [{ start: 0, end: text.length, level: 0 }];
   for (let range = stack.pop(); range; range = stack.pop()) {
     if (pauser.due()) {
@@ -83,7 +85,7 @@ async function splitIntoAtoms(text: string, tokenizer: Tokenizer, maxTokens: num
     // Tokenising a huge run costs more than it tells (BPE is superlinear on long words); a run this long
     // cannot sensibly be one chunk, so cut it first and count the pieces.
     if (end - start <= maxTokens * 4) {
-      const tokens = tokenizer.count(text.slice(start, end));
+      const tokens = counter.countRange(start, end);
       if (tokens <= maxTokens) {
         out.push({ start, end, tokens });
         continue;
@@ -91,7 +93,7 @@ async function splitIntoAtoms(text: string, tokenizer: Tokenizer, maxTokens: num
     }
     const separator = separators[level];
     if (!separator) {
-      splitHard(text, start, end, tokenizer, maxTokens, out);
+      splitHard(text, start, end, counter, maxTokens, out);
       continue;
     }
     // The scan is synchronous, so sharing the RegExp (and its lastIndex) across documents is safe.
@@ -120,7 +122,7 @@ function splitHard(
   text: string,
   start: number,
   end: number,
-  tokenizer: Tokenizer,
+  counter: TextTokenIndex,
   maxTokens: number,
   out: Atom[],
 ): void {
@@ -128,11 +130,11 @@ function splitHard(
   let window = maxTokens * 2;
   while (position < end) {
     let cut = safeCut(text, Math.min(end, position + window), position);
-    let tokens = tokenizer.count(text.slice(position, cut));
+    let tokens = counter.countRange(position, cut);
     while (tokens > maxTokens && cut - position > 1) {
       window = Math.max(1, Math.floor((cut - position) / 2));
       cut = safeCut(text, position + window, position);
-      tokens = tokenizer.count(text.slice(position, cut));
+      tokens = counter.countRange(position, cut);
     }
     out.push({ start: position, end: cut, tokens });
     position = cut;
@@ -153,7 +155,7 @@ function safeCut(text: string, cut: number, min: number): number {
 async function pack(
   text: string,
   atoms: Atom[],
-  tokenizer: Tokenizer,
+  counter: TextTokenIndex,
   options: ChunkerOptions,
   pageStarts: number[] | undefined,
   pauser: Pauser,
@@ -183,17 +185,16 @@ async function pack(
       if (charEnd <= charStart) {
         return { emitted: atomsIn, leftover };
       }
-      const chunkText = text.slice(charStart, charEnd);
-      const tokenCount = tokenizer.count(chunkText);
+      const tokenCount = counter.countRange(charStart, charEnd);
       if (tokenCount <= maxTokens) {
-        chunks.push({ index: chunks.length, text: chunkText, tokenCount, charStart, charEnd, page: pageAt(pageStarts, charStart) });
+        chunks.push({ index: chunks.length, text: text.slice(charStart, charEnd), tokenCount, charStart, charEnd, page: pageAt(pageStarts, charStart) });
         return { emitted: atomsIn, leftover };
       }
       if (atomsIn.length === 1) {
         // Trimming can cost tokens (" word" is one token, "word" may be two): cut this atom finer, with a
         // margin, and let its pieces be packed again.
         const pieces: Atom[] = [];
-        splitHard(text, charStart, charEnd, tokenizer, Math.max(1, maxTokens - 4), pieces);
+        splitHard(text, charStart, charEnd, counter, Math.max(1, maxTokens - 4), pieces);
         return { emitted: [], leftover: [...pieces, ...leftover] };
       }
       if (atomsIn.length - carriedIn > 1) {

@@ -1,13 +1,32 @@
 import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
+import { CL100K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import type { Tokenizer } from '../ports/tokenizer.js';
+import { createPreTokenIndex } from './pre-token-index.js';
 
 // Documents may quote special tokens such as "<|endoftext|>"; they are text here, not control tokens.
 const asPlainText = { disallowedSpecial: new Set<string>() };
 
+// Pre-tokens repeat (words, indentation, punctuation): their counts are kept, up to this many.
+const cachedPieces = 100_000;
+
 /** cl100k_base, the encoding of OpenAI's embedding models, so chunk limits match what they accept. */
 export function createCl100kTokenizer(): Tokenizer {
+  const count = (text: string): number => countTokens(text, asPlainText);
+  const pieceCounts = new Map<string, number>();
+  const countPiece = (piece: string): number => {
+    let tokens = pieceCounts.get(piece);
+    if (tokens === undefined) {
+      tokens = count(piece);
+      if (pieceCounts.size >= cachedPieces) {
+        pieceCounts.clear();
+      }
+      pieceCounts.set(piece, tokens);
+    }
+    return tokens;
+  };
   return {
     name: 'cl100k_base',
-    count: (text) => countTokens(text, asPlainText),
+    count,
+    indexText: (text) => createPreTokenIndex(text, CL100K_TOKEN_SPLIT_REGEX, countPiece, count),
   };
 }
