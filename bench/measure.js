@@ -34,10 +34,25 @@ const childrenOf = (pid) => {
     return [];
   }
 };
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (100 ticks a second). */
+const cpuMsOf = (pid) => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+};
 let treePeakKb = 0;
+// The last CPU time seen of each child process; children that are replaced keep their entry.
+const childCpuMs = new Map();
 const sampleTree = () => {
-  const kb = [process.pid, ...childrenOf(process.pid)].reduce((sum, pid) => sum + kbOf(pid, 'VmRSS'), 0);
+  const children = childrenOf(process.pid);
+  const kb = [process.pid, ...children].reduce((sum, pid) => sum + kbOf(pid, 'VmRSS'), 0);
   treePeakKb = Math.max(treePeakKb, kb, kbOf(process.pid, 'VmHWM'));
+  for (const pid of children) {
+    childCpuMs.set(pid, Math.max(childCpuMs.get(pid) ?? 0, cpuMsOf(pid)));
+  }
 };
 setInterval(sampleTree, 50).unref();
 const { files } = await expandPaths(paths, process.cwd());
@@ -136,9 +151,14 @@ async function distributed(workerCount) {
   return { ms, chunks, completed: progress.byState.completed ?? 0, failed: progress.byState.failed ?? 0 };
 }
 
+const cpuBefore = process.cpuUsage();
 const result =
   mode === 'tight' ? await tight() : mode.startsWith('distributed:') ? await distributed(Number(mode.split(':')[1])) : await pipeline();
+const { user, system } = process.cpuUsage(cpuBefore);
+// CPU time of this process (for the pipeline: its main thread plus SQLite and libuv's threads) and of
+// its parse processes: where the work is, beside how long it took.
+const cpu = { childProcesses: childCpuMs.size, ownCpuMs: (user + system) / 1000, childCpuMs: [...childCpuMs.values()].reduce((sum, ms) => sum + ms, 0) };
 rmSync(config.dataDir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ mode, files: files.length, bytes, ...result, peakRssMb: Math.max(treePeakKb, process.resourceUsage().maxRSS) / 1024, ownPeakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({ mode, files: files.length, bytes, ...result, ...cpu, peakRssMb: Math.max(treePeakKb, process.resourceUsage().maxRSS) / 1024, ownPeakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
 );

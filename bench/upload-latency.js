@@ -1,6 +1,9 @@
 // `npm run bench:upload`: latency of the 202 answer to 1 MB uploads from 50 concurrent clients while
 // the server ingests what it was sent. Two set-ups side by side: workers in the API process, and an
-// API process with `--no-workers` beside a `sluice worker` process sharing the ledger.
+// API process with `--no-workers` beside a `sluice worker` process sharing the ledger. Each set-up runs
+// twice: a closed loop (every client uploads again as soon as its answer arrives: the throughput
+// limit) and an open one (the clients together start `--rate` uploads a second on a fixed schedule,
+// as people uploading would, whatever the server's pace).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,6 +15,8 @@ const cli = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
 const clients = 50;
 const uploadsPerClient = 4;
 const fileBytes = 1024 * 1024;
+const args = process.argv.slice(2);
+const openRate = Number(args.includes('--rate') ? args[args.indexOf('--rate') + 1] : 20);
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -50,7 +55,10 @@ function makeFile(seed) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function run(label, withSeparateWorker) {
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** rate undefined: closed loop; else uploads a second in all, client c starting at c / rate s. */
+async function run(label, withSeparateWorker, rate) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-upload-bench-'));
   const port = await freePort();
   const serve = start(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'warn', ...(withSeparateWorker ? ['--no-workers'] : [])]);
@@ -68,6 +76,10 @@ async function run(label, withSeparateWorker) {
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       for (let u = 0; u < uploadsPerClient; u++) {
+        if (rate) {
+          // The schedule is kept even when the server falls behind: a late start still counts from now.
+          await sleep(started + ((u * clients + c) * 1000) / rate - performance.now());
+        }
         const form = new FormData();
         form.append('file', new Blob([files[c * uploadsPerClient + u]]), `c${c}-u${u}.txt`);
         const t0 = performance.now();
@@ -89,7 +101,12 @@ async function run(label, withSeparateWorker) {
   return { label, uploads: latencies.length, failures, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), perSecond: latencies.length / seconds };
 }
 
-const results = [await run('API + workers in one process', false), await run('API (--no-workers) + sluice worker', true)];
+const results = [
+  await run('one process, closed loop', false),
+  await run('--no-workers + worker, closed loop', true),
+  await run(`one process, ${openRate}/s`, false, openRate),
+  await run(`--no-workers + worker, ${openRate}/s`, true, openRate),
+];
 console.log(`\nUpload latency — ${clients} concurrent clients × ${uploadsPerClient} uploads of 1 MB, ingesting meanwhile`);
 console.log(`${'set-up'.padEnd(38)}${'uploads'.padStart(8)}${'failed'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'uploads/s'.padStart(11)}`);
 for (const r of results) {

@@ -1,0 +1,167 @@
+// `npm run bench:query`: query latency over a collection of 100,000 chunks, for each store Sluice
+// runs on: SQLite (sqlite-vec + FTS5, embedded mode) and PostgreSQL (pgvector HNSW + tsvector,
+// distributed mode). Each query goes through the search service as the API's query route calls it:
+// embed the query, kNN and/or full text, fuse. One query at a time after a warm-up; p50/p99 per mode.
+//   npm run bench:query [-- --chunks 100000] [-- --queries 300] [-- --stores sqlite,postgres]
+// PostgreSQL is BENCH_DATABASE_URL when set (a server with pgvector), else PGlite with its pgvector
+// extension over pglite-socket: the stand-in the tests use, a single-threaded WebAssembly build.
+// The chunks are sentences of the fetched corpus (`npm run bench:corpus`) drawn at random into chunks
+// of about 400 tokens, so 100,000 of them are all different; they are written through the store's own
+// publish step (`complete`), 100 chunks to a document, as ingestion writes them.
+import { readFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHashEmbedder } from '../dist/embedders/hash-embedder.js';
+import { expandPaths } from '../dist/services/expand-paths.js';
+import { searchCollection } from '../dist/services/search-service.js';
+import { createSqliteStore } from '../dist/store/sqlite/sqlite-store.js';
+import { createPgStore } from '../dist/store/postgres/pg-store.js';
+
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const totalChunks = Number(option('--chunks', 100_000));
+const queryCount = Number(option('--queries', 300));
+const stores = option('--stores', 'sqlite,postgres').split(',');
+const corpus = fileURLToPath(new URL('corpus/docs/python-text', import.meta.url));
+if (!existsSync(corpus)) {
+  console.error('No corpus yet: run `npm run bench:corpus` first.');
+  process.exit(1);
+}
+
+// A small deterministic PRNG (mulberry32): the same chunks and queries in every run and store.
+const random = (() => {
+  let state = 20261123;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+})();
+const pick = (list) => list[Math.floor(random() * list.length)];
+
+const { files } = await expandPaths([corpus], process.cwd());
+const sentences = files
+  .flatMap((file) => readFileSync(file.path, 'utf8').split(/(?<=[.!?])\s+|\n\s*\n/))
+  .map((s) => s.replace(/\s+/g, ' ').trim())
+  .filter((s) => s.length >= 40 && s.length <= 600);
+const makeChunkText = () => {
+  let text = '';
+  while (text.length < 1800) {
+    text += `${pick(sentences)} `;
+  }
+  return text.trim();
+};
+// Queries: a few consecutive words of a sentence, as a user would type them.
+const queries = Array.from({ length: queryCount + 20 }, () => {
+  const words = pick(sentences).split(' ');
+  const length = 3 + Math.floor(random() * 4);
+  const start = Math.floor(random() * Math.max(1, words.length - length));
+  return words.slice(start, start + length).join(' ');
+});
+
+const embedder = createHashEmbedder({ dimension: 384 });
+const perDocument = 100;
+
+async function load(store) {
+  const tenant = await store.ensureTenant('default');
+  const collection = await store.ensureCollection(tenant.id, 'bench', embedder.spec);
+  const batch = await store.createBatch(collection.id, 'bench');
+  const started = performance.now();
+  for (let doc = 0; doc * perDocument < totalChunks; doc++) {
+    const texts = Array.from({ length: Math.min(perDocument, totalChunks - doc * perDocument) }, makeChunkText);
+    const vectors = await embedder.embed(texts);
+    const source = `generated/${doc}.txt`;
+    const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source, sha256: `${doc}`.padStart(64, '0'), sizeBytes: 1 });
+    const attemptId = `att_${doc}`;
+    await store.claim(document.id, attemptId);
+    let offset = 0;
+    const chunks = texts.map((text, index) => {
+      const chunk = { index, text, tokenCount: Math.round(text.length / 4), charStart: offset, charEnd: offset + text.length, page: null, vector: vectors[index] };
+      offset += text.length + 1;
+      return chunk;
+    });
+    await store.complete(document.id, attemptId, 'text/plain', chunks);
+  }
+  return { collection, loadSeconds: (performance.now() - started) / 1000 };
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+async function measure(store, collection) {
+  const results = {};
+  for (const mode of ['hybrid', 'vector', 'text']) {
+    for (const query of queries.slice(0, 20)) {
+      await searchCollection({ store, embedder }, collection, { query, topK: 5, mode });
+    }
+    const times = [];
+    let empty = 0;
+    for (const query of queries.slice(20)) {
+      const started = performance.now();
+      const hits = await searchCollection({ store, embedder }, collection, { query, topK: 5, mode });
+      times.push(performance.now() - started);
+      empty += hits.length === 0 ? 1 : 0;
+    }
+    times.sort((a, b) => a - b);
+    results[mode] = { p50: percentile(times, 50), p99: percentile(times, 99), max: times[times.length - 1], empty };
+  }
+  return results;
+}
+
+async function openPostgres() {
+  if (process.env.BENCH_DATABASE_URL) {
+    return { url: process.env.BENCH_DATABASE_URL, label: 'PostgreSQL (BENCH_DATABASE_URL)', stop: async () => undefined };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = await PGlite.create({ extensions: { vector } });
+  await db.exec('CREATE EXTENSION IF NOT EXISTS vector');
+  const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
+  await server.start();
+  return {
+    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    label: 'PostgreSQL: PGlite + pgvector over pglite-socket',
+    stop: async () => {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+const rows = [];
+for (const kind of stores) {
+  let store;
+  let label;
+  let cleanup;
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-query-'));
+    store = createSqliteStore({ path: join(dir, 'sluice.db') });
+    label = 'SQLite: sqlite-vec + FTS5 (embedded)';
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const postgres = await openPostgres();
+    // PGlite serves one session: one connection keeps the requests of different clients apart.
+    store = await createPgStore({ connectionString: postgres.url, maxConnections: process.env.BENCH_DATABASE_URL ? 10 : 1 });
+    label = postgres.label;
+    cleanup = postgres.stop;
+  }
+  const { collection, loadSeconds } = await load(store);
+  const chunks = await store.countChunks(collection.id);
+  console.error(`${label}: ${chunks} chunks written in ${loadSeconds.toFixed(1)} s`);
+  rows.push({ label, chunks, loadSeconds, ...(await measure(store, collection)) });
+  await store.close();
+  await cleanup();
+}
+
+console.log(`\nQuery latency, top 5, ${queryCount} queries per mode one at a time (after 20 to warm up); ms`);
+console.log(`${'store'.padEnd(52)}${'chunks'.padStart(8)}${'hybrid p50/p99'.padStart(17)}${'vector p50/p99'.padStart(17)}${'text p50/p99'.padStart(17)}`);
+const pair = (r) => `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}`.padStart(17);
+for (const row of rows) {
+  console.log(`${row.label.padEnd(52)}${String(row.chunks).padStart(8)}${pair(row.hybrid)}${pair(row.vector)}${pair(row.text)}`);
+}
+const empties = rows.flatMap((r) => ['hybrid', 'vector', 'text'].filter((m) => r[m].empty > 0).map((m) => `${r.label} ${m}: ${r[m].empty}`));
+if (empties.length > 0) {
+  console.log(`queries with no hit: ${empties.join('; ')}`);
+}
