@@ -108,6 +108,27 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
       await store.close();
     });
 
+    it('ranks chunks holding every term of a text query first, then fills with chunks holding any', async () => {
+      const { store, collection, batch } = await setup();
+      const texts = {
+        only: 'network network network, the network again',
+        both: 'install the drivers, then restart the network service and check the logs once more',
+        other: 'install packages with apt',
+        none: 'configure the printer',
+      };
+      for (const [source, text] of Object.entries(texts)) {
+        const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source, sha256: source, sizeBytes: 1 });
+        await store.claim(document.id, `att_${source}`);
+        await store.complete(document.id, `att_${source}`, 'text/plain', [chunk(0, text, [1, 0, 0, 0])]);
+      }
+      expect((await store.searchText(collection.id, 'install network', 1)).map((h) => h.source)).toEqual(['both']);
+      const filled = (await store.searchText(collection.id, 'install network', 5)).map((h) => h.source);
+      expect(filled[0]).toBe('both');
+      expect(filled.slice(1).sort()).toEqual(['only', 'other']);
+      expect((await store.searchText(collection.id, 'printer network', 5)).map((h) => h.source).sort()).toEqual(['both', 'none', 'only']);
+      await store.close();
+    });
+
     it('tracks retries, failures, cancels, requeues and batch progress', async () => {
       const { store, collection, batch } = await setup();
       const reg = (source: string) => store.registerDocument({ collectionId: collection.id, batchId: batch.id, source, sha256: source, sizeBytes: 1 });

@@ -4,7 +4,7 @@ import { assertSameEmbedder } from '../../core/embedder-pin.js';
 import { SluiceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { runningStates, terminalStates, type DocumentState } from '../../core/states.js';
-import type { Collection } from '../../core/types.js';
+import type { Collection, SearchHit } from '../../core/types.js';
 import type { SluiceEvent } from '../../ports/event-bus.js';
 import type { DocumentFilter, RegisterOutcome, Store } from '../../ports/store.js';
 import {
@@ -27,6 +27,7 @@ import {
 import { lockKeys, migrate, vectorIndexName } from './pg-migrations.js';
 import { dispatchSlots } from '../dispatch-slots.js';
 import { toTsQuery } from './pg-text-query.js';
+import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
 
 export interface PgStoreOptions {
   /** A `postgres://` URL of a database with the pgvector extension available. */
@@ -676,18 +677,22 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
       return rows.map((r) => toSearchHit(r, r.score));
     },
     async searchText(collectionId, text, k) {
-      const tsQuery = toTsQuery(text);
-      if (!tsQuery) {
+      const terms = searchTerms(text);
+      if (terms.length === 0) {
         return [];
       }
-      const rows = await query<HitRow & { score: number }>(
-        `SELECT ${hitColumns}, ts_rank_cd(c.tsv, q) AS score
-           FROM chunks c JOIN documents d ON d.id = c.document_id, to_tsquery('english', $2) q
-          WHERE c.collection_id = $1 AND c.tsv @@ q
-          ORDER BY score DESC, c.id LIMIT $3`,
-        [collectionId, tsQuery, k],
-      );
-      return rows.map((r) => toSearchHit(r, r.score));
+      const run = async (match: TermMatch): Promise<SearchHit[]> =>
+        (
+          await query<HitRow & { score: number }>(
+            `SELECT ${hitColumns}, ts_rank_cd(c.tsv, q) AS score
+               FROM chunks c JOIN documents d ON d.id = c.document_id, to_tsquery('english', $2) q
+              WHERE c.collection_id = $1 AND c.tsv @@ q
+              ORDER BY score DESC, c.id LIMIT $3`,
+            [collectionId, toTsQuery(terms, match), k],
+          )
+        ).map((r) => toSearchHit(r, r.score));
+      const every = await run('every');
+      return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, await run('any'), k) : every;
     },
     countChunks(collectionId) {
       return collectionId

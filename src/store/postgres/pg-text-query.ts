@@ -1,11 +1,9 @@
-import { queryTerms } from '../query-terms.js';
+import type { TermMatch } from '../text-match.js';
 
 /**
- * A user's words as a `to_tsquery` expression: terms OR-ed (the same recall as the SQLite backend),
- * ranked by `ts_rank_cd`. Terms hold letters and digits only, so the query is never a syntax error.
- * Undefined when there is no term.
+ * Search terms as a `to_tsquery` expression, AND-ed or OR-ed, ranked by `ts_rank_cd`. Terms hold letters
+ * and digits only, so the query is never a syntax error.
  */
-export function toTsQuery(query: string): string | undefined {
-  const terms = queryTerms(query);
-  return terms.length > 0 ? terms.join(' | ') : undefined;
+export function toTsQuery(terms: readonly string[], match: TermMatch): string {
+  return terms.join(match === 'every' ? ' & ' : ' | ');
 }

@@ -7,6 +7,7 @@ import { runningStates, terminalStates, type DocumentState } from '../../core/st
 import type { Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
 import type { SluiceEvent } from '../../ports/event-bus.js';
 import type { DocumentFilter, PartialCompletion, Store } from '../../ports/store.js';
+import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
 import { toFullTextQuery } from './fts-query.js';
 import { collectionTables, createCollectionTables, migrate } from './sqlite-migrations.js';
 import {
@@ -75,6 +76,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
+  // Searches read vectors and posting lists straight from the mapped file instead of copying every page
+  // through SQLite's cache: a kNN over 100,000 vectors took 54 ms instead of 85 (bench/query-latency.js).
+  // Mapped pages count in the process's RSS but belong to the page cache, which the kernel reclaims.
+  db.pragma('mmap_size = 1073741824');
   sqliteVec.load(db);
   migrate(db);
 
@@ -700,15 +705,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return toHits(rows.map((r) => ({ id: Number(r.rowid), score: 1 - r.distance })));
     },
     searchText(collectionId, query, k) {
-      const match = toFullTextQuery(query);
-      if (!match) {
+      const terms = searchTerms(query);
+      if (terms.length === 0) {
         return [];
       }
       const { fullText } = collectionTables(collectionId);
-      const rows = stmt<[string, number], { rowid: number; rank: number }>(
-        `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? ORDER BY rank LIMIT ?`,
-      ).all(match, k);
-      return toHits(rows.map((r) => ({ id: r.rowid, score: -r.rank })));
+      const run = (match: TermMatch): SearchHit[] =>
+        toHits(
+          stmt<[string, number], { rowid: number; rank: number }>(
+            `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? ORDER BY rank LIMIT ?`,
+          )
+            .all(toFullTextQuery(terms, match), k)
+            .map((r) => ({ id: r.rowid, score: -r.rank })),
+        );
+      const every = run('every');
+      return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, run('any'), k) : every;
     },
     countChunks(collectionId) {
       const n = collectionId
