@@ -1,13 +1,9 @@
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { createLedgerEventBus } from '../events/ledger-event-bus.js';
-import { createRedisEventBus } from '../events/redis-event-bus.js';
 import type { EventBus, JobQueue, Logger, Store } from '../ports/index.js';
-import { createBullmqQueue } from '../queue/bullmq/bullmq-queue.js';
 import { createLocalQueue } from '../queue/local/local-queue.js';
-import { createPgStore } from '../store/postgres/pg-store.js';
-import { createSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { SluiceConfig } from './config.js';
 
 export interface Adapters {
@@ -26,12 +22,14 @@ export interface Adapters {
 
 /**
  * Picks the adapters from the configuration: PostgreSQL when `DATABASE_URL` is set (else the SQLite
- * file), BullMQ and Redis pub/sub when `REDIS_URL` is set (else the in-process queue and bus).
+ * file), BullMQ and Redis pub/sub when `REDIS_URL` is set (else the in-process queue and bus). Each
+ * backend's modules load only when it is picked: BullMQ with ioredis and `pg` hold about 40 MB that an
+ * embedded process has no use for.
  */
 export async function createAdapters(config: SluiceConfig, logger: Logger): Promise<Adapters> {
   const store = config.databaseUrl
-    ? await createPgStore({ connectionString: config.databaseUrl })
-    : createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
+    ? await (await import('../store/postgres/pg-store.js')).createPgStore({ connectionString: config.databaseUrl })
+    : (await import('../store/sqlite/sqlite-store.js')).createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
   const reportListenerError = (error: unknown): void => logger.error({ err: error }, 'event listener failed');
   let lost: (documentId: string, reason: string) => void = () => undefined;
   if (!config.redisUrl) {
@@ -46,6 +44,11 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
       close: () => Promise.resolve(),
     };
   }
+  const [{ Redis }, { createBullmqQueue }, { createRedisEventBus }] = await Promise.all([
+    import('ioredis'),
+    import('../queue/bullmq/bullmq-queue.js'),
+    import('../events/redis-event-bus.js'),
+  ]);
   const redisUrl = config.redisUrl;
   // BullMQ workers block on Redis and must never give up a command: no retry limit per request.
   // Whoever opens a connection closes it: the queue its own, these adapters the publisher (and the

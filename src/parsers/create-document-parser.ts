@@ -1,12 +1,7 @@
 import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
 import type { DocumentParser } from '../ports/parser.js';
-import { parseCsv } from './csv-parser.js';
 import { decodeText } from './decode-text.js';
-import { parseDocx } from './docx-parser.js';
-import { htmlToText } from './html-to-text.js';
-import { parseJson } from './json-parser.js';
-import { parsePdf } from './pdf-parser.js';
 import { mediaTypes, sniffMediaType } from './sniff-media-type.js';
 
 export interface ParserLimits {
@@ -36,20 +31,24 @@ export function createDocumentParser(limits: ParserLimits): DocumentParser {
   };
 }
 
+/**
+ * Each format's parser loads on first use: a parse process holds only the libraries of the formats it
+ * has met (mammoth alone is about 20 MB; pdfjs grows further once it opens a file).
+ */
 async function parseAs(mediaType: string, bytes: Uint8Array, limits: ParserLimits, signal?: AbortSignal): Promise<ParsedDocument> {
   switch (mediaType) {
     case mediaTypes.pdf:
-      return parsePdf(bytes, signal);
+      return (await import('./pdf-parser.js')).parsePdf(bytes, signal);
     case mediaTypes.docx:
-      return parseDocx(bytes, { maxExpandedBytes: limits.maxFileBytes * 4 });
+      return (await import('./docx-parser.js')).parseDocx(bytes, { maxExpandedBytes: limits.maxFileBytes * 4 });
     case mediaTypes.html: {
-      const { text, title } = htmlToText(decodeText(bytes));
+      const { text, title } = (await import('./html-to-text.js')).htmlToText(decodeText(bytes));
       return title ? { text, title, mediaType } : { text, mediaType };
     }
     case mediaTypes.csv:
-      return parseCsv(decodeText(bytes));
+      return (await import('./csv-parser.js')).parseCsv(decodeText(bytes));
     case mediaTypes.json:
-      return parseJson(decodeText(bytes));
+      return (await import('./json-parser.js')).parseJson(decodeText(bytes));
     default:
       return { text: decodeText(bytes), mediaType };
   }

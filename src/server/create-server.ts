@@ -9,7 +9,6 @@ import { SluiceError } from '../core/errors.js';
 import type { ApiKeyRecord } from '../core/types.js';
 import { hashApiKey } from './api-keys.js';
 import { sendProblem, toProblem } from './problem.js';
-import { registerQueueDashboard } from './queue-dashboard.js';
 import { registerWebPage } from './web-page.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBatchRoutes } from './routes/batch-routes.js';
@@ -119,6 +118,8 @@ export async function createServer(app: AppContext): Promise<SluiceServer> {
     app.logger.warn({}, 'the web page is not built (npm run build); the API works without it');
   }
   if (app.dashboardQueues.length > 0) {
+    // Loaded only with BullMQ queues to show: Bull Board holds about 35 MB an embedded server never uses.
+    const { registerQueueDashboard } = await import('./queue-dashboard.js');
     await registerQueueDashboard(server, app.store, app.dashboardQueues);
   }
   return server;

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../src/core/errors.js';
 import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
@@ -36,12 +38,19 @@ async function maxEventLoopGap<T>(work: Promise<T>): Promise<number> {
   return worst;
 }
 
+/** Pids of this process's children (the parse processes it forked), from /proc. */
+function childPids(): number[] {
+  return readdirSync(`/proc/${process.pid}/task`).flatMap((task) =>
+    readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+  );
+}
+
 describe('sandboxed splitter (child processes)', () => {
   const sandboxes: { close(): Promise<void> }[] = [];
   afterAll(async () => {
     await Promise.all(sandboxes.map((s) => s.close()));
   });
-  const sandbox = (options: Partial<typeof limits> & { maxHeapMb?: number; processes?: number } = {}) => {
+  const sandbox = (options: Partial<typeof limits> & { maxHeapMb?: number; processes?: number; idleTimeoutMs?: number } = {}) => {
     const parser = createSandboxedSplitter({ ...limits, chunker, processes: 2, maxHeapMb: 256, logger: silent, ...options });
     sandboxes.push(parser);
     return parser;
@@ -136,5 +145,25 @@ describe('sandboxed splitter (child processes)', () => {
     const work = parser.split({ bytes: Buffer.from(text), source: 'big.txt' });
     await expect(work).rejects.toThrow(/Chunking took longer than 500 ms/);
     expect(await codeOf(work)).toBe('parse_timeout');
+  });
+
+  it.runIf(process.platform === 'linux')('an idle process exits after the idle time, a busy one never; the next file starts a new one', async () => {
+    const parser = sandbox({ processes: 1, idleTimeoutMs: 300 });
+    const before = new Set(childPids());
+    await parser.split({ bytes: Buffer.from('# One\n\nA first file.'), source: 'one.md' });
+    const started = childPids().filter((pid) => !before.has(pid));
+    expect(started).toHaveLength(1);
+    // Taken again at once, and busy for longer than the idle time: the same process finishes it.
+    const text = Array.from({ length: 60_000 }, (_, i) => `Sentence ${i} says something about ingestion and retrieval.`).join(' ');
+    const t0 = performance.now();
+    const { chunks } = await parser.split({ bytes: Buffer.from(text), source: 'big.txt' });
+    expect(performance.now() - t0).toBeGreaterThan(300);
+    expect(chunks.length).toBeGreaterThan(100);
+    expect(childPids()).toContain(started[0]);
+    await sleep(1000);
+    expect(childPids()).not.toContain(started[0]);
+    const again = await parser.split({ bytes: Buffer.from('# Two\n\nA second file.'), source: 'two.md' });
+    expect(again.chunks).toHaveLength(1);
+    expect(childPids().filter((pid) => !before.has(pid) && pid !== started[0])).toHaveLength(1);
   });
 });

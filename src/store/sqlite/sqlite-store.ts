@@ -66,6 +66,45 @@ const awaitingDispatchInOrder = `SELECT id FROM (
   WHERE dispatched_at IS NULL AND state = 'queued'
   ORDER BY priority DESC, turn, id`;
 
+/** A connection's statements, compiled once per SQL text (table names vary by collection, so a map). */
+interface StatementCache {
+  <P extends unknown[] | object = unknown[], R = unknown>(sql: string): Database.Statement<P, R>;
+  /** Forgets every statement: dropped tables change the schema, and statements on them must not be reused. */
+  clear(): void;
+}
+
+function statementCache(db: Database.Database): StatementCache {
+  const statements = new Map<string, Database.Statement>();
+  const get = <P extends unknown[] | object = unknown[], R = unknown>(sql: string): Database.Statement<P, R> => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement as Database.Statement<P, R>;
+  };
+  return Object.assign(get, { clear: () => statements.clear() });
+}
+
+/**
+ * A second, read-only connection for searches, which reads the file through mmap: vectors and posting
+ * lists come straight from the page cache instead of being copied page by page into SQLite's, and a
+ * kNN over 100,000 vectors takes 54 ms instead of 85 (`bench/query-latency.js`). Mapped pages count in
+ * a process's RSS (they are the kernel's page cache, reclaimed under pressure); kept off the writing
+ * connection, they stay out of an ingest's memory, which touches far more of the file than it searches.
+ * WAL lets it read every committed write at once. An in-memory database has one connection only.
+ */
+function openSearchConnection(db: Database.Database, path: string): Database.Database {
+  if (path === ':memory:' || path === '') {
+    return db;
+  }
+  const search = new Database(path, { readonly: true });
+  search.pragma('busy_timeout = 10000');
+  search.pragma('mmap_size = 1073741824');
+  sqliteVec.load(search);
+  return search;
+}
+
 /**
  * The embedded store: ledger, chunks, vectors (sqlite-vec) and full text (FTS5) in one SQLite file in
  * WAL mode. Every state change is one statement or one transaction, fenced by the attempt id.
@@ -76,24 +115,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
-  // Searches read vectors and posting lists straight from the mapped file instead of copying every page
-  // through SQLite's cache: a kNN over 100,000 vectors took 54 ms instead of 85 (bench/query-latency.js).
-  // Mapped pages count in the process's RSS but belong to the page cache, which the kernel reclaims.
-  db.pragma('mmap_size = 1073741824');
   sqliteVec.load(db);
   migrate(db);
+  const searchDb = openSearchConnection(db, options.path);
 
   const now = (): string => new Date().toISOString();
-  // Statements are compiled once per SQL text (table names vary by collection, so a map, not consts).
-  const statements = new Map<string, Database.Statement>();
-  const stmt = <P extends unknown[] | object = unknown[], R = unknown>(sql: string): Database.Statement<P, R> => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement as Database.Statement<P, R>;
-  };
+  const stmt = statementCache(db);
+  const searchStmt = statementCache(searchDb);
   const getDocumentRow = stmt<[string], DocumentRow>('SELECT * FROM documents WHERE id = ?');
   const getCollectionRow = stmt<[string], CollectionRow>('SELECT * FROM collections WHERE id = ?');
   const insertDocument = stmt(`
@@ -270,7 +298,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (ids.length === 0) {
       return [];
     }
-    const rows = stmt<unknown[], HitRow>(
+    const rows = searchStmt<unknown[], HitRow>(
       `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
     ).all(...ids.map((i) => i.id));
     const byId = new Map(rows.map((r) => [r.chunk_id, r]));
@@ -394,8 +422,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         stmt('DELETE FROM batches WHERE collection_id = ?').run(id);
         stmt('DELETE FROM collections WHERE id = ?').run(id);
       }).immediate();
-      // Dropped tables change the schema; cached statements on them must not be reused.
-      statements.clear();
+      stmt.clear();
+      searchStmt.clear();
       return true;
     },
 
@@ -699,7 +727,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     searchVector(collectionId, vector, k) {
       const { vectors } = collectionTables(collectionId);
-      const rows = stmt<[Buffer, number], { rowid: number; distance: number }>(
+      const rows = searchStmt<[Buffer, number], { rowid: number; distance: number }>(
         `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
       ).all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), k);
       return toHits(rows.map((r) => ({ id: Number(r.rowid), score: 1 - r.distance })));
@@ -712,7 +740,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const { fullText } = collectionTables(collectionId);
       const run = (match: TermMatch): SearchHit[] =>
         toHits(
-          stmt<[string, number], { rowid: number; rank: number }>(
+          searchStmt<[string, number], { rowid: number; rank: number }>(
             `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? ORDER BY rank LIMIT ?`,
           )
             .all(toFullTextQuery(terms, match), k)
@@ -729,6 +757,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     close() {
+      if (searchDb !== db) {
+        searchDb.close();
+      }
       db.close();
     },
   };
