@@ -1,5 +1,5 @@
 // One measurement in a fresh process, so peak RSS belongs to it alone. Prints one JSON line.
-//   node bench/measure.js pipeline|tight|distributed:<workers> <path>...
+//   node bench/measure.js pipeline|pipeline:<parse processes>|tight|distributed:<workers> <path>...
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -57,7 +57,11 @@ const sampleTree = () => {
 setInterval(sampleTree, 50).unref();
 const { files } = await expandPaths(paths, process.cwd());
 const bytes = files.reduce((sum, f) => sum + f.sizeBytes, 0);
-const config = loadConfig(process.env, { logLevel: 'silent', dataDir: mkdtempSync(join(tmpdir(), 'sluice-bench-')) });
+const config = loadConfig(process.env, {
+  logLevel: 'silent',
+  dataDir: mkdtempSync(join(tmpdir(), 'sluice-bench-')),
+  ...(mode.startsWith('pipeline:') ? { parseProcesses: Number(mode.split(':')[1]) } : {}),
+});
 
 async function pipeline() {
   const app = await createApp(config);
@@ -153,7 +157,7 @@ async function distributed(workerCount) {
 
 const cpuBefore = process.cpuUsage();
 const result =
-  mode === 'tight' ? await tight() : mode.startsWith('distributed:') ? await distributed(Number(mode.split(':')[1])) : await pipeline();
+    mode === 'tight' ? await tight() : mode.startsWith('distributed:') ? await distributed(Number(mode.split(':')[1])) : await pipeline();
 const { user, system } = process.cpuUsage(cpuBefore);
 // CPU time of this process (for the pipeline: its main thread plus SQLite and libuv's threads) and of
 // its parse processes: where the work is, beside how long it took.

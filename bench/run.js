@@ -3,6 +3,7 @@
 // each run in its own process; medians of several rounds. With --peers, also a LangChain.js and a
 // LlamaIndex.TS pipeline on the same corpus and embedder (installed in bench/peers by `npm run bench:peers`).
 //   npm run bench [-- --rounds 3] [-- --large | --corpus docs/python-html,...] [-- --no-distributed] [-- --peers]
+//     [-- --one-parse-process]   (also the embedded pipeline with SLUICE_PARSE_PROCESSES=1)
 // (fetch the corpus first: npm run bench:corpus; distributed runs need redis-server)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -41,6 +42,7 @@ const median = (values) => {
 const modes = [
   'pipeline',
   'tight',
+  ...(args.includes('--one-parse-process') ? ['pipeline:1'] : []),
   ...(args.includes('--no-distributed') ? [] : ['distributed:1', 'distributed:2']),
   ...(args.includes('--peers') ? peers : []),
 ];
@@ -79,6 +81,7 @@ console.log(`${'run'.padEnd(32)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'
 const rows = [
   ['embedded pipeline (SQLite)', pipeline],
   ['tight loop (no queue/ledger)', tight],
+  ...(runs['pipeline:1'] ? [['embedded, 1 parse process', summary('pipeline:1')]] : []),
   ...(runs['distributed:1'] ? [['distributed, 1 worker process', summary('distributed:1')], ['distributed, 2 worker processes', summary('distributed:2')]] : []),
   ...(runs.langchain ? [['LangChain.js (MemoryVectorStore)', summary('langchain')], ['LlamaIndex.TS (IngestionPipeline)', summary('llamaindex')]] : []),
 ];

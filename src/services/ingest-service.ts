@@ -76,14 +76,30 @@ export async function acceptFile(
   return outcome;
 }
 
-/** Accepts files from disk into a batch, streaming each into the blob store (hashed on the way). */
+/**
+ * The order in which to accept a batch's files: largest first, equal sizes as given. Each file goes to
+ * the queue as soon as it is accepted, and a batch is done when its last file is: one large file
+ * accepted last parses alone while the other workers have nothing left (the R reference manual, 6.5 MB
+ * and about 20 s of parsing, at the end of a 439-file folder made the folder take as long as parsing
+ * all of it on one core). Accepted first, it parses beside the rest. Dispatch keeps the same order for
+ * files waiting beyond a tenant's share (`largestFirst` in the stores).
+ */
+export function largestFirstOrder(sizes: readonly number[]): number[] {
+  return sizes.map((_, i) => i).sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b);
+}
+
+/**
+ * Accepts files from disk into a batch, streaming each into the blob store (hashed on the way), largest
+ * first; the outcomes come back in the order of `input.files`.
+ */
 export async function submitFiles(
   deps: IngestDependencies,
   input: SubmitFilesInput,
   onSubmitted?: (outcome: SubmitOutcome) => void,
 ): Promise<SubmitOutcome[]> {
-  const outcomes: SubmitOutcome[] = [];
-  for (const file of input.files) {
+  const outcomes: SubmitOutcome[] = new Array<SubmitOutcome>(input.files.length);
+  for (const index of largestFirstOrder(input.files.map((f) => f.sizeBytes))) {
+    const file = input.files[index] as (typeof input.files)[number];
     let received: ReceivedFile;
     if (file.sizeBytes > input.maxFileBytes) {
       const message = `The file is ${file.sizeBytes} bytes; the limit is ${input.maxFileBytes}`;
@@ -106,7 +122,7 @@ export async function submitFiles(
       }
     }
     const outcome = await acceptFile(deps, input, received);
-    outcomes.push(outcome);
+    outcomes[index] = outcome;
     onSubmitted?.(outcome);
   }
   return outcomes;

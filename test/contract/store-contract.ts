@@ -189,6 +189,19 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
       await store.close();
     });
 
+    it('dispatches the largest files of a batch first, equal sizes in the order they came', async () => {
+      const { store, collection, batch, tenant } = await setup();
+      const register = async (name: string, sizeBytes: number) =>
+        (await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: name, sha256: name, sizeBytes })).document.id;
+      const ids = [await register('small', 5), await register('large-a', 50), await register('middle', 20), await register('large-b', 50)];
+      const [small, largeA, middle, largeB] = ids;
+      expect((await store.dispatch(tenant.id, { maxInFlight: 2 })).map((d) => d.documentId)).toEqual([largeA, largeB]);
+      // Waiting beyond the share: the middle one is next, the small one after it.
+      expect(await store.queuePosition(middle!)).toBe(1);
+      expect(await store.queuePosition(small!)).toBe(2);
+      await store.close();
+    });
+
     it('dispatches a tenant fairly: within its share, by priority, then in turns across its batches', async () => {
       const { store, collection, batch, tenant } = await setup();
       const other = await store.createBatch(collection.id, 'small');

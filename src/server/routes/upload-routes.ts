@@ -2,7 +2,7 @@ import { Transform } from 'node:stream';
 import type { MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
 import { SluiceError } from '../../core/errors.js';
-import { acceptFile, type ReceivedFile } from '../../services/ingest-service.js';
+import { acceptFile, largestFirstOrder, type ReceivedFile } from '../../services/ingest-service.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { batchView, documentView, toBatchView, toDocumentView } from '../views.js';
 
@@ -74,10 +74,11 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
       const stored = received.filter((file) => 'blob' in file);
       await app.checkQuota(tenantId, { documents: stored.length, bytes: stored.reduce((sum, file) => sum + file.sizeBytes, 0) });
       const batch = await app.store.createBatch(collection.id, `upload of ${received.length} file${received.length === 1 ? '' : 's'}`);
-      const documents = [];
-      for (const file of received) {
-        const outcome = await acceptFile(app, { collection, batch, priority: request.query.priority }, file);
-        documents.push(toDocumentView(outcome.document));
+      // Largest first (see largestFirstOrder); the answer lists them in the request's order.
+      const documents = new Array<ReturnType<typeof toDocumentView>>(received.length);
+      for (const index of largestFirstOrder(received.map((f) => f.sizeBytes))) {
+        const outcome = await acceptFile(app, { collection, batch, priority: request.query.priority }, received[index] as ReceivedFile);
+        documents[index] = toDocumentView(outcome.document);
       }
       const progress = await app.store.getBatchProgress(batch.id);
       const body = { batch: toBatchView(progress!), documents };

@@ -25,7 +25,7 @@ import {
   type WaitingRow,
 } from '../store-rows.js';
 import { lockKeys, migrate, vectorIndexName } from './pg-migrations.js';
-import { dispatchSlots } from '../dispatch-slots.js';
+import { dispatchSlots, largestFirst } from '../dispatch-slots.js';
 import { toTsQuery } from './pg-text-query.js';
 import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
 
@@ -42,10 +42,10 @@ const running = runningStates.map((s) => `'${s}'`).join(', ');
 /**
  * A tenant's ($1) documents waiting for dispatch, in the order dispatch takes them. A document's turn
  * is its place in its batch counting those already handed over, so batches advance evenly and a new
- * batch starts at the front.
+ * batch starts at the front; within a batch the largest files go first (see `largestFirst`).
  */
 const awaitingDispatchInOrder = `SELECT id FROM (
-    SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
+    SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY ${largestFirst}) AS turn
       FROM documents WHERE batch_id IN (
         SELECT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
          WHERE c.tenant_id = $1 AND d.dispatched_at IS NULL AND d.state = 'queued')) placed

@@ -27,7 +27,7 @@ import {
   toWaitingSummary,
   type WaitingRow,
 } from '../store-rows.js';
-import { dispatchSlots } from '../dispatch-slots.js';
+import { dispatchSlots, largestFirst } from '../dispatch-slots.js';
 
 /** The store's methods as better-sqlite3 runs them: synchronously. */
 type Synchronous<T> = {
@@ -58,10 +58,11 @@ const batchesAwaitingDispatch = `SELECT DISTINCT d.batch_id FROM documents d JOI
 /**
  * A tenant's documents waiting for dispatch, in the order dispatch takes them. A document's turn is its
  * place in its batch counting those already handed over, so batches advance evenly and a new batch
- * starts at the front.
+ * starts at the front. Within a batch the largest files go first: one large file started last runs
+ * alone while the other workers idle, and the whole batch waits for it (see `largestFirst`).
  */
 const awaitingDispatchInOrder = `SELECT id FROM (
-    SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY id) AS turn
+    SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY ${largestFirst}) AS turn
       FROM documents WHERE batch_id IN (${batchesAwaitingDispatch}))
   WHERE dispatched_at IS NULL AND state = 'queued'
   ORDER BY priority DESC, turn, id`;
