@@ -123,8 +123,7 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
     child.once('exit', (code, signal) => {
       children.delete(child);
       remove(idle, child);
-      clearTimeout(idleTimers.get(child));
-      idleTimers.delete(child);
+      stopIdleTimer(child);
       const job = running.get(child);
       running.delete(child);
       if (job) {
@@ -135,6 +134,11 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
       pump();
     });
     return child;
+  };
+
+  const stopIdleTimer = (child: ChildProcess): void => {
+    clearTimeout(idleTimers.get(child));
+    idleTimers.delete(child);
   };
 
   /** Idle processes must not keep the service alive on their own, nor their memory for long. */
@@ -161,8 +165,7 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
         return;
       }
       const job = waiting.shift() as Job;
-      clearTimeout(idleTimers.get(child));
-      idleTimers.delete(child);
+      stopIdleTimer(child);
       child.ref();
       child.channel?.ref();
       job.child = child;

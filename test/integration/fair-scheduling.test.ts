@@ -26,8 +26,12 @@ describe('fair scheduling and quotas (embedded)', () => {
     const b = client(server.url, await server.tenantKey('b'));
     const big = await a('POST', `/v1/collections/${await collection(a, 'big')}/documents`, form(files('a', 300)));
     expect(big.status).toBe(202);
-    // The last of A's files waits for A's share of the workers, and says so.
-    const last = big.body.documents.at(-1).id as string;
+    // The last of A's files in line (the smallest, since a batch goes largest first; of equal sizes the
+    // latest) waits for A's share of the workers, and says so.
+    const byLine = [...(big.body.documents as { id: string; size_bytes: number }[]).entries()].sort(
+      ([i, x], [j, y]) => y.size_bytes - x.size_bytes || i - j,
+    );
+    const last = byLine.at(-1)![1].id;
     const lastView = (await a('GET', `/v1/documents/${last}`)).body;
     expect(lastView).toMatchObject({ state: 'queued', waiting_for: 'tenant_share' });
     // Hundreds of A's files are ahead of it in line; B's file, just uploaded, is near the front.
