@@ -81,6 +81,12 @@ const configSchema = z
     /** Heap limit of each parse process; a file that needs more fails with `worker_crashed`. @defaultValue 512 */
     parseMaxHeapMb: int(32).default(512),
     /**
+     * A PDF of at least this many bytes is read in parts, one per parse process, at once: faster on a
+     * large book, at the cost of each process holding pdfjs with the file open (about 150 MB each for
+     * the R reference manual). 0: every file is read by one process. @defaultValue 2097152 (2 MiB)
+     */
+    pdfSplitBytes: int(0).default(2 * 1024 * 1024),
+    /**
      * Documents of one tenant handed to the queue at once (per-tenant concurrency); the rest wait their
      * turn in the ledger, so tenants are served round-robin. 0: no limit. Set it to about the number of
      * documents all workers run at once. @defaultValue 32
@@ -173,6 +179,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   parseTimeoutMs: 'SLUICE_PARSE_TIMEOUT_MS',
   parseProcesses: 'SLUICE_PARSE_PROCESSES',
   parseMaxHeapMb: 'SLUICE_PARSE_MAX_HEAP_MB',
+  pdfSplitBytes: 'SLUICE_PDF_SPLIT_BYTES',
   tenantMaxInFlight: 'SLUICE_TENANT_MAX_IN_FLIGHT',
   tenantMaxDocuments: 'SLUICE_TENANT_MAX_DOCUMENTS',
   tenantMaxBytes: 'SLUICE_TENANT_MAX_BYTES',

@@ -160,7 +160,14 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   const chunker = { maxTokens: config.chunkTokens, overlapTokens: config.chunkOverlap };
   const splitter =
     config.parseProcesses > 0
-      ? createSandboxedSplitter({ ...limits, chunker, processes: config.parseProcesses, maxHeapMb: config.parseMaxHeapMb, logger })
+      ? createSandboxedSplitter({
+          ...limits,
+          chunker,
+          processes: config.parseProcesses,
+          maxHeapMb: config.parseMaxHeapMb,
+          splitPdfAboveBytes: config.pdfSplitBytes,
+          logger,
+        })
       : await createSplitterInProcess(limits, {
           ...chunker,
           // Chunking here shares the thread: with a shared queue the worker must also stay responsive,

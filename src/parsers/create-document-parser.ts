@@ -1,6 +1,7 @@
 import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
 import type { DocumentParser } from '../ports/parser.js';
+import type { PdfPart } from './pdf-parts.js';
 import { decodeText } from './decode-text.js';
 import { mediaTypes, sniffMediaType } from './sniff-media-type.js';
 
@@ -29,6 +30,15 @@ export function createDocumentParser(limits: ParserLimits): DocumentParser {
       return parsed;
     },
   };
+}
+
+/**
+ * One run of a PDF's pages (see `parsePdf`), under the time limit of a whole file. The caller has
+ * checked the file's size and that it is a PDF, and checks the joined text for emptiness.
+ */
+export async function parsePdfPart(limits: ParserLimits, bytes: Uint8Array, part: PdfPart, signal?: AbortSignal): Promise<ParsedDocument> {
+  const { parsePdf } = await import('./pdf-parser.js');
+  return withTimeout((bounded) => parsePdf(bytes, bounded, part), limits.parseTimeoutMs, signal);
 }
 
 /**

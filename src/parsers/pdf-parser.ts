@@ -1,6 +1,7 @@
 import { getDocumentProxy } from 'unpdf';
 import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
+import { pageSeparator, pagesOfPart, type PdfPart } from './pdf-parts.js';
 import { mediaTypes } from './sniff-media-type.js';
 
 /** The slice of pdfjs used here; unpdf's own types lean on pdfjs types it does not ship. */
@@ -25,6 +26,7 @@ const pageWindow = 64;
  */
 const pagesPerOpening = 256;
 
+
 interface PdfPage {
   getTextContent(): Promise<{ items: { str?: string; hasEOL?: boolean }[] }>;
   cleanup(): void;
@@ -34,23 +36,28 @@ interface PdfPage {
  * Text of a PDF, page by page (pdfjs through unpdf), keeping where each page starts so chunks can cite
  * their page. Pages are released as soon as they are read, pdfjs's document-wide caches every
  * `pageWindow` pages, and the whole document every `pagesPerOpening` pages.
+ *
+ * With `part`, only that run of pages is read, its `pageStarts` counted from its own first page: the
+ * parts of one file, read in several processes at once and joined by `joinPdfParts`, give the same text
+ * as one reading of the whole (pdfjs reads a page's text without the others).
  */
-export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise<ParsedDocument> {
+export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal, part: PdfPart = { index: 0, of: 1 }): Promise<ParsedDocument> {
   let pdf = await openPdf(bytes);
   try {
     const parts: string[] = [];
     const pageStarts: number[] = [];
     let length = 0;
-    const pageCount = pdf.numPages;
-    for (let number = 1; number <= pageCount; number++) {
+    const { first, end } = pagesOfPart(pdf.numPages, part);
+    for (let number = first; number < end; number++) {
       // pdfjs without its worker runs on microtasks; yielding a turn per page lets timers (the parse
       // time limit) and other documents' work run, and a cancel stop the loop.
       await new Promise((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
-      if (number % pagesPerOpening === 1 && number > 1) {
+      const read = number - first;
+      if (read % pagesPerOpening === 0 && read > 0) {
         await pdf.destroy();
         pdf = await openPdf(bytes);
-      } else if (number % pageWindow === 1 && number > 1) {
+      } else if (read % pageWindow === 0 && read > 0) {
         await pdf.cleanup();
       }
       const page = await pdf.getPage(number);
@@ -60,7 +67,7 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal): Promise
         pageText += (item.str ?? '') + (item.hasEOL ? '\n' : '');
       }
       page.cleanup();
-      const separator = number === 1 ? '' : '\n\n';
+      const separator = number === first ? '' : pageSeparator;
       pageStarts.push(length + separator.length);
       parts.push(separator, pageText);
       length += separator.length + pageText.length;

@@ -1,17 +1,8 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { SluiceError } from '../core/errors.js';
+import { mediaTypes, type MediaType } from './media-types.js';
 
-export const mediaTypes = {
-  pdf: 'application/pdf',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  html: 'text/html',
-  markdown: 'text/markdown',
-  csv: 'text/csv',
-  json: 'application/json',
-  text: 'text/plain',
-} as const;
-
-export type MediaType = (typeof mediaTypes)[keyof typeof mediaTypes];
+export { mediaTypes, type MediaType } from './media-types.js';
 
 const sniffBytes = 64 * 1024;
 

@@ -50,7 +50,9 @@ describe('sandboxed splitter (child processes)', () => {
   afterAll(async () => {
     await Promise.all(sandboxes.map((s) => s.close()));
   });
-  const sandbox = (options: Partial<typeof limits> & { maxHeapMb?: number; processes?: number; idleTimeoutMs?: number } = {}) => {
+  const sandbox = (
+    options: Partial<typeof limits> & { maxHeapMb?: number; processes?: number; idleTimeoutMs?: number; splitPdfAboveBytes?: number } = {},
+  ) => {
     const parser = createSandboxedSplitter({ ...limits, chunker, processes: 2, maxHeapMb: 256, logger: silent, ...options });
     sandboxes.push(parser);
     return parser;
@@ -70,6 +72,49 @@ describe('sandboxed splitter (child processes)', () => {
     expect(await codeOf(parser.split({ bytes: Buffer.from('%PDF-1.7 broken'), source: 'b.pdf' }))).toBe('corrupt_file');
     // The caller's buffer is not taken from it.
     expect(pdf.byteLength).toBeGreaterThan(0);
+  });
+
+  it.runIf(process.platform === 'linux')('reads a large PDF in parts, one per process at once, into the chunks of one reading', async () => {
+    const parser = sandbox({ processes: 3, splitPdfAboveBytes: 1 });
+    // Pages of nine lines, chunks of 60 tokens: chunks cross page ends, among them the ends of parts
+    // (pages 1–2, 3–4 and 5–7).
+    const pages = Array.from({ length: 7 }, (_, p) => Array.from({ length: 9 }, (_, l) => `Page ${p + 1} line ${l + 1} on ingestion queues.`).join('\n'));
+    const pdf = await makePdf(pages);
+    const inProcess = createInProcessSplitter(createDocumentParser(limits), createCl100kTokenizer(), chunker);
+    const before = new Set(childPids());
+    let parsed = 0;
+    const split = await parser.split({ bytes: pdf, source: 'book.pdf' }, { onParsed: () => parsed++ });
+    // The pool was empty: three parts at once started three processes.
+    expect(childPids().filter((pid) => !before.has(pid))).toHaveLength(3);
+    expect(split).toEqual(await inProcess.split({ bytes: pdf, source: 'book.pdf' }));
+    expect(parsed).toBe(1);
+    expect(split.chunks.some((c) => c.text.includes('Page 2 ') && c.text.includes('Page 3 '))).toBe(true);
+    expect(split.chunks.at(-1)?.page).toBe(7);
+    // Fewer pages than parts: the parts without pages add nothing.
+    const short = await makePdf(['Only one page here.']);
+    expect(await parser.split({ bytes: short, source: 'short.pdf' })).toEqual(await inProcess.split({ bytes: short, source: 'short.pdf' }));
+    // A broken file fails as it does whole, and a PDF of no text is empty, not an error of a part.
+    expect(await codeOf(parser.split({ bytes: Buffer.from('%PDF-1.7 broken'), source: 'b.pdf' }))).toBe('corrupt_file');
+    expect(await codeOf(parser.split({ bytes: await makePdf(['', '', '']), source: 'blank.pdf' }))).toBe('empty_document');
+  });
+
+  it('a cancel stops every part of a PDF read in parts', async () => {
+    const parser = sandbox({ processes: 2, splitPdfAboveBytes: 1 });
+    const pdf = await makePdf(Array.from({ length: 1500 }, (_, p) => `Page ${p + 1} of a long book.`));
+    const controller = new AbortController();
+    const work = parser.split({ bytes: pdf, source: 'long.pdf' }, { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('cancelled by the test')), 100);
+    const started = performance.now();
+    await expect(work).rejects.toThrow('cancelled by the test');
+    expect(performance.now() - started).toBeLessThan(1000);
+    // Both processes are free again at once: the next file does not wait for a part still reading.
+    const t0 = performance.now();
+    const next = await Promise.all([
+      parser.split({ bytes: Buffer.from('# A\n\nNext.'), source: 'a.md' }),
+      parser.split({ bytes: Buffer.from('# B\n\nNext.'), source: 'b.md' }),
+    ]);
+    expect(next.map((n) => n.chunks.length)).toEqual([1, 1]);
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('a file that needs more heap than the limit costs one parse process, not this one; files queued behind it parse', async () => {
