@@ -157,6 +157,11 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
 
   /** Idle processes must not keep the service alive on their own, nor their memory for long. */
   const release = (child: ChildProcess): void => {
+    // Stopped from here while its answer was already on its way (a cancel, a sibling part failing): it
+    // is about to die, and a file handed to it would be lost with it. Its exit tops the pool up.
+    if (child.killed) {
+      return;
+    }
     child.unref();
     child.channel?.unref();
     idle.push(child);

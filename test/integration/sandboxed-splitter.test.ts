@@ -98,15 +98,29 @@ describe('sandboxed splitter (child processes)', () => {
     expect(await codeOf(parser.split({ bytes: await makePdf(['', '', '']), source: 'blank.pdf' }))).toBe('empty_document');
   });
 
+  it('a process stopped while its answer was on its way is never handed the next file', async () => {
+    const parser = sandbox({ processes: 1 });
+    await parser.split({ bytes: Buffer.from('# Warm\n\nLoads the tokenizer.'), source: 'warm.md' });
+    for (let round = 0; round < 5; round++) {
+      // Cancelled as chunking begins: a tiny file's chunks are already on their way, and arrive after the
+      // kill. Were its process taken back into the pool, the next file would die with it (worker_crashed).
+      const controller = new AbortController();
+      const onParsed = (): void => controller.abort(new Error('cancelled as chunking began'));
+      await codeOf(parser.split({ bytes: Buffer.from(`# Round ${round}\n\nCancelled.`), source: 'c.md' }, { signal: controller.signal, onParsed }));
+      expect(await codeOf(parser.split({ bytes: Buffer.from(`# Round ${round}\n\nNext.`), source: 'n.md' }))).toBe('no error');
+    }
+  });
+
   it('a cancel stops every part of a PDF read in parts', async () => {
     const parser = sandbox({ processes: 2, splitPdfAboveBytes: 1 });
-    const pdf = await makePdf(Array.from({ length: 1500 }, (_, p) => `Page ${p + 1} of a long book.`));
+    const pdf = await makePdf(Array.from({ length: 3000 }, (_, p) => `Page ${p + 1} of a long book.`));
     const controller = new AbortController();
     const work = parser.split({ bytes: pdf, source: 'long.pdf' }, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('cancelled by the test')), 100);
     const started = performance.now();
     await expect(work).rejects.toThrow('cancelled by the test');
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Each part would read for about 2.5 s more.
+    expect(performance.now() - started).toBeLessThan(2000);
     // Both processes are free again at once: the next file does not wait for a part still reading.
     const t0 = performance.now();
     const next = await Promise.all([
@@ -114,7 +128,7 @@ describe('sandboxed splitter (child processes)', () => {
       parser.split({ bytes: Buffer.from('# B\n\nNext.'), source: 'b.md' }),
     ]);
     expect(next.map((n) => n.chunks.length)).toEqual([1, 1]);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 
   it('a file that needs more heap than the limit costs one parse process, not this one; files queued behind it parse', async () => {
