@@ -29,7 +29,10 @@ export interface Adapters {
 export async function createAdapters(config: SluiceConfig, logger: Logger): Promise<Adapters> {
   const store = config.databaseUrl
     ? await (await import('../store/postgres/pg-store.js')).createPgStore({ connectionString: config.databaseUrl })
-    : (await import('../store/sqlite/sqlite-store.js')).createSqliteStore({ path: join(config.dataDir, 'sluice.db') });
+    : (await import('../store/sqlite/sqlite-store.js')).createSqliteStore({
+        path: join(config.dataDir, 'sluice.db'),
+        vectorScanBytes: config.vectorScanMb * 1024 * 1024,
+      });
   const reportListenerError = (error: unknown): void => logger.error({ err: error }, 'event listener failed');
   let lost: (documentId: string, reason: string) => void = () => undefined;
   if (!config.redisUrl) {

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../test/helpers/prng.js';
 import { createCl100kTokenizer } from './cl100k-tokenizer.js';
 
 const tokenizer = createCl100kTokenizer();
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 // Pieces that stress the pre-tokenizer: whitespace runs with and without newlines (CRLF too),
 // punctuation before newlines, contractions, digit runs, non-Latin letters, combining marks, emoji,

@@ -144,6 +144,19 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE documents ADD COLUMN failed_chunks TEXT;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Every write or removal of a chunk's vector, in the transaction that makes it: searching processes
+      -- keep each collection's vectors in memory and read here what changed since they last looked.
+      -- AUTOINCREMENT: a number is never given twice, even after the newest rows go.
+      CREATE TABLE vector_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        collection_id TEXT NOT NULL,
+        chunk_id INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database): void {

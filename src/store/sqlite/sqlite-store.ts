@@ -10,6 +10,7 @@ import type { DocumentFilter, PartialCompletion, Store } from '../../ports/store
 import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
 import { toFullTextQuery } from './fts-query.js';
 import { collectionTables, createCollectionTables, migrate } from './sqlite-migrations.js';
+import { createVectorScans } from './vector-scan.js';
 import {
   hitColumns,
   toBatch,
@@ -47,7 +48,15 @@ function toAsync<T extends object>(sync: Synchronous<T>): T {
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for a throw-away store. */
   path: string;
+  /**
+   * Memory for int8 copies of searched collections' vectors (see `vector-scan.ts`), which vector
+   * searches scan instead of sqlite-vec's table; 0 searches with sqlite-vec alone. @defaultValue 256 MiB
+   */
+  vectorScanBytes?: number;
+  /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 500000 */
+  vectorChangesKept?: number;
 }
+
 
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
 const unfinished = ['queued', ...runningStates].map((s) => `'${s}'`).join(', ');
@@ -123,6 +132,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const now = (): string => new Date().toISOString();
   const stmt = statementCache(db);
   const searchStmt = statementCache(searchDb);
+  const vectorScans =
+    options.vectorScanBytes === 0
+      ? undefined
+      : createVectorScans({
+          all: (vectors) => searchStmt<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
+          one: (vectors, rowid) => searchStmt<[bigint], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(BigInt(rowid)),
+          head: () => (searchStmt("SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'").pluck().get() as number | undefined) ?? 0,
+          oldest: () => (searchStmt('SELECT min(seq) FROM vector_changes').pluck().get() as number | null) ?? undefined,
+          changed: (collectionId, after, upTo) =>
+            searchStmt<[string, number, number], number>(
+              'SELECT DISTINCT chunk_id FROM vector_changes WHERE collection_id = ? AND seq > ? AND seq <= ?',
+            )
+              .pluck()
+              .all(collectionId, after, upTo),
+          snapshot: (work) => searchDb.transaction(work)(),
+        }, { budgetBytes: options.vectorScanBytes ?? 256 * 1024 * 1024 });
   const getDocumentRow = stmt<[string], DocumentRow>('SELECT * FROM documents WHERE id = ?');
   const getCollectionRow = stmt<[string], CollectionRow>('SELECT * FROM collections WHERE id = ?');
   const insertDocument = stmt(`
@@ -202,6 +227,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
   });
 
+  const logVectorChange = stmt<[string, number | bigint]>('INSERT INTO vector_changes (collection_id, chunk_id) VALUES (?, ?)');
+  const pruneVectorChanges = stmt<[number]>(
+    "DELETE FROM vector_changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes') - ?",
+  );
+
   /** Removes a document's chunks with their vectors and full-text rows. */
   const deleteChunksOf = (documentId: string, collectionId: string): void => {
     const { vectors, fullText } = collectionTables(collectionId);
@@ -211,6 +241,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     for (const id of ids) {
       deleteVector.run(BigInt(id));
       deleteText.run(id);
+      logVectorChange.run(collectionId, id);
     }
     stmt('DELETE FROM chunks WHERE document_id = ?').run(documentId);
   };
@@ -266,7 +297,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength),
         );
         insertText.run(lastInsertRowid, chunk.text);
+        logVectorChange.run(row.collection_id, lastInsertRowid);
       }
+      pruneVectorChanges.run(options.vectorChangesKept ?? 500_000);
       const at = now();
       stmt(
         `UPDATE documents SET state = @state, media_type = @mediaType, chunks_total = @total, chunks_embedded = @embedded,
@@ -418,11 +451,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const { vectors, fullText } = collectionTables(id);
       db.transaction(() => {
         db.exec(`DROP TABLE IF EXISTS ${vectors}; DROP TABLE IF EXISTS ${fullText};`);
+        stmt('DELETE FROM vector_changes WHERE collection_id = ?').run(id);
         stmt('DELETE FROM chunks WHERE collection_id = ?').run(id);
         stmt('DELETE FROM documents WHERE collection_id = ?').run(id);
         stmt('DELETE FROM batches WHERE collection_id = ?').run(id);
         stmt('DELETE FROM collections WHERE id = ?').run(id);
       }).immediate();
+      vectorScans?.forget(id);
       stmt.clear();
       searchStmt.clear();
       return true;
@@ -728,6 +763,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     searchVector(collectionId, vector, k) {
       const { vectors } = collectionTables(collectionId);
+      const scanned = vectorScans?.search(collectionId, vectors, vector, k);
+      if (scanned) {
+        return toHits(scanned);
+      }
       const rows = searchStmt<[Buffer, number], { rowid: number; distance: number }>(
         `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
       ).all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), k);

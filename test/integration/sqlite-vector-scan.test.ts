@@ -1,0 +1,177 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { EmbeddedChunk } from '../../src/core/types.js';
+import type { Store } from '../../src/ports/store.js';
+import { createSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
+import { createVectorScans, quantize } from '../../src/store/sqlite/vector-scan.js';
+import { prng } from '../helpers/prng.js';
+
+const dimension = 32;
+const spec = { name: 'test', model: 'random', dimension };
+
+const random = prng(20261203);
+const randomVector = (): Float32Array => Float32Array.from({ length: dimension }, () => random() * 2 - 1);
+
+/** Two stores on one file, as two processes would open it: `writer` ingests, `reader` searches. */
+function openPair(options: Partial<SqliteStoreOptions> = {}): { path: string; writer: Store; reader: Store } {
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'sluice.db');
+  return { path, writer: createSqliteStore({ path, ...options }), reader: createSqliteStore({ path }) };
+}
+
+async function ingest(store: Store, collectionId: string, batchId: string, source: string, vectors: Float32Array[]): Promise<string> {
+  const { document } = await store.registerDocument({ collectionId, batchId, source, sha256: `${source}-${random()}`, sizeBytes: 1 });
+  await store.claim(document.id, `att_${document.id}`);
+  const chunks: EmbeddedChunk[] = vectors.map((vector, index) => ({
+    index,
+    text: `${source} chunk ${index}`,
+    tokenCount: 3,
+    charStart: index,
+    charEnd: index + 1,
+    page: null,
+    vector,
+  }));
+  expect(await store.complete(document.id, `att_${document.id}`, 'text/plain', chunks)).toBe(true);
+  return document.id;
+}
+
+async function setup(store: Store) {
+  const tenant = await store.ensureTenant('t');
+  const collection = await store.ensureCollection(tenant.id, 'c', spec);
+  const batch = await store.createBatch(collection.id, 'b');
+  return { collection, batch };
+}
+
+describe('SQLite vector search through the in-memory int8 scan', () => {
+  it('gives the hits and scores of sqlite-vec’s exact scan', async () => {
+    const { path, writer } = openPair();
+    const { collection, batch } = await setup(writer);
+    for (let doc = 0; doc < 20; doc++) {
+      await ingest(writer, collection.id, batch.id, `d${doc}`, Array.from({ length: 100 }, randomVector));
+    }
+    const scanned = createSqliteStore({ path });
+    const exact = createSqliteStore({ path, vectorScanBytes: 0 });
+    for (let q = 0; q < 50; q++) {
+      const query = randomVector();
+      const [fast, slow] = await Promise.all([scanned.searchVector(collection.id, query, 10), exact.searchVector(collection.id, query, 10)]);
+      expect(fast.map((h) => h.chunkId)).toEqual(slow.map((h) => h.chunkId));
+      fast.forEach((hit, i) => expect(hit.score).toBeCloseTo(slow[i]!.score, 5));
+    }
+    await Promise.all([writer.close(), scanned.close(), exact.close()]);
+  });
+
+  it('sees what another connection writes and deletes, at the next search', async () => {
+    const { writer, reader } = openPair();
+    const { collection, batch } = await setup(writer);
+    await ingest(writer, collection.id, batch.id, 'noise', Array.from({ length: 200 }, randomVector));
+    const target = randomVector();
+    // The reader builds its scan before the document it is looking for exists.
+    expect((await reader.searchVector(collection.id, target, 3)).map((h) => h.source)).not.toContain('near');
+    const near = await ingest(writer, collection.id, batch.id, 'near', [target.map((x) => x * 0.5)]);
+    const first = await reader.searchVector(collection.id, target, 3);
+    expect(first[0]).toMatchObject({ source: 'near' });
+    expect(first[0]!.score).toBeCloseTo(1, 5);
+    // Deleted: its vector is gone from the scan; another document's new one is in it.
+    expect(await writer.deleteDocument(near)).toBe(true);
+    expect((await reader.searchVector(collection.id, target, 3)).map((h) => h.source)).not.toContain('near');
+    await ingest(writer, collection.id, batch.id, 'opposite', [target.map((x) => -x)]);
+    const last = await reader.searchVector(collection.id, target.map((x) => -x), 1);
+    expect(last[0]).toMatchObject({ source: 'opposite' });
+    expect(await reader.countChunks(collection.id)).toBe(201);
+    await Promise.all([writer.close(), reader.close()]);
+  });
+
+  it('a reader further behind than the change log keeps, loads its collection afresh', async () => {
+    const { writer, reader } = openPair({ vectorChangesKept: 5 });
+    const { collection, batch } = await setup(writer);
+    const old = await ingest(writer, collection.id, batch.id, 'old', Array.from({ length: 10 }, randomVector));
+    const target = randomVector();
+    await reader.searchVector(collection.id, target, 1);
+    await writer.deleteDocument(old);
+    await ingest(writer, collection.id, batch.id, 'new', [target, ...Array.from({ length: 30 }, randomVector)]);
+    const hits = await reader.searchVector(collection.id, target, 50);
+    expect(hits).toHaveLength(31);
+    expect(hits[0]).toMatchObject({ source: 'new' });
+    expect(hits.every((h) => h.source === 'new')).toBe(true);
+    await Promise.all([writer.close(), reader.close()]);
+  });
+
+  it('a deleted collection leaves nothing behind; one made afresh starts empty', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'sluice.db');
+    const store = createSqliteStore({ path });
+    const { collection, batch } = await setup(store);
+    await ingest(store, collection.id, batch.id, 'a', [randomVector()]);
+    expect(await store.searchVector(collection.id, randomVector(), 5)).toHaveLength(1);
+    expect(await store.deleteCollection(collection.id)).toBe(true);
+    const again = await setup(store);
+    expect(await store.searchVector(again.collection.id, randomVector(), 5)).toEqual([]);
+    await store.close();
+  });
+
+  it('within a memory budget: too large a collection, or one of several that do not fit together, searches the same', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'sluice.db');
+    const writer = createSqliteStore({ path, vectorScanBytes: 0 });
+    const tenant = await writer.ensureTenant('t');
+    const collections = [];
+    for (const name of ['small', 'other', 'large']) {
+      const collection = await writer.ensureCollection(tenant.id, name, spec);
+      const batch = await writer.createBatch(collection.id, 'b');
+      await ingest(writer, collection.id, batch.id, name, Array.from({ length: name === 'large' ? 600 : 150 }, randomVector));
+      collections.push(collection);
+    }
+    // Room for about one collection of 150 vectors (its matrix holds 1,024 rows of 32 bytes, and ids).
+    const tight = createSqliteStore({ path, vectorScanBytes: 48 * 1024 });
+    for (let q = 0; q < 6; q++) {
+      for (const collection of collections) {
+        const query = randomVector();
+        const [fast, slow] = await Promise.all([tight.searchVector(collection.id, query, 5), writer.searchVector(collection.id, query, 5)]);
+        expect(fast.map((h) => h.chunkId)).toEqual(slow.map((h) => h.chunkId));
+      }
+    }
+    await Promise.all([writer.close(), tight.close()]);
+  });
+
+  it('holds no more than its budget, dropping the least recently searched collection first', () => {
+    // The scan over a real SQLite file, with the statements the store gives it.
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'v.db');
+    const db = new Database(path);
+    db.exec('CREATE TABLE vec_a (rowid INTEGER PRIMARY KEY, embedding BLOB); CREATE TABLE vec_b (rowid INTEGER PRIMARY KEY, embedding BLOB); CREATE TABLE vec_c (rowid INTEGER PRIMARY KEY, embedding BLOB)');
+    db.transaction(() => {
+      for (const table of ['vec_a', 'vec_b', 'vec_c']) {
+        const insert = db.prepare(`INSERT INTO ${table} (embedding) VALUES (?)`);
+        for (let i = 0; i < (table === 'vec_c' ? 2000 : 100); i++) {
+          insert.run(Buffer.from(randomVector().buffer));
+        }
+      }
+    })();
+    const scans = createVectorScans(
+      {
+        all: (vectors) => db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
+        one: (vectors, rowid) => db.prepare<[number], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(rowid),
+        head: () => 0,
+        oldest: () => undefined,
+        changed: () => [],
+        snapshot: (work) => db.transaction(work)(),
+      },
+      // One collection of 100 vectors (1,024 rows of 32 bytes and 8 of id, 64 bytes a chunk): 47,360 bytes.
+      { budgetBytes: 60_000 },
+    );
+    const query = randomVector();
+    expect(scans.search('a', 'vec_a', query, 3)).toHaveLength(3);
+    expect(scans.bytes()).toBe(47_360);
+    expect(scans.search('b', 'vec_b', query, 3)).toHaveLength(3);
+    // a went to make room for b.
+    expect(scans.bytes()).toBe(47_360);
+    // c alone is over the budget: not loaded, left to sqlite-vec (undefined), and b stays.
+    expect(scans.search('c', 'vec_c', query, 3)).toBeUndefined();
+    expect(scans.bytes()).toBe(47_360);
+    db.close();
+  });
+
+  it('quantizes a vector by its largest component, keeping its direction', () => {
+    expect([...quantize(new Float32Array([0.5, -0.3, 0, 0.125]))]).toEqual([127, -76, 0, 32]);
+    expect([...quantize(new Float32Array([0, 0]))]).toEqual([0, 0]);
+  });
+});
