@@ -63,7 +63,7 @@ interface Scan {
  * 0.1.9 has only an exact scan, through SQLite's page reads: 59 ms over 100,000 × 384 floats here. This
  * keeps each searched collection as an int8 matrix in memory (a vector scaled so its largest component
  * is ±127: cosine does not change with scale), scans it with USearch's SIMD kernels (about 6 ms over
- * the same 100,000), and rescores the best `oversample` × k candidates with their float vectors from
+ * the same 100,000), and rescores the best `oversample` × k candidates (at least 40) with their float vectors from
  * SQLite, so the scores returned are exact and the order is that of the float vectors among them.
  * An approximate graph index (HNSW) was measured and left out: with the `hash` embedder's sparse query
  * vectors, its recall@5 at 20,000 chunks was 30 % at ef 64 and 84 % at ef 1,024.
@@ -76,7 +76,7 @@ interface Scan {
  */
 export function createVectorScans(source: VectorScanSource, options: VectorScanOptions) {
   const exactSearch = loadExactSearch();
-  const { budgetBytes, oversample = 4, minCandidates = 40 } = options;
+  const { budgetBytes, oversample = 2, minCandidates = 40 } = options;
   /** Loaded collections, least recently searched first. */
   const scans = new Map<string, Scan>();
   /** Collections that did not fit the budget alone: searched with sqlite-vec until the process restarts. */
@@ -184,7 +184,7 @@ export interface VectorScanOptions {
    * collection that does not fit alone is searched with sqlite-vec. 0: never load one.
    */
   budgetBytes: number;
-  /** Candidates taken from the int8 scan for each hit asked for, to rescore with the floats. @defaultValue 4 */
+  /** Candidates taken from the int8 scan for each hit asked for, to rescore with the floats. @defaultValue 2 */
   oversample?: number;
   /** Fewest candidates rescored. @defaultValue 40 */
   minCandidates?: number;
