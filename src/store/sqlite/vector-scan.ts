@@ -63,8 +63,9 @@ interface Scan {
  * 0.1.9 has only an exact scan, through SQLite's page reads: 59 ms over 100,000 × 384 floats here. This
  * keeps each searched collection as an int8 matrix in memory (a vector scaled so its largest component
  * is ±127: cosine does not change with scale), scans it with USearch's SIMD kernels (about 6 ms over
- * the same 100,000), and rescores the best `oversample` × k candidates (at least 40) with their float vectors from
- * SQLite, so the scores returned are exact and the order is that of the float vectors among them.
+ * the same 100,000), and rescores the best `oversample` × k candidates (at least 40) with their float
+ * vectors from SQLite, so the scores returned are exact and the order is that of the float vectors
+ * among them.
  * An approximate graph index (HNSW) was measured and left out: with the `hash` embedder's sparse query
  * vectors, its recall@5 at 20,000 chunks was 30 % at ef 64 and 84 % at ef 1,024.
  *
