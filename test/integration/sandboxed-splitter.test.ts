@@ -164,10 +164,11 @@ describe('sandboxed splitter (child processes)', () => {
   });
 
   it('the time limit counts from when a process starts the file, not while it waits for one', async () => {
-    // Each file takes well under the limit in each step (about 0.4 s to parse and 0.8 s to chunk here), six of
-    // the grace: timed from the call, the last ones would be stopped.
-    const parser = sandbox({ parseTimeoutMs: 2000, processes: 1 });
-    const files = Array.from({ length: 6 }, () => heapHungryJson(150_000));
+    // Each file takes well under the limit in each step (about 0.4 s to parse and 0.8 s to chunk here, a few
+    // times that while the rest of the suite loads the machine); ten of them queue for 12 s or more: timed
+    // from the call, the last ones would be stopped.
+    const parser = sandbox({ parseTimeoutMs: 5000, processes: 1 });
+    const files = Array.from({ length: 10 }, () => heapHungryJson(150_000));
     const results = await Promise.all(files.map((bytes, i) => parser.split({ bytes, source: `${i}.json` })));
     expect(results.every((r) => r.chunks.at(-1)?.text.includes('n: 149999'))).toBe(true);
   });
