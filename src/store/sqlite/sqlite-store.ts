@@ -57,7 +57,6 @@ export interface SqliteStoreOptions {
   vectorChangesKept?: number;
 }
 
-
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
 const unfinished = ['queued', ...runningStates].map((s) => `'${s}'`).join(', ');
 const running = runningStates.map((s) => `'${s}'`).join(', ');

@@ -90,17 +90,25 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
       for (const { rowid, embedding } of source.all(vectors)) {
         put(scan, Number(rowid), embedding);
         if (bytesOf(scan) > budgetBytes) {
-          tooLarge.add(collectionId);
-          return undefined;
+          return giveUp(collectionId);
         }
       }
       scans.set(collectionId, scan);
       return scan;
     });
 
+  /** Leaves a collection that does not fit the budget alone to sqlite-vec. */
+  const giveUp = (collectionId: string): undefined => {
+    scans.delete(collectionId);
+    tooLarge.add(collectionId);
+    return undefined;
+  };
+
+  const loadedBytes = (): number => [...scans.values()].reduce((sum, scan) => sum + bytesOf(scan), 0);
+
   /** Drops the least recently searched collections until those loaded fit the budget. */
   const evict = (): void => {
-    let total = [...scans.values()].reduce((sum, scan) => sum + bytesOf(scan), 0);
+    let total = loadedBytes();
     for (const [collectionId, scan] of scans) {
       if (total <= budgetBytes || scans.size === 1) {
         return;
@@ -129,9 +137,7 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
         }
       }
       if (bytesOf(scan) > budgetBytes) {
-        scans.delete(collectionId);
-        tooLarge.add(collectionId);
-        return undefined;
+        return giveUp(collectionId);
       }
       scan.seen = head;
       return scan;
@@ -175,7 +181,7 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
     },
 
     /** Bytes the loaded collections hold. */
-    bytes: (): number => [...scans.values()].reduce((sum, scan) => sum + bytesOf(scan), 0),
+    bytes: loadedBytes,
   };
 }
 
@@ -212,7 +218,7 @@ function put(scan: Scan, rowid: number, embedding: Buffer): void {
     scan.rowOf.set(rowid, row);
     scan.rowids[row] = rowid;
   }
-  scan.rows.set(quantize(asFloats(embedding)), row * scan.dimension);
+  quantize(asFloats(embedding), scan.rows.subarray(row * scan.dimension, (row + 1) * scan.dimension));
 }
 
 /** Takes a chunk's row out, moving the last row into its place, so rows `[0, size)` stay dense. */
@@ -238,15 +244,17 @@ function asFloats(embedding: Buffer): Float32Array {
     : new Float32Array(new Uint8Array(embedding).buffer);
 }
 
-/** Scales a vector so its largest component is ±127 and rounds it: the direction, in one byte a component. */
-export function quantize(vector: Float32Array): Int8Array {
+/**
+ * Scales a vector so its largest component is ±127 and rounds it: the direction, in one byte a
+ * component. Written into `out` (a row of the matrix, when loading: no array for each vector).
+ */
+export function quantize(vector: Float32Array, out: Int8Array = new Int8Array(vector.length)): Int8Array {
   let largest = 0;
   for (const value of vector) {
     largest = Math.max(largest, Math.abs(value));
   }
-  const out = new Int8Array(vector.length);
   if (largest === 0 || !Number.isFinite(largest)) {
-    return out;
+    return out.fill(0);
   }
   const scale = 127 / largest;
   for (let i = 0; i < vector.length; i++) {
@@ -255,7 +263,7 @@ export function quantize(vector: Float32Array): Int8Array {
   return out;
 }
 
-/** Cosine similarity; 0 against a zero vector, as sqlite-vec's distance of 1 says. */
+/** Cosine similarity; 0 against a zero vector (sqlite-vec's own scan scores such a pair 1). */
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;
   let normA = 0;
