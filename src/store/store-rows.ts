@@ -2,6 +2,7 @@
 import type { ErrorCode } from '../core/errors.js';
 import { terminalStates, type DocumentState } from '../core/states.js';
 import type { Batch, BatchProgress, Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
+import type { SluiceEvent } from '../ports/event-bus.js';
 import type { WaitingSummary } from '../ports/store.js';
 
 export interface CollectionRow {
@@ -190,3 +191,14 @@ export function toSearchHit(r: HitRow, score: number): SearchHit {
 
 /** The columns of HitRow, for a query over chunks `c` joined with documents `d`. */
 export const hitColumns = 'c.id AS chunk_id, c.document_id, d.source, c.idx, c.text, c.char_start, c.char_end, c.page';
+
+type ProgressEvent = Extract<SluiceEvent, { type: 'document.progress' }>;
+
+/**
+ * A progress event with the document's counts as they stand in its row, read when the event is
+ * logged. Counts only grow within an attempt, so serialised appends log them in order. A row that
+ * is gone (the document was deleted) leaves the event as it was sent.
+ */
+export function withCounts(event: ProgressEvent, row: { chunks_embedded: number; chunks_total: number | null } | undefined): ProgressEvent {
+  return row ? { ...event, chunksEmbedded: row.chunks_embedded, chunksTotal: row.chunks_total ?? event.chunksTotal } : event;
+}

@@ -68,6 +68,27 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
       await store.close();
     });
 
+    it('logs progress with the counts as they stand, so batches that publish out of order never move it backwards', async () => {
+      const { store, collection, batch } = await setup();
+      const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'aa', sizeBytes: 1 });
+      await store.claim(document.id, 'att_1');
+      await store.setStage(document.id, 'att_1', 'embedding', { chunksTotal: 12, chunksEmbedded: 0 });
+      const first = await store.recordEmbedded(document.id, 'att_1', 0, 4);
+      const second = await store.recordEmbedded(document.id, 'att_1', 1, 4);
+      const at = new Date().toISOString();
+      const progress = (counts: { chunksTotal: number; chunksEmbedded: number }) =>
+        store.appendEvent({ type: 'document.progress', documentId: document.id, batchId: batch.id, ...counts, at });
+      // The second batch's event is logged before the first one's, as concurrent batches may do.
+      const logged = [await progress(second!), await progress(first!)];
+      expect(logged.map((e) => e.type === 'document.progress' && e.chunksEmbedded)).toEqual([8, 8]);
+      const read = await store.listEvents({ documentId: document.id, afterSeq: 0, limit: 10 });
+      expect(read.map((e) => e.type === 'document.progress' && [e.chunksEmbedded, e.chunksTotal])).toEqual([[8, 12], [8, 12]]);
+      // A document that is gone leaves the event as it was sent.
+      const orphan = await store.appendEvent({ type: 'document.progress', documentId: 'doc_gone', batchId: batch.id, chunksEmbedded: 3, chunksTotal: 5, at });
+      expect(orphan).toMatchObject({ chunksEmbedded: 3, chunksTotal: 5 });
+      await store.close();
+    });
+
     it('replaces the chunks of a new version of a source in one step', async () => {
       const { store, collection, batch } = await setup();
       const v1 = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'v1', sizeBytes: 1 });

@@ -23,6 +23,7 @@ import {
   type TenantRow,
   toWaitingSummary,
   type WaitingRow,
+  withCounts,
 } from '../store-rows.js';
 import { lockKeys, migrate, vectorIndexName } from './pg-migrations.js';
 import { dispatchSlots, largestFirst } from '../dispatch-slots.js';
@@ -583,11 +584,19 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
       // a reader that has seen seq n never later finds a smaller one committed behind it.
       return transaction(async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1)', [lockKeys.events]);
+        let logged = event;
+        if (event.type === 'document.progress') {
+          const counts = await client.query<{ chunks_embedded: number; chunks_total: number | null }>(
+            'SELECT chunks_embedded, chunks_total FROM documents WHERE id = $1',
+            [event.documentId],
+          );
+          logged = withCounts(event, counts.rows[0]);
+        }
         const { rows } = await client.query<{ seq: number }>(
           'INSERT INTO events (batch_id, document_id, data) VALUES ($1, $2, $3) RETURNING seq',
-          [event.batchId, event.documentId, JSON.stringify(event)],
+          [logged.batchId, logged.documentId, JSON.stringify(logged)],
         );
-        return { ...event, seq: (rows[0] as { seq: number }).seq };
+        return { ...logged, seq: (rows[0] as { seq: number }).seq };
       });
     },
     async listEvents({ batchId, documentId, afterSeq, limit }) {

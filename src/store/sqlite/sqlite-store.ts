@@ -5,7 +5,7 @@ import { SluiceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { runningStates, terminalStates, type DocumentState } from '../../core/states.js';
 import type { Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
-import type { SluiceEvent } from '../../ports/event-bus.js';
+import type { SluiceEvent, StoredEvent } from '../../ports/event-bus.js';
 import type { DocumentFilter, PartialCompletion, Store } from '../../ports/store.js';
 import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
 import { toFullTextQuery } from './fts-query.js';
@@ -27,6 +27,7 @@ import {
   type TenantRow,
   toWaitingSummary,
   type WaitingRow,
+  withCounts,
 } from '../store-rows.js';
 import { dispatchSlots, largestFirst } from '../dispatch-slots.js';
 
@@ -224,6 +225,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       // Counted already (a second delivery of the batch), or stale: then there is no row.
       stmt<[typeof params], Progress>(`SELECT chunks_total, chunks_embedded FROM documents WHERE ${live}`).get(params);
     return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
+  });
+
+  const appendEvent = db.transaction((event: SluiceEvent): StoredEvent => {
+    const logged =
+      event.type === 'document.progress'
+        ? withCounts(
+            event,
+            stmt<[string], { chunks_embedded: number; chunks_total: number | null }>(
+              'SELECT chunks_embedded, chunks_total FROM documents WHERE id = ?',
+            ).get(event.documentId),
+          )
+        : event;
+    const { lastInsertRowid } = stmt('INSERT INTO events (batch_id, document_id, data) VALUES (?, ?, ?)').run(
+      logged.batchId,
+      logged.documentId,
+      JSON.stringify(logged),
+    );
+    return { ...logged, seq: Number(lastInsertRowid) };
   });
 
   const logVectorChange = stmt<[string, number | bigint]>('INSERT INTO vector_changes (collection_id, chunk_id) VALUES (?, ?)');
@@ -687,12 +706,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     appendEvent(event) {
-      const { lastInsertRowid } = stmt('INSERT INTO events (batch_id, document_id, data) VALUES (?, ?, ?)').run(
-        event.batchId,
-        event.documentId,
-        JSON.stringify(event),
-      );
-      return { ...event, seq: Number(lastInsertRowid) };
+      return appendEvent.immediate(event);
     },
     listEvents({ batchId, documentId, afterSeq, limit }) {
       const [column, value] = batchId !== undefined ? ['batch_id', batchId] : ['document_id', documentId ?? ''];
