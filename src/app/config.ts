@@ -78,6 +78,12 @@ const configSchema = z
      * limit; 0 parses and chunks in the main thread, without the sandbox. @defaultValue the number of CPUs
      */
     parseProcesses: int(0).max(64).default(availableParallelism()),
+    /**
+     * Scheduling priority (nice) of the parse processes: parsing is background work, and at the default
+     * the process's own thread (uploads, searches, publishing) goes first whenever the CPUs are all busy.
+     * 0 runs them at the process's own priority. @defaultValue 10
+     */
+    parseNice: int(0).max(19).default(10),
     /** Heap limit of each parse process; a file that needs more fails with `worker_crashed`. @defaultValue 512 */
     parseMaxHeapMb: int(32).default(512),
     /**
@@ -185,6 +191,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   parseTimeoutMs: 'SLUICE_PARSE_TIMEOUT_MS',
   parseProcesses: 'SLUICE_PARSE_PROCESSES',
   parseMaxHeapMb: 'SLUICE_PARSE_MAX_HEAP_MB',
+  parseNice: 'SLUICE_PARSE_NICE',
   pdfSplitBytes: 'SLUICE_PDF_SPLIT_BYTES',
   vectorScanMb: 'SLUICE_VECTOR_SCAN_MB',
   tenantMaxInFlight: 'SLUICE_TENANT_MAX_IN_FLIGHT',

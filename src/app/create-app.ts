@@ -165,6 +165,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
           chunker,
           processes: config.parseProcesses,
           maxHeapMb: config.parseMaxHeapMb,
+          nice: config.parseNice,
           splitPdfAboveBytes: config.pdfSplitBytes,
           logger,
         })

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../src/core/errors.js';
@@ -51,12 +52,21 @@ describe('sandboxed splitter (child processes)', () => {
     await Promise.all(sandboxes.map((s) => s.close()));
   });
   const sandbox = (
-    options: Partial<typeof limits> & { maxHeapMb?: number; processes?: number; idleTimeoutMs?: number; splitPdfAboveBytes?: number } = {},
+    options: Partial<typeof limits> & { maxHeapMb?: number; processes?: number; nice?: number; idleTimeoutMs?: number; splitPdfAboveBytes?: number } = {},
   ) => {
     const parser = createSandboxedSplitter({ ...limits, chunker, processes: 2, maxHeapMb: 256, logger: silent, ...options });
     sandboxes.push(parser);
     return parser;
   };
+
+  it('runs its parse processes at the lower priority it is given', async () => {
+    const before = new Set(childPids());
+    const lowered = sandbox({ nice: 7, processes: 1 });
+    expect((await lowered.split({ bytes: Buffer.from('some words to parse '.repeat(50)), source: 'a.txt' })).chunks.length).toBeGreaterThan(0);
+    const started = childPids().filter((pid) => !before.has(pid));
+    expect(started).toHaveLength(1);
+    expect(getPriority(started[0])).toBe(Math.min(19, getPriority() + 7));
+  });
 
   it('gives the same result as parsing in-process, codes included', async () => {
     const parser = sandbox();
