@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { BatchHandler, BatchResult, DocumentJob, FanIn, JobHandler, JobOutcome, JobQueue, QueueStats } from '../../ports/queue.js';
 
 export interface LocalQueueOptions {
@@ -107,6 +108,10 @@ export function createLocalQueue(options: LocalQueueOptions): JobQueue {
         }
         const result = await batchHandler(batch, signal);
         results.push(result);
+        // A batch may finish without one wait on I/O (an embedder that computes in this thread, a
+        // store that answers synchronously): without a turn of the event loop between batches, a
+        // document's whole embedding would run as one task while uploads and searches wait.
+        await yieldToEventLoop();
         // Unless the document may be published without failed chunks, the attempt is lost with its
         // first failed batch: the rest would be embedded for nothing (and a failing API hit again).
         if (result.kind === 'failed' && !outcome.keepGoingAfterFailure) {
