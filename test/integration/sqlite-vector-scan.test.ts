@@ -148,7 +148,7 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
     })();
     const scans = createVectorScans(
       {
-        all: (vectors) => db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
+        all: (_collectionId, vectors) => db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
         one: (vectors, rowid) => db.prepare<[number], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(rowid),
         head: () => 0,
         oldest: () => undefined,

@@ -157,6 +157,36 @@ const migrations: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- A publish is written in short transactions, so that it never holds the write lock for long: its
+      -- chunks carry the publish's stage token, unseen by searches and counts, until its last
+      -- transaction clears the token. A new version of a document is staged beside the old one, so
+      -- the one-chunk-per-index rule holds for published chunks only (rebuilt: SQLite cannot change a
+      -- table's constraints in place; nothing refers to chunks by key, and the ids are kept).
+      CREATE TABLE chunks_with_stage (
+        id INTEGER PRIMARY KEY,
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        collection_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        token_count INTEGER NOT NULL,
+        char_start INTEGER NOT NULL,
+        char_end INTEGER NOT NULL,
+        page INTEGER,
+        embedder TEXT NOT NULL,
+        dimension INTEGER NOT NULL,
+        stage TEXT
+      );
+      INSERT INTO chunks_with_stage (id, document_id, collection_id, idx, text, token_count, char_start, char_end, page, embedder, dimension)
+        SELECT id, document_id, collection_id, idx, text, token_count, char_start, char_end, page, embedder, dimension FROM chunks;
+      DROP TABLE chunks;
+      ALTER TABLE chunks_with_stage RENAME TO chunks;
+      CREATE UNIQUE INDEX chunks_published ON chunks (document_id, idx) WHERE stage IS NULL;
+      CREATE INDEX chunks_staged ON chunks (collection_id, document_id, stage) WHERE stage IS NOT NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database): void {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as sqliteVec from 'sqlite-vec';
 import { assertSameEmbedder } from '../../core/embedder-pin.js';
 import { SluiceError } from '../../core/errors.js';
@@ -10,6 +11,7 @@ import type { DocumentFilter, PartialCompletion, Store } from '../../ports/store
 import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
 import { toFullTextQuery } from './fts-query.js';
 import { collectionTables, createCollectionTables, migrate } from './sqlite-migrations.js';
+import { retryWhileBusy } from './busy-retry.js';
 import { createVectorScans } from './vector-scan.js';
 import {
   hitColumns,
@@ -36,15 +38,26 @@ type Synchronous<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
 };
 
-/** Lifts synchronous methods to the async port; a throw becomes a rejection, as callers expect. */
-function toAsync<T extends object>(sync: Synchronous<T>): T {
+/**
+ * Lifts synchronous methods to the async port; a throw becomes a rejection, as callers expect. A call
+ * refused because another process holds the write lock is tried again (see `busy-retry.ts`): each
+ * method is one statement or one transaction, so a refused call has changed nothing.
+ */
+function toAsync<T extends object>(sync: Synchronous<T>, busyTimeoutMs: number): T {
   const lifted: Record<string, unknown> = {};
   const methods: [string, (...args: unknown[]) => unknown][] = Object.entries(sync);
   for (const [name, method] of methods) {
-    lifted[name] = (...args: unknown[]) => new Promise((resolve) => resolve(method(...args)));
+    lifted[name] = (...args: unknown[]) => retryWhileBusy(() => method(...args), busyTimeoutMs);
   }
   return lifted as T;
 }
+
+/** How long a publish writes in one transaction before it lets other writers in. */
+const publishSliceMs = 8;
+/** The pause between two slices of a publish: long enough for a writer polling every millisecond. */
+const publishGapMs = 1;
+/** How long a write waits for another process's lock before it fails. */
+const busyTimeoutMs = 10_000;
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for a throw-away store. */
@@ -127,16 +140,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('foreign_keys = ON');
   sqliteVec.load(db);
   migrate(db);
+  // From here on a busy lock is waited for without blocking the thread (`busy-retry.ts`).
+  db.pragma('busy_timeout = 0');
   const searchDb = openSearchConnection(db, options.path);
 
   const now = (): string => new Date().toISOString();
+  /** The chunk ids of a collection (the one parameter) written by publishes still in progress. */
+  const stagedIds = 'SELECT id FROM chunks WHERE collection_id = ? AND stage IS NOT NULL';
   const stmt = statementCache(db);
   const searchStmt = statementCache(searchDb);
   const vectorScans =
     options.vectorScanBytes === 0
       ? undefined
       : createVectorScans({
-          all: (vectors) => searchStmt<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
+          all: (collectionId, vectors) =>
+            searchStmt<[string], { rowid: number; embedding: Buffer }>(
+              `SELECT rowid, embedding FROM ${vectors} WHERE rowid NOT IN (${stagedIds})`,
+            ).iterate(collectionId),
           one: (vectors, rowid) => searchStmt<[bigint], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(BigInt(rowid)),
           head: () => (searchStmt("SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'").pluck().get() as number | undefined) ?? 0,
           oldest: () => (searchStmt('SELECT min(seq) FROM vector_changes').pluck().get() as number | null) ?? undefined,
@@ -149,13 +169,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           snapshot: (work) => searchDb.transaction(work)(),
         }, { budgetBytes: options.vectorScanBytes ?? 256 * 1024 * 1024 });
   const getDocumentRow = stmt<[string], DocumentRow>('SELECT * FROM documents WHERE id = ?');
+
   const getCollectionRow = stmt<[string], CollectionRow>('SELECT * FROM collections WHERE id = ?');
   const insertDocument = stmt(`
     INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of, created_at, updated_at, completed_at)
     VALUES (@id, @collectionId, @batchId, @source, @sha256, @sizeBytes, @state, @priority, @duplicateOf, @now, @now, @completedAt)`);
   const insertChunk = stmt(`
-    INSERT INTO chunks (document_id, collection_id, idx, text, token_count, char_start, char_end, page, embedder, dimension)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    INSERT INTO chunks (document_id, collection_id, idx, text, token_count, char_start, char_end, page, embedder, dimension, stage)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const fencedUpdate = (sets: string): string =>
     `UPDATE documents SET ${sets}, updated_at = @now WHERE id = @id AND attempt_id = @attemptId AND state NOT IN (${terminal})`;
 
@@ -250,19 +271,64 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     "DELETE FROM vector_changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes') - ?",
   );
 
-  /** Removes a document's chunks with their vectors and full-text rows. */
-  const deleteChunksOf = (documentId: string, collectionId: string): void => {
+  /** Removes chunks with their vectors and full-text rows. */
+  const deleteChunks = (collectionId: string, ids: number[]): void => {
     const { vectors, fullText } = collectionTables(collectionId);
-    const ids = stmt('SELECT id FROM chunks WHERE document_id = ?').pluck().all(documentId) as number[];
     const deleteVector = stmt(`DELETE FROM ${vectors} WHERE rowid = ?`);
     const deleteText = stmt(`DELETE FROM ${fullText} WHERE rowid = ?`);
+    const deleteChunk = stmt('DELETE FROM chunks WHERE id = ?');
     for (const id of ids) {
       deleteVector.run(BigInt(id));
       deleteText.run(id);
+      deleteChunk.run(id);
+    }
+  };
+  const publishedIdsOf = stmt<[string], number>('SELECT id FROM chunks WHERE document_id = ? AND stage IS NULL').pluck();
+  const stagedIdsOf = stmt<[string, string, string], number>(
+    'SELECT id FROM chunks WHERE collection_id = ? AND document_id = ? AND stage IS NOT NULL AND stage != ?',
+  ).pluck();
+
+  /** Removes a document's published chunks; searching processes hear of it through the change log. */
+  const deleteChunksOf = (documentId: string, collectionId: string): void => {
+    const ids = publishedIdsOf.all(documentId);
+    deleteChunks(collectionId, ids);
+    for (const id of ids) {
       logVectorChange.run(collectionId, id);
     }
-    stmt('DELETE FROM chunks WHERE document_id = ?').run(documentId);
   };
+  /**
+   * Removes what unfinished publishes of a document staged, but for the one of token `keep`: an
+   * attempt that died mid-publish, or one overtaken. Staged chunks were never searchable, so the
+   * change log need not hear of them.
+   */
+  const deleteStagedOf = (documentId: string, collectionId: string, keep = ''): void => {
+    deleteChunks(collectionId, stagedIdsOf.all(collectionId, documentId, keep));
+  };
+
+  /** A new attempt takes a document over; whatever an earlier one left staged (it died mid-publish) goes. */
+  const claim = db.transaction((documentId: string, attemptId: string, workerId: string | undefined) => {
+    const row = stmt<[{ attemptId: string; now: string; documentId: string; workerId: string | null }], DocumentRow>(
+      `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = @attemptId, available_at = NULL,
+           dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', worker_id = @workerId, updated_at = @now
+         WHERE id = @documentId AND state NOT IN (${terminal}) RETURNING *`,
+    ).get({ attemptId, now: now(), documentId, workerId: workerId ?? null });
+    if (row) {
+      deleteStagedOf(documentId, row.collection_id);
+    }
+    return row && toDocument(row);
+  });
+
+  /** A cancel stops a publish between two slices: its next one finds the document cancelled, and what it staged is gone. */
+  const cancel = db.transaction((documentId: string) => {
+    const at = now();
+    const row = stmt<[string, string, string], DocumentRow>(
+      `UPDATE documents SET state = 'cancelled', attempt_id = NULL, completed_at = ?, updated_at = ? WHERE id = ? AND state NOT IN (${terminal}) RETURNING *`,
+    ).get(at, at, documentId);
+    if (row) {
+      deleteStagedOf(documentId, row.collection_id);
+    }
+    return row && toDocument(row);
+  });
 
   const deleteDocument = db.transaction((documentId: string) => {
     const row = getDocumentRow.get(documentId);
@@ -270,34 +336,42 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return false;
     }
     deleteChunksOf(documentId, row.collection_id);
+    deleteStagedOf(documentId, row.collection_id);
     // Skipped copies point at this document; they go with it rather than point at nothing.
     stmt('DELETE FROM documents WHERE duplicate_of = ?').run(documentId);
     stmt('DELETE FROM documents WHERE id = ?').run(documentId);
     return true;
   });
 
-  const complete = db.transaction(
-    (documentId: string, attemptId: string, mediaType: string, chunks: EmbeddedChunk[], partial?: PartialCompletion) => {
-      const row = getDocumentRow.get(documentId);
-      if (!row || row.attempt_id !== attemptId || terminalStates.includes(row.state as DocumentState)) {
+  /** The document's row while `attemptId` still owns it, else undefined: the attempt was overtaken. */
+  const liveRow = (documentId: string, attemptId: string): DocumentRow | undefined => {
+    const row = getDocumentRow.get(documentId);
+    return row && row.attempt_id === attemptId && !terminalStates.includes(row.state as DocumentState) ? row : undefined;
+  };
+
+  /**
+   * One slice of a publish: chunks from `from` on, written for `publishSliceMs` at most, under the
+   * publish's token. Returns where the next slice starts, or false if the attempt was overtaken.
+   */
+  const stageSlice = db.transaction(
+    (documentId: string, attemptId: string, token: string, chunks: EmbeddedChunk[], from: number): number | false => {
+      const row = liveRow(documentId, attemptId);
+      const collection = row && getCollectionRow.get(row.collection_id);
+      if (!row || !collection) {
         return false;
       }
-      const collection = getCollectionRow.get(row.collection_id);
-      if (!collection) {
-        return false;
+      if (from === 0) {
+        deleteStagedOf(documentId, row.collection_id, token);
       }
       const { vectors, fullText } = collectionTables(row.collection_id);
-      deleteChunksOf(documentId, row.collection_id);
       const insertVector = stmt(`INSERT INTO ${vectors} (rowid, embedding) VALUES (?, ?)`);
       const insertText = stmt(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`);
       const embedder = `${collection.embedder_name}:${collection.embedder_model}`;
-      for (const chunk of chunks) {
-        if (chunk.vector.length !== collection.dimension) {
-          throw new SluiceError(
-            'embedder_mismatch',
-            `A vector of ${chunk.vector.length} dimensions cannot go into a collection of ${collection.dimension}`,
-          );
-        }
+      const started = performance.now();
+      let next = from;
+      // The clock is read every 16 chunks: a chunk takes a fifth of a millisecond or so.
+      while (next < chunks.length && ((next - from) % 16 !== 0 || next === from || performance.now() - started < publishSliceMs)) {
+        const chunk = chunks[next] as EmbeddedChunk;
         const { lastInsertRowid } = insertChunk.run(
           documentId,
           row.collection_id,
@@ -309,14 +383,50 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           chunk.page,
           embedder,
           collection.dimension,
+          token,
         );
-        insertVector.run(
-          BigInt(lastInsertRowid),
-          Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength),
-        );
+        insertVector.run(BigInt(lastInsertRowid), Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength));
         insertText.run(lastInsertRowid, chunk.text);
-        logVectorChange.run(row.collection_id, lastInsertRowid);
+        next += 1;
       }
+      return next;
+    },
+  );
+
+  const deleteStagedBy = db.transaction((collectionId: string, documentId: string, token: string) =>
+    deleteChunks(
+      collectionId,
+      stmt<[string, string, string], number>('SELECT id FROM chunks WHERE collection_id = ? AND document_id = ? AND stage = ?')
+        .pluck()
+        .all(collectionId, documentId, token),
+    ),
+  );
+
+  /**
+   * The publish's last transaction: the previous version's chunks go, the staged ones become
+   * searchable, and the document completes, all at once.
+   */
+  const publishStaged = db.transaction(
+    (documentId: string, attemptId: string, token: string, mediaType: string, count: number, partial?: PartialCompletion): boolean => {
+      const row = liveRow(documentId, attemptId);
+      if (!row) {
+        return false;
+      }
+      const staged = stmt<[string, string, string], number>(
+        'SELECT count(*) FROM chunks WHERE collection_id = ? AND document_id = ? AND stage = ?',
+      )
+        .pluck()
+        .get(row.collection_id, documentId, token);
+      if (staged !== count) {
+        // Only another publish of the same attempt removes a token's chunks; that one owns the result.
+        return false;
+      }
+      deleteChunksOf(documentId, row.collection_id);
+      deleteStagedOf(documentId, row.collection_id, token);
+      stmt('UPDATE chunks SET stage = NULL WHERE collection_id = ? AND document_id = ? AND stage = ?').run(row.collection_id, documentId, token);
+      stmt('INSERT INTO vector_changes (collection_id, chunk_id) SELECT collection_id, id FROM chunks WHERE document_id = ? AND stage IS NULL').run(
+        documentId,
+      );
       pruneVectorChanges.run(options.vectorChangesKept ?? 500_000);
       const at = now();
       stmt(
@@ -326,8 +436,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       ).run({
         state: partial ? 'completed_with_errors' : 'completed',
         mediaType,
-        total: partial?.chunksTotal ?? chunks.length,
-        embedded: chunks.length,
+        total: partial?.chunksTotal ?? count,
+        embedded: count,
         code: partial?.code ?? null,
         message: partial?.message ?? null,
         failed: partial ? JSON.stringify(partial.failedChunks) : null,
@@ -337,6 +447,50 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return true;
     },
   );
+
+  /**
+   * Publishes a document's chunks in slices of a few milliseconds each, so that no other writer (an
+   * upload, in this process or another) waits long for the lock; searches see none of them until the
+   * last, short transaction makes them all visible together, replacing the previous version.
+   */
+  const complete: Store['complete'] = async (documentId, attemptId, mediaType, chunks, partial) => {
+    const row = liveRow(documentId, attemptId);
+    const collection = row && getCollectionRow.get(row.collection_id);
+    if (!row || !collection) {
+      return false;
+    }
+    const wrong = chunks.find((chunk) => chunk.vector.length !== collection.dimension);
+    if (wrong) {
+      throw new SluiceError(
+        'embedder_mismatch',
+        `A vector of ${wrong.vector.length} dimensions cannot go into a collection of ${collection.dimension}`,
+      );
+    }
+    const token = newId('stg');
+    let published = false;
+    try {
+      for (let from = 0; from < chunks.length; ) {
+        const start = from;
+        const next = await retryWhileBusy(() => stageSlice.immediate(documentId, attemptId, token, chunks, start), busyTimeoutMs);
+        if (next === false) {
+          return false;
+        }
+        from = next;
+        await sleep(publishGapMs);
+      }
+      published = await retryWhileBusy(
+        () => publishStaged.immediate(documentId, attemptId, token, mediaType, chunks.length, partial),
+        busyTimeoutMs,
+      );
+      return published;
+    } finally {
+      if (!published) {
+        // Overtaken or failed: what this publish staged goes (a cancel or a newer attempt may have
+        // removed it already).
+        await retryWhileBusy(() => deleteStagedBy.immediate(row.collection_id, documentId, token), busyTimeoutMs).catch(() => undefined);
+      }
+    }
+  };
 
   const collectionByName = (tenantId: string, name: string): Collection | undefined => {
     const row = stmt<[string, string], CollectionRow>('SELECT * FROM collections WHERE tenant_id = ? AND name = ?').get(
@@ -351,7 +505,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return [];
     }
     const rows = searchStmt<unknown[], HitRow>(
-      `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
+      `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.stage IS NULL AND c.id IN (${ids.map(() => '?').join(',')})`,
     ).all(...ids.map((i) => i.id));
     const byId = new Map(rows.map((r) => [r.chunk_id, r]));
     return ids.flatMap(({ id, score }) => {
@@ -360,7 +514,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     });
   };
 
-  const sync: Synchronous<Store> = {
+  const sync: Synchronous<Omit<Store, 'complete'>> = {
     ping() {
       stmt('SELECT 1').get();
     },
@@ -394,11 +548,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         `SELECT count(*) AS documents, coalesce(sum(d.size_bytes), 0) AS bytes FROM documents d JOIN collections c ON c.id = d.collection_id
            WHERE c.tenant_id = ? AND d.state NOT IN ('failed', 'cancelled', 'skipped')`,
       ).get(id)!;
-      const chunks = stmt<[string], number>(
-        'SELECT count(*) FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = ?',
+      const chunks = stmt<[string, string], number>(
+        `SELECT (SELECT count(*) FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = ?)
+              - (SELECT count(*) FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = ? AND ch.stage IS NOT NULL)`,
       )
         .pluck()
-        .get(id)!;
+        .get(id, id)!;
       return { ...held, chunks };
     },
     createApiKey(tenantId, keyHash, admin) {
@@ -623,12 +778,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     claim(documentId, attemptId, workerId) {
-      const row = stmt<[{ attemptId: string; now: string; documentId: string; workerId: string | null }], DocumentRow>(
-        `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = @attemptId, available_at = NULL,
-             dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', worker_id = @workerId, updated_at = @now
-           WHERE id = @documentId AND state NOT IN (${terminal}) RETURNING *`,
-      ).get({ attemptId, now: now(), documentId, workerId: workerId ?? null });
-      return row && toDocument(row);
+      return claim.immediate(documentId, attemptId, workerId);
     },
     setStage(documentId, attemptId, state, progress) {
       const sets = progress
@@ -639,9 +789,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     recordEmbedded(documentId, attemptId, batch, count) {
       return recordEmbedded.immediate(documentId, attemptId, batch, count);
-    },
-    complete(documentId, attemptId, mediaType, chunks, partial) {
-      return complete.immediate(documentId, attemptId, mediaType, chunks, partial);
     },
     fail(documentId, attemptId, code, message) {
       const { changes } = stmt(
@@ -658,11 +805,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return changes === 1;
     },
     cancel(documentId) {
-      const at = now();
-      const row = stmt<[string, string, string], DocumentRow>(
-        `UPDATE documents SET state = 'cancelled', attempt_id = NULL, completed_at = ?, updated_at = ? WHERE id = ? AND state NOT IN (${terminal}) RETURNING *`,
-      ).get(at, at, documentId);
-      return row && toDocument(row);
+      return cancel.immediate(documentId);
     },
     requeue(filter) {
       const where = ['state = @state'];
@@ -780,10 +923,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (scanned) {
         return toHits(scanned);
       }
+      // sqlite-vec's kNN takes no filter: ask for as many more as there are staged chunks, which
+      // `toHits` leaves out.
+      const staged = searchStmt<[string], number>(`SELECT count(*) FROM (${stagedIds})`).pluck().get(collectionId) ?? 0;
       const rows = searchStmt<[Buffer, number], { rowid: number; distance: number }>(
         `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
-      ).all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), k);
-      return toHits(rows.map((r) => ({ id: Number(r.rowid), score: 1 - r.distance })));
+      ).all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), Math.min(k + staged, 4096));
+      return toHits(rows.map((r) => ({ id: Number(r.rowid), score: 1 - r.distance }))).slice(0, k);
     },
     searchText(collectionId, query, k) {
       const terms = searchTerms(query);
@@ -793,19 +939,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const { fullText } = collectionTables(collectionId);
       const run = (match: TermMatch): SearchHit[] =>
         toHits(
-          searchStmt<[string, number], { rowid: number; rank: number }>(
-            `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? ORDER BY rank LIMIT ?`,
+          searchStmt<[string, string, number], { rowid: number; rank: number }>(
+            `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedIds})
+               ORDER BY rank LIMIT ?`,
           )
-            .all(toFullTextQuery(terms, match), k)
+            .all(toFullTextQuery(terms, match), collectionId, k)
             .map((r) => ({ id: r.rowid, score: -r.rank })),
         );
       const every = run('every');
       return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, run('any'), k) : every;
     },
     countChunks(collectionId) {
+      // Staged chunks are counted through their small index and taken off: a filter on \`stage\`, the
+      // last column, would read every row past its text.
       const n = collectionId
-        ? stmt('SELECT count(*) FROM chunks WHERE collection_id = ?').pluck().get(collectionId)
-        : stmt('SELECT count(*) FROM chunks').pluck().get();
+        ? stmt(`SELECT (SELECT count(*) FROM chunks WHERE collection_id = ?) - (SELECT count(*) FROM (${stagedIds}))`)
+            .pluck()
+            .get(collectionId, collectionId)
+        : stmt('SELECT (SELECT count(*) FROM chunks) - (SELECT count(*) FROM chunks WHERE stage IS NOT NULL)').pluck().get();
       return n as number;
     },
 
@@ -816,5 +967,5 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       db.close();
     },
   };
-  return toAsync(sync);
+  return { ...toAsync(sync, busyTimeoutMs), complete };
 }

@@ -30,8 +30,8 @@ export interface ScoredRow {
 
 /** The statements a scan needs, on the search connection. */
 export interface VectorScanSource {
-  /** Every vector of the collection, in one read. */
-  all(vectors: string): Iterable<{ rowid: number | bigint; embedding: Buffer }>;
+  /** Every searchable vector of the collection (none that a publish in progress has staged), in one read. */
+  all(collectionId: string, vectors: string): Iterable<{ rowid: number | bigint; embedding: Buffer }>;
   /** One vector, or undefined where the chunk is gone. */
   one(vectors: string, rowid: number): Buffer | undefined;
   /** The latest change recorded, 0 before the first. */
@@ -87,7 +87,7 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
     source.snapshot(() => {
       scans.delete(collectionId);
       const scan: Scan = { dimension, rows: new Int8Array(1024 * dimension), rowids: new Float64Array(1024), rowOf: new Map(), size: 0, seen: source.head() };
-      for (const { rowid, embedding } of source.all(vectors)) {
+      for (const { rowid, embedding } of source.all(collectionId, vectors)) {
         put(scan, Number(rowid), embedding);
         if (bytesOf(scan) > budgetBytes) {
           return giveUp(collectionId);

@@ -1,0 +1,158 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { EmbeddedChunk } from '../../src/core/types.js';
+import type { Store } from '../../src/ports/store.js';
+import { retryWhileBusy } from '../../src/store/sqlite/busy-retry.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { prng } from '../helpers/prng.js';
+
+const dimension = 16;
+const spec = { name: 'test', model: 'random', dimension };
+const random = prng(20261204);
+const randomVector = (): Float32Array => Float32Array.from({ length: dimension }, () => random() * 2 - 1);
+
+const chunksOf = (word: string, count: number): EmbeddedChunk[] =>
+  Array.from({ length: count }, (_, index) => ({
+    index,
+    text: `${word} words number ${index}`,
+    tokenCount: 4,
+    charStart: index,
+    charEnd: index + 1,
+    page: null,
+    vector: randomVector(),
+  }));
+
+/** A file with a collection, and a plain connection on it that sees what the stores hide. */
+async function openFile() {
+  const path = join(mkdtempSync(join(tmpdir(), 'sluice-stage-')), 'sluice.db');
+  const writer = createSqliteStore({ path });
+  const tenant = await writer.ensureTenant('t');
+  const collection = await writer.ensureCollection(tenant.id, 'c', spec);
+  const batch = await writer.createBatch(collection.id, 'b');
+  const raw = new Database(path);
+  const staged = (): number => raw.prepare('SELECT count(*) FROM chunks WHERE stage IS NOT NULL').pluck().get() as number;
+  return { path, writer, collection, batch, raw, staged };
+}
+
+async function newVersion(store: Store, collectionId: string, batchId: string, attemptId: string): Promise<string> {
+  const { document } = await store.registerDocument({ collectionId, batchId, source: 'a.txt', sha256: `v-${attemptId}`, sizeBytes: 1 });
+  expect(await store.claim(document.id, attemptId)).toBeDefined();
+  return document.id;
+}
+
+const texts = (hits: { text: string }[]): string[] => [...new Set(hits.map((h) => h.text.split(' ')[0]!))];
+
+describe('SQLite publish in short transactions', () => {
+  it('searches see the old version whole until one last transaction swaps in the new, and other writers get in meanwhile', async () => {
+    const { path, writer, collection, batch, raw, staged } = await openFile();
+    const id = await newVersion(writer, collection.id, batch.id, 'att_1');
+    expect(await writer.complete(id, 'att_1', 'text/plain', chunksOf('zebra', 50))).toBe(true);
+    // A searching process with the in-memory vector scan, one with sqlite-vec alone, and a writer.
+    const scanned = createSqliteStore({ path });
+    const exact = createSqliteStore({ path, vectorScanBytes: 0 });
+    const other = createSqliteStore({ path });
+    const query = randomVector();
+    expect(texts(await scanned.searchVector(collection.id, query, 5))).toEqual(['zebra']);
+
+    expect(await newVersion(writer, collection.id, batch.id, 'att_2')).toBe(id);
+    const fresh = chunksOf('quokka', 4000);
+    let finished = false;
+    const publishing = writer.complete(id, 'att_2', 'text/plain', fresh).finally(() => (finished = true));
+    let seenStaged = 0;
+    const landed: string[] = [];
+    while (!finished) {
+      if (staged() > 0) {
+        seenStaged += 1;
+        expect(await scanned.countChunks(collection.id)).toBe(50);
+        expect(await other.getTenantUsage(collection.tenantId)).toMatchObject({ chunks: 50 });
+        expect(await scanned.searchText(collection.id, 'quokka', 5)).toEqual([]);
+        expect(texts(await scanned.searchText(collection.id, 'zebra', 5))).toEqual(['zebra']);
+        expect(texts(await scanned.searchVector(collection.id, query, 5))).toEqual(['zebra']);
+        expect(texts(await exact.searchVector(collection.id, query, 5))).toEqual(['zebra']);
+        if (landed.length < 3) {
+          // Another process's write waits for a gap between slices, not for the whole publish.
+          landed.push((await other.createBatch(collection.id, 'meanwhile')).id);
+        }
+      }
+      await sleep(0);
+    }
+    expect(await publishing).toBe(true);
+    expect(seenStaged).toBeGreaterThan(3);
+    expect(landed).toHaveLength(3);
+    expect(staged()).toBe(0);
+    expect(await scanned.countChunks(collection.id)).toBe(4000);
+    expect(await scanned.searchText(collection.id, 'zebra', 5)).toEqual([]);
+    expect(texts(await scanned.searchText(collection.id, 'quokka', 5))).toEqual(['quokka']);
+    expect(texts(await scanned.searchVector(collection.id, query, 5))).toEqual(['quokka']);
+    expect(texts(await exact.searchVector(collection.id, query, 5))).toEqual(['quokka']);
+    expect(await writer.getDocument(id)).toMatchObject({ state: 'completed', chunksTotal: 4000, chunksEmbedded: 4000 });
+    raw.close();
+    await Promise.all([writer.close(), scanned.close(), exact.close(), other.close()]);
+  });
+
+  it('a cancel from another process stops a publish between two slices and leaves nothing staged', async () => {
+    const { path, writer, collection, batch, raw, staged } = await openFile();
+    const other = createSqliteStore({ path });
+    const id = await newVersion(writer, collection.id, batch.id, 'att_1');
+    const publishing = writer.complete(id, 'att_1', 'text/plain', chunksOf('quokka', 3000));
+    while (staged() === 0) {
+      await sleep(0);
+    }
+    expect(await other.cancel(id)).toMatchObject({ state: 'cancelled' });
+    expect(await publishing).toBe(false);
+    expect(staged()).toBe(0);
+    expect(await other.countChunks(collection.id)).toBe(0);
+    expect(raw.prepare('SELECT count(*) FROM chunks').pluck().get()).toBe(0);
+    raw.close();
+    await Promise.all([writer.close(), other.close()]);
+  });
+
+  it('a publish cut off by the process dying leaves chunks no search sees, and the next attempt clears them', async () => {
+    const { path, writer, collection, batch, raw, staged } = await openFile();
+    const id = await newVersion(writer, collection.id, batch.id, 'att_1');
+    const publishing = writer.complete(id, 'att_1', 'text/plain', chunksOf('quokka', 3000));
+    while (staged() === 0) {
+      await sleep(0);
+    }
+    // The connection goes away mid-publish, as with a killed process: no cleanup can run.
+    await writer.close();
+    await expect(publishing).rejects.toThrow();
+    expect(staged()).toBeGreaterThan(0);
+    const after = createSqliteStore({ path });
+    expect(await after.countChunks(collection.id)).toBe(0);
+    expect(await after.searchText(collection.id, 'quokka', 5)).toEqual([]);
+    expect(await after.searchVector(collection.id, randomVector(), 5)).toEqual([]);
+    expect(await after.claim(id, 'att_2')).toMatchObject({ attempts: 2 });
+    expect(staged()).toBe(0);
+    expect(await after.complete(id, 'att_2', 'text/plain', chunksOf('quokka', 20))).toBe(true);
+    expect(await after.countChunks(collection.id)).toBe(20);
+    raw.close();
+    await after.close();
+  });
+
+  it('a write that finds the lock taken by another connection waits without holding the thread, then lands', async () => {
+    const { writer, collection, raw } = await openFile();
+    raw.exec('BEGIN IMMEDIATE');
+    let landed = false;
+    const writing = writer.createBatch(collection.id, 'waits').then((b) => ((landed = true), b));
+    // The event loop runs while the write waits: this timer fires, and ends the other transaction.
+    await sleep(50);
+    expect(landed).toBe(false);
+    raw.exec('COMMIT');
+    expect((await writing).label).toBe('waits');
+    // A lock held past the time allowed is reported as busy.
+    const second = new Database(raw.name, { timeout: 0 });
+    raw.exec('BEGIN IMMEDIATE');
+    const started = Date.now();
+    await expect(retryWhileBusy(() => second.exec('BEGIN IMMEDIATE'), 100)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    raw.exec('COMMIT');
+    second.close();
+    raw.close();
+    await writer.close();
+  });
+});
