@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * step longer. So the writing connection fails at once when the lock is taken (`busy_timeout = 0`),
  * and the store tries again here, every millisecond or so, without holding the event loop.
  */
-export function isBusy(error: unknown): boolean {
+function isBusy(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
 }
 

@@ -169,7 +169,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           snapshot: (work) => searchDb.transaction(work)(),
         }, { budgetBytes: options.vectorScanBytes ?? 256 * 1024 * 1024 });
   const getDocumentRow = stmt<[string], DocumentRow>('SELECT * FROM documents WHERE id = ?');
-
   const getCollectionRow = stmt<[string], CollectionRow>('SELECT * FROM collections WHERE id = ?');
   const insertDocument = stmt(`
     INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of, created_at, updated_at, completed_at)
@@ -287,6 +286,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const stagedIdsOf = stmt<[string, string, string], number>(
     'SELECT id FROM chunks WHERE collection_id = ? AND document_id = ? AND stage IS NOT NULL AND stage != ?',
   ).pluck();
+  /** The chunks one publish (its token) has staged so far. */
+  const idsStagedBy = stmt<[string, string, string], number>(
+    'SELECT id FROM chunks WHERE collection_id = ? AND document_id = ? AND stage = ?',
+  ).pluck();
 
   /** Removes a document's published chunks; searching processes hear of it through the change log. */
   const deleteChunksOf = (documentId: string, collectionId: string): void => {
@@ -354,10 +357,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
    * publish's token. Returns where the next slice starts, or false if the attempt was overtaken.
    */
   const stageSlice = db.transaction(
-    (documentId: string, attemptId: string, token: string, chunks: EmbeddedChunk[], from: number): number | false => {
+    (
+      documentId: string,
+      attemptId: string,
+      token: string,
+      columns: { embedder: string; dimension: number },
+      chunks: EmbeddedChunk[],
+      from: number,
+    ): number | false => {
       const row = liveRow(documentId, attemptId);
-      const collection = row && getCollectionRow.get(row.collection_id);
-      if (!row || !collection) {
+      if (!row) {
         return false;
       }
       if (from === 0) {
@@ -366,11 +375,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const { vectors, fullText } = collectionTables(row.collection_id);
       const insertVector = stmt(`INSERT INTO ${vectors} (rowid, embedding) VALUES (?, ?)`);
       const insertText = stmt(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`);
-      const embedder = `${collection.embedder_name}:${collection.embedder_model}`;
       const started = performance.now();
       let next = from;
-      // The clock is read every 16 chunks: a chunk takes a fifth of a millisecond or so.
-      while (next < chunks.length && ((next - from) % 16 !== 0 || next === from || performance.now() - started < publishSliceMs)) {
+      for (; next < chunks.length; next++) {
+        // The clock is read every 16 chunks: a chunk takes a fifth of a millisecond or so.
+        if (next > from && (next - from) % 16 === 0 && performance.now() - started >= publishSliceMs) {
+          break;
+        }
         const chunk = chunks[next] as EmbeddedChunk;
         const { lastInsertRowid } = insertChunk.run(
           documentId,
@@ -381,25 +392,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           chunk.charStart,
           chunk.charEnd,
           chunk.page,
-          embedder,
-          collection.dimension,
+          columns.embedder,
+          columns.dimension,
           token,
         );
         insertVector.run(BigInt(lastInsertRowid), Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength));
         insertText.run(lastInsertRowid, chunk.text);
-        next += 1;
       }
       return next;
     },
   );
 
   const deleteStagedBy = db.transaction((collectionId: string, documentId: string, token: string) =>
-    deleteChunks(
-      collectionId,
-      stmt<[string, string, string], number>('SELECT id FROM chunks WHERE collection_id = ? AND document_id = ? AND stage = ?')
-        .pluck()
-        .all(collectionId, documentId, token),
-    ),
+    deleteChunks(collectionId, idsStagedBy.all(collectionId, documentId, token)),
   );
 
   /**
@@ -412,12 +417,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (!row) {
         return false;
       }
-      const staged = stmt<[string, string, string], number>(
-        'SELECT count(*) FROM chunks WHERE collection_id = ? AND document_id = ? AND stage = ?',
-      )
-        .pluck()
-        .get(row.collection_id, documentId, token);
-      if (staged !== count) {
+      if (idsStagedBy.all(row.collection_id, documentId, token).length !== count) {
         // Only another publish of the same attempt removes a token's chunks; that one owns the result.
         return false;
       }
@@ -466,12 +466,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         `A vector of ${wrong.vector.length} dimensions cannot go into a collection of ${collection.dimension}`,
       );
     }
+    const columns = { embedder: `${collection.embedder_name}:${collection.embedder_model}`, dimension: collection.dimension };
     const token = newId('stg');
     let published = false;
     try {
       for (let from = 0; from < chunks.length; ) {
         const start = from;
-        const next = await retryWhileBusy(() => stageSlice.immediate(documentId, attemptId, token, chunks, start), busyTimeoutMs);
+        const next = await retryWhileBusy(() => stageSlice.immediate(documentId, attemptId, token, columns, chunks, start), busyTimeoutMs);
         if (next === false) {
           return false;
         }
