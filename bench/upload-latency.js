@@ -1,5 +1,6 @@
 // `npm run bench:upload`: latency of the 202 answer to 1 MB uploads from 50 concurrent clients while
-// the server ingests what it was sent. Two set-ups side by side: workers in the API process, and an
+// the server ingests what it was sent. Three set-ups side by side: `sluice serve` (workers in a thread
+// of the API process), the same with `SLUICE_WORKER_THREAD=false` (workers on the API's thread), and an
 // API process with `--no-workers` beside a `sluice worker` process sharing the ledger. Each set-up runs
 // twice: a closed loop (every client uploads again as soon as its answer arrives: the throughput
 // limit) and an open one (the clients together start `--rate` uploads a second on a fixed schedule,
@@ -26,8 +27,8 @@ const freePort = () =>
     });
   });
 
-function start(args) {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+function start(args, env = {}) {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   return { child, output: () => out };
@@ -58,10 +59,12 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** rate undefined: closed loop; else uploads a second in all, client c starting at c / rate s. */
-async function run(label, withSeparateWorker, rate) {
+async function run(setup, rate) {
+  const withSeparateWorker = setup.separateWorker === true;
+  const label = `${setup.label}, ${rate ? `${rate}/s` : 'closed loop'}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-upload-bench-'));
   const port = await freePort();
-  const serve = start(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'warn', ...(withSeparateWorker ? ['--no-workers'] : [])]);
+  const serve = start(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'warn', ...(withSeparateWorker ? ['--no-workers'] : [])], setup.env);
   await waitFor(serve.output, /listening on/);
   const worker = withSeparateWorker ? start(['worker', '-d', dataDir, '--log-level', 'warn']) : undefined;
   const key = /(sk_[\w-]+)/.exec(serve.output())[1];
@@ -101,14 +104,19 @@ async function run(label, withSeparateWorker, rate) {
   return { label, uploads: latencies.length, failures, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), perSecond: latencies.length / seconds };
 }
 
-const results = [
-  await run('one process, closed loop', false),
-  await run('--no-workers + worker, closed loop', true),
-  await run(`one process, ${openRate}/s`, false, openRate),
-  await run(`--no-workers + worker, ${openRate}/s`, true, openRate),
+const setups = [
+  { label: 'serve (worker thread)' },
+  { label: 'serve, WORKER_THREAD=false', env: { SLUICE_WORKER_THREAD: 'false' } },
+  { label: '--no-workers + worker', separateWorker: true },
 ];
+const results = [];
+for (const rate of [undefined, openRate]) {
+  for (const setup of setups) {
+    results.push(await run(setup, rate));
+  }
+}
 console.log(`\nUpload latency — ${clients} concurrent clients × ${uploadsPerClient} uploads of 1 MB, ingesting meanwhile`);
-console.log(`${'set-up'.padEnd(38)}${'uploads'.padStart(8)}${'failed'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'uploads/s'.padStart(11)}`);
+console.log(`${'set-up'.padEnd(42)}${'uploads'.padStart(8)}${'failed'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'uploads/s'.padStart(11)}`);
 for (const r of results) {
-  console.log(`${r.label.padEnd(38)}${String(r.uploads).padStart(8)}${String(r.failures).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}${r.perSecond.toFixed(1).padStart(11)}`);
+  console.log(`${r.label.padEnd(42)}${String(r.uploads).padStart(8)}${String(r.failures).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}${r.perSecond.toFixed(1).padStart(11)}`);
 }

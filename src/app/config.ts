@@ -112,6 +112,12 @@ const configSchema = z
     tenantMaxChunks: int(0).default(0),
     /** Whether `sluice serve` runs workers in its own process. @defaultValue true */
     workers: boolish.default(true),
+    /**
+     * With the in-process queue, `sluice serve` runs its workers in a thread of their own, so that
+     * ingesting never holds up the thread answering requests; false runs them on that thread.
+     * @defaultValue true
+     */
+    workerThread: boolish.default(true),
     /** HTTP port of `sluice serve`. @defaultValue 8080 */
     port: int(0).max(65535).default(8080),
     /** Address `sluice serve` listens on. @defaultValue `0.0.0.0` */
@@ -199,6 +205,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   tenantMaxBytes: 'SLUICE_TENANT_MAX_BYTES',
   tenantMaxChunks: 'SLUICE_TENANT_MAX_CHUNKS',
   workers: 'SLUICE_WORKERS',
+  workerThread: 'SLUICE_WORKER_THREAD',
   port: 'PORT',
   host: 'SLUICE_HOST',
   maxUploadFiles: 'SLUICE_MAX_UPLOAD_FILES',

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createLedgerEventBus } from '../events/ledger-event-bus.js';
-import type { EventBus, JobQueue, Logger, Store } from '../ports/index.js';
+import type { EventBus, JobQueue, Logger, Store, StoredEvent } from '../ports/index.js';
 import { createLocalQueue } from '../queue/local/local-queue.js';
 import type { SluiceConfig } from './config.js';
 
@@ -12,6 +12,8 @@ export interface Adapters {
   events: EventBus;
   /** A Redis connection for shared state across processes (rate limits); absent in embedded mode. */
   redis?: Redis;
+  /** Hands this process's listeners an event its worker thread logged; only with the in-process bus. */
+  deliverEvent?: (event: StoredEvent) => void;
   /** BullMQ queues to show in the dashboard (none with the in-process queue). */
   dashboardQueues: readonly Queue[];
   /** Called when BullMQ gave up on a job by itself (its worker died too often). */
@@ -36,12 +38,14 @@ export async function createAdapters(config: SluiceConfig, logger: Logger): Prom
   const reportListenerError = (error: unknown): void => logger.error({ err: error }, 'event listener failed');
   let lost: (documentId: string, reason: string) => void = () => undefined;
   if (!config.redisUrl) {
+    const events = createLedgerEventBus(store, reportListenerError);
     return {
       store,
       queue: createLocalQueue({
         onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
       }),
-      events: createLedgerEventBus(store, reportListenerError),
+      events,
+      deliverEvent: (event) => events.deliver(event),
       dashboardQueues: [],
       onJobLost: () => undefined,
       close: () => Promise.resolve(),

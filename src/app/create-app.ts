@@ -16,7 +16,7 @@ import { createLocalEmbedder } from '../embedders/local-embedder.js';
 import { createOpenAiEmbedder } from '../embedders/openai-embedder.js';
 import { createRateLimiter, type RateLimiter } from '../embedders/rate-limiter.js';
 import { createRedisRateLimiter } from '../embedders/redis-rate-limiter.js';
-import { createMetrics, type Metrics } from '../metrics/create-metrics.js';
+import { createMetrics, type EmbedderCallOutcome, type Metrics } from '../metrics/create-metrics.js';
 import type { ParserLimits } from '../parsers/create-document-parser.js';
 import { createInProcessSplitter } from '../parsers/in-process-splitter.js';
 import { createSandboxedSplitter } from '../parsers/sandboxed-splitter.js';
@@ -32,6 +32,7 @@ import { findStalledDocuments, getSystemStatus, type SystemStatus } from '../ser
 import type { SluiceConfig } from './config.js';
 import { createAdapters } from './create-adapters.js';
 import { createLogger } from './create-logger.js';
+import { createWorkerThreadHost } from './worker-thread-host.js';
 
 /** How often a worker process tells the ledger it is alive; readiness allows three missed beats. */
 export const heartbeatMs = 5000;
@@ -56,6 +57,8 @@ export interface AppContext {
   dashboardQueues: readonly Queue[];
   /** True once this process runs workers. */
   readonly workersStarted: boolean;
+  /** The id under which this app's workers record their heartbeat and hold documents. */
+  readonly workerId: string;
   defaultTenant(): Promise<Tenant>;
   /** Collection by name, created (and pinned to this embedder) if new. */
   ensureCollection(tenantId: string, name: string): Promise<Collection>;
@@ -82,6 +85,8 @@ export interface AppOptions {
    * few milliseconds, trading some throughput (about a tenth, see BENCH.md) for prompt answers.
    */
   servesRequests?: boolean;
+  /** Told of every call to the embedder after the metrics counted it (a worker thread passes them on). */
+  onEmbedderCall?: (outcome: EmbedderCallOutcome) => void;
 }
 
 /**
@@ -145,17 +150,18 @@ function createLimiter(config: SluiceConfig, redis: Redis | undefined): RateLimi
   return createRedisRateLimiter({ redis, key: `${config.redisPrefix}:embed-limit:${endpoint}`, limits });
 }
 
-/** The composition root: configuration in, adapters chosen and wired, one context out. */
-export async function createApp(config: SluiceConfig, options: AppOptions = {}): Promise<AppContext> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const logger = createLogger(config.logLevel);
-  const adapters = await createAdapters(config, logger);
-  const { store, queue, events } = adapters;
-  const blobs = createFsBlobStore(config.blobDir);
-  const metrics = createMetrics({ store, queue, events });
-  // The cache sits outside the metrics, so embedder calls count only what reached the model.
-  const counted = metrics.instrumentEmbedder(await createEmbedder(config, adapters.redis));
-  const embedder = config.embedCache ? createCachingEmbedder(counted, store) : counted;
+/** What processes documents in this thread: the splitter (parse processes, or parsers here) and the processor. */
+interface Work {
+  processor: ReturnType<typeof createDocumentProcessor>;
+  splitter: DocumentSplitter;
+}
+
+async function createWork(
+  config: SluiceConfig,
+  deps: { store: Store; blobs: BlobStore; embedder: Embedder; events: EventBus; logger: Logger; queue: JobQueue },
+  workerId: string,
+  options: AppOptions,
+): Promise<Work> {
   const limits = { maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs };
   const chunker = { maxTokens: config.chunkTokens, overlapTokens: config.chunkOverlap };
   const splitter =
@@ -167,30 +173,62 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
           maxHeapMb: config.parseMaxHeapMb,
           nice: config.parseNice,
           splitPdfAboveBytes: config.pdfSplitBytes,
-          logger,
+          logger: deps.logger,
         })
       : await createSplitterInProcess(limits, {
           ...chunker,
           // Chunking here shares the thread: with a shared queue the worker must also stay responsive,
           // since BullMQ renews job locks from the event loop and a lock that lapses hands the document
           // to another worker.
-          ...(options.servesRequests || queue.shared ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
+          ...(options.servesRequests || deps.queue.shared ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
         });
-  const workerIdentity = { id: newId('wrk'), host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
   const processor = createDocumentProcessor(
-    { store, blobs, splitter, embedder, events, logger, workerId: workerIdentity.id },
+    { ...deps, splitter, workerId },
     {
       embedBatchSize: config.embedBatchSize,
       maxAttempts: config.maxAttempts,
       backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
     },
   );
+  return { processor, splitter };
+}
+
+/** The composition root: configuration in, adapters chosen and wired, one context out. */
+export async function createApp(config: SluiceConfig, options: AppOptions = {}): Promise<AppContext> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const logger = createLogger(config.logLevel);
+  const adapters = await createAdapters(config, logger);
+  const { store, events } = adapters;
+  const blobs = createFsBlobStore(config.blobDir);
+  // A process that answers requests runs its in-process workers in a thread of their own.
+  const inThread = options.servesRequests === true && config.workers && config.workerThread && !adapters.queue.shared;
+  const thread = inThread
+    ? createWorkerThreadHost({
+        config,
+        logger,
+        onEvent: (event) => adapters.deliverEvent?.(event),
+        onEmbedderCall: (outcome) => metrics.countEmbedderCall(outcome),
+        onCrash: async (workerId) => {
+          if (workerId) {
+            await store.removeWorker(workerId);
+          }
+        },
+      })
+    : undefined;
+  const queue = thread?.queue ?? adapters.queue;
+  const metrics = createMetrics({ store, queue, events });
+  // The cache sits outside the metrics, so embedder calls count only what reached the model.
+  const counted = metrics.instrumentEmbedder(await createEmbedder(config, adapters.redis), options.onEmbedderCall);
+  const embedder = config.embedCache ? createCachingEmbedder(counted, store) : counted;
+  const workerIdentity = { id: newId('wrk'), host: hostname(), pid: process.pid, startedAt: new Date().toISOString() };
+  // With a worker thread, this thread never parses: no parse processes, parsers or tokenizer here.
+  const work = thread ? undefined : await createWork(config, { store, blobs, embedder, events, logger, queue }, workerIdentity.id, options);
   const dispatcher = createDispatcher({ store, queue }, { defaultMaxInFlight: config.tenantMaxInFlight });
   const quotaDefaults = { maxDocuments: config.tenantMaxDocuments, maxBytes: config.tenantMaxBytes, maxChunks: config.tenantMaxChunks };
   const actions = { store, queue, events, dispatcher };
   // A document that leaves the queue frees a slot of its tenant's share: the next one goes in.
   const documentHandler: JobHandler = async (job, signal, fanIn) => {
-    const outcome = await processor.document(job, signal, fanIn);
+    const outcome = await (work as Work).processor.document(job, signal, fanIn);
     if (outcome.kind === 'done') {
       const doc = await store.getDocument(job.documentId);
       if (doc) {
@@ -249,9 +287,18 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     cancel: (documentId) => cancelDocument(actions, documentId),
     retry: (filter) => retryDocuments(actions, filter),
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
-    status: () => getSystemStatus({ store, queue }, { liveWithinMs, self: workerIdentity.id }),
+    // A worker of this pid under another id is taken for this process's previous life, unless it is
+    // the worker thread's.
+    status: () => getSystemStatus({ store, queue }, { liveWithinMs, self: thread ? thread.workerId : workerIdentity.id }),
+    workerId: workerIdentity.id,
     async startWorkers(options = {}) {
-      queue.start(documentHandler, { concurrency: config.concurrency, batches: processor.batches });
+      if (thread) {
+        // The thread records its own heartbeat and resumes what the ledger holds unfinished.
+        const resumed = await thread.start();
+        workersStarted = true;
+        return resumed;
+      }
+      queue.start(documentHandler, { concurrency: config.concurrency, batches: (work as Work).processor.batches });
       workersStarted = true;
       const beat = (): Promise<void> =>
         store.recordWorkerHeartbeat({ ...workerIdentity, lastSeenAt: new Date().toISOString() });
@@ -297,8 +344,8 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       clearInterval(ledgerPoll);
       clearInterval(heartbeat);
       await queue.close(config.shutdownGraceMs);
-      await splitter.close?.();
-      if (workersStarted) {
+      await work?.splitter.close?.();
+      if (workersStarted && !thread) {
         await store.removeWorker(workerIdentity.id);
       }
       await adapters.close();

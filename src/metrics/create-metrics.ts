@@ -8,9 +8,13 @@ export interface Metrics {
   registry: Registry;
   uploads: Counter;
   uploadBytes: Counter;
-  /** Wraps an embedder so its calls and errors are counted. */
-  instrumentEmbedder(embedder: Embedder): Embedder;
+  /** Wraps an embedder so its calls and errors are counted (and told to `observe`, if given). */
+  instrumentEmbedder(embedder: Embedder, observe?: (outcome: EmbedderCallOutcome) => void): Embedder;
+  /** Counts a call made elsewhere: by the embedder of this process's worker thread. */
+  countEmbedderCall(outcome: EmbedderCallOutcome): void;
 }
+
+export type EmbedderCallOutcome = 'ok' | 'error';
 
 /**
  * Prometheus metrics: uploads, documents by state and queue depth (read at scrape time), how long each
@@ -80,18 +84,25 @@ export function createMetrics(deps: { store: Store; queue: JobQueue; events: Eve
     registry,
     uploads,
     uploadBytes,
-    instrumentEmbedder: (embedder) => ({
-      spec: embedder.spec,
-      async embed(texts, signal) {
-        try {
-          const vectors = await embedder.embed(texts, signal);
-          embedderCalls.inc({ outcome: 'ok' });
-          return vectors;
-        } catch (error) {
-          embedderCalls.inc({ outcome: 'error' });
-          throw error;
-        }
-      },
-    }),
+    instrumentEmbedder: (embedder, observe) => {
+      const count = (outcome: EmbedderCallOutcome): void => {
+        embedderCalls.inc({ outcome });
+        observe?.(outcome);
+      };
+      return {
+        spec: embedder.spec,
+        async embed(texts, signal) {
+          try {
+            const vectors = await embedder.embed(texts, signal);
+            count('ok');
+            return vectors;
+          } catch (error) {
+            count('error');
+            throw error;
+          }
+        },
+      };
+    },
+    countEmbedderCall: (outcome) => embedderCalls.inc({ outcome }),
   };
 }
