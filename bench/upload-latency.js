@@ -4,7 +4,8 @@
 // API process with `--no-workers` beside a `sluice worker` process sharing the ledger. Each set-up runs
 // twice: a closed loop (every client uploads again as soon as its answer arrives: the throughput
 // limit) and an open one (the clients together start `--rate` uploads a second on a fixed schedule,
-// as people uploading would, whatever the server's pace).
+// as people uploading would, whatever the server's pace). `--open-only` skips the closed loop; `--only
+// <label start>` runs only the set-ups whose label starts so.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -110,8 +111,8 @@ const setups = [
   { label: '--no-workers + worker', separateWorker: true },
 ];
 const results = [];
-for (const rate of [undefined, openRate]) {
-  for (const setup of setups) {
+for (const rate of args.includes('--open-only') ? [openRate] : [undefined, openRate]) {
+  for (const setup of setups.filter((s) => !args.includes('--only') || s.label.startsWith(args[args.indexOf('--only') + 1]))) {
     results.push(await run(setup, rate));
   }
 }

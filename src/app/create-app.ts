@@ -87,6 +87,8 @@ export interface AppOptions {
   servesRequests?: boolean;
   /** Told of every call to the embedder after the metrics counted it (a worker thread passes them on). */
   onEmbedderCall?: (outcome: EmbedderCallOutcome) => void;
+  /** The SQLite writer gate shared with the API's thread (see `store/sqlite/writer-gate.ts`). */
+  writerGate?: SharedArrayBuffer;
 }
 
 /**
@@ -197,14 +199,17 @@ async function createWork(
 export async function createApp(config: SluiceConfig, options: AppOptions = {}): Promise<AppContext> {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = createLogger(config.logLevel);
-  const adapters = await createAdapters(config, logger);
+  // A process that answers requests runs its in-process workers in a thread of their own, whose
+  // store lets this one's writes go ahead of its publish slices.
+  const inThread = options.servesRequests === true && config.workers && config.workerThread && !config.redisUrl;
+  const writerGate = inThread ? new SharedArrayBuffer(8) : options.writerGate;
+  const adapters = await createAdapters(config, logger, writerGate ? { writerGate } : {});
   const { store, events } = adapters;
   const blobs = createFsBlobStore(config.blobDir);
-  // A process that answers requests runs its in-process workers in a thread of their own.
-  const inThread = options.servesRequests === true && config.workers && config.workerThread && !adapters.queue.shared;
   const thread = inThread
     ? createWorkerThreadHost({
         config,
+        ...(writerGate ? { writerGate } : {}),
         logger,
         onEvent: (event) => adapters.deliverEvent?.(event),
         onEmbedderCall: (outcome) => metrics.countEmbedderCall(outcome),

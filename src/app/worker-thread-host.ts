@@ -15,6 +15,8 @@ import type {
 
 export interface WorkerThreadHostOptions {
   config: SluiceConfig;
+  /** Handed to the thread's SQLite store (see `store/sqlite/writer-gate.ts`). */
+  writerGate?: SharedArrayBuffer;
   logger: Logger;
   /** An event the thread's workers logged (already in the ledger), for this thread's listeners. */
   onEvent(event: StoredEvent): void;
@@ -115,7 +117,7 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
   };
 
   const spawn = (): void => {
-    const data: WorkerThreadData = { config };
+    const data: WorkerThreadData = { config, ...(options.writerGate ? { writerGate: options.writerGate } : {}) };
     const thread = new Worker(threadFile(), { workerData: data });
     worker = thread;
     startedAt = Date.now();

@@ -5,6 +5,8 @@ import type { SluiceConfig } from './config.js';
 /** What a worker thread is started with. */
 export interface WorkerThreadData {
   config: SluiceConfig;
+  /** The SQLite writer gate of the API thread's store, shared (see `store/sqlite/writer-gate.ts`). */
+  writerGate?: SharedArrayBuffer;
 }
 
 /** A question whose answer comes back under the same `id`. */

@@ -12,9 +12,12 @@ if (!parentPort) {
 }
 const port = parentPort;
 const post = (message: FromWorkerThread): void => port.postMessage(message);
-const { config } = workerData as WorkerThreadData;
+const { config, writerGate } = workerData as WorkerThreadData;
 
-const app = await createApp(config, { onEmbedderCall: (outcome) => post({ type: 'embedderCall', outcome }) });
+const app = await createApp(config, {
+  onEmbedderCall: (outcome) => post({ type: 'embedderCall', outcome }),
+  ...(writerGate ? { writerGate } : {}),
+});
 app.events.subscribe((event) => post({ type: 'event', event }));
 
 const answer = async (question: WorkerThreadQuestion): Promise<boolean | object | null> => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { EmbeddedChunk } from '../../src/core/types.js';
 import type { Store } from '../../src/ports/store.js';
 import { retryWhileBusy } from '../../src/store/sqlite/busy-retry.js';
+import { createWriterGate } from '../../src/store/sqlite/writer-gate.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { prng } from '../helpers/prng.js';
 
@@ -154,5 +155,36 @@ describe('SQLite publish in short transactions', () => {
     second.close();
     raw.close();
     await writer.close();
+  });
+
+  it('with a shared writer gate, a write waiting on another connection ends the slice under way and holds the next', async () => {
+    const { path, writer, collection, batch, raw } = await openFile();
+    await writer.close();
+    const gate = createWriterGate();
+    const publisher = createSqliteStore({ path, writerGate: gate.shared });
+    const id = await newVersion(publisher, collection.id, batch.id, 'att_1');
+    // A write of another connection that waits, and never gets through: each slice takes one chunk,
+    // and the next waits the longest a slice holds off (50 ms) before it goes ahead anyway.
+    const waiting = createWriterGate(gate.shared).waiting();
+    const started = performance.now();
+    expect(await publisher.complete(id, 'att_1', 'text/plain', chunksOf('heron', 10))).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(10 * 50 - 5);
+    waiting();
+    expect(await publisher.countChunks(collection.id)).toBe(10);
+
+    // A real wait on the lock: the publish goes on once it is over, and the write got in on the way.
+    const other = createSqliteStore({ path, writerGate: gate.shared });
+    const id2 = await newVersion(publisher, collection.id, batch.id, 'att_2');
+    raw.exec('BEGIN IMMEDIATE');
+    const publishing = publisher.complete(id2, 'att_2', 'text/plain', chunksOf('ibis', 2000));
+    const writing = other.createBatch(collection.id, 'meanwhile');
+    await sleep(20);
+    raw.exec('COMMIT');
+    expect((await writing).label).toBe('meanwhile');
+    expect(await publishing).toBe(true);
+    expect(await other.countChunks(collection.id)).toBe(2000);
+    raw.close();
+    await other.close();
+    await publisher.close();
   });
 });

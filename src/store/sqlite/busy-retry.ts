@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { WriterGate } from './writer-gate.js';
 
 /**
  * Another process (an API beside a `sluice worker`) holds SQLite's write lock. SQLite's own busy
@@ -12,19 +13,28 @@ function isBusy(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
 }
 
-/** Runs `work` until it is not refused as busy, for at most `timeoutMs`; then the last refusal is thrown. */
-export async function retryWhileBusy<T>(work: () => T | Promise<T>, timeoutMs: number): Promise<T> {
+/**
+ * Runs `work` until it is not refused as busy, for at most `timeoutMs`; then the last refusal is thrown.
+ * With a `gate`, the wait is announced there, and publish slices hold off until it is over.
+ */
+export async function retryWhileBusy<T>(work: () => T | Promise<T>, timeoutMs: number, gate?: WriterGate): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (let tries = 0; ; tries++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isBusy(error) || Date.now() >= deadline) {
-        throw error;
+  let done: (() => void) | undefined;
+  try {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isBusy(error) || Date.now() >= deadline) {
+          throw error;
+        }
+        done ??= gate?.waiting();
+        // Lock holders keep their transactions short (a publish is cut into slices of a few ms): poll
+        // briskly at first, then ease off for one that holds on (a migration, a large delete).
+        await sleep(tries < 200 ? 1 : 5);
       }
-      // Lock holders keep their transactions short (a publish is cut into slices of a few ms): poll
-      // briskly at first, then ease off for one that holds on (a migration, a large delete).
-      await sleep(tries < 200 ? 1 : 5);
     }
+  } finally {
+    done?.();
   }
 }

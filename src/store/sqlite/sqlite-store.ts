@@ -12,6 +12,7 @@ import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../
 import { toFullTextQuery } from './fts-query.js';
 import { collectionTables, createCollectionTables, migrate } from './sqlite-migrations.js';
 import { retryWhileBusy } from './busy-retry.js';
+import { createWriterGate, type WriterGate } from './writer-gate.js';
 import { createVectorScans } from './vector-scan.js';
 import {
   hitColumns,
@@ -43,11 +44,11 @@ type Synchronous<T> = {
  * refused because another process holds the write lock is tried again (see `busy-retry.ts`): each
  * method is one statement or one transaction, so a refused call has changed nothing.
  */
-function toAsync<T extends object>(sync: Synchronous<T>, busyTimeoutMs: number): T {
+function toAsync<T extends object>(sync: Synchronous<T>, busyTimeoutMs: number, gate: WriterGate): T {
   const lifted: Record<string, unknown> = {};
   const methods: [string, (...args: unknown[]) => unknown][] = Object.entries(sync);
   for (const [name, method] of methods) {
-    lifted[name] = (...args: unknown[]) => retryWhileBusy(() => method(...args), busyTimeoutMs);
+    lifted[name] = (...args: unknown[]) => retryWhileBusy(() => method(...args), busyTimeoutMs, gate);
   }
   return lifted as T;
 }
@@ -58,6 +59,8 @@ const publishSliceMs = 8;
 const publishGapMs = 1;
 /** How long a write waits for another process's lock before it fails. */
 const busyTimeoutMs = 10_000;
+/** The longest a slice holds off for other writes (see `writer-gate.ts`), so a publish never starves. */
+const sliceDeferMaxMs = 50;
 
 export interface SqliteStoreOptions {
   /** Path of the database file; `:memory:` for a throw-away store. */
@@ -69,6 +72,11 @@ export interface SqliteStoreOptions {
   vectorScanBytes?: number;
   /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 500000 */
   vectorChangesKept?: number;
+  /**
+   * Shared with the store of another thread of this process on the same file (the worker thread of
+   * `sluice serve`): its writes then go ahead of this store's publish slices, and this one's of its.
+   */
+  writerGate?: SharedArrayBuffer;
 }
 
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
@@ -133,6 +141,7 @@ function openSearchConnection(db: Database.Database, path: string): Database.Dat
  * WAL mode. Every state change is one statement or one transaction, fenced by the attempt id.
  */
 export function createSqliteStore(options: SqliteStoreOptions): Store {
+  const gate = createWriterGate(options.writerGate);
   const db = new Database(options.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -378,8 +387,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       const started = performance.now();
       let next = from;
       for (; next < chunks.length; next++) {
-        // The clock is read every 16 chunks: a chunk takes a fifth of a millisecond or so.
-        if (next > from && (next - from) % 16 === 0 && performance.now() - started >= publishSliceMs) {
+        // The clock is read every 16 chunks: a chunk takes a fifth of a millisecond or so. A write that
+        // waits for the lock ends the slice at once (see writer-gate.ts).
+        if (next > from && (gate.someoneWaits() || ((next - from) % 16 === 0 && performance.now() - started >= publishSliceMs))) {
           break;
         }
         const chunk = chunks[next] as EmbeddedChunk;
@@ -472,6 +482,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     try {
       for (let from = 0; from < chunks.length; ) {
         const start = from;
+        await gate.clear(sliceDeferMaxMs);
         const next = await retryWhileBusy(() => stageSlice.immediate(documentId, attemptId, token, columns, chunks, start), busyTimeoutMs);
         if (next === false) {
           return false;
@@ -479,6 +490,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         from = next;
         await sleep(publishGapMs);
       }
+      await gate.clear(sliceDeferMaxMs);
       published = await retryWhileBusy(
         () => publishStaged.immediate(documentId, attemptId, token, mediaType, chunks.length, partial),
         busyTimeoutMs,
@@ -968,5 +980,5 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       db.close();
     },
   };
-  return { ...toAsync(sync, busyTimeoutMs), complete };
+  return { ...toAsync(sync, busyTimeoutMs, gate), complete };
 }
