@@ -1,7 +1,8 @@
 // One measurement in a fresh process, so peak RSS belongs to it alone. Prints one JSON line.
-//   node bench/measure.js pipeline|pipeline:<parse processes>|tight|distributed:<workers> <path>...
+//   node bench/measure.js pipeline|pipeline:<parse processes>|thread|tight|distributed:<workers> <path>...
+// `thread` runs the workers as `sluice serve` does, in a worker thread of this process.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,9 +28,16 @@ const kbOf = (pid, field) => {
     return 0;
   }
 };
+/** Child processes of every thread of `pid`: those a worker thread starts are listed under its own task. */
 const childrenOf = (pid) => {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return [];
+      }
+    });
   } catch {
     return [];
   }
@@ -64,7 +72,7 @@ const config = loadConfig(process.env, {
 });
 
 async function pipeline() {
-  const app = await createApp(config);
+  const app = await createApp(config, { servesRequests: mode === 'thread' });
   await app.startWorkers();
   const collection = await app.ensureCollection((await app.defaultTenant()).id, 'bench');
   const batch = await app.store.createBatch(collection.id, 'bench');

@@ -4,6 +4,7 @@
 // LlamaIndex.TS pipeline on the same corpus and embedder (installed in bench/peers by `npm run bench:peers`).
 //   npm run bench [-- --rounds 3] [-- --large | --corpus docs/python-html,...] [-- --no-distributed] [-- --peers]
 //     [-- --one-parse-process]   (also the embedded pipeline with SLUICE_PARSE_PROCESSES=1)
+//     [-- --thread]              (also the embedded pipeline with its workers in a thread, as `sluice serve` runs them)
 // (fetch the corpus first: npm run bench:corpus; distributed runs need redis-server)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -43,6 +44,7 @@ const modes = [
   'pipeline',
   'tight',
   ...(args.includes('--one-parse-process') ? ['pipeline:1'] : []),
+  ...(args.includes('--thread') ? ['thread'] : []),
   ...(args.includes('--no-distributed') ? [] : ['distributed:1', 'distributed:2']),
   ...(args.includes('--peers') ? peers : []),
 ];
@@ -82,6 +84,7 @@ const rows = [
   ['embedded pipeline (SQLite)', pipeline],
   ['tight loop (no queue/ledger)', tight],
   ...(runs['pipeline:1'] ? [['embedded, 1 parse process', summary('pipeline:1')]] : []),
+  ...(runs.thread ? [['embedded, workers in a thread', summary('thread')]] : []),
   ...(runs['distributed:1'] ? [['distributed, 1 worker process', summary('distributed:1')], ['distributed, 2 worker processes', summary('distributed:2')]] : []),
   ...(runs.langchain ? [['LangChain.js (MemoryVectorStore)', summary('langchain')], ['LlamaIndex.TS (IngestionPipeline)', summary('llamaindex')]] : []),
 ];

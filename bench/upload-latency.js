@@ -1,7 +1,8 @@
 // `npm run bench:upload`: latency of the 202 answer to 1 MB uploads from 50 concurrent clients while
-// the server ingests what it was sent. Three set-ups side by side: `sluice serve` (workers in a thread
+// the server ingests what it was sent. Four set-ups side by side: `sluice serve` (workers in a thread
 // of the API process), the same with `SLUICE_WORKER_THREAD=false` (workers on the API's thread), and an
-// API process with `--no-workers` beside a `sluice worker` process sharing the ledger. Each set-up runs
+// API process with `--no-workers` beside a `sluice worker` process sharing the ledger; and, as the floor,
+// that API process alone (uploads received and recorded, nothing ingested). Each set-up runs
 // twice: a closed loop (every client uploads again as soon as its answer arrives: the throughput
 // limit) and an open one (the clients together start `--rate` uploads a second on a fixed schedule,
 // as people uploading would, whatever the server's pace). `--open-only` skips the closed loop; `--only
@@ -65,7 +66,7 @@ async function run(setup, rate) {
   const label = `${setup.label}, ${rate ? `${rate}/s` : 'closed loop'}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-upload-bench-'));
   const port = await freePort();
-  const serve = start(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'warn', ...(withSeparateWorker ? ['--no-workers'] : [])], setup.env);
+  const serve = start(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'warn', ...(withSeparateWorker || setup.noWorkers ? ['--no-workers'] : [])], setup.env);
   await waitFor(serve.output, /listening on/);
   const worker = withSeparateWorker ? start(['worker', '-d', dataDir, '--log-level', 'warn']) : undefined;
   const key = /(sk_[\w-]+)/.exec(serve.output())[1];
@@ -109,6 +110,8 @@ const setups = [
   { label: 'serve (worker thread)' },
   { label: 'serve, WORKER_THREAD=false', env: { SLUICE_WORKER_THREAD: 'false' } },
   { label: '--no-workers + worker', separateWorker: true },
+  // Nothing is ingested: what receiving and recording uploads alone cost on this machine, the floor.
+  { label: '--no-workers, no worker', noWorkers: true },
 ];
 const results = [];
 for (const rate of args.includes('--open-only') ? [openRate] : [undefined, openRate]) {

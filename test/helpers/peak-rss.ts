@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 function readKb(pid: number, field: string): number | undefined {
   try {
@@ -9,9 +9,16 @@ function readKb(pid: number, field: string): number | undefined {
   }
 }
 
+/** Child processes of every thread of `pid`: a worker thread's children are listed under its own task. */
 function childrenOf(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      } catch {
+        return []; // the thread ended
+      }
+    });
   } catch {
     return [];
   }
