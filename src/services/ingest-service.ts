@@ -72,6 +72,9 @@ export async function acceptFile(
   }
   if (outcome.kind === 'queued') {
     await deps.dispatcher.collection(target.collection.id);
+    // Read again, so the answer says whether it was handed to a worker or waits for its tenant's share.
+    const now = await deps.store.getDocument(outcome.document.id);
+    return now ? { ...outcome, document: now } : outcome;
   }
   return outcome;
 }

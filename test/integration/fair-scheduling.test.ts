@@ -26,6 +26,10 @@ describe('fair scheduling and quotas (embedded)', () => {
     const b = client(server.url, await server.tenantKey('b'));
     const big = await a('POST', `/v1/collections/${await collection(a, 'big')}/documents`, form(files('a', 300)));
     expect(big.status).toBe(202);
+    // The answer tells the files handed to the queue within A's share from those that wait for it.
+    const answered = (big.body.documents as { waiting_for: string | null }[]).map((d) => d.waiting_for ?? 'running');
+    expect(answered.filter((w) => w === 'tenant_share').length).toBeGreaterThan(200);
+    expect(answered.filter((w) => w !== 'tenant_share').length).toBeGreaterThan(0);
     // The last of A's files in line (the smallest, since a batch goes largest first; of equal sizes the
     // latest) waits for A's share of the workers, and says so.
     const byLine = [...(big.body.documents as { id: string; size_bytes: number }[]).entries()].sort(
