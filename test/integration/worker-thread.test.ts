@@ -8,6 +8,7 @@ import { createLogger } from '../../src/app/create-logger.js';
 import { createWorkerThreadHost, type WorkerThreadHost } from '../../src/app/worker-thread-host.js';
 import type { StoredEvent } from '../../src/ports/event-bus.js';
 import { startFakeEmbeddingsServer } from '../helpers/fake-embeddings-server.js';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { client, form, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 const text = (topic: string): string => `The ${topic} is described here in some detail, sentence after sentence. `.repeat(200);
@@ -15,11 +16,13 @@ const text = (topic: string): string => `The ${topic} is described here in some 
 let server: TestServer | undefined;
 let host: WorkerThreadHost | undefined;
 let submitter: AppContext | undefined;
+let postgres: TestPostgres | undefined;
 afterEach(async () => {
   await server?.close();
   await host?.queue.close(1000);
   await submitter?.close();
-  server = host = submitter = undefined;
+  await postgres?.stop();
+  server = host = submitter = postgres = undefined;
 });
 
 async function uploadAndWait(t: TestServer, files: { name: string; content: string }[]) {
@@ -66,6 +69,19 @@ describe('workers in a thread of their own', () => {
     // Closing the app stops the thread; the ledger no longer lists its worker.
     await server.close();
     server = undefined;
+  });
+
+  it('works the same on PostgreSQL with the in-process queue: each thread has its own pool', async () => {
+    postgres = await startTestPostgres();
+    server = await startTestServer({ databaseUrl: await postgres.freshDatabaseUrl() });
+    const { api, collection, documents } = await uploadAndWait(server, [
+      { name: 'otters.txt', content: text('otter') },
+      { name: 'herons.txt', content: text('heron') },
+    ]);
+    expect(documents.map((d) => d.state)).toEqual(['completed', 'completed']);
+    expect(documents[0]!.workerId).not.toBe(server.app.workerId);
+    const hits = await api('POST', `/v1/collections/${collection}/query`, { query: 'otter', k: 1 });
+    expect(hits.body.hits[0].source).toBe('otters.txt');
   });
 
   it('with SLUICE_WORKER_THREAD=false the workers run on the API thread', async () => {
