@@ -53,9 +53,11 @@ describe('workers in a thread of their own', () => {
     expect(live[0]!.id).not.toBe(server.app.workerId);
     expect(new Set(documents.map((d) => d.workerId))).toEqual(new Set([live[0]!.id]));
 
-    // The thread's events reached this thread's listeners (stage timings) and its embedder calls the metrics.
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(/sluice_stage_duration_seconds_count\{stage="embedding"\} 2\n/);
+    // The thread's events reach this thread's listeners (stage timings) and its embedder calls the
+    // metrics; the last of them may still be on their way when the batch reads finished.
+    const scrape = async (): Promise<string> => (await fetch(`${server!.url}/metrics`)).text();
+    await expect.poll(scrape, { timeout: 5000 }).toMatch(/sluice_stage_duration_seconds_count\{stage="embedding"\} 2\n/);
+    const metrics = await scrape();
     expect(Number(/sluice_embedder_calls_total\{outcome="ok"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
     expect((await api('GET', '/readyz')).body.checks.workers).toBe('ok (1 live)');
     // Status knows the thread's worker (same pid, another id) for a live one of this process.
@@ -139,8 +141,10 @@ describe('workers in a thread of their own', () => {
     expect(done?.workerId).not.toBe(first!.workerId);
     expect(host.thread).toBeDefined();
     expect(host.thread).not.toBe(firstThread);
-    // Events of both threads reached this one, in the ledger's order.
-    expect(events.filter((e) => e.type === 'document.state').map((e) => (e as { state: string }).state)).toContain('completed');
+    // Events of both threads reach this one, in the ledger's order. The document's state is written a
+    // moment before its event is logged and posted, so the last one may still be on its way.
+    const states = (): string[] => events.filter((e) => e.type === 'document.state').map((e) => (e as { state: string }).state);
+    await expect.poll(states, { timeout: 5000 }).toContain('completed');
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
     await fake.close();
   });
