@@ -29,6 +29,7 @@ import { reconcileQueue } from '../services/reconcile-queue.js';
 import { createDispatcher, type Dispatcher } from '../services/dispatch-documents.js';
 import { assertWithinQuota } from '../services/tenant-quota.js';
 import { findStalledDocuments, getSystemStatus, type SystemStatus } from '../services/system-status.js';
+import { createWriterGate } from '../store/sqlite/writer-gate.js';
 import type { SluiceConfig } from './config.js';
 import { createAdapters } from './create-adapters.js';
 import { createLogger } from './create-logger.js';
@@ -202,7 +203,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   // A process that answers requests runs its in-process workers in a thread of their own, whose
   // store lets this one's writes go ahead of its publish slices.
   const inThread = options.servesRequests === true && config.workers && config.workerThread && !config.redisUrl;
-  const writerGate = inThread ? new SharedArrayBuffer(8) : options.writerGate;
+  const writerGate = inThread ? createWriterGate().shared : options.writerGate;
   const adapters = await createAdapters(config, logger, writerGate ? { writerGate } : {});
   const { store, events } = adapters;
   const blobs = createFsBlobStore(config.blobDir);

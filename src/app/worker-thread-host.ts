@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { EmbedderCallOutcome } from '../metrics/create-metrics.js';
 import type { StoredEvent } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { DocumentJob, JobQueue, QueueStats } from '../ports/queue.js';
@@ -20,7 +21,7 @@ export interface WorkerThreadHostOptions {
   logger: Logger;
   /** An event the thread's workers logged (already in the ledger), for this thread's listeners. */
   onEvent(event: StoredEvent): void;
-  onEmbedderCall(outcome: 'ok' | 'error'): void;
+  onEmbedderCall(outcome: EmbedderCallOutcome): void;
   /**
    * A thread stopped without being asked to, holding documents as the worker `workerId`: called before
    * the next thread starts, which resumes whatever a worker no longer in the ledger held.

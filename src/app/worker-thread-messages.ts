@@ -1,3 +1,4 @@
+import type { EmbedderCallOutcome } from '../metrics/create-metrics.js';
 import type { StoredEvent } from '../ports/event-bus.js';
 import type { DocumentJob, QueueStats } from '../ports/queue.js';
 import type { SluiceConfig } from './config.js';
@@ -36,5 +37,5 @@ export type FromWorkerThread =
   | { type: 'answer'; id: number; value: WorkerThreadAnswers[keyof WorkerThreadAnswers] }
   /** An event the thread's workers logged, for the listeners of the API's thread (SSE, metrics). */
   | { type: 'event'; event: StoredEvent }
-  | { type: 'embedderCall'; outcome: 'ok' | 'error' }
+  | { type: 'embedderCall'; outcome: EmbedderCallOutcome }
   | { type: 'closed' };

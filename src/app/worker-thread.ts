@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createApp } from './create-app.js';
-import type { FromWorkerThread, ToWorkerThread, WorkerThreadData, WorkerThreadQuestion } from './worker-thread-messages.js';
+import type { FromWorkerThread, ToWorkerThread, WorkerThreadAnswers, WorkerThreadData, WorkerThreadQuestion } from './worker-thread-messages.js';
 
 if (!parentPort) {
   throw new Error('worker-thread.js runs as a worker thread, started by the API process');
@@ -20,7 +20,7 @@ const app = await createApp(config, {
 });
 app.events.subscribe((event) => post({ type: 'event', event }));
 
-const answer = async (question: WorkerThreadQuestion): Promise<boolean | object | null> => {
+const answer = async (question: WorkerThreadQuestion): Promise<WorkerThreadAnswers[keyof WorkerThreadAnswers]> => {
   switch (question.kind) {
     case 'has':
       return app.queue.has(question.documentId);
@@ -45,7 +45,7 @@ port.on('message', (message: ToWorkerThread) => {
       void app.queue.cancel(message.documentId);
       break;
     case 'ask':
-      void answer(message.question).then((value) => post({ type: 'answer', id: message.id, value: value as never }));
+      void answer(message.question).then((value) => post({ type: 'answer', id: message.id, value }));
       break;
     case 'close':
       void app.close().then(() => {

@@ -963,7 +963,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, run('any'), k) : every;
     },
     countChunks(collectionId) {
-      // Staged chunks are counted through their small index and taken off: a filter on \`stage\`, the
+      // Staged chunks are counted through their small index and taken off: a filter on `stage`, the
       // last column, would read every row past its text.
       const n = collectionId
         ? stmt(`SELECT (SELECT count(*) FROM chunks WHERE collection_id = ?) - (SELECT count(*) FROM (${stagedIds}))`)
