@@ -118,6 +118,12 @@ const configSchema = z
      * @defaultValue true
      */
     workerThread: boolish.default(true),
+    /**
+     * Scheduling priority (nice) of that worker thread, as for `parseNice`: the thread that answers
+     * requests shares the process and goes first when ingesting fills the CPUs. 0 runs it at the
+     * process's own priority. @defaultValue 10
+     */
+    workerThreadNice: int(0).max(19).default(10),
     /** HTTP port of `sluice serve`. @defaultValue 8080 */
     port: int(0).max(65535).default(8080),
     /** Address `sluice serve` listens on. @defaultValue `0.0.0.0` */
@@ -206,6 +212,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   tenantMaxChunks: 'SLUICE_TENANT_MAX_CHUNKS',
   workers: 'SLUICE_WORKERS',
   workerThread: 'SLUICE_WORKER_THREAD',
+  workerThreadNice: 'SLUICE_WORKER_THREAD_NICE',
   port: 'PORT',
   host: 'SLUICE_HOST',
   maxUploadFiles: 'SLUICE_MAX_UPLOAD_FILES',

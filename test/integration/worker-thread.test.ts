@@ -1,5 +1,5 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
@@ -71,6 +71,32 @@ describe('workers in a thread of their own', () => {
     // Closing the app stops the thread; the ledger no longer lists its worker.
     await server.close();
     server = undefined;
+  });
+
+  it('the worker thread runs at a lower priority than the API thread, and its parse processes lower still', async () => {
+    // Linux keeps a nice value per thread: field 19 of /proc/<pid>/task/<tid>/stat.
+    const niceOf = (stat: string): number => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const tasks = (): string[] => readdirSync('/proc/self/task');
+    const base = getPriority();
+    server = await startTestServer({ parseProcesses: 1 });
+    await uploadAndWait(server, [{ name: 'otters.txt', content: text('otter') }]);
+
+    // Nice values stop at 19, so a test run that is itself lowered still sees the order, if not the gap.
+    const lowered = Math.min(19, base + 10);
+    const nices = tasks().map((tid) => niceOf(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')));
+    expect(nices.filter((nice) => nice === lowered)).toHaveLength(lowered === base ? nices.length : 1);
+    expect(nices.filter((nice) => nice !== base && nice !== lowered)).toEqual([]);
+    // The parse process, still idle in its pool, was started by the thread and lowered from there.
+    const children = tasks().flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean));
+    expect(children.length).toBeGreaterThanOrEqual(1);
+    for (const pid of children) {
+      expect(niceOf(readFileSync(`/proc/${pid}/stat`, 'utf8'))).toBe(Math.min(19, base + 20));
+    }
+
+    await server.close();
+    server = await startTestServer({ workerThreadNice: 0 });
+    await uploadAndWait(server, [{ name: 'herons.txt', content: text('heron') }]);
+    expect(tasks().map((tid) => niceOf(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'))).filter((nice) => nice !== base)).toEqual([]);
   });
 
   it('works the same on PostgreSQL with the in-process queue: each thread has its own pool', async () => {
