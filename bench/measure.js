@@ -52,11 +52,19 @@ const cpuMsOf = (pid) => {
   }
 };
 let treePeakKb = 0;
+// What the tree held at its highest sample, process by process: anonymous memory (heaps, buffers,
+// malloc) apart from file-backed pages (the node binary, shared libraries, mapped SQLite pages), which
+// processes share and a sum of RSS counts once per process.
+let peakParts = [];
 // The last CPU time seen of each child process; children that are replaced keep their entry.
 const childCpuMs = new Map();
 const sampleTree = () => {
   const children = childrenOf(process.pid);
-  const kb = [process.pid, ...children].reduce((sum, pid) => sum + kbOf(pid, 'VmRSS'), 0);
+  const parts = [process.pid, ...children].map((pid) => ({ pid, rss: kbOf(pid, 'VmRSS'), anon: kbOf(pid, 'RssAnon'), file: kbOf(pid, 'RssFile') }));
+  const kb = parts.reduce((sum, part) => sum + part.rss, 0);
+  if (kb > treePeakKb) {
+    peakParts = parts;
+  }
   treePeakKb = Math.max(treePeakKb, kb, kbOf(process.pid, 'VmHWM'));
   for (const pid of children) {
     childCpuMs.set(pid, Math.max(childCpuMs.get(pid) ?? 0, cpuMsOf(pid)));
@@ -172,5 +180,5 @@ const { user, system } = process.cpuUsage(cpuBefore);
 const cpu = { childProcesses: childCpuMs.size, ownCpuMs: (user + system) / 1000, childCpuMs: [...childCpuMs.values()].reduce((sum, ms) => sum + ms, 0) };
 rmSync(config.dataDir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ mode, files: files.length, bytes, ...result, ...cpu, peakRssMb: Math.max(treePeakKb, process.resourceUsage().maxRSS) / 1024, ownPeakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({ mode, files: files.length, bytes, ...result, ...cpu, peakRssMb: Math.max(treePeakKb, process.resourceUsage().maxRSS) / 1024, ownPeakRssMb: process.resourceUsage().maxRSS / 1024, atPeak: peakParts.map(({ rss, anon, file }) => ({ rssMb: Math.round(rss / 1024), anonMb: Math.round(anon / 1024), fileMb: Math.round(file / 1024) })) })}\n`,
 );
