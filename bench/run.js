@@ -55,7 +55,7 @@ for (let round = 1; round <= rounds; round++) {
   for (const mode of order) {
     const r = measure(mode);
     runs[mode].push(r);
-    console.error(`round ${round} ${mode.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB`);
+    console.error(`round ${round} ${mode.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB, PSS ${(r.peakPssMb ?? 0).toFixed(0)} MB`);
   }
 }
 
@@ -70,6 +70,8 @@ const summary = (mode) => {
     docsPerMin: completed / (ms / 60000),
     chunksPerS: chunks / (ms / 1000),
     peakRssMb: median(list.map((r) => r.peakRssMb)),
+    // The peers report their own peak RSS only.
+    peakPssMb: list.every((r) => r.peakPssMb !== undefined) ? median(list.map((r) => r.peakPssMb)) : undefined,
     files,
     bytes,
   };
@@ -79,7 +81,7 @@ const tight = summary('tight');
 const fmt = (n, d = 1) => n.toFixed(d).padStart(9);
 
 console.log(`\nSluice bench — ${pipeline.files} files, ${(pipeline.bytes / 1e6).toFixed(1)} MB, ${rounds} rounds (medians); ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`${'run'.padEnd(32)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'docs/min'.padStart(9)}${'chunks/s'.padStart(9)}${'RSS MB'.padStart(9)}`);
+console.log(`${'run'.padEnd(32)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'docs/min'.padStart(9)}${'chunks/s'.padStart(9)}${'RSS MB'.padStart(9)}${'PSS MB'.padStart(9)}`);
 const rows = [
   ['embedded pipeline (SQLite)', pipeline],
   ['tight loop (no queue/ledger)', tight],
@@ -91,7 +93,8 @@ const rows = [
 for (const [label, s] of rows) {
   // RSS of distributed runs is the submitting process's only; its workers are separate processes.
   const rss = label.startsWith('distributed') ? '-'.padStart(9) : fmt(s.peakRssMb, 0);
-  console.log(`${label.padEnd(32)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${rss}`);
+  const pss = label.startsWith('distributed') || s.peakPssMb === undefined ? '-'.padStart(9) : fmt(s.peakPssMb, 0);
+  console.log(`${label.padEnd(32)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${rss}${pss}`);
 }
 console.log(`pipeline / tight loop throughput: ${((100 * tight.seconds) / pipeline.seconds).toFixed(1)}%`);
 for (const [label, s] of rows.slice(2).filter(([, s]) => !peers.includes(s.mode))) {
