@@ -9,6 +9,8 @@ import type { Store } from '../../src/ports/store.js';
 import { retryWhileBusy } from '../../src/store/sqlite/busy-retry.js';
 import { createWriterGate } from '../../src/store/sqlite/writer-gate.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createCollectionTables, migrate } from '../../src/store/sqlite/sqlite-migrations.js';
+import * as sqliteVec from 'sqlite-vec';
 import { prng } from '../helpers/prng.js';
 
 const dimension = 16;
@@ -35,7 +37,7 @@ async function openFile() {
   const collection = await writer.ensureCollection(tenant.id, 'c', spec);
   const batch = await writer.createBatch(collection.id, 'b');
   const raw = new Database(path);
-  const staged = (): number => raw.prepare('SELECT count(*) FROM chunks WHERE stage IS NOT NULL').pluck().get() as number;
+  const staged = (): number => raw.prepare('SELECT count(*) FROM chunk_stage').pluck().get() as number;
   return { path, writer, collection, batch, raw, staged };
 }
 
@@ -186,5 +188,52 @@ describe('SQLite publish in short transactions', () => {
     raw.close();
     await other.close();
     await publisher.close();
+  });
+
+  it('a database written before stage tokens had their own table keeps its published chunks searchable and its staged ones hidden', async () => {
+    // Schema version 5, as the previous release left it: a completed document's two chunks, and one
+    // chunk that a publish of its next version had staged when the process died.
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-stage-')), 'sluice.db');
+    const old = new Database(path);
+    sqliteVec.load(old);
+    migrate(old, 5);
+    const at = new Date().toISOString();
+    old.prepare("INSERT INTO tenants (id, name, created_at) VALUES ('ten_1', 't', ?)").run(at);
+    old.prepare("INSERT INTO collections (id, tenant_id, name, embedder_name, embedder_model, dimension, created_at) VALUES ('col_1', 'ten_1', 'c', 'test', 'random', ?, ?)").run(dimension, at);
+    old.prepare("INSERT INTO batches (id, collection_id, label, created_at) VALUES ('bat_1', 'col_1', 'b', ?)").run(at);
+    old.prepare(
+      "INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, attempt_id, created_at, updated_at) VALUES ('doc_1', 'col_1', 'bat_1', 'a.txt', 'v1', 1, 'indexing', 'att_2', ?, ?)",
+    ).run(at, at);
+    createCollectionTables(old, 'col_1', dimension);
+    const rows: [number, string, string | null][] = [
+      [1, 'walrus one', null],
+      [2, 'walrus two', null],
+      [3, 'narwhal staged', 'stg_dead'],
+    ];
+    for (const [id, text, stage] of rows) {
+      old
+        .prepare("INSERT INTO chunks (id, document_id, collection_id, idx, text, token_count, char_start, char_end, embedder, dimension, stage) VALUES (?, 'doc_1', 'col_1', ?, ?, 2, 0, 1, 'test:random', ?, ?)")
+        .run(id, id === 3 ? 0 : id - 1, text, dimension, stage);
+      old.prepare('INSERT INTO vec_col_1 (rowid, embedding) VALUES (?, ?)').run(BigInt(id), Buffer.from(randomVector().buffer));
+      old.prepare('INSERT INTO fts_col_1 (rowid, text) VALUES (?, ?)').run(id, text);
+    }
+    old.close();
+
+    const store = createSqliteStore({ path });
+    const raw = new Database(path);
+    expect(raw.prepare('SELECT chunk_id, token FROM chunk_stage').all()).toEqual([{ chunk_id: 3, token: 'stg_dead' }]);
+    expect(await store.countChunks('col_1')).toBe(2);
+    expect(texts(await store.searchText('col_1', 'walrus', 5))).toEqual(['walrus']);
+    expect(await store.searchText('col_1', 'narwhal', 5)).toEqual([]);
+    expect(texts(await store.searchVector('col_1', randomVector(), 5))).toEqual(['walrus']);
+    // The next attempt clears what the dead one staged, and its publish replaces the version.
+    expect(await store.claim('doc_1', 'att_3')).toMatchObject({ attempts: 1 });
+    expect(raw.prepare('SELECT count(*) FROM chunks').pluck().get()).toBe(2);
+    expect(await store.complete('doc_1', 'att_3', 'text/plain', chunksOf('orca', 4))).toBe(true);
+    expect(await store.countChunks('col_1')).toBe(4);
+    expect(texts(await store.searchText('col_1', 'orca', 5))).toEqual(['orca']);
+    expect(await store.searchText('col_1', 'walrus', 5)).toEqual([]);
+    raw.close();
+    await store.close();
   });
 });

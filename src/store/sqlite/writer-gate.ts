@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * Lets short writes go ahead of a publish's slices when both come from one process: the API's thread
  * and the worker thread of `sluice serve` write through connections of their own, and SQLite's lock
- * is not fair. A write refused as busy polls every millisecond, and a publish between its 8 ms slices
+ * is not fair. A write refused as busy polls every millisecond, and a publish between its 4 ms slices
  * pauses for one, so an upload's few writes could each wait out a slice. With the gate, a slice under
  * way ends at its next chunk when a short write waits, and the next does not start while one waits, or
  * for a moment after one got through (the same request's next write follows within a millisecond or
