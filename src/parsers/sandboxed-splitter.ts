@@ -83,6 +83,14 @@ function remove<T>(list: T[], item: T): void {
  */
 const semiSpaceMb = 4;
 
+/**
+ * How far V8 lets a parse process's old generation grow past what its last full collection kept, in
+ * percent. Left to itself V8 picks a factor of up to 4 for a heap that is collected quickly, and a PDF's
+ * garbage then sits in memory: half of the R reference manual peaked at 151 MB instead of 165 in the
+ * same CPU time, and the whole corpus at a tree peak of 483 MB instead of 500 (medians of 3), as fast.
+ */
+const heapGrowingPercent = 50;
+
 /** A file waiting for, or running in, a parse process. */
 interface Job {
   message: TaskMessage;
@@ -120,7 +128,7 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
 
   const spawnChild = (): ChildProcess => {
     const child = fork(file, [], {
-      execArgv: [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${semiSpaceMb}`],
+      execArgv: [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${semiSpaceMb}`, `--heap-growing-percent=${heapGrowingPercent}`],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
