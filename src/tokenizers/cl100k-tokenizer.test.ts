@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { describe, expect, it } from 'vitest';
+import { createCl100kTokenizer } from './cl100k-tokenizer.js';
+import { loadCl100kRanks } from './load-cl100k-ranks.js';
+
+const plain = { disallowedSpecial: new Set<string>() };
+
+describe('cl100k_base from the shipped .tiktoken file', () => {
+  it('holds every rank of the library module, text or bytes alike', () => {
+    const ranks = loadCl100kRanks();
+    expect(ranks).toHaveLength(100_256);
+    // Ranks whose bytes are not UTF-8 on their own are kept as bytes (a lone continuation byte).
+    expect(ranks.filter((rank) => Array.isArray(rank)).length).toBeGreaterThan(100);
+    for (const rank of [0, 1, 255, 256, 1000, 50_000, 100_255]) {
+      const bytes = ranks[rank];
+      const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(Uint8Array.from(bytes ?? []));
+      expect(decode([rank])).toBe(text);
+    }
+  });
+
+  it('counts as the library module does, on any text', () => {
+    const tokenizer = createCl100kTokenizer();
+    const samples = [
+      'The quick brown fox jumps over the lazy dog.',
+      'def f(x):\n    return x + 1\n',
+      '数据库 Σίσυφος naïve e\u0301 🙂 𝐀𝐁 \ud800 \u00ff\u0100',
+      'quoting <|endoftext|> and <|fim_prefix|> as text',
+      ' \n\n\t  trailing   ',
+    ];
+    for (const text of samples) {
+      expect(tokenizer.count(text)).toBe(countTokens(text, plain));
+      expect(tokenizer.count(text)).toBe(encode(text, plain).length);
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => tokenizer.count(text) === countTokens(text, plain)),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => tokenizer.count(text) === countTokens(text, plain)),
+      { numRuns: 300 },
+    );
+  });
+});
