@@ -55,7 +55,7 @@ for (let round = 1; round <= rounds; round++) {
   for (const mode of order) {
     const r = measure(mode);
     runs[mode].push(r);
-    console.error(`round ${round} ${mode.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB, PSS ${(r.peakPssMb ?? 0).toFixed(0)} MB`);
+    console.error(`round ${round} ${mode.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakPssMb === undefined ? '' : `, PSS ${r.peakPssMb.toFixed(0)} MB`}`);
   }
 }
 

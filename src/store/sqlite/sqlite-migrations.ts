@@ -191,7 +191,7 @@ const migrations: readonly { version: number; sql: string }[] = [
     version: 6,
     sql: `
       -- Stage tokens move to a table of their own. Clearing a token in chunks rewrote every row of the
-      -- publish, text and all, inside its last transaction (1,500 chunks: 7–9 ms of a 15–20 ms hold
+      -- publish, text and all, inside its last transaction (1,500 chunks: 7–9 ms of a 15–35 ms hold
       -- on the write lock, while uploads waited); deleting small rows here costs a few pages. A chunk
       -- is searchable when no row here names it. Published and staged versions of a document now
       -- share (document_id, idx), so that index is no longer unique.

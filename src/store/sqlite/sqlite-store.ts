@@ -973,8 +973,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, run('any'), k) : every;
     },
     countChunks(collectionId) {
-      // Staged chunks are counted in their own small table and taken off: a filter joining it would
-      // read every chunk row past its text.
+      // Staged chunks are counted in their own small table and taken off, rather than each chunk row
+      // being looked up in it.
       const n = collectionId
         ? stmt(`SELECT (SELECT count(*) FROM chunks WHERE collection_id = ?) - (SELECT count(*) FROM (${stagedIds}))`)
             .pluck()
