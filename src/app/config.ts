@@ -124,6 +124,14 @@ const configSchema = z
      * process's own priority. @defaultValue 10
      */
     workerThreadNice: int(0).max(19).default(10),
+    /**
+     * In a process that answers requests, how far, in percent, V8's old generation may grow past what
+     * its last full collection kept before the next one starts (for all its threads). V8's own choice
+     * for a heap as small and quiet as the API's runs a full collection about twice a second, each
+     * pausing requests for up to tens of milliseconds; a wider margin trades some memory for fewer
+     * pauses. 0 leaves V8 its own choice. @defaultValue 300
+     */
+    heapGrowthPercent: int(0).max(1000).default(300),
     /** HTTP port of `sluice serve`. @defaultValue 8080 */
     port: int(0).max(65535).default(8080),
     /** Address `sluice serve` listens on. @defaultValue `0.0.0.0` */
@@ -213,6 +221,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   workers: 'SLUICE_WORKERS',
   workerThread: 'SLUICE_WORKER_THREAD',
   workerThreadNice: 'SLUICE_WORKER_THREAD_NICE',
+  heapGrowthPercent: 'SLUICE_HEAP_GROWTH_PERCENT',
   port: 'PORT',
   host: 'SLUICE_HOST',
   maxUploadFiles: 'SLUICE_MAX_UPLOAD_FILES',

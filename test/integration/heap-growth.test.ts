@@ -1,0 +1,50 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/app/config.js';
+
+const heapGrowthModule = new URL('../../dist/app/heap-growth.js', import.meta.url).href;
+
+/**
+ * A fresh process that sets the heap growth after start-up, as `sluice serve` does, then keeps about
+ * 20 MB and churns through objects that live long enough to reach the old generation; prints how many
+ * full collections ran.
+ */
+const churn = `
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+const { setHeapGrowth } = await import(${JSON.stringify(heapGrowthModule)});
+setHeapGrowth(Number(process.argv[1]));
+let full = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) full++;
+}).observe({ entryTypes: ['gc'] });
+const kept = Array.from({ length: 250_000 }, (_, i) => ({ i, s: 'kept-' + i }));
+const held = [];
+for (let tick = 0; tick < 1500; tick++) {
+  held.push(Array.from({ length: 2000 }, (_, i) => ({ tick, i, s: 't' + tick + '-' + i })));
+  if (held.length > 400) held.shift();
+  await new Promise((resolve) => setImmediate(resolve));
+}
+await new Promise((resolve) => setTimeout(resolve, 50));
+console.log(JSON.stringify({ full, kept: kept.length }));
+`;
+
+async function fullCollections(percent: number): Promise<number> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', churn, String(percent)]);
+  return (JSON.parse(stdout) as { full: number }).full;
+}
+
+describe('heap growth of a process that serves requests', () => {
+  it('takes effect when set after start-up: a wide margin runs far fewer full collections than a narrow one', async () => {
+    const narrow = await fullCollections(10);
+    const wide = await fullCollections(300);
+    expect(narrow).toBeGreaterThanOrEqual(4);
+    expect(wide * 2).toBeLessThan(narrow);
+  }, 30_000);
+
+  it('is 300 % unless SLUICE_HEAP_GROWTH_PERCENT says otherwise; 0 leaves V8 its own choice', () => {
+    expect(loadConfig({}).heapGrowthPercent).toBe(300);
+    expect(loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
+    expect(() => loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '-5' })).toThrow(/SLUICE_HEAP_GROWTH_PERCENT/);
+  });
+});
