@@ -19,7 +19,6 @@ import { setFlagsFromString } from 'node:v8';
  * collection; no node command-line flag is needed, however the process was started.
  */
 export function setHeapGrowth(percent: number): void {
-  if (percent > 0) {
-    setFlagsFromString(`--heap-growing-percent=${percent}`);
-  }
+  // V8 reads 0 as "no fixed growth": setting it also undoes an earlier setting in this process.
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
