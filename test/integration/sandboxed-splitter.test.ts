@@ -224,7 +224,8 @@ describe('sandboxed splitter (child processes)', () => {
     const started = childPids().filter((pid) => !before.has(pid));
     expect(started).toHaveLength(1);
     // Taken again at once, and busy for longer than the idle time: the same process finishes it.
-    const text = Array.from({ length: 60_000 }, (_, i) => `Sentence ${i} says something about ingestion and retrieval.`).join(' ');
+    // About 1 s of chunking here: well past the idle time even on a fast machine (60,000 sentences once took 295 ms).
+    const text = Array.from({ length: 150_000 }, (_, i) => `Sentence ${i} says something about ingestion and retrieval.`).join(' ');
     const t0 = performance.now();
     const { chunks } = await parser.split({ bytes: Buffer.from(text), source: 'big.txt' });
     expect(performance.now() - t0).toBeGreaterThan(300);
