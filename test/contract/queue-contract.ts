@@ -101,14 +101,14 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
       const queue = await createQueue();
       let runs = 0;
       let release = (): void => undefined;
+      // One at a time, so the rerun cannot start (and finish) between the two enqueues below: a rerun
+      // that had already started when a newer version arrived must run once more, which is a third run.
       queue.start(async () => {
         runs++;
         if (runs === 1) {
           await new Promise<void>((resolve) => (release = resolve));
         }
         return { kind: 'done' };
-        // One at a time, so the rerun cannot start (and finish) between the two enqueues below: a rerun
-        // that had already started when a newer version arrived must run once more, which is a third run.
       }, { concurrency: 1 });
       await queue.enqueue([{ documentId: 'doc' }]);
       while (runs === 0) {
