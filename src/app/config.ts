@@ -88,10 +88,12 @@ const configSchema = z
     parseMaxHeapMb: int(32).default(512),
     /**
      * A PDF of at least this many bytes is read in parts, one per parse process, at once: faster on a
-     * large book, at the cost of each process holding pdfjs with the file open (about 150 MB each for
-     * the R reference manual). 0: every file is read by one process. @defaultValue 2097152 (2 MiB)
+     * large book alone, at the cost of each process holding the file open and of the joined text passing
+     * through this process. With PDFium a 6.3 MB book (the R reference manual) reads in about 3 s in one
+     * process, and reading it in parts no longer made a whole-corpus ingest faster, only larger (BENCH.md).
+     * 0: every file is read by one process. @defaultValue 16777216 (16 MiB)
      */
-    pdfSplitBytes: int(0).default(2 * 1024 * 1024),
+    pdfSplitBytes: int(0).default(16 * 1024 * 1024),
     /**
      * Memory, in MiB, for int8 copies of searched collections' vectors (embedded store): vector search
      * scans them in memory instead of sqlite-vec's table, about 9× faster at 100,000 chunks. The least

@@ -1,96 +1,121 @@
-import { getDocumentProxy } from 'unpdf';
+import { getHeapStatistics } from 'node:v8';
 import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
 import { pageSeparator, pagesOfPart, type PdfPart } from './pdf-parts.js';
+import { loadPdfium, pdfiumErrors, pdfiumMemoryBytes, releasePdfium, type Pdfium } from './pdfium.js';
 import { mediaTypes } from './sniff-media-type.js';
 
-/** The slice of pdfjs used here; unpdf's own types lean on pdfjs types it does not ship. */
-interface PdfDocument {
-  numPages: number;
-  getPage(number: number): Promise<PdfPage>;
-  destroy(): Promise<void>;
-}
-
 /**
- * Pages read from one opening of the document. pdfjs keeps what it parsed of the file's objects (and the
- * fonts it translated) for as long as the document is open; opening the file afresh drops it, so the
- * parser's memory follows this many pages, whatever the page count. Not fewer: each opening parses the
- * fonts again. Measured on half of the R reference manual (1,207 pages, one part of a split read), with
- * pdfjs's caches also dropped every 64 pages and the file opened afresh every 256, the read took 13.6 s
- * of CPU and peaked at 162–206 MB; in one opening, 11.1–11.8 s and 159–161 MB. The heap held after a
- * collection grows by about 27 MB per 1,000 pages read in one opening.
- */
-const pagesPerOpening = 2048;
-
-interface PdfPage {
-  getTextContent(): Promise<{ items: { str?: string; hasEOL?: boolean }[] }>;
-  cleanup(): void;
-}
-
-/**
- * Text of a PDF, page by page (pdfjs through unpdf), keeping where each page starts so chunks can cite
- * their page. Pages are released as soon as they are read, and the whole document every
- * `pagesPerOpening` pages.
+ * Text of a PDF, page by page (PDFium, compiled to WebAssembly), keeping where each page starts so chunks
+ * can cite their page. Each page is closed as soon as its text is read.
  *
  * With `part`, only that run of pages is read, its `pageStarts` counted from its own first page: the
  * parts of one file, read in several processes at once and joined by `joinPdfParts`, give the same text
- * as one reading of the whole (pdfjs reads a page's text without the others).
+ * as one reading of the whole (a page's text does not depend on the others).
+ *
+ * PDFium rather than pdfjs: PDFium read the whole R reference manual (2,415 pages) in 3.1 s with a peak of
+ * 127 MB; pdfjs took 3.9–4.3 s and 153–171 MB for each half of it, and a whole-corpus ingest took 9.7–10.2 s
+ * instead of 15–18 (BENCH.md).
  */
 export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal, part: PdfPart = { index: 0, of: 1 }): Promise<ParsedDocument> {
-  let pdf = await openPdf(bytes);
+  const pdfium = await loadPdfium();
+  const { malloc, free } = pdfium.pdfium.wasmExports;
+  // Like the JavaScript heap, PDFium's memory is bounded: in a parse process by the same limit, so a
+  // file that inflates without end fails on its own instead of taking the machine's memory.
+  const memoryLimit = getHeapStatistics().heap_size_limit;
+  let trapped = false;
+  const file = malloc(bytes.byteLength);
+  let document = 0;
   try {
-    const parts: string[] = [];
+    if (file === 0) {
+      throw new SluiceError('file_too_large', `Reading the PDF needs more memory than the parser may take`);
+    }
+    pdfium.pdfium.HEAPU8.set(bytes, file);
+    document = pdfium.FPDF_LoadMemDocument(file, bytes.byteLength, '');
+    if (document === 0) {
+      throw openError(pdfium.FPDF_GetLastError());
+    }
+    const pageCount = pdfium.FPDF_GetPageCount(document);
+    if (pageCount <= 0) {
+      throw new SluiceError('corrupt_file', 'The PDF cannot be read: it has no pages');
+    }
+    const texts: string[] = [];
     const pageStarts: number[] = [];
     let length = 0;
-    const { first, end } = pagesOfPart(pdf.numPages, part);
+    const { first, end } = pagesOfPart(pageCount, part);
     for (let number = first; number < end; number++) {
-      // pdfjs without its worker runs on microtasks; yielding a turn per page lets timers (the parse
-      // time limit) and other documents' work run, and a cancel stop the loop.
+      // Each page is one synchronous call: yielding a turn between pages lets timers (the parse time
+      // limit) and other documents' work run, and a cancel stop the loop.
       await new Promise((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
-      const read = number - first;
-      if (read % pagesPerOpening === 0 && read > 0) {
-        await pdf.destroy();
-        pdf = await openPdf(bytes);
+      const pageText = readPage(pdfium, document, number - 1);
+      if (pdfiumMemoryBytes(pdfium) > memoryLimit) {
+        throw new SluiceError('file_too_large', `Reading the PDF needed more than the parser's ${Math.round(memoryLimit / 1048576)} MiB of memory`);
       }
-      const page = await pdf.getPage(number);
-      const content = await page.getTextContent();
-      let pageText = '';
-      for (const item of content.items) {
-        pageText += (item.str ?? '') + (item.hasEOL ? '\n' : '');
-      }
-      page.cleanup();
       const separator = number === first ? '' : pageSeparator;
       pageStarts.push(length + separator.length);
-      parts.push(separator, pageText);
+      texts.push(separator, pageText);
       length += separator.length + pageText.length;
     }
-    return { text: parts.join(''), mediaType: mediaTypes.pdf, pageStarts };
+    return { text: texts.join(''), mediaType: mediaTypes.pdf, pageStarts };
   } catch (error) {
-    if (signal?.aborted) {
+    if (error instanceof SluiceError || signal?.aborted) {
       throw error;
     }
-    throw translatePdfError(error);
+    // A WebAssembly trap (PDFium's abort on a file it cannot cope with): this instance is done.
+    trapped = true;
+    throw new SluiceError('corrupt_file', `The PDF cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   } finally {
-    await pdf.destroy();
+    if (!trapped) {
+      if (document !== 0) {
+        pdfium.FPDF_CloseDocument(document);
+      }
+      free(file);
+    }
+    releasePdfium(pdfium, { trapped });
   }
 }
 
-async function openPdf(bytes: Uint8Array): Promise<PdfDocument> {
+/**
+ * One page's text. PDFium ends lines with CRLF and marks a hyphen it took out at a line's end (a word
+ * broken across lines) with U+FFFE: the lines become LF, and the word whole again.
+ */
+function readPage(pdfium: Pdfium, document: number, index: number): string {
+  const page = pdfium.FPDF_LoadPage(document, index);
+  if (page === 0) {
+    // A page PDFium cannot load has no text to give; the others still do.
+    return '';
+  }
+  const textPage = pdfium.FPDFText_LoadPage(page);
   try {
-    // pdfjs takes ownership of (and detaches) the buffer it is given; hand it a copy.
-    const proxy: unknown = await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: false, verbosity: 0 });
-    return proxy as PdfDocument;
-  } catch (error) {
-    throw translatePdfError(error);
+    if (textPage === 0) {
+      return '';
+    }
+    const count = pdfium.FPDFText_CountChars(textPage);
+    if (count <= 0) {
+      return '';
+    }
+    // UTF-16 code units, and PDFium's terminating NUL.
+    const buffer = pdfium.pdfium.wasmExports.malloc((count + 1) * 2);
+    try {
+      const written = pdfium.FPDFText_GetText(textPage, 0, count, buffer);
+      const heap = pdfium.pdfium.HEAPU8;
+      const text = Buffer.from(heap.buffer, heap.byteOffset + buffer, Math.max(0, written - 1) * 2).toString('utf16le');
+      return text.replace(/\r\n?/g, '\n').replaceAll('\uFFFE', '');
+    } finally {
+      pdfium.pdfium.wasmExports.free(buffer);
+    }
+  } finally {
+    if (textPage !== 0) {
+      pdfium.FPDFText_ClosePage(textPage);
+    }
+    pdfium.FPDF_ClosePage(page);
   }
 }
 
-function translatePdfError(error: unknown): SluiceError {
-  const name = error instanceof Error ? error.name : '';
-  const message = error instanceof Error ? error.message : String(error);
-  if (name === 'PasswordException') {
-    return new SluiceError('encrypted_file', 'The PDF is password-protected', { cause: error });
+function openError(code: number): SluiceError {
+  if (code === pdfiumErrors.password || code === pdfiumErrors.security) {
+    return new SluiceError('encrypted_file', 'The PDF is password-protected');
   }
-  return new SluiceError('corrupt_file', `The PDF cannot be read: ${message}`, { cause: error });
+  return new SluiceError('corrupt_file', `The PDF cannot be read (PDFium error ${code})`);
 }

@@ -1,6 +1,6 @@
 /**
  * A PDF's pages in parts, for reading one large file in several parse processes at once. Apart from the
- * parser itself, so that the process joining the parts never loads pdfjs.
+ * parser itself, so that the process joining the parts never loads PDFium.
  */
 import type { ParsedDocument } from '../core/types.js';
 import { mediaTypes } from './media-types.js';

@@ -1,10 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { Document, HeadingLevel, Packer, Paragraph } from 'docx';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { loadPdfium, type Pdfium } from '../../src/parsers/pdfium.js';
 
-/** A real PDF with one text page per entry (pdf-lib, Helvetica). */
-export async function makePdf(pages: string[]): Promise<Buffer> {
+/**
+ * A real PDF with one text page per entry (pdf-lib, Helvetica); with `attachmentBytes`, also a file of
+ * that many random bytes attached, to make it large.
+ */
+export async function makePdf(pages: string[], { attachmentBytes = 0 } = {}): Promise<Buffer> {
   const pdf = await PDFDocument.create();
+  if (attachmentBytes > 0) {
+    await pdf.attach(randomBytes(attachmentBytes), 'padding.bin', { mimeType: 'application/octet-stream' });
+  }
   const font = await pdf.embedFont(StandardFonts.Helvetica);
   for (const text of pages) {
     const page = pdf.addPage([595, 842]);
@@ -89,4 +97,39 @@ export function makeDocxZipBomb(expandedBytes: number): Buffer {
  */
 export function heapHungryJson(records: number): Buffer {
   return Buffer.from(`[${Array.from({ length: records }, (_, i) => `{"n":${i},"k":"v${i % 97}"}`).join(',')}]`);
+}
+
+/** The slice of PDFium's writer that `encryptPdf` needs, beside what the parser uses. */
+interface PdfiumWriter extends Pdfium {
+  EPDF_SetEncryption(document: number, userPassword: string, ownerPassword: string, permissions: number): boolean;
+  PDFiumExt_OpenFileWriter(): number;
+  PDFiumExt_SaveAsCopy(document: number, writer: number): number;
+  PDFiumExt_GetFileWriterSize(writer: number): number;
+  PDFiumExt_GetFileWriterData(writer: number, buffer: number, size: number): number;
+  PDFiumExt_CloseFileWriter(writer: number): void;
+}
+
+/** `pdf` saved again with a user password (PDFium's standard security handler, AES). */
+export async function encryptPdf(pdf: Uint8Array, password: string): Promise<Buffer> {
+  const pdfium = (await loadPdfium()) as PdfiumWriter;
+  const { malloc, free } = pdfium.pdfium.wasmExports;
+  const file = malloc(pdf.byteLength);
+  pdfium.pdfium.HEAPU8.set(pdf, file);
+  const document = pdfium.FPDF_LoadMemDocument(file, pdf.byteLength, '');
+  const writer = pdfium.PDFiumExt_OpenFileWriter();
+  try {
+    if (!pdfium.EPDF_SetEncryption(document, password, `${password}-owner`, 0xfffffffc) || !pdfium.PDFiumExt_SaveAsCopy(document, writer)) {
+      throw new Error('PDFium could not encrypt the PDF');
+    }
+    const size = pdfium.PDFiumExt_GetFileWriterSize(writer);
+    const out = malloc(size);
+    pdfium.PDFiumExt_GetFileWriterData(writer, out, size);
+    const encrypted = Buffer.from(pdfium.pdfium.HEAPU8.slice(out, out + size));
+    free(out);
+    return encrypted;
+  } finally {
+    pdfium.PDFiumExt_CloseFileWriter(writer);
+    pdfium.FPDF_CloseDocument(document);
+    free(file);
+  }
 }

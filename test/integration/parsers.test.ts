@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSluiceError, type ErrorCode } from '../../src/core/errors.js';
 import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
-import { makeDocx, makeDocxZipBomb, makePdf } from '../helpers/make-files.js';
+import { encryptPdf, makeDocx, makeDocxZipBomb, makePdf } from '../helpers/make-files.js';
 
 const parser = createDocumentParser({ maxFileBytes: 20 * 1024 * 1024, parseTimeoutMs: 30_000 });
 const parse = (bytes: Uint8Array | string, source: string) =>
@@ -28,6 +28,12 @@ describe('document parser', () => {
     const second = parsed.text.slice(parsed.pageStarts![1], parsed.pageStarts![2]);
     expect(second).toContain('Beta page about ingestion.');
     expect(parsed.text.slice(0, parsed.pageStarts![1])).toContain('Alpha page');
+  });
+
+  it('ends PDF lines with LF and mends a word hyphenated across two lines', async () => {
+    const parsed = await parse(await makePdf(['Queues retry failed pack-\nages with backoff.\nSecond line.']), 'lines.pdf');
+    expect(parsed.text).not.toContain('\r');
+    expect(parsed.text).toContain('packages with backoff.\nSecond line.');
   });
 
   it('reads DOCX with its headings as structure', async () => {
@@ -71,6 +77,7 @@ describe('document parser', () => {
   it('fails bad input with a stable code', async () => {
     const pdf = await makePdf(['Some page text that will be cut off.']);
     expect(await failureCode(pdf.subarray(0, Math.floor(pdf.length / 3)), 'cut.pdf')).toBe('corrupt_file');
+    expect(await failureCode(await encryptPdf(pdf, 'secret'), 'locked.pdf')).toBe('encrypted_file');
     expect(await failureCode(Buffer.alloc(0), 'zero.txt')).toBe('empty_document');
     expect(await failureCode('   \n\n  ', 'blank.txt')).toBe('empty_document');
     expect(await failureCode(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), 'image.txt')).toBe('unsupported_media_type');

@@ -159,6 +159,18 @@ describe('sandboxed splitter (child processes)', () => {
     expect(next.status === 'fulfilled' && next.value.chunks[0]?.text).toContain('The pool replaced its process.');
   });
 
+  it('a PDF that needs more memory than the heap limit fails with its own code, and the next file still parses', async () => {
+    const parser = sandbox({ maxHeapMb: 48, processes: 1 });
+    // PDFium's WebAssembly memory is not the JavaScript heap, so the parser bounds it by the same limit
+    // (48 MiB old space and 4 MiB semi-spaces: 60 MiB in all). A file of 64 MiB cannot be read under it.
+    const pdf = await makePdf(['A cover page.'], { attachmentBytes: 64 * 1024 * 1024 });
+    const error: unknown = await parser.split({ bytes: pdf, source: 'vast.pdf' }).catch((thrown: unknown) => thrown);
+    expect(isSluiceError(error) && error.code).toBe('file_too_large');
+    expect((error as Error).message).toMatch(/60 MiB of memory/);
+    const next = await parser.split({ bytes: await makePdf(['A PDF of one page.']), source: 'small.pdf' });
+    expect(next.chunks[0]?.text).toContain('A PDF of one page.');
+  });
+
   it('stops a parse stuck in one synchronous step at the time limit, while the main thread stays free', async () => {
     const parser = sandbox({ parseTimeoutMs: 100, processes: 1 });
     const bytes = heapHungryJson(1_500_000);

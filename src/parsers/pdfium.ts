@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { init } from '@embedpdf/pdfium';
+
+/** The slice of PDFium (the C API, as @embedpdf/pdfium wraps it) that text extraction needs. */
+export interface Pdfium {
+  FPDF_LoadMemDocument(data: number, size: number, password: string): number;
+  FPDF_GetLastError(): number;
+  FPDF_GetPageCount(document: number): number;
+  FPDF_LoadPage(document: number, index: number): number;
+  FPDF_ClosePage(page: number): void;
+  FPDF_CloseDocument(document: number): void;
+  FPDFText_LoadPage(page: number): number;
+  FPDFText_CountChars(textPage: number): number;
+  FPDFText_GetText(textPage: number, start: number, count: number, buffer: number): number;
+  FPDFText_ClosePage(textPage: number): void;
+  // WebAssembly exports: plain functions, with no `this`.
+  pdfium: { HEAPU8: Uint8Array; wasmExports: { malloc: (size: number) => number; free: (pointer: number) => void } };
+}
+
+/** PDFium's `FPDF_GetLastError` codes that name a cause the caller can act on. */
+export const pdfiumErrors = { password: 4, security: 6 } as const;
+
+/**
+ * Above this much WebAssembly memory, the instance is dropped after its document, so the memory goes
+ * back when it is collected: a WebAssembly memory grows but never shrinks, and one large PDF should not
+ * leave a process holding what it needed. Below it (the R reference manual, 2,415 pages, needs 37 MiB),
+ * the instance and its compiled code are kept for the next file.
+ */
+const keepInstanceBelowBytes = 64 * 1024 * 1024;
+
+let instance: Promise<Pdfium> | undefined;
+
+/**
+ * The process's PDFium instance, made on first use (about 80 ms: the WebAssembly module is compiled from
+ * the file the package ships, never fetched).
+ */
+export function loadPdfium(): Promise<Pdfium> {
+  instance ??= (async () => {
+    const wasmBinary = await readFile(createRequire(import.meta.url).resolve('@embedpdf/pdfium/pdfium.wasm'));
+    const module = (await init({ wasmBinary: wasmBinary as unknown as ArrayBuffer })) as unknown as Pdfium & { PDFiumExt_Init(): void };
+    module.PDFiumExt_Init();
+    return module;
+  })();
+  // A failed start is not kept: the next file tries again.
+  instance.catch(() => {
+    instance = undefined;
+  });
+  return instance;
+}
+
+/**
+ * After a document: an instance that trapped (an `abort` leaves its heap in an unknown state) or grew
+ * past `keepInstanceBelowBytes` is let go, and the next file gets a fresh one.
+ */
+export function releasePdfium(pdfium: Pdfium, { trapped }: { trapped: boolean }): void {
+  if (trapped || pdfium.pdfium.HEAPU8.byteLength > keepInstanceBelowBytes) {
+    instance = undefined;
+  }
+}
+
+/** Bytes of WebAssembly memory `pdfium` holds now. */
+export const pdfiumMemoryBytes = (pdfium: Pdfium): number => pdfium.pdfium.HEAPU8.byteLength;
