@@ -2,7 +2,7 @@
 // no ledger) and beside distributed mode with 1 and 2 worker processes, on the same corpus, in turn,
 // each run in its own process; medians of several rounds. With --peers, also a LangChain.js and a
 // LlamaIndex.TS pipeline on the same corpus and embedder (installed in bench/peers by `npm run bench:peers`).
-//   npm run bench [-- --rounds 3] [-- --large | --corpus docs/python-html,...] [-- --no-distributed] [-- --peers]
+//   npm run bench [-- --rounds 3] [-- --large | --corpus docs/python-html,...] [-- --no-distributed] [-- --peers [langchain|llamaindex]]
 //     [-- --one-parse-process]   (also the embedded pipeline with SLUICE_PARSE_PROCESSES=1)
 //     [-- --thread]              (also the embedded pipeline with its workers in a thread, as `sluice serve` runs them)
 // (fetch the corpus first: npm run bench:corpus; distributed runs need redis-server)
@@ -26,6 +26,9 @@ if (!corpus.every(existsSync)) {
 }
 
 const peers = ['langchain', 'llamaindex'];
+// `--peers langchain` runs only the peers named (comma-separated); `--peers` alone runs both.
+const peersArg = args[args.indexOf('--peers') + 1];
+const chosenPeers = peersArg && !peersArg.startsWith('--') ? peersArg.split(',').filter((peer) => peers.includes(peer)) : peers;
 const measure = (mode) => {
   const script = peers.includes(mode) ? `${here}peers/run-peer.js` : `${here}measure.js`;
   return JSON.parse(execFileSync(process.execPath, [script, mode, ...corpus], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim());
@@ -46,7 +49,7 @@ const modes = [
   ...(args.includes('--one-parse-process') ? ['pipeline:1'] : []),
   ...(args.includes('--thread') ? ['thread'] : []),
   ...(args.includes('--no-distributed') ? [] : ['distributed:1', 'distributed:2']),
-  ...(args.includes('--peers') ? peers : []),
+  ...(args.includes('--peers') ? chosenPeers : []),
 ];
 const runs = Object.fromEntries(modes.map((m) => [m, []]));
 for (let round = 1; round <= rounds; round++) {
@@ -88,7 +91,8 @@ const rows = [
   ...(runs['pipeline:1'] ? [['embedded, 1 parse process', summary('pipeline:1')]] : []),
   ...(runs.thread ? [['embedded, workers in a thread', summary('thread')]] : []),
   ...(runs['distributed:1'] ? [['distributed, 1 worker process', summary('distributed:1')], ['distributed, 2 worker processes', summary('distributed:2')]] : []),
-  ...(runs.langchain ? [['LangChain.js (MemoryVectorStore)', summary('langchain')], ['LlamaIndex.TS (IngestionPipeline)', summary('llamaindex')]] : []),
+  ...(runs.langchain ? [['LangChain.js (MemoryVectorStore)', summary('langchain')]] : []),
+  ...(runs.llamaindex ? [['LlamaIndex.TS (IngestionPipeline)', summary('llamaindex')]] : []),
 ];
 for (const [label, s] of rows) {
   // RSS of distributed runs is the submitting process's only; its workers are separate processes.

@@ -24,10 +24,10 @@ export const pdfiumErrors = { password: 4, security: 6 } as const;
 /**
  * Above this much WebAssembly memory, the instance is dropped after its document, so the memory goes
  * back when it is collected: a WebAssembly memory grows but never shrinks, and one large PDF should not
- * leave a process holding what it needed. Below it (the R reference manual, 2,415 pages, needs 37 MiB),
+ * leave a process holding what it needed (the R reference manual, 2,415 pages, needs 37 MiB). Below it,
  * the instance and its compiled code are kept for the next file.
  */
-const keepInstanceBelowBytes = 64 * 1024 * 1024;
+const keepInstanceBelowBytes = 24 * 1024 * 1024;
 
 let instance: Promise<Pdfium> | undefined;
 
@@ -38,15 +38,35 @@ let instance: Promise<Pdfium> | undefined;
 export function loadPdfium(): Promise<Pdfium> {
   instance ??= (async () => {
     const wasmBinary = await readFile(createRequire(import.meta.url).resolve('@embedpdf/pdfium/pdfium.wasm'));
-    const module = (await init({ wasmBinary: wasmBinary as unknown as ArrayBuffer })) as unknown as Pdfium & { PDFiumExt_Init(): void };
-    module.PDFiumExt_Init();
-    return module;
+    const globalsBefore = new Set(Reflect.ownKeys(globalThis));
+    try {
+      const module = (await init({ wasmBinary: wasmBinary as unknown as ArrayBuffer })) as unknown as Pdfium & { PDFiumExt_Init(): void };
+      module.PDFiumExt_Init();
+      return module;
+    } finally {
+      removeGlobalsSince(globalsBefore);
+    }
   })();
   // A failed start is not kept: the next file tries again.
   instance.catch(() => {
     instance = undefined;
   });
   return instance;
+}
+
+/**
+ * The package's build (Emscripten with assertions) puts a warning getter on the global object for each of
+ * some hundreds of runtime symbols it leaves out. Those getters close over the first instance made in the
+ * process, and held it, and its WebAssembly memory, for as long as the process lived: dropping an instance
+ * gave nothing back. They are taken off again, and a dropped instance's memory returns once V8 has
+ * collected it (the R reference manual's 37 MiB: RSS 159 MB, then 97 MB after three collections).
+ */
+function removeGlobalsSince(before: Set<string | symbol>): void {
+  for (const key of Reflect.ownKeys(globalThis)) {
+    if (!before.has(key) && Object.getOwnPropertyDescriptor(globalThis, key)?.configurable === true) {
+      Reflect.deleteProperty(globalThis, key);
+    }
+  }
 }
 
 /**
