@@ -7,13 +7,18 @@ import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../dist/app/config.js';
-import { createApp } from '../dist/app/create-app.js';
-import { chunkText } from '../dist/core/chunker.js';
-import { createHashEmbedder } from '../dist/embedders/hash-embedder.js';
-import { createDocumentParser } from '../dist/parsers/create-document-parser.js';
-import { expandPaths } from '../dist/services/expand-paths.js';
-import { createCl100kTokenizer } from '../dist/tokenizers/cl100k-tokenizer.js';
+import { applySemiSpaceGrowth } from '../dist/app/semi-space-growth.js';
+
+// As `bin/sluice.js` does, before Sluice's modules load (they would grow V8's young generation already):
+// `thread` runs as `sluice serve` does, the others as `sluice ingest`.
+applySemiSpaceGrowth(process.argv[2] === 'thread' ? 'serve' : 'ingest');
+const { loadConfig } = await import('../dist/app/config.js');
+const { createApp } = await import('../dist/app/create-app.js');
+const { chunkText } = await import('../dist/core/chunker.js');
+const { createHashEmbedder } = await import('../dist/embedders/hash-embedder.js');
+const { createDocumentParser } = await import('../dist/parsers/create-document-parser.js');
+const { expandPaths } = await import('../dist/services/expand-paths.js');
+const { createCl100kTokenizer } = await import('../dist/tokenizers/cl100k-tokenizer.js');
 
 const [mode, ...paths] = process.argv.slice(2);
 
