@@ -21,9 +21,9 @@ const pagesPerOpening = 1000;
  * parts of one file, read in several processes at once and joined by `joinPdfParts`, give the same text
  * as one reading of the whole (a page's text does not depend on the others).
  *
- * PDFium rather than pdfjs: PDFium read the whole R reference manual (2,415 pages) in 3.1 s with a peak of
- * 127 MB; pdfjs took 3.9–4.3 s and 153–171 MB for each half of it, and a whole-corpus ingest took 9.7–10.2 s
- * instead of 15–18 (BENCH.md).
+ * PDFium rather than pdfjs: PDFium read the whole R reference manual (2,415 pages) in 2.8–3.1 s with a peak of
+ * 127 MB; pdfjs took 3.9–4.3 s and 153–171 MB for each half of it. The benchmark corpus ingested in
+ * 11.4–12.5 s instead of 17.4–19.2 (BENCH.md).
  */
 export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal, part: PdfPart = { index: 0, of: 1 }): Promise<ParsedDocument> {
   const pdfium = await loadPdfium();
