@@ -24,7 +24,7 @@ export const pdfiumErrors = { password: 4, security: 6 } as const;
 /**
  * Above this much WebAssembly memory, the instance is dropped after its document, so the memory goes
  * back when it is collected: a WebAssembly memory grows but never shrinks, and one large PDF should not
- * leave a process holding what it needed (the R reference manual, 2,415 pages, needs 37 MiB). Below it,
+ * leave a process holding what it needed (the R reference manual, 2,415 pages, takes it to 26 MiB). Below it,
  * the instance and its compiled code are kept for the next file.
  */
 const keepInstanceBelowBytes = 24 * 1024 * 1024;
@@ -63,7 +63,9 @@ export function loadPdfium(): Promise<Pdfium> {
  */
 function removeGlobalsSince(before: Set<string | symbol>): void {
   for (const key of Reflect.ownKeys(globalThis)) {
-    if (!before.has(key) && Object.getOwnPropertyDescriptor(globalThis, key)?.configurable === true) {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, key);
+    // Only getters: a value some other code set meanwhile is left alone.
+    if (!before.has(key) && descriptor?.configurable === true && typeof descriptor.get === 'function') {
       Reflect.deleteProperty(globalThis, key);
     }
   }
