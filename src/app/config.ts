@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../core/errors.js';
-import { semiSpaceGrowthVariable } from './semi-space-growth.js';
+import { maxSemiSpaceGrowthFactor, semiSpaceGrowthVariable } from './semi-space-growth.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
@@ -142,7 +142,7 @@ const configSchema = z
      * at an ingest's peak, for no more CPU), except in `serve`, where V8's own factor (2) keeps uploads
      * prompt. @defaultValue 1, or V8's own in `serve`
      */
-    semiSpaceGrowthFactor: int(1).max(16).optional(),
+    semiSpaceGrowthFactor: int(1).max(maxSemiSpaceGrowthFactor).optional(),
     /** HTTP port of `sluice serve`. @defaultValue 8080 */
     port: int(0).max(65535).default(8080),
     /** Address `sluice serve` listens on. @defaultValue `0.0.0.0` */

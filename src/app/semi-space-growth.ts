@@ -3,6 +3,9 @@ import { setFlagsFromString } from 'node:v8';
 /** The environment variable, read by `bin/sluice.js` before anything else loads (and by the config). */
 export const semiSpaceGrowthVariable = 'SLUICE_SEMI_SPACE_GROWTH_FACTOR';
 
+/** The largest factor accepted: V8's semi-spaces stop at 16 MiB whatever the factor. */
+export const maxSemiSpaceGrowthFactor = 16;
+
 /**
  * How many times over V8 may grow the young generation's semi-spaces when many of their objects survive
  * a scavenge, from the 1 MiB they start at up to 16 MiB each (for every thread of this process). V8's
@@ -29,7 +32,7 @@ export function semiSpaceGrowthFor(command: string | undefined, env: NodeJS.Proc
     return command === 'serve' ? undefined : 1;
   }
   const factor = Number(raw);
-  return Number.isInteger(factor) && factor >= 1 && factor <= 16 ? factor : undefined;
+  return Number.isInteger(factor) && factor >= 1 && factor <= maxSemiSpaceGrowthFactor ? factor : undefined;
 }
 
 /** What `bin/sluice.js` runs first, for the command on its command line. */

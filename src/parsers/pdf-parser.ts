@@ -32,9 +32,12 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal, part: Pd
   // file that inflates without end fails on its own instead of taking the machine's memory.
   const memoryLimit = getHeapStatistics().heap_size_limit;
   let trapped = false;
-  const file = malloc(bytes.byteLength);
+  // 0 until allocated: freeing 0 does nothing, so the cleanup below holds wherever this fails.
+  let file = 0;
   let document = 0;
   try {
+    // Inside the try: an allocation PDFium cannot make may trap, and is then handled as any other trap.
+    file = malloc(bytes.byteLength);
     if (file === 0) {
       throw new SluiceError('file_too_large', `Reading the PDF needs more memory than the parser may take`);
     }

@@ -71,15 +71,15 @@ function removeGlobalsSince(before: Set<string | symbol>): void {
   }
 }
 
+/** Bytes of WebAssembly memory `pdfium` holds now. */
+export const pdfiumMemoryBytes = (pdfium: Pdfium): number => pdfium.pdfium.HEAPU8.byteLength;
+
 /**
  * After a document: an instance that trapped (an `abort` leaves its heap in an unknown state) or grew
  * past `keepInstanceBelowBytes` is let go, and the next file gets a fresh one.
  */
 export function releasePdfium(pdfium: Pdfium, { trapped }: { trapped: boolean }): void {
-  if (trapped || pdfium.pdfium.HEAPU8.byteLength > keepInstanceBelowBytes) {
+  if (trapped || pdfiumMemoryBytes(pdfium) > keepInstanceBelowBytes) {
     instance = undefined;
   }
 }
-
-/** Bytes of WebAssembly memory `pdfium` holds now. */
-export const pdfiumMemoryBytes = (pdfium: Pdfium): number => pdfium.pdfium.HEAPU8.byteLength;
