@@ -128,13 +128,14 @@ const configSchema = z
      */
     workerThreadNice: int(0).max(19).default(10),
     /**
-     * In a process that answers requests, how far, in percent, V8's old generation may grow past what
-     * its last full collection kept before the next one starts (for all its threads). V8's own choice
-     * for a heap as small and quiet as the API's runs a full collection about twice a second, each
-     * pausing requests for up to tens of milliseconds; a wider margin trades some memory for fewer
-     * pauses. 0 leaves V8 its own choice. @defaultValue 300
+     * How far, in percent, V8's old generation may grow past what its last full collection kept before
+     * the next one starts (for all the process's threads). In a process that answers requests, V8's own
+     * choice for a heap as small and quiet as the API's runs a full collection about twice a second, each
+     * pausing requests for up to tens of milliseconds, and a wider margin trades some memory for fewer
+     * pauses. Elsewhere a narrow one gives back sooner the buffers that files and vectors pass through.
+     * 0 leaves V8 its own choice. @defaultValue 300 where requests are answered, 50 elsewhere
      */
-    heapGrowthPercent: int(0).max(1000).default(300),
+    heapGrowthPercent: int(0).max(1000).optional(),
     /**
      * How many times over V8 may grow the young generation's 1 MiB semi-spaces (up to 16 MiB each) in a
      * `sluice` process; read from the environment by `bin/sluice.js` before the CLI loads, since a process

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { init } from '@embedpdf/pdfium';
+import { noteReleasedMemory } from './collect-released-memory.js';
 
 /** The slice of PDFium (the C API, as @embedpdf/pdfium wraps it) that text extraction needs. */
 export interface Pdfium {
@@ -81,5 +82,6 @@ export const pdfiumMemoryBytes = (pdfium: Pdfium): number => pdfium.pdfium.HEAPU
 export function releasePdfium(pdfium: Pdfium, { trapped }: { trapped: boolean }): void {
   if (trapped || pdfiumMemoryBytes(pdfium) > keepInstanceBelowBytes) {
     instance = undefined;
+    noteReleasedMemory();
   }
 }

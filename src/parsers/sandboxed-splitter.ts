@@ -8,6 +8,7 @@ import type { DocumentSplitter, SplitDocument, SplitOptions } from '../ports/spl
 import type { ParserLimits } from './create-document-parser.js';
 import type { ChildMessage, TaskMessage } from './split-process.js';
 import type { ParseInput } from '../ports/parser.js';
+import type { Chunk } from '../core/types.js';
 import { joinPdfParts } from './pdf-parts.js';
 import { mediaTypes } from './media-types.js';
 import type { SplitProgress, SplitReply, SplitResults, SplitTask } from './split-worker.js';
@@ -99,11 +100,16 @@ const heapGrowingPercent = 50;
  */
 const wasmFlags = ['--no-liftoff'];
 
+/** `gc()`, for `collectReleasedMemory` to give back a dropped PDFium instance's memory at once. */
+const gcFlags = ['--expose-gc'];
+
 /** A file waiting for, or running in, a parse process. */
 interface Job {
   message: TaskMessage;
   child?: ChildProcess;
   step(step: SplitProgress): void;
+  /** A slice of the task's chunks, in text order, ahead of its reply. */
+  chunks(chunks: Chunk[]): void;
   done(reply: SplitReply): void;
   /** The process ended before replying; `stderr` is the end of what it printed. */
   lost(exit: { code: number | null; signal: NodeJS.Signals | null; stderr: string }): void;
@@ -136,7 +142,7 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
 
   const spawnChild = (): ChildProcess => {
     const child = fork(file, [], {
-      execArgv: [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${semiSpaceMb}`, `--heap-growing-percent=${heapGrowingPercent}`, ...wasmFlags],
+      execArgv: [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${semiSpaceMb}`, `--heap-growing-percent=${heapGrowingPercent}`, ...wasmFlags, ...gcFlags],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
@@ -161,6 +167,10 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
       }
       if ('step' in message) {
         job.step(message.step);
+        return;
+      }
+      if ('chunks' in message) {
+        job.chunks(message.chunks);
         return;
       }
       running.delete(child);
@@ -234,15 +244,17 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
   };
 
   /**
-   * Runs one task in the pool. `onStep` hears the process's steps; each of `labels` names the work a
-   * step starts, and restarts the time limit for it (`started` → parsing, say, `parsed` → chunking).
+   * Runs one task in the pool, to its answer and the chunks that came ahead of it. `onStep` hears the
+   * process's steps; each of `labels` names the work a step starts, and restarts the time limit for it
+   * (`started` → parsing, say, `parsed` → chunking).
    */
   const runTask = <K extends SplitTask['kind']>(
     task: Extract<SplitTask, { kind: K }>,
     { source, signal, labels, onStep }: { source: string; signal?: AbortSignal; labels: Partial<Record<SplitProgress, string>>; onStep?: (step: SplitProgress) => void },
-  ): Promise<SplitResults[K]> =>
+  ): Promise<{ value: SplitResults[K]; chunks: Chunk[] }> =>
     new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      const chunks: Chunk[] = [];
       /** Why the job was stopped from here (time limit, cancel), if it was. */
       let stopped: Error | undefined;
       const finish = (): void => {
@@ -273,10 +285,15 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
           }
           onStep?.(step);
         },
+        chunks(slice) {
+          for (const chunk of slice) {
+            chunks.push(chunk);
+          }
+        },
         done(reply) {
           finish();
           if (reply.ok) {
-            resolve(reply.value as SplitResults[K]);
+            resolve({ value: reply.value as SplitResults[K], chunks });
           } else {
             reject(new SluiceError(reply.code, reply.message, { retryable: reply.retryable }));
           }
@@ -319,7 +336,8 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
     try {
       const parts = await Promise.all(
         Array.from({ length: processes }, (_, index) =>
-          runTask({ kind: 'pdf-part', bytes, source, limits, part: { index, of: processes } }, { source, signal: together.signal, labels: { started: 'Parsing' } }).catch(
+          runTask({ kind: 'pdf-part', bytes, source, limits, part: { index, of: processes } }, { source, signal: together.signal, labels: { started: 'Parsing' } }).then(
+            ({ value }) => value,
             (error: unknown) => {
               together.abort(error);
               throw error;
@@ -332,18 +350,18 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
         throw new SluiceError('empty_document', `The ${mediaTypes.pdf} file holds no text`);
       }
       onParsed?.();
-      const chunks = await runTask({ kind: 'chunk', parsed, chunker }, { source, signal: together.signal, labels: { started: 'Chunking' } });
+      const { chunks } = await runTask({ kind: 'chunk', parsed, chunker }, { source, signal: together.signal, labels: { started: 'Chunking' } });
       return { mediaType: parsed.mediaType, chunks };
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
   };
 
-  const split = ({ bytes, source }: ParseInput, options: SplitOptions): Promise<SplitDocument> => {
+  const split = async ({ bytes, source }: ParseInput, options: SplitOptions): Promise<SplitDocument> => {
     if (processes > 1 && splitPdfAboveBytes > 0 && bytes.byteLength >= splitPdfAboveBytes && bytes.byteLength <= limits.maxFileBytes && startsAsPdf(bytes)) {
       return splitPdfInParts(bytes, source, options);
     }
-    return runTask(
+    const { value, chunks } = await runTask(
       { kind: 'file', bytes, source, limits, chunker },
       {
         source,
@@ -352,6 +370,7 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
         onStep: (step) => step === 'parsed' && options.onParsed?.(),
       },
     );
+    return { mediaType: value.mediaType, chunks };
   };
 
   return {

@@ -5,6 +5,7 @@ import type { SplitDocument } from '../ports/splitter.js';
 import type { Tokenizer } from '../ports/tokenizer.js';
 import { createDocumentParser, parsePdfPart, type ParserLimits } from './create-document-parser.js';
 import type { PdfPart } from './pdf-parts.js';
+import { collectReleasedMemory } from './collect-released-memory.js';
 
 export interface ChunkerLimits {
   maxTokens: number;
@@ -20,15 +21,30 @@ export type SplitTask =
   | { kind: 'pdf-part'; bytes: Uint8Array; source: string; limits: ParserLimits; part: PdfPart }
   | { kind: 'chunk'; parsed: ParsedDocument; chunker: ChunkerLimits };
 
-/** What each kind of task answers with. */
+/**
+ * What each kind of task answers with. A file's and a text's chunks are not in the answer: they go ahead
+ * of it, a slice at a time (`SplitProgress`'s `chunks`).
+ */
 export interface SplitResults {
-  file: SplitDocument;
+  file: Pick<SplitDocument, 'mediaType'>;
   'pdf-part': ParsedDocument;
-  chunk: Chunk[];
+  chunk: Record<string, never>;
 }
 
 /** What a task reports as it goes: `started` (the time limit counts work, not waiting), then, for a file, `parsed`. */
 export type SplitProgress = 'started' | 'parsed';
+
+/** Takes the task's chunks, a slice at a time in text order, and resolves once the slice is on its way. */
+export type ChunkSink = (chunks: Chunk[]) => Promise<void>;
+
+/**
+ * Chunks per slice sent. A reply holding all of a large file's chunks (the R reference manual: 3,466, a
+ * 9.5 MB message) is a buffer of its size in each process, and in the receiving one also the pieces it
+ * arrived in, all kept until the last byte is there: long enough for V8 to move them to the old
+ * generation, where they stayed until a full collection, 30 MB of the ingesting process's peak. Slices
+ * of a few hundred kilobytes are collected young.
+ */
+const chunksPerSlice = 128;
 
 /** Errors cross the process boundary as data: serialisation would drop the code. */
 export type SplitReply<T = unknown> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; retryable: boolean };
@@ -42,26 +58,40 @@ const loadTokenizer = (): Promise<Tokenizer> =>
   (tokenizer ??= import('../tokenizers/cl100k-tokenizer.js').then((m) => m.createCl100kTokenizer()));
 
 /** Runs one task, reporting its steps. Nothing else runs here, so the chunker need not yield. */
-export async function splitFile(task: SplitTask, report: (step: SplitProgress) => void): Promise<SplitReply> {
+export async function splitFile(task: SplitTask, report: (step: SplitProgress) => void, sendChunks: ChunkSink): Promise<SplitReply> {
   report('started');
   try {
-    return { ok: true, value: await run(task, report) };
+    return { ok: true, value: await run(task, report, sendChunks) };
   } catch (thrown) {
     const error = toSluiceError(thrown);
     return { ok: false, code: error.code, message: error.message, retryable: error.retryable };
   }
 }
 
-async function run(task: SplitTask, report: (step: SplitProgress) => void): Promise<SplitResults[SplitTask['kind']]> {
+async function run(task: SplitTask, report: (step: SplitProgress) => void, sendChunks: ChunkSink): Promise<SplitResults[SplitTask['kind']]> {
   switch (task.kind) {
     case 'file': {
       const parsed = await createDocumentParser(task.limits).parse({ bytes: task.bytes, source: task.source });
       report('parsed');
-      return { mediaType: parsed.mediaType, chunks: await chunkText(parsed, await loadTokenizer(), task.chunker) };
+      // A large PDF's reader is done with: its memory goes before the text's tokens take theirs.
+      await collectReleasedMemory();
+      await sendInSlices(await chunkText(parsed, await loadTokenizer(), task.chunker), sendChunks);
+      return { mediaType: parsed.mediaType };
     }
-    case 'pdf-part':
-      return parsePdfPart(task.limits, task.bytes, task.part);
+    case 'pdf-part': {
+      const parsed = await parsePdfPart(task.limits, task.bytes, task.part);
+      await collectReleasedMemory();
+      return parsed;
+    }
     case 'chunk':
-      return chunkText(task.parsed, await loadTokenizer(), task.chunker);
+      await sendInSlices(await chunkText(task.parsed, await loadTokenizer(), task.chunker), sendChunks);
+      return {};
+  }
+}
+
+/** One slice on its way at a time: the next is serialised once the last is written. */
+async function sendInSlices(chunks: Chunk[], sendChunks: ChunkSink): Promise<void> {
+  for (let start = 0; start < chunks.length; start += chunksPerSlice) {
+    await sendChunks(chunks.slice(start, start + chunksPerSlice));
   }
 }

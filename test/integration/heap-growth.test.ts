@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
+import { heapGrowthPercentFor } from '../../src/app/heap-growth.js';
 
 const heapGrowthModule = new URL('../../dist/app/heap-growth.js', import.meta.url).href;
 
@@ -35,7 +36,7 @@ async function fullCollections(...percents: number[]): Promise<number> {
   return (JSON.parse(stdout) as { full: number }).full;
 }
 
-describe('heap growth of a process that serves requests', () => {
+describe('heap growth', () => {
   it('takes effect when set after start-up: a wide margin runs far fewer full collections than a narrow one', async () => {
     const narrow = await fullCollections(10);
     const wide = await fullCollections(300);
@@ -45,9 +46,13 @@ describe('heap growth of a process that serves requests', () => {
     expect((await fullCollections(10, 0)) * 2).toBeLessThan(narrow);
   }, 30_000);
 
-  it('is 300 % unless SLUICE_HEAP_GROWTH_PERCENT says otherwise; 0 leaves V8 its own choice', () => {
-    expect(loadConfig({}).heapGrowthPercent).toBe(300);
-    expect(loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
+  it('is 300 % where requests are answered and 50 % elsewhere, unless SLUICE_HEAP_GROWTH_PERCENT says otherwise; 0 leaves V8 its own choice', () => {
+    expect(heapGrowthPercentFor(true, loadConfig({}).heapGrowthPercent)).toBe(300);
+    expect(heapGrowthPercentFor(false, loadConfig({}).heapGrowthPercent)).toBe(50);
+    for (const servesRequests of [true, false]) {
+      expect(heapGrowthPercentFor(servesRequests, loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent)).toBe(0);
+      expect(heapGrowthPercentFor(servesRequests, loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '120' }).heapGrowthPercent)).toBe(120);
+    }
     expect(() => loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '-5' })).toThrow(/SLUICE_HEAP_GROWTH_PERCENT/);
   });
 });

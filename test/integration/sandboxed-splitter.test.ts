@@ -79,6 +79,11 @@ describe('sandboxed splitter (child processes)', () => {
     const fromHtml = await parser.split({ bytes: html, source: 'x.html' });
     expect(fromHtml.chunks.length).toBeGreaterThan(3);
     expect(fromHtml).toEqual(await inProcess.split({ bytes: html, source: 'x.html' }));
+    // Chunks cross from the process in slices ahead of the answer: many slices, joined in text order.
+    const long = Buffer.from(Array.from({ length: 4000 }, (_, i) => `Sentence ${i} on queues, chunks and retrieval.`).join(' '));
+    const fromLong = await parser.split({ bytes: long, source: 'long.txt' });
+    expect(fromLong.chunks.length).toBeGreaterThan(500);
+    expect(fromLong).toEqual(await inProcess.split({ bytes: long, source: 'long.txt' }));
     expect(await codeOf(parser.split({ bytes: Buffer.from('%PDF-1.7 broken'), source: 'b.pdf' }))).toBe('corrupt_file');
     // The caller's buffer is not taken from it.
     expect(pdf.byteLength).toBeGreaterThan(0);
