@@ -33,7 +33,7 @@ import { createWriterGate } from '../store/sqlite/writer-gate.js';
 import type { SluiceConfig } from './config.js';
 import { createAdapters } from './create-adapters.js';
 import { createLogger } from './create-logger.js';
-import { heapGrowthPercentFor, setHeapGrowth } from './heap-growth.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { createWorkerThreadHost } from './worker-thread-host.js';
 
 /** How often a worker process tells the ledger it is alive; readiness allows three missed beats. */
@@ -200,7 +200,7 @@ async function createWork(
 /** The composition root: configuration in, adapters chosen and wired, one context out. */
 export async function createApp(config: SluiceConfig, options: AppOptions = {}): Promise<AppContext> {
   mkdirSync(config.dataDir, { recursive: true });
-  setHeapGrowth(heapGrowthPercentFor(options.servesRequests === true, config.heapGrowthPercent));
+  applyHeapGrowth(options.servesRequests === true, config.heapGrowthPercent);
   const logger = createLogger(config.logLevel);
   // A process that answers requests runs its in-process workers in a thread of their own, whose
   // store lets this one's writes go ahead of its publish slices.

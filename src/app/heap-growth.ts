@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { isMainThread } from 'node:worker_threads';
 
 /** For a process that answers requests: see `setHeapGrowth`. */
 const servingHeapGrowthPercent = 300;
@@ -15,6 +16,20 @@ const ingestingHeapGrowthPercent = 50;
 /** The heap growth a process takes: the configured one, else its role's. */
 export const heapGrowthPercentFor = (servesRequests: boolean, configured?: number): number =>
   configured ?? (servesRequests ? servingHeapGrowthPercent : ingestingHeapGrowthPercent);
+
+/**
+ * Sets this process's heap growth for its role, from its main thread only, and returns what it set. The
+ * flag holds for every thread of the process: `sluice serve`'s workers run in a worker thread that builds
+ * an app of its own, and had it set the flag too, the API's thread would have lost its 300 %.
+ */
+export function applyHeapGrowth(servesRequests: boolean, configured?: number, mainThread = isMainThread): number | undefined {
+  if (!mainThread) {
+    return undefined;
+  }
+  const percent = heapGrowthPercentFor(servesRequests, configured);
+  setHeapGrowth(percent);
+  return percent;
+}
 
 /**
  * Lets V8's old generation grow `percent` past what its last full collection kept before the next one

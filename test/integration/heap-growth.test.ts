@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { heapGrowthPercentFor } from '../../src/app/heap-growth.js';
@@ -54,5 +55,17 @@ describe('heap growth', () => {
       expect(heapGrowthPercentFor(servesRequests, loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '120' }).heapGrowthPercent)).toBe(120);
     }
     expect(() => loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '-5' })).toThrow(/SLUICE_HEAP_GROWTH_PERCENT/);
+  });
+
+  it('is set from the main thread only: a worker thread (serve runs its workers in one) leaves the process its own', async () => {
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(heapGrowthModule)}).then((m) => parentPort.postMessage(m.applyHeapGrowth(false) ?? 'not set'));`;
+    const fromThread = await new Promise((resolve, reject) => {
+      const thread = new Worker(code, { eval: true });
+      thread.once('message', resolve);
+      thread.once('error', reject);
+    });
+    expect(fromThread).toBe('not set');
   });
 });
