@@ -1,11 +1,11 @@
 import { openAsBlob } from 'node:fs';
-import { basename } from 'node:path';
 import type { BatchProgress } from '../core/types.js';
 import type { DocumentState } from '../core/states.js';
 import type { FoundFile } from '../services/expand-paths.js';
 import { print, printError } from './output.js';
 import { createProgressView } from './progress-view.js';
 import { printSummary, type SummaryRow } from './summary.js';
+import { uploadNames } from './upload-names.js';
 
 interface RemoteOptions {
   server: string;
@@ -59,10 +59,11 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
   const started = Date.now();
   const collection = await call<{ id: string; name: string }>('POST', '/v1/collections', { name: options.collection });
   const batches: string[] = [];
+  const names = uploadNames(options.files.map((file) => file.path));
   for (let i = 0; i < options.files.length; i += filesPerRequest) {
     const form = new FormData();
-    for (const file of options.files.slice(i, i + filesPerRequest)) {
-      form.append('file', await openAsBlob(file.path), basename(file.path));
+    for (const [j, file] of options.files.slice(i, i + filesPerRequest).entries()) {
+      form.append('file', await openAsBlob(file.path), names[i + j]);
     }
     const answer = await call<{ batch: BatchJson }>('POST', `/v1/collections/${collection.id}/documents`, form);
     batches.push(answer.batch.id);

@@ -66,6 +66,8 @@ export async function createServer(app: AppContext): Promise<SluiceServer> {
   await server.register(multipart, {
     // The per-file limit is Sluice's own (the file fails alone, the rest of the upload goes on).
     throwFileSizeLimit: false,
+    // A file's name keeps the folders a client sends with it (see sanitizeFilename).
+    preservePath: true,
     limits: {
       fileSize: app.config.maxFileBytes + 1,
       files: app.config.maxUploadFiles,

@@ -179,9 +179,10 @@ describe('HTTP API over real HTTP', () => {
       { name: '../../etc/passwd', content: 'x'.repeat(300_000) },
     ]));
     expect(big.status, JSON.stringify(big.body)).toBe(202);
+    // The name keeps its folders, not the steps up (see sanitizeFilename).
     expect(big.body.documents.map((d: { source: string; error: { code: string } | null }) => [d.source, d.error?.code ?? null])).toEqual([
       ['ok.txt', null],
-      ['passwd', 'file_too_large'],
+      ['etc/passwd', 'file_too_large'],
     ]);
 
     const tooLarge = await api('POST', `/v1/collections/${collectionId}/documents`, form(Array.from({ length: 12 }, (_, i) => ({ name: `l${i}.txt`, content: `${i}`.repeat(190_000) }))));

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,9 @@ describe('sluice serve as a real process', () => {
     const folder = join(root, 'docs');
     writeCorpus(folder, 30);
     writeFileSync(join(folder, 'broken.pdf'), '%PDF-1.7\nnot really a pdf');
+    // A base name the folder above has too: a document of its own, not a new version of the other.
+    mkdirSync(join(folder, 'notes'));
+    writeFileSync(join(folder, 'notes', 'doc-001.txt'), 'Notes kept apart from the top-level doc-001.txt, under the same name.');
     const port = await freePort();
     const serve = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', data, '--log-level', 'silent']);
     let output = '';
@@ -22,9 +25,13 @@ describe('sluice serve as a real process', () => {
     expect(key).toBeDefined();
 
     const ingest = await runCli(['ingest', folder, '-c', 'docs', '--server', `http://127.0.0.1:${port}`, '--api-key', key!]);
-    expect(ingest.stdout).toMatch(/30 completed, 0 skipped as duplicate, 1 failed/);
+    expect(ingest.stdout).toMatch(/31 completed, 0 skipped as duplicate, 1 failed/);
     expect(ingest.stdout).toMatch(/broken\.pdf\s+\[corrupt_file\]/);
     expect(ingest.code).toBe(1);
+    const listed = await fetch(`http://127.0.0.1:${port}/v1/documents?limit=500`, { headers: { authorization: `Bearer ${key!}` } });
+    const sources = ((await listed.json()) as { documents: { source: string }[] }).documents.map((d) => d.source);
+    expect(sources).toHaveLength(32);
+    expect(sources).toEqual(expect.arrayContaining(['doc-001.txt', 'notes/doc-001.txt', 'broken.pdf']));
 
     const noKey = await runCli(['ingest', folder, '-c', 'docs', '--server', `http://127.0.0.1:${port}`, '--api-key', 'sk_wrong']);
     expect(noKey.code).toBe(1);

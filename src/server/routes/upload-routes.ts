@@ -9,13 +9,19 @@ import { batchView, documentView, toBatchView, toDocumentView } from '../views.j
 const uploadAnswer = z.object({ batch: batchView, documents: z.array(documentView) });
 
 /**
- * Names from clients are labels, never paths: the blob store is content-addressed, and this keeps the
- * label readable and free of traversal or control characters.
+ * Names from clients are labels, never paths: the blob store is content-addressed. A name may say
+ * where the file sat below the folder uploaded (`faq/index.txt`, as `sluice ingest --server` sends
+ * it), so that files of one base name in different folders stay different documents; it keeps its
+ * folders, with `/` between them, and loses empty, `.` and `..` steps, leading dots and control
+ * characters, so it stays readable and free of traversal.
  */
 export function sanitizeFilename(name: string | undefined): string {
-  const base = (name ?? '').split(/[/\\]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^\.+/, '').trim().slice(0, 255);
+  const steps = (name ?? '')
+    .split(/[/\\]/)
+    // eslint-disable-next-line no-control-regex
+    .map((step) => step.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^\.+/, '').trim())
+    .filter((step) => step.length > 0);
+  const clean = steps.map((step) => step.slice(0, 255)).join('/').slice(-1024);
   return clean || 'upload';
 }
 
