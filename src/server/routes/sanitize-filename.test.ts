@@ -20,6 +20,6 @@ describe('sanitizeFilename', () => {
     expect(sanitizeFilename('../..//')).toBe('upload');
     const long = `${'d/'.repeat(600)}file.txt`;
     expect(sanitizeFilename(long).length).toBeLessThanOrEqual(1024);
-    expect(sanitizeFilename(long).endsWith('/file.txt')).toBe(true);
+    expect(sanitizeFilename(long)).toMatch(/^d\/d\/.*\/file\.txt$/);
   });
 });
