@@ -103,12 +103,15 @@ async function run(setup, rate) {
   const headers = { authorization: `Bearer ${key}` };
   const collection = await (await fetch(`${base}/v1/collections`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) })).json();
 
-  // Bodies only: a file's text is read back from its body (`fileOf`) for the fetch client.
-  const prefixOf = (i) =>
-    Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="c${Math.floor(i / uploadsPerClient)}-u${i % uploadsPerClient}.txt"\r\ncontent-type: text/plain\r\n\r\n`);
+  // Bodies only: each file's text for the fetch client is a view into its body, not a copy.
   const suffix = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const bodies = Array.from({ length: clients * uploadsPerClient }, (_, i) => Buffer.concat([prefixOf(i), makeFile(i + 1), suffix]));
-  const fileOf = (i) => bodies[i].subarray(prefixOf(i).length, bodies[i].length - suffix.length);
+  const uploads = Array.from({ length: clients * uploadsPerClient }, (_, i) => {
+    const prefix = Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="c${Math.floor(i / uploadsPerClient)}-u${i % uploadsPerClient}.txt"\r\ncontent-type: text/plain\r\n\r\n`,
+    );
+    const body = Buffer.concat([prefix, makeFile(i + 1), suffix]);
+    return { body, file: body.subarray(prefix.length, body.length - suffix.length) };
+  });
   const latencies = [];
   let failures = 0;
   const started = performance.now();
@@ -124,13 +127,13 @@ async function run(setup, rate) {
         let t0;
         if (clientKind === 'fetch') {
           const form = new FormData();
-          form.append('file', new Blob([fileOf(c * uploadsPerClient + u)]), `c${c}-u${u}.txt`);
+          form.append('file', new Blob([uploads[c * uploadsPerClient + u].file]), `c${c}-u${u}.txt`);
           t0 = performance.now();
           const response = await fetch(`${base}${path}`, { method: 'POST', headers, body: form });
           await response.arrayBuffer();
           status = response.status;
         } else {
-          const body = bodies[c * uploadsPerClient + u];
+          const { body } = uploads[c * uploadsPerClient + u];
           t0 = performance.now();
           status = await post(port, path, { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length }, body);
         }

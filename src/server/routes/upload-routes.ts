@@ -19,9 +19,9 @@ export function sanitizeFilename(name: string | undefined): string {
   const steps = (name ?? '')
     .split(/[/\\]/)
     // eslint-disable-next-line no-control-regex
-    .map((step) => step.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^\.+/, '').trim())
+    .map((step) => step.replace(/[\u0000-\u001f\u007f]/g, '').replace(/^\.+/, '').trim().slice(0, 255))
     .filter((step) => step.length > 0);
-  const joined = steps.map((step) => step.slice(0, 255)).join('/');
+  const joined = steps.join('/');
   // Too long: the end is kept (the file's own name), from the first whole step that fits.
   const clean = joined.length > 1024 ? joined.slice(joined.indexOf('/', joined.length - 1025) + 1) : joined;
   return clean || 'upload';
