@@ -97,6 +97,44 @@ describe('SQLite publish in short transactions', () => {
     await Promise.all([writer.close(), scanned.close(), exact.close(), other.close()]);
   });
 
+  it('a document whose chunks fit in one slice replaces its previous version in one transaction, with no stage rows', async () => {
+    const { path, writer, collection, batch, raw, staged } = await openFile();
+    // Counts every stage row written, whichever connection writes it.
+    raw.exec(`CREATE TABLE stage_rows_written (n INTEGER);
+      CREATE TRIGGER count_stage_rows AFTER INSERT ON chunk_stage BEGIN INSERT INTO stage_rows_written VALUES (1); END;`);
+    const stageRowsWritten = (): number => raw.prepare('SELECT count(*) FROM stage_rows_written').pluck().get() as number;
+    const scanned = createSqliteStore({ path });
+    const exact = createSqliteStore({ path, vectorScanBytes: 0 });
+    const query = randomVector();
+
+    const id = await newVersion(writer, collection.id, batch.id, 'att_1');
+    expect(await writer.complete(id, 'att_1', 'text/plain', chunksOf('zebra', 6))).toBe(true);
+    expect(texts(await scanned.searchVector(collection.id, query, 5))).toEqual(['zebra']);
+    expect(await newVersion(writer, collection.id, batch.id, 'att_2')).toBe(id);
+    expect(await writer.complete(id, 'att_2', 'text/plain', chunksOf('quokka', 6))).toBe(true);
+
+    expect(stageRowsWritten()).toBe(0);
+    expect(staged()).toBe(0);
+    expect(await scanned.countChunks(collection.id)).toBe(6);
+    expect(raw.prepare('SELECT count(*) FROM chunks').pluck().get()).toBe(6);
+    expect(await scanned.searchText(collection.id, 'zebra', 5)).toEqual([]);
+    expect(texts(await scanned.searchText(collection.id, 'quokka', 5))).toEqual(['quokka']);
+    // The in-memory scan hears of both the removed and the added vectors through the change log.
+    expect(texts(await scanned.searchVector(collection.id, query, 10))).toEqual(['quokka']);
+    expect(texts(await exact.searchVector(collection.id, query, 10))).toEqual(['quokka']);
+    expect(await writer.getDocument(id)).toMatchObject({ state: 'completed', chunksTotal: 6, chunksEmbedded: 6 });
+
+    // A document too long for one slice stages what its first slice wrote, as the slices after it do.
+    expect(await newVersion(writer, collection.id, batch.id, 'att_3')).toBe(id);
+    expect(await writer.complete(id, 'att_3', 'text/plain', chunksOf('ibis', 2000))).toBe(true);
+    expect(stageRowsWritten()).toBe(2000);
+    expect(staged()).toBe(0);
+    expect(texts(await scanned.searchVector(collection.id, query, 10))).toEqual(['ibis']);
+    expect(await scanned.countChunks(collection.id)).toBe(2000);
+    raw.close();
+    await Promise.all([writer.close(), scanned.close(), exact.close()]);
+  });
+
   it('a cancel from another process stops a publish between two slices and leaves nothing staged', async () => {
     const { path, writer, collection, batch, raw, staged } = await openFile();
     const other = createSqliteStore({ path });
