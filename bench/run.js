@@ -100,10 +100,19 @@ for (const [label, s] of rows) {
   const pss = label.startsWith('distributed') || s.peakPssMb === undefined ? '-'.padStart(9) : fmt(s.peakPssMb, 0);
   console.log(`${label.padEnd(32)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${rss}${pss}`);
 }
-console.log(`pipeline / tight loop throughput: ${((100 * tight.seconds) / pipeline.seconds).toFixed(1)}%`);
+// Each ratio also round by round: the runs of one round are minutes apart at most, so a machine that
+// speeds up or slows down over the run moves both sides of a round's ratio, and the median of the
+// rounds' ratios is steadier than the ratio of the medians.
+const byRound = (top, bottom, format) => {
+  const ratios = runs[top].map((r, i) => runs[bottom][i].ms / r.ms);
+  return rounds > 1 ? ` (round by round: ${ratios.map(format).join(' / ')}; their median ${format(median(ratios))})` : '';
+};
+const percent = (ratio) => `${(100 * ratio).toFixed(1)}%`;
+const times = (ratio) => `${ratio.toFixed(2)}×`;
+console.log(`pipeline / tight loop throughput: ${percent(tight.seconds / pipeline.seconds)}${byRound('pipeline', 'tight', percent)}`);
 for (const [label, s] of rows.slice(2).filter(([, s]) => !peers.includes(s.mode))) {
-  console.log(`${label} / embedded pipeline throughput: ${((100 * pipeline.seconds) / s.seconds).toFixed(1)}%`);
+  console.log(`${label} / embedded pipeline throughput: ${percent(pipeline.seconds / s.seconds)}${byRound(s.mode, 'pipeline', percent)}`);
 }
 for (const [label, s] of rows.filter(([, s]) => peers.includes(s.mode))) {
-  console.log(`embedded pipeline / ${label}: ${(s.seconds / pipeline.seconds).toFixed(2)}× the throughput`);
+  console.log(`embedded pipeline / ${label}: ${times(s.seconds / pipeline.seconds)} the throughput${byRound('pipeline', s.mode, times)}`);
 }
