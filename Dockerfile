@@ -6,6 +6,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 COPY web ./web
+COPY scripts/write-cl100k-ranks.js ./scripts/
 # `npm ci` builds the native modules and, through `prepare`, compiles the TypeScript.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 

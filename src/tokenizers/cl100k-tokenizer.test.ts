@@ -1,14 +1,17 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { describe, expect, it } from 'vitest';
 import { createCl100kTokenizer } from './cl100k-tokenizer.js';
-import { loadCl100kRanks } from './load-cl100k-ranks.js';
+import { parseCl100kRanks } from './load-cl100k-ranks.js';
 
 const plain = { disallowedSpecial: new Set<string>() };
 
 describe('cl100k_base from the shipped .tiktoken file', () => {
   it('holds every rank of the library module, text or bytes alike', () => {
-    const ranks = loadCl100kRanks();
+    const ranks = parseCl100kRanks();
     expect(ranks).toHaveLength(100_256);
     // Ranks whose bytes are not UTF-8 on their own are kept as bytes (a lone continuation byte).
     expect(ranks.filter((rank) => Array.isArray(rank)).length).toBeGreaterThan(100);
@@ -17,6 +20,13 @@ describe('cl100k_base from the shipped .tiktoken file', () => {
       const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(Uint8Array.from(bytes ?? []));
       expect(decode([rank])).toBe(text);
     }
+  });
+
+  it('the JSON the build writes beside the built tokenizer holds the same ranks', async () => {
+    // `npm test` builds first; parse processes run the built modules, which read this file.
+    const built = (await import(pathToFileURL(resolve('dist/tokenizers/load-cl100k-ranks.js')).href)) as { loadCl100kRanks: typeof parseCl100kRanks };
+    expect(existsSync(resolve('dist/tokenizers/cl100k-ranks.json'))).toBe(true);
+    expect(built.loadCl100kRanks()).toEqual(parseCl100kRanks());
   });
 
   it('counts as the library module does, on any text', () => {
