@@ -28,13 +28,17 @@ export interface Adapters {
  * backend's modules load only when it is picked: BullMQ with ioredis and `pg` hold about 40 MB that an
  * embedded process has no use for.
  */
-export async function createAdapters(config: SluiceConfig, logger: Logger, options: { writerGate?: SharedArrayBuffer } = {}): Promise<Adapters> {
+export async function createAdapters(
+  config: SluiceConfig,
+  logger: Logger,
+  options: { writerGate?: SharedArrayBuffer; yieldToOtherWriters?: boolean } = {},
+): Promise<Adapters> {
   const store = config.databaseUrl
     ? await (await import('../store/postgres/pg-store.js')).createPgStore({ connectionString: config.databaseUrl })
     : (await import('../store/sqlite/sqlite-store.js')).createSqliteStore({
         path: join(config.dataDir, 'sluice.db'),
         vectorScanBytes: config.vectorScanMb * 1024 * 1024,
-        ...(options.writerGate ? { writerGate: options.writerGate } : {}),
+        ...(options.writerGate ? { writerGate: options.writerGate, yieldToOtherWriters: options.yieldToOtherWriters === true } : {}),
       });
   const reportListenerError = (error: unknown): void => logger.error({ err: error }, 'event listener failed');
   let lost: (documentId: string, reason: string) => void = () => undefined;

@@ -206,7 +206,8 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   // store lets this one's writes go ahead of its publish slices.
   const inThread = options.servesRequests === true && config.workers && config.workerThread && !config.redisUrl;
   const writerGate = inThread ? createWriterGate().shared : options.writerGate;
-  const adapters = await createAdapters(config, logger, writerGate ? { writerGate } : {});
+  // Handed a gate, this is the worker thread: its writes give way to the API thread's.
+  const adapters = await createAdapters(config, logger, writerGate ? { writerGate, yieldToOtherWriters: !inThread } : {});
   const { store, events } = adapters;
   const blobs = createFsBlobStore(config.blobDir);
   const thread = inThread

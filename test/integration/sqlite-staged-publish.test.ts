@@ -228,6 +228,35 @@ describe('SQLite publish in short transactions', () => {
     await publisher.close();
   });
 
+  it("the background thread's store holds every write while a write through the gate waits, and for 50 ms at most", async () => {
+    const { path, writer, collection, raw } = await openFile();
+    await writer.close();
+    const gate = createWriterGate();
+    const background = createSqliteStore({ path, writerGate: gate.shared, yieldToOtherWriters: true });
+    const foreground = createSqliteStore({ path, writerGate: gate.shared });
+    // The API thread's write waits for the lock (as retryWhileBusy announces it).
+    const apiWaits = createWriterGate(gate.shared).waiting();
+    let landed = false;
+    const backgroundWrite = background.createBatch(collection.id, 'background').then(() => (landed = true));
+    // The foreground store never gives way: its write goes at once.
+    expect((await foreground.createBatch(collection.id, 'foreground')).label).toBe('foreground');
+    await sleep(20);
+    expect(landed).toBe(false);
+    apiWaits();
+    await backgroundWrite;
+    expect(landed).toBe(true);
+
+    // A waiter that never finishes holds a write 50 ms, not for ever.
+    const stuck = createWriterGate(gate.shared).waiting();
+    const started = performance.now();
+    await background.createBatch(collection.id, 'late');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    expect(performance.now() - started).toBeLessThan(1000);
+    stuck();
+    raw.close();
+    await Promise.all([background.close(), foreground.close()]);
+  });
+
   it('a database written before stage tokens had their own table keeps its published chunks searchable and its staged ones hidden', async () => {
     // Schema version 5, as the previous release left it: a completed document's two chunks, and one
     // chunk that a publish of its next version had staged when the process died.

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Lets short writes go ahead of a publish's slices when both come from one process: the API's thread
- * and the worker thread of `sluice serve` write through connections of their own, and SQLite's lock
- * is not fair. A write refused as busy polls every millisecond, and a publish between its 4 ms slices
- * pauses for one, so an upload's few writes could each wait out a slice. With the gate, a slice under
- * way ends at its next chunk when a short write waits, and the next does not start while one waits, or
- * for a moment after one got through (the same request's next write follows within a millisecond or
- * two).
+ * Lets short writes go ahead of a publish's slices (and, for a store that yields, of all its writes)
+ * when both come from one process: the API's thread and the worker thread of `sluice serve` write
+ * through connections of their own, and SQLite's lock is not fair. A write refused as busy polls every
+ * millisecond, and a publish between its 4 ms slices pauses for one, so an upload's few writes could
+ * each wait out a slice. With the gate, a slice under way ends at its next chunk when a short write
+ * waits, and the next does not start while one waits, or for a moment after one got through (the same
+ * request's next write follows within a millisecond or two).
  */
 export interface WriterGate {
   /** A short write was refused as busy; the returned function says it is done (written or given up). */
