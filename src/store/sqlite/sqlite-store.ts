@@ -48,13 +48,12 @@ function toAsync<T extends object>(sync: Synchronous<T>, busyTimeoutMs: number, 
   const lifted: Record<string, unknown> = {};
   const methods: [string, (...args: unknown[]) => unknown][] = Object.entries(sync);
   for (const [name, method] of methods) {
-    lifted[name] =
-      yieldMs > 0
-        ? async (...args: unknown[]) => {
-            await gate.clear(yieldMs);
-            return retryWhileBusy(() => method(...args), busyTimeoutMs, gate);
-          }
-        : (...args: unknown[]) => retryWhileBusy(() => method(...args), busyTimeoutMs, gate);
+    lifted[name] = async (...args: unknown[]) => {
+      if (yieldMs > 0) {
+        await gate.clear(yieldMs);
+      }
+      return retryWhileBusy(() => method(...args), busyTimeoutMs, gate);
+    };
   }
   return lifted as T;
 }
@@ -327,14 +326,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     'SELECT chunk_id FROM chunk_stage WHERE collection_id = ? AND document_id = ? AND token = ?',
   ).pluck();
 
-  /** Removes a document's published chunks; searching processes hear of it through the change log. */
-  const deleteChunksOf = (documentId: string, collectionId: string): void => {
-    const ids = publishedIdsOf.all(documentId);
+  /** Removes published chunks; searching processes hear of it through the change log. */
+  const deletePublished = (collectionId: string, ids: number[]): void => {
     deleteChunks(collectionId, ids);
     for (const id of ids) {
       logVectorChange.run(collectionId, id);
     }
   };
+  /** Removes a document's published chunks. */
+  const deleteChunksOf = (documentId: string, collectionId: string): void => deletePublished(collectionId, publishedIdsOf.all(documentId));
   /**
    * Removes what unfinished publishes of a document staged, but for the one of token `keep`: an
    * attempt that died mid-publish, or one overtaken. Staged chunks were never searchable, so the
@@ -393,10 +393,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
    * searching processes hear of the change, and the document completes.
    */
   const markPublished = (row: DocumentRow, previous: number[], mediaType: string, count: number, partial?: PartialCompletion): void => {
-    deleteChunks(row.collection_id, previous);
-    for (const id of previous) {
-      logVectorChange.run(row.collection_id, id);
-    }
+    deletePublished(row.collection_id, previous);
     stmt('INSERT INTO vector_changes (collection_id, chunk_id) SELECT collection_id, id FROM chunks WHERE document_id = ?').run(row.id);
     pruneVectorChanges.run(options.vectorChangesKept ?? 500_000);
     const at = now();
