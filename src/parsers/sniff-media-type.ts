@@ -40,14 +40,22 @@ function hasUtf16Bom(head: Uint8Array): boolean {
   return head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff));
 }
 
+/**
+ * Whether the head holds a NUL or more than 10 % control bytes. An indexed loop: iterating a
+ * Uint8Array with `for…of` took 10–15 times as long here (64 KiB of HTML, 438 times: 680–1,010 ms
+ * against 64–67), and every text file of an ingest passes through here.
+ */
 function looksBinary(head: Uint8Array): boolean {
   let control = 0;
-  for (const byte of head) {
-    if (byte === 0) {
-      return true;
-    }
-    if (byte < 8 || (byte > 13 && byte < 32 && byte !== 27)) {
-      control++;
+  for (let i = 0; i < head.length; i++) {
+    const byte = head[i] as number;
+    if (byte < 32) {
+      if (byte === 0) {
+        return true;
+      }
+      if (byte < 8 || (byte > 13 && byte !== 27)) {
+        control++;
+      }
     }
   }
   return head.length > 0 && control / head.length > 0.1;

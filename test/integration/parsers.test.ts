@@ -82,6 +82,10 @@ describe('document parser', () => {
     expect(await failureCode('   \n\n  ', 'blank.txt')).toBe('empty_document');
     expect(await failureCode(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), 'image.txt')).toBe('unsupported_media_type');
     expect(await failureCode(Buffer.from([0x00, 0x01, 0x02, 0x03, 0xff, 0x00, 0x10]), 'blob.txt')).toBe('unsupported_media_type');
+    // No NUL, but more than one byte in ten a control character that text does not use.
+    expect(await failureCode(Buffer.from('\x01\x02\x03 some words \x04\x05\x06\x07\x10\x11'), 'controls.txt')).toBe('unsupported_media_type');
+    // Tabs, line ends, form feeds and terminal escapes are text.
+    expect(await failureCode('one\ttwo\r\nthree\x0cfour \x1b[1mbold\x1b[0m\x0b', 'controls-ok.txt')).toBeUndefined();
     expect(await failureCode(Buffer.from([0x48, 0x69, 0x20, 0xc3, 0x28, 0x20, 0xa0, 0xa1]), 'latin.txt')).toBe('unsupported_encoding');
     expect(await failureCode('{"unterminated": ', 'broken.json')).toBe('corrupt_file');
     expect(await failureCode(Buffer.alloc(21 * 1024 * 1024, 0x61), 'big.txt')).toBe('file_too_large');
