@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { EmbeddedChunk } from '../../src/core/types.js';
 import type { Store } from '../../src/ports/store.js';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
-import { createVectorScans, quantize } from '../../src/store/sqlite/vector-scan.js';
+import { createVectorScans, quantize, type VectorScanSource } from '../../src/store/sqlite/vector-scan.js';
 import { prng } from '../helpers/prng.js';
 
 const dimension = 32;
@@ -19,6 +19,18 @@ const randomVector = (): Float32Array => Float32Array.from({ length: dimension }
 function openPair(options: Partial<SqliteStoreOptions> = {}): { path: string; writer: Store; reader: Store } {
   const path = join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'sluice.db');
   return { path, writer: createSqliteStore({ path, ...options }), reader: createSqliteStore({ path }) };
+}
+
+/** A scan's statements over plain tables of vectors (`rowid`, `embedding`), with no change log. */
+function tableSource(db: Database.Database): VectorScanSource {
+  return {
+    all: (_collectionId, vectors) => db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
+    one: (vectors, rowid) => db.prepare<[number], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(rowid),
+    head: () => 0,
+    oldest: () => undefined,
+    changed: () => [],
+    snapshot: (work) => db.transaction(work)(),
+  };
 }
 
 async function ingest(store: Store, collectionId: string, batchId: string, source: string, vectors: Float32Array[]): Promise<string> {
@@ -147,14 +159,7 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
       }
     })();
     const scans = createVectorScans(
-      {
-        all: (_collectionId, vectors) => db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
-        one: (vectors, rowid) => db.prepare<[number], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(rowid),
-        head: () => 0,
-        oldest: () => undefined,
-        changed: () => [],
-        snapshot: (work) => db.transaction(work)(),
-      },
+      tableSource(db),
       // One collection of 100 vectors (1,024 rows of 32 bytes and 8 of id, 64 bytes a chunk): 47,360 bytes.
       { budgetBytes: 60_000 },
     );
@@ -167,6 +172,29 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
     // c alone is over the budget: not loaded, left to sqlite-vec (undefined), and b stays.
     expect(scans.search('c', 'vec_c', query, 3)).toBeUndefined();
     expect(scans.bytes()).toBe(47_360);
+    db.close();
+  });
+
+  it('finds the same hits, in the same order, whether it scans on one thread or several', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'v.db');
+    const db = new Database(path);
+    db.exec('CREATE TABLE vec_a (rowid INTEGER PRIMARY KEY, embedding BLOB)');
+    const insert = db.prepare('INSERT INTO vec_a (embedding) VALUES (?)');
+    // Enough rows that each thread gets a share of its own.
+    db.transaction(() => {
+      for (let i = 0; i < 20_000; i++) {
+        insert.run(Buffer.from(randomVector().buffer));
+      }
+    })();
+    const source = tableSource(db);
+    const one = createVectorScans(source, { budgetBytes: 64 * 1024 * 1024, threads: 1 });
+    const several = createVectorScans(source, { budgetBytes: 64 * 1024 * 1024, threads: 4 });
+    for (let q = 0; q < 20; q++) {
+      const query = randomVector();
+      const hits = one.search('a', 'vec_a', query, 10);
+      expect(hits).toHaveLength(10);
+      expect(several.search('a', 'vec_a', query, 10)).toEqual(hits);
+    }
     db.close();
   });
 

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 
 /** USearch's exact (brute-force) search: SIMD distance kernels over a matrix, one row per vector. */
 type ExactSearch = (
@@ -77,7 +78,7 @@ interface Scan {
  */
 export function createVectorScans(source: VectorScanSource, options: VectorScanOptions) {
   const exactSearch = loadExactSearch();
-  const { budgetBytes, oversample = 2, minCandidates = 40 } = options;
+  const { budgetBytes, oversample = 2, minCandidates = 40, threads = availableParallelism() } = options;
   /** Loaded collections, least recently searched first. */
   const scans = new Map<string, Scan>();
   /** Collections that did not fit the budget alone: searched with sqlite-vec until the process restarts. */
@@ -162,7 +163,7 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
         return [];
       }
       const wanted = Math.min(scan.size, Math.max(k * oversample, minCandidates));
-      const { keys } = exactSearch(scan.rows.subarray(0, scan.size * scan.dimension), quantize(query), scan.dimension, wanted, 'cos', 1);
+      const { keys } = exactSearch(scan.rows.subarray(0, scan.size * scan.dimension), quantize(query), scan.dimension, wanted, 'cos', threads);
       const hits: ScoredRow[] = [];
       for (const key of keys) {
         const rowid = scan.rowids[Number(key)] as number;
@@ -195,6 +196,13 @@ export interface VectorScanOptions {
   oversample?: number;
   /** Fewest candidates rescored. @defaultValue 40 */
   minCandidates?: number;
+  /**
+   * Threads a scan splits its rows over. One query over 100,000 × 384 took 11.6 ms on one thread and
+   * 7.0 on two (2 cores, no AVX-512); below 10,000 rows it is as fast either way. A search blocks
+   * the thread that calls it, and a hybrid query's text search waits behind it. @defaultValue the
+   * machine's available parallelism
+   */
+  threads?: number;
 }
 
 /** What a scan holds: its matrix and row ids as allocated, and about 64 bytes a chunk for the row map. */
