@@ -18,6 +18,7 @@ import { createHashEmbedder } from '../dist/embedders/hash-embedder.js';
 import { expandPaths } from '../dist/services/expand-paths.js';
 import { searchCollection } from '../dist/services/search-service.js';
 import { createSqliteStore } from '../dist/store/sqlite/sqlite-store.js';
+import { vectorIndexName } from '../dist/store/postgres/pg-migrations.js';
 import { createPgStore } from '../dist/store/postgres/pg-store.js';
 
 const args = process.argv.slice(2);
@@ -107,7 +108,7 @@ async function dropVectorIndex(url, collectionId) {
       await client.end();
     }
   };
-  const name = `chunks_vec_${collectionId}`;
+  const name = vectorIndexName(collectionId);
   const definition = await withClient(async (client) => {
     const { rows } = await client.query('SELECT indexdef FROM pg_indexes WHERE indexname = $1', [name]);
     await client.query(`DROP INDEX ${name}`);

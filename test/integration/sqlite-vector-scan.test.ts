@@ -21,6 +21,21 @@ function openPair(options: Partial<SqliteStoreOptions> = {}): { path: string; wr
   return { path, writer: createSqliteStore({ path, ...options }), reader: createSqliteStore({ path }) };
 }
 
+/** A SQLite file with a table of random vectors (`rowid`, `embedding`) per name, of the count given. */
+function vectorTables(counts: Record<string, number>): Database.Database {
+  const db = new Database(join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'v.db'));
+  db.transaction(() => {
+    for (const [table, count] of Object.entries(counts)) {
+      db.exec(`CREATE TABLE ${table} (rowid INTEGER PRIMARY KEY, embedding BLOB)`);
+      const insert = db.prepare(`INSERT INTO ${table} (embedding) VALUES (?)`);
+      for (let i = 0; i < count; i++) {
+        insert.run(Buffer.from(randomVector().buffer));
+      }
+    }
+  })();
+  return db;
+}
+
 /** A scan's statements over plain tables of vectors (`rowid`, `embedding`), with no change log. */
 function tableSource(db: Database.Database): VectorScanSource {
   return {
@@ -147,17 +162,7 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
 
   it('holds no more than its budget, dropping the least recently searched collection first', () => {
     // The scan over a real SQLite file, with the statements the store gives it.
-    const path = join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'v.db');
-    const db = new Database(path);
-    db.exec('CREATE TABLE vec_a (rowid INTEGER PRIMARY KEY, embedding BLOB); CREATE TABLE vec_b (rowid INTEGER PRIMARY KEY, embedding BLOB); CREATE TABLE vec_c (rowid INTEGER PRIMARY KEY, embedding BLOB)');
-    db.transaction(() => {
-      for (const table of ['vec_a', 'vec_b', 'vec_c']) {
-        const insert = db.prepare(`INSERT INTO ${table} (embedding) VALUES (?)`);
-        for (let i = 0; i < (table === 'vec_c' ? 2000 : 100); i++) {
-          insert.run(Buffer.from(randomVector().buffer));
-        }
-      }
-    })();
+    const db = vectorTables({ vec_a: 100, vec_b: 100, vec_c: 2000 });
     const scans = createVectorScans(
       tableSource(db),
       // One collection of 100 vectors (1,024 rows of 32 bytes and 8 of id, 64 bytes a chunk): 47,360 bytes.
@@ -176,16 +181,8 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
   });
 
   it('finds the same hits, in the same order, whether it scans on one thread or several', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'sluice-scan-')), 'v.db');
-    const db = new Database(path);
-    db.exec('CREATE TABLE vec_a (rowid INTEGER PRIMARY KEY, embedding BLOB)');
-    const insert = db.prepare('INSERT INTO vec_a (embedding) VALUES (?)');
     // Enough rows that each thread gets a share of its own.
-    db.transaction(() => {
-      for (let i = 0; i < 20_000; i++) {
-        insert.run(Buffer.from(randomVector().buffer));
-      }
-    })();
+    const db = vectorTables({ vec_a: 20_000 });
     const source = tableSource(db);
     const one = createVectorScans(source, { budgetBytes: 64 * 1024 * 1024, threads: 1 });
     const several = createVectorScans(source, { budgetBytes: 64 * 1024 * 1024, threads: 4 });
