@@ -6,7 +6,8 @@
 // PostgreSQL is BENCH_DATABASE_URL when set (a server with pgvector), else PGlite with its pgvector
 // extension over pglite-socket: the stand-in the tests use, a single-threaded WebAssembly build.
 // The first query's time is shown apart: for SQLite, it loads the collection into the in-memory scan.
-// The same SQLite file is also searched with sqlite-vec's own scan, for comparison.
+// The same SQLite file is also searched with sqlite-vec's own scan, and with full text ranked on the
+// calling thread instead of the store's text-search thread, for comparison.
 // The chunks are sentences of the fetched corpus (`npm run bench:corpus`) drawn at random into chunks
 // of about 400 tokens, so 100,000 of them are all different; they are written through the store's own
 // publish step (`complete`), 100 chunks to a document, as ingestion writes them.
@@ -227,6 +228,11 @@ for (const kind of stores) {
         `${zero} queries of no word left out`,
     );
     await exact.close();
+    // The same file with full text ranked on the calling thread, after the vector scan, rather than
+    // on the store's text-search thread beside it.
+    const oneThread = createSqliteStore({ path: sqlitePath, textSearchThread: false });
+    rows.push({ label: 'SQLite: int8 scan, FTS5 on the calling thread', chunks, loadSeconds, ...(await measure(oneThread, collection)) });
+    await oneThread.close();
   }
   await store.close();
   await cleanup();

@@ -26,6 +26,6 @@ describe('text search terms', () => {
     expect(needsAnyTermPass(['a', 'b'], 5, 5)).toBe(false);
     expect(needsAnyTermPass(['a'], 0, 5)).toBe(false);
     const rows = (...ids: number[]) => ids.map((chunkId) => ({ chunkId }));
-    expect(appendUnseen(rows(3, 1), rows(1, 7, 3, 9, 8), 4)).toEqual(rows(3, 1, 7, 9));
+    expect(appendUnseen(rows(3, 1), rows(1, 7, 3, 9, 8), 4, (r) => r.chunkId)).toEqual(rows(3, 1, 7, 9));
   });
 });

@@ -34,8 +34,8 @@ export type TermMatch = 'every' | 'any';
 /** Whether the any-term pass is needed after the every-term pass found `found` of `k` rows. */
 export const needsAnyTermPass = (terms: readonly string[], found: number, k: number): boolean => found < k && terms.length > 1;
 
-/** The every-term rows, then the any-term rows not among them (by `chunkId`), `k` at most. */
-export function appendUnseen<R extends { chunkId: number }>(every: readonly R[], any: readonly R[], k: number): R[] {
-  const seen = new Set(every.map((r) => r.chunkId));
-  return [...every, ...any.filter((r) => !seen.has(r.chunkId))].slice(0, k);
+/** The every-term rows, then the any-term rows not among them (by `idOf`), `k` at most. */
+export function appendUnseen<R>(every: readonly R[], any: readonly R[], k: number, idOf: (row: R) => number): R[] {
+  const seen = new Set(every.map(idOf));
+  return [...every, ...any.filter((r) => !seen.has(idOf(r)))].slice(0, k);
 }

@@ -181,16 +181,20 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
   });
 
   it('finds the same hits, in the same order, whether it scans on one thread or several', () => {
-    // Enough rows that each thread gets a share of its own.
+    // Enough rows that each thread gets a share of its own, and that the threads are timed and chosen.
     const db = vectorTables({ vec_a: 20_000 });
     const source = tableSource(db);
     const one = createVectorScans(source, { budgetBytes: 64 * 1024 * 1024, threads: 1 });
     const several = createVectorScans(source, { budgetBytes: 64 * 1024 * 1024, threads: 4 });
+    const chosen = createVectorScans(source, { budgetBytes: 64 * 1024 * 1024 });
     for (let q = 0; q < 20; q++) {
       const query = randomVector();
       const hits = one.search('a', 'vec_a', query, 10);
       expect(hits).toHaveLength(10);
       expect(several.search('a', 'vec_a', query, 10)).toEqual(hits);
+      // Leaving a core to a search beside it: three threads.
+      expect(several.search('a', 'vec_a', query, 10, true)).toEqual(hits);
+      expect(chosen.search('a', 'vec_a', query, 10, q % 2 === 0)).toEqual(hits);
     }
     db.close();
   });

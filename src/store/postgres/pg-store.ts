@@ -709,7 +709,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
           )
         ).map((r) => toSearchHit(r, r.score));
       const every = await run('every');
-      return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, await run('any'), k) : every;
+      return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, await run('any'), k, (hit) => hit.chunkId) : every;
     },
     countChunks(collectionId) {
       return collectionId

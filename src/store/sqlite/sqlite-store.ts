@@ -8,18 +8,19 @@ import { runningStates, terminalStates, type DocumentState } from '../../core/st
 import type { Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
 import type { SluiceEvent, StoredEvent } from '../../ports/event-bus.js';
 import type { DocumentFilter, PartialCompletion, Store } from '../../ports/store.js';
-import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
-import { toFullTextQuery } from './fts-query.js';
+import { searchTerms } from '../text-match.js';
+import { chunkHits, type ScoredChunk } from './chunk-hits.js';
+import { searchFullText, stagedChunkIds as stagedIds } from './full-text-search.js';
+import { isInMemory, openSearchConnection } from './search-connection.js';
+import { statementCache } from './statement-cache.js';
+import { createTextSearchThread } from './text-search-host.js';
 import { collectionTables, createCollectionTables, migrate } from './sqlite-migrations.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { createWriterGate, type WriterGate } from './writer-gate.js';
 import { createVectorScans } from './vector-scan.js';
 import {
-  hitColumns,
   toBatch,
   toBatchProgress,
-  toSearchHit,
-  type HitRow,
   type StateGroupRow,
   toCollection,
   toDocument,
@@ -83,6 +84,11 @@ export interface SqliteStoreOptions {
   /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 500000 */
   vectorChangesKept?: number;
   /**
+   * Runs full-text searches on a thread of their own (see `text-search-host.ts`); false runs them on
+   * the calling thread, as an in-memory store always does. @defaultValue true
+   */
+  textSearchThread?: boolean;
+  /**
    * Shared with the store of another thread of this process on the same file (the worker thread of
    * `sluice serve`): its writes then go ahead of this store's publish slices, and this one's of its.
    */
@@ -118,45 +124,6 @@ const awaitingDispatchInOrder = `SELECT id FROM (
   WHERE dispatched_at IS NULL AND state = 'queued'
   ORDER BY priority DESC, turn, id`;
 
-/** A connection's statements, compiled once per SQL text (table names vary by collection, so a map). */
-interface StatementCache {
-  <P extends unknown[] | object = unknown[], R = unknown>(sql: string): Database.Statement<P, R>;
-  /** Forgets every statement: dropped tables change the schema, and statements on them must not be reused. */
-  clear(): void;
-}
-
-function statementCache(db: Database.Database): StatementCache {
-  const statements = new Map<string, Database.Statement>();
-  const get = <P extends unknown[] | object = unknown[], R = unknown>(sql: string): Database.Statement<P, R> => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement as Database.Statement<P, R>;
-  };
-  return Object.assign(get, { clear: () => statements.clear() });
-}
-
-/**
- * A second, read-only connection for searches, which reads the file through mmap: vectors and posting
- * lists come straight from the page cache instead of being copied page by page into SQLite's, and a
- * kNN over 100,000 vectors takes 54 ms instead of 85 (`bench/query-latency.js`). Mapped pages count in
- * a process's RSS (they are the kernel's page cache, reclaimed under pressure); kept off the writing
- * connection, they stay out of an ingest's memory, which touches far more of the file than it searches.
- * WAL lets it read every committed write at once. An in-memory database has one connection only.
- */
-function openSearchConnection(db: Database.Database, path: string): Database.Database {
-  if (path === ':memory:' || path === '') {
-    return db;
-  }
-  const search = new Database(path, { readonly: true });
-  search.pragma('busy_timeout = 10000');
-  search.pragma('mmap_size = 1073741824');
-  sqliteVec.load(search);
-  return search;
-}
-
 /**
  * The embedded store: ledger, chunks, vectors (sqlite-vec) and full text (FTS5) in one SQLite file in
  * WAL mode. Every state change is one statement or one transaction, fenced by the attempt id.
@@ -172,11 +139,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
   // From here on a busy lock is waited for without blocking the thread (`busy-retry.ts`).
   db.pragma('busy_timeout = 0');
-  const searchDb = openSearchConnection(db, options.path);
+  const searchDb = isInMemory(options.path) ? db : openSearchConnection(options.path);
+  if (searchDb !== db) {
+    sqliteVec.load(searchDb);
+  }
+  const textSearch = isInMemory(options.path) || options.textSearchThread === false ? undefined : createTextSearchThread(options.path);
 
   const now = (): string => new Date().toISOString();
-  /** The chunk ids of a collection (the one parameter) written by publishes still in progress. */
-  const stagedIds = 'SELECT chunk_id FROM chunk_stage WHERE collection_id = ?';
   const stmt = statementCache(db);
   const searchStmt = statementCache(searchDb);
   const vectorScans =
@@ -580,22 +549,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return row && toCollection(row);
   };
 
-  const toHits = (ids: { id: number; score: number }[]): SearchHit[] => {
-    if (ids.length === 0) {
-      return [];
-    }
-    const rows = searchStmt<unknown[], HitRow>(
-      `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id
-         WHERE NOT EXISTS (SELECT 1 FROM chunk_stage s WHERE s.chunk_id = c.id) AND c.id IN (${ids.map(() => '?').join(',')})`,
-    ).all(...ids.map((i) => i.id));
-    const byId = new Map(rows.map((r) => [r.chunk_id, r]));
-    return ids.flatMap(({ id, score }) => {
-      const r = byId.get(id);
-      return r ? [toSearchHit(r, score)] : [];
-    });
-  };
+  const toHits = (rows: ScoredChunk[]): SearchHit[] => chunkHits(searchStmt, rows);
 
-  const sync: Synchronous<Omit<Store, 'complete'>> = {
+  const sync: Synchronous<Omit<Store, 'complete' | 'searchText'>> = {
     ping() {
       stmt('SELECT 1').get();
     },
@@ -714,6 +670,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       vectorScans?.forget(id);
       stmt.clear();
       searchStmt.clear();
+      textSearch?.forget();
       return true;
     },
 
@@ -1000,7 +957,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
     searchVector(collectionId, vector, k) {
       const { vectors } = collectionTables(collectionId);
-      const scanned = vectorScans?.search(collectionId, vectors, vector, k);
+      const scanned = vectorScans?.search(collectionId, vectors, vector, k, textSearch?.busy === true);
       if (scanned) {
         return toHits(scanned);
       }
@@ -1011,24 +968,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
       ).all(Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength), Math.min(k + staged, 4096));
       return toHits(rows.map((r) => ({ id: Number(r.rowid), score: 1 - r.distance }))).slice(0, k);
-    },
-    searchText(collectionId, query, k) {
-      const terms = searchTerms(query);
-      if (terms.length === 0) {
-        return [];
-      }
-      const { fullText } = collectionTables(collectionId);
-      const run = (match: TermMatch): SearchHit[] =>
-        toHits(
-          searchStmt<[string, string, number], { rowid: number; rank: number }>(
-            `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedIds})
-               ORDER BY rank LIMIT ?`,
-          )
-            .all(toFullTextQuery(terms, match), collectionId, k)
-            .map((r) => ({ id: r.rowid, score: -r.rank })),
-        );
-      const every = run('every');
-      return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, run('any'), k) : every;
     },
     countChunks(collectionId) {
       // Staged chunks are counted in their own small table and taken off, rather than each chunk row
@@ -1048,5 +987,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       db.close();
     },
   };
-  return { ...toAsync(sync, busyTimeoutMs, gate, options.yieldToOtherWriters === true ? sliceDeferMaxMs : 0), complete };
+  const lifted = toAsync(sync, busyTimeoutMs, gate, options.yieldToOtherWriters === true ? sliceDeferMaxMs : 0);
+  /** Run on the text-search thread, beside a hybrid query's vector scan on this one (see `text-search-host.ts`). */
+  const searchText: Store['searchText'] = async (collectionId, query, k) => {
+    const terms = searchTerms(query);
+    if (terms.length === 0) {
+      return [];
+    }
+    const request = { fullText: collectionTables(collectionId).fullText, collectionId, terms, k };
+    const here = () => searchFullText(searchDb, searchStmt, request);
+    return textSearch ? textSearch.search(request, here) : here();
+  };
+  const close: Store['close'] = async () => {
+    // First, so that searches the thread had not answered are answered on the connection still open.
+    await textSearch?.close();
+    await lifted.close();
+  };
+  return { ...lifted, complete, searchText, close };
 }

@@ -78,7 +78,9 @@ interface Scan {
  */
 export function createVectorScans(source: VectorScanSource, options: VectorScanOptions) {
   const exactSearch = loadExactSearch();
-  const { budgetBytes, oversample = 2, minCandidates = 40, threads = availableParallelism() } = options;
+  const { budgetBytes, oversample = 2, minCandidates = 40 } = options;
+  /** Threads a scan runs on; without a setting, chosen on the first large scan (see `fastestThreads`). */
+  let threads = options.threads;
   /** Loaded collections, least recently searched first. */
   const scans = new Map<string, Scan>();
   /** Collections that did not fit the budget alone: searched with sqlite-vec until the process restarts. */
@@ -145,8 +147,12 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
     });
 
   return {
-    /** The `k` nearest chunks to `query` by cosine, best first, or undefined when scans are not available. */
-    search(collectionId: string, vectors: string, query: Float32Array, k: number): ScoredRow[] | undefined {
+    /**
+     * The `k` nearest chunks to `query` by cosine, best first, or undefined when scans are not available.
+     * `alongside`: another search (a hybrid query's full text) runs on a thread of its own meanwhile,
+     * and the scan leaves it a core.
+     */
+    search(collectionId: string, vectors: string, query: Float32Array, k: number, alongside = false): ScoredRow[] | undefined {
       if (!exactSearch || budgetBytes <= 0 || tooLarge.has(collectionId)) {
         return undefined;
       }
@@ -163,7 +169,14 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
         return [];
       }
       const wanted = Math.min(scan.size, Math.max(k * oversample, minCandidates));
-      const { keys } = exactSearch(scan.rows.subarray(0, scan.size * scan.dimension), quantize(query), scan.dimension, wanted, 'cos', threads);
+      const rows = scan.rows.subarray(0, scan.size * scan.dimension);
+      const quantized = quantize(query);
+      if (threads === undefined && scan.size >= calibrationRows) {
+        threads = fastestThreads((n) => exactSearch(rows, quantized, scan.dimension, wanted, 'cos', n));
+      }
+      // Below `calibrationRows`, one thread scans as fast as several.
+      const chosen = scan.size < calibrationRows ? 1 : (threads ?? 1);
+      const { keys } = exactSearch(rows, quantized, scan.dimension, wanted, 'cos', alongside ? Math.max(1, chosen - 1) : chosen);
       const hits: ScoredRow[] = [];
       for (const key of keys) {
         const rowid = scan.rowids[Number(key)] as number;
@@ -197,12 +210,42 @@ export interface VectorScanOptions {
   /** Fewest candidates rescored. @defaultValue 40 */
   minCandidates?: number;
   /**
-   * Threads a scan splits its rows over. One query over 100,000 × 384 took 11.6 ms on one thread and
-   * 7.0 on two (2 cores, no AVX-512); below 10,000 rows it is as fast either way. A search blocks
-   * the thread that calls it, and a hybrid query's text search waits behind it. @defaultValue the
-   * machine's available parallelism
+   * Threads a scan splits its rows over. @defaultValue the faster of one and the machine's available
+   * parallelism, timed on the first scan of at least 10,000 rows (see `fastestThreads`)
    */
   threads?: number;
+}
+
+/** Scans of fewer rows run on one thread, and the first scan of this many chooses the threads of the rest. */
+const calibrationRows = 10_000;
+
+/**
+ * Which is faster here, one thread or all: timed three times each, alternating, the best of each kept.
+ * It depends on the machine, not on the data. One query over 100,000 × 384 took 11.6 ms on one thread
+ * and 7.0 on two (2 cores, AVX2), and on another machine of the same size 2.2 ms on one and 4.0 on two
+ * (2 cores, AVX-512: a scan too short for the cost of starting a second thread on an idle core, which
+ * USearch does on each call).
+ */
+function fastestThreads(scan: (threads: number) => unknown): number {
+  const all = availableParallelism();
+  if (all === 1) {
+    return 1;
+  }
+  let one = Infinity;
+  let several = Infinity;
+  for (let round = 0; round < 3; round++) {
+    for (const threads of [1, all]) {
+      const started = performance.now();
+      scan(threads);
+      const took = performance.now() - started;
+      if (threads === 1) {
+        one = Math.min(one, took);
+      } else {
+        several = Math.min(several, took);
+      }
+    }
+  }
+  return several < one ? all : 1;
 }
 
 /** What a scan holds: its matrix and row ids as allocated, and about 64 bytes a chunk for the row map. */
@@ -258,8 +301,9 @@ function asFloats(embedding: Buffer): Float32Array {
  */
 export function quantize(vector: Float32Array, out: Int8Array = new Int8Array(vector.length)): Int8Array {
   let largest = 0;
-  for (const value of vector) {
-    largest = Math.max(largest, Math.abs(value));
+  // An indexed loop: `for…of` over a typed array is several times slower, and a load quantizes every vector.
+  for (let i = 0; i < vector.length; i++) {
+    largest = Math.max(largest, Math.abs(vector[i] as number));
   }
   if (largest === 0 || !Number.isFinite(largest)) {
     return out.fill(0);

@@ -1,0 +1,25 @@
+import type { SearchHit } from '../../core/types.js';
+import { hitColumns, toSearchHit, type HitRow } from '../store-rows.js';
+import type { StatementCache } from './statement-cache.js';
+
+/** A chunk's rowid and its score for a search (higher is better). */
+export interface ScoredChunk {
+  id: number;
+  score: number;
+}
+
+/** Chunks by rowid as search hits with `score`, in the order given; chunks gone or staged are left out. */
+export function chunkHits(statement: StatementCache, rows: readonly ScoredChunk[]): SearchHit[] {
+  if (rows.length === 0) {
+    return [];
+  }
+  const found = statement<unknown[], HitRow>(
+    `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id
+       WHERE NOT EXISTS (SELECT 1 FROM chunk_stage s WHERE s.chunk_id = c.id) AND c.id IN (${rows.map(() => '?').join(',')})`,
+  ).all(...rows.map((r) => r.id));
+  const byId = new Map(found.map((r) => [r.chunk_id, r]));
+  return rows.flatMap(({ id, score }) => {
+    const r = byId.get(id);
+    return r ? [toSearchHit(r, score)] : [];
+  });
+}
