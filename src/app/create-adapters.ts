@@ -31,7 +31,7 @@ export interface Adapters {
 export async function createAdapters(
   config: SluiceConfig,
   logger: Logger,
-  options: { writerGate?: SharedArrayBuffer; yieldToOtherWriters?: boolean } = {},
+  options: { writerGate?: SharedArrayBuffer; yieldToOtherWriters?: boolean; walAutocheckpointPages?: number } = {},
 ): Promise<Adapters> {
   const store = config.databaseUrl
     ? await (await import('../store/postgres/pg-store.js')).createPgStore({ connectionString: config.databaseUrl })
@@ -39,6 +39,7 @@ export async function createAdapters(
         path: join(config.dataDir, 'sluice.db'),
         vectorScanBytes: config.vectorScanMb * 1024 * 1024,
         ...(options.writerGate ? { writerGate: options.writerGate, yieldToOtherWriters: options.yieldToOtherWriters === true } : {}),
+        ...(options.walAutocheckpointPages === undefined ? {} : { walAutocheckpointPages: options.walAutocheckpointPages }),
       });
   const reportListenerError = (error: unknown): void => logger.error({ err: error }, 'event listener failed');
   let lost: (documentId: string, reason: string) => void = () => undefined;

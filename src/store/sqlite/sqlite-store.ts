@@ -84,6 +84,14 @@ export interface SqliteStoreOptions {
   /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 500000 */
   vectorChangesKept?: number;
   /**
+   * Log pages after which a commit of this store copies the write-ahead log back into the database
+   * (SQLite's `wal_autocheckpoint`). A checkpoint copies the pages and syncs both files, on the thread
+   * whose commit crossed the mark, and took up to 19 ms there under ingestion. The store of a thread
+   * that answers uploads sets it high, so that the thread or process that ingests, which writes far
+   * more, runs the checkpoints; it still runs one if nothing else writes for long. @defaultValue 1000
+   */
+  walAutocheckpointPages?: number;
+  /**
    * Runs full-text searches on a thread of their own (see `text-search-host.ts`); false runs them on
    * the calling thread, as an in-memory store always does. @defaultValue true
    */
@@ -139,6 +147,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
   // From here on a busy lock is waited for without blocking the thread (`busy-retry.ts`).
   db.pragma('busy_timeout = 0');
+  if (options.walAutocheckpointPages !== undefined) {
+    db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
+  }
   const searchDb = isInMemory(options.path) ? db : openSearchConnection(options.path);
   if (searchDb !== db) {
     sqliteVec.load(searchDb);
