@@ -2,7 +2,7 @@ import type { SearchHit } from '../../core/types.js';
 import { hitColumns, toSearchHit, type HitRow } from '../store-rows.js';
 import type { StatementCache } from './statement-cache.js';
 
-/** A chunk's rowid and its score for a search (higher is better). */
+/** A chunk's rowid and its score for a search: cosine similarity, or BM25 turned so that higher is better. */
 export interface ScoredChunk {
   id: number;
   score: number;

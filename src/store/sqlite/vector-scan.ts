@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import type { ScoredChunk } from './chunk-hits.js';
 
 /** USearch's exact (brute-force) search: SIMD distance kernels over a matrix, one row per vector. */
 type ExactSearch = (
@@ -21,12 +22,6 @@ function loadExactSearch(): ExactSearch | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A hit of the scan: a chunk's rowid and its cosine similarity to the query. */
-export interface ScoredRow {
-  id: number;
-  score: number;
 }
 
 /** The statements a scan needs, on the search connection. */
@@ -152,7 +147,7 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
      * `alongside`: another search (a hybrid query's full text) runs on a thread of its own meanwhile,
      * and the scan leaves it a core.
      */
-    search(collectionId: string, vectors: string, query: Float32Array, k: number, alongside = false): ScoredRow[] | undefined {
+    search(collectionId: string, vectors: string, query: Float32Array, k: number, alongside = false): ScoredChunk[] | undefined {
       if (!exactSearch || budgetBytes <= 0 || tooLarge.has(collectionId)) {
         return undefined;
       }
@@ -177,7 +172,7 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
       // Below `calibrationRows`, one thread scans as fast as several.
       const chosen = scan.size < calibrationRows ? 1 : (threads ?? 1);
       const { keys } = exactSearch(rows, quantized, scan.dimension, wanted, 'cos', alongside ? Math.max(1, chosen - 1) : chosen);
-      const hits: ScoredRow[] = [];
+      const hits: ScoredChunk[] = [];
       for (const key of keys) {
         const rowid = scan.rowids[Number(key)] as number;
         const embedding = source.one(vectors, rowid);
