@@ -74,7 +74,7 @@ describe('SQLite full-text search on its own thread', () => {
     await store.close();
   });
 
-  it('searches on the calling thread when the thread cannot open the file, and once it is closed', async () => {
+  it('searches on the calling thread when the thread cannot start or open the file, and once it is closed', async () => {
     const { path, store, request } = await openFile();
     const here: SearchHit[] = [{ chunkId: 1, documentId: 'doc', source: 'a.txt', index: 0, text: 'here', charStart: 0, charEnd: 4, page: null, score: 2 }];
     const unopenable = createTextSearchThread(join(path, 'not-a-directory', 'sluice.db'));
@@ -85,6 +85,14 @@ describe('SQLite full-text search on its own thread', () => {
     // Errors of the calling thread's search reach the caller.
     await expect(unopenable.search(request('river'), notHere)).rejects.toThrow('searched on the calling thread');
     await unopenable.close();
+    // Nor is a search lost when the thread's script is missing (the thread exits at once) or its path
+    // is refused (no thread at all).
+    for (const script of [join(path, 'no-such-script.js'), 'no-such-script.js']) {
+      const scriptless = createTextSearchThread(path, script);
+      expect(await scriptless.search(request('river'), () => here)).toBe(here);
+      expect(await scriptless.ready()).toBe(false);
+      await scriptless.close();
+    }
 
     const closed = createTextSearchThread(path);
     expect(await closed.ready()).toBe(true);

@@ -43,7 +43,8 @@ interface Pending {
   here: () => SearchHit[];
 }
 
-export function createTextSearchThread(path: string): TextSearchThread {
+/** `script`: the thread's entry point, for a test to give one that is not there. */
+export function createTextSearchThread(path: string, script: string = threadFile()): TextSearchThread {
   let thread: Worker | undefined;
   let state: 'idle' | 'starting' | 'ready' | 'gone' = 'idle';
   let readiness: Promise<boolean> | undefined;
@@ -86,7 +87,15 @@ export function createTextSearchThread(path: string): TextSearchThread {
     new Promise((resolve) => {
       state = 'starting';
       const data: TextSearchThreadData = { path };
-      const worker = new Worker(threadFile(), { workerData: data });
+      let worker: Worker;
+      try {
+        worker = new Worker(script, { workerData: data });
+      } catch {
+        // No thread at all (its script is missing): search here, as when it fails later.
+        giveUp();
+        resolve(false);
+        return;
+      }
       worker.unref();
       thread = worker;
       worker.on('message', (message: TextSearchReply) => {
