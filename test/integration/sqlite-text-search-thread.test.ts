@@ -77,7 +77,9 @@ describe('SQLite full-text search on its own thread', () => {
   it('searches on the calling thread when the thread cannot start or open the file, and once it is closed', async () => {
     const { path, store, request } = await openFile();
     const here: SearchHit[] = [{ chunkId: 1, documentId: 'doc', source: 'a.txt', index: 0, text: 'here', charStart: 0, charEnd: 4, page: null, score: 2 }];
-    const unopenable = createTextSearchThread(join(path, 'not-a-directory', 'sluice.db'));
+    const failures: unknown[] = [];
+    const onFailed = (error: unknown) => failures.push(error);
+    const unopenable = createTextSearchThread(join(path, 'not-a-directory', 'sluice.db'), { onFailed });
     // The first search starts the thread and waits for it.
     expect(await unopenable.search(request('river'), () => here)).toBe(here);
     expect(await unopenable.ready()).toBe(false);
@@ -85,19 +87,24 @@ describe('SQLite full-text search on its own thread', () => {
     // Errors of the calling thread's search reach the caller.
     await expect(unopenable.search(request('river'), notHere)).rejects.toThrow('searched on the calling thread');
     await unopenable.close();
+    expect(failures).toHaveLength(1);
+    expect(String(failures[0])).toMatch(/Cannot open database because the directory does not exist/);
     // Nor is a search lost when the thread's script is missing (the thread exits at once) or its path
     // is refused (no thread at all).
     for (const script of [join(path, 'no-such-script.js'), 'no-such-script.js']) {
-      const scriptless = createTextSearchThread(path, script);
+      const scriptless = createTextSearchThread(path, { script, onFailed });
       expect(await scriptless.search(request('river'), () => here)).toBe(here);
       expect(await scriptless.ready()).toBe(false);
       await scriptless.close();
     }
+    expect(failures).toHaveLength(3);
 
-    const closed = createTextSearchThread(path);
+    const closed = createTextSearchThread(path, { onFailed });
     expect(await closed.ready()).toBe(true);
     await closed.close();
     expect(await closed.search(request('river'), () => here)).toBe(here);
+    // Closing is no failure.
+    expect(failures).toHaveLength(3);
     await store.close();
   });
 

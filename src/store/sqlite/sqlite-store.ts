@@ -96,6 +96,8 @@ export interface SqliteStoreOptions {
    * the calling thread, as an in-memory store always does. @defaultValue true
    */
   textSearchThread?: boolean;
+  /** Told if the text-search thread cannot start or stops; its searches then run on the calling thread. */
+  onTextSearchThreadFailed?: (error: unknown) => void;
   /**
    * Shared with the store of another thread of this process on the same file (the worker thread of
    * `sluice serve`): its writes then go ahead of this store's publish slices, and this one's of its.
@@ -154,7 +156,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (searchDb !== db) {
     sqliteVec.load(searchDb);
   }
-  const textSearch = isInMemory(options.path) || options.textSearchThread === false ? undefined : createTextSearchThread(options.path);
+  const textSearch =
+    isInMemory(options.path) || options.textSearchThread === false
+      ? undefined
+      : createTextSearchThread(options.path, options.onTextSearchThreadFailed ? { onFailed: options.onTextSearchThreadFailed } : {});
 
   const now = (): string => new Date().toISOString();
   const stmt = statementCache(db);

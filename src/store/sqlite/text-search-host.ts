@@ -14,8 +14,8 @@ import type { TextSearchReply, TextSearchRequest, TextSearchThreadData } from '.
  *
  * The thread starts on the first search, which waits for it, so a process that never searches
  * (`sluice worker`, `sluice ingest`) never starts it. If it fails (its connection cannot be opened, the
- * thread dies), searches are run by `here`, on the caller's thread, from then on: the answer is the
- * same, only not beside the scan. Its connection reads in WAL mode like the caller's, so it sees every
+ * thread dies), `onFailed` is told and searches are run by `here`, on the caller's thread, from then
+ * on: the answer is the same, only not beside the scan (`sluice serve` logs a warning). Its connection reads in WAL mode like the caller's, so it sees every
  * write committed before the search was asked for.
  */
 export interface TextSearchThread {
@@ -43,8 +43,15 @@ interface Pending {
   here: () => SearchHit[];
 }
 
-/** `script`: the thread's entry point, for a test to give one that is not there. */
-export function createTextSearchThread(path: string, script: string = threadFile()): TextSearchThread {
+export interface TextSearchThreadOptions {
+  /** Told once if the thread cannot start or stops (not when closed): searches go on, on the calling thread. */
+  onFailed?: (error: unknown) => void;
+  /** The thread's entry point, for a test to give one that is not there. */
+  script?: string;
+}
+
+export function createTextSearchThread(path: string, options: TextSearchThreadOptions = {}): TextSearchThread {
+  const { onFailed, script = threadFile() } = options;
   let thread: Worker | undefined;
   let state: 'idle' | 'starting' | 'ready' | 'gone' = 'idle';
   let readiness: Promise<boolean> | undefined;
@@ -90,9 +97,10 @@ export function createTextSearchThread(path: string, script: string = threadFile
       let worker: Worker;
       try {
         worker = new Worker(script, { workerData: data });
-      } catch {
-        // No thread at all (its script is missing): search here, as when it fails later.
+      } catch (error) {
+        // No thread at all (its path was refused): search here, as when it fails later.
         giveUp();
+        onFailed?.(error);
         resolve(false);
         return;
       }
@@ -109,10 +117,14 @@ export function createTextSearchThread(path: string, script: string = threadFile
         }
       });
       // 'error' (a throw in the thread) is followed by 'exit'; listened to so that it is not thrown here.
-      worker.on('error', () => undefined);
-      worker.on('exit', () => {
+      let failure: unknown;
+      worker.on('error', (error) => {
+        failure = error;
+      });
+      worker.on('exit', (code) => {
         if (thread === worker) {
           giveUp();
+          onFailed?.(failure ?? new Error(`the text-search thread exited with code ${code}`));
         }
         resolve(false);
       });
