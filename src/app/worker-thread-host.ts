@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EmbedderCallOutcome } from '../metrics/create-metrics.js';
 import type { StoredEvent } from '../ports/event-bus.js';
@@ -13,6 +11,7 @@ import type {
   WorkerThreadData,
   WorkerThreadQuestion,
 } from './worker-thread-messages.js';
+import { builtEntryPoint } from '../runtime/built-entry-point.js';
 
 export interface WorkerThreadHostOptions {
   config: SluiceConfig;
@@ -38,12 +37,6 @@ export interface WorkerThreadHost {
   readonly thread: Worker | undefined;
   /** The worker id the running thread's workers hold documents under, once they have started. */
   readonly workerId: string | undefined;
-}
-
-/** The built entry point; when running from the TypeScript sources (tests), the one `npm run build` wrote. */
-function threadFile(): string {
-  const beside = new URL('./worker-thread.js', import.meta.url);
-  return fileURLToPath(existsSync(beside) ? beside : new URL('../../dist/app/worker-thread.js', import.meta.url));
 }
 
 /** A thread that ran this long before it stopped is restarted at once; one that keeps stopping sooner, less and less often. */
@@ -119,7 +112,7 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
 
   const spawn = (): void => {
     const data: WorkerThreadData = { config, ...(options.writerGate ? { writerGate: options.writerGate } : {}) };
-    const thread = new Worker(threadFile(), { workerData: data });
+    const thread = new Worker(builtEntryPoint(import.meta.url, './worker-thread.js'), { workerData: data });
     worker = thread;
     startedAt = Date.now();
     exited = new Promise((resolve) => {

@@ -1,7 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { SluiceError } from '../core/errors.js';
 import type { Logger } from '../ports/logger.js';
 import type { DocumentSplitter, SplitDocument, SplitOptions } from '../ports/splitter.js';
@@ -12,6 +10,7 @@ import type { Chunk } from '../core/types.js';
 import { joinPdfParts } from './pdf-parts.js';
 import { mediaTypes } from './media-types.js';
 import type { SplitProgress, SplitReply, SplitResults, SplitTask } from './split-worker.js';
+import { builtEntryPoint } from '../runtime/built-entry-point.js';
 
 export interface SandboxOptions extends ParserLimits {
   /** Parse processes at most; each is started on first need and then kept. */
@@ -58,12 +57,6 @@ function startsAsPdf(bytes: Uint8Array): boolean {
  * Never more than the limit itself, so a short limit stays short.
  */
 const hardStopGraceMs = (limitMs: number): number => Math.min(1000, limitMs);
-
-/** The built entry point; when running from the TypeScript sources (tests), the one `npm run build` wrote. */
-function splitProcessFile(): string {
-  const beside = new URL('./split-process.js', import.meta.url);
-  return fileURLToPath(existsSync(beside) ? beside : new URL('../../dist/parsers/split-process.js', import.meta.url));
-}
 
 /** An abort reason as an Error (AbortSignal's reason may be anything). */
 const asError = (reason: unknown): Error => (reason instanceof Error ? reason : new Error(String(reason)));
@@ -137,7 +130,7 @@ interface Job {
  */
 export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitter & { close(): Promise<void> } {
   const { logger, maxHeapMb, processes, chunker, nice = 0, recycleAboveMb = 160, idleTimeoutMs = 5000, splitPdfAboveBytes = 16 * 1024 * 1024, ...limits } = options;
-  const file = splitProcessFile();
+  const file = builtEntryPoint(import.meta.url, './split-process.js');
   const waiting: Job[] = [];
   const idle: ChildProcess[] = [];
   const running = new Map<ChildProcess, Job>();

@@ -152,12 +152,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   if (options.walAutocheckpointPages !== undefined) {
     db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
   }
-  const searchDb = isInMemory(options.path) ? db : openSearchConnection(options.path);
+  const inMemory = isInMemory(options.path);
+  const searchDb = inMemory ? db : openSearchConnection(options.path);
   if (searchDb !== db) {
     sqliteVec.load(searchDb);
   }
   const textSearch =
-    isInMemory(options.path) || options.textSearchThread === false
+    inMemory || options.textSearchThread === false
       ? undefined
       : createTextSearchThread(options.path, options.onTextSearchThreadFailed ? { onFailed: options.onTextSearchThreadFailed } : {});
 

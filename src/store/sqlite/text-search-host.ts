@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SearchHit } from '../../core/types.js';
 import type { FullTextRequest } from './full-text-search.js';
 import type { TextSearchReply, TextSearchRequest, TextSearchThreadData } from './text-search-messages.js';
+import { builtEntryPoint } from '../../runtime/built-entry-point.js';
 
 /**
  * Full-text searches on a thread of their own, with its own read-only connection to the store's file.
@@ -15,8 +14,8 @@ import type { TextSearchReply, TextSearchRequest, TextSearchThreadData } from '.
  * The thread starts on the first search, which waits for it, so a process that never searches
  * (`sluice worker`, `sluice ingest`) never starts it. If it fails (its connection cannot be opened, the
  * thread dies), `onFailed` is told and searches are run by `here`, on the caller's thread, from then
- * on: the answer is the same, only not beside the scan (`sluice serve` logs a warning). Its connection reads in WAL mode like the caller's, so it sees every
- * write committed before the search was asked for.
+ * on: the answer is the same, only not beside the scan (`sluice serve` logs a warning). Its connection
+ * reads in WAL mode like the caller's, so it sees every write committed before the search was asked for.
  */
 export interface TextSearchThread {
   /** Runs `request` on the thread, or with `here` once the thread has failed or been closed. */
@@ -31,12 +30,6 @@ export interface TextSearchThread {
   close(): Promise<void>;
 }
 
-/** The built entry point; when running from the TypeScript sources (tests), the one `npm run build` wrote. */
-function threadFile(): string {
-  const beside = new URL('./text-search-thread.js', import.meta.url);
-  return fileURLToPath(existsSync(beside) ? beside : new URL('../../../dist/store/sqlite/text-search-thread.js', import.meta.url));
-}
-
 interface Pending {
   resolve: (hits: SearchHit[]) => void;
   reject: (error: unknown) => void;
@@ -46,12 +39,12 @@ interface Pending {
 export interface TextSearchThreadOptions {
   /** Told once if the thread cannot start or stops (not when closed): searches go on, on the calling thread. */
   onFailed?: (error: unknown) => void;
-  /** The thread's entry point, for a test to give one that is not there. */
+  /** The thread's entry point, for a test to give one that is not there; by default the built `text-search-thread.js`. */
   script?: string;
 }
 
 export function createTextSearchThread(path: string, options: TextSearchThreadOptions = {}): TextSearchThread {
-  const { onFailed, script = threadFile() } = options;
+  const { onFailed } = options;
   let thread: Worker | undefined;
   let state: 'idle' | 'starting' | 'ready' | 'gone' = 'idle';
   let readiness: Promise<boolean> | undefined;
@@ -96,7 +89,7 @@ export function createTextSearchThread(path: string, options: TextSearchThreadOp
       const data: TextSearchThreadData = { path };
       let worker: Worker;
       try {
-        worker = new Worker(script, { workerData: data });
+        worker = new Worker(options.script ?? builtEntryPoint(import.meta.url, './text-search-thread.js'), { workerData: data });
       } catch (error) {
         // No thread at all (its path was refused): search here, as when it fails later.
         giveUp();
