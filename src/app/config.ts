@@ -154,6 +154,15 @@ const configSchema = z
     maxRequestBytes: int(1).default(1024 * 1024 * 1024),
     /** Requests per minute per API key. @defaultValue 6000 */
     rateLimitPerMinute: int(1).default(6000),
+    /** Failed authentications per minute per client address before it is answered 429. @defaultValue 20 */
+    authFailuresPerMinute: int(1).default(20),
+    /** How long a request body may go without a byte arriving before it is answered 408. @defaultValue 30000 */
+    bodyTimeoutMs: int(100).default(30_000),
+    /**
+     * Whether client addresses come from `X-Forwarded-For` (set it only behind a proxy that sets the
+     * header: anyone can send it). @defaultValue false
+     */
+    trustProxy: boolish.default(false),
     /** PostgreSQL (with pgvector) to use instead of the SQLite file, e.g. `postgres://user:pass@host/db`. */
     databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
     /** Redis for the BullMQ queue and live events across processes, e.g. `redis://host:6379`. */
@@ -240,6 +249,9 @@ const envNames: Record<keyof SluiceConfig, string> = {
   maxUploadFiles: 'SLUICE_MAX_UPLOAD_FILES',
   maxRequestBytes: 'SLUICE_MAX_REQUEST_BYTES',
   rateLimitPerMinute: 'SLUICE_RATE_LIMIT_PER_MINUTE',
+  authFailuresPerMinute: 'SLUICE_AUTH_FAILURES_PER_MINUTE',
+  bodyTimeoutMs: 'SLUICE_BODY_TIMEOUT_MS',
+  trustProxy: 'SLUICE_TRUST_PROXY',
   sseHeartbeatSeconds: 'SLUICE_SSE_HEARTBEAT_SECONDS',
   databaseUrl: 'DATABASE_URL',
   redisUrl: 'REDIS_URL',

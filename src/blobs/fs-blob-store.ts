@@ -27,35 +27,53 @@ export function createFsBlobStore(root: string): BlobStore {
     return join(root, key.slice(0, 2), key);
   };
 
+  const stage: BlobStore['stage'] = async (stream, maxBytes) => {
+    const tmpDir = join(root, 'tmp');
+    await mkdir(tmpDir, { recursive: true });
+    const tmpPath = join(tmpDir, randomUUID());
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          callback(new SluiceError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes`));
+          return;
+        }
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(stream, meter, createWriteStream(tmpPath, { highWaterMark: writeBufferBytes }));
+    } catch (error) {
+      await rm(tmpPath, { force: true });
+      throw error;
+    }
+    const sha256 = hash.digest('hex');
+    let settled = false;
+    return {
+      sha256,
+      sizeBytes: size,
+      async commit() {
+        settled = true;
+        await mkdir(join(root, sha256.slice(0, 2)), { recursive: true });
+        await rename(tmpPath, pathOf(sha256));
+        return { key: sha256, sha256, sizeBytes: size };
+      },
+      async discard() {
+        if (!settled) {
+          settled = true;
+          await rm(tmpPath, { force: true });
+        }
+      },
+    };
+  };
+
   return {
+    stage,
     async put(stream, maxBytes) {
-      const tmpDir = join(root, 'tmp');
-      await mkdir(tmpDir, { recursive: true });
-      const tmpPath = join(tmpDir, randomUUID());
-      const hash = createHash('sha256');
-      let size = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-          size += chunk.length;
-          if (size > maxBytes) {
-            callback(new SluiceError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes`));
-            return;
-          }
-          hash.update(chunk);
-          callback(null, chunk);
-        },
-      });
-      try {
-        await pipeline(stream, meter, createWriteStream(tmpPath, { highWaterMark: writeBufferBytes }));
-      } catch (error) {
-        await rm(tmpPath, { force: true });
-        throw error;
-      }
-      const sha256 = hash.digest('hex');
-      const finalPath = pathOf(sha256);
-      await mkdir(join(root, sha256.slice(0, 2)), { recursive: true });
-      await rename(tmpPath, finalPath);
-      return { key: sha256, sha256, sizeBytes: size };
+      return (await stage(stream, maxBytes)).commit();
     },
     async get(key) {
       try {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { generateApiKey, hashApiKey } from '../server/api-keys.js';
+import { mintApiKey } from '../server/api-keys.js';
 import { print } from './output.js';
 import { withApp, type CommonFlags } from './with-app.js';
 
@@ -23,9 +23,15 @@ export function registerServeCommand(program: Command): void {
           // First start: a default tenant and an admin key, shown this once (only its hash is kept).
           if ((await app.store.countApiKeys()) === 0) {
             const tenant = await app.defaultTenant();
-            const key = generateApiKey();
-            await app.store.createApiKey(tenant.id, hashApiKey(key), true);
-            print(`Created tenant "${tenant.name}" with an admin API key (shown once, keep it):\n\n  ${key}\n`);
+            const key = mintApiKey();
+            await app.store.createApiKey({
+              tenantId: tenant.id,
+              keyHash: key.keyHash,
+              prefix: key.prefix,
+              admin: true,
+              name: 'first admin key',
+            });
+            print(`Created tenant "${tenant.name}" with an admin API key (shown once, keep it):\n\n  ${key.secret}\n`);
           }
           if (app.config.workers) {
             await app.startWorkers();

@@ -39,11 +39,25 @@ export interface TenantUsage {
   chunks: number;
 }
 
+/** An API key as stored: its hash stays in the store, its secret nowhere. Times are ISO strings. */
 export interface ApiKeyRecord {
   id: string;
   tenantId: string;
   /** Admin keys may create tenants and keys. */
   admin: boolean;
+  /**
+   * The first characters of the secret after `sk_`, so people can tell keys apart (shown as
+   * `sk_AbCd1234…`); null for keys made before prefixes were kept.
+   */
+  prefix: string | null;
+  /** A label chosen by whoever made the key. */
+  name: string | null;
+  createdAt: string;
+  /** Recorded at most about once a minute per API process, so it may lag by that much. */
+  lastUsedAt: string | null;
+  /** From then on the key no longer authenticates; null: never. */
+  expiresAt: string | null;
+  revokedAt: string | null;
 }
 
 export interface Collection {

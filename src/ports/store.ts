@@ -78,6 +78,37 @@ export interface DocumentFilter {
   limit?: number;
 }
 
+export interface CreateApiKeyInput {
+  tenantId: string;
+  /** SHA-256 of the secret (`hashApiKey`). */
+  keyHash: string;
+  /** The first characters of the secret after `sk_`, shown to tell keys apart. */
+  prefix: string;
+  admin: boolean;
+  name?: string | null;
+  /** ISO time from which the key no longer authenticates; absent or null: never. */
+  expiresAt?: string | null;
+}
+
+/**
+ * What revoking a key did:
+ * - `revoked`: this call revoked it;
+ * - `already_revoked`: it was revoked before (`key.revokedAt` says when); nothing changed;
+ * - `last_admin`: refused, it is the last active admin key of the deployment; nothing changed.
+ */
+export type RevokeApiKeyOutcome =
+  | { kind: 'revoked'; key: ApiKeyRecord }
+  | { kind: 'already_revoked'; key: ApiKeyRecord }
+  | { kind: 'last_admin'; key: ApiKeyRecord };
+
+/** An answer recorded under an Idempotency-Key. */
+export interface IdempotentResponse {
+  status: number;
+  body: string;
+  /** Whatever the caller computed from the request it first answered; '' for answers recorded before fingerprints were kept. */
+  fingerprint: string;
+}
+
 /** Fenced writes: each takes the attempt id handed out by `claim` and does nothing if it is stale. */
 export interface Store {
   /** Answers when the store can serve reads and writes; throws otherwise. */
@@ -90,9 +121,36 @@ export interface Store {
   setTenantLimits(id: string, limits: TenantLimits): Promise<Tenant | undefined>;
   /** What the tenant holds now, for its quotas. */
   getTenantUsage(id: string): Promise<TenantUsage>;
-  /** Stores a key by its hash; the key itself is never stored. */
-  createApiKey(tenantId: string, keyHash: string, admin: boolean): Promise<ApiKeyRecord>;
+  /**
+   * Stores a key by its hash and its non-secret prefix.
+   * @remarks The secret itself must never reach the store.
+   */
+  createApiKey(input: CreateApiKeyInput): Promise<ApiKeyRecord>;
+  /**
+   * The key with this hash, if it may authenticate now.
+   * @remarks Must leave out revoked keys and keys whose expiry has passed, compared with the clock at
+   * the time of the call, and must not cache: a revoked key fails on the very next request, on every
+   * process that shares the store.
+   */
   findApiKey(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  /** Any key by id, whatever its state. */
+  getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
+  /** A tenant's keys, or every key when `tenantId` is omitted, oldest first; revoked and expired ones included. */
+  listApiKeys(tenantId?: string): Promise<ApiKeyRecord[]>;
+  /**
+   * Revokes a key; undefined if there is no key with that id.
+   * @remarks Must be idempotent: revoking a revoked key changes nothing and answers `already_revoked`
+   * with the first revocation time. With `keepAnAdmin`, the check that another active admin key exists
+   * and the revocation must be one atomic step, so that two concurrent revocations cannot remove the
+   * last two admin keys.
+   */
+  revokeApiKey(id: string, options?: { keepAnAdmin?: boolean }): Promise<RevokeApiKeyOutcome | undefined>;
+  /**
+   * Records that the key was used now.
+   * @remarks Must never move `lastUsedAt` backwards (uses recorded by several processes may land out of order).
+   */
+  recordApiKeyUse(id: string): Promise<void>;
+  /** All keys ever made, whatever their state (zero means a fresh deployment). */
   countApiKeys(): Promise<number>;
 
   /** Creates the collection or returns it; throws `embedder_mismatch` if it exists pinned to another embedder. */
@@ -212,10 +270,17 @@ export interface Store {
   listLiveWorkers(withinMs: number): Promise<WorkerInfo[]>;
   removeWorker(id: string): Promise<void>;
 
-  /** The answer first given to a request with this Idempotency-Key, if any. */
-  getIdempotentResponse(tenantId: string, key: string): Promise<{ status: number; body: string } | undefined>;
-  /** Records the answer; returns false if another request recorded one first. */
-  putIdempotentResponse(tenantId: string, key: string, status: number, body: string): Promise<boolean>;
+  /**
+   * The answer first given to a request with this Idempotency-Key, with the fingerprint of that
+   * request, if any.
+   * @remarks `key` is opaque to the store: callers put in it whatever scopes it (route, target).
+   */
+  getIdempotentResponse(tenantId: string, key: string): Promise<IdempotentResponse | undefined>;
+  /**
+   * Records the answer with the fingerprint of the request it answers.
+   * @remarks Must be first-writer-wins: returns false, and changes nothing, if an answer is recorded already.
+   */
+  putIdempotentResponse(tenantId: string, key: string, fingerprint: string, status: number, body: string): Promise<boolean>;
 
   searchVector(collectionId: string, vector: Float32Array, k: number): Promise<SearchHit[]>;
   searchText(collectionId: string, query: string, k: number): Promise<SearchHit[]>;

@@ -7,7 +7,11 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { AppContext } from '../app/create-app.js';
 import { SluiceError } from '../core/errors.js';
 import type { ApiKeyRecord } from '../core/types.js';
-import { hashApiKey } from './api-keys.js';
+import { createAuthFailureLimiter } from './auth-failure-limiter.js';
+import { createAuthHook } from './auth-hook.js';
+import { registerBodyTimeout } from './body-timeout.js';
+import { answerClientError, answerFrameworkError } from './client-errors.js';
+import { createKeyAuthenticator } from './key-authenticator.js';
 import { sendProblem, toProblem } from './problem.js';
 import { registerWebPage } from './web-page.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
@@ -15,14 +19,14 @@ import { registerBatchRoutes } from './routes/batch-routes.js';
 import { registerCollectionRoutes } from './routes/collection-routes.js';
 import { registerDocumentRoutes } from './routes/document-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
-import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerHealthRoutes, registerStatusRoutes } from './routes/health-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 import { createTenantAccess } from './tenant-access.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The API key of the request; set on every /v1 route by the auth hook. */
+    /** The API key of the request; set on every route of the API by the auth hook. */
     auth: ApiKeyRecord;
   }
 }
@@ -34,13 +38,19 @@ export async function createServer(app: AppContext): Promise<SluiceServer> {
   const server = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    trustProxy: app.config.trustProxy,
     // SSE streams never go idle; on shutdown they are cut, and clients resume with Last-Event-ID.
     forceCloseConnections: true,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<ZodTypeProvider>();
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
+  server.decorateRequest('auth', undefined as unknown as ApiKeyRecord);
   const access = createTenantAccess(app.store);
+  const keys = createKeyAuthenticator(app.store, {
+    onError: (error, keyId) => app.logger.warn({ err: error, keyId }, 'could not record the last use of an API key'),
+  });
 
   await server.register(swagger, {
     openapi: {
@@ -54,15 +64,6 @@ export async function createServer(app: AppContext): Promise<SluiceServer> {
   await server.register(swaggerUi, { routePrefix: '/docs' });
   server.get('/openapi.json', { schema: { hide: true } }, () => server.swagger());
 
-  await server.register(rateLimit, {
-    max: app.config.rateLimitPerMinute,
-    timeWindow: 60_000,
-    // Per key, not per address: many clients may share a proxy, one client may hold many keys.
-    keyGenerator: (request) => request.headers.authorization ?? request.ip,
-    allowList: (request) => !request.url.startsWith('/v1/'),
-    errorResponseBuilder: (_request, context) =>
-      new SluiceError('rate_limited', `Rate limit of ${context.max} requests per minute reached; retry in ${Math.ceil(context.ttl / 1000)} s`),
-  });
   await server.register(multipart, {
     // The per-file limit is Sluice's own (the file fails alone, the rest of the upload goes on).
     throwFileSizeLimit: false,
@@ -76,24 +77,15 @@ export async function createServer(app: AppContext): Promise<SluiceServer> {
       parts: app.config.maxUploadFiles + 20,
     },
   });
-
-  server.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/')) {
-      return;
-    }
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const key = match?.[1] ? await app.store.findApiKey(hashApiKey(match[1])) : undefined;
-    if (!key) {
-      throw new SluiceError('unauthorized', 'Send an API key as `Authorization: Bearer <key>`');
-    }
-    request.auth = key;
-  });
+  registerBodyTimeout(server, app.config.bodyTimeoutMs);
 
   server.setErrorHandler((error, request, reply) => {
     const problem = toProblem(error);
     if (problem.unexpected) {
       app.logger.error({ err: error, url: request.url, method: request.method }, 'request failed');
+    }
+    if (reply.sent) {
+      return;
     }
     // Refused before its body was read: the rest of the body is still on the wire, so this
     // connection cannot carry another request. Close it after the answer.
@@ -105,17 +97,40 @@ export async function createServer(app: AppContext): Promise<SluiceServer> {
       ...(problem.errors ? { errors: problem.errors } : {}),
     });
   });
-  server.setNotFoundHandler((request, reply) => sendProblem(reply, 'not_found', `No route ${request.method} ${request.url}`));
+  server.setNotFoundHandler((request, reply) => sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.slice(0, 200)}`));
 
   const context = { app, access };
   registerHealthRoutes(server, context);
-  registerAdminRoutes(server, context);
-  registerCollectionRoutes(server, context);
-  registerUploadRoutes(server, context);
-  registerBatchRoutes(server, context);
-  registerDocumentRoutes(server, context);
-  registerEventRoutes(server, context);
-  registerQueryRoutes(server, context);
+  // Every route of the API is registered in this scope, so its hooks apply to the route, whatever
+  // spelling of the path reached it: authentication is decided by the route, never by the URL.
+  await server.register(async (scope) => {
+    const api = scope.withTypeProvider<ZodTypeProvider>();
+    api.addHook(
+      'onRequest',
+      createAuthHook({
+        authenticate: (secret) => keys.authenticate(secret),
+        failures: createAuthFailureLimiter({ maxPerWindow: app.config.authFailuresPerMinute, windowMs: 60_000 }),
+      }),
+    );
+    await api.register(rateLimit, {
+      max: app.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      // After authentication, per key: not per spelling of the header, and not per address (many
+      // clients may share a proxy, one client may hold many keys).
+      hook: 'preParsing',
+      keyGenerator: (request) => request.auth.id,
+      errorResponseBuilder: (_request, context) =>
+        new SluiceError('rate_limited', `Rate limit of ${context.max} requests per minute reached; retry in ${Math.ceil(context.ttl / 1000)} s`),
+    });
+    registerStatusRoutes(api, context);
+    registerAdminRoutes(api, context);
+    registerCollectionRoutes(api, context);
+    registerUploadRoutes(api, context);
+    registerBatchRoutes(api, context);
+    registerDocumentRoutes(api, context);
+    registerEventRoutes(api, context);
+    registerQueryRoutes(api, context);
+  });
   if (!(await registerWebPage(server))) {
     app.logger.warn({}, 'the web page is not built (npm run build); the API works without it');
   }

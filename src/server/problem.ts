@@ -13,9 +13,13 @@ export interface Problem {
   errors?: unknown;
 }
 
-export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, extra: Partial<Problem> = {}): FastifyReply {
+export function problemOf(code: ErrorCode, detail: string, extra: Partial<Problem> = {}): Problem {
   const entry = errorCatalogue[code];
-  const problem: Problem = { type: `https://sluice.dev/problems/${code}`, title: entry.title, status: entry.httpStatus, code, detail, ...extra };
+  return { type: `https://sluice.dev/problems/${code}`, title: entry.title, status: entry.httpStatus, code, detail, ...extra };
+}
+
+export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, extra: Partial<Problem> = {}): FastifyReply {
+  const problem = problemOf(code, detail, extra);
   return reply.status(problem.status).type('application/problem+json').send(problem);
 }
 

@@ -204,9 +204,112 @@ export function describeStoreContract(name: string, createStore: () => Promise<S
       await store.removeWorker('w1');
       expect(await store.listLiveWorkers(15_000)).toEqual([]);
 
-      expect(await store.putIdempotentResponse(tenant.id, 'k', 202, '{"a":1}')).toBe(true);
-      expect(await store.putIdempotentResponse(tenant.id, 'k', 500, 'other')).toBe(false);
-      expect(await store.getIdempotentResponse(tenant.id, 'k')).toEqual({ status: 202, body: '{"a":1}' });
+      expect(await store.putIdempotentResponse(tenant.id, 'k', 'fp-1', 202, '{"a":1}')).toBe(true);
+      expect(await store.putIdempotentResponse(tenant.id, 'k', 'fp-2', 500, 'other')).toBe(false);
+      expect(await store.getIdempotentResponse(tenant.id, 'k')).toEqual({ status: 202, body: '{"a":1}', fingerprint: 'fp-1' });
+      await store.close();
+    });
+
+    it('keeps the fingerprint of the request an idempotent answer was first given to, per tenant and key', async () => {
+      const { store, tenant } = await setup();
+      const other = await store.ensureTenant('t2');
+      expect(await store.getIdempotentResponse(tenant.id, 'POST /x k')).toBeUndefined();
+      expect(await store.putIdempotentResponse(tenant.id, 'POST /x k', 'sha256:aa', 202, '{"n":1}')).toBe(true);
+      // The same key of another tenant, or for another target, is another record.
+      expect(await store.putIdempotentResponse(other.id, 'POST /x k', 'sha256:bb', 202, '{"n":2}')).toBe(true);
+      expect(await store.putIdempotentResponse(tenant.id, 'POST /y k', '', 201, '{"n":3}')).toBe(true);
+      // First writer wins: a second answer, with another fingerprint, changes nothing.
+      expect(await store.putIdempotentResponse(tenant.id, 'POST /x k', 'sha256:cc', 500, 'late')).toBe(false);
+      expect(await store.getIdempotentResponse(tenant.id, 'POST /x k')).toEqual({ status: 202, body: '{"n":1}', fingerprint: 'sha256:aa' });
+      expect(await store.getIdempotentResponse(other.id, 'POST /x k')).toEqual({ status: 202, body: '{"n":2}', fingerprint: 'sha256:bb' });
+      expect(await store.getIdempotentResponse(tenant.id, 'POST /y k')).toEqual({ status: 201, body: '{"n":3}', fingerprint: '' });
+      await store.close();
+    });
+
+    it('keeps API keys with a name and an expiry, finds only live ones, records use and revokes idempotently', async () => {
+      const { store, tenant } = await setup();
+      const other = await store.ensureTenant('t2');
+      const before = Date.now();
+      const inAnHour = new Date(before + 3_600_000).toISOString();
+      const named = await store.createApiKey({ tenantId: tenant.id, keyHash: 'hash-named', prefix: 'AbCd1234', admin: false, name: 'ci', expiresAt: inAnHour });
+      expect(named).toEqual({
+        id: expect.stringMatching(/^key_/),
+        tenantId: tenant.id,
+        admin: false,
+        prefix: 'AbCd1234',
+        name: 'ci',
+        createdAt: expect.any(String),
+        lastUsedAt: null,
+        expiresAt: inAnHour,
+        revokedAt: null,
+      });
+      expect(Date.parse(named.createdAt)).toBeGreaterThanOrEqual(before - 1000);
+      const plain = await store.createApiKey({ tenantId: tenant.id, keyHash: 'hash-plain', prefix: 'Plain000', admin: true });
+      expect(plain).toMatchObject({ admin: true, name: null, expiresAt: null });
+      const expired = await store.createApiKey({
+        tenantId: tenant.id,
+        keyHash: 'hash-expired',
+        prefix: 'Old00000',
+        admin: false,
+        expiresAt: new Date(Date.now() - 1000).toISOString(),
+      });
+      const theirs = await store.createApiKey({ tenantId: other.id, keyHash: 'hash-theirs', prefix: 'Them0000', admin: false });
+
+      expect(await store.findApiKey('hash-named')).toEqual(named);
+      expect(await store.findApiKey('hash-plain')).toEqual(plain);
+      expect(await store.findApiKey('hash-expired')).toBeUndefined();
+      expect(await store.findApiKey('hash-unknown')).toBeUndefined();
+      expect(await store.getApiKey(expired.id)).toEqual(expired);
+      expect(await store.getApiKey('key_unknown')).toBeUndefined();
+
+      const mine = await store.listApiKeys(tenant.id);
+      expect(mine.map((k) => k.id)).toEqual([named.id, plain.id, expired.id]);
+      expect(JSON.stringify(mine)).not.toMatch(/hash-/);
+      expect((await store.listApiKeys()).map((k) => k.id)).toEqual([named.id, plain.id, expired.id, theirs.id]);
+      expect(await store.listApiKeys('ten_unknown')).toEqual([]);
+
+      await store.recordApiKeyUse(named.id);
+      const used = await store.getApiKey(named.id);
+      expect(Date.parse(used?.lastUsedAt ?? '')).toBeGreaterThanOrEqual(before - 1000);
+      await store.recordApiKeyUse(named.id);
+      expect(Date.parse((await store.getApiKey(named.id))?.lastUsedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(used?.lastUsedAt ?? ''));
+
+      const revoked = await store.revokeApiKey(named.id);
+      expect(revoked).toMatchObject({ kind: 'revoked', key: { id: named.id, revokedAt: expect.any(String) } });
+      expect(await store.findApiKey('hash-named')).toBeUndefined();
+      // Idempotent: a second revocation changes nothing and tells when the first one was.
+      expect(await store.revokeApiKey(named.id)).toEqual({ kind: 'already_revoked', key: revoked?.key });
+      expect(await store.getApiKey(named.id)).toEqual(revoked?.key);
+      expect(await store.revokeApiKey('key_unknown')).toBeUndefined();
+      // Nothing else moved.
+      expect(await store.findApiKey('hash-theirs')).toEqual(theirs);
+      expect(await store.countApiKeys()).toBe(4);
+      await store.close();
+    });
+
+    it('refuses to revoke the last active admin key when asked to keep one, even under concurrent revocations', async () => {
+      const { store, tenant } = await setup();
+      const create = (hash: string, admin: boolean, expiresAt: string | null = null) =>
+        store.createApiKey({ tenantId: tenant.id, keyHash: hash, prefix: hash.slice(0, 8), admin, expiresAt });
+      const first = await create('admin-1', true);
+      const second = await create('admin-2', true);
+      const stale = await create('admin-expired', true, new Date(Date.now() - 1000).toISOString());
+      const plain = await create('plain-1', false);
+
+      expect((await store.revokeApiKey(first.id, { keepAnAdmin: true }))?.kind).toBe('revoked');
+      expect(await store.revokeApiKey(second.id, { keepAnAdmin: true })).toEqual({ kind: 'last_admin', key: second });
+      expect(await store.findApiKey('admin-2')).toEqual(second);
+      // An expired admin key is no one's way in: revoking it is always allowed, and so is a tenant's key.
+      expect((await store.revokeApiKey(stale.id, { keepAnAdmin: true }))?.kind).toBe('revoked');
+      expect((await store.revokeApiKey(plain.id, { keepAnAdmin: true }))?.kind).toBe('revoked');
+      // Without the guard (the CLI's --force) the last one goes too.
+      expect((await store.revokeApiKey(second.id))?.kind).toBe('revoked');
+
+      const a = await create('admin-a', true);
+      const b = await create('admin-b', true);
+      const outcomes = await Promise.all([a, b].map((k) => store.revokeApiKey(k.id, { keepAnAdmin: true })));
+      expect(outcomes.map((o) => o?.kind).sort()).toEqual(['last_admin', 'revoked']);
+      expect((await Promise.all([store.findApiKey('admin-a'), store.findApiKey('admin-b')])).filter(Boolean)).toHaveLength(1);
       await store.close();
     });
 

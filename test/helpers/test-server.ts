@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type ConfigInput } from '../../src/app/config.js';
 import { createApp, type AppContext } from '../../src/app/create-app.js';
-import { generateApiKey, hashApiKey } from '../../src/server/api-keys.js';
+import { mintApiKey } from '../../src/server/api-keys.js';
 import { createServer, type SluiceServer } from '../../src/server/create-server.js';
 
 export interface TestServer {
@@ -21,8 +21,15 @@ export async function startTestServer(overrides: ConfigInput = {}): Promise<Test
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-http-'));
   const app = await createApp(loadConfig({}, { dataDir, logLevel: 'silent', port: 0, host: '127.0.0.1', retryBaseMs: 10, ...overrides }), { servesRequests: true });
   const tenant = await app.defaultTenant();
-  const adminKey = generateApiKey();
-  await app.store.createApiKey(tenant.id, hashApiKey(adminKey), true);
+  const admin = mintApiKey();
+  await app.store.createApiKey({
+    tenantId: tenant.id,
+    keyHash: admin.keyHash,
+    prefix: admin.prefix,
+    admin: true,
+    name: 'test admin',
+  });
+  const adminKey = admin.secret;
   if (app.config.workers) {
     await app.startWorkers();
   }
@@ -35,9 +42,9 @@ export async function startTestServer(overrides: ConfigInput = {}): Promise<Test
     adminKey,
     async tenantKey(name) {
       const t = await app.store.ensureTenant(name);
-      const key = generateApiKey();
-      await app.store.createApiKey(t.id, hashApiKey(key), false);
-      return key;
+      const key = mintApiKey();
+      await app.store.createApiKey({ tenantId: t.id, keyHash: key.keyHash, prefix: key.prefix, admin: false });
+      return key.secret;
     },
     async close() {
       await server.close();

@@ -22,6 +22,7 @@ const statusView = z.object({
 const ageSeconds = (since: string | null, now: number): number | null =>
   since === null ? null : Math.max(0, Math.round((now - Date.parse(since)) / 1000));
 
+/** Probes and metrics: public, outside the API's authentication. */
 export function registerHealthRoutes(server: Server, { app }: RouteContext): void {
   server.get('/healthz', { schema: { tags: ['health'], security: [] } }, () => ({ status: 'ok' }));
 
@@ -45,6 +46,14 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
     return { status: 'ready', checks };
   });
 
+  server.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    void reply.type(app.metrics.registry.contentType);
+    return app.metrics.registry.metrics();
+  });
+}
+
+/** The status of the whole service, for admin keys. */
+export function registerStatusRoutes(server: Server, { app }: RouteContext): void {
   server.get(
     '/v1/status',
     {
@@ -81,8 +90,4 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
     },
   );
 
-  server.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    void reply.type(app.metrics.registry.contentType);
-    return app.metrics.registry.metrics();
-  });
 }

@@ -164,10 +164,34 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE chunks SET (toast_tuple_target = 4080);
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- Keys have a lifecycle: a label, a non-secret prefix of the secret to tell keys apart (NULL for
+      -- keys made before: only their hash is known), their last use, an expiry and a revocation.
+      ALTER TABLE api_keys ADD COLUMN prefix TEXT;
+      ALTER TABLE api_keys ADD COLUMN name TEXT;
+      ALTER TABLE api_keys ADD COLUMN last_used_at TIMESTAMPTZ;
+      ALTER TABLE api_keys ADD COLUMN expires_at TIMESTAMPTZ;
+      ALTER TABLE api_keys ADD COLUMN revoked_at TIMESTAMPTZ;
+      CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, id);
+    `,
+  },
+  {
+    version: 6,
+    sql: `
+      -- A hash of the request an answer was first given to, so that a key reused for another request
+      -- is told apart from a retry ('' for answers recorded before).
+      ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
-/** Advisory lock keys: one for migrations, one that orders event appends (see appendEvent), one per tenant's dispatch. */
-export const lockKeys = { migrate: 7_351_001, events: 7_351_002, dispatch: 7_351_003 } as const;
+/**
+ * Advisory lock keys: one for migrations, one that orders event appends (see appendEvent), one per
+ * tenant's dispatch, one that serialises key revocations (see revokeApiKey).
+ */
+export const lockKeys = { migrate: 7_351_001, events: 7_351_002, dispatch: 7_351_003, apiKeys: 7_351_004 } as const;
 
 export async function migrate(pool: Pool): Promise<void> {
   const client = await pool.connect();

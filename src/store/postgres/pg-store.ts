@@ -4,9 +4,9 @@ import { assertSameEmbedder } from '../../core/embedder-pin.js';
 import { SluiceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { runningStates, terminalStates, type DocumentState } from '../../core/states.js';
-import type { Collection, SearchHit } from '../../core/types.js';
+import type { ApiKeyRecord, Collection, SearchHit } from '../../core/types.js';
 import type { SluiceEvent } from '../../ports/event-bus.js';
-import type { DocumentFilter, RegisterOutcome, Store } from '../../ports/store.js';
+import type { DocumentFilter, IdempotentResponse, RegisterOutcome, RevokeApiKeyOutcome, Store } from '../../ports/store.js';
 import {
   hitColumns,
   toBatch,
@@ -52,6 +52,36 @@ const awaitingDispatchInOrder = `SELECT id FROM (
          WHERE c.tenant_id = $1 AND d.dispatched_at IS NULL AND d.state = 'queued')) placed
   WHERE dispatched_at IS NULL AND state = 'queued'
   ORDER BY priority DESC, turn, id`;
+interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  admin: boolean;
+  prefix: string | null;
+  name: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+/** Every column but the hash, which nothing reads back. */
+const apiKeyColumns = 'id, tenant_id, admin, prefix, name, created_at, last_used_at, expires_at, revoked_at';
+/** A key that may authenticate now, by the database's clock (one clock for every API node). */
+const activeKey = '(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))';
+
+function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    admin: row.admin,
+    prefix: row.prefix,
+    name: row.name,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
 /** Rows written per INSERT when publishing chunks: large enough to amortise round trips, small enough for the protocol. */
 const chunkInsertBatch = 500;
 
@@ -149,22 +179,64 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
       );
       return { ...held, chunks };
     },
-    async createApiKey(tenantId, keyHash, admin) {
-      const id = newId('key');
-      await pool.query('INSERT INTO api_keys (id, tenant_id, key_hash, admin, created_at) VALUES ($1, $2, $3, $4, now())', [
-        id,
-        tenantId,
-        keyHash,
-        admin,
-      ]);
-      return { id, tenantId, admin };
+    async createApiKey(input) {
+      const row = await one<ApiKeyRow>(
+        `INSERT INTO api_keys (id, tenant_id, key_hash, admin, prefix, name, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, now(), $7) RETURNING ${apiKeyColumns}`,
+        [newId('key'), input.tenantId, input.keyHash, input.admin, input.prefix, input.name ?? null, input.expiresAt ?? null],
+      );
+      return toApiKey(row as ApiKeyRow);
     },
     async findApiKey(keyHash) {
-      const row = await one<{ id: string; tenant_id: string; admin: boolean }>(
-        'SELECT id, tenant_id, admin FROM api_keys WHERE key_hash = $1',
-        [keyHash],
-      );
-      return row && { id: row.id, tenantId: row.tenant_id, admin: row.admin };
+      const row = await one<ApiKeyRow>(`SELECT ${apiKeyColumns} FROM api_keys WHERE key_hash = $1 AND ${activeKey}`, [keyHash]);
+      return row && toApiKey(row);
+    },
+    async getApiKey(id) {
+      const row = await one<ApiKeyRow>(`SELECT ${apiKeyColumns} FROM api_keys WHERE id = $1`, [id]);
+      return row && toApiKey(row);
+    },
+    async listApiKeys(tenantId) {
+      const rows =
+        tenantId === undefined
+          ? await query<ApiKeyRow>(`SELECT ${apiKeyColumns} FROM api_keys ORDER BY id`)
+          : await query<ApiKeyRow>(`SELECT ${apiKeyColumns} FROM api_keys WHERE tenant_id = $1 ORDER BY id`, [tenantId]);
+      return rows.map(toApiKey);
+    },
+    revokeApiKey(id, options = {}) {
+      return transaction(async (client): Promise<RevokeApiKeyOutcome | undefined> => {
+        // Revocations go one at a time, so that two of them cannot each see the other's key as the
+        // admin key that remains. Each statement below then reads what the one before committed.
+        await client.query('SELECT pg_advisory_xact_lock($1)', [lockKeys.apiKeys]);
+        const row = (
+          await client.query<ApiKeyRow & { active: boolean }>(
+            `SELECT ${apiKeyColumns}, ${activeKey} AS active FROM api_keys WHERE id = $1`,
+            [id],
+          )
+        ).rows[0];
+        if (!row) {
+          return undefined;
+        }
+        if (row.revoked_at !== null) {
+          return { kind: 'already_revoked', key: toApiKey(row) };
+        }
+        if (options.keepAnAdmin === true && row.admin && row.active) {
+          const others = await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM api_keys WHERE admin AND id <> $1 AND ${activeKey}`,
+            [id],
+          );
+          if ((others.rows[0]?.n ?? 0) === 0) {
+            return { kind: 'last_admin', key: toApiKey(row) };
+          }
+        }
+        const revoked = await client.query<ApiKeyRow>(
+          `UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING ${apiKeyColumns}`,
+          [id],
+        );
+        return { kind: 'revoked', key: toApiKey(revoked.rows[0] as ApiKeyRow) };
+      });
+    },
+    async recordApiKeyUse(id) {
+      await pool.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now())', [id]);
     },
     countApiKeys: () => count('SELECT count(*)::int AS n FROM api_keys'),
 
@@ -653,16 +725,17 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     },
 
     getIdempotentResponse(tenantId, key) {
-      return one<{ status: number; body: string }>('SELECT status, body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2', [
-        tenantId,
-        key,
-      ]);
+      return one<IdempotentResponse>(
+        'SELECT status, body, fingerprint FROM idempotency_keys WHERE tenant_id = $1 AND key = $2',
+        [tenantId, key],
+      );
     },
-    async putIdempotentResponse(tenantId, key, status, body) {
+    async putIdempotentResponse(tenantId, key, fingerprint, status, body) {
       return changed(
         await pool.query(
-          'INSERT INTO idempotency_keys (tenant_id, key, status, body, created_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT DO NOTHING',
-          [tenantId, key, status, body],
+          `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES ($1, $2, $3, $4, $5, now())
+             ON CONFLICT DO NOTHING`,
+          [tenantId, key, fingerprint, status, body],
         ),
       );
     },

@@ -210,6 +210,27 @@ const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX chunks_by_document ON chunks (document_id, idx);
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- Keys have a lifecycle: a label, a non-secret prefix of the secret to tell keys apart (NULL for
+      -- keys made before: only their hash is known), their last use, an expiry and a revocation.
+      ALTER TABLE api_keys ADD COLUMN prefix TEXT;
+      ALTER TABLE api_keys ADD COLUMN name TEXT;
+      ALTER TABLE api_keys ADD COLUMN last_used_at TEXT;
+      ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
+      ALTER TABLE api_keys ADD COLUMN revoked_at TEXT;
+      CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, id);
+    `,
+  },
+  {
+    version: 8,
+    sql: `
+      -- A hash of the request an answer was first given to, so that a key reused for another request
+      -- is told apart from a retry ('' for answers recorded before).
+      ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 /** Applies the migrations not yet applied, up to version `upTo` (all by default: tests stop earlier to write old data). */

@@ -5,9 +5,9 @@ import { assertSameEmbedder } from '../../core/embedder-pin.js';
 import { SluiceError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { runningStates, terminalStates, type DocumentState } from '../../core/states.js';
-import type { Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
+import type { ApiKeyRecord, Collection, EmbeddedChunk, SearchHit } from '../../core/types.js';
 import type { SluiceEvent, StoredEvent } from '../../ports/event-bus.js';
-import type { DocumentFilter, PartialCompletion, Store } from '../../ports/store.js';
+import type { DocumentFilter, IdempotentResponse, PartialCompletion, RevokeApiKeyOutcome, Store } from '../../ports/store.js';
 import { searchTerms } from '../text-match.js';
 import { chunkHits, type ScoredChunk } from './chunk-hits.js';
 import { searchFullText, stagedChunkIds as stagedIds } from './full-text-search.js';
@@ -114,6 +114,36 @@ export interface SqliteStoreOptions {
    * 9.9–12.3; ingesting the Python and R docs through `sluice serve`'s thread took as long.
    */
   yieldToOtherWriters?: boolean;
+}
+
+interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  admin: number;
+  prefix: string | null;
+  name: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+/** Every column but the hash, which nothing reads back. */
+const apiKeyColumns = 'id, tenant_id, admin, prefix, name, created_at, last_used_at, expires_at, revoked_at';
+/** A key that may authenticate at the time given as the one parameter. */
+const activeKey = 'revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)';
+
+function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    admin: row.admin === 1,
+    prefix: row.prefix,
+    name: row.name,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
 }
 
 const terminal = terminalStates.map((s) => `'${s}'`).join(', ');
@@ -248,6 +278,28 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       mark.run(at, inFlight + i, row.id);
       return { documentId: row.id, turn: inFlight + i };
     });
+  });
+
+  const getApiKeyRow = stmt<[string], ApiKeyRow>(`SELECT ${apiKeyColumns} FROM api_keys WHERE id = ?`);
+  const revokeApiKey = db.transaction((id: string, keepAnAdmin: boolean): RevokeApiKeyOutcome | undefined => {
+    const row = getApiKeyRow.get(id);
+    if (!row) {
+      return undefined;
+    }
+    if (row.revoked_at !== null) {
+      return { kind: 'already_revoked', key: toApiKey(row) };
+    }
+    const at = now();
+    if (keepAnAdmin && row.admin === 1 && (row.expires_at === null || row.expires_at > at)) {
+      const others = stmt<[string, string], number>(`SELECT count(*) FROM api_keys WHERE admin = 1 AND id != ? AND ${activeKey}`)
+        .pluck()
+        .get(id, at);
+      if (others === 0) {
+        return { kind: 'last_admin', key: toApiKey(row) };
+      }
+    }
+    const revoked = stmt<[string, string], ApiKeyRow>(`UPDATE api_keys SET revoked_at = ? WHERE id = ? RETURNING ${apiKeyColumns}`).get(at, id);
+    return { kind: 'revoked', key: toApiKey(revoked as ApiKeyRow) };
   });
 
   const recordEmbedded = db.transaction((documentId: string, attemptId: string, batch: number, count: number) => {
@@ -610,22 +662,46 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         .get(id, id)!;
       return { ...held, chunks };
     },
-    createApiKey(tenantId, keyHash, admin) {
-      const id = newId('key');
-      stmt('INSERT INTO api_keys (id, tenant_id, key_hash, admin, created_at) VALUES (?, ?, ?, ?, ?)').run(
-        id,
-        tenantId,
-        keyHash,
-        admin ? 1 : 0,
-        now(),
-      );
-      return { id, tenantId, admin };
+    createApiKey(input) {
+      const row = stmt<[Record<string, unknown>], ApiKeyRow>(
+        `INSERT INTO api_keys (id, tenant_id, key_hash, admin, prefix, name, created_at, expires_at)
+           VALUES (@id, @tenantId, @keyHash, @admin, @prefix, @name, @now, @expiresAt) RETURNING ${apiKeyColumns}`,
+      ).get({
+        id: newId('key'),
+        tenantId: input.tenantId,
+        keyHash: input.keyHash,
+        admin: input.admin ? 1 : 0,
+        prefix: input.prefix,
+        name: input.name ?? null,
+        now: now(),
+        // Stored as toISOString() text, so that expiry compares as text with the same shape.
+        expiresAt: input.expiresAt ? new Date(input.expiresAt).toISOString() : null,
+      });
+      return toApiKey(row as ApiKeyRow);
     },
     findApiKey(keyHash) {
-      const row = stmt<[string], { id: string; tenant_id: string; admin: number }>(
-        'SELECT id, tenant_id, admin FROM api_keys WHERE key_hash = ?',
-      ).get(keyHash);
-      return row && { id: row.id, tenantId: row.tenant_id, admin: row.admin === 1 };
+      const row = stmt<[string, string], ApiKeyRow>(
+        `SELECT ${apiKeyColumns} FROM api_keys WHERE key_hash = ? AND ${activeKey}`,
+      ).get(keyHash, now());
+      return row && toApiKey(row);
+    },
+    getApiKey(id) {
+      const row = getApiKeyRow.get(id);
+      return row && toApiKey(row);
+    },
+    listApiKeys(tenantId) {
+      const rows =
+        tenantId === undefined
+          ? stmt<[], ApiKeyRow>(`SELECT ${apiKeyColumns} FROM api_keys ORDER BY id`).all()
+          : stmt<[string], ApiKeyRow>(`SELECT ${apiKeyColumns} FROM api_keys WHERE tenant_id = ? ORDER BY id`).all(tenantId);
+      return rows.map(toApiKey);
+    },
+    revokeApiKey(id, options = {}) {
+      return revokeApiKey.immediate(id, options.keepAnAdmin === true);
+    },
+    recordApiKeyUse(id) {
+      const at = now();
+      stmt('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)').run(at, id, at);
     },
     countApiKeys() {
       return stmt('SELECT count(*) FROM api_keys').pluck().get() as number;
@@ -961,14 +1037,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
 
     getIdempotentResponse(tenantId, key) {
-      return stmt<[string, string], { status: number; body: string }>(
-        'SELECT status, body FROM idempotency_keys WHERE tenant_id = ? AND key = ?',
+      return stmt<[string, string], IdempotentResponse>(
+        'SELECT status, body, fingerprint FROM idempotency_keys WHERE tenant_id = ? AND key = ?',
       ).get(tenantId, key);
     },
-    putIdempotentResponse(tenantId, key, status, body) {
+    putIdempotentResponse(tenantId, key, fingerprint, status, body) {
       const { changes } = stmt(
-        'INSERT INTO idempotency_keys (tenant_id, key, status, body, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      ).run(tenantId, key, status, body, now());
+        `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT DO NOTHING`,
+      ).run(tenantId, key, fingerprint, status, body, now());
       return changes === 1;
     },
 
