@@ -116,6 +116,23 @@ describe('the web page in headless Chromium', () => {
     await page.close();
   });
 
+  it('wraps a long file name in the jobs table instead of widening the page', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await signIn(page);
+    const longName = `${'averylongnamewithnobreaks'.repeat(8)}.txt`;
+    await dropFiles(page, [{ name: longName, content: 'a file with a long name' }]);
+    await expect.poll(() => page.getByTestId('files-done').textContent(), { timeout: 30_000 }).toBe('1/1');
+    await page.getByRole('link', { name: 'Jobs' }).click();
+    const row = page.locator(`tr[data-source="${longName}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    const widths = await page.evaluate(() => {
+      const root = (globalThis as any).document.documentElement;
+      return { scroll: root.scrollWidth as number, client: root.clientWidth as number };
+    });
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    await page.close();
+  });
+
   it('lists a batch of 500 files at once and stays responsive while their events arrive', async () => {
     const page = await browser.newPage();
     await signIn(page);
