@@ -9,7 +9,8 @@ import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { writeCorpus } from '../helpers/corpus.js';
 import { startFakeEmbeddingsServer } from '../helpers/fake-embeddings-server.js';
 import { redisFootprint } from '../helpers/redis.js';
-import { runCli } from '../helpers/run-cli.js';
+import { freePort } from '../helpers/free-port.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,9 +52,9 @@ async function ledger(c: Cluster) {
     )
   ).rows;
   const states = Object.fromEntries(
-    (await c.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM documents GROUP BY state')).rows.map(
-      (r) => [r.state, r.n],
-    ),
+    (
+      await c.db.query<{ state: string; n: number }>('SELECT state, count(*)::int AS n FROM documents GROUP BY state')
+    ).rows.map((r) => [r.state, r.n]),
   );
   const duplicateChunkRows = (
     await c.db.query<{ n: number }>(
@@ -61,9 +62,11 @@ async function ledger(c: Cluster) {
     )
   ).rows[0]!.n;
   const chunks = keyed(
-    (await c.db.query<{ source: string; idx: number; text: string }>(
-      'SELECT d.source, c.idx, c.text FROM chunks c JOIN documents d ON d.id = c.document_id',
-    )).rows,
+    (
+      await c.db.query<{ source: string; idx: number; text: string }>(
+        'SELECT d.source, c.idx, c.text FROM chunks c JOIN documents d ON d.id = c.document_id',
+      )
+    ).rows,
   );
   return { completedPerSource, states, duplicateChunkRows, chunks };
 }
@@ -97,7 +100,7 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
 
     // Seeded, so a failure can be replayed: kill worker 0's process, start a new one in its place.
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let victim = 0;
     let kills = 0;
     while (kills < 4 && !(await cluster.batch(batchId)).finished) {
@@ -123,15 +126,26 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     expect(state.duplicateChunkRows).toBe(0);
     expect(state.chunks.length).toBe(reference.length);
     expect(state.chunks).toEqual(reference);
-    expect(await queueCounts(cluster)).toEqual({ waiting: 0, prioritized: 0, active: 0, delayed: 0, failed: 0, completed: 0 });
+    expect(await queueCounts(cluster)).toEqual({
+      waiting: 0,
+      prioritized: 0,
+      active: 0,
+      delayed: 0,
+      failed: 0,
+      completed: 0,
+    });
     // The kills did land mid-job: documents were taken back from dead workers for another attempt.
-    const retaken = (await cluster.db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE attempts > 1')).rows[0]!.n;
+    const retaken = (
+      await cluster.db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE attempts > 1')
+    ).rows[0]!.n;
     expect(retaken).toBeGreaterThan(0);
     // Redis keeps nothing of the finished work: no job of a document or of a batch is left, and its
     // memory is back near where it started (what remains is BullMQ's capped event streams).
     const after = await redisFootprint(cluster.redis.url);
     expect(after.jobKeys).toBe(0);
-    console.log(`redis memory: ${(memoryBefore.usedBytes / 1e6).toFixed(1)} MB before, ${(after.usedBytes / 1e6).toFixed(1)} MB after 200 documents`);
+    console.log(
+      `redis memory: ${(memoryBefore.usedBytes / 1e6).toFixed(1)} MB before, ${(after.usedBytes / 1e6).toFixed(1)} MB after 200 documents`,
+    );
     expect(after.usedBytes - memoryBefore.usedBytes).toBeLessThan(6 * 1024 * 1024);
   });
 
@@ -140,7 +154,9 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     writeCorpus(folder, 80, 5, 120);
     cluster = await startCluster({ workers: 2 });
     const { batchId } = await cluster.upload(files(folder));
-    await expect.poll(async () => (await cluster!.batch(batchId)).counts.completed ?? 0, { timeout: 60_000, interval: 100 }).toBeGreaterThan(5);
+    await expect
+      .poll(async () => (await cluster!.batch(batchId)).counts.completed ?? 0, { timeout: 60_000, interval: 100 })
+      .toBeGreaterThan(5);
     expect((await cluster.batch(batchId)).finished).toBe(false);
     await cluster.redis.restart(1000);
 
@@ -150,6 +166,53 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     expect(state.completedPerSource).toHaveLength(80);
     expect(state.duplicateChunkRows).toBe(0);
     expect(cluster.workers.every((w) => w.child.exitCode === null)).toBe(true);
+  });
+
+  it('a key revoked through one API node answers 401 on another within a second', async () => {
+    cluster = await startCluster({ workers: 0 });
+    const port = await freePort();
+    const other = startCli(
+      [
+        'serve',
+        '--no-workers',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '-d',
+        mkdtempSync(join(tmpdir(), 'sluice-api-2-')),
+      ],
+      cluster.env,
+    );
+    let output = '';
+    other.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await expect.poll(() => output, { timeout: 30_000 }).toMatch(/listening on/);
+      const admin = { authorization: `Bearer ${cluster.apiKey}`, 'content-type': 'application/json' };
+      const created = (await (
+        await fetch(`${cluster.url}/v1/tenants`, {
+          method: 'POST',
+          headers: admin,
+          body: JSON.stringify({ name: 'acme' }),
+        })
+      ).json()) as { tenant: { id: string }; key: { key_id: string; api_key: string } };
+      const onOther = () =>
+        fetch(`http://127.0.0.1:${port}/v1/collections`, {
+          headers: { authorization: `Bearer ${created.key.api_key}` },
+        });
+      expect((await onOther()).status).toBe(200);
+      const revoked = await fetch(`${cluster.url}/v1/tenants/${created.tenant.id}/keys/${created.key.key_id}`, {
+        method: 'DELETE',
+        headers: { authorization: admin.authorization },
+      });
+      expect(revoked.status).toBe(204);
+      const at = Date.now();
+      await expect.poll(async () => (await onOther()).status, { timeout: 1000, interval: 50 }).toBe(401);
+      expect(Date.now() - at).toBeLessThan(1000);
+    } finally {
+      other.child.kill('SIGTERM');
+      await other.done;
+    }
   });
 
   it('a worker given SIGTERM mid-document hands it back and exits 0; another worker completes it', async () => {
@@ -163,7 +226,8 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     const large = documents.find((d) => d.source === 'large.txt')!;
     const headers = { authorization: `Bearer ${cluster.apiKey}` };
     const stateOf = async () =>
-      ((await (await fetch(`${cluster!.url}/v1/documents/${large.id}`, { headers })).json()) as { state: string }).state;
+      ((await (await fetch(`${cluster!.url}/v1/documents/${large.id}`, { headers })).json()) as { state: string })
+        .state;
     await expect.poll(stateOf, { timeout: 30_000, interval: 50 }).toMatch(/parsing|chunking|embedding/);
 
     cluster.workers[0]!.child.kill('SIGTERM');
@@ -174,7 +238,9 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     cluster.startWorker();
     const final = await cluster.waitForBatch(batchId);
     expect(final.counts).toEqual({ completed: 2 });
-    const attempts = await cluster.db.query<{ attempts: number }>('SELECT attempts FROM documents WHERE id = $1', [large.id]);
+    const attempts = await cluster.db.query<{ attempts: number }>('SELECT attempts FROM documents WHERE id = $1', [
+      large.id,
+    ]);
     // Released mid-parse it is claimed again (2 attempts); released mid-batch its batches resume (1).
     expect(attempts.rows[0]!.attempts).toBeLessThanOrEqual(2);
     expect((await ledger(cluster)).duplicateChunkRows).toBe(0);
@@ -183,7 +249,10 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
   it('an embedding batch that keeps failing fails its document with a clear code; the others complete', async () => {
     const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-embed-')), 'corpus');
     writeCorpus(folder, 9, 13, 20);
-    writeFileSync(join(folder, 'poison.txt'), 'This text carries the POISON marker that the embedding API always refuses.\n');
+    writeFileSync(
+      join(folder, 'poison.txt'),
+      'This text carries the POISON marker that the embedding API always refuses.\n',
+    );
     const fake = await startFakeEmbeddingsServer(64, (_call, inputs) =>
       inputs.some((text) => text.includes('POISON')) ? { kind: 'status', status: 500 } : { kind: 'ok' },
     );
@@ -233,7 +302,10 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/<html/i);
       const queues = await fetch(`${dashboard}/api/queues`, { headers: { authorization: basic } });
-      expect(((await queues.json()) as any).queues.map((q: { name: string }) => q.name)).toEqual(['documents', 'embeddings']);
+      expect(((await queues.json()) as any).queues.map((q: { name: string }) => q.name)).toEqual([
+        'documents',
+        'embeddings',
+      ]);
     } finally {
       await fake.close();
     }
@@ -244,7 +316,12 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
     writeCorpus(folder, 1, 17, 800);
     const fake = await startFakeEmbeddingsServer(32, () => ({ kind: 'slow', ms: 150 }));
     try {
-      const env = { SLUICE_EMBEDDER: 'openai', SLUICE_OPENAI_BASE_URL: fake.url, SLUICE_EMBED_DIMENSION: '32', SLUICE_EMBED_BATCH_SIZE: '8' };
+      const env = {
+        SLUICE_EMBEDDER: 'openai',
+        SLUICE_OPENAI_BASE_URL: fake.url,
+        SLUICE_EMBED_DIMENSION: '32',
+        SLUICE_EMBED_BATCH_SIZE: '8',
+      };
       cluster = await startCluster({ workers: 0, env });
       const { batchId, documents } = await cluster.upload(files(folder));
       // Each worker names itself in a header the fake API records.
@@ -252,10 +329,12 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
       cluster.startWorker({ SLUICE_EMBED_HEADERS: '{"x-worker":"b"}' });
       const final = await cluster.waitForBatch(batchId);
       expect(final.counts).toEqual({ completed: 1 });
-      const row = (await cluster.db.query<{ chunks_total: number; n: number }>(
-        'SELECT d.chunks_total, (SELECT count(*)::int FROM chunks c WHERE c.document_id = d.id) AS n FROM documents d WHERE d.id = $1',
-        [documents[0]!.id],
-      )).rows[0]!;
+      const row = (
+        await cluster.db.query<{ chunks_total: number; n: number }>(
+          'SELECT d.chunks_total, (SELECT count(*)::int FROM chunks c WHERE c.document_id = d.id) AS n FROM documents d WHERE d.id = $1',
+          [documents[0]!.id],
+        )
+      ).rows[0]!;
       expect(row.chunks_total).toBeGreaterThan(60);
       expect(row.n).toBe(row.chunks_total);
       const byWorker = new Map<string, number>();
