@@ -1,0 +1,25 @@
+import type { Batch, BatchProgress, Collection, EmbedderSpec } from '../core/types.js';
+
+/** Collections of a tenant, each pinned to one embedder, and the batches that fill them. */
+export interface CollectionStore {
+  /** Creates the collection or returns it; throws `embedder_mismatch` if it exists pinned to another embedder. */
+  ensureCollection(tenantId: string, name: string, embedder: EmbedderSpec): Promise<Collection>;
+  getCollectionByName(tenantId: string, name: string): Promise<Collection | undefined>;
+  getCollection(id: string): Promise<Collection | undefined>;
+  listCollections(tenantId: string): Promise<Collection[]>;
+  /**
+   * Swaps the names of two collections of a tenant in one step, so readers that look a collection up
+   * by name move from one to the other at once (used to publish a reindexed collection).
+   */
+  swapCollectionNames(tenantId: string, a: string, b: string): Promise<void>;
+  /** Sets whether the collection publishes documents some of whose chunks failed for good. */
+  setCollectionPartialSuccess(id: string, partialSuccess: boolean): Promise<Collection | undefined>;
+  /** Removes the collection with its batches, documents, chunks, vectors and full text. */
+  deleteCollection(id: string): Promise<boolean>;
+
+  createBatch(collectionId: string, label: string): Promise<Batch>;
+  getBatch(id: string): Promise<Batch | undefined>;
+  /** Newest first; only the tenant's batches when `tenantId` is given. */
+  listBatches(limit: number, tenantId?: string): Promise<Batch[]>;
+  getBatchProgress(id: string): Promise<BatchProgress | undefined>;
+}

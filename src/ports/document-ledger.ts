@@ -1,0 +1,92 @@
+import type { ErrorCode } from '../core/errors.js';
+import type { DocumentState } from '../core/states.js';
+import type { DocumentRecord } from '../core/types.js';
+
+export interface RegisterDocumentInput {
+  collectionId: string;
+  batchId: string;
+  source: string;
+  sha256: string;
+  sizeBytes: number;
+  /** Higher runs first. @defaultValue 0 */
+  priority?: number;
+}
+
+/**
+ * What registering a file did:
+ * - `queued`: new content, a job must be enqueued;
+ * - `skipped`: the same bytes are already in the collection (`document.duplicateOf` names them);
+ * - `pending`: the same source with the same bytes is already waiting or running; nothing new to do.
+ */
+export type RegisterOutcome =
+  | { kind: 'queued'; document: DocumentRecord }
+  | { kind: 'skipped'; document: DocumentRecord }
+  | { kind: 'pending'; document: DocumentRecord };
+
+/** Queued documents by what they wait for; times are ISO strings, null when there are none. */
+export interface WaitingSummary {
+  /** Handed to the queue, waiting for a free worker (since they were handed over). */
+  forWorker: { documents: number; oldestSince: string | null };
+  /** Waiting for a slot of their tenant's share (since they were recorded). */
+  forTenantShare: { documents: number; oldestSince: string | null };
+  /** Waiting out a retry backoff (until the earliest retry). */
+  retrying: { documents: number; nextRetryAt: string | null };
+}
+
+export interface DocumentFilter {
+  /** Only documents of this tenant's collections. */
+  tenantId?: string;
+  collectionId?: string;
+  batchId?: string;
+  documentId?: string;
+  state?: DocumentState;
+  /** Return documents whose id sorts after this one (cursor pagination). */
+  after?: string;
+  /** @defaultValue 100 */
+  limit?: number;
+}
+
+/** The document ledger: what was received, its dedup, its place in the queue, and what it holds now. */
+export interface DocumentLedger {
+  /** Records a file in a batch; dedup by content hash happens here, atomically. */
+  registerDocument(input: RegisterDocumentInput): Promise<RegisterOutcome>;
+  /** Records a file refused before it was stored (too large, unreadable) as a `failed` document of the batch. */
+  recordRejected(
+    input: Omit<RegisterDocumentInput, 'sha256'> & { code: ErrorCode; message: string },
+  ): Promise<DocumentRecord>;
+  getDocument(id: string): Promise<DocumentRecord | undefined>;
+  listDocuments(filter: DocumentFilter): Promise<DocumentRecord[]>;
+  /** Documents not in a terminal state: what a restarted worker must resume. */
+  listUnfinished(): Promise<DocumentRecord[]>;
+  /**
+   * Fair scheduling, in one atomic step: marks queued documents of the tenant as handed to the queue,
+   * while fewer than `maxInFlight` of its documents are handed over and unfinished (0: no limit), and
+   * returns them with their turn (how many of the tenant's documents were in flight before each). They
+   * are taken by priority, then in turns across the tenant's batches: the first waiting file of every
+   * batch, then the second, so a small batch is not stuck behind a large one. With `minFree`, nothing
+   * is handed over until that many slots are free (unless none is in flight), so refills come in bulk.
+   */
+  dispatch(
+    tenantId: string,
+    options: { maxInFlight: number; minFree?: number },
+  ): Promise<{ documentId: string; turn: number }[]>;
+  /** Tenants that have queued documents not yet handed to the queue. */
+  listTenantsAwaitingDispatch(): Promise<string[]>;
+  /**
+   * Where a queued document stands in what it waits for (1 is next): among documents handed to the
+   * queue and ready, by turn then hand-over time; or, while it waits for its tenant's share, among the
+   * tenant's waiting documents in dispatch order. Undefined if it is not queued or waits for a retry.
+   */
+  queuePosition(documentId: string): Promise<number | undefined>;
+  /** Documents a worker holds now (parsing to indexing). */
+  listRunning(): Promise<DocumentRecord[]>;
+  /** Queued documents by what they wait for, each with the oldest one's waiting start, for status. */
+  summarizeWaiting(): Promise<WaitingSummary>;
+
+  /** Removes a document with its chunks, vectors and full text (its events stay in the log). */
+  deleteDocument(documentId: string): Promise<boolean>;
+  /** Documents per state, for metrics. */
+  countDocumentsByState(): Promise<Partial<Record<DocumentState, number>>>;
+  /** Documents completed at or after `since`, for throughput. */
+  countCompletedSince(since: Date): Promise<number>;
+}

@@ -1,0 +1,87 @@
+import { allowedTransitions, runningStates, terminalStates, type DocumentState } from '../core/states.js';
+import { largestFirst } from './dispatch-slots.js';
+import type { DocumentRow } from './store-rows.js';
+
+/**
+ * SQL both backends share about documents, written once. Placeholders differ by dialect (`?`, `@name`,
+ * `$1`), so the fragments that take parameters are functions of their placeholders.
+ */
+const list = (states: readonly DocumentState[]): string => states.map((s) => `'${s}'`).join(', ');
+
+export const terminalSql = list(terminalStates);
+export const unfinishedSql = list(['queued', ...runningStates]);
+export const runningSql = list(runningStates);
+
+/** The condition that lets a document enter `to` (core's table of allowed transitions). */
+export function mayEnter(to: DocumentState): string {
+  const from = allowedTransitions[to];
+  return from.length > 0 ? `state IN (${list(from)})` : 'FALSE';
+}
+
+/**
+ * A state change of a running attempt: nothing happens unless the attempt is the document's current
+ * one, and the document may enter `to` from where it is.
+ */
+export function fencedUpdate(
+  to: DocumentState,
+  sets: string,
+  p: { id: string; attemptId: string; now: string },
+): string {
+  return `UPDATE documents SET ${sets}, updated_at = ${p.now} WHERE id = ${p.id} AND attempt_id = ${p.attemptId} AND ${mayEnter(to)}`;
+}
+
+/**
+ * A tenant's documents waiting for dispatch, in the order dispatch takes them. A document's turn is its
+ * place in its batch counting those already handed over, so batches advance evenly and a new batch
+ * starts at the front; within a batch the largest files go first.
+ */
+export function awaitingDispatchInOrder(tenant: string): string {
+  return `SELECT id FROM (
+    SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY ${largestFirst}) AS turn
+      FROM documents WHERE batch_id IN (
+        SELECT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
+         WHERE c.tenant_id = ${tenant} AND d.dispatched_at IS NULL AND d.state = 'queued')) placed
+  WHERE dispatched_at IS NULL AND state = 'queued'
+  ORDER BY priority DESC, turn, id`;
+}
+
+/** A live document of the collection with these bytes: the one a new file would duplicate. */
+export function twinOf(collection: string, sha256: string): string {
+  return `SELECT * FROM documents WHERE collection_id = ${collection} AND sha256 = ${sha256} AND state NOT IN ('failed', 'cancelled', 'skipped')
+    ORDER BY (state = 'completed') DESC, id LIMIT 1`;
+}
+
+/** The document a source names in the collection, if any: a new file of that source is its new version. */
+export function documentOfSource(collection: string, source: string): string {
+  return `SELECT * FROM documents WHERE collection_id = ${collection} AND source = ${source} AND state != 'skipped' ORDER BY id DESC LIMIT 1`;
+}
+
+/** What registering a file does, given what its collection holds. */
+export type RegistrationPlan =
+  /** The same source with the same bytes is already waiting or running: nothing new to do. */
+  | { kind: 'pending'; twin: DocumentRow }
+  /** The same bytes are in the collection: recorded as `skipped`, pointing at them. */
+  | { kind: 'duplicate'; of: DocumentRow }
+  /**
+   * A new version of a known source takes over its document: the old chunks stay searchable until the
+   * new ones are published in one transaction, and any attempt still running is fenced out.
+   */
+  | { kind: 'new_version'; previous: DocumentRow }
+  | { kind: 'new' };
+
+export function planRegistration(
+  source: string,
+  twin: DocumentRow | undefined,
+  previous: DocumentRow | undefined,
+): RegistrationPlan {
+  if (twin) {
+    return twin.source === source && twin.state !== 'completed'
+      ? { kind: 'pending', twin }
+      : { kind: 'duplicate', of: twin };
+  }
+  return previous ? { kind: 'new_version', previous } : { kind: 'new' };
+}
+
+/** The columns a new version resets: a fresh attempt budget, no error, no progress. */
+export const newVersionResets = `state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
+  chunks_total = 0, chunks_embedded = 0, available_at = NULL, dispatched_at = NULL, completed_at = NULL`;
