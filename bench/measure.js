@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applySemiSpaceGrowth } from '../dist/app/semi-space-growth.js';
+import { applySemiSpaceGrowth } from '../dist/runtime/semi-space-growth.js';
 
 // As `bin/sluice.js` does, before Sluice's modules load (they would grow V8's young generation already):
 // `thread` runs as `sluice serve` does, the others as `sluice ingest`.

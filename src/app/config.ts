@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../core/errors.js';
-import { maxSemiSpaceGrowthFactor, semiSpaceGrowthVariable } from './semi-space-growth.js';
+import { maxSemiSpaceGrowthFactor, semiSpaceGrowthVariable } from '../runtime/semi-space-growth.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');

@@ -1,4 +1,4 @@
-import type { TextTokenIndex, Tokenizer } from '../ports/tokenizer.js';
+import type { TextTokenIndex, Tokenizer } from './tokenizer.js';
 import type { Chunk, ParsedDocument } from './types.js';
 
 export interface ChunkerOptions {

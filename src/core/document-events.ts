@@ -1,4 +1,4 @@
-import type { SluiceEvent } from '../ports/event-bus.js';
+import type { SluiceEvent } from './events.js';
 import type { ErrorCode } from './errors.js';
 import type { DocumentState } from './states.js';
 import type { DocumentRecord } from './types.js';

@@ -4,7 +4,7 @@ import { SluiceError } from '../core/errors.js';
 import type { EmbedderSpec } from '../core/types.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { Tokenizer } from '../ports/tokenizer.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 
 export interface OpenAiEmbedderOptions {
   /** e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` (Ollama). */

@@ -1,28 +1,6 @@
-import type { ErrorCode } from '../core/errors.js';
-import type { DocumentState } from '../core/states.js';
+import type { SluiceEvent, StoredEvent } from '../core/events.js';
 
-export type SluiceEvent =
-  | {
-      type: 'document.state';
-      documentId: string;
-      batchId: string;
-      state: DocumentState;
-      attempt: number;
-      errorCode?: ErrorCode;
-      errorMessage?: string;
-      at: string;
-    }
-  | {
-      type: 'document.progress';
-      documentId: string;
-      batchId: string;
-      chunksEmbedded: number;
-      chunksTotal: number;
-      at: string;
-    };
-
-/** An event as recorded in the log: `seq` grows with every event, so a reader can resume after any. */
-export type StoredEvent = SluiceEvent & { seq: number };
+export type { SluiceEvent, StoredEvent } from '../core/events.js';
 
 /**
  * Progress events. Every event is appended to a durable log before listeners hear of it, so a stream

@@ -26,3 +26,4 @@ export type {
 } from './store.js';
 export type { TextTokenIndex, Tokenizer } from './tokenizer.js';
 export type { Logger } from './logger.js';
+export type { RateLimiter, RateLimits } from './rate-limiter.js';

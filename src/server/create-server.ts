@@ -4,7 +4,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { AppContext } from '../app/create-app.js';
 import { SluiceError } from '../core/errors.js';
 import type { ApiKeyRecord } from '../core/types.js';
 import { createAuthFailureLimiter } from './auth-failure-limiter.js';
@@ -13,6 +12,7 @@ import { registerBodyTimeout } from './body-timeout.js';
 import { answerClientError, answerFrameworkError } from './client-errors.js';
 import { createKeyAuthenticator } from './key-authenticator.js';
 import { sendProblem, toProblem } from './problem.js';
+import type { ServerContext } from './server-context.js';
 import { registerWebPage } from './web-page.js';
 import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBatchRoutes } from './routes/batch-routes.js';
@@ -34,7 +34,7 @@ declare module 'fastify' {
 export type SluiceServer = FastifyInstance;
 
 /** The HTTP face of Sluice: Fastify, zod schemas at the edge, problem+json errors, OpenAPI at /openapi.json. */
-export async function createServer(app: AppContext): Promise<SluiceServer> {
+export async function createServer(app: ServerContext): Promise<SluiceServer> {
   const server = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,

@@ -1,7 +1,7 @@
 // One process spending a shared rate limit: acquires `count` times and prints when each was granted.
 //   node test/helpers/limiter-client.js <redis-url> <key> <window-ms> <requests-per-window> <count>
 import { Redis } from 'ioredis';
-import { createRedisRateLimiter } from '../../dist/embedders/redis-rate-limiter.js';
+import { createRedisRateLimiter } from '../../dist/limits/redis-rate-limiter.js';
 
 const [url, key, windowMs, perWindow, count] = process.argv.slice(2);
 const redis = new Redis(url);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createFsBlobStore } from '../../src/blobs/fs-blob-store.js';
 import type { ChunkerOptions } from '../../src/core/chunker.js';
-import { createDocumentProcessor } from '../../src/core/process-document.js';
+import { createDocumentProcessor } from '../../src/services/process-document.js';
 import { createLedgerEventBus } from '../../src/events/ledger-event-bus.js';
 import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
 import { createInProcessSplitter } from '../../src/parsers/in-process-splitter.js';

@@ -3,9 +3,9 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
-import { heapGrowthPercentFor } from '../../src/app/heap-growth.js';
+import { heapGrowthPercentFor } from '../../src/runtime/heap-growth.js';
 
-const heapGrowthModule = new URL('../../dist/app/heap-growth.js', import.meta.url).href;
+const heapGrowthModule = new URL('../../dist/runtime/heap-growth.js', import.meta.url).href;
 
 /**
  * A fresh process that sets the heap growth after start-up, as `sluice serve` does (each of a

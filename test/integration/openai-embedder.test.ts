@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type ConfigInput } from '../../src/app/config.js';
 import { createApp, type AppContext } from '../../src/app/create-app.js';
-import { createRateLimiter } from '../../src/embedders/rate-limiter.js';
+import { createRateLimiter } from '../../src/limits/local-rate-limiter.js';
 import { expandPaths } from '../../src/services/expand-paths.js';
 import { startFakeEmbeddingsServer, type FakeAnswer } from '../helpers/fake-embeddings-server.js';
 

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
-import { semiSpaceGrowthFor } from '../../src/app/semi-space-growth.js';
+import { semiSpaceGrowthFor } from '../../src/runtime/semi-space-growth.js';
 
-const semiSpaceModule = new URL('../../dist/app/semi-space-growth.js', import.meta.url).href;
+const semiSpaceModule = new URL('../../dist/runtime/semi-space-growth.js', import.meta.url).href;
 
 /**
  * A fresh process that applies the factor for a command first, as `bin/sluice.js` does, then keeps a

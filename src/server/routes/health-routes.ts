@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { heartbeatMs } from '../../app/create-app.js';
 import { SluiceError } from '../../core/errors.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { sendProblem } from '../problem.js';
@@ -37,7 +36,7 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
       (error: unknown) => (checks.queue = `failing: ${error instanceof Error ? error.message : String(error)}`),
     );
     // Live workers anywhere on this ledger: this process's own, or `sluice worker` processes.
-    const live = await app.store.listLiveWorkers(heartbeatMs * 3).catch(() => []);
+    const live = await app.store.listLiveWorkers(app.workersLiveWithinMs).catch(() => []);
     checks.workers = live.length > 0 ? `ok (${live.length} live)` : 'failing: no worker has sent a heartbeat recently';
     const failing = Object.entries(checks).filter(([, v]) => v.startsWith('failing'));
     if (failing.length > 0) {

@@ -5,13 +5,13 @@ import type { Logger } from '../ports/logger.js';
 import type { BatchHandler, FanIn, JobHandler, JobOutcome } from '../ports/queue.js';
 import type { PartialCompletion, Store } from '../ports/store.js';
 import type { DocumentSplitter } from '../ports/splitter.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
-import { documentStateEvent } from './document-events.js';
-import { assertSameEmbedder } from './embedder-pin.js';
-import { SluiceError, toSluiceError } from './errors.js';
-import { newId } from './ids.js';
-import { isTerminal, type DocumentState } from './states.js';
-import type { DocumentRecord } from './types.js';
+import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
+import { documentStateEvent } from '../core/document-events.js';
+import { assertSameEmbedder } from '../core/embedder-pin.js';
+import { SluiceError, toSluiceError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { isTerminal, type DocumentState } from '../core/states.js';
+import type { DocumentRecord } from '../core/types.js';
 
 export interface PipelineDependencies {
   store: Store;

@@ -1,19 +1,4 @@
-/** Limits of a hosted embedding API, enforced on the client so the server seldom has to say 429. */
-export interface RateLimits {
-  /** Requests in flight at once. */
-  maxConcurrent: number;
-  /** Requests in any 60-second window; 0 for no limit. */
-  requestsPerMinute: number;
-  /** Input tokens in any 60-second window; 0 for no limit. */
-  tokensPerMinute: number;
-}
-
-export interface RateLimiter {
-  /** Waits until a request of `tokens` may start; call the returned function when it ends. */
-  acquire(tokens: number, signal?: AbortSignal): Promise<() => void>;
-  /** The server said to slow down: nobody starts before `ms` from now. */
-  pauseFor(ms: number): void;
-}
+import type { RateLimiter, RateLimits } from '../ports/rate-limiter.js';
 
 const windowMs = 60_000;
 

@@ -1,7 +1,8 @@
 import { setTimeout as pause } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createRateLimiter, type RateLimiter, type RateLimits } from './rate-limiter.js';
+import type { RateLimiter, RateLimits } from '../ports/rate-limiter.js';
+import { createRateLimiter } from './local-rate-limiter.js';
 
 export interface RedisRateLimiterOptions {
   redis: Redis;

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createHashEmbedder } from '../embedders/hash-embedder.js';
+import { createLocalEmbedder } from '../embedders/local-embedder.js';
+import { createOpenAiEmbedder } from '../embedders/openai-embedder.js';
+import { createRateLimiter } from '../limits/local-rate-limiter.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
+import { createRedisRateLimiter } from '../limits/redis-rate-limiter.js';
+import type { Embedder, Tokenizer } from '../ports/index.js';
+import type { SluiceConfig } from './config.js';
+
+/**
+ * The configured embedder. Its rate limits hold for every worker of the process, and with Redis for
+ * every process of the deployment (they spend one provider budget).
+ */
+export async function createEmbedder(config: SluiceConfig, redis: Redis | undefined): Promise<Embedder> {
+  if (config.embedder === 'hash') {
+    return createHashEmbedder({ dimension: config.embedDimension });
+  }
+  if (config.embedder === 'local') {
+    return createLocalEmbedder({ modelPath: config.localModelPath as string, dimension: config.embedDimension });
+  }
+  return createOpenAiEmbedder({
+    baseUrl: config.openaiBaseUrl,
+    ...(config.openaiApiKey ? { apiKey: config.openaiApiKey } : {}),
+    model: config.embedModel,
+    dimension: config.embedDimension,
+    sendDimensions: config.embedSendDimensions,
+    headers: config.embedHeaders,
+    timeoutMs: config.embedTimeoutMs,
+    maxRetries: config.embedMaxRetries,
+    backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+    maxInputTokens: config.embedMaxInputTokens,
+    maxTokensPerRequest: config.embedMaxTokensPerRequest,
+    maxInputsPerRequest: 2048,
+    limiter: createLimiter(config, redis),
+    tokenizer: await loadTokenizer(),
+  });
+}
+
+/**
+ * Loaded where tokens are counted in this process only (the OpenAI embedder's budgets, chunking with
+ * no parse processes): its rank tables take about 40 MB of a process's memory.
+ */
+export async function loadTokenizer(): Promise<Tokenizer> {
+  const { createCl100kTokenizer } = await import('../tokenizers/cl100k-tokenizer.js');
+  return createCl100kTokenizer();
+}
+
+function createLimiter(config: SluiceConfig, redis: Redis | undefined): RateLimiter {
+  const limits = {
+    maxConcurrent: config.embedMaxConcurrent,
+    requestsPerMinute: config.embedRequestsPerMinute,
+    tokensPerMinute: config.embedTokensPerMinute,
+  };
+  if (!redis || (limits.requestsPerMinute === 0 && limits.tokensPerMinute === 0)) {
+    return createRateLimiter(limits);
+  }
+  // One budget per endpoint and model, as providers count them.
+  const endpoint = createHash('sha256').update(`${config.openaiBaseUrl} ${config.embedModel}`).digest('hex').slice(0, 16);
+  return createRedisRateLimiter({ redis, key: `${config.redisPrefix}:embed-limit:${endpoint}`, limits });
+}
+
