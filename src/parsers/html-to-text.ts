@@ -1,10 +1,9 @@
-import { Parser } from 'htmlparser2';
+import { tagNames, walkHtml } from './walk-html.js';
 
-const skipped = new Set(['script', 'style', 'noscript', 'template', 'svg', 'head', 'iframe', 'object']);
-const blocks = new Set([
-  'p', 'div', 'section', 'article', 'header', 'footer', 'main', 'aside', 'nav', 'ul', 'ol', 'li', 'table', 'tr',
-  'blockquote', 'pre', 'dl', 'dt', 'dd', 'figure', 'figcaption', 'hr', 'br', 'form', 'fieldset', 'address',
-]);
+const skipped = tagNames('script style noscript template svg head iframe object');
+const blocks = tagNames(
+  'p div section article header footer main aside nav ul ol li table tr blockquote pre dl dt dd figure figcaption hr br form fieldset address',
+);
 
 /**
  * Visible text of an HTML document. Headings become Markdown headings (`## Title`) so the chunker can
@@ -22,73 +21,69 @@ export function htmlToText(html: string): { text: string; title?: string } {
     out.push(blank ? '\n\n' : '\n');
   };
 
-  const parser = new Parser(
-    {
-      onopentag(name) {
-        if (name === 'title') {
-          inTitle = true;
-        }
-        if (skipped.has(name)) {
-          skipDepth++;
-          return;
-        }
-        if (skipDepth > 0) {
-          return;
-        }
-        const level = /^h([1-6])$/.exec(name)?.[1];
-        if (level) {
-          breakLine(true);
-          out.push(`${'#'.repeat(Number(level))} `);
-        } else if (name === 'li') {
-          breakLine(false);
-          out.push('- ');
-        } else if (name === 'pre') {
-          preDepth++;
-          breakLine(true);
-        } else if (name === 'td' || name === 'th') {
-          out.push(' | ');
-        } else if (blocks.has(name)) {
-          breakLine(name === 'p' || name === 'table' || name === 'blockquote');
-        }
-      },
-      ontext(data) {
-        if (inTitle) {
-          title += data;
-        }
-        if (skipDepth > 0) {
-          return;
-        }
-        out.push(preDepth > 0 ? data : data.replace(/\s+/g, ' '));
-      },
-      onclosetag(name) {
-        if (name === 'title') {
-          inTitle = false;
-        }
-        if (skipped.has(name)) {
-          skipDepth = Math.max(0, skipDepth - 1);
-          return;
-        }
-        if (skipDepth > 0) {
-          return;
-        }
-        if (/^h[1-6]$/.test(name) || name === 'p' || name === 'pre') {
-          breakLine(true);
-          if (name === 'pre') {
-            preDepth = Math.max(0, preDepth - 1);
-          }
-        } else if (blocks.has(name)) {
-          breakLine(false);
-        }
-      },
+  walkHtml(html, {
+    open(name) {
+      if (name === 'title') {
+        inTitle = true;
+      }
+      if (skipped.has(name)) {
+        skipDepth++;
+        return;
+      }
+      if (skipDepth > 0) {
+        return;
+      }
+      const level = /^h([1-6])$/.exec(name)?.[1];
+      if (level) {
+        breakLine(true);
+        out.push(`${'#'.repeat(Number(level))} `);
+      } else if (name === 'li') {
+        breakLine(false);
+        out.push('- ');
+      } else if (name === 'pre') {
+        preDepth++;
+        breakLine(true);
+      } else if (name === 'td' || name === 'th') {
+        out.push(' | ');
+      } else if (blocks.has(name)) {
+        breakLine(name === 'p' || name === 'table' || name === 'blockquote');
+      }
     },
-    { decodeEntities: true, lowerCaseTags: true },
-  );
-  parser.write(html);
-  parser.end();
+    text(data) {
+      if (inTitle) {
+        title += data;
+      }
+      if (skipDepth > 0) {
+        return;
+      }
+      out.push(preDepth > 0 ? data : data.replace(/\s+/g, ' '));
+    },
+    close(name) {
+      if (name === 'title') {
+        inTitle = false;
+      }
+      if (skipped.has(name)) {
+        skipDepth = Math.max(0, skipDepth - 1);
+        return;
+      }
+      if (skipDepth > 0) {
+        return;
+      }
+      if (/^h[1-6]$/.test(name) || name === 'p' || name === 'pre') {
+        breakLine(true);
+        if (name === 'pre') {
+          preDepth = Math.max(0, preDepth - 1);
+        }
+      } else if (blocks.has(name)) {
+        breakLine(false);
+      }
+    },
+  });
 
   const text = out
     .join('')
-    .replace(/[ \t]+\n/g, '\n')
+    // Only from the start of a run: tried from each of its blanks, a long run with no line end after it is quadratic.
+    .replace(/(?<![ \t])[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
   const cleanTitle = title.replace(/\s+/g, ' ').trim();

@@ -1,5 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
 import { SluiceError } from '../core/errors.js';
+import { textEncodingOf, type TextEncoding } from './decode-text.js';
 import { mediaTypes, type MediaType } from './media-types.js';
 
 export { mediaTypes, type MediaType } from './media-types.js';
@@ -15,7 +16,7 @@ export async function sniffMediaType(bytes: Uint8Array, source: string): Promise
   const head = bytes.subarray(0, sniffBytes);
   // A UTF-16 BOM can read as the magic of an audio format; the BOM is the stronger claim.
   if (hasUtf16Bom(head)) {
-    return sniffTextFormat(head, extensionOf(source));
+    return sniffTextFormat(head, extensionOf(source), textEncodingOf(head).encoding);
   }
   const detected = await fileTypeFromBuffer(head.length < bytes.length ? bytes : head);
   if (detected) {
@@ -27,13 +28,18 @@ export async function sniffMediaType(bytes: Uint8Array, source: string): Promise
     }
     // XML is text, and file-type knows it; every other detected type is a binary format we do not read.
     if (detected.mime !== 'application/xml') {
-      throw new SluiceError('unsupported_media_type', `Files of type ${detected.mime} (.${detected.ext}) are not supported`);
+      throw new SluiceError(
+        'unsupported_media_type',
+        `Files of type ${detected.mime} (.${detected.ext}) are not supported`,
+      );
     }
   }
-  if (looksBinary(head)) {
+  // After the magic bytes: UTF-16 without a BOM has NULs, which would make it look binary.
+  const { encoding } = textEncodingOf(head);
+  if (encoding === 'utf-8' && looksBinary(head)) {
     throw new SluiceError('unsupported_media_type', 'The file is binary and of no supported format');
   }
-  return sniffTextFormat(head, extensionOf(source));
+  return sniffTextFormat(head, extensionOf(source), encoding);
 }
 
 function hasUtf16Bom(head: Uint8Array): boolean {
@@ -61,11 +67,14 @@ function looksBinary(head: Uint8Array): boolean {
   return head.length > 0 && control / head.length > 0.1;
 }
 
-function sniffTextFormat(head: Uint8Array, extension: string): MediaType {
-  const encoding = !hasUtf16Bom(head) ? 'utf-8' : head[0] === 0xff ? 'utf-16le' : 'utf-16be';
+function sniffTextFormat(head: Uint8Array, extension: string, encoding: TextEncoding): MediaType {
   const text = new TextDecoder(encoding).decode(head).replace(/^\uFEFF/, '');
   const start = text.trimStart().slice(0, 512).toLowerCase();
-  if (start.startsWith('<!doctype html') || start.startsWith('<html') || /<(head|body|p|div|h1|h2|title)[\s>]/i.test(start)) {
+  if (
+    start.startsWith('<!doctype html') ||
+    start.startsWith('<html') ||
+    /<(head|body|p|div|h1|h2|title)[\s>]/i.test(start)
+  ) {
     return mediaTypes.html;
   }
   if (['.html', '.htm', '.xhtml'].includes(extension) && start.startsWith('<')) {

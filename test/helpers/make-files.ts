@@ -118,7 +118,10 @@ export async function encryptPdf(pdf: Uint8Array, password: string): Promise<Buf
   const document = pdfium.FPDF_LoadMemDocument(file, pdf.byteLength, '');
   const writer = pdfium.PDFiumExt_OpenFileWriter();
   try {
-    if (!pdfium.EPDF_SetEncryption(document, password, `${password}-owner`, 0xfffffffc) || !pdfium.PDFiumExt_SaveAsCopy(document, writer)) {
+    if (
+      !pdfium.EPDF_SetEncryption(document, password, `${password}-owner`, 0xfffffffc) ||
+      !pdfium.PDFiumExt_SaveAsCopy(document, writer)
+    ) {
       throw new Error('PDFium could not encrypt the PDF');
     }
     const size = pdfium.PDFiumExt_GetFileWriterSize(writer);
@@ -132,4 +135,51 @@ export async function encryptPdf(pdf: Uint8Array, password: string): Promise<Buf
     pdfium.FPDF_CloseDocument(document);
     free(file);
   }
+}
+
+/**
+ * A DOCX made by hand from WordprocessingML `body` (the children of `<w:body>`): the smallest package
+ * mammoth reads, so a test can give it shapes the docx package would never write (nesting thousands deep).
+ */
+export function makeDocxFromBody(body: string): Buffer {
+  const contentTypes =
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>' +
+    '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>';
+  const relationships =
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>';
+  const document =
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' +
+    `<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`;
+  return makeZip([
+    { name: '[Content_Types].xml', data: Buffer.from(contentTypes) },
+    { name: '_rels/.rels', data: Buffer.from(relationships) },
+    { name: 'word/document.xml', data: Buffer.from(document) },
+  ]);
+}
+
+/**
+ * A one-page PDF written by hand around the page's content stream `content` (Helvetica as /F1), with a
+ * correct cross-reference table: PDFium reads it as written, so a test can give it any operators, nested
+ * as deep as it likes.
+ */
+export function makeRawPdf(content: string): Buffer {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${Buffer.byteLength(content, 'latin1')} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let pdf = '%PDF-1.7\n';
+  const offsets: number[] = [];
+  objects.forEach((body, i) => {
+    offsets.push(Buffer.byteLength(pdf, 'latin1'));
+    pdf += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(pdf, 'latin1');
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('')}`;
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, 'latin1');
 }

@@ -1,3 +1,4 @@
+import { openSync, readSync, closeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isSluiceError, type ErrorCode } from '../../src/core/errors.js';
 import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
@@ -31,7 +32,10 @@ describe('document parser', () => {
   });
 
   it('ends PDF lines with LF and mends a word hyphenated across two lines', async () => {
-    const parsed = await parse(await makePdf(['Queues retry failed pack-\nages with backoff.\nSecond line.']), 'lines.pdf');
+    const parsed = await parse(
+      await makePdf(['Queues retry failed pack-\nages with backoff.\nSecond line.']),
+      'lines.pdf',
+    );
     expect(parsed.text).not.toContain('\r');
     expect(parsed.text).toContain('packages with backoff.\nSecond line.');
   });
@@ -74,19 +78,73 @@ describe('document parser', () => {
     expect((await parse(Buffer.from('\uFEFFhello', 'utf8'), 'a.txt')).text).toBe('hello');
   });
 
+  it('reads UTF-16 text without a BOM, in either byte order and any text format', async () => {
+    const utf16be = (text: string) => Buffer.from(text, 'utf16le').swap16();
+    const text = 'Grüße aus Köln.\nQueues retry failed jobs with backoff.\n';
+    expect((await parse(Buffer.from(text, 'utf16le'), 'greeting.txt')).text).toBe(text);
+    expect((await parse(utf16be(text), 'greeting.txt')).text).toBe(text);
+    const html = await parse(
+      Buffer.from('<html><body><h1>Install</h1><p>Run it.</p></body></html>', 'utf16le'),
+      'page.htm',
+    );
+    expect(html.mediaType).toBe('text/html');
+    expect(html.text).toBe('# Install\n\nRun it.');
+    expect((await parse(utf16be('{"service":{"name":"sluice"}}'), 'config.json')).text).toBe('service.name: sluice');
+    expect((await parse(Buffer.from('name,city\nAda,London\n', 'utf16le'), 'people.csv')).text).toBe(
+      'name: Ada; city: London',
+    );
+    // The shape of UTF-16, but a byte short of it: not text in any encoding Sluice reads.
+    expect(await failureCode(Buffer.concat([Buffer.from(text, 'utf16le'), Buffer.from([0x41])]), 'odd.txt')).toBe(
+      'unsupported_encoding',
+    );
+  });
+
+  it('never takes a binary file for UTF-16 text', async () => {
+    expect((await parse(await makePdf(['A page.']), 'doc.txt')).mediaType).toBe('application/pdf');
+    // The start of this process's own executable (ELF here, Mach-O or PE elsewhere).
+    const executable = Buffer.alloc(64 * 1024);
+    const fd = openSync(process.execPath, 'r');
+    readSync(fd, executable, 0, executable.length, 0);
+    closeSync(fd);
+    expect(await failureCode(executable, 'program.txt')).toBe('unsupported_media_type');
+    const jpeg = Buffer.from([
+      0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
+      0x00,
+    ]);
+    expect(await failureCode(jpeg, 'photo.txt')).toBe('unsupported_media_type');
+    // Raw 16-bit audio of a quiet tone: zero high bytes, as in UTF-16, and control characters in the low ones.
+    const samples = Buffer.alloc(16 * 1024);
+    for (let i = 0; i < samples.length / 2; i++) {
+      samples.writeInt16LE(Math.round(200 * Math.sin(i / 7)), i * 2);
+    }
+    expect(await failureCode(samples, 'tone.raw')).toBe('unsupported_media_type');
+    const wide = [...'UTF-32 text is not UTF-16 text. '.repeat(4)];
+    const utf32 = Buffer.alloc(wide.length * 4);
+    wide.forEach((char, i) => utf32.writeUInt32LE(char.codePointAt(0) as number, i * 4));
+    expect(await failureCode(utf32, 'wide.txt')).toBe('unsupported_media_type');
+  });
+
   it('fails bad input with a stable code', async () => {
     const pdf = await makePdf(['Some page text that will be cut off.']);
     expect(await failureCode(pdf.subarray(0, Math.floor(pdf.length / 3)), 'cut.pdf')).toBe('corrupt_file');
     expect(await failureCode(await encryptPdf(pdf, 'secret'), 'locked.pdf')).toBe('encrypted_file');
     expect(await failureCode(Buffer.alloc(0), 'zero.txt')).toBe('empty_document');
     expect(await failureCode('   \n\n  ', 'blank.txt')).toBe('empty_document');
-    expect(await failureCode(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), 'image.txt')).toBe('unsupported_media_type');
-    expect(await failureCode(Buffer.from([0x00, 0x01, 0x02, 0x03, 0xff, 0x00, 0x10]), 'blob.txt')).toBe('unsupported_media_type');
+    expect(
+      await failureCode(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), 'image.txt'),
+    ).toBe('unsupported_media_type');
+    expect(await failureCode(Buffer.from([0x00, 0x01, 0x02, 0x03, 0xff, 0x00, 0x10]), 'blob.txt')).toBe(
+      'unsupported_media_type',
+    );
     // No NUL, but more than one byte in ten a control character that text does not use.
-    expect(await failureCode(Buffer.from('\x01\x02\x03 some words \x04\x05\x06\x07\x10\x11'), 'controls.txt')).toBe('unsupported_media_type');
+    expect(await failureCode(Buffer.from('\x01\x02\x03 some words \x04\x05\x06\x07\x10\x11'), 'controls.txt')).toBe(
+      'unsupported_media_type',
+    );
     // Tabs, line ends, form feeds and terminal escapes are text.
     expect(await failureCode('one\ttwo\r\nthree\x0cfour \x1b[1mbold\x1b[0m\x0b', 'controls-ok.txt')).toBeUndefined();
-    expect(await failureCode(Buffer.from([0x48, 0x69, 0x20, 0xc3, 0x28, 0x20, 0xa0, 0xa1]), 'latin.txt')).toBe('unsupported_encoding');
+    expect(await failureCode(Buffer.from([0x48, 0x69, 0x20, 0xc3, 0x28, 0x20, 0xa0, 0xa1]), 'latin.txt')).toBe(
+      'unsupported_encoding',
+    );
     expect(await failureCode('{"unterminated": ', 'broken.json')).toBe('corrupt_file');
     expect(await failureCode(Buffer.alloc(21 * 1024 * 1024, 0x61), 'big.txt')).toBe('file_too_large');
   });

@@ -7,7 +7,7 @@ import { createDocumentParser } from '../../src/parsers/create-document-parser.j
 import { createInProcessSplitter } from '../../src/parsers/in-process-splitter.js';
 import { createSandboxedSplitter } from '../../src/parsers/sandboxed-splitter.js';
 import { createCl100kTokenizer } from '../../src/tokenizers/cl100k-tokenizer.js';
-import { heapHungryJson, makePdf } from '../helpers/make-files.js';
+import { heapHungryJson, makeDocxFromBody, makePdf } from '../helpers/make-files.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const limits = { maxFileBytes: 200 * 1024 * 1024, parseTimeoutMs: 30_000 };
@@ -52,9 +52,22 @@ describe('sandboxed splitter (child processes)', () => {
     await Promise.all(sandboxes.map((s) => s.close()));
   });
   const sandbox = (
-    options: Partial<typeof limits> & { maxHeapMb?: number; processes?: number; nice?: number; idleTimeoutMs?: number; splitPdfAboveBytes?: number } = {},
+    options: Partial<typeof limits> & {
+      maxHeapMb?: number;
+      processes?: number;
+      nice?: number;
+      idleTimeoutMs?: number;
+      splitPdfAboveBytes?: number;
+    } = {},
   ) => {
-    const parser = createSandboxedSplitter({ ...limits, chunker, processes: 2, maxHeapMb: 256, logger: silent, ...options });
+    const parser = createSandboxedSplitter({
+      ...limits,
+      chunker,
+      processes: 2,
+      maxHeapMb: 256,
+      logger: silent,
+      ...options,
+    });
     sandboxes.push(parser);
     return parser;
   };
@@ -62,7 +75,9 @@ describe('sandboxed splitter (child processes)', () => {
   it('runs its parse processes at the lower priority it is given', async () => {
     const before = new Set(childPids());
     const lowered = sandbox({ nice: 7, processes: 1 });
-    expect((await lowered.split({ bytes: Buffer.from('some words to parse '.repeat(50)), source: 'a.txt' })).chunks.length).toBeGreaterThan(0);
+    expect(
+      (await lowered.split({ bytes: Buffer.from('some words to parse '.repeat(50)), source: 'a.txt' })).chunks.length,
+    ).toBeGreaterThan(0);
     const started = childPids().filter((pid) => !before.has(pid));
     expect(started).toHaveLength(1);
     expect(getPriority(started[0])).toBe(Math.min(19, getPriority() + 7));
@@ -75,12 +90,16 @@ describe('sandboxed splitter (child processes)', () => {
     const fromPdf = await parser.split({ bytes: pdf, source: 'a.pdf' });
     expect(fromPdf).toEqual(await inProcess.split({ bytes: pdf, source: 'a.pdf' }));
     expect(fromPdf.chunks[0]?.page).toBe(1);
-    const html = Buffer.from(`<html><head><title>T</title></head><body>${'<p>Hello <b>there</b>, a paragraph of some length.</p>'.repeat(40)}</body></html>`);
+    const html = Buffer.from(
+      `<html><head><title>T</title></head><body>${'<p>Hello <b>there</b>, a paragraph of some length.</p>'.repeat(40)}</body></html>`,
+    );
     const fromHtml = await parser.split({ bytes: html, source: 'x.html' });
     expect(fromHtml.chunks.length).toBeGreaterThan(3);
     expect(fromHtml).toEqual(await inProcess.split({ bytes: html, source: 'x.html' }));
     // Chunks cross from the process in slices ahead of the answer: many slices, joined in text order.
-    const long = Buffer.from(Array.from({ length: 4000 }, (_, i) => `Sentence ${i} on queues, chunks and retrieval.`).join(' '));
+    const long = Buffer.from(
+      Array.from({ length: 4000 }, (_, i) => `Sentence ${i} on queues, chunks and retrieval.`).join(' '),
+    );
     const fromLong = await parser.split({ bytes: long, source: 'long.txt' });
     expect(fromLong.chunks.length).toBeGreaterThan(500);
     expect(fromLong).toEqual(await inProcess.split({ bytes: long, source: 'long.txt' }));
@@ -89,29 +108,40 @@ describe('sandboxed splitter (child processes)', () => {
     expect(pdf.byteLength).toBeGreaterThan(0);
   });
 
-  it.runIf(process.platform === 'linux')('reads a large PDF in parts, one per process at once, into the chunks of one reading', async () => {
-    const parser = sandbox({ processes: 3, splitPdfAboveBytes: 1 });
-    // Pages of nine lines, chunks of 60 tokens: chunks cross page ends, among them the ends of parts
-    // (pages 1–2, 3–4 and 5–7).
-    const pages = Array.from({ length: 7 }, (_, p) => Array.from({ length: 9 }, (_, l) => `Page ${p + 1} line ${l + 1} on ingestion queues.`).join('\n'));
-    const pdf = await makePdf(pages);
-    const inProcess = createInProcessSplitter(createDocumentParser(limits), createCl100kTokenizer(), chunker);
-    const before = new Set(childPids());
-    let parsed = 0;
-    const split = await parser.split({ bytes: pdf, source: 'book.pdf' }, { onParsed: () => parsed++ });
-    // The pool was empty: three parts at once started three processes.
-    expect(childPids().filter((pid) => !before.has(pid))).toHaveLength(3);
-    expect(split).toEqual(await inProcess.split({ bytes: pdf, source: 'book.pdf' }));
-    expect(parsed).toBe(1);
-    expect(split.chunks.some((c) => c.text.includes('Page 2 ') && c.text.includes('Page 3 '))).toBe(true);
-    expect(split.chunks.at(-1)?.page).toBe(7);
-    // Fewer pages than parts: the parts without pages add nothing.
-    const short = await makePdf(['Only one page here.']);
-    expect(await parser.split({ bytes: short, source: 'short.pdf' })).toEqual(await inProcess.split({ bytes: short, source: 'short.pdf' }));
-    // A broken file fails as it does whole, and a PDF of no text is empty, not an error of a part.
-    expect(await codeOf(parser.split({ bytes: Buffer.from('%PDF-1.7 broken'), source: 'b.pdf' }))).toBe('corrupt_file');
-    expect(await codeOf(parser.split({ bytes: await makePdf(['', '', '']), source: 'blank.pdf' }))).toBe('empty_document');
-  });
+  it.runIf(process.platform === 'linux')(
+    'reads a large PDF in parts, one per process at once, into the chunks of one reading',
+    async () => {
+      const parser = sandbox({ processes: 3, splitPdfAboveBytes: 1 });
+      // Pages of nine lines, chunks of 60 tokens: chunks cross page ends, among them the ends of parts
+      // (pages 1–2, 3–4 and 5–7).
+      const pages = Array.from({ length: 7 }, (_, p) =>
+        Array.from({ length: 9 }, (_, l) => `Page ${p + 1} line ${l + 1} on ingestion queues.`).join('\n'),
+      );
+      const pdf = await makePdf(pages);
+      const inProcess = createInProcessSplitter(createDocumentParser(limits), createCl100kTokenizer(), chunker);
+      const before = new Set(childPids());
+      let parsed = 0;
+      const split = await parser.split({ bytes: pdf, source: 'book.pdf' }, { onParsed: () => parsed++ });
+      // The pool was empty: three parts at once started three processes.
+      expect(childPids().filter((pid) => !before.has(pid))).toHaveLength(3);
+      expect(split).toEqual(await inProcess.split({ bytes: pdf, source: 'book.pdf' }));
+      expect(parsed).toBe(1);
+      expect(split.chunks.some((c) => c.text.includes('Page 2 ') && c.text.includes('Page 3 '))).toBe(true);
+      expect(split.chunks.at(-1)?.page).toBe(7);
+      // Fewer pages than parts: the parts without pages add nothing.
+      const short = await makePdf(['Only one page here.']);
+      expect(await parser.split({ bytes: short, source: 'short.pdf' })).toEqual(
+        await inProcess.split({ bytes: short, source: 'short.pdf' }),
+      );
+      // A broken file fails as it does whole, and a PDF of no text is empty, not an error of a part.
+      expect(await codeOf(parser.split({ bytes: Buffer.from('%PDF-1.7 broken'), source: 'b.pdf' }))).toBe(
+        'corrupt_file',
+      );
+      expect(await codeOf(parser.split({ bytes: await makePdf(['', '', '']), source: 'blank.pdf' }))).toBe(
+        'empty_document',
+      );
+    },
+  );
 
   it('a process stopped while its answer was on its way is never handed the next file', async () => {
     const parser = sandbox({ processes: 1 });
@@ -121,8 +151,15 @@ describe('sandboxed splitter (child processes)', () => {
       // kill. Were its process taken back into the pool, the next file would die with it (worker_crashed).
       const controller = new AbortController();
       const onParsed = (): void => controller.abort(new Error('cancelled as chunking began'));
-      await codeOf(parser.split({ bytes: Buffer.from(`# Round ${round}\n\nCancelled.`), source: 'c.md' }, { signal: controller.signal, onParsed }));
-      expect(await codeOf(parser.split({ bytes: Buffer.from(`# Round ${round}\n\nNext.`), source: 'n.md' }))).toBe('no error');
+      await codeOf(
+        parser.split(
+          { bytes: Buffer.from(`# Round ${round}\n\nCancelled.`), source: 'c.md' },
+          { signal: controller.signal, onParsed },
+        ),
+      );
+      expect(await codeOf(parser.split({ bytes: Buffer.from(`# Round ${round}\n\nNext.`), source: 'n.md' }))).toBe(
+        'no error',
+      );
     }
   });
 
@@ -176,6 +213,30 @@ describe('sandboxed splitter (child processes)', () => {
     expect(next.chunks[0]?.text).toContain('A PDF of one page.');
   });
 
+  it('fails a document nested too deep at once and for good, its code crossing from the parse process', async () => {
+    const parser = sandbox({ processes: 1 });
+    const json = Buffer.from(`${'['.repeat(100_000)}1${']'.repeat(100_000)}`);
+    const error: unknown = await parser.split({ bytes: json, source: 'deep.json' }).catch((thrown: unknown) => thrown);
+    expect(isSluiceError(error) && error.code).toBe('document_too_complex');
+    expect(isSluiceError(error) && error.retryable).toBe(false);
+    const paragraph = '<w:p><w:r><w:t>deep</w:t></w:r></w:p>';
+    const docx = makeDocxFromBody(
+      `${'<w:tbl><w:tr><w:tc>'.repeat(5000)}${paragraph}${'</w:tc></w:tr></w:tbl>'.repeat(5000)}`,
+    );
+    expect(await codeOf(parser.split({ bytes: docx, source: 'tables.docx' }))).toBe('document_too_complex');
+    // The process that failed them reads the next file.
+    expect(
+      (await parser.split({ bytes: Buffer.from('# Next\n\nStill here.'), source: 'next.md' })).chunks,
+    ).toHaveLength(1);
+  });
+
+  it('parses HTML nested 200,000 deep well within the time limit', async () => {
+    const parser = sandbox({ processes: 1, parseTimeoutMs: 10_000 });
+    const html = Buffer.from(`<html><body>${'<div>'.repeat(200_000)}deep${'</div>'.repeat(200_000)}</body></html>`);
+    const { chunks } = await parser.split({ bytes: html, source: 'nested.html' });
+    expect(chunks.map((chunk) => chunk.text)).toEqual(['deep']);
+  });
+
   it('stops a parse stuck in one synchronous step at the time limit, while the main thread stays free', async () => {
     const parser = sandbox({ parseTimeoutMs: 100, processes: 1 });
     const bytes = heapHungryJson(1_500_000);
@@ -212,14 +273,22 @@ describe('sandboxed splitter (child processes)', () => {
 
   it('chunks in the parse process: the main thread stays free while a large text is tokenised, and told when chunking begins', async () => {
     const parser = sandbox({ processes: 1 });
-    const text = Array.from({ length: 20_000 }, (_, i) => `Sentence ${i} says something about ingestion and retrieval.`).join(' ');
+    const text = Array.from(
+      { length: 20_000 },
+      (_, i) => `Sentence ${i} says something about ingestion and retrieval.`,
+    ).join(' ');
     let parsedAt = 0;
-    const work = parser.split({ bytes: Buffer.from(text), source: 'big.txt' }, { onParsed: () => (parsedAt = performance.now()) });
+    const work = parser.split(
+      { bytes: Buffer.from(text), source: 'big.txt' },
+      { onParsed: () => (parsedAt = performance.now()) },
+    );
     const gap = await maxEventLoopGap(work);
     const doneAt = performance.now();
     const { chunks } = await work;
     expect(chunks.length).toBeGreaterThan(100);
-    expect(chunks.every((c) => c.tokenCount <= chunker.maxTokens && text.slice(c.charStart, c.charEnd) === c.text)).toBe(true);
+    expect(
+      chunks.every((c) => c.tokenCount <= chunker.maxTokens && text.slice(c.charStart, c.charEnd) === c.text),
+    ).toBe(true);
     expect(parsedAt).toBeGreaterThan(0);
     expect(parsedAt).toBeLessThan(doneAt);
     expect(gap).toBeLessThan(250);
@@ -228,30 +297,39 @@ describe('sandboxed splitter (child processes)', () => {
   it('chunking has its own time limit, counted from the end of parsing', async () => {
     // Decoding this text takes a small part of the limit; chunking it (about 2 s here) several times it.
     const parser = sandbox({ processes: 1, parseTimeoutMs: 500 });
-    const text = Array.from({ length: 300_000 }, (_, i) => `Sentence ${i} says something about ingestion and retrieval.`).join(' ');
+    const text = Array.from(
+      { length: 300_000 },
+      (_, i) => `Sentence ${i} says something about ingestion and retrieval.`,
+    ).join(' ');
     const work = parser.split({ bytes: Buffer.from(text), source: 'big.txt' });
     await expect(work).rejects.toThrow(/Chunking took longer than 500 ms/);
     expect(await codeOf(work)).toBe('parse_timeout');
   });
 
-  it.runIf(process.platform === 'linux')('an idle process exits after the idle time, a busy one never; the next file starts a new one', async () => {
-    const parser = sandbox({ processes: 1, idleTimeoutMs: 300 });
-    const before = new Set(childPids());
-    await parser.split({ bytes: Buffer.from('# One\n\nA first file.'), source: 'one.md' });
-    const started = childPids().filter((pid) => !before.has(pid));
-    expect(started).toHaveLength(1);
-    // Taken again at once, and busy for longer than the idle time: the same process finishes it.
-    // About 1 s of chunking here: well past the idle time even on a fast machine (60,000 sentences once took 295 ms).
-    const text = Array.from({ length: 150_000 }, (_, i) => `Sentence ${i} says something about ingestion and retrieval.`).join(' ');
-    const t0 = performance.now();
-    const { chunks } = await parser.split({ bytes: Buffer.from(text), source: 'big.txt' });
-    expect(performance.now() - t0).toBeGreaterThan(300);
-    expect(chunks.length).toBeGreaterThan(100);
-    expect(childPids()).toContain(started[0]);
-    await sleep(1000);
-    expect(childPids()).not.toContain(started[0]);
-    const again = await parser.split({ bytes: Buffer.from('# Two\n\nA second file.'), source: 'two.md' });
-    expect(again.chunks).toHaveLength(1);
-    expect(childPids().filter((pid) => !before.has(pid) && pid !== started[0])).toHaveLength(1);
-  });
+  it.runIf(process.platform === 'linux')(
+    'an idle process exits after the idle time, a busy one never; the next file starts a new one',
+    async () => {
+      const parser = sandbox({ processes: 1, idleTimeoutMs: 300 });
+      const before = new Set(childPids());
+      await parser.split({ bytes: Buffer.from('# One\n\nA first file.'), source: 'one.md' });
+      const started = childPids().filter((pid) => !before.has(pid));
+      expect(started).toHaveLength(1);
+      // Taken again at once, and busy for longer than the idle time: the same process finishes it.
+      // About 1 s of chunking here: well past the idle time even on a fast machine (60,000 sentences once took 295 ms).
+      const text = Array.from(
+        { length: 150_000 },
+        (_, i) => `Sentence ${i} says something about ingestion and retrieval.`,
+      ).join(' ');
+      const t0 = performance.now();
+      const { chunks } = await parser.split({ bytes: Buffer.from(text), source: 'big.txt' });
+      expect(performance.now() - t0).toBeGreaterThan(300);
+      expect(chunks.length).toBeGreaterThan(100);
+      expect(childPids()).toContain(started[0]);
+      await sleep(1000);
+      expect(childPids()).not.toContain(started[0]);
+      const again = await parser.split({ bytes: Buffer.from('# Two\n\nA second file.'), source: 'two.md' });
+      expect(again.chunks).toHaveLength(1);
+      expect(childPids().filter((pid) => !before.has(pid) && pid !== started[0])).toHaveLength(1);
+    },
+  );
 });
