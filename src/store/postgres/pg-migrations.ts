@@ -206,7 +206,9 @@ export async function migrate(pool: Pool): Promise<void> {
     for (const migration of migrations) {
       if (!applied.has(migration.version)) {
         await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [migration.version]);
+        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [
+          migration.version,
+        ]);
       }
     }
     await client.query('COMMIT');

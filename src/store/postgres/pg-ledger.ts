@@ -1,0 +1,116 @@
+import { newId } from '../../core/ids.js';
+import type { DocumentState } from '../../core/states.js';
+import type { DocumentFilter, DocumentLedger, RegisterOutcome } from '../../ports/document-ledger.js';
+import { planRegistration } from '../document-sql.js';
+import { toDocument, type DocumentRow } from '../store-rows.js';
+import { changed, type PgContext } from './pg-context.js';
+import type { PgDispatch } from './pg-dispatch.js';
+import { ledgerSql, lockSql } from './pg-sql.js';
+
+/** The ledger less dispatch: what was received, its dedup, and what each document holds now. */
+export type PgLedger = Omit<DocumentLedger, keyof PgDispatch>;
+
+/** The order in which `listDocuments` adds its filters, each as one condition. */
+const filterKeys = ['collectionId', 'batchId', 'documentId', 'state', 'tenantId', 'after'] as const;
+
+export function createPgLedger({ query, one, count, transaction }: PgContext): PgLedger {
+  return {
+    registerDocument(input) {
+      const priority = input.priority ?? 0;
+      return transaction(async (client): Promise<RegisterOutcome> => {
+        // Registrations into one collection are serialised, so two API nodes receiving the same bytes
+        // at once still end with one document and one duplicate.
+        await client.query(lockSql.text, [input.collectionId]);
+        const insert = async (state: 'queued' | 'skipped', duplicateOf: string | null): Promise<DocumentRow> =>
+          (
+            await client.query<DocumentRow>(ledgerSql.insert, [
+              newId('doc'),
+              input.collectionId,
+              input.batchId,
+              input.source,
+              input.sha256,
+              input.sizeBytes,
+              state,
+              priority,
+              duplicateOf,
+            ])
+          ).rows[0] as DocumentRow;
+        const twin = (await client.query<DocumentRow>(ledgerSql.twin, [input.collectionId, input.sha256])).rows[0];
+        // The source's document matters only when the bytes are new.
+        const previous = twin
+          ? undefined
+          : (await client.query<DocumentRow>(ledgerSql.ofSource, [input.collectionId, input.source])).rows[0];
+        const plan = planRegistration(input.source, twin, previous);
+        switch (plan.kind) {
+          case 'pending':
+            return { kind: 'pending', document: toDocument(plan.twin) };
+          case 'duplicate':
+            return { kind: 'skipped', document: toDocument(await insert('skipped', plan.of.id)) };
+          case 'new_version': {
+            // A new version of a known source takes over its document: the old chunks stay searchable
+            // until the new ones are published in one transaction, and any attempt still running is fenced out.
+            const updated = await client.query<DocumentRow>(ledgerSql.newVersion, [
+              plan.previous.id,
+              input.batchId,
+              input.sha256,
+              input.sizeBytes,
+              priority,
+            ]);
+            return { kind: 'queued', document: toDocument(updated.rows[0] as DocumentRow) };
+          }
+          case 'new':
+            return { kind: 'queued', document: toDocument(await insert('queued', null)) };
+        }
+      });
+    },
+    async recordRejected(input) {
+      const row = await one<DocumentRow>(ledgerSql.insertRejected, [
+        newId('doc'),
+        input.collectionId,
+        input.batchId,
+        input.source,
+        input.sizeBytes,
+        input.priority ?? 0,
+        input.code,
+        input.message,
+      ]);
+      return toDocument(row as DocumentRow);
+    },
+    async getDocument(id) {
+      const row = await one<DocumentRow>(ledgerSql.byId, [id]);
+      return row && toDocument(row);
+    },
+    async listDocuments(filter: DocumentFilter) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      for (const key of filterKeys) {
+        if (filter[key] !== undefined) {
+          params.push(filter[key]);
+          where.push(ledgerSql.filters[key](`$${params.length}`));
+        }
+      }
+      params.push(filter.limit ?? 100);
+      return (await query<DocumentRow>(ledgerSql.list(where, `$${params.length}`), params)).map(toDocument);
+    },
+    async listUnfinished() {
+      return (await query<DocumentRow>(ledgerSql.unfinished)).map(toDocument);
+    },
+    async listRunning() {
+      return (await query<DocumentRow>(ledgerSql.running)).map(toDocument);
+    },
+
+    deleteDocument(documentId) {
+      return transaction(async (client) => {
+        // Skipped copies point at this document; they go with it rather than point at nothing.
+        await client.query(ledgerSql.deleteDuplicates, [documentId]);
+        // Chunks go through their foreign key.
+        return changed(await client.query(ledgerSql.delete, [documentId]));
+      });
+    },
+    async countDocumentsByState() {
+      const rows = await query<{ state: DocumentState; n: number }>(ledgerSql.countByState);
+      return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    },
+    countCompletedSince: (since) => count(ledgerSql.completedSince, [since]),
+  };
+}
