@@ -54,6 +54,7 @@ for (const [i, file] of files.entries()) {
   await timed('write', async () => {
     const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: file.path, sha256: String(i).padStart(64, '0'), sizeBytes: data.byteLength });
     await store.claim(document.id, `att_${i}`);
+    await store.setStage(document.id, `att_${i}`, 'indexing');
     await store.complete(document.id, `att_${i}`, parsed.mediaType, chunks.map((c, n) => ({ ...c, vector: vectors[n] })));
   });
   chunkCount += chunks.length;

@@ -84,6 +84,8 @@ async function load(store, postgresUrl) {
     const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source, sha256: `${doc}`.padStart(64, '0'), sizeBytes: 1 });
     const attemptId = `att_${doc}`;
     await store.claim(document.id, attemptId);
+    // Published from `indexing`, as the pipeline does: core's table allows no other state.
+    await store.setStage(document.id, attemptId, 'indexing');
     let offset = 0;
     const chunks = texts.map((text, index) => {
       const chunk = { index, text, tokenCount: Math.round(text.length / 4), charStart: offset, charEnd: offset + text.length, page: null, vector: vectors[index] };

@@ -83,6 +83,11 @@ export function createRateLimiter(limits: RateLimits, now: () => number = Date.n
   return {
     acquire(cost, signal) {
       return new Promise((resolve, reject) => {
+        // An abort that came before the call would never fire its event: refuse now.
+        if (signal?.aborted) {
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+          return;
+        }
         const entry = { tokens: cost, resolve };
         queue.push(entry);
         signal?.addEventListener(

@@ -19,8 +19,16 @@ describe('PostgreSQL store: full-text layout', () => {
     const tenant = await store.ensureTenant('t1');
     const collection = await store.ensureCollection(tenant.id, 'docs', { name: 'hash', model: 'test', dimension: 4 });
     const batch = await store.createBatch(collection.id, 'test');
-    const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a', sha256: 'a', sizeBytes: 1 });
+    const { document } = await store.registerDocument({
+      collectionId: collection.id,
+      batchId: batch.id,
+      source: 'a',
+      sha256: 'a',
+      sizeBytes: 1,
+    });
     await store.claim(document.id, 'att');
+    // Published from `indexing`, as the pipeline does (core's table allows no other state).
+    await store.setStage(document.id, 'att', 'indexing');
     // 3,000 distinct words: a tsvector of about 40 kB, more than a page holds, so it must leave the row.
     const words = Array.from({ length: 3000 }, (_, i) => `word${i.toString(36)}x`);
     const text = `needle ${words.join(' ')}`;
@@ -29,7 +37,9 @@ describe('PostgreSQL store: full-text layout', () => {
       { index: 0, text: 'a short needle chunk', tokenCount: 4, charStart: 0, charEnd: 20, page: null, vector },
       { index: 1, text, tokenCount: 6000, charStart: 21, charEnd: 21 + text.length, page: null, vector },
     ]);
-    expect((await store.searchText(collection.id, 'needle', 5)).map((h) => h.text.length).sort((a, b) => a - b)).toEqual([20, text.length]);
+    expect(
+      (await store.searchText(collection.id, 'needle', 5)).map((h) => h.text.length).sort((a, b) => a - b),
+    ).toEqual([20, text.length]);
     expect((await store.searchText(collection.id, words[2999] as string, 5)).map((h) => h.text)).toEqual([text]);
     await store.close();
 

@@ -1,6 +1,6 @@
 import pgvector from 'pgvector';
 import { SluiceError } from '../../core/errors.js';
-import { isTerminal, type DocumentState } from '../../core/states.js';
+import { canTransition, type DocumentState } from '../../core/states.js';
 import type { DocumentTransitions } from '../../ports/document-transitions.js';
 import type { DocumentRow } from '../store-rows.js';
 import type { PgContext } from './pg-context.js';
@@ -23,10 +23,8 @@ export function createPgPublish({ transaction }: PgContext): Pick<DocumentTransi
             documentId,
           ])
         ).rows[0];
-        // Core's table lets a document be completed from `indexing` only, and the pipeline always
-        // sets it first; callers of the port also publish straight from `parsing` or `embedding` (the
-        // store contract, bench/query-latency.js), so this still refuses only a document that ended.
-        if (!row || row.attempt_id !== attemptId || isTerminal(row.state as DocumentState)) {
+        const to = partial ? 'completed_with_errors' : 'completed';
+        if (!row || row.attempt_id !== attemptId || !canTransition(row.state as DocumentState, to)) {
           return false;
         }
         await client.query(publishSql.deleteChunks, [documentId]);

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import type { StoreFactory } from './store-fixtures.js';
+import { chunk, publish, register, spec, useStores } from './store-fixtures.js';
+
+/** The `ChunkIndex` role: published chunks, searched by vector and by text, and counted. */
+export function describeChunkIndexContract(name: string, createStore: StoreFactory): void {
+  describe(`ChunkIndex contract: ${name}`, () => {
+    const stores = useStores(createStore);
+
+    it('searches by vector and by full text within a collection', async () => {
+      const { store, collection, batch, tenant } = await stores.open();
+      const other = await store.ensureCollection(tenant.id, 'other', spec);
+      const otherBatch = await store.createBatch(other.id, 'x');
+      for (const [c, b, source, text, vector] of [
+        [collection.id, batch.id, 'a', 'install packages with apt', [1, 0, 0, 0]],
+        [collection.id, batch.id, 'b', 'configure the network', [0, 1, 0, 0]],
+        [other.id, otherBatch.id, 'c', 'install packages elsewhere', [1, 0, 0, 0]],
+      ] as const) {
+        const { document } = await store.registerDocument({
+          collectionId: c,
+          batchId: b,
+          source,
+          sha256: source,
+          sizeBytes: 1,
+        });
+        await publish(store, document.id, `att_${source}`, [chunk(0, text, [...vector])]);
+      }
+      const byVector = await store.searchVector(collection.id, new Float32Array([0.9, 0.1, 0, 0]), 2);
+      expect(byVector.map((h) => h.source)).toEqual(['a', 'b']);
+      expect(byVector[0]!.score).toBeGreaterThan(byVector[1]!.score);
+      const byText = await store.searchText(collection.id, 'Install: "packages" OR (', 5);
+      expect(byText.map((h) => h.source)).toEqual(['a']);
+      expect(await store.searchText(collection.id, '  ', 5)).toEqual([]);
+    });
+
+    it('ranks chunks holding every term of a text query first, then fills with chunks holding any', async () => {
+      const { store, collection, batch } = await stores.open();
+      const texts = {
+        only: 'network network network, the network again',
+        both: 'install the drivers, then restart the network service and check the logs once more',
+        other: 'install packages with apt',
+        none: 'configure the printer',
+      };
+      for (const [source, text] of Object.entries(texts)) {
+        const { document } = await store.registerDocument({
+          collectionId: collection.id,
+          batchId: batch.id,
+          source,
+          sha256: source,
+          sizeBytes: 1,
+        });
+        await publish(store, document.id, `att_${source}`, [chunk(0, text, [1, 0, 0, 0])]);
+      }
+      expect((await store.searchText(collection.id, 'install network', 1)).map((h) => h.source)).toEqual(['both']);
+      const filled = (await store.searchText(collection.id, 'install network', 5)).map((h) => h.source);
+      expect(filled[0]).toBe('both');
+      expect(filled.slice(1).sort()).toEqual(['only', 'other']);
+      expect((await store.searchText(collection.id, 'printer network', 5)).map((h) => h.source).sort()).toEqual([
+        'both',
+        'none',
+        'only',
+      ]);
+    });
+
+    it('finds nothing of a document before it is published, and all of it after', async () => {
+      const fixture = await stores.open();
+      const { store, collection } = fixture;
+      expect(await store.searchVector(collection.id, new Float32Array([1, 0, 0, 0]), 5)).toEqual([]);
+      expect(await store.searchText(collection.id, 'otters', 5)).toEqual([]);
+      const doc = await register(fixture, 'otters.txt');
+      await store.claim(doc.id, 'att');
+      await store.setStage(doc.id, 'att', 'embedding', { chunksTotal: 2, chunksEmbedded: 0 });
+      await store.recordEmbedded(doc.id, 'att', 0, 2);
+      await store.setStage(doc.id, 'att', 'indexing');
+      // Embedded but not published: invisible to searches and counts.
+      expect(await store.searchVector(collection.id, new Float32Array([1, 0, 0, 0]), 5)).toEqual([]);
+      expect(await store.searchText(collection.id, 'otters', 5)).toEqual([]);
+      expect(await store.countChunks(collection.id)).toBe(0);
+      const chunks = [
+        { ...chunk(0, 'otters swim in rivers', [1, 0, 0, 0]), charStart: 0, charEnd: 21, page: 1 },
+        { ...chunk(1, 'otters eat fish', [0, 1, 0, 0]), charStart: 22, charEnd: 37, page: 2 },
+      ];
+      expect(await store.complete(doc.id, 'att', 'text/plain', chunks)).toBe(true);
+      const hits = await store.searchText(collection.id, 'otters', 5);
+      expect(
+        hits
+          .map(({ documentId, source, index, text, charStart, charEnd, page }) => ({
+            documentId,
+            source,
+            index,
+            text,
+            charStart,
+            charEnd,
+            page,
+          }))
+          .sort((a, b) => a.index - b.index),
+      ).toEqual([
+        {
+          documentId: doc.id,
+          source: 'otters.txt',
+          index: 0,
+          text: 'otters swim in rivers',
+          charStart: 0,
+          charEnd: 21,
+          page: 1,
+        },
+        {
+          documentId: doc.id,
+          source: 'otters.txt',
+          index: 1,
+          text: 'otters eat fish',
+          charStart: 22,
+          charEnd: 37,
+          page: 2,
+        },
+      ]);
+      expect(new Set(hits.map((h) => h.chunkId)).size).toBe(2);
+      const nearest = await store.searchVector(collection.id, new Float32Array([0, 1, 0, 0]), 1);
+      expect(nearest.map((h) => [h.documentId, h.index])).toEqual([[doc.id, 1]]);
+    });
+
+    it('counts published chunks per collection and in all, and returns at most k hits, best first', async () => {
+      const fixture = await stores.open();
+      const { store, tenant, collection } = fixture;
+      expect(await store.countChunks()).toBe(0);
+      const vectors = [
+        [1, 0, 0, 0],
+        [0.8, 0.6, 0, 0],
+        [0.6, 0.8, 0, 0],
+        [0, 1, 0, 0],
+        [0, 0, 1, 0],
+      ];
+      const doc = await register(fixture, 'many');
+      await publish(
+        store,
+        doc.id,
+        'att',
+        vectors.map((v, i) => chunk(i, `word ${'word '.repeat(i)}`, v)),
+      );
+      const other = await store.ensureCollection(tenant.id, 'other', spec);
+      const { document } = await store.registerDocument({
+        collectionId: other.id,
+        batchId: (await store.createBatch(other.id, 'b')).id,
+        source: 'x',
+        sha256: 'x',
+        sizeBytes: 1,
+      });
+      await publish(store, document.id, 'att_x', [chunk(0, 'word', [1, 0, 0, 0])]);
+      expect(await store.countChunks(collection.id)).toBe(5);
+      expect(await store.countChunks(other.id)).toBe(1);
+      expect(await store.countChunks()).toBe(6);
+
+      const byVector = await store.searchVector(collection.id, new Float32Array([1, 0, 0, 0]), 3);
+      expect(byVector.map((h) => h.index)).toEqual([0, 1, 2]);
+      expect(byVector.map((h) => h.score)).toEqual([...byVector.map((h) => h.score)].sort((a, b) => b - a));
+      const byText = await store.searchText(collection.id, 'word', 2);
+      expect(byText).toHaveLength(2);
+      expect(byText[0]!.score).toBeGreaterThanOrEqual(byText[1]!.score);
+      expect(await store.searchText(collection.id, 'absent', 5)).toEqual([]);
+    });
+  });
+}
