@@ -20,14 +20,17 @@ export function mayEnter(to: DocumentState): string {
 
 /**
  * A state change of a running attempt: nothing happens unless the attempt is the document's current
- * one, and the document may enter `to` from where it is.
+ * one, the document may enter `to` from where it is, and it has not ended. The table lets `queued` be
+ * entered from finished states (a new version, a requeue by hand), which an attempt's own retry never
+ * does: a finished document keeps its attempt id.
  */
 export function fencedUpdate(
   to: DocumentState,
   sets: string,
   p: { id: string; attemptId: string; now: string },
 ): string {
-  return `UPDATE documents SET ${sets}, updated_at = ${p.now} WHERE id = ${p.id} AND attempt_id = ${p.attemptId} AND ${mayEnter(to)}`;
+  return `UPDATE documents SET ${sets}, updated_at = ${p.now}
+    WHERE id = ${p.id} AND attempt_id = ${p.attemptId} AND ${mayEnter(to)} AND state NOT IN (${terminalSql})`;
 }
 
 /**

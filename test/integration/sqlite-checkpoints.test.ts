@@ -18,6 +18,7 @@ async function writeMegabytes(walAutocheckpointPages?: number): Promise<{ databa
   const batch = await store.createBatch(collection.id, 'b');
   const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'a', sizeBytes: 1 });
   await store.claim(document.id, 'att_1');
+  await store.setStage(document.id, 'att_1', 'indexing');
   const chunks: EmbeddedChunk[] = Array.from({ length: 2000 }, (_, index) => {
     const text = Array.from({ length: 300 }, () => Math.floor(random() * 1e6).toString(36)).join(' ');
     return { index, text, tokenCount: 500, charStart: 0, charEnd: text.length, page: null, vector: Float32Array.from({ length: dimension }, () => random()) };

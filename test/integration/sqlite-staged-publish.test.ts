@@ -44,6 +44,7 @@ async function openFile() {
 async function newVersion(store: Store, collectionId: string, batchId: string, attemptId: string): Promise<string> {
   const { document } = await store.registerDocument({ collectionId, batchId, source: 'a.txt', sha256: `v-${attemptId}`, sizeBytes: 1 });
   expect(await store.claim(document.id, attemptId)).toBeDefined();
+  expect(await store.setStage(document.id, attemptId, 'indexing')).toBe(true);
   return document.id;
 }
 
@@ -178,6 +179,7 @@ describe('SQLite publish in short transactions', () => {
     expect(await after.searchText(collection.id, 'quokka', 5)).toEqual([]);
     expect(await after.searchVector(collection.id, randomVector(), 5)).toEqual([]);
     expect(await after.claim(id, 'att_2')).toMatchObject({ attempts: 2 });
+    expect(await after.setStage(id, 'att_2', 'indexing')).toBe(true);
     expect(staged()).toBe(0);
     expect(await after.complete(id, 'att_2', 'text/plain', chunksOf('quokka', 20))).toBe(true);
     expect(await after.countChunks(collection.id)).toBe(20);
@@ -305,6 +307,7 @@ describe('SQLite publish in short transactions', () => {
     expect(texts(await store.searchVector('col_1', randomVector(), 5))).toEqual(['walrus']);
     // The next attempt clears what the dead one staged, and its publish replaces the version.
     expect(await store.claim('doc_1', 'att_3')).toMatchObject({ attempts: 1 });
+    expect(await store.setStage('doc_1', 'att_3', 'indexing')).toBe(true);
     expect(raw.prepare('SELECT count(*) FROM chunks').pluck().get()).toBe(2);
     expect(await store.complete('doc_1', 'att_3', 'text/plain', chunksOf('orca', 4))).toBe(true);
     expect(await store.countChunks('col_1')).toBe(4);

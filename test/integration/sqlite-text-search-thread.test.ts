@@ -27,6 +27,7 @@ const chunksOf = (count: number, extra = ''): EmbeddedChunk[] =>
 async function publish(store: Store, collectionId: string, batchId: string, source: string, chunks: EmbeddedChunk[]): Promise<void> {
   const { document } = await store.registerDocument({ collectionId, batchId, source, sha256: source, sizeBytes: 1 });
   await store.claim(document.id, `att_${source}`);
+  await store.setStage(document.id, `att_${source}`, 'indexing');
   expect(await store.complete(document.id, `att_${source}`, 'text/plain', chunks)).toBe(true);
 }
 

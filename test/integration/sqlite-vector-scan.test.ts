@@ -51,6 +51,7 @@ function tableSource(db: Database.Database): VectorScanSource {
 async function ingest(store: Store, collectionId: string, batchId: string, source: string, vectors: Float32Array[]): Promise<string> {
   const { document } = await store.registerDocument({ collectionId, batchId, source, sha256: `${source}-${random()}`, sizeBytes: 1 });
   await store.claim(document.id, `att_${document.id}`);
+  await store.setStage(document.id, `att_${document.id}`, 'indexing');
   const chunks: EmbeddedChunk[] = vectors.map((vector, index) => ({
     index,
     text: `${source} chunk ${index}`,

@@ -186,10 +186,11 @@ export const transitionSql = {
     `state = 'failed', error_code = $3, error_message = $4, available_at = NULL, completed_at = now()`,
     fence,
   ),
-  // The table also lets a document that ended be queued again (by hand, or as a new version); a
-  // retry only ever moves an attempt that has not ended.
-  scheduleRetry: `${fencedUpdate('queued', `state = 'queued', error_code = $3, error_message = $4, available_at = $5`, fence)}
-             AND state NOT IN (${terminalSql})`,
+  scheduleRetry: fencedUpdate(
+    'queued',
+    `state = 'queued', error_code = $3, error_message = $4, available_at = $5`,
+    fence,
+  ),
   cancel: `UPDATE documents SET state = 'cancelled', attempt_id = NULL, completed_at = now(), updated_at = now()
            WHERE id = $1 AND ${mayEnter('cancelled')} RETURNING *`,
   requeue: `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL, failed_chunks = NULL,

@@ -1,5 +1,6 @@
 import type { SearchHit } from '../../core/types.js';
-import { hitColumns, toSearchHit, type HitRow } from '../store-rows.js';
+import { toSearchHit, type HitRow } from '../store-rows.js';
+import { searchSql } from './sqlite-sql.js';
 import type { StatementCache } from './statement-cache.js';
 
 /** A chunk's rowid and its score for a search: cosine similarity, or BM25 turned so that higher is better. */
@@ -13,10 +14,7 @@ export function chunkHits(statement: StatementCache, rows: readonly ScoredChunk[
   if (rows.length === 0) {
     return [];
   }
-  const found = statement<unknown[], HitRow>(
-    `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id
-       WHERE NOT EXISTS (SELECT 1 FROM chunk_stage s WHERE s.chunk_id = c.id) AND c.id IN (${rows.map(() => '?').join(',')})`,
-  ).all(...rows.map((r) => r.id));
+  const found = statement<unknown[], HitRow>(searchSql.hits(rows.length)).all(...rows.map((r) => r.id));
   const byId = new Map(found.map((r) => [r.chunk_id, r]));
   return rows.flatMap(({ id, score }) => {
     const r = byId.get(id);

@@ -3,6 +3,7 @@ import type { SearchHit } from '../../core/types.js';
 import { appendUnseen, needsAnyTermPass, type TermMatch } from '../text-match.js';
 import { chunkHits, type ScoredChunk } from './chunk-hits.js';
 import { toFullTextQuery } from './fts-query.js';
+import { searchSql } from './sqlite-sql.js';
 import type { StatementCache } from './statement-cache.js';
 
 /** What a full-text search of one collection asks for. */
@@ -15,19 +16,13 @@ export interface FullTextRequest {
   k: number;
 }
 
-/** The chunk ids of a collection (the one parameter) written by publishes still in progress. */
-export const stagedChunkIds = 'SELECT chunk_id FROM chunk_stage WHERE collection_id = ?';
-
 /**
  * The best `k` published chunks by BM25: those holding every term, then, if too few do, those holding
  * any (see `TermMatch`).
  */
 function rankFullText(statement: StatementCache, { fullText, collectionId, terms, k }: FullTextRequest): ScoredChunk[] {
   const run = (match: TermMatch): ScoredChunk[] =>
-    statement<[string, string, number], { rowid: number; rank: number }>(
-      `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedChunkIds})
-         ORDER BY rank LIMIT ?`,
-    )
+    statement<[string, string, number], { rowid: number; rank: number }>(searchSql.rankFullText(fullText))
       .all(toFullTextQuery(terms, match), collectionId, k)
       .map((r) => ({ id: r.rowid, score: -r.rank }));
   const every = run('every');
@@ -39,6 +34,10 @@ function rankFullText(statement: StatementCache, { fullText, collectionId, terms
  * returns, even while a publish swaps a document's chunks. Runs on whichever connection `statement`
  * compiles for: the text-search thread's (`text-search-thread.ts`) or the store's search connection.
  */
-export function searchFullText(db: Database.Database, statement: StatementCache, request: FullTextRequest): SearchHit[] {
+export function searchFullText(
+  db: Database.Database,
+  statement: StatementCache,
+  request: FullTextRequest,
+): SearchHit[] {
   return db.transaction(() => chunkHits(statement, rankFullText(statement, request)))();
 }

@@ -1,0 +1,76 @@
+import type Database from 'better-sqlite3';
+import type { SearchHit } from '../../core/types.js';
+import type { ChunkIndex } from '../../ports/chunk-index.js';
+import { searchTerms } from '../text-match.js';
+import { chunkHits, type ScoredChunk } from './chunk-hits.js';
+import { searchFullText } from './full-text-search.js';
+import type { SqliteContext, Synchronous } from './sqlite-context.js';
+import { collectionTables } from './sqlite-migrations.js';
+import { searchSql, vectorChangeSql } from './sqlite-sql.js';
+import type { StatementCache } from './statement-cache.js';
+import type { VectorScanSource } from './vector-scan.js';
+
+/** The statements the in-memory vector scans (`vector-scan.ts`) read through, on the search connection. */
+export function vectorScanSource(searchDb: Database.Database, searchStmt: StatementCache): VectorScanSource {
+  return {
+    all: (collectionId, vectors) =>
+      searchStmt<[string], { rowid: number; embedding: Buffer }>(searchSql.vectorsToScan(vectors)).iterate(
+        collectionId,
+      ),
+    one: (vectors, rowid) => searchStmt<[bigint], Buffer>(searchSql.vector(vectors)).pluck().get(BigInt(rowid)),
+    head: () => (searchStmt(vectorChangeSql.head).pluck().get() as number | undefined) ?? 0,
+    oldest: () => (searchStmt(vectorChangeSql.oldest).pluck().get() as number | null) ?? undefined,
+    changed: (collectionId, after, upTo) =>
+      searchStmt<[string, number, number], number>(vectorChangeSql.changed).pluck().all(collectionId, after, upTo),
+    snapshot: (work) => searchDb.transaction(work)(),
+  };
+}
+
+/**
+ * Searches over published chunks, by vector (the in-memory scan, else sqlite-vec's kNN) and by full
+ * text (FTS5, on the text-search thread when there is one), on the search connection. `searchText` is
+ * asynchronous of itself; the rest runs synchronously like every other role.
+ */
+export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans, textSearch }: SqliteContext): {
+  sync: Synchronous<Omit<ChunkIndex, 'searchText'>>;
+  searchText: ChunkIndex['searchText'];
+} {
+  const toHits = (rows: ScoredChunk[]): SearchHit[] => chunkHits(searchStmt, rows);
+
+  const sync: Synchronous<Omit<ChunkIndex, 'searchText'>> = {
+    searchVector(collectionId, vector, k) {
+      const { vectors } = collectionTables(collectionId);
+      const scanned = vectorScans?.search(collectionId, vectors, vector, k, textSearch?.busy === true);
+      if (scanned) {
+        return toHits(scanned);
+      }
+      // sqlite-vec's kNN takes no filter: ask for as many more as there are staged chunks, which
+      // `toHits` leaves out.
+      const staged = searchStmt<[string], number>(searchSql.stagedCount).pluck().get(collectionId) ?? 0;
+      const rows = searchStmt<[Buffer, number], { rowid: number; distance: number }>(searchSql.nearest(vectors)).all(
+        Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+        Math.min(k + staged, 4096),
+      );
+      return toHits(rows.map((r) => ({ id: Number(r.rowid), score: 1 - r.distance }))).slice(0, k);
+    },
+    countChunks(collectionId) {
+      const n = collectionId
+        ? stmt(searchSql.countOf).pluck().get(collectionId, collectionId)
+        : stmt(searchSql.countAll).pluck().get();
+      return n as number;
+    },
+  };
+
+  /** Run on the text-search thread, beside a hybrid query's vector scan on this one (see `text-search-host.ts`). */
+  const searchText: ChunkIndex['searchText'] = async (collectionId, query, k) => {
+    const terms = searchTerms(query);
+    if (terms.length === 0) {
+      return [];
+    }
+    const request = { fullText: collectionTables(collectionId).fullText, collectionId, terms, k };
+    const here = () => searchFullText(searchDb, searchStmt, request);
+    return textSearch ? textSearch.search(request, here) : here();
+  };
+
+  return { sync, searchText };
+}

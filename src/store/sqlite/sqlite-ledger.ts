@@ -1,0 +1,128 @@
+import { newId } from '../../core/ids.js';
+import type { DocumentState } from '../../core/states.js';
+import type {
+  DocumentFilter,
+  DocumentLedger,
+  RegisterDocumentInput,
+  RegisterOutcome,
+} from '../../ports/document-ledger.js';
+import { planRegistration } from '../document-sql.js';
+import { toDocument, type DocumentRow } from '../store-rows.js';
+import type { ChunkRows } from './sqlite-chunk-rows.js';
+import type { SqliteContext, Synchronous } from './sqlite-context.js';
+import type { DispatchMethods } from './sqlite-dispatch.js';
+import { documentFilterSql, documentSql } from './sqlite-sql.js';
+
+/** Records a file in a batch, deduplicated by content within one transaction (`planRegistration` decides). */
+function createRegistration({ db, stmt, now }: SqliteContext): (input: RegisterDocumentInput) => RegisterOutcome {
+  const getDocumentRow = stmt<[string], DocumentRow>(documentSql.byId);
+  const insertDocument = stmt(documentSql.insert);
+  const registerDocument = db.transaction((input: RegisterDocumentInput): RegisterOutcome => {
+    const priority = input.priority ?? 0;
+    const base = { ...input, priority, now: now(), duplicateOf: null, completedAt: null };
+    const twin = stmt<[string, string], DocumentRow>(documentSql.twin).get(input.collectionId, input.sha256);
+    // The source's document is looked for only when no twin decides.
+    const previous = twin
+      ? undefined
+      : stmt<[string, string], DocumentRow>(documentSql.ofSource).get(input.collectionId, input.source);
+    const plan = planRegistration(input.source, twin, previous);
+    switch (plan.kind) {
+      case 'pending':
+        return { kind: 'pending', document: toDocument(plan.twin) };
+      case 'duplicate': {
+        const id = newId('doc');
+        insertDocument.run({ ...base, id, state: 'skipped', duplicateOf: plan.of.id, completedAt: base.now });
+        return { kind: 'skipped', document: toDocument(getDocumentRow.get(id) as DocumentRow) };
+      }
+      case 'new_version':
+        // The old chunks stay searchable until the new ones are published in one transaction, and any
+        // attempt still running is fenced out.
+        stmt(documentSql.newVersion).run({ ...base, id: plan.previous.id });
+        return { kind: 'queued', document: toDocument(getDocumentRow.get(plan.previous.id) as DocumentRow) };
+      case 'new': {
+        const id = newId('doc');
+        insertDocument.run({ ...base, id, state: 'queued' });
+        return { kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) };
+      }
+    }
+  });
+  return (input) => registerDocument.immediate(input);
+}
+
+/**
+ * The document ledger but its dispatch (`sqlite-dispatch.ts`): what was received, with its dedup, what
+ * documents hold now, and their removal.
+ */
+export function createSqliteLedger(
+  context: SqliteContext,
+  chunkRows: ChunkRows,
+): Synchronous<Omit<DocumentLedger, DispatchMethods>> {
+  const { db, stmt, now } = context;
+  const getDocumentRow = stmt<[string], DocumentRow>(documentSql.byId);
+
+  const deleteDocument = db.transaction((documentId: string) => {
+    const row = getDocumentRow.get(documentId);
+    if (!row) {
+      return false;
+    }
+    chunkRows.deleteChunksOf(documentId, row.collection_id);
+    chunkRows.deleteStagedOf(documentId, row.collection_id);
+    // Skipped copies point at this document; they go with it rather than point at nothing.
+    stmt(documentSql.deleteCopiesOf).run(documentId);
+    stmt(documentSql.delete).run(documentId);
+    return true;
+  });
+
+  return {
+    registerDocument: createRegistration(context),
+    recordRejected(input) {
+      const id = newId('doc');
+      const at = now();
+      stmt(documentSql.insertRejected).run(
+        id,
+        input.collectionId,
+        input.batchId,
+        input.source,
+        input.sizeBytes,
+        input.priority ?? 0,
+        input.code,
+        input.message,
+        at,
+        at,
+        at,
+      );
+      return toDocument(getDocumentRow.get(id) as DocumentRow);
+    },
+    getDocument(id) {
+      const row = getDocumentRow.get(id);
+      return row && toDocument(row);
+    },
+    listDocuments(filter: DocumentFilter) {
+      const where: string[] = [];
+      const params: Record<string, unknown> = { limit: filter.limit ?? 100 };
+      for (const key of ['collectionId', 'batchId', 'documentId', 'state', 'tenantId', 'after'] as const) {
+        if (filter[key] !== undefined) {
+          where.push(documentFilterSql[key]);
+          params[key] = filter[key];
+        }
+      }
+      return stmt<[Record<string, unknown>], DocumentRow>(documentSql.list(where)).all(params).map(toDocument);
+    },
+    listUnfinished() {
+      return stmt<[], DocumentRow>(documentSql.unfinished).all().map(toDocument);
+    },
+    listRunning() {
+      return stmt<[], DocumentRow>(documentSql.running).all().map(toDocument);
+    },
+    deleteDocument(documentId) {
+      return deleteDocument.immediate(documentId);
+    },
+    countDocumentsByState() {
+      const rows = stmt<[], { state: DocumentState; n: number }>(documentSql.countByState).all();
+      return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    },
+    countCompletedSince(since) {
+      return stmt(documentSql.countCompletedSince).pluck().get(since.toISOString()) as number;
+    },
+  };
+}

@@ -1,0 +1,271 @@
+import type { DocumentState } from '../../core/states.js';
+import {
+  awaitingDispatchInOrder,
+  documentOfSource,
+  fencedUpdate,
+  mayEnter,
+  newVersionResets,
+  runningSql,
+  terminalSql,
+  twinOf,
+  unfinishedSql,
+} from '../document-sql.js';
+import { hitColumns } from '../store-rows.js';
+
+/**
+ * The SQLite backend's SQL, in one place (pg-boss's `plans.js`); the role files run it through the
+ * statement cache, which compiles each text once. A collection's own tables (`collectionTables`) vary,
+ * so statements on them are functions of the table's name. Placeholders are `?` or `@name`.
+ */
+
+export const storeSql = {
+  ping: 'SELECT 1',
+};
+
+export const tenantSql = {
+  byName: 'SELECT * FROM tenants WHERE name = ?',
+  byId: 'SELECT * FROM tenants WHERE id = ?',
+  insert: 'INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+  setLimits: `UPDATE tenants SET max_in_flight = @maxInFlight, max_documents = @maxDocuments, max_bytes = @maxBytes, max_chunks = @maxChunks
+    WHERE id = @id RETURNING *`,
+  /** The documents a tenant holds and their bytes; failed, cancelled and skipped ones hold nothing. */
+  held: `SELECT count(*) AS documents, coalesce(sum(d.size_bytes), 0) AS bytes FROM documents d JOIN collections c ON c.id = d.collection_id
+    WHERE c.tenant_id = ? AND d.state NOT IN ('failed', 'cancelled', 'skipped')`,
+  /** A tenant's published chunks (the tenant id twice). */
+  chunks: `SELECT (SELECT count(*) FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = ?)
+    - (SELECT count(*) FROM chunk_stage s JOIN collections c ON c.id = s.collection_id WHERE c.tenant_id = ?)`,
+};
+
+/** Every column but the hash, which nothing reads back. */
+const apiKeyColumns = 'id, tenant_id, admin, prefix, name, created_at, last_used_at, expires_at, revoked_at';
+/** A key that may authenticate at the time given as the one parameter. */
+const activeKey = 'revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)';
+
+export const apiKeySql = {
+  insert: `INSERT INTO api_keys (id, tenant_id, key_hash, admin, prefix, name, created_at, expires_at)
+    VALUES (@id, @tenantId, @keyHash, @admin, @prefix, @name, @now, @expiresAt) RETURNING ${apiKeyColumns}`,
+  findActive: `SELECT ${apiKeyColumns} FROM api_keys WHERE key_hash = ? AND ${activeKey}`,
+  byId: `SELECT ${apiKeyColumns} FROM api_keys WHERE id = ?`,
+  all: `SELECT ${apiKeyColumns} FROM api_keys ORDER BY id`,
+  ofTenant: `SELECT ${apiKeyColumns} FROM api_keys WHERE tenant_id = ? ORDER BY id`,
+  otherActiveAdmins: `SELECT count(*) FROM api_keys WHERE admin = 1 AND id != ? AND ${activeKey}`,
+  revoke: `UPDATE api_keys SET revoked_at = ? WHERE id = ? RETURNING ${apiKeyColumns}`,
+  recordUse: 'UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)',
+  count: 'SELECT count(*) FROM api_keys',
+};
+
+export const collectionSql = {
+  byId: 'SELECT * FROM collections WHERE id = ?',
+  byName: 'SELECT * FROM collections WHERE tenant_id = ? AND name = ?',
+  insert:
+    'INSERT INTO collections (id, tenant_id, name, embedder_name, embedder_model, dimension, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  setPartialSuccess: 'UPDATE collections SET partial_success = ? WHERE id = ?',
+  ofTenant: 'SELECT * FROM collections WHERE tenant_id = ? ORDER BY name',
+  rename: 'UPDATE collections SET name = ? WHERE tenant_id = ? AND name = ?',
+  dropTables: (vectors: string, fullText: string): string =>
+    `DROP TABLE IF EXISTS ${vectors}; DROP TABLE IF EXISTS ${fullText};`,
+  /** What deleting a collection (the one parameter) deletes, in this order. */
+  deleteRows: [
+    'DELETE FROM vector_changes WHERE collection_id = ?',
+    'DELETE FROM chunks WHERE collection_id = ?',
+    'DELETE FROM documents WHERE collection_id = ?',
+    'DELETE FROM batches WHERE collection_id = ?',
+    'DELETE FROM collections WHERE id = ?',
+  ],
+};
+
+export const batchSql = {
+  insert: 'INSERT INTO batches (id, collection_id, label, created_at) VALUES (?, ?, ?, ?)',
+  byId: 'SELECT * FROM batches WHERE id = ?',
+  latest: 'SELECT * FROM batches ORDER BY id DESC LIMIT ?',
+  latestOfTenant:
+    'SELECT b.* FROM batches b JOIN collections c ON c.id = b.collection_id WHERE c.tenant_id = ? ORDER BY b.id DESC LIMIT ?',
+  stateGroups: `SELECT state, count(*) AS n, sum(chunks_total) AS total, sum(chunks_embedded) AS embedded FROM documents WHERE batch_id = ? GROUP BY state`,
+};
+
+/** A `DocumentFilter`'s conditions, by the filter's key; each takes the parameter of that name. */
+export const documentFilterSql = {
+  collectionId: 'collection_id = @collectionId',
+  batchId: 'batch_id = @batchId',
+  documentId: 'id = @documentId',
+  state: 'state = @state',
+  tenantId: 'collection_id IN (SELECT id FROM collections WHERE tenant_id = @tenantId)',
+  after: 'id > @after',
+};
+
+export const documentSql = {
+  byId: 'SELECT * FROM documents WHERE id = ?',
+  insert: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of, created_at, updated_at, completed_at)
+    VALUES (@id, @collectionId, @batchId, @source, @sha256, @sizeBytes, @state, @priority, @duplicateOf, @now, @now, @completedAt)`,
+  twin: twinOf('?', '?'),
+  ofSource: documentOfSource('?', '?'),
+  newVersion: `UPDATE documents SET batch_id = @batchId, sha256 = @sha256, size_bytes = @sizeBytes, priority = @priority,
+    ${newVersionResets}, updated_at = @now WHERE id = @id AND ${mayEnter('queued')}`,
+  insertRejected: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, error_code, error_message, created_at, updated_at, completed_at)
+    VALUES (?, ?, ?, ?, '', ?, 'failed', ?, ?, ?, ?, ?, ?)`,
+  /** Documents matching the conditions (`documentFilterSql`), by id, up to `@limit`. */
+  list: (where: readonly string[]): string =>
+    `SELECT * FROM documents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`,
+  unfinished: `SELECT * FROM documents WHERE state IN (${unfinishedSql}) ORDER BY priority DESC, id`,
+  running: `SELECT * FROM documents WHERE state IN (${runningSql}) ORDER BY updated_at`,
+  deleteCopiesOf: 'DELETE FROM documents WHERE duplicate_of = ?',
+  delete: 'DELETE FROM documents WHERE id = ?',
+  countByState: 'SELECT state, count(*) AS n FROM documents GROUP BY state',
+  countCompletedSince: `SELECT count(*) FROM documents WHERE state = 'completed' AND completed_at >= ?`,
+};
+
+export const dispatchSql = {
+  inFlight: `SELECT count(*) AS n FROM documents d JOIN collections c ON c.id = d.collection_id
+    WHERE c.tenant_id = ? AND d.dispatched_at IS NOT NULL AND d.state IN (${unfinishedSql})`,
+  /** A tenant's waiting documents in dispatch order. */
+  awaitingInOrder: awaitingDispatchInOrder('?'),
+  /** The first few of them. */
+  pick: `SELECT id FROM (${awaitingDispatchInOrder('?')}) LIMIT ?`,
+  mark: 'UPDATE documents SET dispatched_at = ?, dispatch_turn = ? WHERE id = ?',
+  /** Where a handed-over document stands: by turn, then hand-over time. */
+  positionAmongDispatched: `SELECT count(*) + 1 FROM documents
+    WHERE state = 'queued' AND dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= @now) AND id != @id
+      AND (coalesce(dispatch_turn, 0) < @turn
+        OR (coalesce(dispatch_turn, 0) = @turn AND (dispatched_at < @at OR (dispatched_at = @at AND id < @id))))`,
+  waiting: `SELECT
+      count(*) FILTER (WHERE dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= @now)) AS for_worker,
+      min(dispatched_at) FILTER (WHERE dispatched_at IS NOT NULL AND (available_at IS NULL OR available_at <= @now)) AS for_worker_since,
+      count(*) FILTER (WHERE dispatched_at IS NULL) AS for_share,
+      min(created_at) FILTER (WHERE dispatched_at IS NULL) AS for_share_since,
+      count(*) FILTER (WHERE available_at > @now) AS retrying,
+      min(available_at) FILTER (WHERE available_at > @now) AS next_retry
+    FROM documents WHERE state = 'queued'`,
+  tenantsAwaiting: `SELECT DISTINCT c.tenant_id FROM documents d JOIN collections c ON c.id = d.collection_id
+    WHERE d.dispatched_at IS NULL AND d.state = 'queued'`,
+};
+
+/** A move of a running attempt into `to` (see `fencedUpdate`). */
+const attemptMove = (to: DocumentState, sets: string): string =>
+  fencedUpdate(to, sets, { id: '@id', attemptId: '@attemptId', now: '@now' });
+/** The attempt `@attemptId` still runs document `@documentId`. */
+const liveAttempt = `id = @documentId AND attempt_id = @attemptId AND state NOT IN (${terminalSql})`;
+
+export const transitionSql = {
+  claim: `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = @attemptId, available_at = NULL,
+      dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', worker_id = @workerId, updated_at = @now
+    WHERE id = @documentId AND ${mayEnter('parsing')} RETURNING *`,
+  setStage: (state: DocumentState, withProgress: boolean): string =>
+    attemptMove(
+      state,
+      withProgress
+        ? 'state = @state, chunks_total = @chunksTotal, chunks_embedded = @chunksEmbedded'
+        : 'state = @state',
+    ),
+  /** Counts batch `@batch` once per attempt. */
+  addEmbedded: `UPDATE documents SET chunks_embedded = chunks_embedded + @count, embedded_batches = json_insert(embedded_batches, '$[#]', @batch),
+      updated_at = @now
+    WHERE ${liveAttempt} AND NOT EXISTS (SELECT 1 FROM json_each(embedded_batches) WHERE value = @batch)
+    RETURNING chunks_total, chunks_embedded`,
+  embedded: `SELECT chunks_total, chunks_embedded FROM documents WHERE ${liveAttempt}`,
+  fail: attemptMove(
+    'failed',
+    `state = 'failed', error_code = @code, error_message = @message, available_at = NULL, completed_at = @now`,
+  ),
+  scheduleRetry: attemptMove(
+    'queued',
+    `state = 'queued', error_code = @code, error_message = @message, available_at = @availableAt`,
+  ),
+  cancel: `UPDATE documents SET state = 'cancelled', attempt_id = NULL, completed_at = ?, updated_at = ?
+    WHERE id = ? AND ${mayEnter('cancelled')} RETURNING *`,
+  /** Documents matching the conditions (`documentFilterSql`, `state` first) queued again; rejected files have no bytes to retry. */
+  requeue: (where: readonly string[]): string =>
+    `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL, failed_chunks = NULL,
+        available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = @now
+      WHERE ${where.join(' AND ')} AND sha256 != '' AND ${mayEnter('queued')} RETURNING *`,
+};
+
+/** The chunk ids of a collection (the one parameter) written by publishes still in progress. */
+export const stagedChunkIds = 'SELECT chunk_id FROM chunk_stage WHERE collection_id = ?';
+
+export const chunkSql = {
+  insert: `INSERT INTO chunks (document_id, collection_id, idx, text, token_count, char_start, char_end, page, embedder, dimension)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertVector: (vectors: string): string => `INSERT INTO ${vectors} (rowid, embedding) VALUES (?, ?)`,
+  insertText: (fullText: string): string => `INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`,
+  delete: 'DELETE FROM chunks WHERE id = ?',
+  deleteVector: (vectors: string): string => `DELETE FROM ${vectors} WHERE rowid = ?`,
+  deleteText: (fullText: string): string => `DELETE FROM ${fullText} WHERE rowid = ?`,
+  publishedOf:
+    'SELECT id FROM chunks c WHERE document_id = ? AND NOT EXISTS (SELECT 1 FROM chunk_stage s WHERE s.chunk_id = c.id)',
+  stage: 'INSERT INTO chunk_stage (chunk_id, collection_id, document_id, token) VALUES (?, ?, ?, ?)',
+  stagedByOthers: 'SELECT chunk_id FROM chunk_stage WHERE collection_id = ? AND document_id = ? AND token != ?',
+  stagedBy: 'SELECT chunk_id FROM chunk_stage WHERE collection_id = ? AND document_id = ? AND token = ?',
+  unstage: 'DELETE FROM chunk_stage WHERE collection_id = ? AND document_id = ? AND token = ?',
+};
+
+/** The change log of vectors (`vector_changes`), which searching processes read to keep their scans current. */
+export const vectorChangeSql = {
+  log: 'INSERT INTO vector_changes (collection_id, chunk_id) VALUES (?, ?)',
+  logDocument:
+    'INSERT INTO vector_changes (collection_id, chunk_id) SELECT collection_id, id FROM chunks WHERE document_id = ?',
+  /** Keeps the latest changes, as many as the one parameter. */
+  prune: "DELETE FROM vector_changes WHERE seq <= (SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes') - ?",
+  head: "SELECT seq FROM sqlite_sequence WHERE name = 'vector_changes'",
+  oldest: 'SELECT min(seq) FROM vector_changes',
+  changed: 'SELECT DISTINCT chunk_id FROM vector_changes WHERE collection_id = ? AND seq > ? AND seq <= ?',
+};
+
+export const publishSql = {
+  /** The document while attempt `?` holds it and may complete it into `to` (core's table: from `indexing`). */
+  publishable: (to: DocumentState): string =>
+    `SELECT * FROM documents WHERE id = ? AND attempt_id = ? AND ${mayEnter(to)}`,
+  complete: `UPDATE documents SET state = @state, media_type = @mediaType, chunks_total = @total, chunks_embedded = @embedded,
+      error_code = @code, error_message = @message, failed_chunks = @failed, available_at = NULL, completed_at = @at, updated_at = @at
+    WHERE id = @documentId`,
+};
+
+export const searchSql = {
+  /** Every searchable vector of a collection (the one parameter). */
+  vectorsToScan: (vectors: string): string =>
+    `SELECT rowid, embedding FROM ${vectors} WHERE rowid NOT IN (${stagedChunkIds})`,
+  vector: (vectors: string): string => `SELECT embedding FROM ${vectors} WHERE rowid = ?`,
+  stagedCount: `SELECT count(*) FROM (${stagedChunkIds})`,
+  nearest: (vectors: string): string =>
+    `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
+  /** The best matches by BM25 of an FTS5 query, leaving out staged chunks. */
+  rankFullText: (fullText: string): string =>
+    `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedChunkIds})
+      ORDER BY rank LIMIT ?`,
+  /** Chunks by rowid (`count` of them) as hits, leaving out staged ones. */
+  hits: (count: number): string =>
+    `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id
+      WHERE NOT EXISTS (SELECT 1 FROM chunk_stage s WHERE s.chunk_id = c.id) AND c.id IN (${Array.from({ length: count }, () => '?').join(',')})`,
+  /**
+   * Staged chunks are counted in their own small table and taken off, rather than each chunk row being
+   * looked up in it. The collection id twice.
+   */
+  countOf: `SELECT (SELECT count(*) FROM chunks WHERE collection_id = ?) - (SELECT count(*) FROM (${stagedChunkIds}))`,
+  countAll: 'SELECT (SELECT count(*) FROM chunks) - (SELECT count(*) FROM chunk_stage)',
+};
+
+export const eventSql = {
+  progressOf: 'SELECT chunks_embedded, chunks_total FROM documents WHERE id = ?',
+  insert: 'INSERT INTO events (batch_id, document_id, data) VALUES (?, ?, ?)',
+  /** Events of a batch or a document (`column` names which) after a sequence number. */
+  list: (column: 'batch_id' | 'document_id'): string =>
+    `SELECT seq, data FROM events WHERE ${column} = ? AND seq > ? ORDER BY seq LIMIT ?`,
+};
+
+export const embeddingCacheSql = {
+  get: 'SELECT vector FROM embedding_cache WHERE model = ? AND dimension = ? AND text_sha256 = ?',
+  put: 'INSERT OR IGNORE INTO embedding_cache (model, dimension, text_sha256, vector) VALUES (?, ?, ?, ?)',
+};
+
+export const workerSql = {
+  heartbeat: `INSERT INTO workers (id, host, pid, started_at, last_seen_at) VALUES (@id, @host, @pid, @startedAt, @lastSeenAt)
+    ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+  seenSince: 'SELECT * FROM workers WHERE last_seen_at >= ? ORDER BY started_at',
+  deleteUnseenSince: 'DELETE FROM workers WHERE last_seen_at < ?',
+  delete: 'DELETE FROM workers WHERE id = ?',
+};
+
+export const idempotencySql = {
+  get: 'SELECT status, body, fingerprint FROM idempotency_keys WHERE tenant_id = ? AND key = ?',
+  put: `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT DO NOTHING`,
+};

@@ -1,0 +1,99 @@
+import type { DocumentTransitions } from '../../ports/document-transitions.js';
+import { toDocument, type DocumentRow } from '../store-rows.js';
+import type { ChunkRows } from './sqlite-chunk-rows.js';
+import type { SqliteContext, Synchronous } from './sqlite-context.js';
+import { documentFilterSql, transitionSql } from './sqlite-sql.js';
+
+/**
+ * A document's state changes but its publish (`sqlite-publish.ts`), each one statement or one
+ * transaction. Those of an attempt are fenced by its id, and every move is one core's table of allowed
+ * transitions lets through (`document-sql.ts`).
+ */
+export function createSqliteTransitions(
+  { db, stmt, now }: SqliteContext,
+  chunkRows: ChunkRows,
+): Synchronous<Omit<DocumentTransitions, 'complete'>> {
+  /** A new attempt takes a document over; whatever an earlier one left staged (it died mid-publish) goes. */
+  const claim = db.transaction((documentId: string, attemptId: string, workerId: string | undefined) => {
+    const row = stmt<[{ attemptId: string; now: string; documentId: string; workerId: string | null }], DocumentRow>(
+      transitionSql.claim,
+    ).get({ attemptId, now: now(), documentId, workerId: workerId ?? null });
+    if (row) {
+      chunkRows.deleteStagedOf(documentId, row.collection_id);
+    }
+    return row && toDocument(row);
+  });
+
+  /** A cancel stops a publish between two slices: its next one finds the document cancelled, and what it staged is gone. */
+  const cancel = db.transaction((documentId: string) => {
+    const at = now();
+    const row = stmt<[string, string, string], DocumentRow>(transitionSql.cancel).get(at, at, documentId);
+    if (row) {
+      chunkRows.deleteStagedOf(documentId, row.collection_id);
+    }
+    return row && toDocument(row);
+  });
+
+  const recordEmbedded = db.transaction((documentId: string, attemptId: string, batch: number, count: number) => {
+    type Progress = { chunks_total: number; chunks_embedded: number };
+    const params = { documentId, attemptId, batch, count, now: now() };
+    const row =
+      stmt<[typeof params], Progress>(transitionSql.addEmbedded).get(params) ??
+      // Counted already (a second delivery of the batch), or stale: then there is no row.
+      stmt<[typeof params], Progress>(transitionSql.embedded).get(params);
+    return row && { chunksTotal: row.chunks_total, chunksEmbedded: row.chunks_embedded };
+  });
+
+  return {
+    claim(documentId, attemptId, workerId) {
+      return claim.immediate(documentId, attemptId, workerId);
+    },
+    setStage(documentId, attemptId, state, progress) {
+      const { changes } = stmt(transitionSql.setStage(state, progress !== undefined)).run({
+        id: documentId,
+        attemptId,
+        state,
+        now: now(),
+        ...progress,
+      });
+      return changes === 1;
+    },
+    recordEmbedded(documentId, attemptId, batch, count) {
+      return recordEmbedded.immediate(documentId, attemptId, batch, count);
+    },
+    fail(documentId, attemptId, code, message) {
+      const { changes } = stmt(transitionSql.fail).run({ id: documentId, attemptId, code, message, now: now() });
+      return changes === 1;
+    },
+    scheduleRetry(documentId, attemptId, code, message, availableAt) {
+      const { changes } = stmt(transitionSql.scheduleRetry).run({
+        id: documentId,
+        attemptId,
+        code,
+        message,
+        availableAt: availableAt.toISOString(),
+        now: now(),
+      });
+      return changes === 1;
+    },
+    cancel(documentId) {
+      return cancel.immediate(documentId);
+    },
+    requeue(filter) {
+      const where = [documentFilterSql.state];
+      for (const key of ['batchId', 'collectionId', 'documentId'] as const) {
+        if (filter[key] !== undefined) {
+          where.push(documentFilterSql[key]);
+        }
+      }
+      const rows = stmt<[Record<string, unknown>], DocumentRow>(transitionSql.requeue(where)).all({
+        state: filter.state,
+        batchId: filter.batchId,
+        collectionId: filter.collectionId,
+        documentId: filter.documentId,
+        now: now(),
+      });
+      return rows.map(toDocument);
+    },
+  };
+}
