@@ -67,6 +67,12 @@ async function tenantsOf(app: AppContext, keys: ApiKeyRecord[]): Promise<Map<str
 
 export function registerKeysCommand(program: Command): void {
   const keys = program.command('keys').description('manage API keys: create, list, revoke');
+  registerCreate(keys);
+  registerList(keys);
+  registerRevoke(keys);
+}
+
+function registerCreate(keys: Command): void {
   keys
     .command('create')
     .description(
@@ -116,7 +122,9 @@ export function registerKeysCommand(program: Command): void {
         return 0;
       });
     });
+}
 
+function registerList(keys: Command): void {
   keys
     .command('list')
     .description('list API keys (never their secrets) with their state')
@@ -178,7 +186,9 @@ export function registerKeysCommand(program: Command): void {
         return 0;
       });
     });
+}
 
+function registerRevoke(keys: Command): void {
   keys
     .command('revoke')
     .description('revoke an API key: it fails from the next request on, on every API node')

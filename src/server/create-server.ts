@@ -3,7 +3,12 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { SluiceError } from '../core/errors.js';
 import type { ApiKeyRecord } from '../core/types.js';
 import { createAuthFailureLimiter } from './auth-failure-limiter.js';
@@ -14,13 +19,14 @@ import { createKeyAuthenticator } from './key-authenticator.js';
 import { sendProblem, toProblem } from './problem.js';
 import type { ServerContext } from './server-context.js';
 import { registerWebPage } from './web-page.js';
-import { registerAdminRoutes } from './routes/admin-routes.js';
 import { registerBatchRoutes } from './routes/batch-routes.js';
 import { registerCollectionRoutes } from './routes/collection-routes.js';
 import { registerDocumentRoutes } from './routes/document-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes, registerStatusRoutes } from './routes/health-routes.js';
+import { registerKeyRoutes } from './routes/key-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
+import { registerTenantRoutes } from './routes/tenant-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 import { createTenantAccess } from './tenant-access.js';
 
@@ -97,7 +103,9 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
       ...(problem.errors ? { errors: problem.errors } : {}),
     });
   });
-  server.setNotFoundHandler((request, reply) => sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.slice(0, 200)}`));
+  server.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, 'not_found', `No route ${request.method} ${request.url.slice(0, 200)}`),
+  );
 
   const context = { app, access };
   registerHealthRoutes(server, context);
@@ -120,10 +128,14 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
       hook: 'preParsing',
       keyGenerator: (request) => request.auth.id,
       errorResponseBuilder: (_request, context) =>
-        new SluiceError('rate_limited', `Rate limit of ${context.max} requests per minute reached; retry in ${Math.ceil(context.ttl / 1000)} s`),
+        new SluiceError(
+          'rate_limited',
+          `Rate limit of ${context.max} requests per minute reached; retry in ${Math.ceil(context.ttl / 1000)} s`,
+        ),
     });
     registerStatusRoutes(api, context);
-    registerAdminRoutes(api, context);
+    registerTenantRoutes(api, context);
+    registerKeyRoutes(api, context);
     registerCollectionRoutes(api, context);
     registerUploadRoutes(api, context);
     registerBatchRoutes(api, context);

@@ -44,6 +44,236 @@ export interface DocumentProcessor {
   batches: BatchHandler;
 }
 
+/** What every step of one document's pipeline works with. */
+interface Pipeline {
+  deps: PipelineDependencies;
+  options: PipelineOptions;
+}
+
+function announce(p: Pipeline, doc: DocumentRecord, state: DocumentState, error?: SluiceError): Promise<void> {
+  return p.deps.events.publish(documentStateEvent(doc, state, error));
+}
+
+/** Retry with backoff while attempts last and the error is transient; else fail for good. */
+async function settleFailure(
+  p: Pipeline,
+  doc: DocumentRecord,
+  attemptId: string,
+  error: SluiceError,
+  cause: unknown,
+): Promise<JobOutcome> {
+  const { store, logger } = p.deps;
+  if (error.retryable && doc.attempts < p.options.maxAttempts) {
+    const delayMs = backoffDelay(doc.attempts, p.options.backoff);
+    if (await store.scheduleRetry(doc.id, attemptId, error.code, error.message, new Date(Date.now() + delayMs))) {
+      logger.warn(
+        { documentId: doc.id, code: error.code, attempt: doc.attempts, delayMs, err: cause },
+        'document will be retried',
+      );
+      await announce(p, doc, 'queued', error);
+      return { kind: 'retry', delayMs };
+    }
+    return done;
+  }
+  if (await store.fail(doc.id, attemptId, error.code, error.message)) {
+    logger.info({ documentId: doc.id, source: doc.source, code: error.code, attempt: doc.attempts }, 'document failed');
+    await announce(p, doc, 'failed', error);
+  }
+  return done;
+}
+
+/**
+ * Fan-in: every batch has finished; publish the chunks, or settle the first problem a batch met. A
+ * problem that is final (permanent, or out of attempts) still lets the document be published
+ * without the failed chunks when its collection allows partial success and most chunks embedded.
+ */
+async function finish(p: Pipeline, doc: DocumentRecord, fanIn: FanIn): Promise<JobOutcome> {
+  const { store, logger } = p.deps;
+  const { attemptId } = fanIn;
+  const results = [...fanIn.results].sort((a, b) => a.batch - b.batch);
+  if (results.some((r) => r.kind === 'superseded')) {
+    return done;
+  }
+  const embedded = results.flatMap((r) => (r.kind === 'embedded' ? r.chunks : []));
+  const failed = results.flatMap((r) => (r.kind === 'failed' ? [r] : []));
+  let partial: PartialCompletion | undefined;
+  if (failed.length > 0) {
+    const first = failed[0] as (typeof failed)[number];
+    const error = new SluiceError(first.code, first.message);
+    const final = !error.retryable || doc.attempts >= p.options.maxAttempts;
+    const failedChunks = failed.flatMap((r) => r.chunkIndexes).sort((a, b) => a - b);
+    // Every batch must have reported (a queue may stop at the first failure), and most embedded.
+    const allowed =
+      final &&
+      results.length === fanIn.batches &&
+      embedded.length > failedChunks.length &&
+      (await store.getCollection(doc.collectionId))?.partialSuccess === true;
+    if (!allowed) {
+      return settleFailure(p, doc, attemptId, error, undefined);
+    }
+    partial = {
+      chunksTotal: embedded.length + failedChunks.length,
+      failedChunks,
+      code: first.code,
+      message: `${failedChunks.length} of ${embedded.length + failedChunks.length} chunks could not be embedded: ${first.message}`,
+    };
+  }
+  if (!(await store.setStage(doc.id, attemptId, 'indexing'))) {
+    return done;
+  }
+  await announce(p, doc, 'indexing');
+  if (!(await store.complete(doc.id, attemptId, fanIn.mediaType, embedded, partial))) {
+    return done;
+  }
+  if (partial) {
+    await announce(p, doc, 'completed_with_errors', new SluiceError(partial.code, partial.message));
+    logger.warn(
+      { documentId: doc.id, source: doc.source, failedChunks: partial.failedChunks, code: partial.code },
+      'document completed with errors',
+    );
+    return done;
+  }
+  await announce(p, doc, 'completed');
+  logger.info(
+    { documentId: doc.id, source: doc.source, chunks: embedded.length, attempt: doc.attempts },
+    'document completed',
+  );
+  return done;
+}
+
+/** One attempt at a document: claim it, parse and chunk it, and fan its chunks out as embedding batches. */
+async function runAttempt(p: Pipeline, job: Parameters<JobHandler>[0], signal: AbortSignal): Promise<JobOutcome> {
+  const { store, logger } = p.deps;
+  const attemptId = newId('att');
+  const doc = await store.claim(job.documentId, attemptId, p.deps.workerId);
+  if (!doc) {
+    return done;
+  }
+  if (doc.attempts > p.options.maxAttempts) {
+    // A retry is scheduled only while attempts last, so every attempt past them began after one that
+    // never settled: its process died each time (a native crash, an OOM kill). Stop the loop here.
+    const error = new SluiceError(
+      'worker_crashed',
+      `The process running ${doc.source} stopped without finishing, ${doc.attempts - 1} times`,
+    );
+    return settleFailure(p, doc, attemptId, error, undefined);
+  }
+  await announce(p, doc, 'parsing');
+  const stage = async (
+    state: DocumentState,
+    progress?: { chunksTotal: number; chunksEmbedded: number },
+  ): Promise<void> => {
+    if (!(await store.setStage(doc.id, attemptId, state, progress))) {
+      throw new Superseded();
+    }
+  };
+  try {
+    const collection = await store.getCollection(doc.collectionId);
+    if (!collection) {
+      throw new SluiceError('not_found', `Collection ${doc.collectionId} is gone`);
+    }
+    assertSameEmbedder(collection, p.deps.embedder.spec);
+    const bytes = await p.deps.blobs.get(doc.sha256);
+    if (!bytes) {
+      throw new SluiceError('blob_missing', `The raw file of ${doc.source} is missing from the blob store`);
+    }
+    // The chunking stage is recorded while the chunker runs; a failure to record it (superseded)
+    // surfaces once the split returns.
+    let chunking: Promise<void> | undefined;
+    const { mediaType, chunks } = await p.deps.splitter.split(
+      { bytes, source: doc.source },
+      {
+        signal,
+        onParsed: () => {
+          chunking = stage('chunking').then(() => announce(p, doc, 'chunking'));
+          chunking.catch(() => undefined);
+        },
+      },
+    );
+    await chunking;
+    if (chunks.length === 0) {
+      throw new SluiceError('empty_document', `${doc.source} holds no text to index`);
+    }
+    signal.throwIfAborted();
+    await stage('embedding', { chunksTotal: chunks.length, chunksEmbedded: 0 });
+    await announce(p, doc, 'embedding');
+    const batches = [];
+    for (let start = 0; start < chunks.length; start += p.options.embedBatchSize) {
+      batches.push({
+        documentId: doc.id,
+        attemptId,
+        batch: batches.length,
+        chunks: chunks.slice(start, start + p.options.embedBatchSize),
+      });
+    }
+    return { kind: 'fanOut', attemptId, mediaType, batches, keepGoingAfterFailure: collection.partialSuccess };
+  } catch (thrown) {
+    if (thrown instanceof Superseded || signal.aborted) {
+      // Cancelled, shutting down, or overtaken by a newer attempt: whoever took over owns the state.
+      logger.debug({ documentId: doc.id, attemptId }, 'attempt stopped');
+      return done;
+    }
+    return settleFailure(p, doc, attemptId, toSluiceError(thrown), thrown);
+  }
+}
+
+/** One embedding batch: its vectors, or the problem it met, for the fan-in to settle. */
+async function embedBatch(
+  p: Pipeline,
+  job: Parameters<BatchHandler>[0],
+  signal: AbortSignal,
+): Promise<Awaited<ReturnType<BatchHandler>>> {
+  const { store, events, logger } = p.deps;
+  const { documentId, attemptId, batch } = job;
+  const current = await store.getDocument(documentId);
+  if (current?.attemptId !== attemptId || isTerminal(current.state)) {
+    return { attemptId, batch, kind: 'superseded' };
+  }
+  try {
+    const vectors = await p.deps.embedder.embed(
+      job.chunks.map((c) => c.text),
+      signal,
+    );
+    if (vectors.length !== job.chunks.length) {
+      throw new SluiceError(
+        'embedder_failed',
+        `The embedder returned ${vectors.length} vectors for ${job.chunks.length} texts`,
+      );
+    }
+    const progress = await store.recordEmbedded(documentId, attemptId, batch, vectors.length);
+    if (!progress) {
+      return { attemptId, batch, kind: 'superseded' };
+    }
+    await events.publish({
+      type: 'document.progress',
+      documentId,
+      batchId: current.batchId,
+      ...progress,
+      at: new Date().toISOString(),
+    });
+    return {
+      attemptId,
+      batch,
+      kind: 'embedded',
+      chunks: job.chunks.map((chunk, i) => ({ ...chunk, vector: vectors[i] as Float32Array })),
+    };
+  } catch (thrown) {
+    if (signal.aborted) {
+      return { attemptId, batch, kind: 'superseded' };
+    }
+    const error = toSluiceError(thrown);
+    logger.warn({ documentId, batch, code: error.code, err: thrown }, 'embedding batch failed');
+    return {
+      attemptId,
+      batch,
+      kind: 'failed',
+      code: error.code,
+      message: error.message,
+      chunkIndexes: job.chunks.map((c) => c.index),
+    };
+  }
+}
+
 /**
  * The pipeline of one document: claim → parse and chunk → fan out the chunks as embedding batches →
  * fan in: publish. Every write is fenced by the attempt id, so a duplicate delivery or a late worker
@@ -53,183 +283,15 @@ export interface DocumentProcessor {
  * policy.
  */
 export function createDocumentProcessor(deps: PipelineDependencies, options: PipelineOptions): DocumentProcessor {
-  const { store, events, logger } = deps;
-
-  const announce = (doc: DocumentRecord, state: DocumentState, error?: SluiceError): Promise<void> =>
-    events.publish(documentStateEvent(doc, state, error));
-
-  /** Retry with backoff while attempts last and the error is transient; else fail for good. */
-  const settleFailure = async (doc: DocumentRecord, attemptId: string, error: SluiceError, cause: unknown): Promise<JobOutcome> => {
-    if (error.retryable && doc.attempts < options.maxAttempts) {
-      const delayMs = backoffDelay(doc.attempts, options.backoff);
-      if (await store.scheduleRetry(doc.id, attemptId, error.code, error.message, new Date(Date.now() + delayMs))) {
-        logger.warn(
-          { documentId: doc.id, code: error.code, attempt: doc.attempts, delayMs, err: cause },
-          'document will be retried',
-        );
-        await announce(doc, 'queued', error);
-        return { kind: 'retry', delayMs };
+  const p: Pipeline = { deps, options };
+  return {
+    async document(job, signal, fanIn) {
+      if (fanIn) {
+        const current = await deps.store.getDocument(job.documentId);
+        return current?.attemptId === fanIn.attemptId ? finish(p, current, fanIn) : done;
       }
-      return done;
-    }
-    if (await store.fail(doc.id, attemptId, error.code, error.message)) {
-      logger.info({ documentId: doc.id, source: doc.source, code: error.code, attempt: doc.attempts }, 'document failed');
-      await announce(doc, 'failed', error);
-    }
-    return done;
+      return runAttempt(p, job, signal);
+    },
+    batches: (job, signal) => embedBatch(p, job, signal),
   };
-
-  /**
-   * Fan-in: every batch has finished; publish the chunks, or settle the first problem a batch met. A
-   * problem that is final (permanent, or out of attempts) still lets the document be published
-   * without the failed chunks when its collection allows partial success and most chunks embedded.
-   */
-  const finish = async (doc: DocumentRecord, fanIn: FanIn): Promise<JobOutcome> => {
-    const { attemptId } = fanIn;
-    const results = [...fanIn.results].sort((a, b) => a.batch - b.batch);
-    if (results.some((r) => r.kind === 'superseded')) {
-      return done;
-    }
-    const embedded = results.flatMap((r) => (r.kind === 'embedded' ? r.chunks : []));
-    const failed = results.flatMap((r) => (r.kind === 'failed' ? [r] : []));
-    let partial: PartialCompletion | undefined;
-    if (failed.length > 0) {
-      const first = failed[0] as (typeof failed)[number];
-      const error = new SluiceError(first.code, first.message);
-      const final = !error.retryable || doc.attempts >= options.maxAttempts;
-      const failedChunks = failed.flatMap((r) => r.chunkIndexes).sort((a, b) => a - b);
-      // Every batch must have reported (a queue may stop at the first failure), and most embedded.
-      const allowed =
-        final &&
-        results.length === fanIn.batches &&
-        embedded.length > failedChunks.length &&
-        (await store.getCollection(doc.collectionId))?.partialSuccess === true;
-      if (!allowed) {
-        return settleFailure(doc, attemptId, error, undefined);
-      }
-      partial = {
-        chunksTotal: embedded.length + failedChunks.length,
-        failedChunks,
-        code: first.code,
-        message: `${failedChunks.length} of ${embedded.length + failedChunks.length} chunks could not be embedded: ${first.message}`,
-      };
-    }
-    if (!(await store.setStage(doc.id, attemptId, 'indexing'))) {
-      return done;
-    }
-    await announce(doc, 'indexing');
-    if (!(await store.complete(doc.id, attemptId, fanIn.mediaType, embedded, partial))) {
-      return done;
-    }
-    if (partial) {
-      await announce(doc, 'completed_with_errors', new SluiceError(partial.code, partial.message));
-      logger.warn({ documentId: doc.id, source: doc.source, failedChunks: partial.failedChunks, code: partial.code }, 'document completed with errors');
-      return done;
-    }
-    await announce(doc, 'completed');
-    logger.info({ documentId: doc.id, source: doc.source, chunks: embedded.length, attempt: doc.attempts }, 'document completed');
-    return done;
-  };
-
-  const document: JobHandler = async (job, signal, fanIn) => {
-    if (fanIn) {
-      const current = await store.getDocument(job.documentId);
-      return current?.attemptId === fanIn.attemptId ? finish(current, fanIn) : done;
-    }
-    const attemptId = newId('att');
-    const doc = await store.claim(job.documentId, attemptId, deps.workerId);
-    if (!doc) {
-      return done;
-    }
-    if (doc.attempts > options.maxAttempts) {
-      // A retry is scheduled only while attempts last, so every attempt past them began after one that
-      // never settled: its process died each time (a native crash, an OOM kill). Stop the loop here.
-      const error = new SluiceError('worker_crashed', `The process running ${doc.source} stopped without finishing, ${doc.attempts - 1} times`);
-      return settleFailure(doc, attemptId, error, undefined);
-    }
-    await announce(doc, 'parsing');
-    const stage = async (
-      state: DocumentState,
-      progress?: { chunksTotal: number; chunksEmbedded: number },
-    ): Promise<void> => {
-      if (!(await store.setStage(doc.id, attemptId, state, progress))) {
-        throw new Superseded();
-      }
-    };
-    try {
-      const collection = await store.getCollection(doc.collectionId);
-      if (!collection) {
-        throw new SluiceError('not_found', `Collection ${doc.collectionId} is gone`);
-      }
-      assertSameEmbedder(collection, deps.embedder.spec);
-      const bytes = await deps.blobs.get(doc.sha256);
-      if (!bytes) {
-        throw new SluiceError('blob_missing', `The raw file of ${doc.source} is missing from the blob store`);
-      }
-      // The chunking stage is recorded while the chunker runs; a failure to record it (superseded)
-      // surfaces once the split returns.
-      let chunking: Promise<void> | undefined;
-      const { mediaType, chunks } = await deps.splitter.split(
-        { bytes, source: doc.source },
-        {
-          signal,
-          onParsed: () => {
-            chunking = stage('chunking').then(() => announce(doc, 'chunking'));
-            chunking.catch(() => undefined);
-          },
-        },
-      );
-      await chunking;
-      if (chunks.length === 0) {
-        throw new SluiceError('empty_document', `${doc.source} holds no text to index`);
-      }
-      signal.throwIfAborted();
-      await stage('embedding', { chunksTotal: chunks.length, chunksEmbedded: 0 });
-      await announce(doc, 'embedding');
-      const batches = [];
-      for (let start = 0; start < chunks.length; start += options.embedBatchSize) {
-        batches.push({ documentId: doc.id, attemptId, batch: batches.length, chunks: chunks.slice(start, start + options.embedBatchSize) });
-      }
-      return { kind: 'fanOut', attemptId, mediaType, batches, keepGoingAfterFailure: collection.partialSuccess };
-    } catch (thrown) {
-      if (thrown instanceof Superseded || signal.aborted) {
-        // Cancelled, shutting down, or overtaken by a newer attempt: whoever took over owns the state.
-        logger.debug({ documentId: doc.id, attemptId }, 'attempt stopped');
-        return done;
-      }
-      return settleFailure(doc, attemptId, toSluiceError(thrown), thrown);
-    }
-  };
-
-  const batches: BatchHandler = async (job, signal) => {
-    const { documentId, attemptId, batch } = job;
-    const current = await store.getDocument(documentId);
-    if (current?.attemptId !== attemptId || isTerminal(current.state)) {
-      return { attemptId, batch, kind: 'superseded' };
-    }
-    try {
-      const vectors = await deps.embedder.embed(
-        job.chunks.map((c) => c.text),
-        signal,
-      );
-      if (vectors.length !== job.chunks.length) {
-        throw new SluiceError('embedder_failed', `The embedder returned ${vectors.length} vectors for ${job.chunks.length} texts`);
-      }
-      const progress = await store.recordEmbedded(documentId, attemptId, batch, vectors.length);
-      if (!progress) {
-        return { attemptId, batch, kind: 'superseded' };
-      }
-      await events.publish({ type: 'document.progress', documentId, batchId: current.batchId, ...progress, at: new Date().toISOString() });
-      return { attemptId, batch, kind: 'embedded', chunks: job.chunks.map((chunk, i) => ({ ...chunk, vector: vectors[i] as Float32Array })) };
-    } catch (thrown) {
-      if (signal.aborted) {
-        return { attemptId, batch, kind: 'superseded' };
-      }
-      const error = toSluiceError(thrown);
-      logger.warn({ documentId, batch, code: error.code, err: thrown }, 'embedding batch failed');
-      return { attemptId, batch, kind: 'failed', code: error.code, message: error.message, chunkIndexes: job.chunks.map((c) => c.index) };
-    }
-  };
-
-  return { document, batches };
 }
