@@ -3,9 +3,13 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { GptEncoding } from 'gpt-tokenizer/GptEncoding';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../test/helpers/prng.js';
+import { chunkText } from '../core/chunker.js';
+import type { Tokenizer } from '../ports/tokenizer.js';
 import { createCl100kTokenizer } from './cl100k-tokenizer.js';
-import { parseCl100kRanks } from './load-cl100k-ranks.js';
+import { loadCl100kRanks, parseCl100kRanks } from './load-cl100k-ranks.js';
 
 const plain = { disallowedSpecial: new Set<string>() };
 
@@ -24,7 +28,9 @@ describe('cl100k_base from the shipped .tiktoken file', () => {
 
   it('the JSON the build writes beside the built tokenizer holds the same ranks', async () => {
     // `npm test` builds first; parse processes run the built modules, which read this file.
-    const built = (await import(pathToFileURL(resolve('dist/tokenizers/load-cl100k-ranks.js')).href)) as { loadCl100kRanks: typeof parseCl100kRanks };
+    const built = (await import(pathToFileURL(resolve('dist/tokenizers/load-cl100k-ranks.js')).href)) as {
+      loadCl100kRanks: typeof parseCl100kRanks;
+    };
     expect(existsSync(resolve('dist/tokenizers/cl100k-ranks.json'))).toBe(true);
     expect(built.loadCl100kRanks()).toEqual(parseCl100kRanks());
   });
@@ -43,12 +49,46 @@ describe('cl100k_base from the shipped .tiktoken file', () => {
       expect(tokenizer.count(text)).toBe(encode(text, plain).length);
     }
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => tokenizer.count(text) === countTokens(text, plain)),
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 200 }),
+        (text) => tokenizer.count(text) === countTokens(text, plain),
+      ),
       { numRuns: 300 },
     );
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => tokenizer.count(text) === countTokens(text, plain)),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        (text) => tokenizer.count(text) === countTokens(text, plain),
+      ),
       { numRuns: 300 },
     );
+  });
+
+  it('chunks a document with long runs as counting each range with the library does', async () => {
+    const random = prng(5);
+    const pick = (alphabet: string, length: number): string =>
+      Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    const prose = 'The sluice gate opens at dawn, and the river carries what the night left behind. '.repeat(60);
+    const text = [
+      `# A hostile document\n\n${prose}`,
+      `before ${' '.repeat(6000)} after`,
+      '-'.repeat(5000),
+      `${'='.repeat(3000)}\n`,
+      pick('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 8000),
+      pick('abcdefghijklmnopqrstuvwxyz', 12_000),
+      pick('数据库的是一个我们在这有和不了人中国大为上个', 3000),
+      `\ufeffusing ${'\n'.repeat(300)}${prose}`,
+    ].join('\n\n');
+    // Today's counting without the long-piece merge or the index: every range sliced and counted by
+    // gpt-tokenizer on the same ranks.
+    const encoding = GptEncoding.getEncodingApi('cl100k_base', loadCl100kRanks);
+    const reference: Tokenizer = { name: 'library', count: (range) => encoding.countTokens(range, plain) };
+    for (const maxTokens of [500, 100]) {
+      const options = { maxTokens, overlapTokens: maxTokens / 10 };
+      const parsed = { text, mediaType: 'text/plain' };
+      const chunks = await chunkText(parsed, createCl100kTokenizer(), options);
+      expect(chunks.length).toBeGreaterThan(10);
+      expect(chunks).toEqual(await chunkText(parsed, reference, options));
+    }
   });
 });

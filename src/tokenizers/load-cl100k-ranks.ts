@@ -28,7 +28,10 @@ export function parseCl100kRanks(): RankEntry[] {
       continue;
     }
     const bytes = Buffer.from(line.slice(0, space), 'base64');
-    ranks[Number(line.slice(space + 1))] = tryConvertToString(bytes) ?? [...bytes];
+    // A decoder drops a leading byte-order mark: such a text would collide with another token's
+    // ("\n" ranked as the mark and "\n"), so it stays as bytes, as in gpt-tokenizer's own table.
+    const text = tryConvertToString(bytes);
+    ranks[Number(line.slice(space + 1))] = text !== undefined && Buffer.byteLength(text) === bytes.length ? text : [...bytes];
   }
   return ranks;
 }
