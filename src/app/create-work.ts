@@ -1,7 +1,7 @@
 import type { ChunkerOptions } from '../core/chunker.js';
 import type { ParserLimits } from '../parsers/create-document-parser.js';
 import { createInProcessSplitter } from '../parsers/in-process-splitter.js';
-import { createSandboxedSplitter } from '../parsers/sandboxed-splitter.js';
+import { createSandboxedSplitter } from '../runtime/parse-processes/sandboxed-splitter.js';
 import type { BlobStore, DocumentSplitter, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
 import { createDocumentProcessor } from '../services/process-document.js';
 import type { SluiceConfig } from './config.js';

@@ -2,15 +2,10 @@ import { Worker } from 'node:worker_threads';
 import type { EmbedderCallOutcome } from '../metrics/create-metrics.js';
 import type { StoredEvent } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
-import type { DocumentJob, JobQueue, QueueStats } from '../ports/queue.js';
+import type { JobQueue } from '../ports/queue.js';
 import type { SluiceConfig } from './config.js';
-import type {
-  FromWorkerThread,
-  ToWorkerThread,
-  WorkerThreadAnswers,
-  WorkerThreadData,
-  WorkerThreadQuestion,
-} from './worker-thread-messages.js';
+import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './worker-thread-messages.js';
+import { createWorkerThreadQueue, type WorkerThreadLink } from './worker-thread-queue.js';
 import { builtEntryPoint } from '../runtime/built-entry-point.js';
 
 export interface WorkerThreadHostOptions {
@@ -43,48 +38,31 @@ export interface WorkerThreadHost {
 const healthyRunMs = 30_000;
 const maxRestartDelayMs = 10_000;
 
-const emptyStats: QueueStats = { waiting: 0, delayed: 0, active: 0, failed: 0 };
-
-interface Question<K extends keyof WorkerThreadAnswers = keyof WorkerThreadAnswers> {
-  question: WorkerThreadQuestion & { kind: K };
-  resolve(value: WorkerThreadAnswers[K]): void;
-}
-
-/** What a question is answered with once no thread will answer it (shut down). */
-const closedAnswer = (question: WorkerThreadQuestion): WorkerThreadAnswers[keyof WorkerThreadAnswers] =>
-  question.kind === 'has' ? false : question.kind === 'stats' ? emptyStats : null;
+/** How long to wait before the `restarts`-th restart in a row of a thread that did not run healthily. */
+const restartDelayMs = (restarts: number): number =>
+  restarts === 0 ? 0 : Math.min(maxRestartDelayMs, 500 * 2 ** restarts);
 
 /**
  * Runs the embedded workers (in-process queue, parse processes, embedding, publishing) in a worker
  * thread, so that the API's event loop only receives uploads and answers queries: sharing it with an
- * ingest put 1 MB uploads' p99 at 20 a second near 700 ms (BENCH.md). The thread is an app of its
- * own on the same ledger, like a `sluice worker` process, but its jobs arrive by message the moment
- * they are dispatched, and its events reach this thread's listeners (SSE, metrics) as it logs them.
- * A thread that dies is replaced; the ledger says what it held, and the new one resumes that.
+ * ingest put upload latencies many times over their goal (measured in BENCH.md). The thread is an app
+ * of its own on the same ledger, like a `sluice worker` process, but its jobs arrive by message the
+ * moment they are dispatched, and its events reach this thread's listeners (SSE, metrics) as it logs
+ * them. A thread that dies is replaced; the ledger says what it held, and the new one resumes that.
  */
 export function createWorkerThreadHost(options: WorkerThreadHostOptions): WorkerThreadHost {
   const { config, logger } = options;
-  let worker: Worker | undefined;
+  let thread: Worker | undefined;
   let workerId: string | undefined;
   let startedAt = 0;
   let restarts = 0;
   let closing = false;
   let lastError: unknown;
-  // Jobs and cancels posted while no thread is running; questions wait in `questions` until answered.
+  // Jobs and cancels posted while no thread is running; questions wait in the queue until answered.
   let outbox: ToWorkerThread[] = [];
-  const questions = new Map<number, Question>();
-  let nextQuestion = 1;
   let firstStart: { resolve(resumed: number): void; reject(error: Error): void } | undefined;
   let started: Promise<number> | undefined;
   let exited: Promise<void> = Promise.resolve();
-
-  const send = (message: ToWorkerThread): void => {
-    if (worker) {
-      worker.postMessage(message);
-    } else {
-      outbox.push(message);
-    }
-  };
 
   const receive = (message: FromWorkerThread): void => {
     switch (message.type) {
@@ -93,12 +71,9 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
         firstStart?.resolve(message.resumed);
         firstStart = undefined;
         break;
-      case 'answer': {
-        const waiting = questions.get(message.id);
-        questions.delete(message.id);
-        waiting?.resolve(message.value);
+      case 'answer':
+        queue.answer(message.id, message.value);
         break;
-      }
       case 'event':
         options.onEvent(message.event);
         break;
@@ -112,36 +87,34 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
 
   const spawn = (): void => {
     const data: WorkerThreadData = { config, ...(options.writerGate ? { writerGate: options.writerGate } : {}) };
-    const thread = new Worker(builtEntryPoint(import.meta.url, './worker-thread.js'), { workerData: data });
-    worker = thread;
+    const spawned = new Worker(builtEntryPoint(import.meta.url, './worker-thread.js'), { workerData: data });
+    thread = spawned;
     startedAt = Date.now();
     exited = new Promise((resolve) => {
-      thread.once('exit', (code) => {
-        onExit(thread, code);
+      spawned.once('exit', (code) => {
+        onExit(spawned, code);
         resolve();
       });
     });
-    thread.on('message', receive);
-    thread.on('error', (error) => {
+    spawned.on('message', receive);
+    spawned.on('error', (error) => {
       lastError = error;
       logger.error({ err: error }, 'the worker thread failed');
     });
     for (const message of outbox) {
-      thread.postMessage(message);
+      spawned.postMessage(message);
     }
     outbox = [];
-    thread.postMessage({ type: 'start' } satisfies ToWorkerThread);
+    spawned.postMessage({ type: 'start' } satisfies ToWorkerThread);
     // Asked of a thread that died before answering: the new one answers instead.
-    for (const [id, { question }] of questions) {
-      thread.postMessage({ type: 'ask', id, question } satisfies ToWorkerThread);
-    }
+    queue.askAgain(spawned);
   };
 
-  const onExit = (thread: Worker, code: number): void => {
-    if (worker !== thread) {
+  const onExit = (exitedThread: Worker, code: number): void => {
+    if (thread !== exitedThread) {
       return;
     }
-    worker = undefined;
+    thread = undefined;
     if (closing) {
       return;
     }
@@ -153,14 +126,16 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
       return;
     }
     restarts = Date.now() - startedAt > healthyRunMs ? 0 : restarts + 1;
-    const delayMs = restarts === 0 ? 0 : Math.min(maxRestartDelayMs, 500 * 2 ** restarts);
+    const delayMs = restartDelayMs(restarts);
     logger.error({ code, restartInMs: delayMs }, 'the worker thread stopped; starting another');
     const crashed = workerId;
     workerId = undefined;
     setTimeout(() => {
       options
         .onCrash(crashed)
-        .catch((error: unknown) => logger.error({ err: error }, 'could not clear the stopped worker thread from the ledger'))
+        .catch((error: unknown) =>
+          logger.error({ err: error }, 'could not clear the stopped worker thread from the ledger'),
+        )
         .finally(() => {
           if (!closing) {
             spawn();
@@ -169,58 +144,36 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
     }, delayMs);
   };
 
-  const ask = <K extends keyof WorkerThreadAnswers>(question: WorkerThreadQuestion & { kind: K }): Promise<WorkerThreadAnswers[K]> => {
-    if (closing) {
-      return Promise.resolve(closedAnswer(question) as WorkerThreadAnswers[K]);
-    }
-    return new Promise((resolve) => {
-      const id = nextQuestion++;
-      questions.set(id, { question, resolve: resolve as Question['resolve'] });
-      worker?.postMessage({ type: 'ask', id, question } satisfies ToWorkerThread);
-    });
-  };
-
-  /** Before the thread starts, the jobs it will be given are all there is to know. */
-  const posted = (): DocumentJob[] => outbox.flatMap((message) => (message.type === 'enqueue' ? message.jobs : []));
-
-  const queue: JobQueue = {
-    shared: false,
-    enqueue(jobs) {
-      send({ type: 'enqueue', jobs });
-      return Promise.resolve();
+  const link: WorkerThreadLink = {
+    send(message) {
+      if (thread) {
+        thread.postMessage(message);
+      } else {
+        outbox.push(message);
+      }
     },
-    start() {
-      throw new Error('the worker thread runs its own handlers: start it with WorkerThreadHost.start()');
+    get thread() {
+      return thread;
     },
-    cancel(documentId) {
-      send({ type: 'cancel', documentId });
-      return Promise.resolve();
+    get started() {
+      return started;
     },
-    has(documentId) {
-      return started ? ask({ kind: 'has', documentId }) : Promise.resolve(posted().some((job) => job.documentId === documentId));
-    },
-    stats() {
-      return started ? ask({ kind: 'stats' }) : Promise.resolve({ ...emptyStats, waiting: posted().length });
-    },
-    async idle() {
-      await started;
-      await ask({ kind: 'idle' });
-    },
-    async close(graceMs = config.shutdownGraceMs) {
+    posted: () => outbox.flatMap((message) => (message.type === 'enqueue' ? message.jobs : [])),
+    async close(graceMs) {
       closing = true;
-      questions.forEach((waiting) => waiting.resolve(closedAnswer(waiting.question)));
-      questions.clear();
-      const thread = worker;
-      if (!thread) {
+      const running = thread;
+      if (!running) {
         return;
       }
       // The thread gives its running documents the grace period; past it and a margin, it is stopped.
-      thread.postMessage({ type: 'close' } satisfies ToWorkerThread);
-      const deadline = setTimeout(() => void thread.terminate(), graceMs + 10_000);
+      running.postMessage({ type: 'close' } satisfies ToWorkerThread);
+      const deadline = setTimeout(() => void running.terminate(), graceMs + 10_000);
       await exited;
       clearTimeout(deadline);
     },
   };
+
+  const queue = createWorkerThreadQueue(link, config.shutdownGraceMs);
 
   return {
     queue,
@@ -232,7 +185,7 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
       return started;
     },
     get thread() {
-      return worker;
+      return thread;
     },
     get workerId() {
       return workerId;

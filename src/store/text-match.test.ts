@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toTsQuery } from './postgres/pg-text-query.js';
-import { toFullTextQuery } from './sqlite/fts-query.js';
+import { toFullTextQuery } from './sqlite/search/fts-query.js';
 import { appendUnseen, needsAnyTermPass, searchTerms } from './text-match.js';
 
 describe('text search terms', () => {

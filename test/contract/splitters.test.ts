@@ -1,6 +1,6 @@
 import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
 import { createInProcessSplitter } from '../../src/parsers/in-process-splitter.js';
-import { createSandboxedSplitter } from '../../src/parsers/sandboxed-splitter.js';
+import { createSandboxedSplitter } from '../../src/runtime/parse-processes/sandboxed-splitter.js';
 import { createCl100kTokenizer } from '../../src/tokenizers/cl100k-tokenizer.js';
 import { describeSplitterContract, splitterSettings } from './splitter-contract.js';
 

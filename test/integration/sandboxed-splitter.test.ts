@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../src/core/errors.js';
 import { createDocumentParser } from '../../src/parsers/create-document-parser.js';
 import { createInProcessSplitter } from '../../src/parsers/in-process-splitter.js';
-import { createSandboxedSplitter } from '../../src/parsers/sandboxed-splitter.js';
+import { createSandboxedSplitter } from '../../src/runtime/parse-processes/sandboxed-splitter.js';
 import { createCl100kTokenizer } from '../../src/tokenizers/cl100k-tokenizer.js';
 import { heapHungryJson, makeDocxFromBody, makePdf } from '../helpers/make-files.js';
 

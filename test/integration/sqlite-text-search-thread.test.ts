@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { EmbeddedChunk } from '../../src/core/types.js';
 import type { Store } from '../../src/ports/store.js';
 import type { SearchHit } from '../../src/core/types.js';
-import { searchFullText, type FullTextRequest } from '../../src/store/sqlite/full-text-search.js';
-import { openSearchConnection } from '../../src/store/sqlite/search-connection.js';
+import { searchFullText, type FullTextRequest } from '../../src/store/sqlite/search/full-text-search.js';
+import { openSearchConnection } from '../../src/store/sqlite/search/search-connection.js';
 import { collectionTables } from '../../src/store/sqlite/sqlite-migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { statementCache } from '../../src/store/sqlite/statement-cache.js';
-import { createTextSearchThread } from '../../src/store/sqlite/text-search-host.js';
+import { createTextSearchThread } from '../../src/store/sqlite/search/text-search-host.js';
 import { prng } from '../helpers/prng.js';
 
 const spec = { name: 'test', model: 'random', dimension: 4 };

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { EmbeddedChunk } from '../../src/core/types.js';
 import type { Store } from '../../src/ports/store.js';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
-import { createVectorScans, quantize, type VectorScanSource } from '../../src/store/sqlite/vector-scan.js';
+import { createVectorScans, quantize, type VectorScanSource } from '../../src/store/sqlite/search/vector-scan.js';
 import { prng } from '../helpers/prng.js';
 
 const dimension = 32;

@@ -2,13 +2,13 @@ import type Database from 'better-sqlite3';
 import type { SearchHit } from '../../core/types.js';
 import type { ChunkIndex } from '../../ports/chunk-index.js';
 import { searchTerms } from '../text-match.js';
-import { chunkHits, type ScoredChunk } from './chunk-hits.js';
-import { searchFullText } from './full-text-search.js';
+import { chunkHits, type ScoredChunk } from './search/chunk-hits.js';
+import { searchFullText } from './search/full-text-search.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import { collectionTables } from './sqlite-migrations.js';
 import { searchSql, vectorChangeSql } from './sqlite-sql.js';
 import type { StatementCache } from './statement-cache.js';
-import type { VectorScanSource } from './vector-scan.js';
+import type { VectorScanSource } from './search/vector-scan.js';
 
 /** The statements the in-memory vector scans (`vector-scan.ts`) read through, on the search connection. */
 export function vectorScanSource(searchDb: Database.Database, searchStmt: StatementCache): VectorScanSource {

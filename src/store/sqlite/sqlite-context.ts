@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { StatementCache } from './statement-cache.js';
-import type { TextSearchThread } from './text-search-host.js';
-import type { createVectorScans } from './vector-scan.js';
+import type { TextSearchThread } from './search/text-search-host.js';
+import type { createVectorScans } from './search/vector-scan.js';
 import type { WriterGate } from './writer-gate.js';
 
 /** The store's methods as better-sqlite3 runs them: synchronously. */

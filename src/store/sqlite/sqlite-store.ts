@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import type { Store } from '../../ports/store.js';
 import { retryWhileBusy } from './busy-retry.js';
-import { isInMemory, openSearchConnection } from './search-connection.js';
+import { isInMemory, openSearchConnection } from './search/search-connection.js';
 import { createSqliteChunkIndex, vectorScanSource } from './sqlite-chunk-index.js';
 import { createChunkRows } from './sqlite-chunk-rows.js';
 import { createSqliteCollections } from './sqlite-collections.js';
@@ -19,8 +19,8 @@ import { createSqliteTenancy } from './sqlite-tenancy.js';
 import { createSqliteTransitions } from './sqlite-transitions.js';
 import { createSqliteWorkers } from './sqlite-workers.js';
 import { statementCache } from './statement-cache.js';
-import { createTextSearchThread } from './text-search-host.js';
-import { createVectorScans } from './vector-scan.js';
+import { createTextSearchThread } from './search/text-search-host.js';
+import { createVectorScans } from './search/vector-scan.js';
 import { createWriterGate, type WriterGate } from './writer-gate.js';
 
 export interface SqliteStoreOptions {

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 
 /**
  * A read-only connection for searches, which reads the file through mmap: vectors and posting lists
- * come straight from the page cache instead of being copied page by page into SQLite's, and a kNN over
- * 100,000 vectors takes 54 ms instead of 85 (`bench/query-latency.js`). Mapped pages count in a
+ * come straight from the page cache instead of being copied page by page into SQLite's, and sqlite-vec's
+ * kNN scan is faster (`bench/query-latency.js`, measured in BENCH.md). Mapped pages count in a
  * process's RSS (they are the kernel's page cache, reclaimed under pressure); kept off the writing
  * connection, they stay out of an ingest's memory, which touches far more of the file than it searches.
  * WAL lets it read every committed write at once.

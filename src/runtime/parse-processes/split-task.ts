@@ -1,11 +1,15 @@
-import { chunkText } from '../core/chunker.js';
-import { toSluiceError, type ErrorCode } from '../core/errors.js';
-import type { Chunk, ParsedDocument } from '../core/types.js';
-import type { SplitDocument } from '../ports/splitter.js';
-import type { Tokenizer } from '../ports/tokenizer.js';
-import { createDocumentParser, parsePdfPart, type ParserLimits } from './create-document-parser.js';
-import type { PdfPart } from './pdf-parts.js';
-import { collectReleasedMemory } from './collect-released-memory.js';
+/**
+ * What a parse process does with one task (see `parse-process-main.ts`, its entry point): parse a file,
+ * or a run of a large PDF's pages, and chunk the text.
+ */
+import { chunkText } from '../../core/chunker.js';
+import { toSluiceError, type ErrorCode } from '../../core/errors.js';
+import type { Chunk, ParsedDocument } from '../../core/types.js';
+import { collectReleasedMemory } from '../../parsers/collect-released-memory.js';
+import { createDocumentParser, parsePdfPart, type ParserLimits } from '../../parsers/create-document-parser.js';
+import type { PdfPart } from '../../parsers/pdf-parts.js';
+import type { SplitDocument } from '../../ports/splitter.js';
+import type { Tokenizer } from '../../ports/tokenizer.js';
 
 export interface ChunkerLimits {
   maxTokens: number;
@@ -23,7 +27,7 @@ export type SplitTask =
 
 /**
  * What each kind of task answers with. A file's and a text's chunks are not in the answer: they go ahead
- * of it, a slice at a time (the `chunks` messages of `split-process.ts`).
+ * of it, a slice at a time (the `chunks` messages of `parse-process-messages.ts`).
  */
 export interface SplitResults {
   file: Pick<SplitDocument, 'mediaType'>;
@@ -38,17 +42,16 @@ export type SplitProgress = 'started' | 'parsed';
 export type ChunkSink = (chunks: Chunk[]) => Promise<void>;
 
 /**
- * Chunks per slice sent. A reply holding all of a large file's chunks (the R reference manual: 3,466, a
- * 9.5 MB message) is a buffer of its size in each process, and in the receiving one also the pieces it
- * arrived in, all kept until the last byte is there: long enough for V8 to move them to the old
- * generation, where they stayed until a full collection: with the file's own bytes, most of the 32 MB
- * of array buffers the ingesting process held at the whole corpus's peak. Slices of a few hundred
- * kilobytes are collected young: the tree's peak went from 404–406 MB to 388–395.
+ * Chunks per slice sent. A reply holding all of a large file's chunks is a buffer of its size in each
+ * process, and in the receiving one also the pieces it arrived in, all kept until the last byte is there:
+ * long enough for V8 to move them to the old generation, where they stay until a full collection. Slices
+ * of a few hundred kilobytes are collected young, and the peak is lower (measured in BENCH.md).
  */
 const chunksPerSlice = 128;
 
 /** Errors cross the process boundary as data: serialisation would drop the code. */
-export type SplitReply<T = unknown> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; retryable: boolean };
+export type SplitReply<T = unknown> =
+  { ok: true; value: T } | { ok: false; code: ErrorCode; message: string; retryable: boolean };
 
 /**
  * One per process, loaded on its first chunking (a file failing in its parser never needs its rank
@@ -56,20 +59,28 @@ export type SplitReply<T = unknown> = { ok: true; value: T } | { ok: false; code
  */
 let tokenizer: Promise<Tokenizer> | undefined;
 const loadTokenizer = (): Promise<Tokenizer> =>
-  (tokenizer ??= import('../tokenizers/cl100k-tokenizer.js').then((m) => m.createCl100kTokenizer()));
+  (tokenizer ??= import('../../tokenizers/cl100k-tokenizer.js').then((m) => m.createCl100kTokenizer()));
 
-/** Runs one task, reporting its steps. Nothing else runs here, so the chunker need not yield. */
-export async function splitFile(task: SplitTask, report: (step: SplitProgress) => void, sendChunks: ChunkSink): Promise<SplitReply> {
+/** Runs one task, reporting its steps. Nothing else runs in a parse process, so the chunker need not yield. */
+export async function runSplitTask(
+  task: SplitTask,
+  report: (step: SplitProgress) => void,
+  sendChunks: ChunkSink,
+): Promise<SplitReply> {
   report('started');
   try {
-    return { ok: true, value: await run(task, report, sendChunks) };
+    return { ok: true, value: await runTask(task, report, sendChunks) };
   } catch (thrown) {
     const error = toSluiceError(thrown);
     return { ok: false, code: error.code, message: error.message, retryable: error.retryable };
   }
 }
 
-async function run(task: SplitTask, report: (step: SplitProgress) => void, sendChunks: ChunkSink): Promise<SplitResults[SplitTask['kind']]> {
+async function runTask(
+  task: SplitTask,
+  report: (step: SplitProgress) => void,
+  sendChunks: ChunkSink,
+): Promise<SplitResults[SplitTask['kind']]> {
   switch (task.kind) {
     case 'file': {
       const parsed = await createDocumentParser(task.limits).parse({ bytes: task.bytes, source: task.source });

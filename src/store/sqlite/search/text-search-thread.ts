@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { searchFullText } from './full-text-search.js';
 import { openSearchConnection } from './search-connection.js';
-import { statementCache } from './statement-cache.js';
+import { statementCache } from '../statement-cache.js';
 import type { TextSearchReply, TextSearchRequest, TextSearchThreadData } from './text-search-messages.js';
 
 // The thread that runs a SQLite store's full-text searches beside the calling thread's vector scan

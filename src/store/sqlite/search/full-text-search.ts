@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { SearchHit } from '../../core/types.js';
-import { appendUnseen, needsAnyTermPass, type TermMatch } from '../text-match.js';
+import type { SearchHit } from '../../../core/types.js';
+import { appendUnseen, needsAnyTermPass, type TermMatch } from '../../text-match.js';
 import { chunkHits, type ScoredChunk } from './chunk-hits.js';
 import { toFullTextQuery } from './fts-query.js';
-import { searchSql } from './sqlite-sql.js';
-import type { StatementCache } from './statement-cache.js';
+import { searchSql } from '../sqlite-sql.js';
+import type { StatementCache } from '../statement-cache.js';
 
 /** What a full-text search of one collection asks for. */
 export interface FullTextRequest {

@@ -1,4 +1,4 @@
-import type { SearchHit } from '../../core/types.js';
+import type { SearchHit } from '../../../core/types.js';
 import type { FullTextRequest } from './full-text-search.js';
 
 export interface TextSearchThreadData {
@@ -10,4 +10,5 @@ export interface TextSearchThreadData {
 export type TextSearchRequest = { kind: 'search'; id: number; request: FullTextRequest } | { kind: 'forget' };
 
 /** From the thread: its connection is open; a search's hits; a search it could not run. */
-export type TextSearchReply = { kind: 'ready' } | { kind: 'hits'; id: number; hits: SearchHit[] } | { kind: 'failed'; id: number };
+export type TextSearchReply =
+  { kind: 'ready' } | { kind: 'hits'; id: number; hits: SearchHit[] } | { kind: 'failed'; id: number };

@@ -1,7 +1,7 @@
-import type { SearchHit } from '../../core/types.js';
-import { toSearchHit, type HitRow } from '../store-rows.js';
-import { searchSql } from './sqlite-sql.js';
-import type { StatementCache } from './statement-cache.js';
+import type { SearchHit } from '../../../core/types.js';
+import { toSearchHit, type HitRow } from '../../store-rows.js';
+import { searchSql } from '../sqlite-sql.js';
+import type { StatementCache } from '../statement-cache.js';
 
 /** A chunk's rowid and its score for a search: cosine similarity, or BM25 turned so that higher is better. */
 export interface ScoredChunk {

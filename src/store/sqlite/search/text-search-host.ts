@@ -1,15 +1,15 @@
 import { Worker } from 'node:worker_threads';
-import type { SearchHit } from '../../core/types.js';
+import type { SearchHit } from '../../../core/types.js';
 import type { FullTextRequest } from './full-text-search.js';
 import type { TextSearchReply, TextSearchRequest, TextSearchThreadData } from './text-search-messages.js';
-import { builtEntryPoint } from '../../runtime/built-entry-point.js';
+import { builtEntryPoint } from '../../../runtime/built-entry-point.js';
 
 /**
  * Full-text searches on a thread of their own, with its own read-only connection to the store's file.
  * better-sqlite3 runs a statement on the calling thread, so a hybrid query ran its vector scan and its
- * BM25 ranking one after the other. Here, the two run at once: at 100,000 chunks, a hybrid query's p50
- * went from 8.7 ms to 5.7 (`bench/query-latency.js`, 2 cores). It also keeps text searches off the
- * event loop that answers uploads.
+ * BM25 ranking one after the other. Here, the two run at once, and a hybrid query answers sooner
+ * (`bench/query-latency.js`, measured in BENCH.md). It also keeps text searches off the event loop that
+ * answers uploads.
  *
  * The thread starts on the first search, which waits for it, so a process that never searches
  * (`sluice worker`, `sluice ingest`) never starts it. If it fails (its connection cannot be opened, the
@@ -87,9 +87,11 @@ export function createTextSearchThread(path: string, options: TextSearchThreadOp
     new Promise((resolve) => {
       state = 'starting';
       const data: TextSearchThreadData = { path };
-      let worker: Worker;
+      let spawned: Worker;
       try {
-        worker = new Worker(options.script ?? builtEntryPoint(import.meta.url, './text-search-thread.js'), { workerData: data });
+        spawned = new Worker(options.script ?? builtEntryPoint(import.meta.url, './text-search-thread.js'), {
+          workerData: data,
+        });
       } catch (error) {
         // No thread at all (its path was refused): search here, as when it fails later.
         giveUp();
@@ -97,25 +99,25 @@ export function createTextSearchThread(path: string, options: TextSearchThreadOp
         resolve(false);
         return;
       }
-      worker.unref();
-      thread = worker;
-      worker.on('message', (message: TextSearchReply) => {
+      spawned.unref();
+      thread = spawned;
+      spawned.on('message', (message: TextSearchReply) => {
         if (message.kind === 'ready') {
-          if (thread === worker) {
+          if (thread === spawned) {
             state = 'ready';
           }
-          resolve(thread === worker);
+          resolve(thread === spawned);
         } else {
           settle(message.id, message.kind === 'hits' ? message.hits : undefined);
         }
       });
       // 'error' (a throw in the thread) is followed by 'exit'; listened to so that it is not thrown here.
       let failure: unknown;
-      worker.on('error', (error) => {
+      spawned.on('error', (error) => {
         failure = error;
       });
-      worker.on('exit', (code) => {
-        if (thread === worker) {
+      spawned.on('exit', (code) => {
+        if (thread === spawned) {
           giveUp();
           onFailed?.(failure ?? new Error(`the text-search thread exited with code ${code}`));
         }
@@ -139,13 +141,13 @@ export function createTextSearchThread(path: string, options: TextSearchThreadOp
       }
       const id = nextId++;
       const message: TextSearchRequest = { kind: 'search', id, request };
-      const worker = thread;
+      const running = thread;
       return new Promise((resolve, reject) => {
         if (pending.size === 0) {
-          worker.ref();
+          running.ref();
         }
         pending.set(id, { resolve, reject, here });
-        worker.postMessage(message);
+        running.postMessage(message);
       });
     },
     ready,
@@ -157,10 +159,10 @@ export function createTextSearchThread(path: string, options: TextSearchThreadOp
       thread?.postMessage(message);
     },
     async close() {
-      const worker = thread;
+      const running = thread;
       giveUp();
       readiness ??= Promise.resolve(false);
-      await worker?.terminate();
+      await running?.terminate();
     },
   };
 }

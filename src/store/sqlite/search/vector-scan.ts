@@ -56,20 +56,19 @@ interface Scan {
 
 /**
  * Top-k by cosine without reading every float of every vector from SQLite on each query. sqlite-vec
- * 0.1.9 has only an exact scan, through SQLite's page reads: 59 ms over 100,000 × 384 floats here. This
- * keeps each searched collection as an int8 matrix in memory (a vector scaled so its largest component
- * is ±127: cosine does not change with scale), scans it with USearch's SIMD kernels (about 6 ms over
- * the same 100,000), and rescores the best `oversample` × k candidates (at least 40) with their float
- * vectors from SQLite, so the scores returned are exact and the order is that of the float vectors
- * among them.
+ * 0.1.9 has only an exact scan, through SQLite's page reads. This keeps each searched collection as an
+ * int8 matrix in memory (a vector scaled so its largest component is ±127: cosine does not change with
+ * scale), scans it with USearch's SIMD kernels, several times faster (measured in BENCH.md), and
+ * rescores the best `oversample` × k candidates (at least 40) with their float vectors from SQLite, so
+ * the scores returned are exact and the order is that of the float vectors among them.
  * An approximate graph index (HNSW) was measured and left out: with the `hash` embedder's sparse query
- * vectors, its recall@5 at 20,000 chunks was 30 % at ef 64 and 84 % at ef 1,024.
+ * vectors, its recall was far too low (BENCH.md).
  *
  * The matrix is built on a collection's first search, and each search first reads the change log that
  * the store's writes append to in their own transactions (`vector_changes`), so writes by other
  * connections and processes (a `sluice worker`, a `sluice ingest` beside `sluice serve`) are seen by
  * the next search. A reader that fell behind the pruned end of the log loads the collection afresh.
- * Memory: about one byte per dimension per chunk (38 MB for 100,000 chunks of 384), within a budget.
+ * Memory: about one byte per dimension per chunk, within a budget.
  */
 export function createVectorScans(source: VectorScanSource, options: VectorScanOptions) {
   const exactSearch = loadExactSearch();
@@ -84,7 +83,14 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
   const load = (collectionId: string, vectors: string, dimension: number): Scan | undefined =>
     source.snapshot(() => {
       scans.delete(collectionId);
-      const scan: Scan = { dimension, rows: new Int8Array(1024 * dimension), rowids: new Float64Array(1024), rowOf: new Map(), size: 0, seen: source.head() };
+      const scan: Scan = {
+        dimension,
+        rows: new Int8Array(1024 * dimension),
+        rowids: new Float64Array(1024),
+        rowOf: new Map(),
+        size: 0,
+        seen: source.head(),
+      };
       for (const { rowid, embedding } of source.all(collectionId, vectors)) {
         put(scan, Number(rowid), embedding);
         if (bytesOf(scan) > budgetBytes) {
@@ -147,7 +153,13 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
      * `alongside`: another search (a hybrid query's full text) runs on a thread of its own meanwhile,
      * and the scan leaves it a core.
      */
-    search(collectionId: string, vectors: string, query: Float32Array, k: number, alongside = false): ScoredChunk[] | undefined {
+    search(
+      collectionId: string,
+      vectors: string,
+      query: Float32Array,
+      k: number,
+      alongside = false,
+    ): ScoredChunk[] | undefined {
       if (!exactSearch || budgetBytes <= 0 || tooLarge.has(collectionId)) {
         return undefined;
       }
@@ -171,7 +183,14 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
       }
       // Below `calibrationRows`, one thread scans as fast as several.
       const chosen = scan.size < calibrationRows ? 1 : (threads ?? 1);
-      const { keys } = exactSearch(rows, quantized, scan.dimension, wanted, 'cos', alongside ? Math.max(1, chosen - 1) : chosen);
+      const { keys } = exactSearch(
+        rows,
+        quantized,
+        scan.dimension,
+        wanted,
+        'cos',
+        alongside ? Math.max(1, chosen - 1) : chosen,
+      );
       const hits: ScoredChunk[] = [];
       for (const key of keys) {
         const rowid = scan.rowids[Number(key)] as number;
@@ -216,10 +235,9 @@ const calibrationRows = 10_000;
 
 /**
  * Which is faster here, one thread or all: timed three times each, alternating, the best of each kept.
- * It depends on the machine, not on the data. One query over 100,000 × 384 took 11.6 ms on one thread
- * and 7.0 on two (2 cores, AVX2), and on another machine of the same size 2.2 ms on one and 4.0 on two
- * (2 cores, AVX-512: a scan too short for the cost of starting a second thread on an idle core, which
- * USearch does on each call).
+ * It depends on the machine, not on the data: on one machine of 2 cores two threads scanned faster; on
+ * another (AVX-512) one thread did, its scan too short for the cost of starting a second thread on an
+ * idle core, which USearch does on each call (measured in BENCH.md).
  */
 function fastestThreads(scan: (threads: number) => unknown): number {
   const all = availableParallelism();

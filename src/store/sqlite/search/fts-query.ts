@@ -1,4 +1,4 @@
-import type { TermMatch } from '../text-match.js';
+import type { TermMatch } from '../../text-match.js';
 
 /**
  * Search terms as an FTS5 query: every term quoted (so no word is read as syntax) and AND-ed or OR-ed,
