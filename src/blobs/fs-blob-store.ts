@@ -44,9 +44,15 @@ export function createFsBlobStore(root: string): BlobStore {
         callback(null, chunk);
       },
     });
+    const sink = createWriteStream(tmpPath, { highWaterMark: writeBufferBytes });
     try {
-      await pipeline(stream, meter, createWriteStream(tmpPath, { highWaterMark: writeBufferBytes }));
+      await pipeline(stream, meter, sink);
     } catch (error) {
+      // A sink destroyed while its open() is still pending creates the file afterwards: wait for it
+      // to close, or the file would appear after its removal.
+      if (!sink.closed) {
+        await new Promise<void>((resolve) => sink.once('close', () => resolve()));
+      }
       await rm(tmpPath, { force: true });
       throw error;
     }

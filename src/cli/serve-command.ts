@@ -17,8 +17,10 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (SLUICE_HOST, default 0.0.0.0)')
     .option('--no-workers', 'serve the API only; documents wait for `sluice worker`')
     .action(async (flags: ServeFlags) => {
+      // Commander defaults `--no-workers` to true: only its use may override SLUICE_WORKERS.
+      const { workers, ...rest } = flags;
       process.exitCode = await withApp(
-        { ...flags, ...(flags.workers === false ? { workers: 'false' } : {}) },
+        { ...rest, ...(workers === false ? { workers: 'false' } : {}) },
         async (app) => {
           // First start: a default tenant and an admin key, shown this once (only its hash is kept).
           if ((await app.store.countApiKeys()) === 0) {

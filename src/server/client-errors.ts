@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../core/errors.js';
@@ -12,6 +12,20 @@ import { problemOf, sendProblem } from './problem.js';
 export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) {
     return;
+  }
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (inFlight && !inFlight.writableFinished) {
+    // Garbage after a whole request whose answer is still being made (pipelined): that answer goes
+    // out first, whole, then the connection closes; a second answer on the socket would corrupt it.
+    if (inFlight.req.complete) {
+      inFlight.once('close', () => socket.destroy());
+      return;
+    }
+    // The request's own body was cut off: it is answered here, unless its answer has begun.
+    if (inFlight.headersSent) {
+      socket.destroy();
+      return;
+    }
   }
   const [code, detail]: [ErrorCode, string] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'

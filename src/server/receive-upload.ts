@@ -2,7 +2,7 @@ import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { SluiceError, type ErrorCode } from '../core/errors.js';
 import type { BlobStore, StagedBlob } from '../ports/blob-store.js';
-import { createMultipartScan } from './multipart-scan.js';
+import { boundaryOf, createMultipartScan } from './multipart-scan.js';
 import { sanitizeFilename } from './sanitize-filename.js';
 
 /** A file part received in full (not yet stored under its key), or one refused on its own. */
@@ -43,7 +43,7 @@ export async function receiveUpload(
   limits: UploadLimits,
 ): Promise<ReceivedUpload> {
   const files: UploadedFile[] = [];
-  const fields: { part: number; name: string }[] = [];
+  const fields: { part: number; name: string | null }[] = [];
   const discard = async (): Promise<void> => {
     await Promise.all(files.flatMap((file) => ('staged' in file ? [file.staged.discard()] : [])));
   };
@@ -58,7 +58,7 @@ export async function receiveUpload(
       const part = next.value;
       const index = files.length + fields.length;
       if (part.type === 'field') {
-        fields.push({ part: index, name: part.fieldname });
+        fields.push({ part: index, name: part.fieldname ?? null });
         continue;
       }
       const file = await receiveFile(part, blobs, limits.maxFileBytes);
@@ -97,7 +97,7 @@ async function receiveFile(
 /** Form fields and parts the parser dropped, in the order the client sent them. */
 function refusedParts(
   scanned: ReturnType<ReturnType<typeof createMultipartScan>['parts']>,
-  fields: { part: number; name: string }[],
+  fields: { part: number; name: string | null }[],
   fileCount: number,
 ): RefusedPart[] {
   const refused: RefusedPart[] = [];
@@ -125,15 +125,6 @@ function refusedParts(
     refused.push({ part: -1, name: null, code: 'invalid_part', detail: `${unaccounted} part(s) could not be read` });
   }
   return refused.sort((a, b) => a.part - b.part);
-}
-
-function boundaryOf(contentType: string | undefined): string {
-  const match = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? '');
-  const boundary = match?.[1] ?? match?.[2];
-  if (!boundary) {
-    throw new SluiceError('invalid_multipart', 'The Content-Type names no multipart boundary');
-  }
-  return boundary;
 }
 
 function translate(error: unknown, limits: UploadLimits): SluiceError {

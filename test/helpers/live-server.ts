@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,4 +155,167 @@ export function uploadHead(
   extra = '',
 ): string {
   return `POST /v1/collections/${collectionId}/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${key}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${contentLength}\r\n${extra}\r\n`;
+}
+
+/** Every answer that came on one connection, in order: pipelined answers, or a parser's error after an answer. */
+export function parseAnswers(answer: string): ReturnType<typeof parseAnswer>[] {
+  const answers: ReturnType<typeof parseAnswer>[] = [];
+  let rest = answer;
+  while (rest.startsWith('HTTP/1.1 ')) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    const head = headEnd < 0 ? rest : rest.slice(0, headEnd);
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head)?.[1];
+    const lastChunk = /\r\ntransfer-encoding: *chunked/i.test(head) ? rest.indexOf('\r\n0\r\n\r\n', headEnd) : -1;
+    const end =
+      headEnd < 0
+        ? rest.length
+        : length !== undefined
+          ? headEnd + 4 + Number(length)
+          : lastChunk >= 0
+            ? lastChunk + 7
+            : rest.length;
+    // Lengths count bytes (the answer holds one character per byte); bodies are UTF-8.
+    answers.push(parseAnswer(Buffer.from(rest.slice(0, end), 'latin1').toString('utf8')));
+    rest = rest.slice(end);
+  }
+  return answers;
+}
+
+/** The documents of the server's collection, every page of them. */
+export async function listDocuments(server: LiveServer): Promise<{ id: string; sha256: string; state: string }[]> {
+  const documents: { id: string; sha256: string; state: string }[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = (await (
+      await fetch(
+        `${server.url}/v1/documents?collection=${server.collectionId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        { headers: { authorization: `Bearer ${server.adminKey}` } },
+      )
+    ).json()) as { documents: { id: string; sha256: string; state: string }[]; next_cursor: string | null };
+    documents.push(...page.documents);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return documents;
+}
+
+/** The keys (SHA-256) of the raw files stored under a key. */
+export function blobKeys(server: LiveServer): string[] {
+  const blobDir = join(server.dataDir, 'blobs');
+  return existsSync(blobDir)
+    ? readdirSync(blobDir)
+        .filter((dir) => /^[0-9a-f]{2}$/.test(dir))
+        .flatMap((dir) => readdirSync(join(blobDir, dir)))
+    : [];
+}
+
+/** Like `rawExchange`, and how the exchange ended: the server closed, reset, or sent nothing more in `waitMs`. */
+export function rawExchangeEnding(
+  port: number,
+  write: (socket: ReturnType<typeof connect>) => void,
+  waitMs = 10_000,
+): Promise<{ answer: string; ending: 'closed' | 'reset' | 'timeout'; ms: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1', () => write(socket));
+    let answer = '';
+    let ending: 'closed' | 'reset' | 'timeout' = 'closed';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+        ending = 'reset';
+      }
+    });
+    const timer = setTimeout(() => {
+      ending = 'timeout';
+      socket.destroy();
+    }, waitMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ answer, ending, ms: Date.now() - started });
+    });
+  });
+}
+
+/**
+ * The inode of the server's end of a client's TCP connection (from /proc/net/tcp), so that a descriptor
+ * the server holds can be traced back to the request that opened it. Undefined if not found in `waitMs`.
+ */
+export async function serverSocketInode(
+  serverPort: number,
+  clientPort: number,
+  waitMs = 500,
+): Promise<string | undefined> {
+  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    // Read without blocking: a client slowed down reads its answers late, and a reset can lose them.
+    for (const line of (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1)) {
+      const [, local = '', remote = '', , , , , , , inode = '0'] = line.trim().split(/\s+/);
+      if (local.endsWith(`:${hex(serverPort)}`) && remote.endsWith(`:${hex(clientPort)}`) && inode !== '0') {
+        return inode;
+      }
+    }
+    if (Date.now() > deadline) {
+      return undefined;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * `startLiveServer` with more flags for `sluice serve` (`--no-workers`: SLUICE_WORKERS=false does not turn
+ * the workers of `serve` off, since the flag's default wins over the environment).
+ */
+export async function startLiveServerWithFlags(env: Record<string, string>, flags: string[]): Promise<LiveServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-live-'));
+  const port = await freePort();
+  const serve = startCli(
+    ['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'error', ...flags],
+    env,
+  );
+  let output = '';
+  serve.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  const started = Date.now();
+  while (!/listening on/.test(output)) {
+    if (Date.now() - started > 20_000 || serve.child.exitCode !== null) {
+      serve.child.kill('SIGKILL');
+      throw new Error(`sluice serve did not start: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const adminKey = /(sk_[\w-]+)/.exec(output)?.[1] ?? '';
+  const url = `http://127.0.0.1:${port}`;
+  const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
+  const created = (await (
+    await fetch(`${url}/v1/collections`, { method: 'POST', headers, body: JSON.stringify({ name: 'live' }) })
+  ).json()) as { id: string };
+  const pid = serve.child.pid ?? 0;
+  const blobDir = join(dataDir, 'blobs');
+  return {
+    url,
+    port,
+    pid,
+    dataDir,
+    adminKey,
+    collectionId: created.id,
+    fdCount: () => readdirSync(`/proc/${pid}/fd`).length,
+    tempFiles: () => (existsSync(join(blobDir, 'tmp')) ? readdirSync(join(blobDir, 'tmp')) : []),
+    blobCount: () =>
+      existsSync(blobDir)
+        ? readdirSync(blobDir)
+            .filter((dir) => /^[0-9a-f]{2}$/.test(dir))
+            .reduce((sum, dir) => sum + readdirSync(join(blobDir, dir)).length, 0)
+        : 0,
+    async documentCount() {
+      const listed = (await (
+        await fetch(`${url}/v1/documents?collection=${created.id}&limit=500`, { headers })
+      ).json()) as { documents: unknown[] };
+      return listed.documents.length;
+    },
+    alive: () => serve.child.exitCode === null && serve.child.signalCode === null,
+    async stop() {
+      serve.child.kill('SIGTERM');
+      await serve.done;
+    },
+  };
 }
