@@ -53,7 +53,14 @@ export function encodeBatchResult(result: BatchResult): WireResult {
         })),
       };
     case 'failed':
-      return { attemptId, batch, kind: 'failed', code: result.code, message: result.message, chunkIndexes: result.chunkIndexes };
+      return {
+        attemptId,
+        batch,
+        kind: 'failed',
+        code: result.code,
+        message: result.message,
+        chunkIndexes: result.chunkIndexes,
+      };
     case 'superseded':
       return { attemptId, batch, kind: 'superseded' };
   }
@@ -76,7 +83,14 @@ export function decodeBatchResult(value: unknown): BatchResult {
   }
   if (wire.kind === 'failed') {
     const code = wire.code !== undefined && wire.code in errorCatalogue ? (wire.code as ErrorCode) : 'internal_error';
-    return { attemptId, batch, kind: 'failed', code, message: wire.message ?? '', chunkIndexes: wire.chunkIndexes ?? [] };
+    return {
+      attemptId,
+      batch,
+      kind: 'failed',
+      code,
+      message: wire.message ?? '',
+      chunkIndexes: wire.chunkIndexes ?? [],
+    };
   }
   return { attemptId, batch, kind: 'superseded' };
 }

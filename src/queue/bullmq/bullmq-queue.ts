@@ -1,17 +1,16 @@
-import { DelayedError, Queue, WaitingChildrenError, WaitingError, Worker, type Job } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type {
-  BatchHandler,
-  BatchJob,
-  DocumentJob,
-  FanIn,
-  JobHandler,
-  JobOutcome,
-  JobQueue,
-  QueueStats,
-  StartOptions,
-} from '../../ports/queue.js';
-import { batchPayload, decodeBatchResult, documentPayload, encodeBatchResult, type DocumentPayload } from './bullmq-payloads.js';
+import type { JobQueue, StartOptions } from '../../ports/queue.js';
+import { createBatchProcessor } from './bullmq-batches.js';
+import { broadcastCancel, subscribeToCancels } from './bullmq-cancel.js';
+import { batchQueueName, documentQueueName, openBullmqQueues } from './bullmq-connection.js';
+import { enqueueDocuments, hasDocumentJob, removeDocumentJobs } from './bullmq-document-jobs.js';
+import { createDocumentProcessor } from './bullmq-document-worker.js';
+import { createRunningJobs } from './bullmq-running-jobs.js';
+import { countJobs, waitUntilIdle } from './bullmq-stats.js';
+import { startBullmqWorker } from './bullmq-workers.js';
+
+export { batchQueueName, documentQueueName } from './bullmq-connection.js';
 
 export interface BullmqQueueOptions {
   /** Creates a Redis connection; BullMQ needs several (commands, blocking reads, pub/sub). */
@@ -33,32 +32,6 @@ export interface BullmqQueueOptions {
   onError: (error: unknown) => void;
 }
 
-export const documentQueueName = 'documents';
-export const batchQueueName = 'embeddings';
-/** Channel on which a cancel reaches whichever process runs the job. */
-const cancelChannel = 'sluice:cancel';
-
-/**
- * BullMQ ranks by `priority` ascending (1 first) and runs unprioritised jobs before all others; the
- * port ranks higher first. Every job gets an explicit BullMQ priority so that the order holds.
- */
-function toBullPriority(priority = 0): number {
-  return Math.min(2_097_151, Math.max(1, 1_000_000 - Math.round(priority)));
-}
-
-/** A document's job has the document id as job id; see enqueue for reruns. */
-const rerunId = (documentId: string): string => `${documentId}.rerun`;
-
-// Outcomes live in the ledger; Redis keeps only what is in flight (and failures, bounded), so its
-// memory stays flat. A handler that throws met a broken dependency (database unreachable), which
-// BullMQ retries with backoff; document-level failures are recorded by the handlers themselves.
-const jobDefaults = {
-  removeOnComplete: true,
-  removeOnFail: { count: 1000, age: 7 * 86_400 },
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1000 },
-} as const;
-
 /**
  * The distributed queue on BullMQ. Job ids are document ids, so enqueueing a document that is
  * already waiting is a no-op in Redis itself. A document's embedding batches fan out as child jobs
@@ -66,172 +39,29 @@ const jobDefaults = {
  * without holding a worker, and runs again to publish when the last one is done (fan-in). A retry
  * moves the job to delayed; a cancel is broadcast so that the process running the job aborts it; on
  * shutdown running jobs go back to waiting at once instead of waiting for their lock to expire.
+ *
+ * The pieces, one file each: the connection and the queues' stream caps (`bullmq-connection.ts`),
+ * document job ids and reruns (`bullmq-document-jobs.ts`), the document worker
+ * (`bullmq-document-worker.ts`), the fan-out and fan-in of embedding batches (`bullmq-batches.ts`),
+ * worker locks (`bullmq-workers.ts`), lost-job detection (`bullmq-lost-jobs.ts`), the cancel broadcast
+ * (`bullmq-cancel.ts`), jobs running here (`bullmq-running-jobs.ts`) and counts (`bullmq-stats.ts`).
  */
 export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { readonly bullQueues: Queue[] } {
   const prefix = options.prefix ?? 'sluice';
-  const commands = options.connect();
-  // BullMQ's event streams (for QueueEvents listeners; Sluice's own events go through the ledger)
-  // keep 10,000 entries by default, and a batch's `completed` entry carries its result, vectors and
-  // all: capped short, so Redis memory stays flat however many documents pass through.
-  const documents = new Queue<DocumentPayload>(documentQueueName, { connection: commands, prefix, streams: { events: { maxLen: 1000 } } });
-  const batches = new Queue<BatchJob>(batchQueueName, { connection: commands, prefix, streams: { events: { maxLen: 100 } } });
-  documents.on('error', options.onError);
-  batches.on('error', options.onError);
-  /** Running jobs of this process by job id, with the document they work for. */
-  const active = new Map<string, { documentId: string; controller: AbortController }>();
+  const queues = openBullmqQueues(options.connect, prefix, options.onError);
+  const { commands, documents, batches } = queues;
+  const running = createRunningJobs();
   const workers: Worker[] = [];
+  /** Connections of this process's workers and cancel subscription, closed with the queue. */
   const connections: Redis[] = [];
-  let subscriber: Redis | undefined;
-  let closing = false;
-  const shutdownReason = new Error('shutting down');
-
-  const add = (jobs: { job: DocumentJob; id: string }[]) =>
-    documents.addBulk(
-      jobs.map(({ job, id }) => ({
-        name: 'document',
-        data: { documentId: job.documentId, ...(job.priority !== undefined ? { priority: job.priority } : {}) },
-        opts: {
-          ...jobDefaults,
-          jobId: id,
-          priority: toBullPriority(job.priority),
-          ...(job.delayMs ? { delay: job.delayMs } : {}),
-        },
-      })),
-    );
-
-  /** Runs a job's work with an abort signal this process can reach (cancel, shutdown). */
-  const tracked = async <T>(job: Job, documentId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
-    const controller = new AbortController();
-    const id = job.id as string;
-    active.set(id, { documentId, controller });
-    try {
-      return await work(controller.signal);
-    } finally {
-      active.delete(id);
-    }
-  };
-  /** Released rather than finished: another worker picks the job up now, not after its lock expires. */
-  const releaseIfShuttingDown = async (job: Job, signal: AbortSignal, token?: string): Promise<void> => {
-    if (signal.reason === shutdownReason) {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-  };
-
-  /** Results of this attempt's batches that have finished (values of removed children stay with the parent). */
-  const finishedBatches = async (job: Job, attemptId: string) => {
-    const values = Object.values(await job.getChildrenValues());
-    const byBatch = new Map(
-      values.map(decodeBatchResult).filter((r) => r.attemptId === attemptId).map((r) => [r.batch, r]),
-    );
-    return [...byBatch.values()];
-  };
-
-  const runDocument = (handler: JobHandler) => async (job: Job<DocumentPayload>, token?: string): Promise<void> => {
-    const data = documentPayload.parse(job.data);
-    const { fanIn: pending, ...plain } = data;
-    const base: DocumentJob = plain;
-    await tracked(job, data.documentId, async (signal) => {
-      let fanIn: FanIn | undefined;
-      if (pending) {
-        const results = await finishedBatches(job, pending.attemptId);
-        if (results.length >= pending.batches) {
-          fanIn = { ...pending, results };
-        } else if (await job.moveToWaitingChildren(token as string)) {
-          throw new WaitingChildrenError();
-        } else {
-          // Batches lost (their keys gone with a Redis that kept no data): start the document over.
-          await job.updateData(plain);
-        }
-      }
-      for (;;) {
-        const outcome: JobOutcome = await handler(base, signal, fanIn);
-        await releaseIfShuttingDown(job, signal, token);
-        if (outcome.kind === 'done' || signal.aborted) {
-          return;
-        }
-        if (outcome.kind === 'retry') {
-          await job.updateData(plain);
-          await job.moveToDelayed(Date.now() + outcome.delayMs, token);
-          throw new DelayedError();
-        }
-        const { attemptId, mediaType } = outcome;
-        await job.updateData({ ...plain, fanIn: { attemptId, mediaType, batches: outcome.batches.length } });
-        await batches.addBulk(
-          outcome.batches.map((batch) => ({
-            name: 'batch',
-            data: batch,
-            opts: {
-              ...jobDefaults,
-              // Deterministic ids: a document job that runs again after a crash adds no duplicates.
-              jobId: `${batch.documentId}.${batch.attemptId}.${batch.batch}`,
-              priority: toBullPriority(data.priority),
-              parent: { id: job.id as string, queue: job.queueQualifiedName },
-              failParentOnFailure: true,
-            },
-          })),
-        );
-        if (await job.moveToWaitingChildren(token as string)) {
-          throw new WaitingChildrenError();
-        }
-        // Every batch finished before the job could start waiting: fan in right away.
-        fanIn = { attemptId, mediaType, batches: outcome.batches.length, results: await finishedBatches(job, attemptId) };
-      }
-    });
-  };
-
-  const runBatch = (handler: BatchHandler) => async (job: Job<BatchJob>, token?: string) => {
-    const data = batchPayload.parse(job.data);
-    return tracked(job, data.documentId, async (signal) => {
-      const result = await handler(data, signal);
-      await releaseIfShuttingDown(job, signal, token);
-      return encodeBatchResult(result);
-    });
-  };
-
-  const startWorker = <T>(name: string, processor: (job: Job<T>, token?: string) => Promise<unknown>, concurrency: number) => {
+  const connect = (): Redis => {
     const connection = options.connect();
     connections.push(connection);
-    const worker = new Worker<T>(name, processor, {
-      connection,
-      prefix,
-      concurrency: Math.max(1, concurrency),
-      lockDuration: options.lockDurationMs ?? 10_000,
-      stalledInterval: options.stalledIntervalMs ?? 5_000,
-      maxStalledCount: options.maxStalledCount ?? 5,
-    });
-    worker.on('error', options.onError);
-    worker.on('failed', (job, error) => {
-      if (!job) {
-        return;
-      }
-      // Emitted for every failed try; only a job that has run out of tries is lost for good.
-      job
-        .getState()
-        .then((state) => {
-          if (state === 'failed') {
-            options.onJobLost((job.data as { documentId: string }).documentId, error.message);
-          }
-        })
-        .catch(options.onError);
-    });
-    workers.push(worker as Worker);
+    return connection;
   };
+  const workerSettings = { ...options, connect, prefix };
+  let closing = false;
 
-  const counts = async (): Promise<QueueStats> => {
-    const kinds = ['waiting', 'prioritized', 'delayed', 'active', 'failed', 'waiting-children'] as const;
-    const [d, b] = await Promise.all([documents.getJobCounts(...kinds), batches.getJobCounts(...kinds)]);
-    const sum = (kind: (typeof kinds)[number]): number => (d[kind] ?? 0) + (b[kind] ?? 0);
-    return {
-      waiting: sum('waiting') + sum('prioritized'),
-      delayed: sum('delayed'),
-      // A document waiting for its batches is still being worked on.
-      active: sum('active') + sum('waiting-children'),
-      failed: sum('failed'),
-    };
-  };
-
-  const inFlight = new Set(['waiting', 'prioritized', 'delayed', 'active', 'waiting-children']);
   return {
     bullQueues: [documents as Queue, batches as Queue],
     shared: true,
@@ -239,71 +69,32 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { rea
       if (closing || jobs.length === 0) {
         return;
       }
-      const unique = [...new Map(jobs.map((j) => [j.documentId, j])).values()];
-      const states = await Promise.all(unique.map((j) => documents.getJobState(j.documentId)));
-      const toAdd: { job: DocumentJob; id: string }[] = [];
-      const stale: string[] = [];
-      unique.forEach((job, i) => {
-        const state = states[i];
-        if (state === 'active' || state === 'waiting-children') {
-          // A new version arrived while an older one runs: run once more. The running attempt is
-          // fenced out by the store, so the rerun may even start before it ends.
-          toAdd.push({ job: { ...job, delayMs: 0 }, id: rerunId(job.documentId) });
-        } else {
-          if (state === 'failed' || state === 'completed') {
-            stale.push(job.documentId);
-          }
-          toAdd.push({ job, id: job.documentId });
-        }
-      });
-      // A kept failed job would hold the id and swallow the new one.
-      await Promise.all(stale.map((id) => documents.remove(id)));
-      await add(toAdd);
+      await enqueueDocuments(documents, jobs);
     },
     start(handler, startOptions: StartOptions) {
-      startWorker(documentQueueName, runDocument(handler), startOptions.concurrency);
+      const processDocument = createDocumentProcessor(handler, batches, running);
+      workers.push(startBullmqWorker(workerSettings, documentQueueName, processDocument, startOptions.concurrency));
       if (startOptions.batches) {
-        startWorker(batchQueueName, runBatch(startOptions.batches), startOptions.batchConcurrency ?? startOptions.concurrency);
+        const processBatch = createBatchProcessor(startOptions.batches, running);
+        const concurrency = startOptions.batchConcurrency ?? startOptions.concurrency;
+        workers.push(startBullmqWorker(workerSettings, batchQueueName, processBatch, concurrency));
       }
-      subscriber = options.connect();
-      connections.push(subscriber);
-      subscriber.on('message', (_channel: string, documentId: string) => abortDocument(documentId, 'cancelled'));
-      subscriber.subscribe(cancelChannel).catch(options.onError);
+      subscribeToCancels(connect(), (documentId) => running.abortDocument(documentId, 'cancelled'), options.onError);
     },
     async cancel(documentId) {
-      abortDocument(documentId, 'cancelled');
-      await Promise.all(
-        [documentId, rerunId(documentId)].map(async (id) => {
-          const state = await documents.getJobState(id);
-          if (state !== 'active' && state !== 'unknown') {
-            // Removes a waiting document with its batches. A job may turn active between the two
-            // calls; then the broadcast below stops it.
-            await documents.remove(id).catch(() => undefined);
-          }
-        }),
-      );
-      await commands.publish(cancelChannel, documentId);
+      running.abortDocument(documentId, 'cancelled');
+      await removeDocumentJobs(documents, documentId);
+      await broadcastCancel(commands, documentId);
     },
-    async has(documentId) {
-      const states = await Promise.all([documentId, rerunId(documentId)].map((id) => documents.getJobState(id)));
-      return states.some((state) => inFlight.has(state));
-    },
-    stats: counts,
-    async idle() {
-      for (;;) {
-        const c = await counts();
-        if (c.waiting + c.delayed + c.active === 0) {
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
+    has: (documentId) => hasDocumentJob(documents, documentId),
+    stats: () => countJobs(queues),
+    idle: () => waitUntilIdle(queues),
     async close(graceMs = 10_000) {
       if (closing) {
         return;
       }
       closing = true;
-      const grace = setTimeout(() => active.forEach((entry) => entry.controller.abort(shutdownReason)), graceMs);
+      const grace = setTimeout(() => running.abortAllForShutdown(), graceMs);
       // Stops taking jobs and waits for the running ones to finish or be released.
       await Promise.all(workers.map((worker) => worker.close()));
       clearTimeout(grace);
@@ -312,12 +103,4 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { rea
       commands.disconnect();
     },
   };
-
-  function abortDocument(documentId: string, reason: string): void {
-    for (const entry of active.values()) {
-      if (entry.documentId === documentId) {
-        entry.controller.abort(new Error(reason));
-      }
-    }
-  }
 }
