@@ -90,14 +90,14 @@ const configSchema = z
     /**
      * A PDF of at least this many bytes is read in parts, one per parse process, at once: faster on a
      * large book alone, at the cost of each process holding the file open and of the joined text passing
-     * through this process. With PDFium a 6.3 MB book (the R reference manual) reads in about 3 s in one
-     * process, and reading it in parts no longer made a whole-corpus ingest faster, only larger (BENCH.md).
+     * through this process. With PDFium a large book reads quickly in one process, and reading it in parts
+     * made a whole-corpus ingest no faster, only larger (measured in BENCH.md).
      * 0: every file is read by one process. @defaultValue 16777216 (16 MiB)
      */
     pdfSplitBytes: int(0).default(16 * 1024 * 1024),
     /**
      * Memory, in MiB, for int8 copies of searched collections' vectors (embedded store): vector search
-     * scans them in memory instead of sqlite-vec's table, about 9× faster at 100,000 chunks. The least
+     * scans them in memory instead of sqlite-vec's table, several times faster (BENCH.md). The least
      * recently searched collections go first; 0 searches with sqlite-vec alone. @defaultValue 256
      */
     vectorScanMb: int(0).default(256),
@@ -129,9 +129,8 @@ const configSchema = z
     workerThreadNice: int(0).max(19).default(10),
     /**
      * How far, in percent, V8's old generation may grow past what its last full collection kept before
-     * the next one starts (for all the process's threads). In a process that answers requests, V8's own
-     * choice for a heap as small and quiet as the API's runs a full collection about twice a second, each
-     * pausing requests for up to tens of milliseconds, and a wider margin trades some memory for fewer
+     * the next one starts (for all the process's threads). V8's own choice for a heap as small and quiet
+     * as the API's collects often, each time pausing requests; a wider margin trades some memory for fewer
      * pauses. Elsewhere a narrow one gives back sooner the buffers that files and vectors pass through.
      * 0 leaves V8 its own choice. @defaultValue 300 where requests are answered, 50 elsewhere
      */
@@ -139,8 +138,8 @@ const configSchema = z
     /**
      * How many times over V8 may grow the young generation's 1 MiB semi-spaces (up to 16 MiB each) in a
      * `sluice` process; read from the environment by `bin/sluice.js` before the CLI loads, since a process
-     * that has loaded its modules has grown them already. Unset: 1 (they stay at 1 MiB: about 40 MB less
-     * at an ingest's peak, for no more CPU), except in `serve`, where V8's own factor (2) keeps uploads
+     * that has loaded its modules has grown them already. Unset: 1 (they stay at 1 MiB: a lower peak
+     * while ingesting, for no more CPU), except in `serve`, where V8's own factor (2) keeps uploads
      * prompt. @defaultValue 1, or V8's own in `serve`
      */
     semiSpaceGrowthFactor: int(1).max(maxSemiSpaceGrowthFactor).optional(),

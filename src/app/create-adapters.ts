@@ -25,8 +25,8 @@ export interface Adapters {
 /**
  * Picks the adapters from the configuration: PostgreSQL when `DATABASE_URL` is set (else the SQLite
  * file), BullMQ and Redis pub/sub when `REDIS_URL` is set (else the in-process queue and bus). Each
- * backend's modules load only when it is picked: BullMQ with ioredis and `pg` hold about 40 MB that an
- * embedded process has no use for.
+ * backend's modules load only when it is picked: BullMQ with ioredis and `pg` hold memory that an
+ * embedded process has no use for (measured in BENCH.md).
  */
 export async function createAdapters(
   config: SluiceConfig,

@@ -83,9 +83,8 @@ export interface AppOptions {
 /**
  * How far a thread that answers uploads lets SQLite's write-ahead log grow before its own commit copies
  * it back (40 MB of 4 kB pages, against SQLite's 1,000). The ingesting writer's commits cross SQLite's
- * mark first and checkpoint; an upload's commit no longer does. `bench/upload-latency.js`, six runs
- * each, alternating: the `202`'s p99 41.3–49.1 ms (median 43.9) against 44.4–52.9 (48.3), its slowest
- * 51.8–149.5 (median 61.4) against 96.7–168.1 (122.1).
+ * mark first and checkpoint; an upload's commit no longer does, and the `202`'s p99 and slowest answers
+ * are lower (`bench/upload-latency.js`, measured in BENCH.md).
  */
 const servingCheckpointPages = 10_000;
 

@@ -40,7 +40,7 @@ export async function createEmbedder(config: SluiceConfig, redis: Redis | undefi
 
 /**
  * Loaded where tokens are counted in this process only (the OpenAI embedder's budgets, chunking with
- * no parse processes): its rank tables take about 40 MB of a process's memory.
+ * no parse processes): its rank tables take a large share of a process's memory (measured in BENCH.md).
  */
 export async function loadTokenizer(): Promise<Tokenizer> {
   const { createCl100kTokenizer } = await import('../tokenizers/cl100k-tokenizer.js');

@@ -17,10 +17,8 @@ const { config, writerGate } = workerData as WorkerThreadData;
 
 // On Linux a nice value belongs to a thread, and pid 0 is the calling one: this lowers the worker
 // thread alone, not the API's thread beside it. The parse processes it starts go `parseNice` lower
-// still (19 at the defaults), so the order is: requests, then embedding and writing, then parsing.
-// Measured with `npm run bench:upload` (800 uploads of 1 MB at 20/s while ingesting them), four runs
-// each, in pairs: the 202's p50 went from 15.1–18.5 ms to 12.9–16.7 and its p99 from 70.9–90.5 to
-// 61.4–80.5; one pair of the four showed no difference.
+// still (19 at the defaults), so the order is: requests, then embedding and writing, then parsing;
+// uploads are answered sooner while ingesting (`npm run bench:upload`, measured in BENCH.md).
 if (config.workerThreadNice > 0) {
   try {
     setPriority(Math.min(19, getPriority() + config.workerThreadNice));

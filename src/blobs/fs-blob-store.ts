@@ -9,8 +9,8 @@ import type { BlobStore } from '../ports/blob-store.js';
 
 /**
  * What a file being stored may buffer ahead of the disk. At the default 16 KiB every 64 KiB read from
- * a socket is over the mark, and the upload pauses for each write to finish: receiving 1 MB took a
- * p50 of 6.1–6.6 ms against 4.7–4.8 with this (`npm run bench:upload`, nothing ingested).
+ * a socket is over the mark, and the upload pauses for each write to finish; with this, receiving a file
+ * is faster (`npm run bench:upload`, measured in BENCH.md).
  */
 const writeBufferBytes = 1024 * 1024;
 

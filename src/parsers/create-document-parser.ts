@@ -43,7 +43,7 @@ export async function parsePdfPart(limits: ParserLimits, bytes: Uint8Array, part
 
 /**
  * Each format's parser loads on first use: a parse process holds only the libraries of the formats it
- * has met (mammoth alone is about 20 MB; PDFium's WebAssembly is about 20 MB of code and memory once it opens a file).
+ * has met, and some are large (mammoth; PDFium's WebAssembly once it opens a file; measured in BENCH.md).
  */
 async function parseAs(mediaType: string, bytes: Uint8Array, limits: ParserLimits, signal?: AbortSignal): Promise<ParsedDocument> {
   switch (mediaType) {

@@ -7,9 +7,8 @@ import { mediaTypes } from './sniff-media-type.js';
 
 /**
  * Pages read from one opening of the document. PDFium keeps the objects it parsed until the document is
- * closed, and WebAssembly memory, once grown, stays grown: reading the R reference manual (2,415 pages)
- * in one opening took PDFium's memory from 18 to 37 MiB, opened afresh every 1,000 pages to 26 MiB, in
- * as long (2.9 s). Every 500 or 250 pages gave no less.
+ * closed, and WebAssembly memory, once grown, stays grown: a long book opened afresh every 1,000 pages
+ * grows it less, in as long, and fewer pages per opening gave no less (measured in BENCH.md).
  */
 const pagesPerOpening = 1000;
 
@@ -21,9 +20,8 @@ const pagesPerOpening = 1000;
  * parts of one file, read in several processes at once and joined by `joinPdfParts`, give the same text
  * as one reading of the whole (a page's text does not depend on the others).
  *
- * PDFium rather than pdfjs: PDFium read the whole R reference manual (2,415 pages) in 2.8–3.1 s with a peak of
- * 127 MB; pdfjs took 3.9–4.3 s and 153–171 MB for each half of it. The benchmark corpus ingested in
- * 11.4–12.5 s instead of 17.4–19.2 (BENCH.md).
+ * PDFium rather than pdfjs: it reads a large book faster and in less memory, and the benchmark corpus
+ * ingests faster (measured in BENCH.md, "The goals, as measured on 2026-12-05 (PDFium…)").
  */
 export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal, part: PdfPart = { index: 0, of: 1 }): Promise<ParsedDocument> {
   const pdfium = await loadPdfium();

@@ -25,16 +25,16 @@ export const pdfiumErrors = { password: 4, security: 6 } as const;
 /**
  * Above this much WebAssembly memory, the instance is dropped after its document, so the memory goes
  * back when it is collected: a WebAssembly memory grows but never shrinks, and one large PDF should not
- * leave a process holding what it needed (the R reference manual, 2,415 pages, takes it to 26 MiB). Below it,
- * the instance and its compiled code are kept for the next file.
+ * leave a process holding what it needed (the R reference manual takes it past this mark; BENCH.md).
+ * Below it, the instance and its compiled code are kept for the next file.
  */
 const keepInstanceBelowBytes = 24 * 1024 * 1024;
 
 let instance: Promise<Pdfium> | undefined;
 
 /**
- * The process's PDFium instance, made on first use (about 80 ms: the WebAssembly module is compiled from
- * the file the package ships, never fetched).
+ * The process's PDFium instance, made on first use: the WebAssembly module is compiled from the file the
+ * package ships, never fetched, which costs the first PDF a moment (measured in BENCH.md).
  */
 export function loadPdfium(): Promise<Pdfium> {
   instance ??= (async () => {
@@ -60,7 +60,7 @@ export function loadPdfium(): Promise<Pdfium> {
  * some hundreds of runtime symbols it leaves out. Those getters close over the first instance made in the
  * process, and held it, and its WebAssembly memory, for as long as the process lived: dropping an instance
  * gave nothing back. They are taken off again, and a dropped instance's memory returns once V8 has
- * collected it (the R reference manual's 37 MiB: RSS 159 MB, then 97 MB after three collections).
+ * collected it (measured in BENCH.md).
  */
 function removeGlobalsSince(before: Set<string | symbol>): void {
   for (const key of Reflect.ownKeys(globalThis)) {

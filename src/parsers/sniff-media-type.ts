@@ -48,8 +48,8 @@ function hasUtf16Bom(head: Uint8Array): boolean {
 
 /**
  * Whether the head holds a NUL or more than 10 % control bytes. An indexed loop: iterating a
- * Uint8Array with `for…of` took 10–15 times as long here (64 KiB of HTML, 438 times: 680–1,010 ms
- * against 64–67), and every text file of an ingest passes through here.
+ * Uint8Array with `for…of` took many times as long here (measured in BENCH.md), and every text file of
+ * an ingest passes through here.
  */
 function looksBinary(head: Uint8Array): boolean {
   let control = 0;

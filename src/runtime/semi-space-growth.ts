@@ -9,9 +9,8 @@ export const maxSemiSpaceGrowthFactor = 16;
 /**
  * How many times over V8 may grow the young generation's semi-spaces when many of their objects survive
  * a scavenge, from the 1 MiB they start at up to 16 MiB each (for every thread of this process). V8's
- * own factor, 2, soon takes an ingesting process to 16 MiB semi-spaces: two of them, 32 MiB committed,
- * beside a live heap of about 25 MB. Kept at 1 MiB, the process that ingested the benchmark corpus held
- * 104–109 MB at the peak instead of 143–158, for no more CPU (BENCH.md).
+ * own factor, 2, soon takes an ingesting process to two 16 MiB semi-spaces, large beside its live heap;
+ * kept at 1 MiB, the process peaks lower for no more CPU (measured in BENCH.md).
  *
  * The flag is read each time V8 would grow the young generation, but a process that has loaded its
  * modules has grown it already: `bin/sluice.js` sets it before it loads the CLI.
@@ -23,8 +22,8 @@ export function setSemiSpaceGrowth(factor: number): void {
 /**
  * The factor for a `sluice <command>` process: the environment's, or else 1, except for `serve`, which
  * keeps V8's own. Small semi-spaces fill sooner, and the thread answering uploads paused for scavenges
- * often enough that the upload bench's p99 rose from 39–43 ms to 45–60 (BENCH.md). A value that is not a
- * whole number from 1 to 16 is left alone here: the configuration, loaded next, names it as invalid.
+ * often enough to raise the upload p99 (measured in BENCH.md). A value that is not a whole number from 1
+ * to 16 is left alone here: the configuration, loaded next, names it as invalid.
  */
 export function semiSpaceGrowthFor(command: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
   const raw = env[semiSpaceGrowthVariable];

@@ -147,7 +147,7 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
     app.logger.warn({}, 'the web page is not built (npm run build); the API works without it');
   }
   if (app.dashboardQueues.length > 0) {
-    // Loaded only with BullMQ queues to show: Bull Board holds about 35 MB an embedded server never uses.
+    // Loaded only with BullMQ queues to show: Bull Board holds memory an embedded server never uses (BENCH.md).
     const { registerQueueDashboard } = await import('./queue-dashboard.js');
     await registerQueueDashboard(server, app.store, app.dashboardQueues);
   }

@@ -82,10 +82,9 @@ export async function acceptFile(
 /**
  * The order in which to accept a batch's files: largest first, equal sizes as given. Each file goes to
  * the queue as soon as it is accepted, and a batch is done when its last file is: one large file
- * accepted last parses alone while the other workers have nothing left (the R reference manual, 6.5 MB
- * and about 20 s of parsing, at the end of a 439-file folder made the folder take as long as parsing
- * all of it on one core). Accepted first, it parses beside the rest. Dispatch keeps the same order for
- * files waiting beyond a tenant's share (`largestFirst` in the stores).
+ * accepted last parses alone while the other workers have nothing left (measured in BENCH.md). Accepted
+ * first, it parses beside the rest. Dispatch keeps the same order for files waiting beyond a tenant's
+ * share (`largestFirst` in the stores).
  */
 export function largestFirstOrder(sizes: readonly number[]): number[] {
   return sizes.map((_, i) => i).sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b);

@@ -15,8 +15,7 @@ export function dispatchSlots(maxInFlight: number, inFlight: number, minFree: nu
 /**
  * The order of a batch's documents for dispatch (SQL, both dialects): largest file first. A batch is
  * done when its last document is, and one large file started last runs alone while every other worker
- * has nothing left: the R reference manual (6.5 MB, about 20 s of parsing) at the end of a 439-file
- * batch made the batch take as long as parsing everything on one core. Started first, it runs beside
- * the rest. Equal sizes keep their upload order.
+ * has nothing left (measured in BENCH.md). Started first, it runs beside the rest. Equal sizes keep
+ * their upload order.
  */
 export const largestFirst = 'size_bytes DESC, id';

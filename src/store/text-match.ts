@@ -2,7 +2,7 @@ import { queryTerms } from './query-terms.js';
 
 /**
  * English words too common to tell chunks apart. OR-ed into a query, each matches nearly every chunk,
- * and BM25 must then score them all: at 100,000 chunks that made a text query take about 100 ms.
+ * and BM25 must then score them all, which made text queries slow (measured in BENCH.md).
  * PostgreSQL's `english` configuration drops these (and more) itself.
  */
 const stopWords = new Set(
@@ -26,8 +26,8 @@ export function searchTerms(query: string): string[] {
 /**
  * Text search runs in two passes: chunks holding every term first (ranked among themselves), then, when
  * fewer than `k` do, chunks holding any term to fill the list. An engine answers the first pass from its
- * shortest posting list; an any-term query must score every chunk that holds any of the words, which at
- * 100,000 chunks is most of them (about 8× slower, measured with `bench/query-latency.js`).
+ * shortest posting list; an any-term query must score every chunk that holds any of the words, which in
+ * a large collection is most of them (many times slower: `bench/query-latency.js`, measured in BENCH.md).
  */
 export type TermMatch = 'every' | 'any';
 

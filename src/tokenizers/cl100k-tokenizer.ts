@@ -26,8 +26,8 @@ const cachedChars = 4_000_000;
 /**
  * Pieces longer than this are merged here, in O(n log n) (`mergeBytePairs`), not by gpt-tokenizer,
  * whose merge is O(n²) in the length of a piece: a run of dashes or a line of letters 64k long took
- * seconds. The heap merge is already the faster from 64 bytes; and no token's text is longer than 128
- * chars, so a longer piece is never one token whole (which the library checks before merging).
+ * seconds. The heap merge is already the faster well below this length (BENCH.md); and no token's text is
+ * longer than 128 chars, so a longer piece is never one token whole (which the library checks before merging).
  */
 const longPiece = 128;
 

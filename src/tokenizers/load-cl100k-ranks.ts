@@ -7,17 +7,16 @@ export type RankEntry = string | number[];
 
 /**
  * The ranks as JSON, written beside the built module by `npm run build` (`writeCl100kRanks`). Every
- * parse process loads the table when it first chunks, on the way to its first file's chunks: parsed from
- * JSON it took 45–56 ms, against 146–162 ms decoding the `.tiktoken` file's 100,256 base64 lines, and
- * a new parse process answered its first file (7 kB of text) in 382–391 ms instead of 418–463.
+ * parse process loads the table on the way to its first file's chunks, and JSON parses faster than the
+ * `.tiktoken` file's base64 lines decode, so a new process answers its first file sooner (BENCH.md).
  */
 const ranksFile = new URL('./cl100k-ranks.json', import.meta.url);
 
 /**
  * cl100k_base's merge ranks, read from the `.tiktoken` file gpt-tokenizer ships (one `base64 rank`
  * line per token) rather than from its JavaScript module of the same table. Compiling that 1.2 MB array
- * literal costs a process about 16 MB more resident memory than reading the file (34–37 MB against
- * 50–54 MB once a text is counted), and every parse process loads the table.
+ * literal costs a process more resident memory than reading the file (measured in BENCH.md), and every
+ * parse process loads the table.
  */
 export function parseCl100kRanks(): RankEntry[] {
   const path = createRequire(import.meta.url).resolve('gpt-tokenizer/data/cl100k_base.tiktoken');

@@ -250,10 +250,8 @@ export const chunkIndexSql = {
           ORDER BY c.embedding::${cast} <=> $1::${cast} LIMIT $2`;
   },
   // Every match is ranked. `ts_rank` weighs how often the terms occur; `ts_rank_cd` (cover
-  // density, how near they are) cost about twice as much per chunk: at 100,000 chunks, median
-  // 16-18 ms against 22-24, p99 430-440 against 1,140-1,230 (PostgreSQL 15,
-  // bench/query-latency.js). Ranked by id first, then the top k joined for their text: a sort
-  // holding each match's text read it out of TOAST (about 10 ms more at the median, 440 at p99).
+  // density, how near they are) costs more per chunk. Ranked by id first, then the top k joined for
+  // their text: a sort holding each match's text read it out of TOAST (both measured in BENCH.md).
   text: `SELECT ${hitColumns}, r.score
                FROM (SELECT c.id, ts_rank(c.tsv, q) AS score
                        FROM chunks c, to_tsquery('english', $2) q

@@ -8,9 +8,8 @@ import { chunkSql, publishSql, vectorChangeSql } from './sqlite-sql.js';
 
 /**
  * How long a publish inserts in one transaction before it lets other writers in. Its commit comes on
- * top (FTS5 writes its pending segment then): at 8 ms a slice held the lock for 15–22 ms in all under
- * load; at 4 ms, 5–7 ms, and an upload's writes waited a p99 of 25–29 ms instead of 33–44
- * (`bench/upload-latency.js`). The 20 files ingest as fast either way.
+ * top (FTS5 writes its pending segment then), so a slice holds the lock longer than this; 4 ms rather
+ * than 8 made an upload's writes wait less, and the 20 files ingest as fast (measured in BENCH.md).
  */
 const publishSliceMs = 4;
 

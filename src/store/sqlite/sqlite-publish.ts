@@ -17,9 +17,7 @@ const publishGapMs = 1;
  * upload, in this process or another) waits long for the lock; searches see none of them until the
  * last, short transaction makes them all visible together, replacing the previous version. A document
  * that fits in one slice is published by that slice alone: a transaction less per document, the pause
- * after it, and no stage rows. Publishing the Python and R docs' 7,302 chunks (438 documents, one after
- * another) took 0.85–0.93 s instead of 1.48–1.60; with each document's registering and state changes,
- * 1.07–1.16 s of CPU instead of 1.16–1.28.
+ * after it, and no stage rows, which makes publishing many small documents faster (measured in BENCH.md).
  */
 export function createSqlitePublish(context: SqliteContext, chunkRows: ChunkRows): DocumentTransitions['complete'] {
   const { stmt, gate } = context;

@@ -36,7 +36,7 @@ export interface SqliteStoreOptions {
   /**
    * Log pages after which a commit of this store copies the write-ahead log back into the database
    * (SQLite's `wal_autocheckpoint`). A checkpoint copies the pages and syncs both files, on the thread
-   * whose commit crossed the mark, and took up to 19 ms there under ingestion. The store of a thread
+   * whose commit crossed the mark, and stalled that thread under ingestion (BENCH.md). The store of a thread
    * that answers uploads sets it high, so that the thread or process that ingests, which writes far
    * more, runs the checkpoints; it still runs one if nothing else writes for long. @defaultValue 1000
    */
@@ -59,9 +59,8 @@ export interface SqliteStoreOptions {
    * got through, as its publish slices already do. SQLite's lock goes to whoever asks when it is free,
    * and an upload's writes (the batch, the document, its event, the dispatch), each polling every
    * millisecond, lost it again and again to the worker's stream of short writes: events, state changes.
-   * `bench/upload-latency.js` (800 uploads of 1 MB at 20/s), six runs each, alternating: the `202`'s
-   * p99 was 40.8–51.4 ms (median 44.4) against 40.0–61.6 (median 53.8), its p50 9.6–11.3 against
-   * 9.9–12.3; ingesting the Python and R docs through `sluice serve`'s thread took as long.
+   * Giving way lowers the `202`'s p99, and ingesting takes as long (`bench/upload-latency.js`, measured
+   * in BENCH.md).
    */
   yieldToOtherWriters?: boolean;
 }
