@@ -5,7 +5,7 @@ import type { Chunk, EmbeddedChunk } from '../core/types.js';
 export interface DocumentJob {
   documentId: string;
   /** Higher runs first. @defaultValue 0 */
-  priority?: number;
+  priority?: number | undefined;
   /** Do not start before this many milliseconds from now. */
   delayMs?: number;
 }

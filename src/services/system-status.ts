@@ -69,7 +69,7 @@ function findStalled(
  */
 export async function findStalledDocuments(
   store: Store,
-  options: { liveWithinMs: number; self?: string; unknownIsStalled?: boolean; now?: number },
+  options: { liveWithinMs: number; self?: string | undefined; unknownIsStalled?: boolean; now?: number },
 ): Promise<{ workers: WorkerInfo[]; stalled: DocumentRecord[] }> {
   const [running, live] = await Promise.all([store.listRunning(), store.listLiveWorkers(options.liveWithinMs)]);
   const workers = aliveWorkers(live, options.self);
@@ -79,7 +79,7 @@ export async function findStalledDocuments(
 /** What `sluice status`, `GET /v1/status` and readiness report: who works, what waits, how fast, what is stuck. */
 export async function getSystemStatus(
   deps: { store: Store; queue: JobQueue },
-  options: { liveWithinMs: number; /** This process's worker id, if it runs workers. */ self?: string },
+  options: { liveWithinMs: number; /** This process's worker id, if it runs workers. */ self?: string | undefined },
 ): Promise<SystemStatus> {
   const now = Date.now();
   const [{ workers, stalled: held }, queue, documents, lastMinute, lastFiveMinutes, waiting] = await Promise.all([

@@ -81,7 +81,7 @@ describe('cancel and fencing across processes (real worker processes, Redis, Pos
   });
 
   it('a worker frozen past its lock while another takes over: its late writes change nothing; the document completes once', async () => {
-    const workerA: { pid?: number } = {};
+    const workerA: { pid?: number | undefined } = {};
     let frozenBatch: string | undefined;
     const fake = await startFakeEmbeddingsServer(32, (_call, inputs, headers) => {
       // The first request of worker A: freeze A right there, holding its job locks, mid-request.

@@ -4,7 +4,7 @@ import type { BatchHandler, BatchResult, DocumentJob, FanIn, JobHandler, JobOutc
 /** The handlers `start()` was given; read at each call, as `start()` sets them. */
 export interface LocalHandlers {
   job?: JobHandler;
-  batches?: BatchHandler;
+  batches?: BatchHandler | undefined;
 }
 
 /**
