@@ -3,11 +3,40 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 /** The folders of src/, and the import patterns of all of them but the ones a folder may use. */
-const folders = ['core', 'ports', 'services', 'server', 'cli', 'app', 'store', 'queue', 'blobs', 'parsers', 'embedders', 'limits', 'events', 'tokenizers', 'metrics', 'runtime'];
+const folders = [
+  'core',
+  'ports',
+  'services',
+  'server',
+  'cli',
+  'app',
+  'store',
+  'queue',
+  'blobs',
+  'parsers',
+  'embedders',
+  'limits',
+  'events',
+  'tokenizers',
+  'metrics',
+  'runtime',
+];
 const allBut = (...allowed) => folders.filter((f) => !allowed.includes(f)).map((f) => `**/${f}/**`);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', '.cache/**', 'test-output/**', 'node_modules/**', 'bench/corpus/**', 'bench/results/**', 'bench/peers/node_modules/**', 'bin/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      '.cache/**',
+      'test-output/**',
+      'node_modules/**',
+      'bench/corpus/**',
+      'bench/results/**',
+      'bench/peers/node_modules/**',
+      'bin/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -43,56 +72,132 @@ export default tseslint.config(
     files: ['src/core/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: allBut('core'), message: 'core imports nothing outside core.' },
-        { group: ['node:*', 'better-sqlite3', 'sqlite-vec', 'pino'], message: 'core stays free of I/O.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: allBut('core'), message: 'core imports nothing outside core.' },
+            { group: ['node:*', 'better-sqlite3', 'sqlite-vec', 'pino'], message: 'core stays free of I/O.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/ports/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: allBut('core', 'ports'), message: 'ports import core only.' },
-        { group: ['node:*', 'better-sqlite3', 'sqlite-vec', 'pino'], message: 'ports describe, they do no I/O.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: allBut('core', 'ports'), message: 'ports import core only.' },
+            { group: ['node:*', 'better-sqlite3', 'sqlite-vec', 'pino'], message: 'ports describe, they do no I/O.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/services/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: allBut('core', 'ports', 'services'), message: 'services use core and ports, never an adapter, the server, the CLI or the composition root.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: allBut('core', 'ports', 'services'),
+              message: 'services use core and ports, never an adapter, the server, the CLI or the composition root.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/server/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/app/**', '**/cli/**', '**/store/**', '**/queue/**', '**/blobs/**', '**/parsers/**', '**/embedders/**', '**/limits/**', '**/events/**', '**/tokenizers/**', '**/runtime/**'], message: 'the server gets what it needs through ServerContext, never from the composition root or an adapter.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/app/**',
+                '**/cli/**',
+                '**/store/**',
+                '**/queue/**',
+                '**/blobs/**',
+                '**/parsers/**',
+                '**/embedders/**',
+                '**/limits/**',
+                '**/events/**',
+                '**/tokenizers/**',
+                '**/runtime/**',
+              ],
+              message:
+                'the server gets what it needs through ServerContext, never from the composition root or an adapter.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
-    files: ['src/store/**/*.ts', 'src/queue/**/*.ts', 'src/blobs/**/*.ts', 'src/parsers/**/*.ts', 'src/embedders/**/*.ts', 'src/limits/**/*.ts', 'src/events/**/*.ts', 'src/tokenizers/**/*.ts', 'src/metrics/**/*.ts', 'src/runtime/**/*.ts'],
+    files: [
+      'src/store/**/*.ts',
+      'src/queue/**/*.ts',
+      'src/blobs/**/*.ts',
+      'src/parsers/**/*.ts',
+      'src/embedders/**/*.ts',
+      'src/limits/**/*.ts',
+      'src/events/**/*.ts',
+      'src/tokenizers/**/*.ts',
+      'src/metrics/**/*.ts',
+      'src/runtime/**/*.ts',
+    ],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/app/**', '**/cli/**', '**/server/**', '**/services/**'], message: 'adapters implement ports: they never import services, the server, the CLI or the composition root.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/app/**', '**/cli/**', '**/server/**', '**/services/**'],
+              message:
+                'adapters implement ports: they never import services, the server, the CLI or the composition root.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/cli/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/store/**', '**/queue/**', '**/blobs/**', '**/embedders/**', '**/limits/**', '**/events/**', '**/tokenizers/**', '**/parsers/**'], message: 'the CLI reaches adapters only through the composition root.' },
-      ] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/store/**',
+                '**/queue/**',
+                '**/blobs/**',
+                '**/embedders/**',
+                '**/limits/**',
+                '**/events/**',
+                '**/tokenizers/**',
+                '**/parsers/**',
+              ],
+              message: 'the CLI reaches adapters only through the composition root.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

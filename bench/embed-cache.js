@@ -66,7 +66,13 @@ async function ingest(dataDir, embedCache) {
   const seconds = (performance.now() - started) / 1000;
   const progress = await app.store.getBatchProgress(batch.id);
   await app.close();
-  return { seconds, requests: counts.requests - before.requests, inputs: counts.inputs - before.inputs, completed: progress.byState.completed ?? 0, files: files.length };
+  return {
+    seconds,
+    requests: counts.requests - before.requests,
+    inputs: counts.inputs - before.inputs,
+    completed: progress.byState.completed ?? 0,
+    files: files.length,
+  };
 }
 
 const first = join(root, 'first');
@@ -85,11 +91,19 @@ const rows = [
 ];
 server.close();
 
-console.log(`\nEmbedding cache — ${initial.files} files (python3.11-doc text), stand-in API at ${latencyMs} ms per request`);
-console.log(`${'run'.padEnd(32)}${'seconds'.padStart(9)}${'requests'.padStart(10)}${'inputs'.padStart(9)}${'docs'.padStart(6)}`);
+console.log(
+  `\nEmbedding cache — ${initial.files} files (python3.11-doc text), stand-in API at ${latencyMs} ms per request`,
+);
+console.log(
+  `${'run'.padEnd(32)}${'seconds'.padStart(9)}${'requests'.padStart(10)}${'inputs'.padStart(9)}${'docs'.padStart(6)}`,
+);
 for (const [label, r] of rows) {
-  console.log(`${label.padEnd(32)}${r.seconds.toFixed(2).padStart(9)}${String(r.requests).padStart(10)}${String(r.inputs).padStart(9)}${String(r.completed).padStart(6)}`);
+  console.log(
+    `${label.padEnd(32)}${r.seconds.toFixed(2).padStart(9)}${String(r.requests).padStart(10)}${String(r.inputs).padStart(9)}${String(r.completed).padStart(6)}`,
+  );
 }
 const on = rows[1][1];
 const off = rows[2][1];
-console.log(`cache on sends ${((100 * on.inputs) / off.inputs).toFixed(1)}% of the inputs and takes ${((100 * on.seconds) / off.seconds).toFixed(1)}% of the time of cache off`);
+console.log(
+  `cache on sends ${((100 * on.inputs) / off.inputs).toFixed(1)}% of the inputs and takes ${((100 * on.seconds) / off.seconds).toFixed(1)}% of the time of cache off`,
+);

@@ -39,7 +39,11 @@ const childrenOf = (pid) => {
   try {
     return readdirSync(`/proc/${pid}/task`).flatMap((task) => {
       try {
-        return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+        return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number);
       } catch {
         return [];
       }
@@ -83,7 +87,12 @@ const sampleTree = () => {
   // Each process's status read once a sample: the sampler runs on this process's main thread, and its
   // reads are CPU the measured work does not get (0.6 s of an 8 s run when it read each field apart).
   const statuses = [process.pid, ...children].map((pid) => ({ pid, status: statusOf(pid) }));
-  const parts = statuses.map(({ pid, status }) => ({ pid, rss: kbIn(status, 'VmRSS'), anon: kbIn(status, 'RssAnon'), file: kbIn(status, 'RssFile') }));
+  const parts = statuses.map(({ pid, status }) => ({
+    pid,
+    rss: kbIn(status, 'VmRSS'),
+    anon: kbIn(status, 'RssAnon'),
+    file: kbIn(status, 'RssFile'),
+  }));
   const kb = parts.reduce((sum, part) => sum + part.rss, 0);
   if (kb > treePeakKb) {
     peakParts = parts;
@@ -95,7 +104,10 @@ const sampleTree = () => {
   samples++;
   if (samples - lastPssSample >= 8 || (kb === treePeakKb && samples - lastPssSample >= 4)) {
     lastPssSample = samples;
-    treePeakPssKb = Math.max(treePeakPssKb, [process.pid, ...children].reduce((sum, pid) => sum + pssKbOf(pid), 0));
+    treePeakPssKb = Math.max(
+      treePeakPssKb,
+      [process.pid, ...children].reduce((sum, pid) => sum + pssKbOf(pid), 0),
+    );
   }
   for (const pid of children) {
     childCpuMs.set(pid, Math.max(childCpuMs.get(pid) ?? 0, cpuMsOf(pid)));
@@ -168,7 +180,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 async function distributed(workerCount) {
   const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const env = {
     ...process.env,
     REDIS_URL: `redis://127.0.0.1:${port}`,
@@ -180,7 +196,10 @@ async function distributed(workerCount) {
   await sleep(300);
   const app = await createApp(loadConfig(env, {}));
   const workers = Array.from({ length: workerCount }, () =>
-    spawn(process.execPath, [new URL('../bin/sluice.js', import.meta.url).pathname, 'worker'], { env, stdio: 'ignore' }),
+    spawn(process.execPath, [new URL('../bin/sluice.js', import.meta.url).pathname, 'worker'], {
+      env,
+      stdio: 'ignore',
+    }),
   );
   while ((await app.store.listLiveWorkers(15_000)).length < workerCount) {
     await sleep(50);
@@ -204,11 +223,19 @@ async function distributed(workerCount) {
 
 const cpuBefore = process.cpuUsage();
 const result =
-    mode === 'tight' ? await tight() : mode.startsWith('distributed:') ? await distributed(Number(mode.split(':')[1])) : await pipeline();
+  mode === 'tight'
+    ? await tight()
+    : mode.startsWith('distributed:')
+      ? await distributed(Number(mode.split(':')[1]))
+      : await pipeline();
 const { user, system } = process.cpuUsage(cpuBefore);
 // CPU time of this process (for the pipeline: its main thread plus SQLite and libuv's threads) and of
 // its parse processes: where the work is, beside how long it took.
-const cpu = { childProcesses: childCpuMs.size, ownCpuMs: (user + system) / 1000, childCpuMs: [...childCpuMs.values()].reduce((sum, ms) => sum + ms, 0) };
+const cpu = {
+  childProcesses: childCpuMs.size,
+  ownCpuMs: (user + system) / 1000,
+  childCpuMs: [...childCpuMs.values()].reduce((sum, ms) => sum + ms, 0),
+};
 rmSync(config.dataDir, { recursive: true, force: true });
 process.stdout.write(
   `${JSON.stringify({ mode, files: files.length, bytes, ...result, ...cpu, peakRssMb: Math.max(treePeakKb, process.resourceUsage().maxRSS) / 1024, ownPeakRssMb: process.resourceUsage().maxRSS / 1024, peakPssMb: treePeakPssKb / 1024, atPeak: peakParts.map(({ rss, anon, file }) => ({ rssMb: Math.round(rss / 1024), anonMb: Math.round(anon / 1024), fileMb: Math.round(file / 1024) })) })}\n`,

@@ -18,7 +18,9 @@ import { createSqliteStore } from '../dist/store/sqlite/sqlite-store.js';
 import { createCl100kTokenizer } from '../dist/tokenizers/cl100k-tokenizer.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const folders = (process.argv.length > 2 ? process.argv.slice(2) : ['docs', 'large']).map((f) => join(here, 'corpus', f));
+const folders = (process.argv.length > 2 ? process.argv.slice(2) : ['docs', 'large']).map((f) =>
+  join(here, 'corpus', f),
+);
 if (!folders.every(existsSync)) {
   console.error('No corpus yet: run `npm run bench:corpus` first.');
   process.exit(1);
@@ -52,10 +54,21 @@ for (const [i, file] of files.entries()) {
     vectors.push(...(await timed('embed', () => embedder.embed(chunks.slice(start, start + 100).map((c) => c.text)))));
   }
   await timed('write', async () => {
-    const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: file.path, sha256: String(i).padStart(64, '0'), sizeBytes: data.byteLength });
+    const { document } = await store.registerDocument({
+      collectionId: collection.id,
+      batchId: batch.id,
+      source: file.path,
+      sha256: String(i).padStart(64, '0'),
+      sizeBytes: data.byteLength,
+    });
     await store.claim(document.id, `att_${i}`);
     await store.setStage(document.id, `att_${i}`, 'indexing');
-    await store.complete(document.id, `att_${i}`, parsed.mediaType, chunks.map((c, n) => ({ ...c, vector: vectors[n] })));
+    await store.complete(
+      document.id,
+      `att_${i}`,
+      parsed.mediaType,
+      chunks.map((c, n) => ({ ...c, vector: vectors[n] })),
+    );
   });
   chunkCount += chunks.length;
 }
@@ -63,8 +76,12 @@ await store.close();
 rmSync(dir, { recursive: true, force: true });
 
 const total = Object.values(steps).reduce((sum, ms) => sum + ms, 0);
-console.log(`\nWhere the time goes — ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB, ${chunkCount} chunks, one process, ${(total / 1000).toFixed(2)} s`);
+console.log(
+  `\nWhere the time goes — ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB, ${chunkCount} chunks, one process, ${(total / 1000).toFixed(2)} s`,
+);
 console.log(`${'step'.padEnd(10)}${'seconds'.padStart(9)}${'share'.padStart(8)}`);
 for (const [step, ms] of Object.entries(steps)) {
-  console.log(`${step.padEnd(10)}${(ms / 1000).toFixed(2).padStart(9)}${`${((100 * ms) / total).toFixed(1)}%`.padStart(8)}`);
+  console.log(
+    `${step.padEnd(10)}${(ms / 1000).toFixed(2).padStart(9)}${`${((100 * ms) / total).toFixed(1)}%`.padStart(8)}`,
+  );
 }

@@ -81,14 +81,28 @@ async function load(store, postgresUrl) {
     const texts = Array.from({ length: Math.min(perDocument, totalChunks - doc * perDocument) }, makeChunkText);
     const vectors = await embedder.embed(texts);
     const source = `generated/${doc}.txt`;
-    const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source, sha256: `${doc}`.padStart(64, '0'), sizeBytes: 1 });
+    const { document } = await store.registerDocument({
+      collectionId: collection.id,
+      batchId: batch.id,
+      source,
+      sha256: `${doc}`.padStart(64, '0'),
+      sizeBytes: 1,
+    });
     const attemptId = `att_${doc}`;
     await store.claim(document.id, attemptId);
     // Published from `indexing`, as the pipeline does: core's table allows no other state.
     await store.setStage(document.id, attemptId, 'indexing');
     let offset = 0;
     const chunks = texts.map((text, index) => {
-      const chunk = { index, text, tokenCount: Math.round(text.length / 4), charStart: offset, charEnd: offset + text.length, page: null, vector: vectors[index] };
+      const chunk = {
+        index,
+        text,
+        tokenCount: Math.round(text.length / 4),
+        charStart: offset,
+        charEnd: offset + text.length,
+        page: null,
+        vector: vectors[index],
+      };
       offset += text.length + 1;
       return chunk;
     });
@@ -157,7 +171,11 @@ async function measure(store, collection) {
 
 async function openPostgres() {
   if (process.env.BENCH_DATABASE_URL) {
-    return { url: process.env.BENCH_DATABASE_URL, label: 'PostgreSQL (BENCH_DATABASE_URL)', stop: async () => undefined };
+    return {
+      url: process.env.BENCH_DATABASE_URL,
+      label: 'PostgreSQL (BENCH_DATABASE_URL)',
+      stop: async () => undefined,
+    };
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const { vector } = await import('@electric-sql/pglite-pgvector');
@@ -194,7 +212,10 @@ for (const kind of stores) {
     const postgres = await openPostgres();
     postgresUrl = postgres.url;
     // PGlite serves one session: one connection keeps the requests of different clients apart.
-    store = await createPgStore({ connectionString: postgres.url, maxConnections: process.env.BENCH_DATABASE_URL ? 10 : 1 });
+    store = await createPgStore({
+      connectionString: postgres.url,
+      maxConnections: process.env.BENCH_DATABASE_URL ? 10 : 1,
+    });
     label = postgres.label;
     cleanup = postgres.stop;
   }
@@ -233,7 +254,12 @@ for (const kind of stores) {
     // The same file with full text ranked on the calling thread, after the vector scan, rather than
     // on the store's text-search thread beside it.
     const oneThread = createSqliteStore({ path: sqlitePath, textSearchThread: false });
-    rows.push({ label: 'SQLite: int8 scan, FTS5 on the calling thread', chunks, loadSeconds, ...(await measure(oneThread, collection)) });
+    rows.push({
+      label: 'SQLite: int8 scan, FTS5 on the calling thread',
+      chunks,
+      loadSeconds,
+      ...(await measure(oneThread, collection)),
+    });
     await oneThread.close();
   }
   await store.close();
@@ -241,12 +267,18 @@ for (const kind of stores) {
 }
 
 console.log(`\nQuery latency, top 5, ${queryCount} queries per mode one at a time (after 20 to warm up); ms`);
-console.log(`${'store'.padEnd(52)}${'chunks'.padStart(8)}${'hybrid p50/p99'.padStart(17)}${'vector p50/p99'.padStart(17)}${'text p50/p99'.padStart(17)}${'first'.padStart(9)}`);
+console.log(
+  `${'store'.padEnd(52)}${'chunks'.padStart(8)}${'hybrid p50/p99'.padStart(17)}${'vector p50/p99'.padStart(17)}${'text p50/p99'.padStart(17)}${'first'.padStart(9)}`,
+);
 const pair = (r) => `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}`.padStart(17);
 for (const row of rows) {
-  console.log(`${row.label.padEnd(52)}${String(row.chunks).padStart(8)}${pair(row.hybrid)}${pair(row.vector)}${pair(row.text)}${row.firstMs.toFixed(0).padStart(9)}`);
+  console.log(
+    `${row.label.padEnd(52)}${String(row.chunks).padStart(8)}${pair(row.hybrid)}${pair(row.vector)}${pair(row.text)}${row.firstMs.toFixed(0).padStart(9)}`,
+  );
 }
-const empties = rows.flatMap((r) => ['hybrid', 'vector', 'text'].filter((m) => r[m].empty > 0).map((m) => `${r.label} ${m}: ${r[m].empty}`));
+const empties = rows.flatMap((r) =>
+  ['hybrid', 'vector', 'text'].filter((m) => r[m].empty > 0).map((m) => `${r.label} ${m}: ${r[m].empty}`),
+);
 if (empties.length > 0) {
   console.log(`queries with no hit: ${empties.join('; ')}`);
 }

@@ -28,10 +28,13 @@ if (!corpus.every(existsSync)) {
 const peers = ['langchain', 'llamaindex'];
 // `--peers langchain` runs only the peers named (comma-separated); `--peers` alone runs both.
 const peersArg = args[args.indexOf('--peers') + 1];
-const chosenPeers = peersArg && !peersArg.startsWith('--') ? peersArg.split(',').filter((peer) => peers.includes(peer)) : peers;
+const chosenPeers =
+  peersArg && !peersArg.startsWith('--') ? peersArg.split(',').filter((peer) => peers.includes(peer)) : peers;
 const measure = (mode) => {
   const script = peers.includes(mode) ? `${here}peers/run-peer.js` : `${here}measure.js`;
-  return JSON.parse(execFileSync(process.execPath, [script, mode, ...corpus], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim());
+  return JSON.parse(
+    execFileSync(process.execPath, [script, mode, ...corpus], { encoding: 'utf8', maxBuffer: 1 << 20 }).trim(),
+  );
 };
 if (args.includes('--peers') && !existsSync(`${here}peers/node_modules`)) {
   console.error('The peers are not installed: run `npm run bench:peers` first.');
@@ -58,7 +61,9 @@ for (let round = 1; round <= rounds; round++) {
   for (const mode of order) {
     const r = measure(mode);
     runs[mode].push(r);
-    console.error(`round ${round} ${mode.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakPssMb === undefined ? '' : `, PSS ${r.peakPssMb.toFixed(0)} MB`}`);
+    console.error(
+      `round ${round} ${mode.padEnd(13)} ${(r.ms / 1000).toFixed(2)} s, ${r.chunks} chunks, ${r.completed} docs, ${r.failed} failed, peak RSS ${r.peakRssMb.toFixed(0)} MB${r.peakPssMb === undefined ? '' : `, PSS ${r.peakPssMb.toFixed(0)} MB`}`,
+    );
   }
 }
 
@@ -83,14 +88,23 @@ const pipeline = summary('pipeline');
 const tight = summary('tight');
 const fmt = (n, d = 1) => n.toFixed(d).padStart(9);
 
-console.log(`\nSluice bench — ${pipeline.files} files, ${(pipeline.bytes / 1e6).toFixed(1)} MB, ${rounds} rounds (medians); ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`${'run'.padEnd(32)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'docs/min'.padStart(9)}${'chunks/s'.padStart(9)}${'RSS MB'.padStart(9)}${'PSS MB'.padStart(9)}`);
+console.log(
+  `\nSluice bench — ${pipeline.files} files, ${(pipeline.bytes / 1e6).toFixed(1)} MB, ${rounds} rounds (medians); ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
+console.log(
+  `${'run'.padEnd(32)}${'seconds'.padStart(9)}${'MB/s'.padStart(9)}${'docs/min'.padStart(9)}${'chunks/s'.padStart(9)}${'RSS MB'.padStart(9)}${'PSS MB'.padStart(9)}`,
+);
 const rows = [
   ['embedded pipeline (SQLite)', pipeline],
   ['tight loop (no queue/ledger)', tight],
   ...(runs['pipeline:1'] ? [['embedded, 1 parse process', summary('pipeline:1')]] : []),
   ...(runs.thread ? [['embedded, workers in a thread', summary('thread')]] : []),
-  ...(runs['distributed:1'] ? [['distributed, 1 worker process', summary('distributed:1')], ['distributed, 2 worker processes', summary('distributed:2')]] : []),
+  ...(runs['distributed:1']
+    ? [
+        ['distributed, 1 worker process', summary('distributed:1')],
+        ['distributed, 2 worker processes', summary('distributed:2')],
+      ]
+    : []),
   ...(runs.langchain ? [['LangChain.js (MemoryVectorStore)', summary('langchain')]] : []),
   ...(runs.llamaindex ? [['LlamaIndex.TS (IngestionPipeline)', summary('llamaindex')]] : []),
 ];
@@ -98,21 +112,31 @@ for (const [label, s] of rows) {
   // RSS of distributed runs is the submitting process's only; its workers are separate processes.
   const rss = label.startsWith('distributed') ? '-'.padStart(9) : fmt(s.peakRssMb, 0);
   const pss = label.startsWith('distributed') || s.peakPssMb === undefined ? '-'.padStart(9) : fmt(s.peakPssMb, 0);
-  console.log(`${label.padEnd(32)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${rss}${pss}`);
+  console.log(
+    `${label.padEnd(32)}${fmt(s.seconds, 2)}${fmt(s.mbPerS, 2)}${fmt(s.docsPerMin, 0)}${fmt(s.chunksPerS, 0)}${rss}${pss}`,
+  );
 }
 // Each ratio also round by round: the runs of one round are minutes apart at most, so a machine that
 // speeds up or slows down over the run moves both sides of a round's ratio, and the median of the
 // rounds' ratios is steadier than the ratio of the medians.
 const byRound = (top, bottom, format) => {
   const ratios = runs[top].map((r, i) => runs[bottom][i].ms / r.ms);
-  return rounds > 1 ? ` (round by round: ${ratios.map(format).join(' / ')}; their median ${format(median(ratios))})` : '';
+  return rounds > 1
+    ? ` (round by round: ${ratios.map(format).join(' / ')}; their median ${format(median(ratios))})`
+    : '';
 };
 const percent = (ratio) => `${(100 * ratio).toFixed(1)}%`;
 const times = (ratio) => `${ratio.toFixed(2)}×`;
-console.log(`pipeline / tight loop throughput: ${percent(tight.seconds / pipeline.seconds)}${byRound('pipeline', 'tight', percent)}`);
+console.log(
+  `pipeline / tight loop throughput: ${percent(tight.seconds / pipeline.seconds)}${byRound('pipeline', 'tight', percent)}`,
+);
 for (const [label, s] of rows.slice(2).filter(([, s]) => !peers.includes(s.mode))) {
-  console.log(`${label} / embedded pipeline throughput: ${percent(pipeline.seconds / s.seconds)}${byRound(s.mode, 'pipeline', percent)}`);
+  console.log(
+    `${label} / embedded pipeline throughput: ${percent(pipeline.seconds / s.seconds)}${byRound(s.mode, 'pipeline', percent)}`,
+  );
 }
 for (const [label, s] of rows.filter(([, s]) => peers.includes(s.mode))) {
-  console.log(`embedded pipeline / ${label}: ${times(s.seconds / pipeline.seconds)} the throughput${byRound('pipeline', s.mode, times)}`);
+  console.log(
+    `embedded pipeline / ${label}: ${times(s.seconds / pipeline.seconds)} the throughput${byRound('pipeline', s.mode, times)}`,
+  );
 }

@@ -36,7 +36,10 @@ const freePort = () =>
   });
 
 function start(args, env = {}) {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [cli, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   return { child, output: () => out };
@@ -95,13 +98,33 @@ async function run(setup, rate) {
   const label = `${setup.label}, ${rate ? `${rate}/s` : 'closed loop'}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-upload-bench-'));
   const port = await freePort();
-  const serve = start(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'warn', ...(withSeparateWorker || setup.noWorkers ? ['--no-workers'] : [])], setup.env);
+  const serve = start(
+    [
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '-d',
+      dataDir,
+      '--log-level',
+      'warn',
+      ...(withSeparateWorker || setup.noWorkers ? ['--no-workers'] : []),
+    ],
+    setup.env,
+  );
   await waitFor(serve.output, /listening on/);
   const worker = withSeparateWorker ? start(['worker', '-d', dataDir, '--log-level', 'warn']) : undefined;
   const key = /(sk_[\w-]+)/.exec(serve.output())[1];
   const base = `http://127.0.0.1:${port}`;
   const headers = { authorization: `Bearer ${key}` };
-  const collection = await (await fetch(`${base}/v1/collections`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) })).json();
+  const collection = await (
+    await fetch(`${base}/v1/collections`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench' }),
+    })
+  ).json();
 
   // Bodies only: each file's text for the fetch client is a view into its body, not a copy.
   const suffix = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -135,7 +158,12 @@ async function run(setup, rate) {
         } else {
           const { body } = uploads[c * uploadsPerClient + u];
           t0 = performance.now();
-          status = await post(port, path, { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length }, body);
+          status = await post(
+            port,
+            path,
+            { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+            body,
+          );
         }
         latencies.push(performance.now() - t0);
         if (status !== 202) {
@@ -150,7 +178,15 @@ async function run(setup, rate) {
   await Promise.all([serve, worker].filter(Boolean).map((p) => new Promise((r) => p.child.on('close', r))));
   rmSync(dataDir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
-  return { label, uploads: latencies.length, failures, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), perSecond: latencies.length / seconds };
+  return {
+    label,
+    uploads: latencies.length,
+    failures,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1),
+    perSecond: latencies.length / seconds,
+  };
 }
 
 const setups = [
@@ -162,12 +198,20 @@ const setups = [
 ];
 const results = [];
 for (const rate of args.includes('--open-only') ? [openRate] : [undefined, openRate]) {
-  for (const setup of setups.filter((s) => !args.includes('--only') || s.label.startsWith(args[args.indexOf('--only') + 1]))) {
+  for (const setup of setups.filter(
+    (s) => !args.includes('--only') || s.label.startsWith(args[args.indexOf('--only') + 1]),
+  )) {
     results.push(await run(setup, rate));
   }
 }
-console.log(`\nUpload latency — ${clients} concurrent clients × ${uploadsPerClient} uploads of 1 MB (client: ${clientKind}), ingesting meanwhile`);
-console.log(`${'set-up'.padEnd(42)}${'uploads'.padStart(8)}${'failed'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'uploads/s'.padStart(11)}`);
+console.log(
+  `\nUpload latency — ${clients} concurrent clients × ${uploadsPerClient} uploads of 1 MB (client: ${clientKind}), ingesting meanwhile`,
+);
+console.log(
+  `${'set-up'.padEnd(42)}${'uploads'.padStart(8)}${'failed'.padStart(8)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'uploads/s'.padStart(11)}`,
+);
 for (const r of results) {
-  console.log(`${r.label.padEnd(42)}${String(r.uploads).padStart(8)}${String(r.failures).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}${r.perSecond.toFixed(1).padStart(11)}`);
+  console.log(
+    `${r.label.padEnd(42)}${String(r.uploads).padStart(8)}${String(r.failures).padStart(8)}${r.p50.toFixed(1).padStart(9)}${r.p99.toFixed(1).padStart(9)}${r.max.toFixed(1).padStart(9)}${r.perSecond.toFixed(1).padStart(11)}`,
+  );
 }

@@ -58,7 +58,8 @@ async function langchain() {
 }
 
 async function llamaindex() {
-  const { Document, IngestionPipeline, SentenceSplitter, SimpleVectorStore, BaseEmbedding } = await import('llamaindex');
+  const { Document, IngestionPipeline, SentenceSplitter, SimpleVectorStore, BaseEmbedding } =
+    await import('llamaindex');
   class HashEmbedding extends BaseEmbedding {
     async getTextEmbedding(text) {
       return (await embedAll([text]))[0];
@@ -100,4 +101,6 @@ async function run(ingest) {
 }
 
 const result = peer === 'langchain' ? await langchain() : await llamaindex();
-process.stdout.write(`${JSON.stringify({ mode: peer, files: files.length, bytes, ...result, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ mode: peer, files: files.length, bytes, ...result, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+);

@@ -5,7 +5,9 @@ import { SluiceError } from '../core/errors.js';
 import { maxSemiSpaceGrowthFactor, semiSpaceGrowthVariable } from '../runtime/semi-space-growth.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
-const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
+const boolish = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((v) => v === true || v === 'true' || v === '1');
 
 /** The one configuration schema; flags override `SLUICE_*` environment variables, which override defaults. */
 const configSchema = z
@@ -163,11 +165,20 @@ const configSchema = z
      */
     trustProxy: boolish.default(false),
     /** PostgreSQL (with pgvector) to use instead of the SQLite file, e.g. `postgres://user:pass@host/db`. */
-    databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
     /** Redis for the BullMQ queue and live events across processes, e.g. `redis://host:6379`. */
-    redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
     /** Prefix of Sluice's keys in Redis. @defaultValue `sluice` */
-    redisPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/).default('sluice'),
+    redisPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('sluice'),
     /** Folder of the raw files; every API node and worker must see the same one. @defaultValue `<dataDir>/blobs` */
     blobDir: z.string().min(1).optional(),
     /** How long a worker's hold on a job lasts without renewal; a dead worker's job is retaken after it. @defaultValue 10000 */
@@ -179,7 +190,10 @@ const configSchema = z
     /** Seconds between SSE heartbeats. @defaultValue 15 */
     sseHeartbeatSeconds: z.coerce.number().positive().default(15),
   })
-  .refine((c) => c.chunkOverlap < c.chunkTokens, { message: 'chunkOverlap must be smaller than chunkTokens', path: ['chunkOverlap'] })
+  .refine((c) => c.chunkOverlap < c.chunkTokens, {
+    message: 'chunkOverlap must be smaller than chunkTokens',
+    path: ['chunkOverlap'],
+  })
   .refine((c) => c.embedder !== 'openai' || c.embedDimension !== undefined, {
     message: "is required with the openai embedder (the model's vector size, e.g. 1536)",
     path: ['embedDimension'],
@@ -196,7 +210,11 @@ const configSchema = z
     message: 'chunks would be longer than the model accepts (SLUICE_EMBED_MAX_INPUT_TOKENS)',
     path: ['chunkTokens'],
   })
-  .transform((c) => ({ ...c, embedDimension: c.embedDimension ?? 384, embedCache: c.embedCache ?? c.embedder !== 'hash' }));
+  .transform((c) => ({
+    ...c,
+    embedDimension: c.embedDimension ?? 384,
+    embedCache: c.embedCache ?? c.embedder !== 'hash',
+  }));
 
 export type SluiceConfig = Readonly<Omit<z.infer<typeof configSchema>, 'blobDir'> & { blobDir: string }>;
 export type ConfigInput = { [K in keyof SluiceConfig]?: unknown };

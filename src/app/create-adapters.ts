@@ -38,9 +38,14 @@ export async function createAdapters(
     : (await import('../store/sqlite/sqlite-store.js')).createSqliteStore({
         path: join(config.dataDir, 'sluice.db'),
         vectorScanBytes: config.vectorScanMb * 1024 * 1024,
-        ...(options.writerGate ? { writerGate: options.writerGate, yieldToOtherWriters: options.yieldToOtherWriters === true } : {}),
-        ...(options.walAutocheckpointPages === undefined ? {} : { walAutocheckpointPages: options.walAutocheckpointPages }),
-        onTextSearchThreadFailed: (error) => logger.warn({ err: error }, 'text-search thread failed; text searches run on the calling thread'),
+        ...(options.writerGate
+          ? { writerGate: options.writerGate, yieldToOtherWriters: options.yieldToOtherWriters === true }
+          : {}),
+        ...(options.walAutocheckpointPages === undefined
+          ? {}
+          : { walAutocheckpointPages: options.walAutocheckpointPages }),
+        onTextSearchThreadFailed: (error) =>
+          logger.warn({ err: error }, 'text-search thread failed; text searches run on the calling thread'),
       });
   const reportListenerError = (error: unknown): void => logger.error({ err: error }, 'event listener failed');
   let lost: (documentId: string, reason: string) => void = () => undefined;

@@ -52,7 +52,10 @@ export interface AppContext {
   /** Collection by name, created (and pinned to this embedder) if new. */
   ensureCollection(tenantId: string, name: string): Promise<Collection>;
   /** Adds files to a batch (see submitFiles); the configured size limit applies. */
-  submit(input: Omit<SubmitFilesInput, 'maxFileBytes'>, onSubmitted?: (outcome: SubmitOutcome) => void): Promise<SubmitOutcome[]>;
+  submit(
+    input: Omit<SubmitFilesInput, 'maxFileBytes'>,
+    onSubmitted?: (outcome: SubmitOutcome) => void,
+  ): Promise<SubmitOutcome[]>;
   search(collection: Collection, request: SearchRequest): Promise<SearchHit[]>;
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
   retry(filter: DocumentFilter & { state: RetryableState }): Promise<DocumentRecord[]>;
@@ -101,7 +104,9 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   const adapters = await createAdapters(config, logger, {
     ...(writerGate ? { writerGate, yieldToOtherWriters: !inThread } : {}),
     // The API thread leaves checkpoints to the thread or processes that ingest, unless it ingests itself.
-    ...(options.servesRequests === true && (inThread || !config.workers) ? { walAutocheckpointPages: servingCheckpointPages } : {}),
+    ...(options.servesRequests === true && (inThread || !config.workers)
+      ? { walAutocheckpointPages: servingCheckpointPages }
+      : {}),
   });
   const { store, events } = adapters;
   const blobs = createFsBlobStore(config.blobDir);
@@ -128,9 +133,18 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   // With a worker thread, this thread never parses: no parse processes, parsers or tokenizer here.
   const work: Work | undefined = thread
     ? undefined
-    : await createWork(config, { store, blobs, embedder, events, logger, queue }, workerIdentity.id, options.servesRequests === true);
+    : await createWork(
+        config,
+        { store, blobs, embedder, events, logger, queue },
+        workerIdentity.id,
+        options.servesRequests === true,
+      );
   const dispatcher = createDispatcher({ store, queue }, { defaultMaxInFlight: config.tenantMaxInFlight });
-  const quotaDefaults = { maxDocuments: config.tenantMaxDocuments, maxBytes: config.tenantMaxBytes, maxChunks: config.tenantMaxChunks };
+  const quotaDefaults = {
+    maxDocuments: config.tenantMaxDocuments,
+    maxBytes: config.tenantMaxBytes,
+    maxChunks: config.tenantMaxChunks,
+  };
   const actions = { store, queue, events, dispatcher };
   const runtime = work
     ? createWorkerRuntime(
@@ -161,8 +175,15 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     ensureCollection: (tenantId, name) => store.ensureCollection(tenantId, name, embedder.spec),
     async submit(input, onSubmitted) {
       const bytes = input.files.reduce((sum, file) => sum + file.sizeBytes, 0);
-      await assertWithinQuota(store, input.collection.tenantId, quotaDefaults, { documents: input.files.length, bytes });
-      return submitFiles({ store, blobs, queue, events, logger, dispatcher }, { ...input, maxFileBytes: config.maxFileBytes }, onSubmitted);
+      await assertWithinQuota(store, input.collection.tenantId, quotaDefaults, {
+        documents: input.files.length,
+        bytes,
+      });
+      return submitFiles(
+        { store, blobs, queue, events, logger, dispatcher },
+        { ...input, maxFileBytes: config.maxFileBytes },
+        onSubmitted,
+      );
     },
     search: (collection, request) => searchCollection({ store, embedder }, collection, request),
     cancel: (documentId) => cancelDocument(actions, documentId),
@@ -170,7 +191,11 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
     // A worker of this pid under another id is taken for this process's previous life, unless it is
     // the worker thread's.
-    status: () => getSystemStatus({ store, queue }, { liveWithinMs: workersLiveWithinMs, self: thread ? thread.workerId : workerIdentity.id }),
+    status: () =>
+      getSystemStatus(
+        { store, queue },
+        { liveWithinMs: workersLiveWithinMs, self: thread ? thread.workerId : workerIdentity.id },
+      ),
     workerId: workerIdentity.id,
     workersLiveWithinMs,
     async startWorkers(options = {}) {

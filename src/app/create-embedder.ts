@@ -57,7 +57,9 @@ function createLimiter(config: SluiceConfig, redis: Redis | undefined): RateLimi
     return createRateLimiter(limits);
   }
   // One budget per endpoint and model, as providers count them.
-  const endpoint = createHash('sha256').update(`${config.openaiBaseUrl} ${config.embedModel}`).digest('hex').slice(0, 16);
+  const endpoint = createHash('sha256')
+    .update(`${config.openaiBaseUrl} ${config.embedModel}`)
+    .digest('hex')
+    .slice(0, 16);
   return createRedisRateLimiter({ redis, key: `${config.redisPrefix}:embed-limit:${endpoint}`, limits });
 }
-

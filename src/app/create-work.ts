@@ -8,10 +8,7 @@ import type { SluiceConfig } from './config.js';
 import { loadTokenizer } from './create-embedder.js';
 
 /** Parses and chunks in this process (`SLUICE_PARSE_PROCESSES=0`); the parsers, too, are loaded only then. */
-async function createSplitterInProcess(
-  limits: ParserLimits,
-  chunker: ChunkerOptions,
-): Promise<DocumentSplitter> {
+async function createSplitterInProcess(limits: ParserLimits, chunker: ChunkerOptions): Promise<DocumentSplitter> {
   const { createDocumentParser } = await import('../parsers/create-document-parser.js');
   return createInProcessSplitter(createDocumentParser(limits), await loadTokenizer(), chunker);
 }
@@ -46,7 +43,9 @@ export async function createWork(
           // Chunking here shares the thread: with a shared queue the worker must also stay responsive,
           // since BullMQ renews job locks from the event loop and a lock that lapses hands the document
           // to another worker.
-          ...(servesRequests || deps.queue.shared ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) } : {}),
+          ...(servesRequests || deps.queue.shared
+            ? { yieldToEventLoop: () => new Promise<void>((resolve) => setImmediate(resolve)) }
+            : {}),
         });
   const processor = createDocumentProcessor(
     { ...deps, splitter, workerId },
@@ -58,4 +57,3 @@ export async function createWork(
   );
   return { processor, splitter };
 }
-

@@ -11,10 +11,7 @@ export interface WorkerThreadData {
 }
 
 /** A question whose answer comes back under the same `id`. */
-export type WorkerThreadQuestion =
-  | { kind: 'has'; documentId: string }
-  | { kind: 'stats' }
-  | { kind: 'idle' };
+export type WorkerThreadQuestion = { kind: 'has'; documentId: string } | { kind: 'stats' } | { kind: 'idle' };
 
 export interface WorkerThreadAnswers {
   has: boolean;

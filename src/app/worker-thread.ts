@@ -6,7 +6,13 @@
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createApp } from './create-app.js';
-import type { FromWorkerThread, ToWorkerThread, WorkerThreadAnswers, WorkerThreadData, WorkerThreadQuestion } from './worker-thread-messages.js';
+import type {
+  FromWorkerThread,
+  ToWorkerThread,
+  WorkerThreadAnswers,
+  WorkerThreadData,
+  WorkerThreadQuestion,
+} from './worker-thread-messages.js';
 
 if (!parentPort) {
   throw new Error('worker-thread.js runs as a worker thread, started by the API process');

@@ -55,7 +55,12 @@ export function registerIngestCommand(program: Command): void {
         let submitted = false;
         const view = flags.wait ? createProgressView(`batch ${batch.id}`, process.stdout.isTTY === true) : undefined;
         const finished = view
-          ? waitForDocuments(app, batch.id, () => (submitted ? pending.map((d) => d.id) : undefined), (p) => view.update(p))
+          ? waitForDocuments(
+              app,
+              batch.id,
+              () => (submitted ? pending.map((d) => d.id) : undefined),
+              (p) => view.update(p),
+            )
           : undefined;
         await app.submit({ collection, batch, files, priority }, (outcome) => {
           if (outcome.kind === 'pending') {

@@ -55,7 +55,9 @@ export function registerJobsCommand(program: Command): void {
           const states = Object.entries(p.byState)
             .map(([state, n]) => `${state} ${n}`)
             .join(', ');
-          print(`${p.batch.id}  ${p.batch.createdAt}  files ${p.filesDone}/${p.filesTotal}  chunks ${p.chunksEmbedded}  (${states})  ${oneLine(p.batch.label, 60)}`);
+          print(
+            `${p.batch.id}  ${p.batch.createdAt}  files ${p.filesDone}/${p.filesTotal}  chunks ${p.chunksEmbedded}  (${states})  ${oneLine(p.batch.label, 60)}`,
+          );
         }
         if (rows.length === 0) {
           print('No batches yet.');

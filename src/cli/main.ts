@@ -16,12 +16,25 @@ const program = new Command('sluice')
   .version('0.1.0');
 
 // Settings every command shares; each also reads its SLUICE_* environment variable.
-for (const command of [registerServeCommand, registerIngestCommand, registerQueryCommand, registerJobsCommand, registerRetryCommand, registerCancelCommand, registerWorkerCommand, registerReindexCommand, registerStatusCommand]) {
+for (const command of [
+  registerServeCommand,
+  registerIngestCommand,
+  registerQueryCommand,
+  registerJobsCommand,
+  registerRetryCommand,
+  registerCancelCommand,
+  registerWorkerCommand,
+  registerReindexCommand,
+  registerStatusCommand,
+]) {
   command(program);
 }
 for (const sub of program.commands) {
   sub
-    .option('-d, --data-dir <path>', `where the ledger and raw files live (${configEnvNames.dataDir}, default ./.sluice)`)
+    .option(
+      '-d, --data-dir <path>',
+      `where the ledger and raw files live (${configEnvNames.dataDir}, default ./.sluice)`,
+    )
     .option('--log-level <level>', `log level on stderr (${configEnvNames.logLevel}, default warn)`)
     .option('--concurrency <n>', `documents processed at once (${configEnvNames.concurrency})`)
     .option('--chunk-tokens <n>', `most tokens per chunk (${configEnvNames.chunkTokens}, default 500)`)

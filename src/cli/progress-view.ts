@@ -26,7 +26,8 @@ export function createProgressView(label: string, tty: boolean): ProgressView {
   if (tty) {
     const bar = new cliProgress.SingleBar(
       {
-        format: '{label} |{bar}| {percentage}% | files {files} | chunks {chunks} | {rate} chunks/s | failed {failed} | ETA {eta_formatted}',
+        format:
+          '{label} |{bar}| {percentage}% | files {files} | chunks {chunks} | {rate} chunks/s | failed {failed} | ETA {eta_formatted}',
         hideCursor: true,
         etaBuffer: 50,
         fps: 10,
@@ -49,7 +50,9 @@ export function createProgressView(label: string, tty: boolean): ProgressView {
   let lastLine = 0;
   const line = (p: BatchProgress): void => {
     const d = describe(p);
-    print(`[${formatDuration(Date.now() - started)}] ${label}: files ${d.files}, chunks ${d.chunks} (${d.rate}/s), failed ${d.failed}`);
+    print(
+      `[${formatDuration(Date.now() - started)}] ${label}: files ${d.files}, chunks ${d.chunks} (${d.rate}/s), failed ${d.failed}`,
+    );
   };
   return {
     update(p) {

@@ -16,7 +16,9 @@ interface ReindexFlags extends CommonFlags {
 export function registerReindexCommand(program: Command): void {
   program
     .command('reindex')
-    .description('re-embed a collection with the configured embedder into a new collection; readers keep the old one until --swap')
+    .description(
+      're-embed a collection with the configured embedder into a new collection; readers keep the old one until --swap',
+    )
     .requiredOption('-c, --collection <name>', 'collection to re-embed')
     .option('--into <name>', 'name of the new collection (default: <collection>@<model>)')
     .option('--swap', 'when every document is re-embedded, swap the two names so readers by name move at once')
@@ -37,16 +39,25 @@ export function registerReindexCommand(program: Command): void {
         const batch = await app.store.createBatch(target.id, `reindex of ${source.name}`);
         let submitted = false;
         const view = createProgressView(`reindex ${source.name} → ${target.name}`, process.stdout.isTTY === true);
-        const finished = waitForDocuments(app, batch.id, () => (submitted ? [] : undefined), (p) => view.update(p));
+        const finished = waitForDocuments(
+          app,
+          batch.id,
+          () => (submitted ? [] : undefined),
+          (p) => view.update(p),
+        );
         await reindexCollection(app, source, target, batch);
         submitted = true;
         view.stop(await finished);
         const failures = printSummary(await listBatchDocuments(app, batch.id), Date.now() - started);
         if (flags.swap && failures === 0) {
           await app.store.swapCollectionNames(tenant.id, source.name, target.name);
-          print(`Swapped: "${source.name}" now holds the ${app.embedder.spec.model} vectors; the old ones are in "${target.name}".`);
+          print(
+            `Swapped: "${source.name}" now holds the ${app.embedder.spec.model} vectors; the old ones are in "${target.name}".`,
+          );
         } else {
-          print(`Readers still use "${source.name}"; query "${target.name}" for the new vectors${flags.swap ? ' (not swapped: some documents failed)' : ''}.`);
+          print(
+            `Readers still use "${source.name}"; query "${target.name}" for the new vectors${flags.swap ? ' (not swapped: some documents failed)' : ''}.`,
+          );
         }
         return failures > 0 ? 1 : 0;
       });

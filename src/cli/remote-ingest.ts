@@ -89,17 +89,24 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
       finished: all.length === batches.length && all.every((b) => b.finished),
     };
   };
-  await Promise.all(batches.map((id) => followBatch(base, headers, id, (b) => {
-    latest.set(id, b);
-    view.update(combined());
-  })));
+  await Promise.all(
+    batches.map((id) =>
+      followBatch(base, headers, id, (b) => {
+        latest.set(id, b);
+        view.update(combined());
+      }),
+    ),
+  );
   view.stop(combined());
 
   const documents: SummaryRow[] = [];
   for (const id of batches) {
     let cursor: string | null = null;
     do {
-      const page: { documents: DocumentJson[]; next_cursor: string | null } = await call('GET', `/v1/documents?batch=${id}&limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { documents: DocumentJson[]; next_cursor: string | null } = await call(
+        'GET',
+        `/v1/documents?batch=${id}&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       documents.push(...page.documents.map((d) => toRecord(d)));
       cursor = page.next_cursor;
     } while (cursor);
@@ -109,13 +116,21 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
 }
 
 /** Follows a batch's SSE stream to its end, reading the batch after each burst of events. */
-async function followBatch(base: string, headers: Record<string, string>, id: string, onBatch: (b: BatchJson) => void): Promise<void> {
-  const read = async (): Promise<BatchJson> => (await (await fetch(`${base}/v1/batches/${id}`, { headers })).json()) as BatchJson;
+async function followBatch(
+  base: string,
+  headers: Record<string, string>,
+  id: string,
+  onBatch: (b: BatchJson) => void,
+): Promise<void> {
+  const read = async (): Promise<BatchJson> =>
+    (await (await fetch(`${base}/v1/batches/${id}`, { headers })).json()) as BatchJson;
   onBatch(await read());
   let lastEventId = '';
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
-      const response = await fetch(`${base}/v1/batches/${id}/events`, { headers: { ...headers, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } });
+      const response = await fetch(`${base}/v1/batches/${id}/events`, {
+        headers: { ...headers, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+      });
       const decoder = new TextDecoder();
       let buffer = '';
       let pending: NodeJS.Timeout | undefined;
@@ -138,7 +153,9 @@ async function followBatch(base: string, headers: Record<string, string>, id: st
         }
       }
     } catch (error) {
-      printError(`event stream of ${id} interrupted (${error instanceof Error ? error.message : String(error)}); resuming`);
+      printError(
+        `event stream of ${id} interrupted (${error instanceof Error ? error.message : String(error)}); resuming`,
+      );
     }
     // The stream ended without its final event: reconnect where it left off.
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -43,7 +43,9 @@ export function registerServeCommand(program: Command): void {
           const { createServer } = await import('../server/create-server.js');
           const server = await createServer(app);
           const address = await server.listen({ port: app.config.port, host: app.config.host });
-          print(`Sluice listening on ${address} (API at /v1, docs at /docs, workers ${app.config.workers ? 'on' : 'off'})`);
+          print(
+            `Sluice listening on ${address} (API at /v1, docs at /docs, workers ${app.config.workers ? 'on' : 'off'})`,
+          );
           await new Promise<void>((resolve) => {
             const stop = (): void => resolve();
             process.once('SIGINT', stop);

@@ -29,15 +29,20 @@ export function registerStatusCommand(program: Command): void {
         const documents = Object.entries(status.documents).map(([state, n]) => `${state} ${n ?? 0}`);
         print(`documents: ${documents.length > 0 ? documents.join(', ') : 'none'}`);
         const w = status.waiting;
-        const age = (since: string | null): string => (since ? `, oldest waiting ${Math.round((Date.now() - Date.parse(since)) / 1000)} s` : '');
+        const age = (since: string | null): string =>
+          since ? `, oldest waiting ${Math.round((Date.now() - Date.parse(since)) / 1000)} s` : '';
         print(`waiting for a worker: ${w.forWorker.documents}${age(w.forWorker.oldestSince)}`);
         print(`waiting for their tenant's share: ${w.forTenantShare.documents}${age(w.forTenantShare.oldestSince)}`);
-        print(`waiting to retry: ${w.retrying.documents}${w.retrying.nextRetryAt ? `, next at ${w.retrying.nextRetryAt}` : ''}`);
+        print(
+          `waiting to retry: ${w.retrying.documents}${w.retrying.nextRetryAt ? `, next at ${w.retrying.nextRetryAt}` : ''}`,
+        );
         print(`stalled (worker gone): ${status.stalled.length}`);
         for (const s of status.stalled.slice(0, 20)) {
           print(`  ${s.documentId}  ${s.state} since ${s.since}  worker ${s.workerId ?? 'unknown'}`);
         }
-        print(`throughput: ${status.throughput.lastMinute} completed in the last minute, ${status.throughput.lastFiveMinutes} in the last 5`);
+        print(
+          `throughput: ${status.throughput.lastMinute} completed in the last minute, ${status.throughput.lastFiveMinutes} in the last 5`,
+        );
         return 0;
       });
     });

@@ -5,7 +5,7 @@ import { print } from './output.js';
 /** All documents of a batch, page by page. */
 export async function listBatchDocuments(app: AppContext, batchId: string): Promise<DocumentRecord[]> {
   const all: DocumentRecord[] = [];
-  for (let after: string | undefined; ; ) {
+  for (let after: string | undefined; ;) {
     const page = await app.store.listDocuments({ batchId, limit: 1000, ...(after ? { after } : {}) });
     all.push(...page);
     if (page.length < 1000) {
@@ -23,7 +23,9 @@ export type SummaryRow = Pick<DocumentRecord, 'source' | 'state' | 'errorCode' |
 export function printSummary(documents: SummaryRow[], elapsedMs: number): number {
   const count = (state: DocumentRecord['state']): number => documents.filter((d) => d.state === state).length;
   const chunks = documents.reduce(
-    (sum, d) => sum + (d.state === 'completed' ? d.chunksTotal : d.state === 'completed_with_errors' ? (d.chunksEmbedded ?? 0) : 0),
+    (sum, d) =>
+      sum +
+      (d.state === 'completed' ? d.chunksTotal : d.state === 'completed_with_errors' ? (d.chunksEmbedded ?? 0) : 0),
     0,
   );
   const failed = documents.filter((d) => d.state === 'failed');

@@ -5,7 +5,11 @@ import { uploadNames } from './upload-names.js';
 describe('uploadNames', () => {
   it('names files by their path below the folder holding them all, so equal base names stay apart', () => {
     const root = join('/', 'data', 'python-text');
-    const paths = [join(root, 'faq', 'index.rst.txt'), join(root, 'howto', 'index.rst.txt'), join(root, 'howto', 'sorting.rst.txt')];
+    const paths = [
+      join(root, 'faq', 'index.rst.txt'),
+      join(root, 'howto', 'index.rst.txt'),
+      join(root, 'howto', 'sorting.rst.txt'),
+    ];
     expect(uploadNames(paths)).toEqual(['faq/index.rst.txt', 'howto/index.rst.txt', 'howto/sorting.rst.txt']);
   });
 

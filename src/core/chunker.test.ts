@@ -21,37 +21,47 @@ const documentArbitrary = fc
 describe('chunkText', () => {
   it('keeps every chunk within the token limit and exactly on its offsets', async () => {
     await fc.assert(
-      fc.asyncProperty(documentArbitrary, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 15 }), async (text, maxTokens, overlapTokens) => {
-        const chunks = await chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
-        for (const chunk of chunks) {
-          expect(tokenizer.count(chunk.text)).toBeLessThanOrEqual(maxTokens);
-          expect(chunk.tokenCount).toBe(tokenizer.count(chunk.text));
-          expect(text.slice(chunk.charStart, chunk.charEnd)).toBe(chunk.text);
-          expect(chunk.text.trim()).toBe(chunk.text);
-        }
-      }),
+      fc.asyncProperty(
+        documentArbitrary,
+        fc.integer({ min: 16, max: 120 }),
+        fc.integer({ min: 0, max: 15 }),
+        async (text, maxTokens, overlapTokens) => {
+          const chunks = await chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
+          for (const chunk of chunks) {
+            expect(tokenizer.count(chunk.text)).toBeLessThanOrEqual(maxTokens);
+            expect(chunk.tokenCount).toBe(tokenizer.count(chunk.text));
+            expect(text.slice(chunk.charStart, chunk.charEnd)).toBe(chunk.text);
+            expect(chunk.text.trim()).toBe(chunk.text);
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });
 
   it('covers every non-blank character, in order, with no gap', async () => {
     await fc.assert(
-      fc.asyncProperty(documentArbitrary, fc.integer({ min: 16, max: 120 }), fc.integer({ min: 0, max: 15 }), async (text, maxTokens, overlapTokens) => {
-        const chunks = await chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
-        const covered = new Uint8Array(text.length);
-        let lastStart = -1;
-        chunks.forEach((chunk, i) => {
-          expect(chunk.index).toBe(i);
-          expect(chunk.charStart).toBeGreaterThan(lastStart);
-          lastStart = chunk.charStart;
-          covered.fill(1, chunk.charStart, chunk.charEnd);
-        });
-        for (let i = 0; i < text.length; i++) {
-          if (!/\s/.test(text.charAt(i))) {
-            expect(covered[i], `char ${i} of ${JSON.stringify(text)}`).toBe(1);
+      fc.asyncProperty(
+        documentArbitrary,
+        fc.integer({ min: 16, max: 120 }),
+        fc.integer({ min: 0, max: 15 }),
+        async (text, maxTokens, overlapTokens) => {
+          const chunks = await chunkText(plain(text), tokenizer, { maxTokens, overlapTokens });
+          const covered = new Uint8Array(text.length);
+          let lastStart = -1;
+          chunks.forEach((chunk, i) => {
+            expect(chunk.index).toBe(i);
+            expect(chunk.charStart).toBeGreaterThan(lastStart);
+            lastStart = chunk.charStart;
+            covered.fill(1, chunk.charStart, chunk.charEnd);
+          });
+          for (let i = 0; i < text.length; i++) {
+            if (!/\s/.test(text.charAt(i))) {
+              expect(covered[i], `char ${i} of ${JSON.stringify(text)}`).toBe(1);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -82,7 +92,12 @@ describe('chunkText', () => {
     const section = (n: number) => `## Section ${n}\n\n${'Some text about this section. '.repeat(12)}`;
     const text = [1, 2, 3, 4].map(section).join('\n\n');
     const chunks = await chunkText(plain(text), tokenizer, { maxTokens: 200, overlapTokens: 20 });
-    expect(chunks.map((c) => c.text.slice(0, 12))).toEqual(['## Section 1', '## Section 2', '## Section 3', '## Section 4']);
+    expect(chunks.map((c) => c.text.slice(0, 12))).toEqual([
+      '## Section 1',
+      '## Section 2',
+      '## Section 3',
+      '## Section 4',
+    ]);
   });
 
   it('splits a 2 MB line with no spaces quickly and within the limit', async () => {
@@ -95,10 +110,17 @@ describe('chunkText', () => {
   });
 
   it('maps chunks to the page they start on', async () => {
-    const pages = ['First page text, with a few more words in it.', 'Second page text, with a few more words too.', 'Third page text, and some more words to end.'];
+    const pages = [
+      'First page text, with a few more words in it.',
+      'Second page text, with a few more words too.',
+      'Third page text, and some more words to end.',
+    ];
     const text = pages.join('\n\n');
     const pageStarts = [0, pages[0]!.length + 2, pages[0]!.length + pages[1]!.length + 4];
-    const chunks = await chunkText({ text, mediaType: 'application/pdf', pageStarts }, tokenizer, { maxTokens: 14, overlapTokens: 0 });
+    const chunks = await chunkText({ text, mediaType: 'application/pdf', pageStarts }, tokenizer, {
+      maxTokens: 14,
+      overlapTokens: 0,
+    });
     expect(chunks.map((c) => c.page)).toEqual([1, 2, 3]);
     expect(pageAt(pageStarts, 0)).toBe(1);
     expect(pageAt(pageStarts, text.length - 1)).toBe(3);
@@ -112,12 +134,24 @@ describe('chunkText', () => {
 
 describe('chunkText sharing a thread', () => {
   it('gives the event loop turns on a long document, and interleaved documents chunk as they would alone', async () => {
-    const text = Array.from({ length: 4000 }, (_, i) => `Sentence ${i} about chunking while a server keeps answering.`).join(' ');
+    const text = Array.from(
+      { length: 4000 },
+      (_, i) => `Sentence ${i} about chunking while a server keeps answering.`,
+    ).join(' ');
     const other = Array.from({ length: 3000 }, (_, i) => `Other line ${i}.\n`).join('');
     let turns = 0;
-    const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(() => { turns++; resolve(); }));
+    const yieldToEventLoop = () =>
+      new Promise<void>((resolve) =>
+        setImmediate(() => {
+          turns++;
+          resolve();
+        }),
+      );
     const options = { maxTokens: 100, overlapTokens: 10, yieldToEventLoop };
-    const [a, b] = await Promise.all([chunkText(plain(text), tokenizer, options), chunkText(plain(other), tokenizer, options)]);
+    const [a, b] = await Promise.all([
+      chunkText(plain(text), tokenizer, options),
+      chunkText(plain(other), tokenizer, options),
+    ]);
     expect(turns).toBeGreaterThan(0);
     expect(a).toEqual(await chunkText(plain(text), tokenizer, { maxTokens: 100, overlapTokens: 10 }));
     expect(b).toEqual(await chunkText(plain(other), tokenizer, { maxTokens: 100, overlapTokens: 10 }));

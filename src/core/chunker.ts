@@ -57,12 +57,18 @@ function createPauser(yieldToEventLoop: (() => Promise<void>) | undefined, slice
  * up to `overlapTokens` of context into the next chunk (except across a heading, where a new section
  * starts clean). Every chunk's text is exactly `text.slice(charStart, charEnd)`.
  */
-export async function chunkText(parsed: ParsedDocument, tokenizer: Tokenizer, options: ChunkerOptions): Promise<Chunk[]> {
+export async function chunkText(
+  parsed: ParsedDocument,
+  tokenizer: Tokenizer,
+  options: ChunkerOptions,
+): Promise<Chunk[]> {
   const { text } = parsed;
   const atoms: Atom[] = [];
   const pauser = createPauser(options.yieldToEventLoop);
   // Every range is counted exactly as if sliced; an index shares the work of counting them.
-  const counter: TextTokenIndex = tokenizer.indexText?.(text) ?? { countRange: (start, end) => tokenizer.count(text.slice(start, end)) };
+  const counter: TextTokenIndex = tokenizer.indexText?.(text) ?? {
+    countRange: (start, end) => tokenizer.count(text.slice(start, end)),
+  };
   await splitIntoAtoms(text, counter, options.maxTokens, atoms, pauser);
   return pack(text, atoms, counter, options, parsed.pageStarts, pauser);
 }
@@ -72,7 +78,13 @@ export async function chunkText(parsed: ParsedDocument, tokenizer: Tokenizer, op
  * is cut at the best separator it contains and its pieces are tried in turn (depth first, so atoms
  * come out in text order). An explicit stack rather than recursion lets the loop pause cheaply.
  */
-async function splitIntoAtoms(text: string, counter: TextTokenIndex, maxTokens: number, out: Atom[], pauser: Pauser): Promise<void> {
+async function splitIntoAtoms(
+  text: string,
+  counter: TextTokenIndex,
+  maxTokens: number,
+  out: Atom[],
+  pauser: Pauser,
+): Promise<void> {
   const stack: { start: number; end: number; level: number }[] = [{ start: 0, end: text.length, level: 0 }];
   for (let range = stack.pop(); range; range = stack.pop()) {
     if (pauser.due()) {
@@ -187,7 +199,14 @@ async function pack(
       }
       const tokenCount = counter.countRange(charStart, charEnd);
       if (tokenCount <= maxTokens) {
-        chunks.push({ index: chunks.length, text: text.slice(charStart, charEnd), tokenCount, charStart, charEnd, page: pageAt(pageStarts, charStart) });
+        chunks.push({
+          index: chunks.length,
+          text: text.slice(charStart, charEnd),
+          tokenCount,
+          charStart,
+          charEnd,
+          page: pageAt(pageStarts, charStart),
+        });
         return { emitted: atomsIn, leftover };
       }
       if (atomsIn.length === 1) {

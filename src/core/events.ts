@@ -24,4 +24,3 @@ export type SluiceEvent =
 
 /** An event as recorded in the log: `seq` grows with every event, so a reader can resume after any. */
 export type StoredEvent = SluiceEvent & { seq: number };
-

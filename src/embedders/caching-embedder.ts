@@ -18,7 +18,10 @@ export function createCachingEmbedder(inner: Embedder, store: Store): Embedder {
       const missing = [...new Set(hashes.filter((h) => !cached.has(h)))];
       if (missing.length > 0) {
         const textOf = new Map(hashes.map((h, i) => [h, texts[i] as string]));
-        const vectors = await inner.embed(missing.map((h) => textOf.get(h) as string), signal);
+        const vectors = await inner.embed(
+          missing.map((h) => textOf.get(h) as string),
+          signal,
+        );
         const entries = missing.map((textHash, i) => ({ textHash, vector: vectors[i] as Float32Array }));
         await store.putCachedEmbeddings(label, dimension, entries);
         entries.forEach((e) => cached.set(e.textHash, e.vector));

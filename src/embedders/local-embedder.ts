@@ -35,15 +35,22 @@ export function createLocalEmbedder(options: LocalEmbedderOptions): Embedder {
 
   const load = async (): Promise<FeatureExtractor> => {
     if (!existsSync(resolve(modelPath, 'onnx', 'model.onnx'))) {
-      throw new SluiceError('invalid_config', `No ONNX model at ${resolve(modelPath, 'onnx', 'model.onnx')} (SLUICE_LOCAL_MODEL_PATH)`);
+      throw new SluiceError(
+        'invalid_config',
+        `No ONNX model at ${resolve(modelPath, 'onnx', 'model.onnx')} (SLUICE_LOCAL_MODEL_PATH)`,
+      );
     }
     let transformers: typeof Transformers;
     try {
       transformers = await import('@huggingface/transformers');
     } catch (error) {
-      throw new SluiceError('invalid_config', 'The local embedder needs @huggingface/transformers: npm install @huggingface/transformers', {
-        cause: error,
-      });
+      throw new SluiceError(
+        'invalid_config',
+        'The local embedder needs @huggingface/transformers: npm install @huggingface/transformers',
+        {
+          cause: error,
+        },
+      );
     }
     transformers.env.allowRemoteModels = false;
     transformers.env.allowLocalModels = true;

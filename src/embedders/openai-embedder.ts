@@ -69,7 +69,9 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
             encoding_format: 'float',
             ...(options.sendDimensions ? { dimensions: options.dimension } : {}),
           }),
-          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs),
+          signal: signal
+            ? AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)])
+            : AbortSignal.timeout(options.timeoutMs),
         });
       } catch (error) {
         if (signal?.aborted) {
@@ -111,7 +113,10 @@ export function createOpenAiEmbedder(options: OpenAiEmbedderOptions): Embedder {
         }
       }
     }
-    throw new SluiceError('embedder_unavailable', `The embedder at ${options.baseUrl} kept failing (${options.maxRetries + 1} tries): ${lastProblem}`);
+    throw new SluiceError(
+      'embedder_unavailable',
+      `The embedder at ${options.baseUrl} kept failing (${options.maxRetries + 1} tries): ${lastProblem}`,
+    );
   };
 
   return {
@@ -202,7 +207,10 @@ function parseVectors(body: string, expected: number, dimension: number): Float3
   return data.map((item) => {
     const embedding = item.embedding ?? [];
     if (embedding.length !== dimension) {
-      throw new SluiceError('embedder_mismatch', `The embedder returned vectors of ${embedding.length} dimensions; the configuration says ${dimension}`);
+      throw new SluiceError(
+        'embedder_mismatch',
+        `The embedder returned vectors of ${embedding.length} dimensions; the configuration says ${dimension}`,
+      );
     }
     return Float32Array.from(embedding);
   });

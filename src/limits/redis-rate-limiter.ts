@@ -79,7 +79,6 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const startsKey = `${key}:starts`;
   const pausedKey = `${key}:paused`;
 
-
   return {
     async acquire(tokens, signal) {
       const release = await local.acquire(tokens, signal);
@@ -87,7 +86,17 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
         for (;;) {
           signal?.throwIfAborted();
           const wait = Number(
-            await redis.eval(acquireScript, 2, startsKey, pausedKey, windowMs, limits.requestsPerMinute, limits.tokensPerMinute, tokens, randomUUID()),
+            await redis.eval(
+              acquireScript,
+              2,
+              startsKey,
+              pausedKey,
+              windowMs,
+              limits.requestsPerMinute,
+              limits.tokensPerMinute,
+              tokens,
+              randomUUID(),
+            ),
           );
           if (wait <= 0) {
             return release;

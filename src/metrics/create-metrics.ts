@@ -22,8 +22,16 @@ export type EmbedderCallOutcome = 'ok' | 'error';
  */
 export function createMetrics(deps: { store: Store; queue: JobQueue; events: EventBus }): Metrics {
   const registry = new Registry();
-  const uploads = new Counter({ name: 'sluice_uploads_total', help: 'Files received by upload', registers: [registry] });
-  const uploadBytes = new Counter({ name: 'sluice_upload_bytes_total', help: 'Bytes received by upload', registers: [registry] });
+  const uploads = new Counter({
+    name: 'sluice_uploads_total',
+    help: 'Files received by upload',
+    registers: [registry],
+  });
+  const uploadBytes = new Counter({
+    name: 'sluice_upload_bytes_total',
+    help: 'Bytes received by upload',
+    registers: [registry],
+  });
   new Gauge({
     name: 'sluice_documents',
     help: 'Documents by state',

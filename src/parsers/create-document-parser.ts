@@ -17,13 +17,20 @@ export function createDocumentParser(limits: ParserLimits): DocumentParser {
   return {
     async parse({ bytes, source }, signal) {
       if (bytes.byteLength > limits.maxFileBytes) {
-        throw new SluiceError('file_too_large', `The file is ${bytes.byteLength} bytes; the limit is ${limits.maxFileBytes}`);
+        throw new SluiceError(
+          'file_too_large',
+          `The file is ${bytes.byteLength} bytes; the limit is ${limits.maxFileBytes}`,
+        );
       }
       if (bytes.byteLength === 0) {
         throw new SluiceError('empty_document', 'The file is empty');
       }
       const mediaType = await sniffMediaType(bytes, source);
-      const parsed = await withTimeout((bounded) => parseAs(mediaType, bytes, limits, bounded), limits.parseTimeoutMs, signal);
+      const parsed = await withTimeout(
+        (bounded) => parseAs(mediaType, bytes, limits, bounded),
+        limits.parseTimeoutMs,
+        signal,
+      );
       if (parsed.text.trim() === '') {
         throw new SluiceError('empty_document', `The ${mediaType} file holds no text`);
       }
@@ -36,7 +43,12 @@ export function createDocumentParser(limits: ParserLimits): DocumentParser {
  * One run of a PDF's pages (see `parsePdf`), under the time limit of a whole file. The caller has
  * checked the file's size and that it is a PDF, and checks the joined text for emptiness.
  */
-export async function parsePdfPart(limits: ParserLimits, bytes: Uint8Array, part: PdfPart, signal?: AbortSignal): Promise<ParsedDocument> {
+export async function parsePdfPart(
+  limits: ParserLimits,
+  bytes: Uint8Array,
+  part: PdfPart,
+  signal?: AbortSignal,
+): Promise<ParsedDocument> {
   const { parsePdf } = await import('./pdf-parser.js');
   return withTimeout((bounded) => parsePdf(bytes, bounded, part), limits.parseTimeoutMs, signal);
 }
@@ -45,7 +57,12 @@ export async function parsePdfPart(limits: ParserLimits, bytes: Uint8Array, part
  * Each format's parser loads on first use: a parse process holds only the libraries of the formats it
  * has met, and some are large (mammoth; PDFium's WebAssembly once it opens a file; measured in BENCH.md).
  */
-async function parseAs(mediaType: string, bytes: Uint8Array, limits: ParserLimits, signal?: AbortSignal): Promise<ParsedDocument> {
+async function parseAs(
+  mediaType: string,
+  bytes: Uint8Array,
+  limits: ParserLimits,
+  signal?: AbortSignal,
+): Promise<ParsedDocument> {
   switch (mediaType) {
     case mediaTypes.pdf:
       return (await import('./pdf-parser.js')).parsePdf(bytes, signal);
@@ -69,7 +86,11 @@ async function parseAs(mediaType: string, bytes: Uint8Array, limits: ParserLimit
  * aborted, so a parser that yields between steps (the PDF parser does, page by page) stops working too.
  * A parser stuck in one synchronous step cannot be interrupted in-process; the timer fires after it.
  */
-function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+function withTimeout<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<T> {
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -8,7 +8,11 @@ import type { Tokenizer } from '../ports/tokenizer.js';
  * process to start or copy to, and no sandbox either. Give the chunker `yieldToEventLoop` where the
  * thread also serves requests or renews job locks.
  */
-export function createInProcessSplitter(parser: DocumentParser, tokenizer: Tokenizer, chunker: ChunkerOptions): DocumentSplitter {
+export function createInProcessSplitter(
+  parser: DocumentParser,
+  tokenizer: Tokenizer,
+  chunker: ChunkerOptions,
+): DocumentSplitter {
   return {
     async split(input, options = {}) {
       const parsed = await parser.parse(input, options.signal);

@@ -23,7 +23,11 @@ const pagesPerOpening = 1000;
  * PDFium rather than pdfjs: it reads a large book faster and in less memory, and the benchmark corpus
  * ingests faster (measured in BENCH.md, "The goals, as measured on 2026-12-05 (PDFium…)").
  */
-export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal, part: PdfPart = { index: 0, of: 1 }): Promise<ParsedDocument> {
+export async function parsePdf(
+  bytes: Uint8Array,
+  signal?: AbortSignal,
+  part: PdfPart = { index: 0, of: 1 },
+): Promise<ParsedDocument> {
   const pdfium = await loadPdfium();
   const { malloc, free } = pdfium.pdfium.wasmExports;
   // Like the JavaScript heap, PDFium's memory is bounded: in a parse process by the same limit, so a
@@ -70,7 +74,10 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal, part: Pd
       }
       const pageText = readPage(pdfium, document, number - 1);
       if (pdfiumMemoryBytes(pdfium) > memoryLimit) {
-        throw new SluiceError('file_too_large', `Reading the PDF needed more than the parser's ${Math.round(memoryLimit / 1048576)} MiB of memory`);
+        throw new SluiceError(
+          'file_too_large',
+          `Reading the PDF needed more than the parser's ${Math.round(memoryLimit / 1048576)} MiB of memory`,
+        );
       }
       const separator = number === first ? '' : pageSeparator;
       pageStarts.push(length + separator.length);
@@ -84,7 +91,11 @@ export async function parsePdf(bytes: Uint8Array, signal?: AbortSignal, part: Pd
     }
     // A WebAssembly trap (PDFium's abort on a file it cannot cope with): this instance is done.
     trapped = true;
-    throw new SluiceError('corrupt_file', `The PDF cannot be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new SluiceError(
+      'corrupt_file',
+      `The PDF cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   } finally {
     if (!trapped) {
       if (document !== 0) {

@@ -16,7 +16,10 @@ export interface PdfPart {
 
 /** The first page and the page after the last of `part` in a document of `pageCount` pages (1-based). */
 export function pagesOfPart(pageCount: number, part: PdfPart): { first: number; end: number } {
-  return { first: Math.floor((part.index * pageCount) / part.of) + 1, end: Math.floor(((part.index + 1) * pageCount) / part.of) + 1 };
+  return {
+    first: Math.floor((part.index * pageCount) / part.of) + 1,
+    end: Math.floor(((part.index + 1) * pageCount) / part.of) + 1,
+  };
 }
 
 /** The parts of one PDF, in page order, as one document: what `parsePdf` gives for the whole file. */

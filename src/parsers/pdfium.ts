@@ -41,7 +41,9 @@ export function loadPdfium(): Promise<Pdfium> {
     const wasmBinary = await readFile(createRequire(import.meta.url).resolve('@embedpdf/pdfium/pdfium.wasm'));
     const globalsBefore = new Set(Reflect.ownKeys(globalThis));
     try {
-      const module = (await init({ wasmBinary: wasmBinary as unknown as ArrayBuffer })) as unknown as Pdfium & { PDFiumExt_Init(): void };
+      const module = (await init({ wasmBinary: wasmBinary as unknown as ArrayBuffer })) as unknown as Pdfium & {
+        PDFiumExt_Init(): void;
+      };
       module.PDFiumExt_Init();
       return module;
     } finally {

@@ -20,7 +20,11 @@ export const heapGrowthPercentFor = (servesRequests: boolean, configured?: numbe
  * flag holds for every thread of the process: `sluice serve`'s workers run in a worker thread that builds
  * an app of its own, and had it set the flag too, the API's thread would have lost its 300 %.
  */
-export function applyHeapGrowth(servesRequests: boolean, configured?: number, mainThread = isMainThread): number | undefined {
+export function applyHeapGrowth(
+  servesRequests: boolean,
+  configured?: number,
+  mainThread = isMainThread,
+): number | undefined {
   if (!mainThread) {
     return undefined;
   }

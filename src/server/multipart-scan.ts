@@ -65,7 +65,11 @@ export function createMultipartScan(boundary: string) {
   parser.on('error', () => undefined);
   parser.on('preamble', (preamble) => preamble.on('error', () => undefined).resume());
   parser.on('part', (part) => {
-    const scanned: ScannedPart = { index: parts.length, label: undefined, unreadable: 'The part has no readable header' };
+    const scanned: ScannedPart = {
+      index: parts.length,
+      label: undefined,
+      unreadable: 'The part has no readable header',
+    };
     parts.push(scanned);
     part.on('error', () => undefined);
     part.on('header', (header) => Object.assign(scanned, describeHeader(header)));
@@ -84,11 +88,17 @@ export function createMultipartScan(boundary: string) {
 function describeHeader(header: Header): Pick<ScannedPart, 'label' | 'unreadable'> {
   const disposition = header['content-disposition']?.[0];
   if (disposition === undefined) {
-    return { label: undefined, unreadable: 'The part has no Content-Disposition header the parser can read (a raw line break inside one ends it)' };
+    return {
+      label: undefined,
+      unreadable:
+        'The part has no Content-Disposition header the parser can read (a raw line break inside one ends it)',
+    };
   }
   const [type, ...params] = parseParams(disposition);
   const labelOf = (): string | undefined => {
-    const named = params.filter((param): param is [string, string] => Array.isArray(param) && /^(file)?name$/i.test(param[0]));
+    const named = params.filter(
+      (param): param is [string, string] => Array.isArray(param) && /^(file)?name$/i.test(param[0]),
+    );
     return (named.find(([key]) => /^filename$/i.test(key)) ?? named[0])?.[1];
   };
   if (typeof type !== 'string' || !/^form-data$/i.test(type)) {

@@ -15,10 +15,22 @@ export interface Problem {
 
 export function problemOf(code: ErrorCode, detail: string, extra: Partial<Problem> = {}): Problem {
   const entry = errorCatalogue[code];
-  return { type: `https://sluice.dev/problems/${code}`, title: entry.title, status: entry.httpStatus, code, detail, ...extra };
+  return {
+    type: `https://sluice.dev/problems/${code}`,
+    title: entry.title,
+    status: entry.httpStatus,
+    code,
+    detail,
+    ...extra,
+  };
 }
 
-export function sendProblem(reply: FastifyReply, code: ErrorCode, detail: string, extra: Partial<Problem> = {}): FastifyReply {
+export function sendProblem(
+  reply: FastifyReply,
+  code: ErrorCode,
+  detail: string,
+  extra: Partial<Problem> = {},
+): FastifyReply {
   const problem = problemOf(code, detail, extra);
   return reply.status(problem.status).type('application/problem+json').send(problem);
 }

@@ -29,7 +29,11 @@ function presentedKey(request: FastifyRequest): string | undefined {
  * Bull Board at /admin/queues, for admin keys only. Browsers get an HTTP Basic prompt (password: the
  * admin API key), so the dashboard opens without a client that can set a Bearer header.
  */
-export async function registerQueueDashboard(server: FastifyInstance, store: Store, queues: readonly Queue[]): Promise<void> {
+export async function registerQueueDashboard(
+  server: FastifyInstance,
+  store: Store,
+  queues: readonly Queue[],
+): Promise<void> {
   const adapter = new FastifyAdapter();
   adapter.setBasePath(dashboardPath);
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: adapter });
@@ -40,7 +44,11 @@ export async function registerQueueDashboard(server: FastifyInstance, store: Sto
         const record = key ? await store.findApiKey(hashApiKey(key)) : undefined;
         if (!record?.admin) {
           void reply.header('www-authenticate', 'Basic realm="Sluice queues", charset="UTF-8"');
-          await sendProblem(reply, 'unauthorized', 'The queue dashboard needs an admin API key (as Bearer token or Basic password)');
+          await sendProblem(
+            reply,
+            'unauthorized',
+            'The queue dashboard needs an admin API key (as Bearer token or Basic password)',
+          );
         }
       });
       // The board lives below its base path; the bare path, as people type it, leads there.

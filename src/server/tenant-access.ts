@@ -12,7 +12,11 @@ export function createTenantAccess(store: Store) {
     return found?.tenantId === tenantId ? found : undefined;
   };
   /** Something that lives in a collection, if that collection is the tenant's. */
-  const owned = async <T extends { collectionId: string }>(tenantId: string, found: T | undefined, what: string): Promise<T> => {
+  const owned = async <T extends { collectionId: string }>(
+    tenantId: string,
+    found: T | undefined,
+    what: string,
+  ): Promise<T> => {
     if (!found || !(await ownsCollection(tenantId, found.collectionId))) {
       throw new SluiceError('not_found', `No ${what}`);
     }
@@ -26,8 +30,10 @@ export function createTenantAccess(store: Store) {
       }
       return found;
     },
-    batch: async (tenantId: string, id: string): Promise<Batch> => owned(tenantId, await store.getBatch(id), `batch ${id}`),
-    document: async (tenantId: string, id: string): Promise<DocumentRecord> => owned(tenantId, await store.getDocument(id), `document ${id}`),
+    batch: async (tenantId: string, id: string): Promise<Batch> =>
+      owned(tenantId, await store.getBatch(id), `batch ${id}`),
+    document: async (tenantId: string, id: string): Promise<DocumentRecord> =>
+      owned(tenantId, await store.getDocument(id), `document ${id}`),
   };
 }
 

@@ -83,7 +83,8 @@ function waitingFor(d: DocumentRecord): 'worker' | 'tenant_share' | 'retry' | nu
 }
 
 export function toDocumentView(d: DocumentRecord): z.infer<typeof documentView> {
-  const percent = d.chunksTotal > 0 ? Math.round((1000 * d.chunksEmbedded) / d.chunksTotal) / 10 : d.state === 'completed' ? 100 : 0;
+  const percent =
+    d.chunksTotal > 0 ? Math.round((1000 * d.chunksEmbedded) / d.chunksTotal) / 10 : d.state === 'completed' ? 100 : 0;
   return {
     id: d.id,
     collection_id: d.collectionId,

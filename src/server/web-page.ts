@@ -25,7 +25,10 @@ export async function registerWebPage(server: FastifyInstance): Promise<boolean>
     // One route per built file, so unknown paths still get the API's problem+json 404.
     wildcard: false,
     setHeaders: (res) => {
-      res.setHeader('content-security-policy', "default-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'");
+      res.setHeader(
+        'content-security-policy',
+        "default-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'",
+      );
       res.setHeader('x-content-type-options', 'nosniff');
     },
   });

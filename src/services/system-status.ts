@@ -59,7 +59,9 @@ function findStalled(
   const ids = new Set(alive.map((w) => w.id));
   const now = options.now ?? Date.now();
   return running.filter((doc) =>
-    doc.workerId ? !ids.has(doc.workerId) : options.unknownIsStalled === true || now - Date.parse(doc.updatedAt) > options.liveWithinMs,
+    doc.workerId
+      ? !ids.has(doc.workerId)
+      : options.unknownIsStalled === true || now - Date.parse(doc.updatedAt) > options.liveWithinMs,
   );
 }
 

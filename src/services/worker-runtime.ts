@@ -50,7 +50,9 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps, options: WorkerRunt
       if (doc) {
         await dispatcher
           .collection(doc.collectionId)
-          .catch((error: unknown) => logger.error({ err: error, documentId: doc.id }, 'dispatch after a finished document failed'));
+          .catch((error: unknown) =>
+            logger.error({ err: error, documentId: doc.id }, 'dispatch after a finished document failed'),
+          );
       }
     }
     return outcome;
@@ -94,7 +96,8 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps, options: WorkerRunt
     async start(startOptions: { pollLedgerMs?: number } = {}): Promise<number> {
       queue.start(documentHandler, { concurrency: options.concurrency, batches: processor.batches });
       started = true;
-      const beat = (): Promise<void> => store.recordWorkerHeartbeat({ ...options.identity, lastSeenAt: new Date().toISOString() });
+      const beat = (): Promise<void> =>
+        store.recordWorkerHeartbeat({ ...options.identity, lastSeenAt: new Date().toISOString() });
       await beat();
       heartbeat = setInterval(() => {
         beat().catch((error: unknown) => logger.error({ err: error }, 'worker heartbeat failed'));
@@ -107,7 +110,10 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps, options: WorkerRunt
       if (pollMs) {
         ledgerPoll = setInterval(() => {
           reconcile(false)
-            .then((found) => found.length > 0 && logger.info({ documents: found.length }, 'queued documents that had no job'))
+            .then(
+              (found) =>
+                found.length > 0 && logger.info({ documents: found.length }, 'queued documents that had no job'),
+            )
             .catch((error: unknown) => logger.error({ err: error }, 'ledger poll failed'));
         }, pollMs);
       }

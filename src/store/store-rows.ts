@@ -87,7 +87,8 @@ export function toDocument(row: DocumentRow): DocumentRecord {
     availableAt: row.available_at,
     dispatchedAt: row.dispatched_at,
     workerId: row.worker_id,
-    failedChunks: typeof row.failed_chunks === 'string' ? (JSON.parse(row.failed_chunks) as number[]) : (row.failed_chunks ?? []),
+    failedChunks:
+      typeof row.failed_chunks === 'string' ? (JSON.parse(row.failed_chunks) as number[]) : (row.failed_chunks ?? []),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     completedAt: row.completed_at,
@@ -127,7 +128,12 @@ export function toTenant(row: TenantRow): Tenant {
     id: row.id,
     name: row.name,
     createdAt: row.created_at,
-    limits: { maxInFlight: row.max_in_flight, maxDocuments: row.max_documents, maxBytes: row.max_bytes, maxChunks: row.max_chunks },
+    limits: {
+      maxInFlight: row.max_in_flight,
+      maxDocuments: row.max_documents,
+      maxBytes: row.max_bytes,
+      maxChunks: row.max_chunks,
+    },
   };
 }
 
@@ -199,6 +205,11 @@ type ProgressEvent = Extract<SluiceEvent, { type: 'document.progress' }>;
  * logged. Counts only grow within an attempt, so serialised appends log them in order. A row that
  * is gone (the document was deleted) leaves the event as it was sent.
  */
-export function withCounts(event: ProgressEvent, row: { chunks_embedded: number; chunks_total: number | null } | undefined): ProgressEvent {
-  return row ? { ...event, chunksEmbedded: row.chunks_embedded, chunksTotal: row.chunks_total ?? event.chunksTotal } : event;
+export function withCounts(
+  event: ProgressEvent,
+  row: { chunks_embedded: number; chunks_total: number | null } | undefined,
+): ProgressEvent {
+  return row
+    ? { ...event, chunksEmbedded: row.chunks_embedded, chunksTotal: row.chunks_total ?? event.chunksTotal }
+    : event;
 }

@@ -32,7 +32,8 @@ export function searchTerms(query: string): string[] {
 export type TermMatch = 'every' | 'any';
 
 /** Whether the any-term pass is needed after the every-term pass found `found` of `k` rows. */
-export const needsAnyTermPass = (terms: readonly string[], found: number, k: number): boolean => found < k && terms.length > 1;
+export const needsAnyTermPass = (terms: readonly string[], found: number, k: number): boolean =>
+  found < k && terms.length > 1;
 
 /** The every-term rows, then the any-term rows not among them (by `idOf`), `k` at most. */
 export function appendUnseen<R>(every: readonly R[], any: readonly R[], k: number, idOf: (row: R) => number): R[] {

@@ -30,7 +30,8 @@ export function parseCl100kRanks(): RankEntry[] {
     // A decoder drops a leading byte-order mark: such a text would collide with another token's
     // ("\n" ranked as the mark and "\n"), so it stays as bytes, as in gpt-tokenizer's own table.
     const text = tryConvertToString(bytes);
-    ranks[Number(line.slice(space + 1))] = text !== undefined && Buffer.byteLength(text) === bytes.length ? text : [...bytes];
+    ranks[Number(line.slice(space + 1))] =
+      text !== undefined && Buffer.byteLength(text) === bytes.length ? text : [...bytes];
   }
   return ranks;
 }

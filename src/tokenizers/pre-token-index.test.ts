@@ -8,10 +8,53 @@ const tokenizer = createCl100kTokenizer();
 // punctuation before newlines, contractions, digit runs, non-Latin letters, combining marks, emoji,
 // surrogate halves, special-token look-alikes, code.
 const parts = [
-  'word', 'Word', ' the', 'über', 'naïve', 'e\u0301', '数据库', 'Σίσυφος', '🙂', '𝐀𝐁', '\ud800', '\udc00',
-  "'s", "'LL", "don't", '1', '12345678', '3.14', ' ', '  ', '    ', '\t', '\n', '\n\n', '\r\n', ' \n', '\n  \n',
-  '.', '...', '.\n', ',', '!?', '(', ')', '{', '}', '=>', '<|endoftext|>', '#', '## ', '- ', '* ',
-  'def f(x):\n    return x + 1\n', '\u00a0', '\u3000', '—', '…',
+  'word',
+  'Word',
+  ' the',
+  'über',
+  'naïve',
+  'e\u0301',
+  '数据库',
+  'Σίσυφος',
+  '🙂',
+  '𝐀𝐁',
+  '\ud800',
+  '\udc00',
+  "'s",
+  "'LL",
+  "don't",
+  '1',
+  '12345678',
+  '3.14',
+  ' ',
+  '  ',
+  '    ',
+  '\t',
+  '\n',
+  '\n\n',
+  '\r\n',
+  ' \n',
+  '\n  \n',
+  '.',
+  '...',
+  '.\n',
+  ',',
+  '!?',
+  '(',
+  ')',
+  '{',
+  '}',
+  '=>',
+  '<|endoftext|>',
+  '#',
+  '## ',
+  '- ',
+  '* ',
+  'def f(x):\n    return x + 1\n',
+  '\u00a0',
+  '\u3000',
+  '—',
+  '…',
 ];
 
 function randomText(random: () => number, length: number): string {
@@ -33,7 +76,9 @@ describe('pre-token index', () => {
       for (let i = 0; i < 150; i++) {
         const start = Math.floor(random() * text.length);
         const end = Math.min(text.length, start + Math.floor(random() * 2000));
-        expect(index?.countRange(start, end), `round ${round}, range ${start}-${end}`).toBe(tokenizer.count(text.slice(start, end)));
+        expect(index?.countRange(start, end), `round ${round}, range ${start}-${end}`).toBe(
+          tokenizer.count(text.slice(start, end)),
+        );
         checked++;
       }
     }
@@ -41,7 +86,10 @@ describe('pre-token index', () => {
   });
 
   it('counts ranges of prose and of a run too long to count up front', () => {
-    const prose = 'The quick brown fox jumps over the lazy dog. '.repeat(200) + 'x'.repeat(3000) + ' tail words here.\n\n'.repeat(50);
+    const prose =
+      'The quick brown fox jumps over the lazy dog. '.repeat(200) +
+      'x'.repeat(3000) +
+      ' tail words here.\n\n'.repeat(50);
     const index = tokenizer.indexText?.(prose);
     for (const [start, end] of [
       [0, prose.length],

@@ -23,7 +23,10 @@ export function createPreTokenIndex(
   countPiece: (piece: string) => number,
   countText: (text: string) => number,
 ): TextTokenIndex {
-  const pattern = new RegExp(splitPattern.source, splitPattern.flags.includes('g') ? splitPattern.flags : `${splitPattern.flags}g`);
+  const pattern = new RegExp(
+    splitPattern.source,
+    splitPattern.flags.includes('g') ? splitPattern.flags : `${splitPattern.flags}g`,
+  );
   let starts = new Int32Array(1024);
   // cumulative[i]: tokens of the pieces before piece i.
   let cumulative = new Int32Array(1025);

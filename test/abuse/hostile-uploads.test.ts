@@ -154,7 +154,10 @@ describe('parts of an upload', () => {
     const before = await server.documentCount();
     const answer = await upload(server, [{ filename: 'only\nbad.txt', content: 'x' }]);
     expect(answer.status).toBe(422);
-    expect(answer.body).toMatchObject({ code: 'no_files', detail: expect.stringMatching(/part 0: .*Content-Disposition/) });
+    expect(answer.body).toMatchObject({
+      code: 'no_files',
+      detail: expect.stringMatching(/part 0: .*Content-Disposition/),
+    });
     expect(await server.documentCount()).toBe(before);
   });
 

@@ -15,10 +15,13 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
         { documentId: 'low-2' },
         { documentId: 'mid', priority: 5 },
       ]);
-      queue.start(async (job) => {
-        seen.push(job.documentId);
-        return { kind: 'done' };
-      }, { concurrency: 1 });
+      queue.start(
+        async (job) => {
+          seen.push(job.documentId);
+          return { kind: 'done' };
+        },
+        { concurrency: 1 },
+      );
       await queue.idle();
       expect(seen).toEqual(['high', 'mid', 'low-1', 'low-2']);
       await queue.close();
@@ -29,14 +32,17 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
       let running = 0;
       let peak = 0;
       let runs = 0;
-      queue.start(async () => {
-        running++;
-        runs++;
-        peak = Math.max(peak, running);
-        await sleep(10);
-        running--;
-        return { kind: 'done' };
-      }, { concurrency: 3 });
+      queue.start(
+        async () => {
+          running++;
+          runs++;
+          peak = Math.max(peak, running);
+          await sleep(10);
+          running--;
+          return { kind: 'done' };
+        },
+        { concurrency: 3 },
+      );
       const jobs: DocumentJob[] = Array.from({ length: 12 }, (_, i) => ({ documentId: `d${i}` }));
       await queue.enqueue([...jobs, ...jobs.slice(6)]);
       await queue.idle();
@@ -48,10 +54,13 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
     it('retries after the delay the handler asks for', async () => {
       const queue = await createQueue();
       const times: number[] = [];
-      queue.start(async (): Promise<JobOutcome> => {
-        times.push(Date.now());
-        return times.length < 3 ? { kind: 'retry', delayMs: 50 } : { kind: 'done' };
-      }, { concurrency: 1 });
+      queue.start(
+        async (): Promise<JobOutcome> => {
+          times.push(Date.now());
+          return times.length < 3 ? { kind: 'retry', delayMs: 50 } : { kind: 'done' };
+        },
+        { concurrency: 1 },
+      );
       await queue.enqueue([{ documentId: 'flaky' }]);
       await queue.idle();
       expect(times).toHaveLength(3);
@@ -64,14 +73,17 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
       const queue = await createQueue();
       const ran: string[] = [];
       let aborted = false;
-      queue.start(async (job, signal) => {
-        ran.push(job.documentId);
-        if (job.documentId === 'long') {
-          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-          aborted = signal.aborted;
-        }
-        return { kind: 'done' };
-      }, { concurrency: 1 });
+      queue.start(
+        async (job, signal) => {
+          ran.push(job.documentId);
+          if (job.documentId === 'long') {
+            await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+            aborted = signal.aborted;
+          }
+          return { kind: 'done' };
+        },
+        { concurrency: 1 },
+      );
       await queue.enqueue([{ documentId: 'long' }, { documentId: 'next' }]);
       await sleep(20);
       await queue.cancel('next');
@@ -86,10 +98,13 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
       const queue = await createQueue();
       const started = Date.now();
       let ranAt = 0;
-      queue.start(async () => {
-        ranAt = Date.now();
-        return { kind: 'done' };
-      }, { concurrency: 1 });
+      queue.start(
+        async () => {
+          ranAt = Date.now();
+          return { kind: 'done' };
+        },
+        { concurrency: 1 },
+      );
       await queue.enqueue([{ documentId: 'later', delayMs: 80 }]);
       expect(await queue.stats()).toMatchObject({ delayed: 1, waiting: 0 });
       await queue.idle();
@@ -103,13 +118,16 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
       let release = (): void => undefined;
       // One at a time, so the rerun cannot start (and finish) between the two enqueues below: a rerun
       // that had already started when a newer version arrived must run once more, which is a third run.
-      queue.start(async () => {
-        runs++;
-        if (runs === 1) {
-          await new Promise<void>((resolve) => (release = resolve));
-        }
-        return { kind: 'done' };
-      }, { concurrency: 1 });
+      queue.start(
+        async () => {
+          runs++;
+          if (runs === 1) {
+            await new Promise<void>((resolve) => (release = resolve));
+          }
+          return { kind: 'done' };
+        },
+        { concurrency: 1 },
+      );
       await queue.enqueue([{ documentId: 'doc' }]);
       while (runs === 0) {
         await sleep(5);
@@ -130,18 +148,32 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
         async (job, _signal, fanIn) => {
           if (!fanIn) {
             calls.push('fan-out');
-            const chunk = (index: number) => ({ index, text: `t${index}`, tokenCount: 1, charStart: index, charEnd: index + 1, page: null });
+            const chunk = (index: number) => ({
+              index,
+              text: `t${index}`,
+              tokenCount: 1,
+              charStart: index,
+              charEnd: index + 1,
+              page: null,
+            });
             return {
               kind: 'fanOut',
               attemptId: 'a1',
               mediaType: 'text/plain',
-              batches: [0, 1, 2].map((batch) => ({ documentId: job.documentId, attemptId: 'a1', batch, chunks: [chunk(batch * 2), chunk(batch * 2 + 1)] })),
+              batches: [0, 1, 2].map((batch) => ({
+                documentId: job.documentId,
+                attemptId: 'a1',
+                batch,
+                chunks: [chunk(batch * 2), chunk(batch * 2 + 1)],
+              })),
             };
           }
           calls.push(`fan-in ${fanIn.batches} ${fanIn.mediaType}`);
           const texts = fanIn.results
             .sort((a, b) => a.batch - b.batch)
-            .flatMap((r) => (r.kind === 'embedded' ? r.chunks.map((c) => `${c.text}=${[...c.vector].join(',')}`) : [r.kind]));
+            .flatMap((r) =>
+              r.kind === 'embedded' ? r.chunks.map((c) => `${c.text}=${[...c.vector].join(',')}`) : [r.kind],
+            );
           calls.push(texts.join(' '));
           return { kind: 'done' };
         },
@@ -149,13 +181,22 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
           concurrency: 1,
           batches: async (batch) => {
             batchesRun.push(batch.batch);
-            return { attemptId: batch.attemptId, batch: batch.batch, kind: 'embedded', chunks: batch.chunks.map((c) => ({ ...c, vector: new Float32Array([c.index, 0.5]) })) };
+            return {
+              attemptId: batch.attemptId,
+              batch: batch.batch,
+              kind: 'embedded',
+              chunks: batch.chunks.map((c) => ({ ...c, vector: new Float32Array([c.index, 0.5]) })),
+            };
           },
         },
       );
       await queue.enqueue([{ documentId: 'doc' }]);
       await queue.idle();
-      expect(calls).toEqual(['fan-out', 'fan-in 3 text/plain', 't0=0,0.5 t1=1,0.5 t2=2,0.5 t3=3,0.5 t4=4,0.5 t5=5,0.5']);
+      expect(calls).toEqual([
+        'fan-out',
+        'fan-in 3 text/plain',
+        't0=0,0.5 t1=1,0.5 t2=2,0.5 t3=3,0.5 t4=4,0.5 t5=5,0.5',
+      ]);
       expect(batchesRun.sort()).toEqual([0, 1, 2]);
       await queue.close();
     });

@@ -10,7 +10,10 @@ describe('sluice CLI', () => {
     const root = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
     const folder = join(root, 'docs');
     writeCorpus(folder, 12);
-    writeFileSync(join(folder, 'install.md'), '# Installing packages\n\nTo install packages, run `apt-get install name` as root.\n');
+    writeFileSync(
+      join(folder, 'install.md'),
+      '# Installing packages\n\nTo install packages, run `apt-get install name` as root.\n',
+    );
     writeFileSync(join(folder, 'broken.json'), '{"half": ');
     const data = join(root, 'data');
 
@@ -83,7 +86,10 @@ describe('sluice CLI', () => {
     expect(reindex.stdout).toMatch(/Swapped: "docs" now holds/);
     expect(reindex.code).toBe(0);
 
-    const now = await runCli(['query', 'sea otters sleep', '-c', 'docs', '-d', data, '--mode', 'vector', '--json'], small);
+    const now = await runCli(
+      ['query', 'sea otters sleep', '-c', 'docs', '-d', data, '--mode', 'vector', '--json'],
+      small,
+    );
     expect((JSON.parse(now.stdout) as { source: string }[])[0]?.source).toBe(join(folder, 'otters.md'));
     const old = await runCli(['query', 'sea otters sleep', '-c', 'docs-128', '-d', data, '--mode', 'vector', '--json']);
     expect((JSON.parse(old.stdout) as { source: string }[])[0]?.source).toBe(join(folder, 'otters.md'));

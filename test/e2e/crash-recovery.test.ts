@@ -18,16 +18,36 @@ function inspect(dataDir: string) {
     const completedPerSource = db
       .prepare(`SELECT source, count(*) AS n FROM documents WHERE state = 'completed' GROUP BY source`)
       .all() as { source: string; n: number }[];
-    const unfinished = db.prepare(`SELECT count(*) FROM documents WHERE state NOT IN ('completed', 'skipped', 'failed', 'cancelled')`).pluck().get() as number;
+    const unfinished = db
+      .prepare(`SELECT count(*) FROM documents WHERE state NOT IN ('completed', 'skipped', 'failed', 'cancelled')`)
+      .pluck()
+      .get() as number;
     const failed = db.prepare(`SELECT count(*) FROM documents WHERE state = 'failed'`).pluck().get() as number;
     const chunks = db.prepare('SELECT count(*) FROM chunks').pluck().get() as number;
-    const distinctChunks = db.prepare('SELECT count(*) FROM (SELECT DISTINCT document_id, idx FROM chunks)').pluck().get() as number;
+    const distinctChunks = db
+      .prepare('SELECT count(*) FROM (SELECT DISTINCT document_id, idx FROM chunks)')
+      .pluck()
+      .get() as number;
     const vectors = db.prepare(`SELECT count(*) FROM vec_${collection}`).pluck().get() as number;
-    const orphanVectors = db.prepare(`SELECT count(*) FROM vec_${collection} v LEFT JOIN chunks c ON c.id = v.rowid WHERE c.id IS NULL`).pluck().get() as number;
+    const orphanVectors = db
+      .prepare(`SELECT count(*) FROM vec_${collection} v LEFT JOIN chunks c ON c.id = v.rowid WHERE c.id IS NULL`)
+      .pluck()
+      .get() as number;
     const texts = db.prepare(`SELECT count(*) FROM fts_${collection}`).pluck().get() as number;
     const chunkTexts = db.prepare('SELECT document_id, idx, text FROM chunks ORDER BY document_id, idx').all();
     const sourceOfDocument = db.prepare('SELECT id, source FROM documents').all() as { id: string; source: string }[];
-    return { completedPerSource, unfinished, failed, chunks, distinctChunks, vectors, orphanVectors, texts, chunkTexts, sourceOfDocument };
+    return {
+      completedPerSource,
+      unfinished,
+      failed,
+      chunks,
+      distinctChunks,
+      vectors,
+      orphanVectors,
+      texts,
+      chunkTexts,
+      sourceOfDocument,
+    };
   } finally {
     db.close();
   }
@@ -46,7 +66,16 @@ describe('crash recovery', () => {
     const root = mkdtempSync(join(tmpdir(), 'sluice-crash-'));
     const folder = join(root, 'corpus');
     writeCorpus(folder, fileCount, 7, 300);
-    const ingest = (dataDir: string) => ['ingest', folder, '--collection', 'docs', '--data-dir', dataDir, '--concurrency', '4'];
+    const ingest = (dataDir: string) => [
+      'ingest',
+      folder,
+      '--collection',
+      'docs',
+      '--data-dir',
+      dataDir,
+      '--concurrency',
+      '4',
+    ];
 
     const cleanDir = join(root, 'clean');
     const cleanStarted = Date.now();

@@ -12,7 +12,12 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-async function upload(c: Cluster, key: string, collection: string, paths: string[]): Promise<{ batch: { id: string }; documents: { id: string }[] }> {
+async function upload(
+  c: Cluster,
+  key: string,
+  collection: string,
+  paths: string[],
+): Promise<{ batch: { id: string }; documents: { id: string }[] }> {
   const headers = { authorization: `Bearer ${key}` };
   const created = await fetch(`${c.url}/v1/collections`, {
     method: 'POST',

@@ -5,7 +5,8 @@ import { createApp } from '../../src/app/create-app.js';
 import { readSse } from '../helpers/sse.js';
 import { client, form, startTestServer, type TestServer } from '../helpers/test-server.js';
 
-const text = (i: number, words = 300) => `# File ${i}\n\n${Array.from({ length: words }, (_, j) => `word${(i * 7 + j) % 97}`).join(' ')} unique${i}.`;
+const text = (i: number, words = 300) =>
+  `# File ${i}\n\n${Array.from({ length: words }, (_, j) => `word${(i * 7 + j) % 97}`).join(' ')} unique${i}.`;
 
 describe('HTTP API over real HTTP', () => {
   let t: TestServer;
@@ -13,7 +14,12 @@ describe('HTTP API over real HTTP', () => {
   let collectionId: string;
 
   beforeAll(async () => {
-    t = await startTestServer({ concurrency: 2, maxUploadFiles: 60, maxFileBytes: 200_000, maxRequestBytes: 2_000_000 });
+    t = await startTestServer({
+      concurrency: 2,
+      maxUploadFiles: 60,
+      maxFileBytes: 200_000,
+      maxRequestBytes: 2_000_000,
+    });
     api = client(t.url, t.adminKey);
     const created = await api('POST', '/v1/collections', { name: 'docs' });
     expect(created.status).toBe(201);
@@ -31,15 +37,23 @@ describe('HTTP API over real HTTP', () => {
     expect(upload.body.documents).toHaveLength(50);
     const batchId: string = upload.body.batch.id;
 
-    const { messages, contentType } = await readSse(`${t.url}/v1/batches/${batchId}/events`, { authorization: `Bearer ${t.adminKey}` });
+    const { messages, contentType } = await readSse(`${t.url}/v1/batches/${batchId}/events`, {
+      authorization: `Bearer ${t.adminKey}`,
+    });
     expect(contentType).toMatch(/text\/event-stream/);
     const final = messages[messages.length - 1]!;
     expect(final.event).toBe('batch.finished');
-    expect(JSON.parse(final.data)).toMatchObject({ finished: true, progress: { files_total: 50, files_done: 50 }, counts: { completed: 50 } });
+    expect(JSON.parse(final.data)).toMatchObject({
+      finished: true,
+      progress: { files_total: 50, files_done: 50 },
+      counts: { completed: 50 },
+    });
     const ids = messages.filter((m) => m.id).map((m) => Number(m.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(ids.length);
-    const states = messages.filter((m) => m.event === 'document.state').map((m) => JSON.parse(m.data) as { documentId: string; state: string });
+    const states = messages
+      .filter((m) => m.event === 'document.state')
+      .map((m) => JSON.parse(m.data) as { documentId: string; state: string });
     for (const doc of upload.body.documents as { id: string }[]) {
       const mine = states.filter((s) => s.documentId === doc.id).map((s) => s.state);
       expect(mine[0]).toBe('queued');
@@ -51,25 +65,49 @@ describe('HTTP API over real HTTP', () => {
     const batch = await api('GET', `/v1/batches/${batchId}`);
     expect(batch.body).toMatchObject({ finished: true, progress: { percent: 100 } });
     const etag = batch.headers.get('etag')!;
-    const again = await fetch(`${t.url}/v1/batches/${batchId}`, { headers: { authorization: `Bearer ${t.adminKey}`, 'if-none-match': etag } });
+    const again = await fetch(`${t.url}/v1/batches/${batchId}`, {
+      headers: { authorization: `Bearer ${t.adminKey}`, 'if-none-match': etag },
+    });
     expect(again.status).toBe(304);
 
     const doc = await api('GET', `/v1/documents/${upload.body.documents[3].id}`);
-    expect(doc.body).toMatchObject({ state: 'completed', source: 'file-3.md', media_type: 'text/markdown', attempts: 1, error: null });
+    expect(doc.body).toMatchObject({
+      state: 'completed',
+      source: 'file-3.md',
+      media_type: 'text/markdown',
+      attempts: 1,
+      error: null,
+    });
     expect(doc.body.progress.chunks_total).toBeGreaterThan(0);
 
-    const query = await api('POST', `/v1/collections/${collectionId}/query`, { query: 'unique7', top_k: 3, mode: 'text' });
+    const query = await api('POST', `/v1/collections/${collectionId}/query`, {
+      query: 'unique7',
+      top_k: 3,
+      mode: 'text',
+    });
     expect(query.status).toBe(200);
-    expect(query.body.hits[0]).toMatchObject({ source: 'file-7.md', document_id: upload.body.documents[7].id, index: expect.any(Number), char_start: expect.any(Number) });
+    expect(query.body.hits[0]).toMatchObject({
+      source: 'file-7.md',
+      document_id: upload.body.documents[7].id,
+      index: expect.any(Number),
+      char_start: expect.any(Number),
+    });
     for (const mode of ['hybrid', 'vector']) {
       const r = await api('POST', `/v1/collections/${collectionId}/query`, { query: 'unique7 word3', top_k: 5, mode });
       expect(r.body.hits.length).toBeGreaterThan(0);
     }
-    const filtered = await api('POST', `/v1/collections/${collectionId}/query`, { query: 'word3', top_k: 5, filter: { source_prefix: 'file-1' } });
+    const filtered = await api('POST', `/v1/collections/${collectionId}/query`, {
+      query: 'word3',
+      top_k: 5,
+      filter: { source_prefix: 'file-1' },
+    });
     expect(filtered.body.hits.every((h: { source: string }) => h.source.startsWith('file-1'))).toBe(true);
 
     const page1 = await api('GET', `/v1/documents?collection=${collectionId}&state=completed&limit=20`);
-    const page2 = await api('GET', `/v1/documents?collection=${collectionId}&state=completed&limit=20&cursor=${page1.body.next_cursor}`);
+    const page2 = await api(
+      'GET',
+      `/v1/documents?collection=${collectionId}&state=completed&limit=20&cursor=${page1.body.next_cursor}`,
+    );
     expect(page1.body.documents).toHaveLength(20);
     expect(page2.body.documents[0].id > page1.body.documents[19].id).toBe(true);
   });
@@ -109,7 +147,9 @@ describe('HTTP API over real HTTP', () => {
     const cancel = await api('POST', `/v1/documents/${last}/cancel`);
     expect(cancel.status).toBe(200);
     expect(cancel.body.state).toBe('cancelled');
-    const done = await readSse(`${t.url}/v1/batches/${upload.body.batch.id}/events`, { authorization: `Bearer ${t.adminKey}` });
+    const done = await readSse(`${t.url}/v1/batches/${upload.body.batch.id}/events`, {
+      authorization: `Bearer ${t.adminKey}`,
+    });
     expect(JSON.parse(done.messages.at(-1)!.data)).toMatchObject({ counts: { completed: 19, cancelled: 1 } });
     const notFound = await api('POST', `/v1/collections/${collectionId}/query`, { query: 'unique1019', mode: 'text' });
     expect(notFound.body.hits).toEqual([]);
@@ -127,8 +167,12 @@ describe('HTTP API over real HTTP', () => {
     expect(gone.body.hits).toEqual([]);
   });
 
-  it('keeps tenants apart: every route answers 404 for another tenant\'s ids', async () => {
-    const upload = await api('POST', `/v1/collections/${collectionId}/documents`, form([{ name: 'secret.md', content: 'top secret words' }]));
+  it("keeps tenants apart: every route answers 404 for another tenant's ids", async () => {
+    const upload = await api(
+      'POST',
+      `/v1/collections/${collectionId}/documents`,
+      form([{ name: 'secret.md', content: 'top secret words' }]),
+    );
     const docId = upload.body.documents[0].id;
     const batchId = upload.body.batch.id;
     const other = client(t.url, await t.tenantKey('other-tenant'));
@@ -152,7 +196,11 @@ describe('HTTP API over real HTTP', () => {
       expect(r.headers.get('content-type')).toMatch(/application\/problem\+json/);
       expect(r.body.code).toBe('not_found');
     }
-    const theirUpload = await other('POST', `/v1/collections/${collectionId}/documents`, form([{ name: 'x.md', content: 'x' }]));
+    const theirUpload = await other(
+      'POST',
+      `/v1/collections/${collectionId}/documents`,
+      form([{ name: 'x.md', content: 'x' }]),
+    );
     expect(theirUpload.status).toBe(404);
     expect((await other('GET', '/v1/collections')).body.collections).toEqual([]);
     expect((await other('GET', '/v1/batches')).body.batches).toEqual([]);
@@ -170,22 +218,39 @@ describe('HTTP API over real HTTP', () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ code: 'unauthorized', status: 401 });
 
-    const tooMany = await api('POST', `/v1/collections/${collectionId}/documents`, form(Array.from({ length: 61 }, (_, i) => ({ name: `m${i}.txt`, content: `many ${i}` }))));
+    const tooMany = await api(
+      'POST',
+      `/v1/collections/${collectionId}/documents`,
+      form(Array.from({ length: 61 }, (_, i) => ({ name: `m${i}.txt`, content: `many ${i}` }))),
+    );
     expect(tooMany.status).toBe(413);
     expect(tooMany.body.code).toBe('too_many_files');
 
-    const big = await api('POST', `/v1/collections/${collectionId}/documents`, form([
-      { name: 'ok.txt', content: 'a fine small file' },
-      { name: '../../etc/passwd', content: 'x'.repeat(300_000) },
-    ]));
+    const big = await api(
+      'POST',
+      `/v1/collections/${collectionId}/documents`,
+      form([
+        { name: 'ok.txt', content: 'a fine small file' },
+        { name: '../../etc/passwd', content: 'x'.repeat(300_000) },
+      ]),
+    );
     expect(big.status, JSON.stringify(big.body)).toBe(202);
     // The name keeps its folders, not the steps up (see sanitizeFilename).
-    expect(big.body.documents.map((d: { source: string; error: { code: string } | null }) => [d.source, d.error?.code ?? null])).toEqual([
+    expect(
+      big.body.documents.map((d: { source: string; error: { code: string } | null }) => [
+        d.source,
+        d.error?.code ?? null,
+      ]),
+    ).toEqual([
       ['ok.txt', null],
       ['etc/passwd', 'file_too_large'],
     ]);
 
-    const tooLarge = await api('POST', `/v1/collections/${collectionId}/documents`, form(Array.from({ length: 12 }, (_, i) => ({ name: `l${i}.txt`, content: `${i}`.repeat(190_000) }))));
+    const tooLarge = await api(
+      'POST',
+      `/v1/collections/${collectionId}/documents`,
+      form(Array.from({ length: 12 }, (_, i) => ({ name: `l${i}.txt`, content: `${i}`.repeat(190_000) }))),
+    );
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body.code).toBe('request_too_large');
 
@@ -204,7 +269,9 @@ describe('HTTP API over real HTTP', () => {
     const before = (await api('GET', `/v1/documents?collection=${collectionId}&limit=500`)).body.documents.length;
     // A body cut off mid-file, then a body whose Content-Length promises more than it sends.
     await rawUpload(t.url, t.adminKey, collectionId, (req, boundary) => {
-      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n\r\npartial content`);
+      req.write(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n\r\npartial content`,
+      );
       setTimeout(() => req.destroy(), 50);
     });
     await rawUpload(t.url, t.adminKey, collectionId, (req, boundary) => {
@@ -225,15 +292,31 @@ describe('HTTP API over real HTTP', () => {
 
   it('serves health, readiness, metrics, OpenAPI and the API docs', async () => {
     expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${t.url}/readyz`)).json()).toMatchObject({ status: 'ready', checks: { ledger: 'ok', queue: expect.stringMatching(/^ok \(waiting \d+, active \d+, delayed \d+, failed 0\)$/), workers: 'ok (1 live)' } });
+    expect(await (await fetch(`${t.url}/readyz`)).json()).toMatchObject({
+      status: 'ready',
+      checks: {
+        ledger: 'ok',
+        queue: expect.stringMatching(/^ok \(waiting \d+, active \d+, delayed \d+, failed 0\)$/),
+        workers: 'ok (1 live)',
+      },
+    });
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/sluice_uploads_total \d+/);
     expect(metrics).toMatch(/sluice_documents\{state="completed"\} \d+/);
     expect(metrics).toMatch(/sluice_stage_duration_seconds_count\{stage="embedding"\} \d+/);
     expect(metrics).toMatch(/sluice_embedder_calls_total\{outcome="ok"\} \d+/);
-    const openapi = (await (await fetch(`${t.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const openapi = (await (await fetch(`${t.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(openapi.openapi).toBe('3.1.0');
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/collections/{id}/documents', '/v1/batches/{id}/events', '/v1/collections/{id}/query']));
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/collections/{id}/documents',
+        '/v1/batches/{id}/events',
+        '/v1/collections/{id}/query',
+      ]),
+    );
     const docs = await fetch(`${t.url}/docs/`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toMatch(/swagger/i);
@@ -246,7 +329,10 @@ describe('readiness without workers in the API process', () => {
     try {
       const notReady = await fetch(`${t.url}/readyz`);
       expect(notReady.status).toBe(503);
-      expect(await notReady.json()).toMatchObject({ code: 'not_ready', errors: { ledger: 'ok', workers: expect.stringMatching(/^failing/) } });
+      expect(await notReady.json()).toMatchObject({
+        code: 'not_ready',
+        errors: { ledger: 'ok', workers: expect.stringMatching(/^failing/) },
+      });
       // A second process on the same data folder, as `sluice worker` would be.
       const worker = await createApp(loadConfig({}, { dataDir: t.app.config.dataDir, logLevel: 'silent' }));
       await worker.startWorkers();
@@ -286,7 +372,12 @@ describe('HTTP rate limit', () => {
   });
 });
 
-function rawUpload(base: string, key: string, collectionId: string, write: (req: ReturnType<typeof httpRequest>, boundary: string) => void): Promise<void> {
+function rawUpload(
+  base: string,
+  key: string,
+  collectionId: string,
+  write: (req: ReturnType<typeof httpRequest>, boundary: string) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     const boundary = 'sluiceboundary';
     const url = new URL(`${base}/v1/collections/${collectionId}/documents`);

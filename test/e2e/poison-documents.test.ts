@@ -30,9 +30,12 @@ describe('poison documents', { timeout: 120_000 }, () => {
 
     const final = await cluster.waitForBatch(batchId);
     expect(final.counts).toEqual({ completed: 99, failed: 1 });
-    const failed = await cluster.db.query<{ source: string; error_code: string; attempts: number; error_message: string }>(
-      `SELECT source, error_code, attempts, error_message FROM documents WHERE state = 'failed'`,
-    );
+    const failed = await cluster.db.query<{
+      source: string;
+      error_code: string;
+      attempts: number;
+      error_message: string;
+    }>(`SELECT source, error_code, attempts, error_message FROM documents WHERE state = 'failed'`);
     // Retried while attempts last (a process may also die of a neighbour's load), then failed for good.
     expect(failed.rows.map(({ source, error_code, attempts }) => ({ source, error_code, attempts }))).toEqual([
       { source: 'exhausts-heap.json', error_code: 'worker_crashed', attempts: 2 },
@@ -41,7 +44,9 @@ describe('poison documents', { timeout: 120_000 }, () => {
 
     // The same two worker processes are alive and heartbeating: a poison file costs a parse process, not a worker.
     expect(cluster.workers.every((w) => w.child.exitCode === null && w.child.signalCode === null)).toBe(true);
-    const status = (await (await fetch(`${cluster.url}/v1/status`, { headers: { authorization: `Bearer ${cluster.apiKey}` } })).json()) as {
+    const status = (await (
+      await fetch(`${cluster.url}/v1/status`, { headers: { authorization: `Bearer ${cluster.apiKey}` } })
+    ).json()) as {
       workers: { pid: number }[];
     };
     expect(status.workers.map((w) => w.pid).sort()).toEqual([...pids].sort());
@@ -60,7 +65,11 @@ describe('poison documents', { timeout: 120_000 }, () => {
     expect(run.stdout + run.stderr).toMatch(/hangs\.json.*parse_timeout/s);
     const db = new Database(join(dataDir, 'sluice.db'), { readonly: true });
     try {
-      const rows = db.prepare('SELECT state, error_code, attempts, count(*) AS n FROM documents GROUP BY state, error_code, attempts').all();
+      const rows = db
+        .prepare(
+          'SELECT state, error_code, attempts, count(*) AS n FROM documents GROUP BY state, error_code, attempts',
+        )
+        .all();
       expect(rows).toEqual([
         { state: 'completed', error_code: null, attempts: 1, n: 19 },
         { state: 'failed', error_code: 'parse_timeout', attempts: 1, n: 1 },

@@ -15,25 +15,58 @@ describe('sluice serve as a real process', () => {
     writeFileSync(join(folder, 'broken.pdf'), '%PDF-1.7\nnot really a pdf');
     // A base name the folder above has too: a document of its own, not a new version of the other.
     mkdirSync(join(folder, 'notes'));
-    writeFileSync(join(folder, 'notes', 'doc-001.txt'), 'Notes kept apart from the top-level doc-001.txt, under the same name.');
+    writeFileSync(
+      join(folder, 'notes', 'doc-001.txt'),
+      'Notes kept apart from the top-level doc-001.txt, under the same name.',
+    );
     const port = await freePort();
-    const serve = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', data, '--log-level', 'silent']);
+    const serve = startCli([
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '-d',
+      data,
+      '--log-level',
+      'silent',
+    ]);
     let output = '';
     serve.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     await expect.poll(() => output, { timeout: 15_000 }).toMatch(/listening on/);
     const key = /(sk_[\w-]+)/.exec(output)?.[1];
     expect(key).toBeDefined();
 
-    const ingest = await runCli(['ingest', folder, '-c', 'docs', '--server', `http://127.0.0.1:${port}`, '--api-key', key!]);
+    const ingest = await runCli([
+      'ingest',
+      folder,
+      '-c',
+      'docs',
+      '--server',
+      `http://127.0.0.1:${port}`,
+      '--api-key',
+      key!,
+    ]);
     expect(ingest.stdout).toMatch(/31 completed, 0 skipped as duplicate, 1 failed/);
     expect(ingest.stdout).toMatch(/broken\.pdf\s+\[corrupt_file\]/);
     expect(ingest.code).toBe(1);
-    const listed = await fetch(`http://127.0.0.1:${port}/v1/documents?limit=500`, { headers: { authorization: `Bearer ${key!}` } });
+    const listed = await fetch(`http://127.0.0.1:${port}/v1/documents?limit=500`, {
+      headers: { authorization: `Bearer ${key!}` },
+    });
     const sources = ((await listed.json()) as { documents: { source: string }[] }).documents.map((d) => d.source);
     expect(sources).toHaveLength(32);
     expect(sources).toEqual(expect.arrayContaining(['doc-001.txt', 'notes/doc-001.txt', 'broken.pdf']));
 
-    const noKey = await runCli(['ingest', folder, '-c', 'docs', '--server', `http://127.0.0.1:${port}`, '--api-key', 'sk_wrong']);
+    const noKey = await runCli([
+      'ingest',
+      folder,
+      '-c',
+      'docs',
+      '--server',
+      `http://127.0.0.1:${port}`,
+      '--api-key',
+      'sk_wrong',
+    ]);
     expect(noKey.code).toBe(1);
     expect(noKey.stderr).toMatch(/401 \[unauthorized\]/);
 
@@ -42,13 +75,27 @@ describe('sluice serve as a real process', () => {
     expect(stopped.code).toBe(0);
 
     // A second start keeps the data and prints no new key.
-    const again = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', data, '--log-level', 'silent']);
+    const again = startCli([
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '-d',
+      data,
+      '--log-level',
+      'silent',
+    ]);
     let second = '';
     again.child.stdout?.on('data', (d: Buffer) => (second += d.toString()));
     await expect.poll(() => second, { timeout: 15_000 }).toMatch(/listening on/);
     expect(second).not.toMatch(/sk_/);
-    const collections = await fetch(`http://127.0.0.1:${port}/v1/collections`, { headers: { authorization: `Bearer ${key!}` } });
-    expect(((await collections.json()) as { collections: { name: string }[] }).collections.map((c) => c.name)).toEqual(['docs']);
+    const collections = await fetch(`http://127.0.0.1:${port}/v1/collections`, {
+      headers: { authorization: `Bearer ${key!}` },
+    });
+    expect(((await collections.json()) as { collections: { name: string }[] }).collections.map((c) => c.name)).toEqual([
+      'docs',
+    ]);
     again.child.kill('SIGTERM');
     expect((await again.done).code).toBe(0);
   });
@@ -57,15 +104,34 @@ describe('sluice serve as a real process', () => {
     const data = join(mkdtempSync(join(tmpdir(), 'sluice-sse-stop-')), 'data');
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const serve = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--no-workers', '-d', data, '--log-level', 'silent']);
+    const serve = startCli([
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--no-workers',
+      '-d',
+      data,
+      '--log-level',
+      'silent',
+    ]);
     let output = '';
     serve.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     await expect.poll(() => output, { timeout: 15_000 }).toMatch(/listening on/);
     const headers = { authorization: `Bearer ${/(sk_[\w-]+)/.exec(output)![1]!}` };
-    const collection = (await (await fetch(`${base}/v1/collections`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"name":"d"}' })).json()) as { id: string };
+    const collection = (await (
+      await fetch(`${base}/v1/collections`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: '{"name":"d"}',
+      })
+    ).json()) as { id: string };
     const form = new FormData();
     form.append('file', new Blob(['waiting for a worker']), 'w.txt');
-    const upload = (await (await fetch(`${base}/v1/collections/${collection.id}/documents`, { method: 'POST', headers, body: form })).json()) as { batch: { id: string } };
+    const upload = (await (
+      await fetch(`${base}/v1/collections/${collection.id}/documents`, { method: 'POST', headers, body: form })
+    ).json()) as { batch: { id: string } };
     // No worker runs, so the batch stays open and so does its stream.
     const stream = await fetch(`${base}/v1/batches/${upload.batch.id}/events`, { headers });
     const reader = stream.body!.getReader();
@@ -77,11 +143,23 @@ describe('sluice serve as a real process', () => {
     await reader.read().catch(() => undefined);
 
     // After a restart with workers, the same batch completes and its stream ends with the final event.
-    const again = startCli(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', data, '--log-level', 'silent']);
+    const again = startCli([
+      'serve',
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '-d',
+      data,
+      '--log-level',
+      'silent',
+    ]);
     let second = '';
     again.child.stdout?.on('data', (d: Buffer) => (second += d.toString()));
     await expect.poll(() => second, { timeout: 15_000 }).toMatch(/listening on/);
-    const text = await (await fetch(`${base}/v1/batches/${upload.batch.id}/events`, { headers: { ...headers, 'last-event-id': '1' } })).text();
+    const text = await (
+      await fetch(`${base}/v1/batches/${upload.batch.id}/events`, { headers: { ...headers, 'last-event-id': '1' } })
+    ).text();
     expect(text).toMatch(/event: batch\.finished\ndata: .*"completed":1/);
     again.child.kill('SIGTERM');
     expect((await again.done).code).toBe(0);

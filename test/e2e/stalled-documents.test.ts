@@ -17,7 +17,9 @@ describe('stalled documents, one SQLite ledger shared by worker processes', { ti
     const root = mkdtempSync(join(tmpdir(), 'sluice-stalled-'));
     const folder = join(root, 'corpus');
     mkdirSync(folder);
-    const paragraphs = Array.from({ length: 300 }, (_, p) => `Paragraph ${p} about leases, heartbeats and workers that die mid-attempt. `.repeat(6));
+    const paragraphs = Array.from({ length: 300 }, (_, p) =>
+      `Paragraph ${p} about leases, heartbeats and workers that die mid-attempt. `.repeat(6),
+    );
     writeFileSync(join(folder, 'long.md'), `# Long\n\n${paragraphs.join('\n\n')}\n`);
     const fake = await startFakeEmbeddingsServer(32, () => ({ kind: 'slow', ms: 800 }));
     const dataDir = join(root, 'data');
@@ -34,12 +36,14 @@ describe('stalled documents, one SQLite ledger shared by worker processes', { ti
       await expect.poll(() => fake.calls.length, { timeout: 30_000, interval: 20 }).toBeGreaterThanOrEqual(2);
       // A second worker on the same ledger leaves the first one's running document alone.
       const second = startCli(['worker', '-d', dataDir], env);
-      const status = async (): Promise<StatusJson> => JSON.parse((await runCli(['status', '--json', '-d', dataDir], env)).stdout) as StatusJson;
+      const status = async (): Promise<StatusJson> =>
+        JSON.parse((await runCli(['status', '--json', '-d', dataDir], env)).stdout) as StatusJson;
       await expect.poll(async () => (await status()).workers.length, { timeout: 30_000, interval: 200 }).toBe(2);
       const db = new Database(join(dataDir, 'sluice.db'), { readonly: true });
-      const row = db.prepare<[], { state: string; attempts: number; chunks_total: number; chunks: number; worker_id: string }>(
-        'SELECT state, attempts, chunks_total, worker_id, (SELECT count(*) FROM chunks) AS chunks FROM documents',
-      );
+      const row = db.prepare<
+        [],
+        { state: string; attempts: number; chunks_total: number; chunks: number; worker_id: string }
+      >('SELECT state, attempts, chunks_total, worker_id, (SELECT count(*) FROM chunks) AS chunks FROM documents');
       try {
         await new Promise((resolve) => setTimeout(resolve, 2500));
         expect(row.get()).toMatchObject({ state: 'embedding', attempts: 1 });
@@ -61,7 +65,9 @@ describe('stalled documents, one SQLite ledger shared by worker processes', { ti
         expect(row.get()!.worker_id).toBe(secondId);
 
         // Then that worker dies too, and none is left: status names the document and its dead worker.
-        await expect.poll(() => fake.calls.length, { timeout: 30_000, interval: 20 }).toBeGreaterThanOrEqual(callsBeforeTakeover() + 2);
+        await expect
+          .poll(() => fake.calls.length, { timeout: 30_000, interval: 20 })
+          .toBeGreaterThanOrEqual(callsBeforeTakeover() + 2);
         second.child.kill('SIGKILL');
         await second.done;
         const seen = await status();

@@ -15,7 +15,15 @@ beforeAll(async () => {
   t = await startTestServer();
   browser = await chromium.launch({
     executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -61,7 +69,9 @@ describe('the web page in headless Chromium', () => {
     await dropFiles(page, [...goodFiles, { name: 'broken.pdf', content: '%PDF-1.7\nnot really a pdf' }]);
     const rows = page.locator('[data-testid=files] li');
     await expect.poll(() => rows.count()).toBe(20);
-    await expect.poll(() => page.locator('[data-testid=files] li[data-state=completed]').count(), { timeout: 30_000 }).toBe(19);
+    await expect
+      .poll(() => page.locator('[data-testid=files] li[data-state=completed]').count(), { timeout: 30_000 })
+      .toBe(19);
     const broken = page.locator('li[data-source="broken.pdf"]');
     await expect.poll(() => broken.getAttribute('data-state')).toBe('failed');
     expect(await broken.locator('.status').textContent()).toMatch(/failed: corrupt_file/);
@@ -77,14 +87,20 @@ describe('the web page in headless Chromium', () => {
     const failedRow = page.locator('tr[data-source="broken.pdf"]');
     await expect.poll(() => failedRow.count()).toBe(1);
     expect(await failedRow.textContent()).toMatch(/corrupt_file/);
-    const before = (await (await fetch(`${t.url}/v1/documents?state=failed`, { headers: { authorization: `Bearer ${t.adminKey}` } })).json()) as any;
+    const before = (await (
+      await fetch(`${t.url}/v1/documents?state=failed`, { headers: { authorization: `Bearer ${t.adminKey}` } })
+    ).json()) as any;
     await page.screenshot({ path: join(screenshots, 'jobs.png'), fullPage: true });
     await failedRow.getByRole('button', { name: 'Retry' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(/broken\.pdf queued again/);
     // The retry ran: the document was queued again and failed again, a later attempt than before.
     await expect
       .poll(async () => {
-        const now = (await (await fetch(`${t.url}/v1/documents/${before.documents[0].id}`, { headers: { authorization: `Bearer ${t.adminKey}` } })).json()) as any;
+        const now = (await (
+          await fetch(`${t.url}/v1/documents/${before.documents[0].id}`, {
+            headers: { authorization: `Bearer ${t.adminKey}` },
+          })
+        ).json()) as any;
         return now.state === 'failed' && now.updated_at > before.documents[0].updated_at;
       })
       .toBe(true);
@@ -96,7 +112,9 @@ describe('the web page in headless Chromium', () => {
     await expect.poll(() => doomed.count()).toBe(1);
     await doomed.getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => doomed.count()).toBe(0);
-    const completed = (await (await fetch(`${t.url}/v1/documents?state=completed`, { headers: { authorization: `Bearer ${t.adminKey}` } })).json()) as any;
+    const completed = (await (
+      await fetch(`${t.url}/v1/documents?state=completed`, { headers: { authorization: `Bearer ${t.adminKey}` } })
+    ).json()) as any;
     expect(completed.documents.map((d: { source: string }) => d.source)).not.toContain('note-00.md');
     expect(completed.documents).toHaveLength(18);
 
@@ -136,7 +154,10 @@ describe('the web page in headless Chromium', () => {
   it('lists a batch of 500 files at once and stays responsive while their events arrive', async () => {
     const page = await browser.newPage();
     await signIn(page);
-    const files = Array.from({ length: 500 }, (_, i) => ({ name: `tiny-${i}.txt`, content: `tiny file ${i} about the ${words[i % words.length]}` }));
+    const files = Array.from({ length: 500 }, (_, i) => ({
+      name: `tiny-${i}.txt`,
+      content: `tiny file ${i} about the ${words[i % words.length]}`,
+    }));
     const started = Date.now();
     await dropFiles(page, files);
     await expect.poll(() => page.locator('[data-testid=files] li').count(), { timeout: 30_000 }).toBe(500);

@@ -27,7 +27,10 @@ export interface Cluster {
   workers: ClusterProcess[];
   /** Starts one more `sluice worker` process (returns its index in `workers`). */
   startWorker(env?: Record<string, string>): number;
-  upload(files: string[], collection?: string): Promise<{ batchId: string; documents: { id: string; source: string }[] }>;
+  upload(
+    files: string[],
+    collection?: string,
+  ): Promise<{ batchId: string; documents: { id: string; source: string }[] }>;
   batch(batchId: string): Promise<BatchAnswer>;
   waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchAnswer>;
   stop(): Promise<void>;
@@ -132,7 +135,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       for (const file of files) {
         form.append('files', new Blob([readFileSync(file)]), basename(file));
       }
-      const response = await fetch(`${url}/v1/collections/${collection}/documents`, { method: 'POST', headers, body: form });
+      const response = await fetch(`${url}/v1/collections/${collection}/documents`, {
+        method: 'POST',
+        headers,
+        body: form,
+      });
       expect(response.status).toBe(202);
       const body = (await response.json()) as { batch: { id: string }; documents: { id: string; source: string }[] };
       return { batchId: body.batch.id, documents: body.documents };

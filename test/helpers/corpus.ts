@@ -1,7 +1,24 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const words = ['river', 'sluice', 'gate', 'water', 'flow', 'index', 'vector', 'chunk', 'token', 'batch', 'worker', 'queue', 'ledger', 'retry', 'parse', 'embed'];
+const words = [
+  'river',
+  'sluice',
+  'gate',
+  'water',
+  'flow',
+  'index',
+  'vector',
+  'chunk',
+  'token',
+  'batch',
+  'worker',
+  'queue',
+  'ledger',
+  'retry',
+  'parse',
+  'embed',
+];
 
 /** A deterministic folder of Markdown, text and HTML files of varied size (seeded, no randomness). */
 export function writeCorpus(folder: string, count: number, seed = 7, maxParagraphs = 60): string[] {

@@ -26,7 +26,11 @@ export interface FakeCall {
  */
 export async function startFakeEmbeddingsServer(
   dimension: number,
-  script: (call: number, inputs: string[], headers: Record<string, string | string[] | undefined>) => FakeAnswer = () => ({ kind: 'ok' }),
+  script: (
+    call: number,
+    inputs: string[],
+    headers: Record<string, string | string[] | undefined>,
+  ) => FakeAnswer = () => ({ kind: 'ok' }),
 ): Promise<{ url: string; calls: FakeCall[]; close(): Promise<void> }> {
   const calls: FakeCall[] = [];
   const server: Server = createServer((req, res) => {
@@ -35,12 +39,21 @@ export async function startFakeEmbeddingsServer(
     req.on('end', () => {
       void (async () => {
         if (req.method !== 'POST' || req.url !== '/v1/embeddings') {
-          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
+          res
+            .writeHead(404, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { message: 'not found' } }));
           return;
         }
         const parsed = JSON.parse(body) as { input: string[]; model: string };
         const answer = script(calls.length + 1, parsed.input, req.headers);
-        calls.push({ at: Date.now(), inputs: parsed.input, model: parsed.model, authorization: req.headers.authorization, headers: req.headers, answer: answer.kind });
+        calls.push({
+          at: Date.now(),
+          inputs: parsed.input,
+          model: parsed.model,
+          authorization: req.headers.authorization,
+          headers: req.headers,
+          answer: answer.kind,
+        });
         if (answer.kind === 'drop') {
           req.socket.destroy();
           return;
@@ -60,7 +73,9 @@ export async function startFakeEmbeddingsServer(
         // Out of order on purpose: clients must sort by index, as the API allows.
         data.reverse();
         if (!res.destroyed) {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: parsed.model }));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ object: 'list', data, model: parsed.model }));
         }
       })();
     });

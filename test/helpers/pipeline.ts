@@ -39,7 +39,11 @@ export async function startPipeline(embedder: Embedder, options: PipelineOptions
   });
   const seen: SluiceEvent[] = [];
   events.subscribe((e) => seen.push(e));
-  const queue = createLocalQueue({ onHandlerError: (e) => { throw e; } });
+  const queue = createLocalQueue({
+    onHandlerError: (e) => {
+      throw e;
+    },
+  });
   const processor = createDocumentProcessor(
     {
       store,
@@ -59,7 +63,8 @@ export async function startPipeline(embedder: Embedder, options: PipelineOptions
       backoff: { baseMs: 20, maxMs: 100 },
     },
   );
-  const start = () => queue.start(processor.document, { concurrency: options.concurrency ?? 2, batches: processor.batches });
+  const start = () =>
+    queue.start(processor.document, { concurrency: options.concurrency ?? 2, batches: processor.batches });
   if (options.autoStart !== false) {
     start();
   }
@@ -70,7 +75,13 @@ export async function startPipeline(embedder: Embedder, options: PipelineOptions
   const batch = await store.createBatch(collection.id, 'b');
   const add = async (source: string, text: string) => {
     const blob = await blobs.put(Readable.from([Buffer.from(text)]), 1e7);
-    const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source, sha256: blob.sha256, sizeBytes: blob.sizeBytes });
+    const { document } = await store.registerDocument({
+      collectionId: collection.id,
+      batchId: batch.id,
+      source,
+      sha256: blob.sha256,
+      sizeBytes: blob.sizeBytes,
+    });
     await queue.enqueue([{ documentId: document.id }]);
     return document.id;
   };

@@ -47,7 +47,10 @@ function createFramer(untyped: boolean, onMessage: (message: Buffer) => void) {
  * apart, but interleaves the Parse/Bind/Execute messages of concurrent extended-protocol queries
  * from different connections, which is what a `pg.Pool` in several processes sends.
  */
-export async function startSerializingProxy(target: { host: string; port: number }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startSerializingProxy(target: {
+  host: string;
+  port: number;
+}): Promise<{ port: number; close(): Promise<void> }> {
   const lock = createLock();
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {

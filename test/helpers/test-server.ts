@@ -19,7 +19,10 @@ export interface TestServer {
 /** A real Sluice server on a free port of 127.0.0.1, with its own data folder and workers. */
 export async function startTestServer(overrides: ConfigInput = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-http-'));
-  const app = await createApp(loadConfig({}, { dataDir, logLevel: 'silent', port: 0, host: '127.0.0.1', retryBaseMs: 10, ...overrides }), { servesRequests: true });
+  const app = await createApp(
+    loadConfig({}, { dataDir, logLevel: 'silent', port: 0, host: '127.0.0.1', retryBaseMs: 10, ...overrides }),
+    { servesRequests: true },
+  );
   const tenant = await app.defaultTenant();
   const admin = mintApiKey();
   await app.store.createApiKey({

@@ -48,8 +48,22 @@ export function writeTinyModel(parent: string, name: string, words: string[], hi
     state = (state * 1103515245 + 12345) % 2 ** 31;
     weights[i] = state / 2 ** 31 - 0.5;
   }
-  const initializer = message(5, int(1, vocabulary.length), int(1, hidden), int(2, FLOAT), text(8, 'embeddings'), bytes(9, Buffer.from(weights.buffer)));
-  const gather = message(1, text(1, 'embeddings'), text(1, 'input_ids'), text(2, 'last_hidden_state'), text(3, 'lookup'), text(4, 'Gather'));
+  const initializer = message(
+    5,
+    int(1, vocabulary.length),
+    int(1, hidden),
+    int(2, FLOAT),
+    text(8, 'embeddings'),
+    bytes(9, Buffer.from(weights.buffer)),
+  );
+  const gather = message(
+    1,
+    text(1, 'embeddings'),
+    text(1, 'input_ids'),
+    text(2, 'last_hidden_state'),
+    text(3, 'lookup'),
+    text(4, 'Gather'),
+  );
   const graph = message(
     7,
     gather,
@@ -69,7 +83,15 @@ export function writeTinyModel(parent: string, name: string, words: string[], hi
     join(folder, 'tokenizer_config.json'),
     JSON.stringify({ model_max_length: 512, pad_token: '[PAD]', unk_token: '[UNK]', tokenizer_class: 'BertTokenizer' }),
   );
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const special = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   writeFileSync(
     join(folder, 'tokenizer.json'),
     JSON.stringify({

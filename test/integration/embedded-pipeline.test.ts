@@ -14,7 +14,9 @@ afterEach(async () => {
 });
 
 async function startApp(dataDir: string): Promise<AppContext> {
-  app = await createApp(loadConfig({}, { dataDir, concurrency: 3, maxFileBytes: 32 * 1024 * 1024, retryBaseMs: 10, logLevel: 'silent' }));
+  app = await createApp(
+    loadConfig({}, { dataDir, concurrency: 3, maxFileBytes: 32 * 1024 * 1024, retryBaseMs: 10, logLevel: 'silent' }),
+  );
   return app;
 }
 
@@ -35,15 +37,28 @@ describe('embedded pipeline', () => {
     const folder = join(root, 'in');
     const write = (name: string, data: string | Buffer) => writeFileSync(join(folder, name), data, { flag: 'w' });
     await import('node:fs/promises').then((fs) => fs.mkdir(folder));
-    const paragraph = (topic: string) => `${topic} is described here in some detail, sentence after sentence. `.repeat(40);
+    const paragraph = (topic: string) =>
+      `${topic} is described here in some detail, sentence after sentence. `.repeat(40);
     write('guide.md', `# Guide\n\n${paragraph('Installation')}\n\n## Next\n\n${paragraph('Configuration')}`);
     write('notes.txt', paragraph('The zebra migration'));
     write('notes2.txt', paragraph('The zebra migration'));
-    write('page.html', `<html><body><h1>Welcome</h1><p>${paragraph('Hypertext')}</p><script>alert(1)</script></body></html>`);
+    write(
+      'page.html',
+      `<html><body><h1>Welcome</h1><p>${paragraph('Hypertext')}</p><script>alert(1)</script></body></html>`,
+    );
     write('table.csv', 'name,role\nAda,engineer\nGrace,admiral\n');
     write('data.json', JSON.stringify({ project: { name: 'sluice', tags: ['rag', 'ingest'] } }));
-    const lines = (bird: string) => Array.from({ length: 40 }, (_, i) => `Line ${i}: the ${bird} of the northern marsh were counted again.`).join('\n');
-    write('report.pdf', await makePdf([`Quarterly report on pelican counts.\n${lines('pelicans')}`, `Second page on heron counts.\n${lines('herons')}`]));
+    const lines = (bird: string) =>
+      Array.from({ length: 40 }, (_, i) => `Line ${i}: the ${bird} of the northern marsh were counted again.`).join(
+        '\n',
+      );
+    write(
+      'report.pdf',
+      await makePdf([
+        `Quarterly report on pelican counts.\n${lines('pelicans')}`,
+        `Second page on heron counts.\n${lines('herons')}`,
+      ]),
+    );
     write('letter.docx', await makeDocx('Letter', ['Dear reader, the flamingo census is complete.']));
     const pdf = await makePdf(['This PDF is cut short.']);
     write('truncated.pdf', pdf.subarray(0, Math.floor(pdf.length / 3)));

@@ -48,10 +48,14 @@ describe('fair scheduling and quotas (embedded)', () => {
       expect(bView).toMatchObject({ waiting_for: 'worker' });
       expect(bView.queue_position).toBeLessThanOrEqual(2);
     }
-    await expect.poll(async () => (await b('GET', `/v1/documents/${bDoc}`)).body.state, { timeout: 30_000, interval: 50 }).toBe('completed');
+    await expect
+      .poll(async () => (await b('GET', `/v1/documents/${bDoc}`)).body.state, { timeout: 30_000, interval: 50 })
+      .toBe('completed');
 
     // B's file finished while A's were still going, ahead of all but A's first few.
-    const finishedOfA = (await server.app.store.listDocuments({ batchId: big.body.batch.id, state: 'completed', limit: 1000 }))
+    const finishedOfA = (
+      await server.app.store.listDocuments({ batchId: big.body.batch.id, state: 'completed', limit: 1000 })
+    )
       .map((d) => d.completedAt as string)
       .sort();
     const bCompletedAt = (await server.app.store.getDocument(bDoc))!.completedAt as string;
@@ -72,7 +76,10 @@ describe('fair scheduling and quotas (embedded)', () => {
     // And A's 300 all complete in the end.
     await server.app.queue.idle();
     await expect
-      .poll(async () => (await a('GET', `/v1/batches/${big.body.batch.id}`)).body.counts, { timeout: 60_000, interval: 200 })
+      .poll(async () => (await a('GET', `/v1/batches/${big.body.batch.id}`)).body.counts, {
+        timeout: 60_000,
+        interval: 200,
+      })
       .toEqual({ completed: 300 });
   });
 

@@ -33,7 +33,12 @@ console.log(JSON.stringify({ full, kept: kept.length }));
 
 /** Full collections in the churn after setting each of `percents` in turn. */
 async function fullCollections(...percents: number[]): Promise<number> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', churn, percents.join(',')]);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--input-type=module',
+    '-e',
+    churn,
+    percents.join(','),
+  ]);
   return (JSON.parse(stdout) as { full: number }).full;
 }
 
@@ -51,8 +56,12 @@ describe('heap growth', () => {
     expect(heapGrowthPercentFor(true, loadConfig({}).heapGrowthPercent)).toBe(300);
     expect(heapGrowthPercentFor(false, loadConfig({}).heapGrowthPercent)).toBe(50);
     for (const servesRequests of [true, false]) {
-      expect(heapGrowthPercentFor(servesRequests, loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent)).toBe(0);
-      expect(heapGrowthPercentFor(servesRequests, loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '120' }).heapGrowthPercent)).toBe(120);
+      expect(
+        heapGrowthPercentFor(servesRequests, loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent),
+      ).toBe(0);
+      expect(
+        heapGrowthPercentFor(servesRequests, loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '120' }).heapGrowthPercent),
+      ).toBe(120);
     }
     expect(() => loadConfig({ SLUICE_HEAP_GROWTH_PERCENT: '-5' })).toThrow(/SLUICE_HEAP_GROWTH_PERCENT/);
   });

@@ -17,7 +17,10 @@ function expected(model: TinyModel, text: string): number[] {
     .split(/\s+/)
     .filter(Boolean)
     .map((w) => Math.max(1, model.vocabulary.indexOf(w)));
-  const mean = Array.from({ length: model.hidden }, (_, d) => ids.reduce((sum, id) => sum + model.weights[id * model.hidden + d]!, 0) / ids.length);
+  const mean = Array.from(
+    { length: model.hidden },
+    (_, d) => ids.reduce((sum, id) => sum + model.weights[id * model.hidden + d]!, 0) / ids.length,
+  );
   const norm = Math.hypot(...mean);
   return mean.map((v) => v / norm);
 }
@@ -39,16 +42,22 @@ describe('local embedder (transformers.js, ONNX model from a folder)', () => {
 
   it('says clearly when the folder or the dimension is wrong', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'sluice-model-'));
-    await expect(createLocalEmbedder({ modelPath: join(parent, 'missing'), dimension: 8 }).embed(['x'])).rejects.toMatchObject({
+    await expect(
+      createLocalEmbedder({ modelPath: join(parent, 'missing'), dimension: 8 }).embed(['x']),
+    ).rejects.toMatchObject({
       code: 'invalid_config',
       message: expect.stringMatching(/No ONNX model at .*missing/),
     });
     const model = writeTinyModel(parent, 'tiny', words);
-    await expect(createLocalEmbedder({ modelPath: model.folder, dimension: 384 }).embed(['river'])).rejects.toMatchObject({
+    await expect(
+      createLocalEmbedder({ modelPath: model.folder, dimension: 384 }).embed(['river']),
+    ).rejects.toMatchObject({
       code: 'invalid_config',
       message: expect.stringMatching(/returns vectors of 8 dimensions, not 384/),
     });
-    expect(() => loadConfig({ SLUICE_EMBEDDER: 'local' })).toThrow(/localModelPath \(SLUICE_LOCAL_MODEL_PATH\): is required/);
+    expect(() => loadConfig({ SLUICE_EMBEDDER: 'local' })).toThrow(
+      /localModelPath \(SLUICE_LOCAL_MODEL_PATH\): is required/,
+    );
   });
 
   it('ingests and answers queries through the whole pipeline', async () => {
@@ -59,7 +68,16 @@ describe('local embedder (transformers.js, ONNX model from a folder)', () => {
     writeFileSync(join(folder, 'a.txt'), 'river water flow river water');
     writeFileSync(join(folder, 'b.txt'), 'index vector chunk index vector');
     const app = await createApp(
-      loadConfig({}, { dataDir: join(root, 'data'), logLevel: 'silent', embedder: 'local', localModelPath: model.folder, embedDimension: 8 }),
+      loadConfig(
+        {},
+        {
+          dataDir: join(root, 'data'),
+          logLevel: 'silent',
+          embedder: 'local',
+          localModelPath: model.folder,
+          embedDimension: 8,
+        },
+      ),
     );
     try {
       await app.startWorkers();

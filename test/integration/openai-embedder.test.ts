@@ -16,7 +16,11 @@ afterEach(async () => {
   }
 });
 
-async function ingestWith(script: (call: number, inputs: string[]) => FakeAnswer, files: Record<string, string>, overrides: ConfigInput = {}) {
+async function ingestWith(
+  script: (call: number, inputs: string[]) => FakeAnswer,
+  files: Record<string, string>,
+  overrides: ConfigInput = {},
+) {
   const fake = await startFakeEmbeddingsServer(dimension, script);
   cleanups.push(() => fake.close());
   const root = mkdtempSync(join(tmpdir(), 'sluice-openai-'));
@@ -26,18 +30,21 @@ async function ingestWith(script: (call: number, inputs: string[]) => FakeAnswer
     writeFileSync(join(folder, name), text);
   }
   const app: AppContext = await createApp(
-    loadConfig({}, {
-      dataDir: join(root, 'data'),
-      logLevel: 'silent',
-      embedder: 'openai',
-      openaiBaseUrl: fake.url,
-      openaiApiKey: 'sk-test',
-      embedModel: 'fake-embed',
-      embedDimension: dimension,
-      retryBaseMs: 5,
-      retryMaxMs: 50,
-      ...overrides,
-    }),
+    loadConfig(
+      {},
+      {
+        dataDir: join(root, 'data'),
+        logLevel: 'silent',
+        embedder: 'openai',
+        openaiBaseUrl: fake.url,
+        openaiApiKey: 'sk-test',
+        embedModel: 'fake-embed',
+        embedDimension: dimension,
+        retryBaseMs: 5,
+        retryMaxMs: 50,
+        ...overrides,
+      },
+    ),
   );
   cleanups.push(() => app.close());
   await app.startWorkers();
@@ -50,7 +57,8 @@ async function ingestWith(script: (call: number, inputs: string[]) => FakeAnswer
 }
 
 /** Sentences that tokenise to about 10 tokens each, unique per document and line. */
-const doc = (n: number, lines: number) => Array.from({ length: lines }, (_, i) => `Document ${n} line ${i} says something unique here.`).join('\n\n');
+const doc = (n: number, lines: number) =>
+  Array.from({ length: lines }, (_, i) => `Document ${n} line ${i} says something unique here.`).join('\n\n');
 
 describe('openai-compatible embedder against a misbehaving server', () => {
   it('completes 2,000 chunks with 20% of calls failing transiently, within 1.3× the minimum number of calls', async () => {
@@ -79,23 +87,40 @@ describe('openai-compatible embedder against a misbehaving server', () => {
     expect(fake.calls.every((c) => c.model === 'fake-embed' && c.authorization === 'Bearer sk-test')).toBe(true);
     expect(documents.every((d) => d.attempts === 1)).toBe(true);
     // The vectors are the server's, in input order despite its shuffled answer.
-    const hits = await app.search(collection, { query: 'Document 7 line 42 says something unique here.', topK: 1, mode: 'vector' });
+    const hits = await app.search(collection, {
+      query: 'Document 7 line 42 says something unique here.',
+      topK: 1,
+      mode: 'vector',
+    });
     expect(hits[0]?.text).toBe('Document 7 line 42 says something unique here.');
   });
 
   it('retries a request that times out', async () => {
-    const { documents, fake } = await ingestWith((call) => (call === 1 ? { kind: 'slow', ms: 1500 } : { kind: 'ok' }), { 'a.txt': doc(1, 3) }, { embedTimeoutMs: 300 });
+    const { documents, fake } = await ingestWith(
+      (call) => (call === 1 ? { kind: 'slow', ms: 1500 } : { kind: 'ok' }),
+      { 'a.txt': doc(1, 3) },
+      { embedTimeoutMs: 300 },
+    );
     expect(documents[0]).toMatchObject({ state: 'completed', attempts: 1 });
     expect(fake.calls.length).toBe(2);
   });
 
   it('fails fast on 401 and 400, and on vectors of the wrong size, without retrying', async () => {
-    const unauthorized = await ingestWith(() => ({ kind: 'status', status: 401, error: 'Incorrect API key provided' }), { 'a.txt': doc(1, 3) });
-    expect(unauthorized.documents[0]).toMatchObject({ state: 'failed', errorCode: 'embedder_unauthorized', attempts: 1 });
+    const unauthorized = await ingestWith(
+      () => ({ kind: 'status', status: 401, error: 'Incorrect API key provided' }),
+      { 'a.txt': doc(1, 3) },
+    );
+    expect(unauthorized.documents[0]).toMatchObject({
+      state: 'failed',
+      errorCode: 'embedder_unauthorized',
+      attempts: 1,
+    });
     expect(unauthorized.documents[0]!.errorMessage).toMatch(/Incorrect API key/);
     expect(unauthorized.fake.calls).toHaveLength(1);
 
-    const rejected = await ingestWith(() => ({ kind: 'status', status: 400, error: 'input is invalid' }), { 'a.txt': doc(1, 3) });
+    const rejected = await ingestWith(() => ({ kind: 'status', status: 400, error: 'input is invalid' }), {
+      'a.txt': doc(1, 3),
+    });
     expect(rejected.documents[0]).toMatchObject({ state: 'failed', errorCode: 'embedder_rejected' });
     expect(rejected.fake.calls).toHaveLength(1);
 
@@ -106,11 +131,14 @@ describe('openai-compatible embedder against a misbehaving server', () => {
   it('fails one document with embedder_unavailable after all retries while the others complete', async () => {
     // The server fails every call that carries the poisoned document's text.
     const { documents } = await ingestWith(
-      (_call, inputs) => (inputs.some((i) => i.includes('Document 3 ')) ? { kind: 'status', status: 502 } : { kind: 'ok' }),
+      (_call, inputs) =>
+        inputs.some((i) => i.includes('Document 3 ')) ? { kind: 'status', status: 502 } : { kind: 'ok' },
       Object.fromEntries(Array.from({ length: 6 }, (_, n) => [`doc-${n}.txt`, doc(n, 5)])),
       { embedMaxRetries: 2, maxAttempts: 2 },
     );
-    const byName = Object.fromEntries(documents.map((d) => [d.source.split('/').pop(), `${d.state}:${d.errorCode ?? ''}:${d.attempts}`]));
+    const byName = Object.fromEntries(
+      documents.map((d) => [d.source.split('/').pop(), `${d.state}:${d.errorCode ?? ''}:${d.attempts}`]),
+    );
     expect(byName).toEqual({
       'doc-0.txt': 'completed::1',
       'doc-1.txt': 'completed::1',
@@ -123,7 +151,11 @@ describe('openai-compatible embedder against a misbehaving server', () => {
 
   it('embeds only the changed chunks when an edited document is ingested again (embedding cache)', async () => {
     const lines = Array.from({ length: 50 }, (_, i) => `Paragraph ${i} of the cached document stays the same.`);
-    const { app, fake, collection, folder, documents } = await ingestWith(() => ({ kind: 'ok' }), { 'a.txt': lines.join('\n\n') }, { chunkTokens: 16, chunkOverlap: 0 });
+    const { app, fake, collection, folder, documents } = await ingestWith(
+      () => ({ kind: 'ok' }),
+      { 'a.txt': lines.join('\n\n') },
+      { chunkTokens: 16, chunkOverlap: 0 },
+    );
     expect(documents[0]).toMatchObject({ state: 'completed', chunksTotal: 50 });
     const firstInputs = fake.calls.flatMap((c) => c.inputs).length;
     expect(firstInputs).toBe(50);
@@ -136,13 +168,22 @@ describe('openai-compatible embedder against a misbehaving server', () => {
     await app.queue.idle();
     expect((await app.store.getDocument(documents[0]!.id))?.state).toBe('completed');
     const sentAgain = fake.calls.flatMap((c) => c.inputs).slice(firstInputs);
-    expect(sentAgain.sort()).toEqual(['Paragraph 10 was rewritten with new words entirely.', 'Paragraph 33 was rewritten too, differently.']);
-    const hits = await app.search(collection, { query: 'Paragraph 33 was rewritten too, differently.', topK: 1, mode: 'vector' });
+    expect(sentAgain.sort()).toEqual([
+      'Paragraph 10 was rewritten with new words entirely.',
+      'Paragraph 33 was rewritten too, differently.',
+    ]);
+    const hits = await app.search(collection, {
+      query: 'Paragraph 33 was rewritten too, differently.',
+      topK: 1,
+      mode: 'vector',
+    });
     expect(hits[0]?.text).toBe('Paragraph 33 was rewritten too, differently.');
   });
 
   it('refuses chunks longer than the model takes as a configuration error, not a silent truncation', async () => {
-    expect(() => loadConfig({}, { embedder: 'openai', embedDimension: 8, chunkTokens: 9000 })).toThrow(/SLUICE_EMBED_MAX_INPUT_TOKENS/);
+    expect(() => loadConfig({}, { embedder: 'openai', embedDimension: 8, chunkTokens: 9000 })).toThrow(
+      /SLUICE_EMBED_MAX_INPUT_TOKENS/,
+    );
     expect(() => loadConfig({}, { embedder: 'openai' })).toThrow(/embedDimension \(SLUICE_EMBED_DIMENSION\)/);
   });
 });
@@ -152,7 +193,9 @@ describe('rate limiter', () => {
     let clock = 0;
     const limiter = createRateLimiter({ maxConcurrent: 100, requestsPerMinute: 10, tokensPerMinute: 0 }, () => clock);
     const started: number[] = [];
-    const pending = Array.from({ length: 25 }, () => limiter.acquire(1).then((release) => (started.push(clock), release())));
+    const pending = Array.from({ length: 25 }, () =>
+      limiter.acquire(1).then((release) => (started.push(clock), release())),
+    );
     // Let the first admissions record their time, then advance a fake clock step by step, nudging
     // the limiter at each step (its own timers run on real time).
     await new Promise((resolve) => setTimeout(resolve, 1));

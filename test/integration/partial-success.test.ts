@@ -12,7 +12,10 @@ function refusing(marker: string, code: 'embedder_rejected' | 'embedder_unavaila
     spec: inner.spec,
     async embed(texts, signal) {
       if (texts.some((t) => t.includes(marker))) {
-        throw new SluiceError(code, `the model ${code === 'embedder_rejected' ? 'refuses' : 'keeps failing on'} this input`);
+        throw new SluiceError(
+          code,
+          `the model ${code === 'embedder_rejected' ? 'refuses' : 'keeps failing on'} this input`,
+        );
       }
       return inner.embed(texts, signal);
     },
@@ -29,10 +32,17 @@ async function run(embedder: Embedder, partialSuccess: boolean) {
     partialSuccess,
   });
   expect(pipeline.collection.partialSuccess).toBe(partialSuccess);
-  const text = Array.from({ length: 10 }, (_, i) => `Paragraph ${i} ${i === 6 ? 'POISON ' : ''}${'about partial success and chunks. '.repeat(4)}`).join('\n\n');
+  const text = Array.from(
+    { length: 10 },
+    (_, i) => `Paragraph ${i} ${i === 6 ? 'POISON ' : ''}${'about partial success and chunks. '.repeat(4)}`,
+  ).join('\n\n');
   const id = await pipeline.add('a.md', text);
   await pipeline.queue.idle();
-  const result = { doc: await pipeline.store.getDocument(id), chunks: await pipeline.store.countChunks(pipeline.collection.id), seen: pipeline.seen };
+  const result = {
+    doc: await pipeline.store.getDocument(id),
+    chunks: await pipeline.store.countChunks(pipeline.collection.id),
+    seen: pipeline.seen,
+  };
   await pipeline.queue.close();
   await pipeline.store.close();
   return result;
@@ -41,7 +51,12 @@ async function run(embedder: Embedder, partialSuccess: boolean) {
 describe('partial success', () => {
   it('publishes a document without the chunks the model refuses when the collection allows it', async () => {
     const { doc, chunks, seen } = await run(refusing('POISON', 'embedder_rejected'), true);
-    expect(doc).toMatchObject({ state: 'completed_with_errors', errorCode: 'embedder_rejected', attempts: 1, failedChunks: [6, 7] });
+    expect(doc).toMatchObject({
+      state: 'completed_with_errors',
+      errorCode: 'embedder_rejected',
+      attempts: 1,
+      failedChunks: [6, 7],
+    });
     expect(doc!.chunksTotal).toBe(10);
     expect(doc!.chunksEmbedded).toBe(8);
     expect(doc!.errorMessage).toMatch(/^2 of 10 chunks could not be embedded/);
@@ -52,7 +67,12 @@ describe('partial success', () => {
 
   it('retries a transient failure while attempts last, then publishes what embedded', async () => {
     const { doc, chunks } = await run(refusing('POISON', 'embedder_unavailable'), true);
-    expect(doc).toMatchObject({ state: 'completed_with_errors', errorCode: 'embedder_unavailable', attempts: 3, failedChunks: [6, 7] });
+    expect(doc).toMatchObject({
+      state: 'completed_with_errors',
+      errorCode: 'embedder_unavailable',
+      attempts: 3,
+      failedChunks: [6, 7],
+    });
     expect(chunks).toBe(8);
   });
 
@@ -73,18 +93,37 @@ describe('partial success, retried', () => {
   it('a partly completed document retried once the model accepts everything completes whole', async () => {
     const model = { refusing: true };
     const inner = refusing('POISON', 'embedder_rejected');
-    const embedder: Embedder = { spec: inner.spec, embed: (texts, signal) => (model.refusing ? inner.embed(texts, signal) : createHashEmbedder({ dimension: 32 }).embed(texts, signal)) };
-    const pipeline = await startPipeline(embedder, { maxAttempts: 3, chunker: { maxTokens: 40, overlapTokens: 0 }, embedBatchSize: 2, partialSuccess: true });
-    const text = Array.from({ length: 10 }, (_, i) => `Paragraph ${i} ${i === 6 ? 'POISON ' : ''}${'about partial success and chunks. '.repeat(4)}`).join('\n\n');
+    const embedder: Embedder = {
+      spec: inner.spec,
+      embed: (texts, signal) =>
+        model.refusing ? inner.embed(texts, signal) : createHashEmbedder({ dimension: 32 }).embed(texts, signal),
+    };
+    const pipeline = await startPipeline(embedder, {
+      maxAttempts: 3,
+      chunker: { maxTokens: 40, overlapTokens: 0 },
+      embedBatchSize: 2,
+      partialSuccess: true,
+    });
+    const text = Array.from(
+      { length: 10 },
+      (_, i) => `Paragraph ${i} ${i === 6 ? 'POISON ' : ''}${'about partial success and chunks. '.repeat(4)}`,
+    ).join('\n\n');
     const id = await pipeline.add('a.md', text);
     await pipeline.queue.idle();
-    expect(await pipeline.store.getDocument(id)).toMatchObject({ state: 'completed_with_errors', failedChunks: [6, 7] });
+    expect(await pipeline.store.getDocument(id)).toMatchObject({
+      state: 'completed_with_errors',
+      failedChunks: [6, 7],
+    });
     model.refusing = false;
     const [requeued] = await pipeline.store.requeue({ documentId: id, state: 'completed_with_errors' });
     expect(requeued).toMatchObject({ state: 'queued', failedChunks: [], errorCode: null });
     await pipeline.queue.enqueue([{ documentId: id }]);
     await pipeline.queue.idle();
-    expect(await pipeline.store.getDocument(id)).toMatchObject({ state: 'completed', failedChunks: [], chunksEmbedded: 10 });
+    expect(await pipeline.store.getDocument(id)).toMatchObject({
+      state: 'completed',
+      failedChunks: [],
+      chunksEmbedded: 10,
+    });
     expect(await pipeline.store.countChunks(pipeline.collection.id)).toBe(10);
     await pipeline.queue.close();
     await pipeline.store.close();

@@ -22,8 +22,17 @@ await collectReleasedMemory();
 console.log(JSON.stringify({ text: parsed.text, afterRead, afterCollect: process.memoryUsage().external }));
 `;
 
-async function run(pdfPath: string, flags: string[]): Promise<{ text: string; afterRead: number; afterCollect: number }> {
-  const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--input-type=module', '-e', readThenCollect, pdfPath]);
+async function run(
+  pdfPath: string,
+  flags: string[],
+): Promise<{ text: string; afterRead: number; afterCollect: number }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    ...flags,
+    '--input-type=module',
+    '-e',
+    readThenCollect,
+    pdfPath,
+  ]);
   return JSON.parse(stdout) as { text: string; afterRead: number; afterCollect: number };
 }
 

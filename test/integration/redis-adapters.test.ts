@@ -29,19 +29,40 @@ describe('Redis adapters', () => {
       throw error;
     };
     // Two buses on separate connections stand for a worker process and an API node.
-    const worker = createRedisEventBus({ store, publisher: connect(), connectSubscriber: connect, channel: 'test:events', onListenerError: fail });
-    const api = createRedisEventBus({ store, publisher: connect(), connectSubscriber: connect, channel: 'test:events', onListenerError: fail });
+    const worker = createRedisEventBus({
+      store,
+      publisher: connect(),
+      connectSubscriber: connect,
+      channel: 'test:events',
+      onListenerError: fail,
+    });
+    const api = createRedisEventBus({
+      store,
+      publisher: connect(),
+      connectSubscriber: connect,
+      channel: 'test:events',
+      onListenerError: fail,
+    });
     const heard: StoredEvent[] = [];
     api.subscribe((e) => heard.push(e));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const at = new Date().toISOString();
     for (let i = 0; i < 5; i++) {
-      await worker.publish({ type: 'document.progress', documentId: 'd1', batchId: 'b1', chunksEmbedded: i, chunksTotal: 5, at });
+      await worker.publish({
+        type: 'document.progress',
+        documentId: 'd1',
+        batchId: 'b1',
+        chunksEmbedded: i,
+        chunksTotal: 5,
+        at,
+      });
     }
     await expect.poll(() => heard.length).toBe(5);
     expect(heard.map((e) => (e.type === 'document.progress' ? e.chunksEmbedded : -1))).toEqual([0, 1, 2, 3, 4]);
     // The log holds the same events with the same sequence numbers, for streams that resume.
-    expect((await store.listEvents({ batchId: 'b1', afterSeq: 0, limit: 10 })).map((e) => e.seq)).toEqual(heard.map((e) => e.seq));
+    expect((await store.listEvents({ batchId: 'b1', afterSeq: 0, limit: 10 })).map((e) => e.seq)).toEqual(
+      heard.map((e) => e.seq),
+    );
     worker.close();
     api.close();
     connections.forEach((c) => c.disconnect());
@@ -52,7 +73,12 @@ describe('Redis adapters', () => {
     const admin = new Redis(redis.url);
     await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
     const warnings: string[] = [];
-    const logger = { debug() {}, info() {}, error() {}, warn: (_fields: object, message: string) => warnings.push(message) };
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (_fields: object, message: string) => warnings.push(message),
+    };
     const config = loadConfig({}, { redisUrl: redis.url, dataDir: mkdtempSync(join(tmpdir(), 'sluice-evict-')) });
     try {
       const adapters = await createAdapters(config, logger);

@@ -22,7 +22,8 @@ function scriptedEmbedder(script: (call: number, signal?: AbortSignal) => Promis
   return embedder;
 }
 
-const setup = (embedder: Embedder, maxAttempts = 4, autoStart = true) => startPipeline(embedder, { maxAttempts, autoStart });
+const setup = (embedder: Embedder, maxAttempts = 4, autoStart = true) =>
+  startPipeline(embedder, { maxAttempts, autoStart });
 
 const text = 'Sentence about the retry path and its backoff. '.repeat(40);
 
@@ -37,7 +38,9 @@ describe('retries, permanent failures and cancel', () => {
     const id = await add('a.txt', text);
     await queue.idle();
     expect(await store.getDocument(id)).toMatchObject({ state: 'completed', attempts: 3, errorCode: null });
-    const states = seen.filter((e) => e.type === 'document.state').map((e) => (e.type === 'document.state' ? `${e.state}${e.errorCode ? `:${e.errorCode}` : ''}` : ''));
+    const states = seen
+      .filter((e) => e.type === 'document.state')
+      .map((e) => (e.type === 'document.state' ? `${e.state}${e.errorCode ? `:${e.errorCode}` : ''}` : ''));
     expect(states.filter((s) => s === 'queued:embedder_rate_limited')).toHaveLength(2);
     expect(states.at(-1)).toBe('completed');
     await queue.close();
@@ -62,18 +65,23 @@ describe('retries, permanent failures and cancel', () => {
     const second = await setup(rejecting, 5);
     const other = await second.add('b.txt', text);
     await second.queue.idle();
-    expect(await second.store.getDocument(other)).toMatchObject({ state: 'failed', attempts: 1, errorCode: 'invalid_input' });
+    expect(await second.store.getDocument(other)).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      errorCode: 'invalid_input',
+    });
     await second.queue.close();
     await second.store.close();
   });
 
   it('cancel stops a running document through its signal and publishes nothing of it', async () => {
     let release: () => void = () => undefined;
-    const embedder = scriptedEmbedder((_call, signal) =>
-      new Promise<void>((resolve, reject) => {
-        release = resolve;
-        signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-      }),
+    const embedder = scriptedEmbedder(
+      (_call, signal) =>
+        new Promise<void>((resolve, reject) => {
+          release = resolve;
+          signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        }),
     );
     const { store, queue, add, collection } = await setup(embedder);
     const id = await add('a.txt', text);
@@ -102,7 +110,9 @@ describe('retries, permanent failures and cancel', () => {
     expect((await store.getDocument(id))?.errorMessage).toMatch(/stopped without finishing, 2 times/);
     expect(await store.getDocument(healthy)).toMatchObject({ state: 'completed', attempts: 1 });
     expect(embedder.calls).toBeGreaterThan(0);
-    expect(seen.some((e) => e.type === 'document.state' && e.documentId === id && e.state === 'parsing' && e.attempt === 3)).toBe(false);
+    expect(
+      seen.some((e) => e.type === 'document.state' && e.documentId === id && e.state === 'parsing' && e.attempt === 3),
+    ).toBe(false);
     await queue.close();
     await store.close();
   });

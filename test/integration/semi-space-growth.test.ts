@@ -26,7 +26,9 @@ console.log(JSON.stringify({ mib: young.physical_space_size / 1048576 }));
 `;
 
 async function youngGenerationMib(command: string, env: Record<string, string> = {}): Promise<number> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', survive, command], { env: { ...process.env, ...env } });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', survive, command], {
+    env: { ...process.env, ...env },
+  });
   return (JSON.parse(stdout) as { mib: number }).mib;
 }
 

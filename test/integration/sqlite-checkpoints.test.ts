@@ -12,16 +12,33 @@ const random = prng(20261205);
 /** Writes about 10 MB (2,000 chunks of 2 kB of text and 384 floats) and reports the sizes of the database and its log. */
 async function writeMegabytes(walAutocheckpointPages?: number): Promise<{ database: number; log: number }> {
   const path = join(mkdtempSync(join(tmpdir(), 'sluice-checkpoint-')), 'sluice.db');
-  const store = createSqliteStore({ path, ...(walAutocheckpointPages === undefined ? {} : { walAutocheckpointPages }) });
+  const store = createSqliteStore({
+    path,
+    ...(walAutocheckpointPages === undefined ? {} : { walAutocheckpointPages }),
+  });
   const tenant = await store.ensureTenant('t');
   const collection = await store.ensureCollection(tenant.id, 'c', { name: 'test', model: 'random', dimension });
   const batch = await store.createBatch(collection.id, 'b');
-  const { document } = await store.registerDocument({ collectionId: collection.id, batchId: batch.id, source: 'a.txt', sha256: 'a', sizeBytes: 1 });
+  const { document } = await store.registerDocument({
+    collectionId: collection.id,
+    batchId: batch.id,
+    source: 'a.txt',
+    sha256: 'a',
+    sizeBytes: 1,
+  });
   await store.claim(document.id, 'att_1');
   await store.setStage(document.id, 'att_1', 'indexing');
   const chunks: EmbeddedChunk[] = Array.from({ length: 2000 }, (_, index) => {
     const text = Array.from({ length: 300 }, () => Math.floor(random() * 1e6).toString(36)).join(' ');
-    return { index, text, tokenCount: 500, charStart: 0, charEnd: text.length, page: null, vector: Float32Array.from({ length: dimension }, () => random()) };
+    return {
+      index,
+      text,
+      tokenCount: 500,
+      charStart: 0,
+      charEnd: text.length,
+      page: null,
+      vector: Float32Array.from({ length: dimension }, () => random()),
+    };
   });
   expect(await store.complete(document.id, 'att_1', 'text/plain', chunks)).toBe(true);
   const sizes = { database: statSync(path).size, log: statSync(`${path}-wal`).size };

@@ -42,7 +42,13 @@ async function openFile() {
 }
 
 async function newVersion(store: Store, collectionId: string, batchId: string, attemptId: string): Promise<string> {
-  const { document } = await store.registerDocument({ collectionId, batchId, source: 'a.txt', sha256: `v-${attemptId}`, sizeBytes: 1 });
+  const { document } = await store.registerDocument({
+    collectionId,
+    batchId,
+    source: 'a.txt',
+    sha256: `v-${attemptId}`,
+    sizeBytes: 1,
+  });
   expect(await store.claim(document.id, attemptId)).toBeDefined();
   expect(await store.setStage(document.id, attemptId, 'indexing')).toBe(true);
   return document.id;
@@ -80,7 +86,10 @@ describe('SQLite publish in short transactions', () => {
         expect(texts(await exact.searchVector(collection.id, query, 5))).toEqual(['zebra']);
         // Text searches run on another thread while this one goes on publishing: one answered after the
         // last slice has committed may see the new version, whole; before, it sees the old one, whole.
-        const [quokka, zebra] = [await scanned.searchText(collection.id, 'quokka', 5), await scanned.searchText(collection.id, 'zebra', 5)];
+        const [quokka, zebra] = [
+          await scanned.searchText(collection.id, 'quokka', 5),
+          await scanned.searchText(collection.id, 'zebra', 5),
+        ];
         if (!finished) {
           textChecks += 1;
           expect(quokka).toEqual([]);
@@ -113,7 +122,8 @@ describe('SQLite publish in short transactions', () => {
     // Counts every stage row written, whichever connection writes it.
     raw.exec(`CREATE TABLE stage_rows_written (n INTEGER);
       CREATE TRIGGER count_stage_rows AFTER INSERT ON chunk_stage BEGIN INSERT INTO stage_rows_written VALUES (1); END;`);
-    const stageRowsWritten = (): number => raw.prepare('SELECT count(*) FROM stage_rows_written').pluck().get() as number;
+    const stageRowsWritten = (): number =>
+      raw.prepare('SELECT count(*) FROM stage_rows_written').pluck().get() as number;
     const scanned = createSqliteStore({ path });
     const exact = createSqliteStore({ path, vectorScanBytes: 0 });
     const query = randomVector();
@@ -201,7 +211,9 @@ describe('SQLite publish in short transactions', () => {
     const second = new Database(raw.name, { timeout: 0 });
     raw.exec('BEGIN IMMEDIATE');
     const started = Date.now();
-    await expect(retryWhileBusy(() => second.exec('BEGIN IMMEDIATE'), 100)).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+    await expect(retryWhileBusy(() => second.exec('BEGIN IMMEDIATE'), 100)).rejects.toMatchObject({
+      code: 'SQLITE_BUSY',
+    });
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
     raw.exec('COMMIT');
     second.close();
@@ -278,11 +290,17 @@ describe('SQLite publish in short transactions', () => {
     migrate(old, 5);
     const at = new Date().toISOString();
     old.prepare("INSERT INTO tenants (id, name, created_at) VALUES ('ten_1', 't', ?)").run(at);
-    old.prepare("INSERT INTO collections (id, tenant_id, name, embedder_name, embedder_model, dimension, created_at) VALUES ('col_1', 'ten_1', 'c', 'test', 'random', ?, ?)").run(dimension, at);
+    old
+      .prepare(
+        "INSERT INTO collections (id, tenant_id, name, embedder_name, embedder_model, dimension, created_at) VALUES ('col_1', 'ten_1', 'c', 'test', 'random', ?, ?)",
+      )
+      .run(dimension, at);
     old.prepare("INSERT INTO batches (id, collection_id, label, created_at) VALUES ('bat_1', 'col_1', 'b', ?)").run(at);
-    old.prepare(
-      "INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, attempt_id, created_at, updated_at) VALUES ('doc_1', 'col_1', 'bat_1', 'a.txt', 'v1', 1, 'indexing', 'att_2', ?, ?)",
-    ).run(at, at);
+    old
+      .prepare(
+        "INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, attempt_id, created_at, updated_at) VALUES ('doc_1', 'col_1', 'bat_1', 'a.txt', 'v1', 1, 'indexing', 'att_2', ?, ?)",
+      )
+      .run(at, at);
     createCollectionTables(old, 'col_1', dimension);
     const rows: [number, string, string | null][] = [
       [1, 'walrus one', null],
@@ -291,9 +309,13 @@ describe('SQLite publish in short transactions', () => {
     ];
     for (const [id, text, stage] of rows) {
       old
-        .prepare("INSERT INTO chunks (id, document_id, collection_id, idx, text, token_count, char_start, char_end, embedder, dimension, stage) VALUES (?, 'doc_1', 'col_1', ?, ?, 2, 0, 1, 'test:random', ?, ?)")
+        .prepare(
+          "INSERT INTO chunks (id, document_id, collection_id, idx, text, token_count, char_start, char_end, embedder, dimension, stage) VALUES (?, 'doc_1', 'col_1', ?, ?, 2, 0, 1, 'test:random', ?, ?)",
+        )
         .run(id, id === 3 ? 0 : id - 1, text, dimension, stage);
-      old.prepare('INSERT INTO vec_col_1 (rowid, embedding) VALUES (?, ?)').run(BigInt(id), Buffer.from(randomVector().buffer));
+      old
+        .prepare('INSERT INTO vec_col_1 (rowid, embedding) VALUES (?, ?)')
+        .run(BigInt(id), Buffer.from(randomVector().buffer));
       old.prepare('INSERT INTO fts_col_1 (rowid, text) VALUES (?, ?)').run(id, text);
     }
     old.close();

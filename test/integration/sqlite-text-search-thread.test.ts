@@ -20,11 +20,26 @@ const words = 'river stone cloud lantern meadow harbor copper violet thunder orc
 /** Chunks of a few words each drawn from a small vocabulary, so that queries match many with different scores. */
 const chunksOf = (count: number, extra = ''): EmbeddedChunk[] =>
   Array.from({ length: count }, (_, index) => {
-    const text = `${Array.from({ length: 3 + Math.floor(random() * 8) }, () => words[Math.floor(random() * words.length)]).join(' ')} ${extra}`.trim();
-    return { index, text, tokenCount: 8, charStart: 0, charEnd: text.length, page: null, vector: Float32Array.from([1, 0, 0, random()]) };
+    const text =
+      `${Array.from({ length: 3 + Math.floor(random() * 8) }, () => words[Math.floor(random() * words.length)]).join(' ')} ${extra}`.trim();
+    return {
+      index,
+      text,
+      tokenCount: 8,
+      charStart: 0,
+      charEnd: text.length,
+      page: null,
+      vector: Float32Array.from([1, 0, 0, random()]),
+    };
   });
 
-async function publish(store: Store, collectionId: string, batchId: string, source: string, chunks: EmbeddedChunk[]): Promise<void> {
+async function publish(
+  store: Store,
+  collectionId: string,
+  batchId: string,
+  source: string,
+  chunks: EmbeddedChunk[],
+): Promise<void> {
   const { document } = await store.registerDocument({ collectionId, batchId, source, sha256: source, sizeBytes: 1 });
   await store.claim(document.id, `att_${source}`);
   await store.setStage(document.id, `att_${source}`, 'indexing');
@@ -77,7 +92,19 @@ describe('SQLite full-text search on its own thread', () => {
 
   it('searches on the calling thread when the thread cannot start or open the file, and once it is closed', async () => {
     const { path, store, request } = await openFile();
-    const here: SearchHit[] = [{ chunkId: 1, documentId: 'doc', source: 'a.txt', index: 0, text: 'here', charStart: 0, charEnd: 4, page: null, score: 2 }];
+    const here: SearchHit[] = [
+      {
+        chunkId: 1,
+        documentId: 'doc',
+        source: 'a.txt',
+        index: 0,
+        text: 'here',
+        charStart: 0,
+        charEnd: 4,
+        page: null,
+        score: 2,
+      },
+    ];
     const failures: unknown[] = [];
     const onFailed = (error: unknown) => failures.push(error);
     const unopenable = createTextSearchThread(join(path, 'not-a-directory', 'sluice.db'), { onFailed });
@@ -114,7 +141,9 @@ describe('SQLite full-text search on its own thread', () => {
     const threaded = createSqliteStore({ path });
     const queries = ['river', 'stone cloud', 'violet thunder orchard', 'quill zeppelin', 'the', '  '];
     for (const query of queries) {
-      expect(await threaded.searchText(collection.id, query, 10)).toEqual(await store.searchText(collection.id, query, 10));
+      expect(await threaded.searchText(collection.id, query, 10)).toEqual(
+        await store.searchText(collection.id, query, 10),
+      );
     }
     expect(await threaded.deleteCollection(collection.id)).toBe(true);
     await expect(threaded.searchText(collection.id, 'river', 5)).rejects.toThrow();

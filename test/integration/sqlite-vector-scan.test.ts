@@ -39,8 +39,10 @@ function vectorTables(counts: Record<string, number>): Database.Database {
 /** A scan's statements over plain tables of vectors (`rowid`, `embedding`), with no change log. */
 function tableSource(db: Database.Database): VectorScanSource {
   return {
-    all: (_collectionId, vectors) => db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
-    one: (vectors, rowid) => db.prepare<[number], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(rowid),
+    all: (_collectionId, vectors) =>
+      db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
+    one: (vectors, rowid) =>
+      db.prepare<[number], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(rowid),
     head: () => 0,
     oldest: () => undefined,
     changed: () => [],
@@ -48,8 +50,20 @@ function tableSource(db: Database.Database): VectorScanSource {
   };
 }
 
-async function ingest(store: Store, collectionId: string, batchId: string, source: string, vectors: Float32Array[]): Promise<string> {
-  const { document } = await store.registerDocument({ collectionId, batchId, source, sha256: `${source}-${random()}`, sizeBytes: 1 });
+async function ingest(
+  store: Store,
+  collectionId: string,
+  batchId: string,
+  source: string,
+  vectors: Float32Array[],
+): Promise<string> {
+  const { document } = await store.registerDocument({
+    collectionId,
+    batchId,
+    source,
+    sha256: `${source}-${random()}`,
+    sizeBytes: 1,
+  });
   await store.claim(document.id, `att_${document.id}`);
   await store.setStage(document.id, `att_${document.id}`, 'indexing');
   const chunks: EmbeddedChunk[] = vectors.map((vector, index) => ({
@@ -83,7 +97,10 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
     const exact = createSqliteStore({ path, vectorScanBytes: 0 });
     for (let q = 0; q < 50; q++) {
       const query = randomVector();
-      const [fast, slow] = await Promise.all([scanned.searchVector(collection.id, query, 10), exact.searchVector(collection.id, query, 10)]);
+      const [fast, slow] = await Promise.all([
+        scanned.searchVector(collection.id, query, 10),
+        exact.searchVector(collection.id, query, 10),
+      ]);
       expect(fast.map((h) => h.chunkId)).toEqual(slow.map((h) => h.chunkId));
       fast.forEach((hit, i) => expect(hit.score).toBeCloseTo(slow[i]!.score, 5));
     }
@@ -105,7 +122,11 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
     expect(await writer.deleteDocument(near)).toBe(true);
     expect((await reader.searchVector(collection.id, target, 3)).map((h) => h.source)).not.toContain('near');
     await ingest(writer, collection.id, batch.id, 'opposite', [target.map((x) => -x)]);
-    const last = await reader.searchVector(collection.id, target.map((x) => -x), 1);
+    const last = await reader.searchVector(
+      collection.id,
+      target.map((x) => -x),
+      1,
+    );
     expect(last[0]).toMatchObject({ source: 'opposite' });
     expect(await reader.countChunks(collection.id)).toBe(201);
     await Promise.all([writer.close(), reader.close()]);
@@ -146,7 +167,13 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
     for (const name of ['small', 'other', 'large']) {
       const collection = await writer.ensureCollection(tenant.id, name, spec);
       const batch = await writer.createBatch(collection.id, 'b');
-      await ingest(writer, collection.id, batch.id, name, Array.from({ length: name === 'large' ? 600 : 150 }, randomVector));
+      await ingest(
+        writer,
+        collection.id,
+        batch.id,
+        name,
+        Array.from({ length: name === 'large' ? 600 : 150 }, randomVector),
+      );
       collections.push(collection);
     }
     // Room for about one collection of 150 vectors (its matrix holds 1,024 rows of 32 bytes, and ids).
@@ -154,7 +181,10 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
     for (let q = 0; q < 6; q++) {
       for (const collection of collections) {
         const query = randomVector();
-        const [fast, slow] = await Promise.all([tight.searchVector(collection.id, query, 5), writer.searchVector(collection.id, query, 5)]);
+        const [fast, slow] = await Promise.all([
+          tight.searchVector(collection.id, query, 5),
+          writer.searchVector(collection.id, query, 5),
+        ]);
         expect(fast.map((h) => h.chunkId)).toEqual(slow.map((h) => h.chunkId));
       }
     }

@@ -11,7 +11,8 @@ import { startFakeEmbeddingsServer } from '../helpers/fake-embeddings-server.js'
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { client, form, startTestServer, type TestServer } from '../helpers/test-server.js';
 
-const text = (topic: string): string => `The ${topic} is described here in some detail, sentence after sentence. `.repeat(200);
+const text = (topic: string): string =>
+  `The ${topic} is described here in some detail, sentence after sentence. `.repeat(200);
 
 let server: TestServer | undefined;
 let host: WorkerThreadHost | undefined;
@@ -56,7 +57,9 @@ describe('workers in a thread of their own', () => {
     // The thread's events reach this thread's listeners (stage timings) and its embedder calls the
     // metrics; the last of them may still be on their way when the batch reads finished.
     const scrape = async (): Promise<string> => (await fetch(`${server!.url}/metrics`)).text();
-    await expect.poll(scrape, { timeout: 5000 }).toMatch(/sluice_stage_duration_seconds_count\{stage="embedding"\} 2\n/);
+    await expect
+      .poll(scrape, { timeout: 5000 })
+      .toMatch(/sluice_stage_duration_seconds_count\{stage="embedding"\} 2\n/);
     const metrics = await scrape();
     expect(Number(/sluice_embedder_calls_total\{outcome="ok"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
     expect((await api('GET', '/readyz')).body.checks.workers).toBe('ok (1 live)');
@@ -87,7 +90,9 @@ describe('workers in a thread of their own', () => {
     expect(nices.filter((nice) => nice === lowered)).toHaveLength(lowered === base ? nices.length : 1);
     expect(nices.filter((nice) => nice !== base && nice !== lowered)).toEqual([]);
     // The parse process, still idle in its pool, was started by the thread and lowered from there.
-    const children = tasks().flatMap((tid) => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean));
+    const children = tasks().flatMap((tid) =>
+      readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
+    );
     expect(children.length).toBeGreaterThanOrEqual(1);
     for (const pid of children) {
       expect(niceOf(readFileSync(`/proc/${pid}/stat`, 'utf8'))).toBe(Math.min(19, base + 20));
@@ -96,7 +101,11 @@ describe('workers in a thread of their own', () => {
     await server.close();
     server = await startTestServer({ workerThreadNice: 0 });
     await uploadAndWait(server, [{ name: 'herons.txt', content: text('heron') }]);
-    expect(tasks().map((tid) => niceOf(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8'))).filter((nice) => nice !== base)).toEqual([]);
+    expect(
+      tasks()
+        .map((tid) => niceOf(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')))
+        .filter((nice) => nice !== base),
+    ).toEqual([]);
   });
 
   it('works the same on PostgreSQL with the in-process queue: each thread has its own pool', async () => {
@@ -121,11 +130,21 @@ describe('workers in a thread of their own', () => {
 
   it('a worker thread that dies mid-document is replaced, and the new one finishes the document', async () => {
     // The first embedding call hangs long enough for the thread to be stopped while it waits.
-    const fake = await startFakeEmbeddingsServer(16, (call) => (call === 1 ? { kind: 'slow', ms: 5000 } : { kind: 'ok' }));
+    const fake = await startFakeEmbeddingsServer(16, (call) =>
+      call === 1 ? { kind: 'slow', ms: 5000 } : { kind: 'ok' },
+    );
     const dataDir = mkdtempSync(join(tmpdir(), 'sluice-thread-crash-'));
     const config = loadConfig(
       {},
-      { dataDir, logLevel: 'silent', retryBaseMs: 10, embedder: 'openai', openaiBaseUrl: fake.url, embedDimension: 16, embedMaxRetries: 0 },
+      {
+        dataDir,
+        logLevel: 'silent',
+        retryBaseMs: 10,
+        embedder: 'openai',
+        openaiBaseUrl: fake.url,
+        embedDimension: 16,
+        embedMaxRetries: 0,
+      },
     );
     // Submitted by an app without workers, as the API does; the thread resumes it when it starts.
     submitter = await createApp(config);
@@ -134,7 +153,11 @@ describe('workers in a thread of their own', () => {
     const folder = mkdtempSync(join(tmpdir(), 'sluice-thread-crash-in-'));
     const file = join(folder, 'otters.txt');
     await import('node:fs/promises').then((fs) => fs.writeFile(file, text('otter')));
-    const [outcome] = await submitter.submit({ collection, batch, files: [{ path: file, sizeBytes: text('otter').length }] });
+    const [outcome] = await submitter.submit({
+      collection,
+      batch,
+      files: [{ path: file, sizeBytes: text('otter').length }],
+    });
     expect(outcome?.kind).toBe('queued');
     const documentId = outcome!.document.id;
 
@@ -169,7 +192,8 @@ describe('workers in a thread of their own', () => {
     expect(host.thread).not.toBe(firstThread);
     // Events of both threads reach this one, in the ledger's order. The document's state is written a
     // moment before its event is logged and posted, so the last one may still be on its way.
-    const states = (): string[] => events.filter((e) => e.type === 'document.state').map((e) => (e as { state: string }).state);
+    const states = (): string[] =>
+      events.filter((e) => e.type === 'document.state').map((e) => (e as { state: string }).state);
     await expect.poll(states, { timeout: 5000 }).toContain('completed');
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
     await fake.close();

@@ -14,7 +14,8 @@ export class ApiError extends Error {
 const keyName = 'sluice.apiKey';
 export const session = {
   key: (): string | null => sessionStorage.getItem(keyName),
-  setKey: (key: string | null): void => (key ? sessionStorage.setItem(keyName, key) : sessionStorage.removeItem(keyName)),
+  setKey: (key: string | null): void =>
+    key ? sessionStorage.setItem(keyName, key) : sessionStorage.removeItem(keyName),
   get: (name: string): string | null => sessionStorage.getItem(`sluice.${name}`),
   set: (name: string, value: string | null): void =>
     value ? sessionStorage.setItem(`sluice.${name}`, value) : sessionStorage.removeItem(`sluice.${name}`),
@@ -23,13 +24,18 @@ export const session = {
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(path, {
     method,
-    headers: { authorization: `Bearer ${session.key() ?? ''}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${session.key() ?? ''}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
   const data = text ? (JSON.parse(text) as unknown) : undefined;
   if (!response.ok) {
-    throw new ApiError((data as Problem | undefined) ?? { code: 'http_error', detail: response.statusText, status: response.status });
+    throw new ApiError(
+      (data as Problem | undefined) ?? { code: 'http_error', detail: response.statusText, status: response.status },
+    );
   }
   return data as T;
 }
@@ -51,7 +57,11 @@ export function upload<T>(path: string, files: File[], onProgress: (loaded: numb
       if (xhr.status === 202) {
         resolve(data as T);
       } else {
-        reject(new ApiError((data as Problem | undefined) ?? { code: 'http_error', detail: xhr.statusText, status: xhr.status }));
+        reject(
+          new ApiError(
+            (data as Problem | undefined) ?? { code: 'http_error', detail: xhr.statusText, status: xhr.status },
+          ),
+        );
       }
     };
     xhr.onerror = () => reject(new ApiError({ code: 'network_error', detail: 'The upload was cut off', status: 0 }));

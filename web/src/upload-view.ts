@@ -37,7 +37,14 @@ const fraction = (row: Row): number => {
     return 1;
   }
   const embedded = row.chunksTotal > 0 ? row.chunksEmbedded / row.chunksTotal : 0;
-  return ({ queued: 0.3, parsing: 0.35, chunking: 0.45, embedding: 0.5 + 0.4 * embedded, indexing: 0.95 } as Record<string, number>)[row.state] ?? 0.3;
+  return (
+    (
+      { queued: 0.3, parsing: 0.35, chunking: 0.45, embedding: 0.5 + 0.4 * embedded, indexing: 0.95 } as Record<
+        string,
+        number
+      >
+    )[row.state] ?? 0.3
+  );
 };
 export function formatBytes(n: number): string {
   return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`;
@@ -71,7 +78,8 @@ function Totals({ store, startedAt }: { store: RowStore; startedAt: number }) {
   const elapsed = (Date.now() - startedAt) / 1000;
   const eta = progress > 0.02 && progress < 1 ? Math.round((elapsed * (1 - progress)) / progress) : undefined;
   return html`<p class="totals" aria-live="polite">
-    <strong data-testid="files-done">${done}/${rows.length}</strong> files done${failed ? html`, <span class="bad">${failed} failed</span>` : ''}
+    <strong data-testid="files-done">${done}/${rows.length}</strong> files
+    done${failed ? html`, <span class="bad">${failed} failed</span>` : ''}
     ${eta !== undefined ? html` · about ${eta} s left` : done === rows.length ? ' · finished' : ''}
   </p>`;
 }
@@ -95,17 +103,29 @@ export function UploadView({ collectionId }: { collectionId: string }) {
     void stream(
       `/v1/batches/${batchId}/events`,
       (m) => {
-        const event = JSON.parse(m.data) as { documentId?: string; state?: string; errorMessage?: string; errorCode?: string; chunksEmbedded?: number; chunksTotal?: number };
+        const event = JSON.parse(m.data) as {
+          documentId?: string;
+          state?: string;
+          errorMessage?: string;
+          errorCode?: string;
+          chunksEmbedded?: number;
+          chunksTotal?: number;
+        };
         if (!event.documentId) {
           return;
         }
         if (m.event === 'document.state' && event.state) {
           store.updateDocument(event.documentId, {
             state: event.state,
-            ...(event.state === 'failed' || event.state === 'completed_with_errors' ? { error: `${event.errorCode ?? ''} ${event.errorMessage ?? ''}`.trim() } : {}),
+            ...(event.state === 'failed' || event.state === 'completed_with_errors'
+              ? { error: `${event.errorCode ?? ''} ${event.errorMessage ?? ''}`.trim() }
+              : {}),
           });
         } else if (m.event === 'document.progress') {
-          store.updateDocument(event.documentId, { chunksEmbedded: event.chunksEmbedded ?? 0, chunksTotal: event.chunksTotal ?? 0 });
+          store.updateDocument(event.documentId, {
+            chunksEmbedded: event.chunksEmbedded ?? 0,
+            chunksTotal: event.chunksTotal ?? 0,
+          });
         }
       },
       controller.signal,
@@ -132,7 +152,15 @@ export function UploadView({ collectionId }: { collectionId: string }) {
     }
     setMessage('');
     setStartedAt(Date.now());
-    const rows: Row[] = files.map((file, i) => ({ key: `f${i}`, name: file.name, size: file.size, state: 'uploading', sent: 0, chunksEmbedded: 0, chunksTotal: 0 }));
+    const rows: Row[] = files.map((file, i) => ({
+      key: `f${i}`,
+      name: file.name,
+      size: file.size,
+      state: 'uploading',
+      sent: 0,
+      chunksEmbedded: 0,
+      chunksTotal: 0,
+    }));
     store.reset(rows);
     const offsets = files.map((_, i) => files.slice(0, i).reduce((sum, f) => sum + f.size, 0));
     try {
@@ -140,7 +168,10 @@ export function UploadView({ collectionId }: { collectionId: string }) {
         `/v1/collections/${collectionId}/documents`,
         files,
         // Files go out in order in one body: each row's share of the bytes sent so far.
-        (loaded) => files.forEach((file, i) => store.update(`f${i}`, { sent: Math.max(0, Math.min(file.size, loaded - (offsets[i] ?? 0))) })),
+        (loaded) =>
+          files.forEach((file, i) =>
+            store.update(`f${i}`, { sent: Math.max(0, Math.min(file.size, loaded - (offsets[i] ?? 0))) }),
+          ),
       );
       answer.documents.forEach((doc, i) => store.update(`f${i}`, toRow(doc, `f${i}`)));
       session.set(`batch.${collectionId}`, answer.batch.id);
@@ -174,7 +205,13 @@ export function UploadView({ collectionId }: { collectionId: string }) {
       onClick=${() => input.current?.click()}
     >
       <p>Drop files here, or click to choose (PDF, DOCX, HTML, Markdown, text, CSV, JSON)</p>
-      <input ref=${input} type="file" multiple hidden onChange=${(e: Event) => void send([...((e.target as HTMLInputElement).files ?? [])])} />
+      <input
+        ref=${input}
+        type="file"
+        multiple
+        hidden
+        onChange=${(e: Event) => void send([...((e.target as HTMLInputElement).files ?? [])])}
+      />
     </div>
     ${message && html`<p class="bad" role="alert">${message}</p>`}
     <${Totals} store=${store} startedAt=${startedAt} />

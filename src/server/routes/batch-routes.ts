@@ -44,7 +44,13 @@ export function registerBatchRoutes(server: Server, { app, access }: RouteContex
 
   server.post(
     '/v1/batches/:id/retry-failed',
-    { schema: { tags: ['batches'], params: idParams, response: { 202: z.object({ documents: z.array(documentView) }) } } },
+    {
+      schema: {
+        tags: ['batches'],
+        params: idParams,
+        response: { 202: z.object({ documents: z.array(documentView) }) },
+      },
+    },
     async (request, reply) => {
       const batch = await access.batch(request.auth.tenantId, request.params.id);
       const requeued = await app.retry({ batchId: batch.id, state: 'failed' });

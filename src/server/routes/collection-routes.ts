@@ -11,7 +11,11 @@ export function registerCollectionRoutes(server: Server, { app, access }: RouteC
       schema: {
         tags: ['collections'],
         body: z.object({
-          name: z.string().min(1).max(200).regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+          name: z
+            .string()
+            .min(1)
+            .max(200)
+            .regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
           partial_success: z.boolean().optional(),
         }),
         response: { 201: collectionView, 200: collectionView },
@@ -21,9 +25,13 @@ export function registerCollectionRoutes(server: Server, { app, access }: RouteC
       const existing = await app.store.getCollectionByName(request.auth.tenantId, request.body.name);
       let collection = existing ?? (await app.ensureCollection(request.auth.tenantId, request.body.name));
       if (request.body.partial_success !== undefined && request.body.partial_success !== collection.partialSuccess) {
-        collection = (await app.store.setCollectionPartialSuccess(collection.id, request.body.partial_success)) ?? collection;
+        collection =
+          (await app.store.setCollectionPartialSuccess(collection.id, request.body.partial_success)) ?? collection;
       }
-      return reply.status(existing ? 200 : 201).header('location', `/v1/collections/${collection.id}`).send(toCollectionView(collection));
+      return reply
+        .status(existing ? 200 : 201)
+        .header('location', `/v1/collections/${collection.id}`)
+        .send(toCollectionView(collection));
     },
   );
 
@@ -48,7 +56,9 @@ export function registerCollectionRoutes(server: Server, { app, access }: RouteC
   server.get(
     '/v1/collections',
     { schema: { tags: ['collections'], response: { 200: z.object({ collections: z.array(collectionView) }) } } },
-    async (request) => ({ collections: (await app.store.listCollections(request.auth.tenantId)).map(toCollectionView) }),
+    async (request) => ({
+      collections: (await app.store.listCollections(request.auth.tenantId)).map(toCollectionView),
+    }),
   );
 
   server.get(

@@ -39,7 +39,10 @@ export function registerDocumentRoutes(server: Server, { app, access }: RouteCon
         ...(cursor ? { after: cursor } : {}),
       });
       const last = documents[documents.length - 1];
-      return { documents: documents.map(toDocumentView), next_cursor: documents.length === limit && last ? last.id : null };
+      return {
+        documents: documents.map(toDocumentView),
+        next_cursor: documents.length === limit && last ? last.id : null,
+      };
     },
   );
 
@@ -49,7 +52,10 @@ export function registerDocumentRoutes(server: Server, { app, access }: RouteCon
     async (request, reply) => {
       const doc = await access.document(request.auth.tenantId, request.params.id);
       const position = await app.store.queuePosition(doc.id);
-      return withEtag(request, reply, { ...toDocumentView(doc), ...(position !== undefined ? { queue_position: position } : {}) });
+      return withEtag(request, reply, {
+        ...toDocumentView(doc),
+        ...(position !== undefined ? { queue_position: position } : {}),
+      });
     },
   );
 
@@ -70,7 +76,10 @@ export function registerDocumentRoutes(server: Server, { app, access }: RouteCon
     async (request, reply) => {
       const doc = await access.document(request.auth.tenantId, request.params.id);
       if (!isRetryable(doc.state)) {
-        throw new SluiceError('invalid_input', `Only failed, cancelled or partly completed documents can be retried; this one is ${doc.state}`);
+        throw new SluiceError(
+          'invalid_input',
+          `Only failed, cancelled or partly completed documents can be retried; this one is ${doc.state}`,
+        );
       }
       const [requeued] = await app.retry({ documentId: doc.id, state: doc.state });
       if (!requeued) {
@@ -80,13 +89,9 @@ export function registerDocumentRoutes(server: Server, { app, access }: RouteCon
     },
   );
 
-  server.delete(
-    '/v1/documents/:id',
-    { schema: { tags: ['documents'], params: idParams } },
-    async (request, reply) => {
-      const doc = await access.document(request.auth.tenantId, request.params.id);
-      await app.deleteDocument(doc.id);
-      return reply.status(204).send();
-    },
-  );
+  server.delete('/v1/documents/:id', { schema: { tags: ['documents'], params: idParams } }, async (request, reply) => {
+    const doc = await access.document(request.auth.tenantId, request.params.id);
+    await app.deleteDocument(doc.id);
+    return reply.status(204).send();
+  });
 }

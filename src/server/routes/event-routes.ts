@@ -29,10 +29,17 @@ const terminalEventWaitMs = 3000;
  * with no gap and no repeat (each event's id is its sequence number), a heartbeat comment, and a final
  * `*.finished` event when the job is over, after which the stream closes.
  */
-async function stream(context: RouteContext, request: FastifyRequest, reply: FastifyReply, target: StreamTarget): Promise<void> {
+async function stream(
+  context: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: StreamTarget,
+): Promise<void> {
   const { app } = context;
   const header = request.headers['last-event-id'];
-  let lastSent = Number(typeof header === 'string' && /^\d+$/.test(header) ? header : ((request.query as { after?: number }).after ?? 0));
+  let lastSent = Number(
+    typeof header === 'string' && /^\d+$/.test(header) ? header : ((request.query as { after?: number }).after ?? 0),
+  );
   const raw = reply.raw;
   reply.hijack();
   raw.writeHead(200, {
@@ -118,7 +125,14 @@ export function registerEventRoutes(server: Server, context: RouteContext): void
 
   server.get(
     '/v1/batches/:id/events',
-    { schema: { tags: ['events'], summary: 'Server-Sent Events of a batch until it finishes', params, querystring: query } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Server-Sent Events of a batch until it finishes',
+        params,
+        querystring: query,
+      },
+    },
     async (request, reply) => {
       const batch = await access.batch(request.auth.tenantId, request.params.id);
       await stream(context, request, reply, {
@@ -133,14 +147,23 @@ export function registerEventRoutes(server: Server, context: RouteContext): void
 
   server.get(
     '/v1/documents/:id/events',
-    { schema: { tags: ['events'], summary: 'Server-Sent Events of a document until it finishes', params, querystring: query } },
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Server-Sent Events of a document until it finishes',
+        params,
+        querystring: query,
+      },
+    },
     async (request, reply) => {
       const doc = await access.document(request.auth.tenantId, request.params.id);
       await stream(context, request, reply, {
         filter: { documentId: doc.id },
         async finished() {
           const current = await app.store.getDocument(doc.id);
-          return !current || isTerminal(current.state) ? { event: 'document.finished', data: current ? toDocumentView(current) : { id: doc.id, deleted: true } } : undefined;
+          return !current || isTerminal(current.state)
+            ? { event: 'document.finished', data: current ? toDocumentView(current) : { id: doc.id, deleted: true } }
+            : undefined;
         },
       });
     },

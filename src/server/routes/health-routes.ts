@@ -4,7 +4,9 @@ import type { RouteContext, Server } from '../route-context.js';
 import { sendProblem } from '../problem.js';
 
 const statusView = z.object({
-  workers: z.array(z.object({ id: z.string(), host: z.string(), pid: z.number(), started_at: z.string(), last_seen_at: z.string() })),
+  workers: z.array(
+    z.object({ id: z.string(), host: z.string(), pid: z.number(), started_at: z.string(), last_seen_at: z.string() }),
+  ),
   queue: z.object({ waiting: z.number(), delayed: z.number(), active: z.number(), failed: z.number() }),
   documents: z.record(z.string(), z.number()),
   throughput: z.object({ completed_last_minute: z.number(), completed_last_5_minutes: z.number() }),
@@ -15,7 +17,9 @@ const statusView = z.object({
     retrying: z.object({ documents: z.number(), next_retry_at: z.string().nullable() }),
   }),
   /** Documents held by a worker process that has died; the queue hands them to a live one. */
-  stalled: z.array(z.object({ document_id: z.string(), state: z.string(), worker_id: z.string().nullable(), since: z.string() })),
+  stalled: z.array(
+    z.object({ document_id: z.string(), state: z.string(), worker_id: z.string().nullable(), since: z.string() }),
+  ),
 });
 
 const ageSeconds = (since: string | null, now: number): number | null =>
@@ -40,7 +44,9 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
     checks.workers = live.length > 0 ? `ok (${live.length} live)` : 'failing: no worker has sent a heartbeat recently';
     const failing = Object.entries(checks).filter(([, v]) => v.startsWith('failing'));
     if (failing.length > 0) {
-      return sendProblem(reply, 'not_ready', `Not ready: ${failing.map(([k, v]) => `${k} ${v}`).join('; ')}`, { errors: checks });
+      return sendProblem(reply, 'not_ready', `Not ready: ${failing.map(([k, v]) => `${k} ${v}`).join('; ')}`, {
+        errors: checks,
+      });
     }
     return { status: 'ready', checks };
   });
@@ -58,7 +64,8 @@ export function registerStatusRoutes(server: Server, { app }: RouteContext): voi
     {
       schema: {
         tags: ['admin'],
-        summary: 'Live workers, queue depths, documents per state, what queued documents wait for, stalled documents, throughput (admin keys)',
+        summary:
+          'Live workers, queue depths, documents per state, what queued documents wait for, stalled documents, throughput (admin keys)',
         response: { 200: statusView },
       },
     },
@@ -69,7 +76,13 @@ export function registerStatusRoutes(server: Server, { app }: RouteContext): voi
       const status = await app.status();
       const now = Date.now();
       return {
-        workers: status.workers.map((w) => ({ id: w.id, host: w.host, pid: w.pid, started_at: w.startedAt, last_seen_at: w.lastSeenAt })),
+        workers: status.workers.map((w) => ({
+          id: w.id,
+          host: w.host,
+          pid: w.pid,
+          started_at: w.startedAt,
+          last_seen_at: w.lastSeenAt,
+        })),
         queue: status.queue,
         documents: Object.fromEntries(Object.entries(status.documents).map(([k, v]) => [k, v ?? 0])),
         throughput: {
@@ -77,16 +90,26 @@ export function registerStatusRoutes(server: Server, { app }: RouteContext): voi
           completed_last_5_minutes: status.throughput.lastFiveMinutes,
         },
         waiting: {
-          for_worker: { documents: status.waiting.forWorker.documents, oldest_age_seconds: ageSeconds(status.waiting.forWorker.oldestSince, now) },
+          for_worker: {
+            documents: status.waiting.forWorker.documents,
+            oldest_age_seconds: ageSeconds(status.waiting.forWorker.oldestSince, now),
+          },
           for_tenant_share: {
             documents: status.waiting.forTenantShare.documents,
             oldest_age_seconds: ageSeconds(status.waiting.forTenantShare.oldestSince, now),
           },
-          retrying: { documents: status.waiting.retrying.documents, next_retry_at: status.waiting.retrying.nextRetryAt },
+          retrying: {
+            documents: status.waiting.retrying.documents,
+            next_retry_at: status.waiting.retrying.nextRetryAt,
+          },
         },
-        stalled: status.stalled.map((s) => ({ document_id: s.documentId, state: s.state, worker_id: s.workerId, since: s.since })),
+        stalled: status.stalled.map((s) => ({
+          document_id: s.documentId,
+          state: s.state,
+          worker_id: s.workerId,
+          since: s.since,
+        })),
       };
     },
   );
-
 }

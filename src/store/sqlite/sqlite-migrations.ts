@@ -236,16 +236,17 @@ const migrations: readonly { version: number; sql: string }[] = [
 /** Applies the migrations not yet applied, up to version `upTo` (all by default: tests stop earlier to write old data). */
 export function migrate(db: Database, upTo = Number.POSITIVE_INFINITY): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const applied = new Set(
-    db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
-  );
+  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   for (const migration of migrations) {
     if (applied.has(migration.version) || migration.version > upTo) {
       continue;
     }
     db.transaction(() => {
       db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, new Date().toISOString());
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        new Date().toISOString(),
+      );
     }).immediate();
   }
 }
@@ -260,7 +261,9 @@ export function collectionTables(collectionId: string): { vectors: string; fullT
 
 export function createCollectionTables(db: Database, collectionId: string, dimension: number): void {
   const { vectors, fullText } = collectionTables(collectionId);
-  db.exec(`CREATE VIRTUAL TABLE IF NOT EXISTS ${vectors} USING vec0(embedding float[${dimension}] distance_metric=cosine, chunk_size=256)`);
+  db.exec(
+    `CREATE VIRTUAL TABLE IF NOT EXISTS ${vectors} USING vec0(embedding float[${dimension}] distance_metric=cosine, chunk_size=256)`,
+  );
   db.exec(
     `CREATE VIRTUAL TABLE IF NOT EXISTS ${fullText} USING fts5(text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2')`,
   );
