@@ -8,6 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     allowOnly: false,
+    // Fails a file that leaves a server, socket, child process or thread open.
+    setupFiles: ['test/setup/open-handles.ts'],
     coverage: { provider: 'v8', include: ['src/**'], reporter: ['text-summary'] },
   },
 });

@@ -68,57 +68,35 @@ export function JobsView({ collectionId }: { collectionId: string }) {
     <h3>Recent batches</h3>
     <ul class="batches">
       ${batches.map(
-        (b) =>
-          html`<li key=${b.id}>
-            <code>${b.id}</code> ${b.label} — ${b.progress.files_done}/${b.progress.files_total} files
-            ${Object.entries(b.counts).map(([k, v]) => html` <span class=${`tag state-${k}`}>${k} ${v}</span>`)}
-          </li>`,
+        (b) => html`<li key=${b.id}>
+          <code>${b.id}</code> ${b.label} — ${b.progress.files_done}/${b.progress.files_total} files
+          ${Object.entries(b.counts).map(([k, v]) => html` <span class=${`tag state-${k}`}>${k} ${v}</span>`)}
+        </li>`,
       )}
     </ul>
     <h3>Documents</h3>
-    <label
-      >State
-      <select value=${state} onChange=${(e: Event) => setState((e.target as HTMLSelectElement).value)}>
-        ${states.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}
-      </select></label
-    >
+    <label>State <select value=${state} onChange=${(e: Event) => setState((e.target as HTMLSelectElement).value)}>
+      ${states.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}
+    </select></label>
     ${message && html`<p role="status">${message}</p>`}
     <table class="documents">
-      <thead>
-        <tr>
-          <th scope="col">File</th>
-          <th scope="col">State</th>
-          <th scope="col">Attempts</th>
-          <th scope="col">Reason</th>
-          <th scope="col">Actions</th>
-        </tr>
-      </thead>
+      <thead><tr><th scope="col">File</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Reason</th><th scope="col">Actions</th></tr></thead>
       <tbody>
         ${docs.map(
-          (d) =>
-            html`<tr key=${d.id} data-source=${d.source} data-state=${d.state}>
-              <td>${d.source}</td>
-              <td><span class=${`tag state-${d.state}`}>${d.state}</span></td>
-              <td>${d.attempts}</td>
-              <td>${d.error ? `${d.error.code}: ${d.error.message}` : ''}</td>
-              <td class="actions">
-                ${
-                  (d.state === 'failed' || d.state === 'cancelled') &&
-                  html`<button
-                    onClick=${() => void act('POST', `/v1/documents/${d.id}/retry`, `${d.source} queued again`)}
-                  >
-                    Retry
-                  </button>`
-                }
-                ${running.has(d.state) && html`<button onClick=${() => void act('POST', `/v1/documents/${d.id}/cancel`, `${d.source} cancelled`)}>Cancel</button>`}
-                <button
-                  class="danger"
-                  onClick=${() => confirm(`Delete ${d.source} and its chunks?`) && void act('DELETE', `/v1/documents/${d.id}`, `${d.source} deleted`)}
-                >
-                  Delete
-                </button>
-              </td>
-            </tr>`,
+          (d) => html`<tr key=${d.id} data-source=${d.source} data-state=${d.state}>
+            <td>${d.source}</td>
+            <td><span class=${`tag state-${d.state}`}>${d.state}</span></td>
+            <td>${d.attempts}</td>
+            <td>${d.error ? `${d.error.code}: ${d.error.message}` : ''}</td>
+            <td class="actions">
+              ${
+                (d.state === 'failed' || d.state === 'cancelled') &&
+                html`<button onClick=${() => void act('POST', `/v1/documents/${d.id}/retry`, `${d.source} queued again`)}>Retry</button>`
+              }
+              ${running.has(d.state) && html`<button onClick=${() => void act('POST', `/v1/documents/${d.id}/cancel`, `${d.source} cancelled`)}>Cancel</button>`}
+              <button class="danger" onClick=${() => confirm(`Delete ${d.source} and its chunks?`) && void act('DELETE', `/v1/documents/${d.id}`, `${d.source} deleted`)}>Delete</button>
+            </td>
+          </tr>`,
         )}
       </tbody>
     </table>

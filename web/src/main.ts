@@ -31,15 +31,7 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   };
   return html`<form class="signin" onSubmit=${submit}>
     <h2>Sign in</h2>
-    <label
-      >API key
-      <input
-        type="password"
-        autocomplete="off"
-        required
-        value=${key}
-        onInput=${(e: Event) => setKey((e.target as HTMLInputElement).value)}
-    /></label>
+    <label>API key <input type="password" autocomplete="off" required value=${key} onInput=${(e: Event) => setKey((e.target as HTMLInputElement).value)} /></label>
     <button type="submit">Sign in</button>
     <p class="hint">The key stays in this browser tab's session only.</p>
     ${message && html`<p class="bad" role="alert">${message}</p>`}
@@ -70,22 +62,12 @@ function CollectionPicker({ current, onPick }: { current: string | null; onPick:
     }
   };
   return html`<div class="collections">
-    <label
-      >Collection
-      <select value=${current ?? ''} onChange=${(e: Event) => onPick((e.target as HTMLSelectElement).value)}>
-        ${!current && html`<option value="">—</option>`}
-        ${collections.map((c) => html`<option value=${c.id}>${c.name} (${c.embedder.name}, ${c.embedder.dimension} d)</option>`)}
-      </select></label
-    >
+    <label>Collection <select value=${current ?? ''} onChange=${(e: Event) => onPick((e.target as HTMLSelectElement).value)}>
+      ${!current && html`<option value="">—</option>`}
+      ${collections.map((c) => html`<option value=${c.id}>${c.name} (${c.embedder.name}, ${c.embedder.dimension} d)</option>`)}
+    </select></label>
     <form onSubmit=${create}>
-      <label
-        >New collection
-        <input
-          value=${name}
-          pattern="[A-Za-z0-9_.\\-]+"
-          required
-          onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)}
-      /></label>
+      <label>New collection <input value=${name} pattern="[A-Za-z0-9_.\\-]+" required onInput=${(e: Event) => setName((e.target as HTMLInputElement).value)} /></label>
       <button type="submit">Create</button>
     </form>
     ${message && html`<p class="bad" role="alert">${message}</p>`}
@@ -110,23 +92,24 @@ function App() {
       ${
         signedIn &&
         html`<nav aria-label="Views">
-          ${views.map((v) => html`<a href=${`#${v}`} aria-current=${view === v ? 'page' : undefined}>${v[0]?.toUpperCase()}${v.slice(1)}</a>`)}
-          <button class="link" onClick=${() => (session.setKey(null), setSignedIn(false))}>Sign out</button>
-        </nav>`
+        ${views.map((v) => html`<a href=${`#${v}`} aria-current=${view === v ? 'page' : undefined}>${v[0]?.toUpperCase()}${v.slice(1)}</a>`)}
+        <button class="link" onClick=${() => (session.setKey(null), setSignedIn(false))}>Sign out</button>
+      </nav>`
       }
     </header>
     <main>
       ${
         !signedIn
           ? html`<${SignIn} onSignedIn=${() => setSignedIn(true)} />`
-          : html`<${CollectionPicker} current=${collectionId} onPick=${pick} /> ${
-                collectionId &&
-                (view === 'upload'
-                  ? html`<${UploadView} key=${collectionId} collectionId=${collectionId} />`
-                  : view === 'jobs'
-                    ? html`<${JobsView} collectionId=${collectionId} />`
-                    : html`<${SearchView} collectionId=${collectionId} />`)
-              }`
+          : html`<${CollectionPicker} current=${collectionId} onPick=${pick} />
+            ${
+              collectionId &&
+              (view === 'upload'
+                ? html`<${UploadView} key=${collectionId} collectionId=${collectionId} />`
+                : view === 'jobs'
+                  ? html`<${JobsView} collectionId=${collectionId} />`
+                  : html`<${SearchView} collectionId=${collectionId} />`)
+            }`
       }
     </main>`;
 }

@@ -46,49 +46,25 @@ export function SearchView({ collectionId }: { collectionId: string }) {
   return html`<section aria-labelledby="search-title">
     <h2 id="search-title">Search</h2>
     <form class="search" onSubmit=${search}>
-      <label
-        >Query
-        <input
-          type="search"
-          required
-          value=${query}
-          onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)}
-      /></label>
-      <label
-        >Mode
-        <select value=${mode} onChange=${(e: Event) => setMode((e.target as HTMLSelectElement).value)}>
-          <option value="hybrid">hybrid</option>
-          <option value="vector">vector</option>
-          <option value="text">text</option>
-        </select></label
-      >
-      <label
-        >Top k
-        <input
-          type="number"
-          min="1"
-          max="100"
-          value=${topK}
-          onInput=${(e: Event) => setTopK(Number((e.target as HTMLInputElement).value))}
-      /></label>
+      <label>Query <input type="search" required value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} /></label>
+      <label>Mode <select value=${mode} onChange=${(e: Event) => setMode((e.target as HTMLSelectElement).value)}>
+        <option value="hybrid">hybrid</option><option value="vector">vector</option><option value="text">text</option>
+      </select></label>
+      <label>Top k <input type="number" min="1" max="100" value=${topK} onInput=${(e: Event) => setTopK(Number((e.target as HTMLInputElement).value))} /></label>
       <button type="submit">Search</button>
     </form>
     ${message && html`<p class="bad" role="alert">${message}</p>`}
     ${
       hits &&
       html`<ol class="hits" data-testid="hits">
-        ${hits.length === 0 && html`<li>No match.</li>`}
-        ${hits.map(
-          (h) =>
-            html`<li key=${h.chunk_id}>
-              <p class="meta">
-                <strong>${h.source}</strong> · chunk ${h.index}${h.page !== null ? ` · page ${h.page}` : ''} · chars
-                ${h.char_start}–${h.char_end} · score ${h.score.toFixed(3)}
-              </p>
-              <p class="text">${highlight(h.text, query)}</p>
-            </li>`,
-        )}
-      </ol>`
+      ${hits.length === 0 && html`<li>No match.</li>`}
+      ${hits.map(
+        (h) => html`<li key=${h.chunk_id}>
+          <p class="meta"><strong>${h.source}</strong> · chunk ${h.index}${h.page !== null ? ` · page ${h.page}` : ''} · chars ${h.char_start}–${h.char_end} · score ${h.score.toFixed(3)}</p>
+          <p class="text">${highlight(h.text, query)}</p>
+        </li>`,
+      )}
+    </ol>`
     }
   </section>`;
 }

@@ -78,8 +78,7 @@ function Totals({ store, startedAt }: { store: RowStore; startedAt: number }) {
   const elapsed = (Date.now() - startedAt) / 1000;
   const eta = progress > 0.02 && progress < 1 ? Math.round((elapsed * (1 - progress)) / progress) : undefined;
   return html`<p class="totals" aria-live="polite">
-    <strong data-testid="files-done">${done}/${rows.length}</strong> files
-    done${failed ? html`, <span class="bad">${failed} failed</span>` : ''}
+    <strong data-testid="files-done">${done}/${rows.length}</strong> files done${failed ? html`, <span class="bad">${failed} failed</span>` : ''}
     ${eta !== undefined ? html` · about ${eta} s left` : done === rows.length ? ' · finished' : ''}
   </p>`;
 }
@@ -205,13 +204,7 @@ export function UploadView({ collectionId }: { collectionId: string }) {
       onClick=${() => input.current?.click()}
     >
       <p>Drop files here, or click to choose (PDF, DOCX, HTML, Markdown, text, CSV, JSON)</p>
-      <input
-        ref=${input}
-        type="file"
-        multiple
-        hidden
-        onChange=${(e: Event) => void send([...((e.target as HTMLInputElement).files ?? [])])}
-      />
+      <input ref=${input} type="file" multiple hidden onChange=${(e: Event) => void send([...((e.target as HTMLInputElement).files ?? [])])} />
     </div>
     ${message && html`<p class="bad" role="alert">${message}</p>`}
     <${Totals} store=${store} startedAt=${startedAt} />
