@@ -1,7 +1,15 @@
 /** Rows as both SQL backends return them (snake_case, timestamps as ISO text), mapped to domain types. */
 import type { ErrorCode } from '../core/errors.js';
 import { terminalStates, type DocumentState } from '../core/states.js';
-import type { Batch, BatchProgress, Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
+import type {
+  ApiKeyRecord,
+  Batch,
+  BatchProgress,
+  Collection,
+  DocumentRecord,
+  SearchHit,
+  Tenant,
+} from '../core/types.js';
 import type { SluiceEvent } from '../ports/event-bus.js';
 import type { WaitingSummary } from '../ports/store.js';
 
@@ -212,4 +220,31 @@ export function withCounts(
   return row
     ? { ...event, chunksEmbedded: row.chunks_embedded, chunksTotal: row.chunks_total ?? event.chunksTotal }
     : event;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  /** 0 or 1 in SQLite, a boolean in Postgres. */
+  admin: number | boolean;
+  prefix: string | null;
+  name: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export function toApiKey(row: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    admin: Boolean(row.admin),
+    prefix: row.prefix,
+    name: row.name,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
 }

@@ -9,7 +9,7 @@ import {
   parseAnswers,
   rawExchangeEnding,
   serverSocketInode,
-  startLiveServerWithFlags,
+  startLiveServer,
   type LiveServer,
 } from '../helpers/live-server.js';
 
@@ -754,7 +754,7 @@ describe('a live server under generated abuse', () => {
   let server: LiveServer;
   beforeAll(async () => {
     // No workers: nothing is processed, so descriptors and document counts stay still between batches.
-    server = await startLiveServerWithFlags(
+    server = await startLiveServer(
       {
         SLUICE_MAX_FILE_BYTES: String(limits.maxFileBytes),
         SLUICE_MAX_UPLOAD_FILES: String(limits.maxUploadFiles),

@@ -26,11 +26,12 @@ export interface LiveServer {
   stop(): Promise<void>;
 }
 
-export async function startLiveServer(env: Record<string, string> = {}): Promise<LiveServer> {
+/** `flags` go to `sluice serve` after the ones every live server gets. */
+export async function startLiveServer(env: Record<string, string> = {}, flags: string[] = []): Promise<LiveServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-live-'));
   const port = await freePort();
   const serve = startCli(
-    ['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'error'],
+    ['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'error', ...flags],
     env,
   );
   let output = '';
@@ -260,62 +261,4 @@ export async function serverSocketInode(
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/**
- * `startLiveServer` with more flags for `sluice serve` (`--no-workers`: SLUICE_WORKERS=false does not turn
- * the workers of `serve` off, since the flag's default wins over the environment).
- */
-export async function startLiveServerWithFlags(env: Record<string, string>, flags: string[]): Promise<LiveServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-live-'));
-  const port = await freePort();
-  const serve = startCli(
-    ['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'error', ...flags],
-    env,
-  );
-  let output = '';
-  serve.child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  const started = Date.now();
-  while (!/listening on/.test(output)) {
-    if (Date.now() - started > 20_000 || serve.child.exitCode !== null) {
-      serve.child.kill('SIGKILL');
-      throw new Error(`sluice serve did not start: ${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const adminKey = /(sk_[\w-]+)/.exec(output)?.[1] ?? '';
-  const url = `http://127.0.0.1:${port}`;
-  const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
-  const created = (await (
-    await fetch(`${url}/v1/collections`, { method: 'POST', headers, body: JSON.stringify({ name: 'live' }) })
-  ).json()) as { id: string };
-  const pid = serve.child.pid ?? 0;
-  const blobDir = join(dataDir, 'blobs');
-  return {
-    url,
-    port,
-    pid,
-    dataDir,
-    adminKey,
-    collectionId: created.id,
-    fdCount: () => readdirSync(`/proc/${pid}/fd`).length,
-    tempFiles: () => (existsSync(join(blobDir, 'tmp')) ? readdirSync(join(blobDir, 'tmp')) : []),
-    blobCount: () =>
-      existsSync(blobDir)
-        ? readdirSync(blobDir)
-            .filter((dir) => /^[0-9a-f]{2}$/.test(dir))
-            .reduce((sum, dir) => sum + readdirSync(join(blobDir, dir)).length, 0)
-        : 0,
-    async documentCount() {
-      const listed = (await (
-        await fetch(`${url}/v1/documents?collection=${created.id}&limit=500`, { headers })
-      ).json()) as { documents: unknown[] };
-      return listed.documents.length;
-    },
-    alive: () => serve.child.exitCode === null && serve.child.signalCode === null,
-    async stop() {
-      serve.child.kill('SIGTERM');
-      await serve.done;
-    },
-  };
 }

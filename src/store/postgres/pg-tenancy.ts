@@ -1,36 +1,9 @@
 import { newId } from '../../core/ids.js';
-import type { ApiKeyRecord } from '../../core/types.js';
 import type { RevokeApiKeyOutcome, TenancyStore } from '../../ports/tenancy-store.js';
-import { toTenant, type TenantRow } from '../store-rows.js';
+import { toApiKey, toTenant, type ApiKeyRow, type TenantRow } from '../store-rows.js';
 import type { PgContext } from './pg-context.js';
 import { lockKeys } from './pg-migrations.js';
 import { apiKeySql, lockSql, tenantSql } from './pg-sql.js';
-
-interface ApiKeyRow {
-  id: string;
-  tenant_id: string;
-  admin: boolean;
-  prefix: string | null;
-  name: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    admin: row.admin,
-    prefix: row.prefix,
-    name: row.name,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
 
 /** Tenants, their limits and usage, and their API keys. */
 export function createPgTenancy({ pool, query, one, count, transaction }: PgContext): TenancyStore {

@@ -1,35 +1,8 @@
 import { newId } from '../../core/ids.js';
-import type { ApiKeyRecord } from '../../core/types.js';
 import type { RevokeApiKeyOutcome, TenancyStore } from '../../ports/tenancy-store.js';
-import { toTenant, type TenantRow } from '../store-rows.js';
+import { toApiKey, toTenant, type ApiKeyRow, type TenantRow } from '../store-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import { apiKeySql, tenantSql } from './sqlite-sql.js';
-
-interface ApiKeyRow {
-  id: string;
-  tenant_id: string;
-  admin: number;
-  prefix: string | null;
-  name: string | null;
-  created_at: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
-function toApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    admin: row.admin === 1,
-    prefix: row.prefix,
-    name: row.name,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
 
 type Tenants = Pick<TenancyStore, 'ensureTenant' | 'getTenant' | 'setTenantLimits' | 'getTenantUsage'>;
 
