@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { SluiceError } from '../core/errors.js';
 import { mintApiKey } from '../server/api-keys.js';
 import { print } from './output.js';
 import { withApp, type CommonFlags } from './with-app.js';
@@ -42,7 +43,25 @@ export function registerServeCommand(program: Command): void {
           // that `sluice worker` and the other commands never use.
           const { createServer } = await import('../server/create-server.js');
           const server = await createServer(app);
-          const address = await server.listen({ port: app.config.port, host: app.config.host });
+          const address = await server
+            .listen({ port: app.config.port, host: app.config.host })
+            .catch((error: unknown) => {
+              const code = (error as { code?: string }).code;
+              if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+                const why =
+                  code === 'EADDRINUSE'
+                    ? 'is already in use'
+                    : code === 'EACCES'
+                      ? 'needs privileges'
+                      : 'is not an address of this machine';
+                throw new SluiceError(
+                  'invalid_config',
+                  `Cannot listen on ${app.config.host}:${app.config.port}: it ${why} (PORT, SLUICE_HOST)`,
+                  { cause: error },
+                );
+              }
+              throw error;
+            });
           print(
             `Sluice listening on ${address} (API at /v1, docs at /docs, workers ${app.config.workers ? 'on' : 'off'})`,
           );

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -163,5 +164,30 @@ describe('sluice serve as a real process', () => {
     expect(text).toMatch(/event: batch\.finished\ndata: .*"completed":1/);
     again.child.kill('SIGTERM');
     expect((await again.done).code).toBe(0);
+  });
+
+  it('refuses a port already in use with a clear error and exit code 1, not a stack trace', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as { port: number };
+    try {
+      const data = join(mkdtempSync(join(tmpdir(), 'sluice-port-')), 'data');
+      const run = await runCli([
+        'serve',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '-d',
+        data,
+        '--log-level',
+        'silent',
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/error \[invalid_config\]: Cannot listen on 127\.0\.0\.1:\d+: it is already in use/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 });
