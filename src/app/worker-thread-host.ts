@@ -21,6 +21,8 @@ export interface WorkerThreadHostOptions {
    * the next thread starts, which resumes whatever a worker no longer in the ledger held.
    */
   onCrash(workerId: string | undefined): Promise<void>;
+  /** The thread's script: the built `worker-thread.js` unless another builds the thread's workers (the tests). */
+  entryPoint?: string;
 }
 
 export interface WorkerThreadHost {
@@ -52,6 +54,7 @@ const restartDelayMs = (restarts: number): number =>
  */
 export function createWorkerThreadHost(options: WorkerThreadHostOptions): WorkerThreadHost {
   const { config, logger } = options;
+  const entryPoint = options.entryPoint ?? builtEntryPoint(import.meta.url, './worker-thread.js');
   let thread: Worker | undefined;
   let workerId: string | undefined;
   let startedAt = 0;
@@ -87,7 +90,7 @@ export function createWorkerThreadHost(options: WorkerThreadHostOptions): Worker
 
   const spawn = (): void => {
     const data: WorkerThreadData = { config, ...(options.writerGate ? { writerGate: options.writerGate } : {}) };
-    const spawned = new Worker(builtEntryPoint(import.meta.url, './worker-thread.js'), { workerData: data });
+    const spawned = new Worker(entryPoint, { workerData: data });
     thread = spawned;
     startedAt = Date.now();
     exited = new Promise((resolve) => {

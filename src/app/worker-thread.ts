@@ -6,19 +6,13 @@
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createApp } from './create-app.js';
-import type {
-  FromWorkerThread,
-  ToWorkerThread,
-  WorkerThreadAnswers,
-  WorkerThreadData,
-  WorkerThreadQuestion,
-} from './worker-thread-messages.js';
+import { serveWorkerThread } from './serve-worker-thread.js';
+import type { FromWorkerThread, WorkerThreadData } from './worker-thread-messages.js';
 
 if (!parentPort) {
   throw new Error('worker-thread.js runs as a worker thread, started by the API process');
 }
 const port = parentPort;
-const post = (message: FromWorkerThread): void => port.postMessage(message);
 const { config, writerGate } = workerData as WorkerThreadData;
 
 // On Linux a nice value belongs to a thread, and pid 0 is the calling one: this lowers the worker
@@ -34,43 +28,13 @@ if (config.workerThreadNice > 0) {
 }
 
 const app = await createApp(config, {
-  onEmbedderCall: (outcome) => post({ type: 'embedderCall', outcome }),
+  onEmbedderCall: (outcome) => port.postMessage({ type: 'embedderCall', outcome } satisfies FromWorkerThread),
   ...(writerGate ? { writerGate } : {}),
 });
-app.events.subscribe((event) => post({ type: 'event', event }));
-
-const answer = async (question: WorkerThreadQuestion): Promise<WorkerThreadAnswers[keyof WorkerThreadAnswers]> => {
-  switch (question.kind) {
-    case 'has':
-      return app.queue.has(question.documentId);
-    case 'stats':
-      return app.queue.stats();
-    case 'idle':
-      await app.queue.idle();
-      return null;
-  }
-};
-
-// Messages posted before this listener existed (while the app was being created) wait in the port.
-port.on('message', (message: ToWorkerThread) => {
-  switch (message.type) {
-    case 'start':
-      void app.startWorkers().then((resumed) => post({ type: 'started', workerId: app.workerId, resumed }));
-      break;
-    case 'enqueue':
-      void app.queue.enqueue(message.jobs);
-      break;
-    case 'cancel':
-      void app.queue.cancel(message.documentId);
-      break;
-    case 'ask':
-      void answer(message.question).then((value) => post({ type: 'answer', id: message.id, value }));
-      break;
-    case 'close':
-      void app.close().then(() => {
-        post({ type: 'closed' });
-        port.close();
-      });
-      break;
-  }
+serveWorkerThread(port, {
+  queue: app.queue,
+  workerId: app.workerId,
+  startWorkers: () => app.startWorkers(),
+  subscribe: (listener) => app.events.subscribe(listener),
+  close: () => app.close(),
 });
