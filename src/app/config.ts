@@ -187,6 +187,18 @@ const configSchema = z
     stalledIntervalMs: int(500).default(5_000),
     /** On shutdown, how long running documents may take to finish before they are handed back to the queue. @defaultValue 10000 */
     shutdownGraceMs: int(0).default(10_000),
+    /** How often workers sweep: raw files nothing refers to, bookkeeping past retention, dead uploads' staging files (0: never). @defaultValue 300000 */
+    sweepIntervalMs: int(0).default(300_000),
+    /** Hours the events of a batch with nothing left to run are kept after its last change. @defaultValue 168 */
+    retainEventsHours: z.coerce.number().nonnegative().default(168),
+    /** Hours an answer recorded under an Idempotency-Key is kept. @defaultValue 24 */
+    retainIdempotencyHours: z.coerce.number().nonnegative().default(24),
+    /** Hours a batch with no document left (all deleted) is kept. @defaultValue 168 */
+    retainBatchesHours: z.coerce.number().nonnegative().default(168),
+    /** Hours a job that failed for good is kept in Redis (distributed mode). @defaultValue 168 */
+    retainFailedJobsHours: z.coerce.number().nonnegative().default(168),
+    /** Hours an upload's staging file may go untouched before a sweep removes it, even if its process still runs. @defaultValue 6 */
+    stagingMaxAgeHours: z.coerce.number().positive().default(6),
     /** Seconds between SSE heartbeats. @defaultValue 15 */
     sseHeartbeatSeconds: z.coerce.number().positive().default(15),
   })
@@ -277,6 +289,12 @@ const envNames: Record<keyof SluiceConfig, string> = {
   lockDurationMs: 'SLUICE_LOCK_DURATION_MS',
   stalledIntervalMs: 'SLUICE_STALLED_INTERVAL_MS',
   shutdownGraceMs: 'SLUICE_SHUTDOWN_GRACE_MS',
+  sweepIntervalMs: 'SLUICE_SWEEP_INTERVAL_MS',
+  retainEventsHours: 'SLUICE_RETAIN_EVENTS_HOURS',
+  retainIdempotencyHours: 'SLUICE_RETAIN_IDEMPOTENCY_HOURS',
+  retainBatchesHours: 'SLUICE_RETAIN_BATCHES_HOURS',
+  retainFailedJobsHours: 'SLUICE_RETAIN_FAILED_JOBS_HOURS',
+  stagingMaxAgeHours: 'SLUICE_STAGING_MAX_AGE_HOURS',
 };
 
 /** The environment variable of each setting, for documentation and error messages. */

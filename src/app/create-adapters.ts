@@ -84,6 +84,7 @@ export async function createAdapters(
     prefix: config.redisPrefix,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,
+    failedJobsKeptSeconds: Math.round(config.retainFailedJobsHours * 3600),
     // A worker that dies with the document counts as a try: a file that kills every worker ends failed.
     maxStalledCount: config.maxAttempts,
     onJobLost: (documentId, reason) => lost(documentId, reason),

@@ -8,7 +8,9 @@ import { createCachingEmbedder } from '../embedders/caching-embedder.js';
 import { createMetrics, type EmbedderCallOutcome, type Metrics } from '../metrics/create-metrics.js';
 import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
 import type { RetryableState } from '../ports/store.js';
-import { cancelDocument, deleteDocument, retryDocuments } from '../services/document-actions.js';
+import { sweep, startSweeper, type RetentionSettings, type SweepReport } from '../services/collect-garbage.js';
+import { deleteCollection, deleteDocument, deleteTenant } from '../services/delete-data.js';
+import { cancelDocument, retryDocuments } from '../services/document-actions.js';
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
 import { searchCollection, type SearchRequest } from '../services/search-service.js';
 import { createDispatcher, type Dispatcher } from '../services/dispatch-documents.js';
@@ -60,6 +62,14 @@ export interface AppContext {
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
   retry(filter: DocumentFilter & { state: RetryableState }): Promise<DocumentRecord[]>;
   deleteDocument(documentId: string): Promise<boolean>;
+  deleteCollection(collectionId: string): Promise<boolean>;
+  deleteTenant(tenantId: string): Promise<boolean>;
+  /**
+   * Sweeps now (see `collect-garbage.ts`): raw files nothing refers to, bookkeeping past retention,
+   * dead uploads' staging files, and with `compact` the database's leftovers of deleted rows.
+   * Undefined if another process is sweeping.
+   */
+  sweep(options?: { compact?: boolean }): Promise<SweepReport | undefined>;
   /** Live workers, queue depths, documents per state and throughput, across every process. */
   status(): Promise<SystemStatus>;
   /**
@@ -145,7 +155,15 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     maxBytes: config.tenantMaxBytes,
     maxChunks: config.tenantMaxChunks,
   };
-  const actions = { store, queue, events, dispatcher };
+  const actions = { store, queue, events, dispatcher, blobs, logger };
+  const hours = (h: number): number => h * 3_600_000;
+  const retention: RetentionSettings = {
+    eventsMs: hours(config.retainEventsHours),
+    idempotencyMs: hours(config.retainIdempotencyHours),
+    batchesMs: hours(config.retainBatchesHours),
+    stagingMaxAgeMs: hours(config.stagingMaxAgeHours),
+  };
+  let sweeper: ReturnType<typeof startSweeper> | undefined;
   const runtime = work
     ? createWorkerRuntime(
         { store, queue, logger, dispatcher, processor: work.processor },
@@ -189,6 +207,9 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     cancel: (documentId) => cancelDocument(actions, documentId),
     retry: (filter) => retryDocuments(actions, filter),
     deleteDocument: (documentId) => deleteDocument(actions, documentId),
+    deleteCollection: (collectionId) => deleteCollection(actions, collectionId),
+    deleteTenant: (tenantId) => deleteTenant(actions, tenantId),
+    sweep: (options = {}) => sweep(actions, retention, { holder: workerIdentity.id, ...options }),
     // A worker of this pid under another id is taken for this process's previous life, unless it is
     // the worker thread's.
     status: () =>
@@ -205,6 +226,8 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
         threadStarted = true;
         return resumed;
       }
+      // Workers sweep; with a worker thread, the thread's app does.
+      sweeper ??= startSweeper(actions, retention, { holder: workerIdentity.id, intervalMs: config.sweepIntervalMs });
       return (runtime as NonNullable<typeof runtime>).start(options);
     },
     async close() {
@@ -213,6 +236,7 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       }
       closed = true;
       runtime?.stop();
+      await sweeper?.stop();
       await queue.close(config.shutdownGraceMs);
       await work?.splitter.close?.();
       await runtime?.deregister();

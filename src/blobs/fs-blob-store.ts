@@ -1,11 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, opendir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SluiceError } from '../core/errors.js';
-import type { BlobStore } from '../ports/blob-store.js';
+import type { BlobEntry, BlobStore, FileTally } from '../ports/blob-store.js';
+import { isProcessAlive, stagingName, stagingOwner } from './staging-names.js';
 
 /**
  * What a file being stored may buffer ahead of the disk. At the default 16 KiB every 64 KiB read from
@@ -14,23 +16,58 @@ import type { BlobStore } from '../ports/blob-store.js';
  */
 const writeBufferBytes = 1024 * 1024;
 
+const blobKey = /^[0-9a-f]{64}$/;
+const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/** Files of a folder, or none if the folder does not exist. */
+async function filesOf(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if (isMissing(error)) {
+      return [];
+    }
+    throw error;
+  }
+}
+
+/** A file's size, or undefined if it is gone. */
+async function sizeOf(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  try {
+    const { size, mtimeMs } = await stat(path);
+    return { size, mtimeMs };
+  } catch (error) {
+    if (isMissing(error)) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
 /**
- * Raw files in a local folder, content-addressed (`ab/abcdef…`). Bytes are streamed to a temporary
- * file and hashed on the way, then renamed into place: a crash or a limit hit leaves no half file
- * under a real key, and the same content is stored once.
+ * Raw files in a local folder, content-addressed (`ab/abcdef…`). Bytes are streamed to a staging file
+ * (`tmp/`, named for the process that writes it) and hashed on the way, then renamed into place: a
+ * crash or a limit hit leaves no half file under a real key, and the same content is stored once. A
+ * removal first renames the blob aside (`trash/`), so no new reader finds it while the ledger is asked
+ * once more whether anything uses it; a crash in between leaves it aside, where reads and the next
+ * removal still find it.
  */
 export function createFsBlobStore(root: string): BlobStore {
+  const tmpDir = join(root, 'tmp');
+  const trashDir = join(root, 'trash');
   const pathOf = (key: string): string => {
-    if (!/^[0-9a-f]{64}$/.test(key)) {
+    if (!blobKey.test(key)) {
       throw new SluiceError('invalid_input', `Not a blob key: ${key}`);
     }
     return join(root, key.slice(0, 2), key);
   };
+  /** Copies of `key` set aside by removals, oldest first is not promised. */
+  const asideOf = async (key: string): Promise<string[]> =>
+    (await filesOf(trashDir)).filter((name) => name.startsWith(`${key}.`)).map((name) => join(trashDir, name));
 
   const stage: BlobStore['stage'] = async (stream, maxBytes) => {
-    const tmpDir = join(root, 'tmp');
     await mkdir(tmpDir, { recursive: true });
-    const tmpPath = join(tmpDir, randomUUID());
+    const tmpPath = join(tmpDir, stagingName());
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -76,23 +113,110 @@ export function createFsBlobStore(root: string): BlobStore {
     };
   };
 
+  async function* list(): AsyncIterable<BlobEntry> {
+    const aside = new Set<string>();
+    for (const name of await filesOf(trashDir)) {
+      const key = name.slice(0, 64);
+      const found = blobKey.test(key) && !aside.has(key) ? await sizeOf(join(trashDir, name)) : undefined;
+      if (found) {
+        aside.add(key);
+        yield { key, sizeBytes: found.size };
+      }
+    }
+    for (const prefix of await filesOf(root)) {
+      if (!/^[0-9a-f]{2}$/.test(prefix)) {
+        continue;
+      }
+      for await (const entry of await opendir(join(root, prefix))) {
+        const found = blobKey.test(entry.name) && !aside.has(entry.name) ? await sizeOf(pathOf(entry.name)) : undefined;
+        if (found) {
+          yield { key: entry.name, sizeBytes: found.size };
+        }
+      }
+    }
+  }
+
   return {
     stage,
     async put(stream, maxBytes) {
       return (await stage(stream, maxBytes)).commit();
     },
     async get(key) {
-      try {
-        return await readFile(pathOf(key));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          return undefined;
+      for (const path of [pathOf(key), ...(await asideOf(key))]) {
+        try {
+          return await readFile(path);
+        } catch (error) {
+          if (!isMissing(error)) {
+            throw error;
+          }
         }
-        throw error;
       }
+      return undefined;
     },
-    async delete(key) {
-      await rm(pathOf(key), { force: true });
+    list,
+    async remove(key, stillUnused) {
+      await mkdir(trashDir, { recursive: true });
+      try {
+        await rename(pathOf(key), join(trashDir, `${key}.${randomUUID()}`));
+      } catch (error) {
+        if (!isMissing(error)) {
+          throw error;
+        }
+      }
+      const aside = await asideOf(key);
+      if (aside.length === 0) {
+        return false;
+      }
+      let unused = false;
+      try {
+        unused = await stillUnused();
+      } finally {
+        // Put back unless unused: a commit of the same bytes meanwhile wrote the very same file.
+        const [first, ...rest] = aside;
+        if (!unused) {
+          await mkdir(join(root, key.slice(0, 2)), { recursive: true });
+          // Gone only if a removal beside this one found it unused first: a use since then stored it anew.
+          await rename(first as string, pathOf(key)).catch((error: unknown) => {
+            if (!isMissing(error)) {
+              throw error;
+            }
+          });
+        }
+        await Promise.all((unused ? aside : rest).map((path) => rm(path, { force: true })));
+      }
+      return unused;
+    },
+    async sweepStaging(maxAgeMs) {
+      const removed: FileTally = { files: 0, bytes: 0 };
+      const now = Date.now();
+      for (const name of await filesOf(tmpDir)) {
+        const path = join(tmpDir, name);
+        const found = await sizeOf(path);
+        const owner = stagingOwner(name);
+        const ownerGone = owner !== undefined && owner.host === hostname() && !isProcessAlive(owner.pid);
+        if (found && (ownerGone || now - found.mtimeMs > maxAgeMs)) {
+          await rm(path, { force: true });
+          removed.files++;
+          removed.bytes += found.size;
+        }
+      }
+      return removed;
+    },
+    async usage() {
+      const blobs: FileTally = { files: 0, bytes: 0 };
+      for await (const entry of list()) {
+        blobs.files++;
+        blobs.bytes += entry.sizeBytes;
+      }
+      const staging: FileTally = { files: 0, bytes: 0 };
+      for (const name of await filesOf(tmpDir)) {
+        const found = await sizeOf(join(tmpDir, name));
+        if (found) {
+          staging.files++;
+          staging.bytes += found.size;
+        }
+      }
+      return { blobs, staging };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCancelCommand } from './cancel-command.js';
+import { registerGcCommand } from './gc-command.js';
 import { registerIngestCommand } from './ingest-command.js';
 import { registerJobsCommand } from './jobs-command.js';
 import { registerKeysCommand } from './keys-command.js';
@@ -26,6 +27,7 @@ for (const command of [
   registerWorkerCommand,
   registerReindexCommand,
   registerStatusCommand,
+  registerGcCommand,
 ]) {
   command(program);
 }

@@ -43,6 +43,20 @@ export function registerStatusCommand(program: Command): void {
         print(
           `throughput: ${status.throughput.lastMinute} completed in the last minute, ${status.throughput.lastFiveMinutes} in the last 5`,
         );
+        const { disk, lastSweep } = status;
+        const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+        const tally = (t: { files: number; bytes: number } | null): string =>
+          t ? `${mb(t.bytes)} (${t.files} files)` : 'not measured yet';
+        print(
+          `disk: database ${mb(disk.databaseBytes)}, raw files ${tally(disk.blobs)}, staging ${tally(disk.staging)}`,
+        );
+        print(
+          lastSweep
+            ? `last sweep ${lastSweep.at}: removed ${lastSweep.blobs.removed} raw files (${mb(lastSweep.blobs.bytes)}), ` +
+                `${lastSweep.staging.files} staging files, ${lastSweep.rows.events} events, ${lastSweep.rows.idempotencyKeys} idempotency records, ` +
+                `${lastSweep.rows.batches} batches${lastSweep.errors.length > 0 ? `; not done: ${lastSweep.errors.join('; ')}` : ''}`
+            : 'last sweep: none yet (workers sweep every SLUICE_SWEEP_INTERVAL_MS; `sluice gc` sweeps now)',
+        );
         return 0;
       });
     });

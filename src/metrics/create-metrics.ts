@@ -56,6 +56,55 @@ export function createMetrics(deps: { store: Store; queue: JobQueue; events: Eve
       }
     },
   });
+  new Gauge({
+    name: 'sluice_disk_bytes',
+    help: 'Bytes on disk by kind: the database now; raw files and upload staging files as the last sweep found them',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const [databaseBytes, sweep] = await Promise.all([deps.store.databaseBytes(), deps.store.lastSweep()]);
+      this.set({ kind: 'database' }, databaseBytes);
+      if (sweep) {
+        this.set({ kind: 'blobs' }, sweep.disk.blobs.bytes);
+        this.set({ kind: 'staging' }, sweep.disk.staging.bytes);
+      }
+    },
+  });
+  new Gauge({
+    name: 'sluice_sweep_last_removed',
+    help: 'What the last sweep removed, by kind (raw files and their bytes, staging files, rows)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const sweep = await deps.store.lastSweep();
+      if (!sweep) {
+        return;
+      }
+      const removed: Record<string, number> = {
+        blobs: sweep.blobs.removed,
+        blob_bytes: sweep.blobs.bytes,
+        staging_files: sweep.staging.files,
+        staging_bytes: sweep.staging.bytes,
+        events: sweep.rows.events,
+        idempotency_keys: sweep.rows.idempotencyKeys,
+        batches: sweep.rows.batches,
+      };
+      for (const [kind, n] of Object.entries(removed)) {
+        this.set({ kind }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'sluice_sweep_last_timestamp_seconds',
+    help: 'When the last sweep finished (Unix time)',
+    registers: [registry],
+    async collect() {
+      const sweep = await deps.store.lastSweep();
+      if (sweep) {
+        this.set(Date.parse(sweep.at) / 1000);
+      }
+    },
+  });
   const stageDuration = new Histogram({
     name: 'sluice_stage_duration_seconds',
     help: 'Time a document spent in each stage',

@@ -14,6 +14,18 @@ export interface StagedBlob {
   discard(): Promise<void>;
 }
 
+/** A stored blob as the store lists it. */
+export interface BlobEntry {
+  key: string;
+  sizeBytes: number;
+}
+
+/** A count of files and their bytes. */
+export interface FileTally {
+  files: number;
+  bytes: number;
+}
+
 /** Raw files, content-addressed. */
 export interface BlobStore {
   /**
@@ -27,5 +39,21 @@ export interface BlobStore {
   put(stream: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredBlob>;
   /** The whole blob; undefined if absent. */
   get(key: string): Promise<Uint8Array | undefined>;
-  delete(key: string): Promise<void>;
+  /** Every stored blob, in no particular order (including one a removal was interrupted in). */
+  list(): AsyncIterable<BlobEntry>;
+  /**
+   * Removes the blob if `stillUnused()`, asked once no new reader can find it, answers true; otherwise
+   * puts it back. Whether it removed it.
+   * @remarks Must be safe against a concurrent `commit` of the same bytes (it must survive), and
+   * against a crash at any point: a blob a removal was interrupted in is still found by `get` and
+   * `list`, and removing it again finishes the job.
+   */
+  remove(key: string, stillUnused: () => Promise<boolean>): Promise<boolean>;
+  /**
+   * Removes staged files that no running upload will commit or discard: those of processes of this
+   * host that are gone, and any untouched for `maxAgeMs`.
+   */
+  sweepStaging(maxAgeMs: number): Promise<FileTally>;
+  /** Bytes and count of stored blobs and of staged files, read from the store now. */
+  usage(): Promise<{ blobs: FileTally; staging: FileTally }>;
 }

@@ -1,4 +1,13 @@
+import type { DocumentState } from '../core/states.js';
 import type { Batch, BatchProgress, Collection, EmbedderSpec } from '../core/types.js';
+
+/** What a collection holds. */
+export interface CollectionStats {
+  /** Its documents by state. */
+  documents: Partial<Record<DocumentState, number>>;
+  /** Bytes of the raw files its documents keep, each file once. */
+  storedBytes: number;
+}
 
 /** Collections of a tenant, each pinned to one embedder, and the batches that fill them. */
 export interface CollectionStore {
@@ -14,8 +23,9 @@ export interface CollectionStore {
   swapCollectionNames(tenantId: string, a: string, b: string): Promise<void>;
   /** Sets whether the collection publishes documents some of whose chunks failed for good. */
   setCollectionPartialSuccess(id: string, partialSuccess: boolean): Promise<Collection | undefined>;
-  /** Removes the collection with its batches, documents, chunks, vectors and full text. */
+  /** Removes the collection with its batches, their events, documents, chunks, vectors and full text. */
   deleteCollection(id: string): Promise<boolean>;
+  getCollectionStats(id: string): Promise<CollectionStats>;
 
   createBatch(collectionId: string, label: string): Promise<Batch>;
   getBatch(id: string): Promise<Batch | undefined>;

@@ -1,4 +1,4 @@
-export type { BlobStore, StagedBlob, StoredBlob } from './blob-store.js';
+export type { BlobEntry, BlobStore, FileTally, StagedBlob, StoredBlob } from './blob-store.js';
 export type { Embedder } from './embedder.js';
 export type { EventBus, SluiceEvent, StoredEvent } from './event-bus.js';
 export type { DocumentParser, ParseInput } from './parser.js';

@@ -1,15 +1,18 @@
+import type { BlobReferences } from './blob-references.js';
 import type { ChunkIndex } from './chunk-index.js';
 import type { CollectionStore } from './collection-store.js';
 import type { DocumentLedger } from './document-ledger.js';
 import type { DocumentTransitions } from './document-transitions.js';
 import type { EmbeddingCache } from './embedding-cache.js';
 import type { EventLog } from './event-log.js';
+import type { Housekeeping } from './housekeeping.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import type { TenancyStore } from './tenancy-store.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
+export type { BlobReferences, BlobScope } from './blob-references.js';
 export type { ChunkIndex } from './chunk-index.js';
-export type { CollectionStore } from './collection-store.js';
+export type { CollectionStats, CollectionStore } from './collection-store.js';
 export type {
   DocumentFilter,
   DocumentLedger,
@@ -20,6 +23,7 @@ export type {
 export type { DocumentTransitions, PartialCompletion } from './document-transitions.js';
 export type { EmbeddingCache } from './embedding-cache.js';
 export type { EventLog } from './event-log.js';
+export type { CompactReport, Housekeeping, PruneCounts, RetentionCutoffs, SweepReport } from './housekeeping.js';
 export type { IdempotencyStore, IdempotentResponse } from './idempotency-store.js';
 export type { CreateApiKeyInput, RevokeApiKeyOutcome, TenancyStore } from './tenancy-store.js';
 export type { WorkerInfo, WorkerRegistry } from './worker-registry.js';
@@ -39,7 +43,9 @@ export interface Store
     EventLog,
     EmbeddingCache,
     WorkerRegistry,
-    IdempotencyStore {
+    IdempotencyStore,
+    BlobReferences,
+    Housekeeping {
   /** Answers when the store can serve reads and writes; throws otherwise. */
   ping(): Promise<void>;
 

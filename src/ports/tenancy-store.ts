@@ -33,6 +33,11 @@ export interface TenancyStore {
   /** What the tenant holds now, for its quotas. */
   getTenantUsage(id: string): Promise<TenantUsage>;
   /**
+   * Removes the tenant and everything of it: its collections (as `deleteCollection` does), API keys
+   * and idempotency records. Whether there was such a tenant.
+   */
+  deleteTenant(id: string): Promise<boolean>;
+  /**
    * Stores a key by its hash and its non-secret prefix.
    * @remarks The secret itself must never reach the store.
    */

@@ -40,5 +40,7 @@ export interface ServerContext extends IngestDependencies {
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
   retry(filter: DocumentFilter & { state: RetryableState }): Promise<DocumentRecord[]>;
   deleteDocument(documentId: string): Promise<boolean>;
+  deleteCollection(collectionId: string): Promise<boolean>;
+  deleteTenant(tenantId: string): Promise<boolean>;
   status(): Promise<SystemStatus>;
 }

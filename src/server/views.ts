@@ -12,6 +12,16 @@ export const collectionView = z.object({
   created_at: z.string(),
 });
 
+/** What a collection holds. */
+export const collectionStatsView = z.object({
+  documents: z.number(),
+  documents_by_state: z.record(z.string(), z.number()),
+  /** Chunks published for search. */
+  chunks: z.number(),
+  /** Bytes of the raw files its documents keep, each file once. */
+  stored_bytes: z.number(),
+});
+
 export const documentView = z.object({
   id: z.string(),
   collection_id: z.string(),

@@ -48,14 +48,3 @@ export async function retryDocuments(
   }
   return requeued;
 }
-
-/** Deletes a document with its chunks and vectors, stopping it first if it is running. */
-export async function deleteDocument(deps: DocumentActionDependencies, documentId: string): Promise<boolean> {
-  const stopped = await deps.store.cancel(documentId);
-  await deps.queue.cancel(documentId);
-  const deleted = await deps.store.deleteDocument(documentId);
-  if (stopped) {
-    await deps.dispatcher.collection(stopped.collectionId);
-  }
-  return deleted;
-}

@@ -2,11 +2,12 @@ import { createReadStream } from 'node:fs';
 import { documentStateEvent } from '../core/document-events.js';
 import { isSluiceError, type ErrorCode } from '../core/errors.js';
 import type { Batch, Collection, DocumentRecord } from '../core/types.js';
-import type { BlobStore, StoredBlob } from '../ports/blob-store.js';
+import type { BlobStore, StagedBlob, StoredBlob } from '../ports/blob-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { RegisterOutcome, Store } from '../ports/store.js';
+import { blobHoldMs } from './collect-garbage.js';
 import type { Dispatcher } from './dispatch-documents.js';
 import type { FoundFile } from './expand-paths.js';
 
@@ -91,9 +92,40 @@ export function largestFirstOrder(sizes: readonly number[]): number[] {
 }
 
 /**
- * Accepts files from disk into a batch, streaming each into the blob store (hashed on the way), largest
- * first; the outcomes come back in the order of `input.files`.
+ * Streams a file from disk into the blob store (hashed on the way) under a hold that keeps it from
+ * collection until its document is recorded (see `blobHoldMs`); a file that cannot be read is refused.
  */
+async function receiveFromDisk(
+  deps: IngestDependencies,
+  file: FoundFile,
+  maxFileBytes: number,
+): Promise<{ received: ReceivedFile; hold?: string }> {
+  const refused = (code: ErrorCode, message: string) => ({
+    received: { source: file.path, sizeBytes: file.sizeBytes, refused: { code, message } },
+  });
+  if (file.sizeBytes > maxFileBytes) {
+    return refused('file_too_large', `The file is ${file.sizeBytes} bytes; the limit is ${maxFileBytes}`);
+  }
+  let staged: StagedBlob;
+  try {
+    staged = await deps.blobs.stage(createReadStream(file.path), maxFileBytes);
+  } catch (error) {
+    deps.logger.warn({ source: file.path, err: error }, 'file refused');
+    return refused(
+      isSluiceError(error) ? error.code : 'file_unreadable',
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  try {
+    const hold = await deps.store.holdBlobs([staged.sha256], blobHoldMs);
+    return { received: { source: file.path, sizeBytes: file.sizeBytes, blob: await staged.commit() }, hold };
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
+}
+
+/** Accepts files from disk into a batch, largest first; the outcomes come back in the order of `input.files`. */
 export async function submitFiles(
   deps: IngestDependencies,
   input: SubmitFilesInput,
@@ -101,31 +133,16 @@ export async function submitFiles(
 ): Promise<SubmitOutcome[]> {
   const outcomes: SubmitOutcome[] = new Array<SubmitOutcome>(input.files.length);
   for (const index of largestFirstOrder(input.files.map((f) => f.sizeBytes))) {
-    const file = input.files[index] as (typeof input.files)[number];
-    let received: ReceivedFile;
-    if (file.sizeBytes > input.maxFileBytes) {
-      const message = `The file is ${file.sizeBytes} bytes; the limit is ${input.maxFileBytes}`;
-      received = { source: file.path, sizeBytes: file.sizeBytes, refused: { code: 'file_too_large', message } };
-    } else {
-      try {
-        received = {
-          source: file.path,
-          sizeBytes: file.sizeBytes,
-          blob: await deps.blobs.put(createReadStream(file.path), input.maxFileBytes),
-        };
-      } catch (error) {
-        deps.logger.warn({ source: file.path, err: error }, 'file refused');
-        const code = isSluiceError(error) ? error.code : 'file_unreadable';
-        received = {
-          source: file.path,
-          sizeBytes: file.sizeBytes,
-          refused: { code, message: error instanceof Error ? error.message : String(error) },
-        };
+    const { received, hold } = await receiveFromDisk(deps, input.files[index] as FoundFile, input.maxFileBytes);
+    try {
+      const outcome = await acceptFile(deps, input, received);
+      outcomes[index] = outcome;
+      onSubmitted?.(outcome);
+    } finally {
+      if (hold) {
+        await deps.store.releaseBlobHold(hold);
       }
     }
-    const outcome = await acceptFile(deps, input, received);
-    outcomes[index] = outcome;
-    onSubmitted?.(outcome);
   }
   return outcomes;
 }

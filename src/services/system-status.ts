@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import type { DocumentState } from '../core/states.js';
 import type { DocumentRecord } from '../core/types.js';
 import type { JobQueue, QueueStats } from '../ports/queue.js';
-import type { Store, WaitingSummary, WorkerInfo } from '../ports/store.js';
+import type { FileTally } from '../ports/blob-store.js';
+import type { Store, SweepReport, WaitingSummary, WorkerInfo } from '../ports/store.js';
 
 /** A document held in a running state by a worker process that is no longer alive. */
 export interface StalledDocument {
@@ -23,6 +24,10 @@ export interface SystemStatus {
   waiting: WaitingSummary;
   /** Documents whose worker died mid-attempt: the queue gives them to another worker within seconds. */
   stalled: StalledDocument[];
+  /** Bytes on disk: the database now; raw files and staging files as the last sweep found them. */
+  disk: { databaseBytes: number; blobs: FileTally | null; staging: FileTally | null };
+  /** The last sweep any process ran, or null before the first. */
+  lastSweep: SweepReport | null;
 }
 
 /** Whether a process of this machine with that pid exists (EPERM: it exists, under another user). */
@@ -84,19 +89,32 @@ export async function getSystemStatus(
   options: { liveWithinMs: number; /** This process's worker id, if it runs workers. */ self?: string | undefined },
 ): Promise<SystemStatus> {
   const now = Date.now();
-  const [{ workers, stalled: held }, queue, documents, lastMinute, lastFiveMinutes, waiting] = await Promise.all([
-    findStalledDocuments(deps.store, { ...options, now }),
-    deps.queue.stats(),
-    deps.store.countDocumentsByState(),
-    deps.store.countCompletedSince(new Date(now - 60_000)),
-    deps.store.countCompletedSince(new Date(now - 300_000)),
-    deps.store.summarizeWaiting(),
-  ]);
+  const [{ workers, stalled: held }, queue, documents, lastMinute, lastFiveMinutes, waiting, databaseBytes, lastSweep] =
+    await Promise.all([
+      findStalledDocuments(deps.store, { ...options, now }),
+      deps.queue.stats(),
+      deps.store.countDocumentsByState(),
+      deps.store.countCompletedSince(new Date(now - 60_000)),
+      deps.store.countCompletedSince(new Date(now - 300_000)),
+      deps.store.summarizeWaiting(),
+      deps.store.databaseBytes(),
+      deps.store.lastSweep(),
+    ]);
   const stalled = held.map((doc) => ({
     documentId: doc.id,
     state: doc.state,
     workerId: doc.workerId,
     since: doc.updatedAt,
   }));
-  return { workers, queue, documents, throughput: { lastMinute, lastFiveMinutes }, waiting, stalled };
+  const disk = { databaseBytes, blobs: lastSweep?.disk.blobs ?? null, staging: lastSweep?.disk.staging ?? null };
+  return {
+    workers,
+    queue,
+    documents,
+    throughput: { lastMinute, lastFiveMinutes },
+    waiting,
+    stalled,
+    disk,
+    lastSweep: lastSweep ?? null,
+  };
 }

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { describeBlobReferencesContract } from './store/blob-references-contract.js';
 import { describeChunkIndexContract } from './store/chunk-index-contract.js';
 import { describeCollectionContract } from './store/collection-contract.js';
 import { describeDocumentLedgerContract } from './store/document-ledger-contract.js';
 import { describeDocumentTransitionsContract } from './store/document-transitions-contract.js';
 import { describeEmbeddingCacheContract } from './store/embedding-cache-contract.js';
 import { describeEventLogContract } from './store/event-log-contract.js';
+import { describeHousekeepingContract } from './store/housekeeping-contract.js';
 import { describeIdempotencyContract } from './store/idempotency-contract.js';
 import type { StoreFactory } from './store/store-fixtures.js';
 import { describeTenancyContract } from './store/tenancy-contract.js';
@@ -36,5 +38,7 @@ export function describeStoreContract(name: string, createStore: StoreFactory): 
     describeEmbeddingCacheContract(name, createStore);
     describeWorkerRegistryContract(name, createStore);
     describeIdempotencyContract(name, createStore);
+    describeBlobReferencesContract(name, createStore);
+    describeHousekeepingContract(name, createStore);
   });
 }

@@ -18,7 +18,10 @@ export function openBullmqQueues(
   connect: () => Redis,
   prefix: string,
   onError: (error: unknown) => void,
+  failedJobsKeptSeconds: number,
 ): BullmqQueues {
+  // Jobs that failed for good are kept for a while to look at (the dashboard), then go.
+  const defaultJobOptions = { removeOnFail: { count: 1000, age: failedJobsKeptSeconds } };
   const commands = connect();
   // BullMQ's event streams (for QueueEvents listeners; Sluice's own events go through the ledger)
   // keep 10,000 entries by default, and a batch's `completed` entry carries its result, vectors and
@@ -27,11 +30,13 @@ export function openBullmqQueues(
     connection: commands,
     prefix,
     streams: { events: { maxLen: 1000 } },
+    defaultJobOptions,
   });
   const batches = new Queue<BatchJob>(batchQueueName, {
     connection: commands,
     prefix,
     streams: { events: { maxLen: 100 } },
+    defaultJobOptions,
   });
   documents.on('error', onError);
   batches.on('error', onError);

@@ -9,12 +9,11 @@ export function toBullPriority(priority = 0): number {
 /** A document's job has the document id as job id; see `enqueueDocuments` for reruns. */
 export const rerunId = (documentId: string): string => `${documentId}.rerun`;
 
-// Outcomes live in the ledger; Redis keeps only what is in flight (and failures, bounded), so its
-// memory stays flat. A handler that throws met a broken dependency (database unreachable), which
+// Outcomes live in the ledger; Redis keeps only what is in flight (and failures, bounded by the
+// queues' `removeOnFail`, see `bullmq-connection.ts`), so its memory stays flat. A handler that throws met a broken dependency (database unreachable), which
 // BullMQ retries with backoff; document-level failures are recorded by the handlers themselves.
 export const jobDefaults = {
   removeOnComplete: true,
-  removeOnFail: { count: 1000, age: 7 * 86_400 },
   attempts: 8,
   backoff: { type: 'exponential', delay: 1000 },
 } as const;

@@ -25,6 +25,8 @@ export interface BullmqQueueOptions {
   lockDurationMs?: number;
   /** How often each worker looks for stalled jobs. @defaultValue 5000 */
   stalledIntervalMs?: number;
+  /** How long a job that failed for good stays in Redis. @defaultValue 604800 (7 days) */
+  failedJobsKeptSeconds?: number;
   /** Times a job may stall (its worker died) before it is failed for good. @defaultValue 5 */
   maxStalledCount?: number;
   /** Told about a job BullMQ failed on its own (stalled too often, or a dependency kept failing). */
@@ -48,7 +50,12 @@ export interface BullmqQueueOptions {
  */
 export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { readonly bullQueues: Queue[] } {
   const prefix = options.prefix ?? 'sluice';
-  const queues = openBullmqQueues(options.connect, prefix, options.onError);
+  const queues = openBullmqQueues(
+    options.connect,
+    prefix,
+    options.onError,
+    options.failedJobsKeptSeconds ?? 7 * 86_400,
+  );
   const { commands, documents, batches } = queues;
   const running = createRunningJobs();
   const workers: Worker[] = [];

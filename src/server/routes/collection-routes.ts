@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RouteContext, Server } from '../route-context.js';
-import { collectionView, toCollectionView } from '../views.js';
+import { collectionStatsView, collectionView, toCollectionView } from '../views.js';
 
 const idParams = z.object({ id: z.string() });
 
@@ -63,8 +63,26 @@ export function registerCollectionRoutes(server: Server, { app, access }: RouteC
 
   server.get(
     '/v1/collections/:id',
-    { schema: { tags: ['collections'], params: idParams, response: { 200: collectionView } } },
-    async (request) => toCollectionView(await access.collection(request.auth.tenantId, request.params.id)),
+    {
+      schema: {
+        tags: ['collections'],
+        summary: 'A collection, with its documents by state, published chunks and stored bytes',
+        params: idParams,
+        response: { 200: collectionView.extend({ stats: collectionStatsView }) },
+      },
+    },
+    async (request) => {
+      const collection = await access.collection(request.auth.tenantId, request.params.id);
+      const [stats, chunks] = await Promise.all([
+        app.store.getCollectionStats(collection.id),
+        app.store.countChunks(collection.id),
+      ]);
+      const documents = Object.values(stats.documents).reduce((sum, n) => sum + n, 0);
+      return {
+        ...toCollectionView(collection),
+        stats: { documents, documents_by_state: stats.documents, chunks, stored_bytes: stats.storedBytes },
+      };
+    },
   );
 
   server.delete(
@@ -72,11 +90,7 @@ export function registerCollectionRoutes(server: Server, { app, access }: RouteC
     { schema: { tags: ['collections'], params: idParams } },
     async (request, reply) => {
       const collection = await access.collection(request.auth.tenantId, request.params.id);
-      // Stop what runs in it first, so no worker writes into tables being dropped.
-      for (const doc of (await app.store.listUnfinished()).filter((d) => d.collectionId === collection.id)) {
-        await app.cancel(doc.id);
-      }
-      await app.store.deleteCollection(collection.id);
+      await app.deleteCollection(collection.id);
       return reply.status(204).send();
     },
   );

@@ -3,6 +3,7 @@ import { SluiceError } from '../../core/errors.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { sendProblem } from '../problem.js';
 
+const tallyView = z.object({ files: z.number(), bytes: z.number() });
 const statusView = z.object({
   workers: z.array(
     z.object({ id: z.string(), host: z.string(), pid: z.number(), started_at: z.string(), last_seen_at: z.string() }),
@@ -20,6 +21,23 @@ const statusView = z.object({
   stalled: z.array(
     z.object({ document_id: z.string(), state: z.string(), worker_id: z.string().nullable(), since: z.string() }),
   ),
+  /** Bytes on disk: the database now; raw files and upload staging files as the last sweep found them (null before one). */
+  disk: z.object({
+    database_bytes: z.number(),
+    blobs: tallyView.nullable(),
+    staging: tallyView.nullable(),
+  }),
+  /** What the last sweep removed, and when; null before the first. */
+  last_sweep: z
+    .object({
+      at: z.string(),
+      blobs_removed: z.number(),
+      blob_bytes_removed: z.number(),
+      staging_files_removed: z.number(),
+      rows_removed: z.object({ events: z.number(), idempotency_keys: z.number(), batches: z.number() }),
+      errors: z.array(z.string()),
+    })
+    .nullable(),
 });
 
 const ageSeconds = (since: string | null, now: number): number | null =>
@@ -109,6 +127,23 @@ export function registerStatusRoutes(server: Server, { app }: RouteContext): voi
           worker_id: s.workerId,
           since: s.since,
         })),
+        disk: {
+          database_bytes: status.disk.databaseBytes,
+          blobs: status.disk.blobs,
+          staging: status.disk.staging,
+        },
+        last_sweep: status.lastSweep && {
+          at: status.lastSweep.at,
+          blobs_removed: status.lastSweep.blobs.removed,
+          blob_bytes_removed: status.lastSweep.blobs.bytes,
+          staging_files_removed: status.lastSweep.staging.files,
+          rows_removed: {
+            events: status.lastSweep.rows.events,
+            idempotency_keys: status.lastSweep.rows.idempotencyKeys,
+            batches: status.lastSweep.rows.batches,
+          },
+          errors: status.lastSweep.errors,
+        },
       };
     },
   );

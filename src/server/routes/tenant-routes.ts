@@ -83,6 +83,42 @@ export function registerTenantRoutes(server: Server, { app }: RouteContext): voi
     },
   );
 
+  server.delete(
+    '/v1/tenants/:tenantId',
+    {
+      schema: {
+        tags: ['admin'],
+        summary:
+          'Deletes a tenant and everything of it: collections, documents, chunks, raw files, keys; admin keys only',
+        description:
+          'A tenant that holds an active admin key cannot be deleted (403): revoke its admin keys first, so ' +
+          'that no one deletes the keys they and every other operator sign in with.',
+        params: z.object({ tenantId: z.string() }),
+      },
+    },
+    async (request, reply) => {
+      if (!request.auth.admin) {
+        throw new SluiceError('forbidden', 'Only an admin key may delete tenants');
+      }
+      const tenant = await app.store.getTenant(request.params.tenantId);
+      if (!tenant) {
+        throw new SluiceError('not_found', `No tenant ${request.params.tenantId}`);
+      }
+      const now = new Date().toISOString();
+      const admins = (await app.store.listApiKeys(tenant.id)).filter(
+        (key) => key.admin && key.revokedAt === null && (key.expiresAt === null || key.expiresAt > now),
+      );
+      if (admins.length > 0) {
+        throw new SluiceError(
+          'forbidden',
+          `Tenant ${tenant.id} holds active admin keys (${admins.map((key) => key.id).join(', ')}): revoke them first`,
+        );
+      }
+      await app.deleteTenant(tenant.id);
+      return reply.status(204).send();
+    },
+  );
+
   server.post(
     '/v1/tenants',
     {

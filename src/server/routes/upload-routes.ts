@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SluiceError } from '../../core/errors.js';
+import type { Batch } from '../../core/types.js';
+import { blobHoldMs } from '../../services/collect-garbage.js';
 import { acceptFile, largestFirstOrder, type ReceivedFile } from '../../services/ingest-service.js';
 import { receiveUpload, type ReceivedUpload, type UploadedFile } from '../receive-upload.js';
 import type { RouteContext, Server } from '../route-context.js';
@@ -77,20 +79,31 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
           documents: staged.length,
           bytes: staged.reduce((sum, file) => sum + file.sizeBytes, 0),
         });
-        const received = await Promise.all(upload.files.map(commit));
-        const batch = await app.store.createBatch(
-          collection.id,
-          `upload of ${received.length} file${received.length === 1 ? '' : 's'}`,
+        // Held from before the files are stored until their documents are recorded, so that a sweep
+        // meanwhile does not take them for files nothing refers to.
+        const hold = await app.store.holdBlobs(
+          staged.map((file) => file.staged.sha256),
+          blobHoldMs,
         );
-        // Largest first (see largestFirstOrder); the answer lists them in the request's order.
-        const documents = new Array<ReturnType<typeof toDocumentView>>(received.length);
-        for (const index of largestFirstOrder(received.map((f) => f.sizeBytes))) {
-          const outcome = await acceptFile(
-            app,
-            { collection, batch, priority: request.query.priority },
-            received[index] as ReceivedFile,
+        const documents = new Array<ReturnType<typeof toDocumentView>>(upload.files.length);
+        let batch: Batch;
+        try {
+          const received = await Promise.all(upload.files.map(commit));
+          batch = await app.store.createBatch(
+            collection.id,
+            `upload of ${received.length} file${received.length === 1 ? '' : 's'}`,
           );
-          documents[index] = toDocumentView(outcome.document);
+          // Largest first (see largestFirstOrder); the answer lists them in the request's order.
+          for (const index of largestFirstOrder(received.map((f) => f.sizeBytes))) {
+            const outcome = await acceptFile(
+              app,
+              { collection, batch, priority: request.query.priority },
+              received[index] as ReceivedFile,
+            );
+            documents[index] = toDocumentView(outcome.document);
+          }
+        } finally {
+          await app.store.releaseBlobHold(hold);
         }
         const progress = await app.store.getBatchProgress(batch.id);
         const body = { batch: toBatchView(progress!), documents, refused: upload.refused };

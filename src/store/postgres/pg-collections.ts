@@ -1,5 +1,6 @@
 import { assertSameEmbedder } from '../../core/embedder-pin.js';
 import { newId } from '../../core/ids.js';
+import type { DocumentState } from '../../core/states.js';
 import type { Collection } from '../../core/types.js';
 import type { CollectionStore } from '../../ports/collection-store.js';
 import {
@@ -14,7 +15,7 @@ import { changed, type PgContext } from './pg-context.js';
 import { batchSql, collectionSql } from './pg-sql.js';
 
 /** Collections (each pinned to one embedder, with its own vector index) and the batches uploaded into them. */
-export function createPgCollections({ pool, query, one, transaction }: PgContext): CollectionStore {
+export function createPgCollections({ pool, query, one, count, transaction }: PgContext): CollectionStore {
   const collectionByName = async (tenantId: string, name: string): Promise<Collection | undefined> => {
     const row = await one<CollectionRow>(collectionSql.byName, [tenantId, name]);
     return row && toCollection(row);
@@ -65,6 +66,7 @@ export function createPgCollections({ pool, query, one, transaction }: PgContext
     async deleteCollection(id) {
       const deleted = await transaction(async (client) => {
         await client.query(collectionSql.deleteChunks, [id]);
+        await client.query(collectionSql.deleteEvents, [id]);
         // Documents and batches go with the collection through their foreign keys.
         return changed(await client.query(collectionSql.delete, [id]));
       });
@@ -72,6 +74,13 @@ export function createPgCollections({ pool, query, one, transaction }: PgContext
         await pool.query(collectionSql.dropVectorIndex(id));
       }
       return deleted;
+    },
+    async getCollectionStats(id) {
+      const states = await query<{ state: DocumentState; n: number }>(collectionSql.documentsByState, [id]);
+      return {
+        documents: Object.fromEntries(states.map((row) => [row.state, row.n])),
+        storedBytes: await count(collectionSql.storedBytes, [id]),
+      };
     },
 
     async createBatch(collectionId, label) {

@@ -185,6 +185,24 @@ const migrations: readonly { version: number; sql: string }[] = [
       ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- A raw file is collected once nothing refers to it: no document (by content hash, in any
+      -- collection) and no hold an upload took while it stores the file and records its documents.
+      CREATE INDEX documents_by_blob ON documents (sha256);
+      CREATE TABLE blob_holds (
+        hold_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (hold_id, key)
+      );
+      CREATE INDEX blob_holds_by_key ON blob_holds (key, expires_at);
+      -- One sweeper at a time across processes, and what the last sweep did.
+      CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
+      CREATE TABLE sweeps (name TEXT PRIMARY KEY, report TEXT NOT NULL, recorded_at TIMESTAMPTZ NOT NULL);
+    `,
+  },
 ];
 
 /**

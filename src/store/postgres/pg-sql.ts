@@ -38,9 +38,21 @@ export const tenantSql = {
   byName: 'SELECT * FROM tenants WHERE name = $1',
   byId: 'SELECT * FROM tenants WHERE id = $1',
   setLimits: `UPDATE tenants SET max_in_flight = $2, max_documents = $3, max_bytes = $4, max_chunks = $5 WHERE id = $1 RETURNING *`,
-  held: `SELECT count(*)::int AS documents, coalesce(sum(d.size_bytes), 0)::bigint AS bytes
-           FROM documents d JOIN collections c ON c.id = d.collection_id
-          WHERE c.tenant_id = $1 AND d.state NOT IN ('failed', 'cancelled', 'skipped')`,
+  /**
+   * The documents a tenant holds (failed, cancelled and skipped ones hold none), and the bytes of the
+   * raw files its documents keep, each file once, whatever its documents' states.
+   */
+  held: `SELECT
+      (SELECT count(*)::int FROM documents d JOIN collections c ON c.id = d.collection_id
+        WHERE c.tenant_id = $1 AND d.state NOT IN ('failed', 'cancelled', 'skipped')) AS documents,
+      (SELECT coalesce(sum(size_bytes), 0)::bigint FROM (SELECT DISTINCT d.sha256, d.size_bytes FROM documents d
+        JOIN collections c ON c.id = d.collection_id WHERE c.tenant_id = $1 AND d.sha256 <> '') held) AS bytes`,
+  collectionIds: 'SELECT id FROM collections WHERE tenant_id = $1',
+  deleteRows: [
+    'DELETE FROM idempotency_keys WHERE tenant_id = $1',
+    'DELETE FROM api_keys WHERE tenant_id = $1',
+    'DELETE FROM tenants WHERE id = $1',
+  ],
   chunks:
     'SELECT count(*)::int AS n FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = $1',
 } as const;
@@ -74,6 +86,11 @@ export const collectionSql = {
   setPartialSuccess: 'UPDATE collections SET partial_success = $2 WHERE id = $1 RETURNING *',
   rename: 'UPDATE collections SET name = $1 WHERE tenant_id = $2 AND name = $3',
   deleteChunks: 'DELETE FROM chunks WHERE collection_id = $1',
+  // Events name the collection's files: they go with it, not with the next sweep.
+  deleteEvents: 'DELETE FROM events WHERE batch_id IN (SELECT id FROM batches WHERE collection_id = $1)',
+  documentsByState: 'SELECT state, count(*)::int AS n FROM documents WHERE collection_id = $1 GROUP BY state',
+  storedBytes: `SELECT coalesce(sum(size_bytes), 0)::bigint AS n FROM (
+    SELECT DISTINCT sha256, size_bytes FROM documents WHERE collection_id = $1 AND sha256 <> '') held`,
   delete: 'DELETE FROM collections WHERE id = $1',
   /** The collection's partial HNSW index; vector queries use the same expression (see `chunkIndexSql.nearest`). */
   createVectorIndex: (collectionId: string, dimension: number): string =>
@@ -261,4 +278,46 @@ export const chunkIndexSql = {
               ORDER BY r.score DESC, c.id`,
   countOfCollection: 'SELECT count(*)::int AS n FROM chunks WHERE collection_id = $1',
   countAll: 'SELECT count(*)::int AS n FROM chunks',
+} as const;
+
+/** Which raw files are still referred to, and holds on them while uploads store them. */
+export const blobSql = {
+  hold: `INSERT INTO blob_holds (hold_id, key, expires_at)
+    SELECT $1, k, now() + make_interval(secs => $3::float8 / 1000) FROM unnest($2::text[]) k
+    ON CONFLICT DO NOTHING`,
+  release: 'DELETE FROM blob_holds WHERE hold_id = $1',
+  /** Of an array of keys, those no document refers to and no unexpired hold keeps. */
+  unreferenced: `SELECT k AS key FROM unnest($1::text[]) k
+    WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = k)
+      AND NOT EXISTS (SELECT 1 FROM blob_holds h WHERE h.key = k AND h.expires_at > now())`,
+  /** A document and the skipped copies that go with it. */
+  ofDocument: "SELECT DISTINCT sha256 AS key FROM documents WHERE (id = $1 OR duplicate_of = $1) AND sha256 <> ''",
+  ofCollection: "SELECT DISTINCT sha256 AS key FROM documents WHERE collection_id = $1 AND sha256 <> ''",
+  ofTenant: `SELECT DISTINCT d.sha256 AS key FROM documents d JOIN collections c ON c.id = d.collection_id
+    WHERE c.tenant_id = $1 AND d.sha256 <> ''`,
+} as const;
+
+/** Retention, leases and the sweeps' reports. */
+export const housekeepingSql = {
+  /** Batches with nothing left to run whose last change is before the cutoff. */
+  pruneEvents: `DELETE FROM events WHERE batch_id IN (
+    SELECT b.id FROM batches b
+     WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = b.id AND d.state IN (${unfinishedSql}))
+       AND coalesce((SELECT max(d.updated_at) FROM documents d WHERE d.batch_id = b.id), b.created_at) < $1)`,
+  /** Events of batches removed since (their collection was deleted). */
+  pruneOrphanEvents: `DELETE FROM events WHERE batch_id IN (
+    SELECT DISTINCT e.batch_id FROM events e WHERE NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = e.batch_id))`,
+  pruneBatches: `DELETE FROM batches WHERE created_at < $1
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = batches.id)`,
+  pruneIdempotency: 'DELETE FROM idempotency_keys WHERE created_at < $1',
+  pruneHolds: 'DELETE FROM blob_holds WHERE expires_at < now()',
+  /** Takes the lease if free, lapsed or the holder's (name, holder, ttl in ms). */
+  takeLease: `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::float8 / 1000))
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE leases.expires_at < now() OR leases.holder = excluded.holder`,
+  releaseLease: 'DELETE FROM leases WHERE name = $1 AND holder = $2',
+  recordSweep: `INSERT INTO sweeps (name, report, recorded_at) VALUES ('last', $1, now())
+    ON CONFLICT (name) DO UPDATE SET report = excluded.report, recorded_at = excluded.recorded_at`,
+  lastSweep: "SELECT report FROM sweeps WHERE name = 'last'",
+  databaseBytes: 'SELECT pg_database_size(current_database()) AS n',
 } as const;

@@ -1,11 +1,13 @@
 import pg from 'pg';
 import type { Store } from '../../ports/store.js';
+import { createPgBlobReferences } from './pg-blob-references.js';
 import { createPgChunkIndex } from './pg-chunk-index.js';
 import { createPgCollections } from './pg-collections.js';
 import { createPgContext } from './pg-context.js';
 import { createPgDispatch } from './pg-dispatch.js';
 import { createPgEmbeddingCache } from './pg-embedding-cache.js';
 import { createPgEventLog } from './pg-events.js';
+import { createPgHousekeeping } from './pg-housekeeping.js';
 import { createPgIdempotency } from './pg-idempotency.js';
 import { createPgLedger } from './pg-ledger.js';
 import { migrate } from './pg-migrations.js';
@@ -48,7 +50,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
   const context = createPgContext(pool);
   const collections = createPgCollections(context);
   return {
-    ...createPgTenancy(context),
+    ...createPgTenancy(context, (id) => collections.deleteCollection(id)),
     ...collections,
     ...createPgLedger(context),
     ...createPgDispatch(context),
@@ -59,6 +61,8 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     ...createPgEmbeddingCache(context),
     ...createPgWorkerRegistry(context),
     ...createPgIdempotency(context),
+    ...createPgBlobReferences(context),
+    ...createPgHousekeeping(context),
 
     async ping() {
       await pool.query(sessionSql.ping);

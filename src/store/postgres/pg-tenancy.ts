@@ -6,7 +6,10 @@ import { lockKeys } from './pg-migrations.js';
 import { apiKeySql, lockSql, tenantSql } from './pg-sql.js';
 
 /** Tenants, their limits and usage, and their API keys. */
-export function createPgTenancy({ pool, query, one, count, transaction }: PgContext): TenancyStore {
+export function createPgTenancy(
+  { pool, query, one, count, transaction }: PgContext,
+  deleteCollection: (id: string) => Promise<boolean>,
+): TenancyStore {
   return {
     async ensureTenant(name) {
       await pool.query(tenantSql.insert, [newId('ten'), name]);
@@ -33,6 +36,21 @@ export function createPgTenancy({ pool, query, one, count, transaction }: PgCont
       };
       const chunks = await count(tenantSql.chunks, [id]);
       return { ...held, chunks };
+    },
+    async deleteTenant(id) {
+      if (!(await one(tenantSql.byId, [id]))) {
+        return false;
+      }
+      // Collection by collection, each with its vector index, then the tenant's own rows in one step.
+      for (const { id: collectionId } of await query<{ id: string }>(tenantSql.collectionIds, [id])) {
+        await deleteCollection(collectionId);
+      }
+      await transaction(async (client) => {
+        for (const sql of tenantSql.deleteRows) {
+          await client.query(sql, [id]);
+        }
+      });
+      return true;
     },
 
     async createApiKey(input) {

@@ -1,5 +1,6 @@
 import { assertSameEmbedder } from '../../core/embedder-pin.js';
 import { newId } from '../../core/ids.js';
+import type { DocumentState } from '../../core/states.js';
 import type { Collection } from '../../core/types.js';
 import type { CollectionStore } from '../../ports/collection-store.js';
 import {
@@ -77,6 +78,13 @@ function createCollections(context: SqliteContext): Synchronous<Omit<CollectionS
       searchStmt.clear();
       context.textSearch?.forget();
       return true;
+    },
+    getCollectionStats(id) {
+      const states = stmt<[string], { state: DocumentState; n: number }>(collectionSql.documentsByState).all(id);
+      return {
+        documents: Object.fromEntries(states.map((row) => [row.state, row.n])),
+        storedBytes: stmt(collectionSql.storedBytes).pluck().get(id) as number,
+      };
     },
   };
 }

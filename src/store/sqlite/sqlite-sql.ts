@@ -28,9 +28,21 @@ export const tenantSql = {
   insert: 'INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
   setLimits: `UPDATE tenants SET max_in_flight = @maxInFlight, max_documents = @maxDocuments, max_bytes = @maxBytes, max_chunks = @maxChunks
     WHERE id = @id RETURNING *`,
-  /** The documents a tenant holds and their bytes; failed, cancelled and skipped ones hold nothing. */
-  held: `SELECT count(*) AS documents, coalesce(sum(d.size_bytes), 0) AS bytes FROM documents d JOIN collections c ON c.id = d.collection_id
-    WHERE c.tenant_id = ? AND d.state NOT IN ('failed', 'cancelled', 'skipped')`,
+  /**
+   * The documents a tenant holds (failed, cancelled and skipped ones hold none), and the bytes of the
+   * raw files its documents keep on disk, each file once, whatever its documents' states (the tenant id twice).
+   */
+  held: `SELECT
+      (SELECT count(*) FROM documents d JOIN collections c ON c.id = d.collection_id
+        WHERE c.tenant_id = ? AND d.state NOT IN ('failed', 'cancelled', 'skipped')) AS documents,
+      (SELECT coalesce(sum(size_bytes), 0) FROM (SELECT DISTINCT d.sha256, d.size_bytes FROM documents d
+        JOIN collections c ON c.id = d.collection_id WHERE c.tenant_id = ? AND d.sha256 != '')) AS bytes`,
+  deleteRows: [
+    'DELETE FROM idempotency_keys WHERE tenant_id = ?',
+    'DELETE FROM api_keys WHERE tenant_id = ?',
+    'DELETE FROM tenants WHERE id = ?',
+  ],
+  collectionIds: 'SELECT id FROM collections WHERE tenant_id = ?',
   /** A tenant's published chunks (the tenant id twice). */
   chunks: `SELECT (SELECT count(*) FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = ?)
     - (SELECT count(*) FROM chunk_stage s JOIN collections c ON c.id = s.collection_id WHERE c.tenant_id = ?)`,
@@ -69,9 +81,14 @@ export const collectionSql = {
     'DELETE FROM vector_changes WHERE collection_id = ?',
     'DELETE FROM chunks WHERE collection_id = ?',
     'DELETE FROM documents WHERE collection_id = ?',
+    // Events name the collection's files: they go with it, not with the next sweep.
+    'DELETE FROM events WHERE batch_id IN (SELECT id FROM batches WHERE collection_id = ?)',
     'DELETE FROM batches WHERE collection_id = ?',
     'DELETE FROM collections WHERE id = ?',
   ],
+  documentsByState: 'SELECT state, count(*) AS n FROM documents WHERE collection_id = ? GROUP BY state',
+  storedBytes: `SELECT coalesce(sum(size_bytes), 0) FROM (
+    SELECT DISTINCT sha256, size_bytes FROM documents WHERE collection_id = ? AND sha256 != '')`,
 };
 
 export const batchSql = {
@@ -268,4 +285,44 @@ export const idempotencySql = {
   get: 'SELECT status, body, fingerprint FROM idempotency_keys WHERE tenant_id = ? AND key = ?',
   put: `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT DO NOTHING`,
+};
+
+/** Which raw files are still referred to, and holds on them while uploads store them. */
+export const blobSql = {
+  hold: 'INSERT OR REPLACE INTO blob_holds (hold_id, key, expires_at) VALUES (?, ?, ?)',
+  release: 'DELETE FROM blob_holds WHERE hold_id = ?',
+  /** Of a JSON array of keys, those no document refers to and no unexpired hold keeps (the time as second parameter). */
+  unreferenced: `SELECT k.value FROM json_each(?) k
+    WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = k.value)
+      AND NOT EXISTS (SELECT 1 FROM blob_holds h WHERE h.key = k.value AND h.expires_at > ?)`,
+  /** A document and the skipped copies that go with it. */
+  ofDocument: "SELECT DISTINCT sha256 FROM documents WHERE (id = ? OR duplicate_of = ?) AND sha256 != ''",
+  ofCollection: "SELECT DISTINCT sha256 FROM documents WHERE collection_id = ? AND sha256 != ''",
+  ofTenant: `SELECT DISTINCT d.sha256 FROM documents d JOIN collections c ON c.id = d.collection_id
+    WHERE c.tenant_id = ? AND d.sha256 != ''`,
+};
+
+/** Retention, leases and the sweeps' reports. */
+export const housekeepingSql = {
+  /** Batches with nothing left to run whose last change is before the cutoff. */
+  pruneEvents: `DELETE FROM events WHERE batch_id IN (
+    SELECT b.id FROM batches b
+     WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = b.id AND d.state IN (${unfinishedSql}))
+       AND coalesce((SELECT max(d.updated_at) FROM documents d WHERE d.batch_id = b.id), b.created_at) < ?)`,
+  /** Events of batches removed since (their collection was deleted). */
+  pruneOrphanEvents: `DELETE FROM events WHERE batch_id IN (
+    SELECT DISTINCT e.batch_id FROM events e WHERE NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = e.batch_id))`,
+  pruneBatches: `DELETE FROM batches WHERE created_at < ?
+    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = batches.id)`,
+  pruneIdempotency: 'DELETE FROM idempotency_keys WHERE created_at < ?',
+  pruneHolds: 'DELETE FROM blob_holds WHERE expires_at < ?',
+  collectionIds: 'SELECT id FROM collections',
+  /** Takes the lease if free, lapsed or the holder's (name, holder, expiry, now). */
+  takeLease: `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE leases.expires_at < ? OR leases.holder = excluded.holder`,
+  releaseLease: 'DELETE FROM leases WHERE name = ? AND holder = ?',
+  recordSweep: `INSERT INTO sweeps (name, report, recorded_at) VALUES ('last', ?, ?)
+    ON CONFLICT (name) DO UPDATE SET report = excluded.report, recorded_at = excluded.recorded_at`,
+  lastSweep: "SELECT report FROM sweeps WHERE name = 'last'",
 };

@@ -10,6 +10,8 @@ import { busyTimeoutMs, sliceDeferMaxMs, type SqliteContext, type Synchronous } 
 import { createSqliteDispatch } from './sqlite-dispatch.js';
 import { createSqliteEmbeddingCache } from './sqlite-embedding-cache.js';
 import { createSqliteEvents } from './sqlite-events.js';
+import { createSqliteBlobReferences } from './sqlite-blob-references.js';
+import { createSqliteCompaction, createSqliteHousekeeping } from './sqlite-housekeeping.js';
 import { createSqliteIdempotency } from './sqlite-idempotency.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
 import { migrate } from './sqlite-migrations.js';
@@ -92,6 +94,8 @@ function openContext(options: SqliteStoreOptions): SqliteContext {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');
+  // A deleted row's bytes are overwritten, not left in free pages: deleted means gone from the file.
+  db.pragma('secure_delete = ON');
   sqliteVec.load(db);
   migrate(db);
   // From here on a busy lock is waited for without blocking the thread (`busy-retry.ts`).
@@ -142,12 +146,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const chunkRows = createChunkRows(context);
   const chunkIndex = createSqliteChunkIndex(context);
 
-  const sync: Synchronous<Omit<Store, 'complete' | 'searchText'>> = {
+  const collections = createSqliteCollections(context);
+  const sync: Synchronous<Omit<Store, 'complete' | 'searchText' | 'compact'>> = {
     ping() {
       context.stmt(storeSql.ping).get();
     },
-    ...createSqliteTenancy(context),
-    ...createSqliteCollections(context),
+    ...createSqliteTenancy(context, collections.deleteCollection),
+    ...collections,
     ...createSqliteLedger(context, chunkRows),
     ...createSqliteDispatch(context),
     ...createSqliteTransitions(context, chunkRows),
@@ -155,6 +160,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createSqliteEmbeddingCache(context),
     ...createSqliteWorkers(context),
     ...createSqliteIdempotency(context),
+    ...createSqliteBlobReferences(context),
+    ...createSqliteHousekeeping(context),
     ...chunkIndex.sync,
     close() {
       if (searchDb !== db) {
@@ -170,5 +177,5 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     await textSearch?.close();
     await lifted.close();
   };
-  return { ...lifted, complete, searchText: chunkIndex.searchText, close };
+  return { ...lifted, complete, compact: createSqliteCompaction(context), searchText: chunkIndex.searchText, close };
 }

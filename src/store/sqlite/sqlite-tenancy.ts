@@ -4,9 +4,12 @@ import { toApiKey, toTenant, type ApiKeyRow, type TenantRow } from '../store-row
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import { apiKeySql, tenantSql } from './sqlite-sql.js';
 
-type Tenants = Pick<TenancyStore, 'ensureTenant' | 'getTenant' | 'setTenantLimits' | 'getTenantUsage'>;
+type Tenants = Pick<TenancyStore, 'ensureTenant' | 'getTenant' | 'setTenantLimits' | 'getTenantUsage' | 'deleteTenant'>;
 
-function createTenants({ stmt, now }: SqliteContext): Synchronous<Tenants> {
+function createTenants(
+  { db, stmt, now }: SqliteContext,
+  deleteCollection: (id: string) => boolean,
+): Synchronous<Tenants> {
   return {
     ensureTenant(name) {
       const existing = stmt<[string], TenantRow>(tenantSql.byName).get(name);
@@ -26,9 +29,20 @@ function createTenants({ stmt, now }: SqliteContext): Synchronous<Tenants> {
       return row && toTenant(row);
     },
     getTenantUsage(id) {
-      const held = stmt<[string], { documents: number; bytes: number }>(tenantSql.held).get(id)!;
+      const held = stmt<[string, string], { documents: number; bytes: number }>(tenantSql.held).get(id, id)!;
       const chunks = stmt<[string, string], number>(tenantSql.chunks).pluck().get(id, id)!;
       return { ...held, chunks };
+    },
+    deleteTenant(id) {
+      if (!stmt(tenantSql.byId).get(id)) {
+        return false;
+      }
+      // Collection by collection, each with its own tables, then the tenant's own rows in one step.
+      for (const collectionId of stmt<[string], string>(tenantSql.collectionIds).pluck().all(id)) {
+        deleteCollection(collectionId);
+      }
+      db.transaction(() => tenantSql.deleteRows.forEach((sql) => stmt(sql).run(id))).immediate();
+      return true;
     },
   };
 }
@@ -98,6 +112,9 @@ function createApiKeys({ db, stmt, now }: SqliteContext): Synchronous<Omit<Tenan
 }
 
 /** Tenants, their limits and usage, and their API keys. */
-export function createSqliteTenancy(context: SqliteContext): Synchronous<TenancyStore> {
-  return { ...createTenants(context), ...createApiKeys(context) };
+export function createSqliteTenancy(
+  context: SqliteContext,
+  deleteCollection: (id: string) => boolean,
+): Synchronous<TenancyStore> {
+  return { ...createTenants(context, deleteCollection), ...createApiKeys(context) };
 }

@@ -121,5 +121,19 @@ export function describeCollectionContract(name: string, createStore: StoreFacto
       expect(await store.getBatchProgress(batch.id)).toMatchObject({ filesDone: 2, finished: true });
       expect(await store.getBatchProgress('bat_unknown')).toBeUndefined();
     });
+
+    it('tells what a collection holds: documents by state, and its raw files bytes once per file', async () => {
+      const fixture = await stores.open();
+      const { store, collection } = fixture;
+      expect(await store.getCollectionStats(collection.id)).toEqual({ documents: {}, storedBytes: 0 });
+      const done = await register(fixture, 'a.txt', { sha256: 'a', sizeBytes: 100 });
+      await publish(store, done.id, 'att_1', [chunk(0, 'a', [1, 0, 0, 0])]);
+      await register(fixture, 'a-copy.txt', { sha256: 'a', sizeBytes: 100 });
+      await register(fixture, 'b.txt', { sha256: 'b', sizeBytes: 50 });
+      expect(await store.getCollectionStats(collection.id)).toEqual({
+        documents: { completed: 1, skipped: 1, queued: 1 },
+        storedBytes: 150,
+      });
+    });
   });
 }

@@ -270,9 +270,9 @@ export function describeDocumentLedgerContract(name: string, createStore: StoreF
       await store.claim(late, 'att_l');
       expect((await store.getDocument(late))?.dispatchedAt).not.toBeNull();
 
-      // What the tenant holds, for quotas: failed, cancelled and skipped documents hold nothing.
+      // What the tenant holds, for quotas: a cancelled document counts as no document, but its raw file stays.
       await store.cancel(big[5]!);
-      expect(await store.getTenantUsage(tenant.id)).toEqual({ documents: 9, bytes: 90, chunks: 0 });
+      expect(await store.getTenantUsage(tenant.id)).toEqual({ documents: 9, bytes: 100, chunks: 0 });
       expect(await store.getTenantUsage(rival.id)).toEqual({ documents: 1, bytes: 1, chunks: 0 });
       expect(
         (await store.setTenantLimits(rival.id, { maxInFlight: 2, maxDocuments: 10, maxBytes: null, maxChunks: 0 }))

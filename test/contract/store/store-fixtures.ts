@@ -92,9 +92,9 @@ export function useSharedStore(createStore: StoreFactory): () => Fixture {
   };
 }
 
-/** Registers a file of the fixture's batch whose bytes hash to `sha256` (its source by default). */
+/** Registers a file of a batch (the fixture's, or any) whose bytes hash to `sha256` (its source by default). */
 export async function register(
-  { store, collection, batch }: Fixture,
+  { store, collection, batch }: { store: Store; collection: Pick<Collection, 'id'>; batch: Pick<Batch, 'id'> },
   source: string,
   options: { sha256?: string; sizeBytes?: number; priority?: number } = {},
 ): Promise<DocumentRecord> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StoreFactory } from './store-fixtures.js';
-import { chunk, publish, register, useStores } from './store-fixtures.js';
+import { documentStateEvent } from '../../../src/core/document-events.js';
+import { chunk, publish, register, spec, useStores } from './store-fixtures.js';
 
 /** The `TenancyStore` role: tenants, their limits and usage, and their API keys. */
 export function describeTenancyContract(name: string, createStore: StoreFactory): void {
@@ -19,7 +20,7 @@ export function describeTenancyContract(name: string, createStore: StoreFactory)
       expect(await store.setTenantLimits('ten_unknown', limits)).toBeUndefined();
     });
 
-    it('counts what a tenant holds: waiting, running and published documents, their bytes and published chunks', async () => {
+    it('counts what a tenant holds: waiting, running and published documents, the bytes of every raw file it keeps once, and published chunks', async () => {
       const fixture = await stores.open();
       const { store, tenant } = fixture;
       const doc = (source: string, sizeBytes: number) => register(fixture, source, { sizeBytes });
@@ -34,7 +35,8 @@ export function describeTenancyContract(name: string, createStore: StoreFactory)
       const cancelled = await doc('cancelled', 2000);
       await store.cancel(cancelled.id);
       await register(fixture, 'copy', { sha256: 'published', sizeBytes: 100 });
-      expect(await store.getTenantUsage(tenant.id)).toEqual({ documents: 3, bytes: 123, chunks: 2 });
+      // Failed and cancelled documents keep their raw files (they may be retried): their bytes count; a copy's do not.
+      expect(await store.getTenantUsage(tenant.id)).toEqual({ documents: 3, bytes: 3123, chunks: 2 });
       // Nothing crosses tenants.
       const other = await store.ensureTenant('t2');
       expect(await store.getTenantUsage(other.id)).toEqual({ documents: 0, bytes: 0, chunks: 0 });
@@ -144,6 +146,37 @@ export function describeTenancyContract(name: string, createStore: StoreFactory)
       expect(
         (await Promise.all([store.findApiKey('admin-a'), store.findApiKey('admin-b')])).filter(Boolean),
       ).toHaveLength(1);
+    });
+
+    it('deletes a tenant with its collections, documents, chunks, events, keys and idempotency records, and no other', async () => {
+      const fixture = await stores.open();
+      const { store, tenant, collection } = fixture;
+      const other = await store.ensureTenant('t2');
+      const theirs = await store.ensureCollection(other.id, 'theirs', spec);
+      const theirBatch = await store.createBatch(theirs.id, 'b');
+      const theirDoc = await register({ store, collection: theirs, batch: theirBatch }, 'x');
+      const doc = await register(fixture, 'a.txt');
+      await publish(store, doc.id, 'att_1', [chunk(0, 'tenant text', [1, 0, 0, 0])]);
+      await store.appendEvent(documentStateEvent((await store.getDocument(doc.id))!));
+      await store.createApiKey({ tenantId: tenant.id, keyHash: 'mine', prefix: 'p', admin: false });
+      await store.createApiKey({ tenantId: other.id, keyHash: 'theirs', prefix: 'p', admin: false });
+      await store.putIdempotentResponse(tenant.id, 'k', 'fp', 202, '{}');
+      await store.putIdempotentResponse(other.id, 'k', 'fp', 202, '{}');
+
+      expect(await store.deleteTenant(tenant.id)).toBe(true);
+      expect(await store.getTenant(tenant.id)).toBeUndefined();
+      expect(await store.getCollection(collection.id)).toBeUndefined();
+      expect(await store.getDocument(doc.id)).toBeUndefined();
+      expect(await store.countChunks(collection.id)).toBe(0);
+      expect(await store.listEvents({ documentId: doc.id, afterSeq: 0, limit: 10 })).toEqual([]);
+      expect(await store.findApiKey('mine')).toBeUndefined();
+      expect(await store.listApiKeys(tenant.id)).toEqual([]);
+      expect(await store.getIdempotentResponse(tenant.id, 'k')).toBeUndefined();
+      // The other tenant keeps everything.
+      expect(await store.getDocument(theirDoc.id)).toBeDefined();
+      expect(await store.findApiKey('theirs')).toBeDefined();
+      expect(await store.getIdempotentResponse(other.id, 'k')).toBeDefined();
+      expect(await store.deleteTenant(tenant.id)).toBe(false);
     });
 
     it('counts every key ever made, from zero on a fresh deployment', async () => {

@@ -1,0 +1,171 @@
+import type { BlobStore } from '../ports/blob-store.js';
+import type { Logger } from '../ports/logger.js';
+import type { BlobReferences, Housekeeping, SweepReport } from '../ports/store.js';
+
+export type { SweepReport } from '../ports/store.js';
+
+export interface GarbageDependencies {
+  store: BlobReferences & Housekeeping;
+  blobs: BlobStore;
+  logger: Logger;
+}
+
+/** How long each kind of bookkeeping is kept, in milliseconds. */
+export interface RetentionSettings {
+  eventsMs: number;
+  idempotencyMs: number;
+  batchesMs: number;
+  /** Staging files untouched this long are removed even if their process still runs. */
+  stagingMaxAgeMs: number;
+}
+
+/**
+ * How long an upload's hold keeps its raw files from collection if it is never released (its process
+ * died between storing them and recording their documents): far longer than recording takes.
+ */
+export const blobHoldMs = 15 * 60_000;
+
+/** Blobs asked about at once. */
+const page = 500;
+/** The sweeper's lease lasts this long without renewal: one that died holding it is replaced after. */
+const leaseMs = 10 * 60_000;
+
+/**
+ * Removes the raw files of `keys` that nothing refers to any more: called right after documents are
+ * deleted. Each file is asked about again once no new reader can find it (`BlobStore.remove`), so an
+ * upload of the same bytes meanwhile keeps it. What a crash interrupts, the next sweep finishes.
+ */
+export async function collectBlobs(deps: GarbageDependencies, keys: readonly string[]): Promise<number> {
+  let removed = 0;
+  for (const key of await deps.store.unreferencedBlobs(keys)) {
+    if (await deps.blobs.remove(key, async () => (await deps.store.unreferencedBlobs([key])).length === 1)) {
+      removed++;
+    }
+  }
+  return removed;
+}
+
+async function sweepBlobs(deps: GarbageDependencies): Promise<SweepReport['blobs']> {
+  const tally = { removed: 0, bytes: 0, kept: 0 };
+  const sweepPage = async (entries: { key: string; sizeBytes: number }[]): Promise<void> => {
+    const unused = new Set(await deps.store.unreferencedBlobs(entries.map((entry) => entry.key)));
+    for (const entry of entries) {
+      if (unused.has(entry.key) && (await collectBlobs(deps, [entry.key])) === 1) {
+        tally.removed++;
+        tally.bytes += entry.sizeBytes;
+      } else {
+        tally.kept++;
+      }
+    }
+  };
+  let entries: { key: string; sizeBytes: number }[] = [];
+  for await (const entry of deps.blobs.list()) {
+    entries.push(entry);
+    if (entries.length === page) {
+      await sweepPage(entries);
+      entries = [];
+    }
+  }
+  await sweepPage(entries);
+  return tally;
+}
+
+/** Runs `step`, or records why it could not and answers `fallback`. */
+async function attempt<T>(errors: string[], what: string, step: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    return fallback;
+  }
+}
+
+/**
+ * One sweep: bookkeeping past its retention, staging files of dead uploads, raw files nothing refers
+ * to, and, with `compact`, the database's own leftovers of deleted rows (see `Housekeeping.compact`).
+ * At most one sweep runs at a time across every process sharing the store: undefined if another holds
+ * the lease. Whatever fails is reported, and the rest still runs.
+ */
+export async function sweep(
+  deps: GarbageDependencies,
+  retention: RetentionSettings,
+  options: { holder: string; compact?: boolean },
+): Promise<SweepReport | undefined> {
+  if (!(await deps.store.tryLease('sweeper', options.holder, leaseMs))) {
+    return undefined;
+  }
+  try {
+    const started = Date.now();
+    const errors: string[] = [];
+    const before = (ms: number): Date => new Date(started - ms);
+    const rows = await attempt(
+      errors,
+      'retention',
+      () =>
+        deps.store.prune({
+          events: before(retention.eventsMs),
+          idempotency: before(retention.idempotencyMs),
+          batches: before(retention.batchesMs),
+        }),
+      { events: 0, idempotencyKeys: 0, batches: 0 },
+    );
+    const none = { files: 0, bytes: 0 };
+    const staging = await attempt(
+      errors,
+      'staging files',
+      () => deps.blobs.sweepStaging(retention.stagingMaxAgeMs),
+      none,
+    );
+    const blobs = await attempt(errors, 'raw files', () => sweepBlobs(deps), { removed: 0, bytes: 0, kept: 0 });
+    const compaction = options.compact
+      ? await attempt(errors, 'compaction', () => deps.store.compact(), undefined)
+      : undefined;
+    const usage = await attempt(errors, 'disk usage', () => deps.blobs.usage(), { blobs: none, staging: none });
+    const databaseBytes = await attempt(errors, 'database size', () => deps.store.databaseBytes(), 0);
+    const report: SweepReport = {
+      at: new Date().toISOString(),
+      ms: Date.now() - started,
+      blobs,
+      staging,
+      rows,
+      ...(compaction ? { compaction } : {}),
+      disk: { ...usage, databaseBytes },
+      errors,
+    };
+    await attempt(errors, 'recording the report', () => deps.store.recordSweep(report), undefined);
+    return report;
+  } finally {
+    await deps.store.releaseLease('sweeper', options.holder);
+  }
+}
+
+/**
+ * Sweeps every `intervalMs` (0: never) in the background, as workers do; the first sweep comes one
+ * interval after start. Failures are logged, never thrown.
+ */
+export function startSweeper(
+  deps: GarbageDependencies,
+  retention: RetentionSettings,
+  options: { holder: string; intervalMs: number },
+): { stop(): Promise<void> } {
+  let running: Promise<unknown> = Promise.resolve();
+  const timer =
+    options.intervalMs > 0
+      ? setInterval(() => {
+          running = sweep(deps, retention, { holder: options.holder })
+            .then((report) => {
+              if (report && (report.blobs.removed > 0 || report.staging.files > 0 || report.errors.length > 0)) {
+                deps.logger.info({ sweep: report }, 'swept');
+              }
+            })
+            .catch((error: unknown) => deps.logger.error({ err: error }, 'the sweep failed'));
+        }, options.intervalMs)
+      : undefined;
+  timer?.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

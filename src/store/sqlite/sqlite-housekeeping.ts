@@ -1,0 +1,98 @@
+import { statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Housekeeping, SweepReport } from '../../ports/housekeeping.js';
+import { retryWhileBusy } from './busy-retry.js';
+import { busyTimeoutMs, type SqliteContext, type Synchronous } from './sqlite-context.js';
+import { collectionTables } from './sqlite-migrations.js';
+import { housekeepingSql } from './sqlite-sql.js';
+
+/** How long compaction keeps trying to truncate a write-ahead log that readers are still in. */
+const checkpointPatienceMs = 5_000;
+
+const fileBytes = (path: string): number => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+};
+
+/** Retention, leases and the sweeps' reports; compaction is `createSqliteCompaction`. */
+export function createSqliteHousekeeping({ db, stmt, now }: SqliteContext): Synchronous<Omit<Housekeeping, 'compact'>> {
+  const prune = db.transaction((cutoffs: { events: string; idempotency: string; batches: string; now: string }) => {
+    const batches = stmt(housekeepingSql.pruneBatches).run(cutoffs.batches).changes;
+    const events =
+      stmt(housekeepingSql.pruneEvents).run(cutoffs.events).changes +
+      stmt(housekeepingSql.pruneOrphanEvents).run().changes;
+    const idempotencyKeys = stmt(housekeepingSql.pruneIdempotency).run(cutoffs.idempotency).changes;
+    stmt(housekeepingSql.pruneHolds).run(cutoffs.now);
+    return { events, idempotencyKeys, batches };
+  });
+  return {
+    prune(cutoffs) {
+      return prune.immediate({
+        events: cutoffs.events.toISOString(),
+        idempotency: cutoffs.idempotency.toISOString(),
+        batches: cutoffs.batches.toISOString(),
+        now: now(),
+      });
+    },
+    databaseBytes() {
+      return db.memory ? 0 : fileBytes(db.name) + fileBytes(`${db.name}-wal`);
+    },
+    tryLease(name, holder, ttlMs) {
+      const at = now();
+      const expiresAt = new Date(Date.now() + ttlMs).toISOString();
+      return stmt(housekeepingSql.takeLease).run(name, holder, expiresAt, at).changes === 1;
+    },
+    releaseLease(name, holder) {
+      stmt(housekeepingSql.releaseLease).run(name, holder);
+    },
+    recordSweep(report) {
+      stmt(housekeepingSql.recordSweep).run(JSON.stringify(report), now());
+    },
+    lastSweep() {
+      const report = stmt<[], string>(housekeepingSql.lastSweep).pluck().get();
+      return report === undefined ? undefined : (JSON.parse(report) as SweepReport);
+    },
+  };
+}
+
+/**
+ * Deleted rows are overwritten as they are deleted (`secure_delete`), but a full-text index keeps a
+ * deleted row's terms in its segments until they are merged, and the write-ahead log keeps old page
+ * images until it is checkpointed: this merges every collection's index and truncates the log.
+ */
+export function createSqliteCompaction({ db, stmt, gate }: SqliteContext): Housekeeping['compact'] {
+  return async () => {
+    const done: string[] = [];
+    const notDone: string[] = [];
+    if (db.memory) {
+      return { done, notDone };
+    }
+    const ids = stmt<[], string>(housekeepingSql.collectionIds).pluck().all();
+    for (const id of ids) {
+      const { fullText } = collectionTables(id);
+      await retryWhileBusy(
+        () => db.prepare(`INSERT INTO ${fullText}(${fullText}) VALUES ('optimize')`).run(),
+        busyTimeoutMs,
+        gate,
+      );
+    }
+    done.push(`full-text indexes merged: ${ids.length}`);
+    const deadline = Date.now() + checkpointPatienceMs;
+    for (;;) {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (result?.busy === 0) {
+        done.push('write-ahead log checkpointed and truncated');
+        break;
+      }
+      if (Date.now() > deadline) {
+        notDone.push('the write-ahead log was in use throughout: run `sluice gc` again when ingestion is idle');
+        break;
+      }
+      await sleep(50);
+    }
+    return { done, notDone };
+  };
+}

@@ -1,0 +1,111 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { BlobStore } from '../../src/ports/blob-store.js';
+
+/** Opens a blob store on an empty place of its own; `reopen` opens another store on the same place. */
+export type BlobStoreFactory = () => Promise<{ blobs: BlobStore; reopen(): BlobStore; cleanup(): Promise<void> }>;
+
+const bytes = (text: string): Readable => Readable.from([Buffer.from(text)]);
+
+async function keysOf(blobs: BlobStore): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const entry of blobs.list()) {
+    keys.push(entry.key);
+  }
+  return keys.sort();
+}
+
+/** The behaviour every BlobStore adapter must show; run it against each. */
+export function describeBlobStoreContract(name: string, open: BlobStoreFactory): void {
+  describe(`BlobStore contract: ${name}`, () => {
+    const using = async (test: (opened: Awaited<ReturnType<BlobStoreFactory>>) => Promise<void>): Promise<void> => {
+      const opened = await open();
+      try {
+        await test(opened);
+      } finally {
+        await opened.cleanup();
+      }
+    };
+
+    it('stores content once under its SHA-256, lists it with its size, and reads it back', () =>
+      using(async ({ blobs }) => {
+        const a = await blobs.put(bytes('hello'), 100);
+        const again = await blobs.put(bytes('hello'), 100);
+        expect(a).toEqual({
+          key: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+          sha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+          sizeBytes: 5,
+        });
+        expect(again).toEqual(a);
+        expect(Buffer.from((await blobs.get(a.key))!).toString()).toBe('hello');
+        expect(await blobs.get('0'.repeat(64))).toBeUndefined();
+        const listed = [];
+        for await (const entry of blobs.list()) {
+          listed.push(entry);
+        }
+        expect(listed).toEqual([{ key: a.key, sizeBytes: 5 }]);
+        expect(await blobs.usage()).toEqual({ blobs: { files: 1, bytes: 5 }, staging: { files: 0, bytes: 0 } });
+      }));
+
+    it('leaves nothing of a staged file discarded, or of one over the limit', () =>
+      using(async ({ blobs }) => {
+        const staged = await blobs.stage(bytes('not kept'), 100);
+        expect((await blobs.usage()).staging.files).toBe(1);
+        await staged.discard();
+        await staged.discard();
+        await expect(blobs.stage(bytes('far too long'), 4)).rejects.toMatchObject({ code: 'file_too_large' });
+        expect(await blobs.usage()).toEqual({ blobs: { files: 0, bytes: 0 }, staging: { files: 0, bytes: 0 } });
+      }));
+
+    it('removes a blob only if it is still unused once no reader can find it', () =>
+      using(async ({ blobs }) => {
+        const { key } = await blobs.put(bytes('kept'), 100);
+        expect(await blobs.remove(key, () => Promise.resolve(false))).toBe(false);
+        expect(Buffer.from((await blobs.get(key))!).toString()).toBe('kept');
+        await expect(blobs.remove(key, () => Promise.reject(new Error('ledger down')))).rejects.toThrow('ledger down');
+        expect(await keysOf(blobs)).toEqual([key]);
+        expect(await blobs.remove(key, () => Promise.resolve(true))).toBe(true);
+        expect(await blobs.get(key)).toBeUndefined();
+        expect(await keysOf(blobs)).toEqual([]);
+        expect(await blobs.remove(key, () => Promise.resolve(true))).toBe(false);
+      }));
+
+    it('keeps the same bytes stored again while a removal decides', () =>
+      using(async ({ blobs }) => {
+        const { key } = await blobs.put(bytes('again'), 100);
+        const removed = await blobs.remove(key, async () => {
+          await blobs.put(bytes('again'), 100);
+          return true;
+        });
+        expect(removed).toBe(true);
+        expect(Buffer.from((await blobs.get(key))!).toString()).toBe('again');
+        expect(await keysOf(blobs)).toEqual([key]);
+      }));
+
+    it('still finds a blob whose removal was cut off, and a later removal finishes it', () =>
+      using(async (opened) => {
+        const { blobs } = opened;
+        const { key } = await blobs.put(bytes('interrupted'), 100);
+        // The first removal never hears back, as if its process died while asking the ledger.
+        void blobs.remove(key, () => new Promise<boolean>(() => undefined));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const after = opened.reopen();
+        expect(Buffer.from((await after.get(key))!).toString()).toBe('interrupted');
+        expect(await keysOf(after)).toEqual([key]);
+        expect(await after.remove(key, () => Promise.resolve(false))).toBe(false);
+        expect(Buffer.from((await after.get(key))!).toString()).toBe('interrupted');
+        expect(await after.remove(key, () => Promise.resolve(true))).toBe(true);
+        expect(await keysOf(after)).toEqual([]);
+        expect(await after.get(key)).toBeUndefined();
+      }));
+
+    it('sweeps staged files left untouched past the age given, and keeps younger ones', () =>
+      using(async ({ blobs }) => {
+        await blobs.stage(bytes('abandoned'), 100);
+        expect(await blobs.sweepStaging(60_000)).toEqual({ files: 0, bytes: 0 });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await blobs.sweepStaging(10)).toEqual({ files: 1, bytes: 9 });
+        expect((await blobs.usage()).staging).toEqual({ files: 0, bytes: 0 });
+      }));
+  });
+}
