@@ -83,7 +83,7 @@ export interface DocumentLedger {
   /** Queued documents by what they wait for, each with the oldest one's waiting start, for status. */
   summarizeWaiting(): Promise<WaitingSummary>;
 
-  /** Removes a document with its chunks, vectors and full text (its events stay in the log). */
+  /** Removes a document and its skipped copies with their chunks, vectors, full text and events (which name their files). */
   deleteDocument(documentId: string): Promise<boolean>;
   /** Documents per state, for metrics. */
   countDocumentsByState(): Promise<Partial<Record<DocumentState, number>>>;

@@ -101,6 +101,7 @@ export function createPgLedger({ query, one, count, transaction }: PgContext): P
 
     deleteDocument(documentId) {
       return transaction(async (client) => {
+        await client.query(ledgerSql.deleteEvents, [documentId]);
         // Skipped copies point at this document; they go with it rather than point at nothing.
         await client.query(ledgerSql.deleteDuplicates, [documentId]);
         // Chunks go through their foreign key.

@@ -136,6 +136,9 @@ export const ledgerSql = {
     `SELECT * FROM documents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`,
   unfinished: `SELECT * FROM documents WHERE state IN (${unfinishedSql}) ORDER BY priority DESC, id`,
   running: `SELECT * FROM documents WHERE state IN (${runningSql}) ORDER BY updated_at`,
+  /** The events of a document and of its skipped copies: they name its file. */
+  deleteEvents:
+    'DELETE FROM events WHERE document_id = $1 OR document_id IN (SELECT id FROM documents WHERE duplicate_of = $1)',
   deleteDuplicates: 'DELETE FROM documents WHERE duplicate_of = $1',
   delete: 'DELETE FROM documents WHERE id = $1',
   countByState: 'SELECT state, count(*)::int AS n FROM documents GROUP BY state',

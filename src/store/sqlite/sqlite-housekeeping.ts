@@ -3,8 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Housekeeping, SweepReport } from '../../ports/housekeeping.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { busyTimeoutMs, type SqliteContext, type Synchronous } from './sqlite-context.js';
-import { collectionTables } from './sqlite-migrations.js';
-import { housekeepingSql } from './sqlite-sql.js';
+import { collectionTables, vectorChunkSize, vectorTableSql } from './sqlite-migrations.js';
+import { housekeepingSql, vectorChangeSql } from './sqlite-sql.js';
+
+/** `PRAGMA auto_vacuum` of a file whose free pages `incremental_vacuum` hands back. */
+const incrementalVacuum = 2;
+
+/** Rows of the vector change log compaction keeps. */
+const vectorChangesKeptAfterCompaction = 10_000;
 
 /** How long compaction keeps trying to truncate a write-ahead log that readers are still in. */
 const checkpointPatienceMs = 5_000;
@@ -63,23 +69,59 @@ export function createSqliteHousekeeping({ db, stmt, now }: SqliteContext): Sync
  * deleted row's terms in its segments until they are merged, and the write-ahead log keeps old page
  * images until it is checkpointed: this merges every collection's index and truncates the log.
  */
-export function createSqliteCompaction({ db, stmt, gate }: SqliteContext): Housekeeping['compact'] {
+export function createSqliteCompaction({
+  db,
+  stmt,
+  searchStmt,
+  gate,
+  vectorChangesKept,
+}: SqliteContext): Housekeeping['compact'] {
   return async () => {
     const done: string[] = [];
     const notDone: string[] = [];
     if (db.memory) {
       return { done, notDone };
     }
-    const ids = stmt<[], string>(housekeepingSql.collectionIds).pluck().all();
-    for (const id of ids) {
-      const { fullText } = collectionTables(id);
+    const collections = stmt<[], { id: string; dimension: number }>(housekeepingSql.collections).all();
+    let rebuilt = 0;
+    for (const { id, dimension } of collections) {
+      const { vectors, fullText } = collectionTables(id);
       await retryWhileBusy(
         () => db.prepare(`INSERT INTO ${fullText}(${fullText}) VALUES ('optimize')`).run(),
         busyTimeoutMs,
         gate,
       );
+      // sqlite-vec frees a chunk of its storage only once every vector in it is deleted.
+      const slots = (db.prepare(housekeepingSql.vectorChunks(vectors)).pluck().get() as number) * vectorChunkSize;
+      const live = db.prepare(housekeepingSql.vectorRows(vectors)).pluck().get() as number;
+      if (slots > 2 * live + vectorChunkSize) {
+        const steps = housekeepingSql.rebuildVectors(vectors, vectorTableSql(vectors, dimension));
+        await retryWhileBusy(
+          () => db.transaction(() => steps.forEach((sql) => db.exec(sql))).immediate(),
+          busyTimeoutMs,
+          gate,
+        );
+        rebuilt++;
+      }
     }
-    done.push(`full-text indexes merged: ${ids.length}`);
+    if (rebuilt > 0) {
+      stmt.clear();
+      searchStmt.clear();
+    }
+    done.push(`full-text indexes merged: ${collections.length}; vector tables rebuilt without their gaps: ${rebuilt}`);
+    // Searching processes further behind than this load their collection afresh.
+    const kept = Math.min(vectorChangesKept, vectorChangesKeptAfterCompaction);
+    await retryWhileBusy(() => stmt(vectorChangeSql.prune).run(kept), busyTimeoutMs, gate);
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    if ((db.pragma('auto_vacuum', { simple: true }) as number) === incrementalVacuum) {
+      await retryWhileBusy(() => db.pragma('incremental_vacuum'), busyTimeoutMs, gate);
+      done.push(`free pages handed back to the file system: ${free}`);
+    } else if (free > 0) {
+      // Only VACUUM could change that, and it may renumber the rows of sqlite-vec's tables.
+      notDone.push(
+        `${free} free pages stay in the file (it was made before Sluice handed them back); they are reused, and were overwritten`,
+      );
+    }
     const deadline = Date.now() + checkpointPatienceMs;
     for (;;) {
       const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];

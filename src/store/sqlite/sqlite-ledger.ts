@@ -67,6 +67,7 @@ export function createSqliteLedger(
     }
     chunkRows.deleteChunksOf(documentId, row.collection_id);
     chunkRows.deleteStagedOf(documentId, row.collection_id);
+    stmt(documentSql.deleteEventsOf).run(documentId, documentId);
     // Skipped copies point at this document; they go with it rather than point at nothing.
     stmt(documentSql.deleteCopiesOf).run(documentId);
     stmt(documentSql.delete).run(documentId);

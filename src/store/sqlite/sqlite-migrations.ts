@@ -277,11 +277,16 @@ export function collectionTables(collectionId: string): { vectors: string; fullT
   return { vectors: `vec_${collectionId}`, fullText: `fts_${collectionId}` };
 }
 
+/** Vectors a sqlite-vec table stores per chunk of its storage. */
+export const vectorChunkSize = 256;
+
+/** A collection's sqlite-vec table. */
+export const vectorTableSql = (vectors: string, dimension: number): string =>
+  `CREATE VIRTUAL TABLE IF NOT EXISTS ${vectors} USING vec0(embedding float[${dimension}] distance_metric=cosine, chunk_size=${vectorChunkSize})`;
+
 export function createCollectionTables(db: Database, collectionId: string, dimension: number): void {
   const { vectors, fullText } = collectionTables(collectionId);
-  db.exec(
-    `CREATE VIRTUAL TABLE IF NOT EXISTS ${vectors} USING vec0(embedding float[${dimension}] distance_metric=cosine, chunk_size=256)`,
-  );
+  db.exec(vectorTableSql(vectors, dimension));
   db.exec(
     `CREATE VIRTUAL TABLE IF NOT EXISTS ${fullText} USING fts5(text, content='', contentless_delete=1, tokenize='porter unicode61 remove_diacritics 2')`,
   );

@@ -126,6 +126,9 @@ export const documentSql = {
   unfinished: `SELECT * FROM documents WHERE state IN (${unfinishedSql}) ORDER BY priority DESC, id`,
   running: `SELECT * FROM documents WHERE state IN (${runningSql}) ORDER BY updated_at`,
   deleteCopiesOf: 'DELETE FROM documents WHERE duplicate_of = ?',
+  /** The events of a document and of its skipped copies (the document id twice): they name its file. */
+  deleteEventsOf:
+    'DELETE FROM events WHERE document_id = ? OR document_id IN (SELECT id FROM documents WHERE duplicate_of = ?)',
   delete: 'DELETE FROM documents WHERE id = ?',
   countByState: 'SELECT state, count(*) AS n FROM documents GROUP BY state',
   countCompletedSince: `SELECT count(*) FROM documents WHERE state = 'completed' AND completed_at >= ?`,
@@ -316,7 +319,19 @@ export const housekeepingSql = {
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = batches.id)`,
   pruneIdempotency: 'DELETE FROM idempotency_keys WHERE created_at < ?',
   pruneHolds: 'DELETE FROM blob_holds WHERE expires_at < ?',
-  collectionIds: 'SELECT id FROM collections',
+  collections: 'SELECT id, dimension FROM collections',
+  /** Rows of a sqlite-vec table's storage: its chunks (each `vectorChunkSize` slots), and its live vectors. */
+  vectorChunks: (vectors: string): string => `SELECT count(*) FROM "${vectors}_chunks"`,
+  vectorRows: (vectors: string): string => `SELECT count(*) FROM "${vectors}_rowids"`,
+  /** Steps that rebuild a sqlite-vec table with its live vectors only, under the same name and rowids. */
+  rebuildVectors: (vectors: string, create: string): string[] => [
+    `CREATE TEMP TABLE sluice_kept_vectors AS SELECT rowid AS id, embedding FROM ${vectors}`,
+    `DROP TABLE ${vectors}`,
+    create,
+    `INSERT INTO ${vectors} (rowid, embedding) SELECT id, embedding FROM temp.sluice_kept_vectors ORDER BY id`,
+    'DROP TABLE temp.sluice_kept_vectors',
+  ],
+
   /** Takes the lease if free, lapsed or the holder's (name, holder, expiry, now). */
   takeLease: `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at

@@ -90,6 +90,8 @@ function toAsync<T extends object>(sync: Synchronous<T>, busyTimeoutMs: number, 
 function openContext(options: SqliteStoreOptions): SqliteContext {
   const gate = createWriterGate(options.writerGate);
   const db = new Database(options.path);
+  // Takes effect on a new file only: free pages can then be handed back to the file system (`compact`).
+  db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 10000');

@@ -157,7 +157,7 @@ export function describeDocumentLedgerContract(name: string, createStore: StoreF
       expect(await store.countCompletedSince(new Date(Date.now() + 60_000))).toBe(0);
     });
 
-    it('deletes a document with its chunks and the copies that point at it; its events stay in the log', async () => {
+    it('deletes a document with its chunks, the copies that point at it and their events, which name their files', async () => {
       const fixture = await stores.open();
       const { store, collection, batch } = fixture;
       const doc = await register(fixture, 'a');
@@ -173,6 +173,14 @@ export function describeDocumentLedgerContract(name: string, createStore: StoreF
         attempt: 1,
         at: new Date().toISOString(),
       });
+      await store.appendEvent({
+        type: 'document.state',
+        documentId: kept.id,
+        batchId: batch.id,
+        state: 'queued',
+        attempt: 0,
+        at: new Date().toISOString(),
+      });
       expect(await store.deleteDocument(doc.id)).toBe(true);
       expect(await store.getDocument(doc.id)).toBeUndefined();
       expect(await store.getDocument(copy.id)).toBeUndefined();
@@ -180,7 +188,8 @@ export function describeDocumentLedgerContract(name: string, createStore: StoreF
       expect(await store.countChunks(collection.id)).toBe(0);
       expect(await store.searchText(collection.id, 'gone', 5)).toEqual([]);
       expect(await store.searchVector(collection.id, new Float32Array([1, 0, 0, 0]), 5)).toEqual([]);
-      expect(await store.listEvents({ documentId: doc.id, afterSeq: 0, limit: 10 })).toHaveLength(1);
+      expect(await store.listEvents({ documentId: doc.id, afterSeq: 0, limit: 10 })).toEqual([]);
+      expect(await store.listEvents({ batchId: batch.id, afterSeq: 0, limit: 10 })).toHaveLength(1);
       expect(await store.deleteDocument(doc.id)).toBe(false);
     });
 
