@@ -166,11 +166,11 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   let sweeper: ReturnType<typeof startSweeper> | undefined;
   const runtime = work
     ? createWorkerRuntime(
-        { store, queue, logger, dispatcher, processor: work.processor },
+        { store, queue, events, logger, dispatcher, processor: work.processor },
         { identity: workerIdentity, concurrency: config.concurrency, lockDurationMs: config.lockDurationMs },
       )
     : undefined;
-  adapters.onJobLost(recordLostJob({ store, events, logger }));
+  adapters.onJobLost(recordLostJob({ store, events, logger, dispatcher }));
   let closed = false;
   let threadStarted = false;
 

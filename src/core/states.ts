@@ -51,7 +51,8 @@ export function isTerminal(state: DocumentState): boolean {
  * - the other running states: forward only, or the same state again with new progress;
  * - `completed`, `completed_with_errors`: published from `indexing`;
  * - `failed`, `cancelled`: from any state that is not over yet;
- * - `skipped`: only as it is recorded, a duplicate.
+ * - `skipped`: as it is recorded, a copy of a document already done; or a copy that waited `queued`
+ *   for its original, once the original completed.
  */
 export const allowedTransitions: Readonly<Record<DocumentState, readonly DocumentState[]>> = {
   queued: [
@@ -73,7 +74,7 @@ export const allowedTransitions: Readonly<Record<DocumentState, readonly Documen
   completed_with_errors: ['indexing'],
   failed: ['queued', ...runningStates],
   cancelled: ['queued', ...runningStates],
-  skipped: [],
+  skipped: ['queued'],
 };
 
 /** Whether a document may move from `from` to `to`. */

@@ -62,6 +62,18 @@ export interface DocumentTransitions {
   ): Promise<boolean>;
   /** Cancels a non-terminal document; returns it, or undefined if it was already terminal or gone. */
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
-  /** Puts failed (or cancelled) documents back to `queued` with a fresh attempt budget. */
+  /**
+   * Puts failed (or cancelled) documents back to `queued` with a fresh attempt budget; a copy queued
+   * again is processed in its own right.
+   */
   requeue(filter: DocumentFilter & { state: RetryableState }): Promise<DocumentRecord[]>;
+  /**
+   * Ends the copies waiting for `originalId` as it ended, in one atomic step: `skipped` if it
+   * completed; `failed`, with its error code, if it failed; if it was cancelled, the oldest copy is
+   * processed in its own right and the others wait for it instead. Returns the copies changed; none
+   * while the original runs.
+   */
+  settleCopies(originalId: string): Promise<DocumentRecord[]>;
+  /** Originals that ended while copies still wait for them (a process stopped between the two steps). */
+  listStrandedOriginals(): Promise<string[]>;
 }

@@ -57,6 +57,8 @@ export interface Housekeeping {
    */
   tryLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+  /** Who holds the named lease, while it has not lapsed. */
+  leaseHolder(name: string): Promise<string | undefined>;
   /** Keeps the last sweep's report, for every process's metrics and status. */
   recordSweep(report: SweepReport): Promise<void>;
   lastSweep(): Promise<SweepReport | undefined>;

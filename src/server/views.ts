@@ -37,9 +37,10 @@ export const documentView = z.object({
   progress: z.object({ chunks_total: z.number(), chunks_embedded: z.number(), percent: z.number() }),
   /**
    * What a queued document waits for: a free worker (it is in the queue), its tenant's share of the
-   * workers (it waits in the ledger for its turn), or a retry (until `available_at`); null otherwise.
+   * workers (it waits in the ledger for its turn), a retry (until `available_at`), or the document
+   * with the same bytes it is a copy of (`duplicate_of`), whose end it shares; null otherwise.
    */
-  waiting_for: z.enum(['worker', 'tenant_share', 'retry']).nullable(),
+  waiting_for: z.enum(['worker', 'tenant_share', 'retry', 'original']).nullable(),
   /** On a single queued document: its place in what it waits for (1 is next). */
   queue_position: z.number().optional(),
   /** On `completed_with_errors`: the chunks left out (their indexes), with `error` saying why. */
@@ -82,9 +83,12 @@ export function toCollectionView(c: Collection): z.infer<typeof collectionView> 
   return { id: c.id, name: c.name, embedder: c.embedder, partial_success: c.partialSuccess, created_at: c.createdAt };
 }
 
-function waitingFor(d: DocumentRecord): 'worker' | 'tenant_share' | 'retry' | null {
+function waitingFor(d: DocumentRecord): 'worker' | 'tenant_share' | 'retry' | 'original' | null {
   if (d.state !== 'queued') {
     return null;
+  }
+  if (d.duplicateOf) {
+    return 'original';
   }
   if (d.availableAt && Date.parse(d.availableAt) > Date.now()) {
     return 'retry';

@@ -1,6 +1,9 @@
+import { hostname } from 'node:os';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { BlobReferences, Housekeeping, SweepReport } from '../ports/store.js';
+
+import { processExists } from './process-exists.js';
 
 export type { SweepReport } from '../ports/store.js';
 
@@ -27,8 +30,28 @@ export const blobHoldMs = 15 * 60_000;
 
 /** Blobs asked about at once. */
 const page = 500;
-/** The sweeper's lease lasts this long without renewal: one that died holding it is replaced after. */
-const leaseMs = 10 * 60_000;
+/**
+ * The sweeper's lease lasts this long unless renewed (it is, page by page): a sweeper on another
+ * host that died holding it is replaced after it; one of this host, as soon as its process is gone.
+ */
+const leaseMs = 60_000;
+
+/** A lease holder's name says which process holds it: `<host>/<pid>/<id>`. */
+const holderName = (id: string): string => `${hostname()}/${process.pid}/${id}`;
+
+/** Takes the sweeper's lease, from a process of this host that died holding it if need be. */
+async function takeLease(store: Housekeeping, holder: string): Promise<boolean> {
+  if (await store.tryLease('sweeper', holder, leaseMs)) {
+    return true;
+  }
+  const current = await store.leaseHolder('sweeper');
+  const [host, pid] = current?.split('/') ?? [];
+  if (current && host === hostname() && !processExists(Number(pid))) {
+    await store.releaseLease('sweeper', current);
+    return store.tryLease('sweeper', holder, leaseMs);
+  }
+  return false;
+}
 
 /**
  * Removes the raw files of `keys` that nothing refers to any more: called right after documents are
@@ -45,9 +68,10 @@ export async function collectBlobs(deps: GarbageDependencies, keys: readonly str
   return removed;
 }
 
-async function sweepBlobs(deps: GarbageDependencies): Promise<SweepReport['blobs']> {
+async function sweepBlobs(deps: GarbageDependencies, holder: string): Promise<SweepReport['blobs']> {
   const tally = { removed: 0, bytes: 0, kept: 0 };
   const sweepPage = async (entries: { key: string; sizeBytes: number }[]): Promise<void> => {
+    await deps.store.tryLease('sweeper', holder, leaseMs);
     const unused = new Set(await deps.store.unreferencedBlobs(entries.map((entry) => entry.key)));
     for (const entry of entries) {
       if (unused.has(entry.key) && (await collectBlobs(deps, [entry.key])) === 1) {
@@ -91,7 +115,8 @@ export async function sweep(
   retention: RetentionSettings,
   options: { holder: string; compact?: boolean },
 ): Promise<SweepReport | undefined> {
-  if (!(await deps.store.tryLease('sweeper', options.holder, leaseMs))) {
+  const holder = holderName(options.holder);
+  if (!(await takeLease(deps.store, holder))) {
     return undefined;
   }
   try {
@@ -116,7 +141,7 @@ export async function sweep(
       () => deps.blobs.sweepStaging(retention.stagingMaxAgeMs),
       none,
     );
-    const blobs = await attempt(errors, 'raw files', () => sweepBlobs(deps), { removed: 0, bytes: 0, kept: 0 });
+    const blobs = await attempt(errors, 'raw files', () => sweepBlobs(deps, holder), { removed: 0, bytes: 0, kept: 0 });
     const compaction = options.compact
       ? await attempt(errors, 'compaction', () => deps.store.compact(), undefined)
       : undefined;
@@ -135,7 +160,7 @@ export async function sweep(
     await attempt(errors, 'recording the report', () => deps.store.recordSweep(report), undefined);
     return report;
   } finally {
-    await deps.store.releaseLease('sweeper', options.holder);
+    await deps.store.releaseLease('sweeper', holder);
   }
 }
 

@@ -4,6 +4,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { DocumentFilter, RetryableState, Store } from '../ports/store.js';
 import type { Dispatcher } from './dispatch-documents.js';
+import { settleCopiesOf } from './settle-copies.js';
 
 export interface DocumentActionDependencies {
   store: Store;
@@ -27,6 +28,8 @@ export async function cancelDocument(
   await deps.queue.cancel(documentId);
   if (cancelled) {
     await announce(deps.events, cancelled);
+    // Copies waiting for it go on without it: the oldest is processed in its own right.
+    await settleCopiesOf(deps, cancelled.id);
     // Its slot in the tenant's share is free.
     await deps.dispatcher.collection(cancelled.collectionId);
   }

@@ -12,6 +12,7 @@ import { SluiceError, toSluiceError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { isTerminal, type DocumentState } from '../core/states.js';
 import type { DocumentRecord } from '../core/types.js';
+import { settleCopiesOf } from './settle-copies.js';
 
 export interface PipelineDependencies {
   store: Store;
@@ -78,6 +79,7 @@ async function settleFailure(
   if (await store.fail(doc.id, attemptId, error.code, error.message)) {
     logger.info({ documentId: doc.id, source: doc.source, code: error.code, attempt: doc.attempts }, 'document failed');
     await announce(p, doc, 'failed', error);
+    await settleCopiesOf(p.deps, doc.id);
   }
   return done;
 }
@@ -127,6 +129,7 @@ async function finish(p: Pipeline, doc: DocumentRecord, fanIn: FanIn): Promise<J
   }
   if (partial) {
     await announce(p, doc, 'completed_with_errors', new SluiceError(partial.code, partial.message));
+    await settleCopiesOf(p.deps, doc.id);
     logger.warn(
       { documentId: doc.id, source: doc.source, failedChunks: partial.failedChunks, code: partial.code },
       'document completed with errors',
@@ -134,6 +137,8 @@ async function finish(p: Pipeline, doc: DocumentRecord, fanIn: FanIn): Promise<J
     return done;
   }
   await announce(p, doc, 'completed');
+  // Copies that waited for it end as it ended.
+  await settleCopiesOf(p.deps, doc.id);
   logger.info(
     { documentId: doc.id, source: doc.source, chunks: embedded.length, attempt: doc.attempts },
     'document completed',

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { DocumentState } from '../core/states.js';
+import { processExists } from './process-exists.js';
 import type { DocumentRecord } from '../core/types.js';
 import type { JobQueue, QueueStats } from '../ports/queue.js';
 import type { FileTally } from '../ports/blob-store.js';
@@ -28,16 +29,6 @@ export interface SystemStatus {
   disk: { databaseBytes: number; blobs: FileTally | null; staging: FileTally | null };
   /** The last sweep any process ran, or null before the first. */
   lastSweep: SweepReport | null;
-}
-
-/** Whether a process of this machine with that pid exists (EPERM: it exists, under another user). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
 }
 
 /**

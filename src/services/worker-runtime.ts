@@ -8,6 +8,7 @@ import type { Store, WorkerInfo } from '../ports/store.js';
 import type { Dispatcher } from './dispatch-documents.js';
 import type { createDocumentProcessor } from './process-document.js';
 import { reconcileQueue } from './reconcile-queue.js';
+import { settleCopiesOf, settleStrandedCopies, type SettleDependencies } from './settle-copies.js';
 import { findStalledDocuments } from './system-status.js';
 
 /** How often a worker process tells the ledger it is alive. */
@@ -18,6 +19,7 @@ export const workersLiveWithinMs = heartbeatMs * 3;
 export interface WorkerRuntimeDeps {
   store: Store;
   queue: JobQueue;
+  events: EventBus;
   logger: Logger;
   dispatcher: Dispatcher;
   processor: ReturnType<typeof createDocumentProcessor>;
@@ -38,6 +40,7 @@ export interface WorkerRuntimeOptions {
  */
 export function createWorkerRuntime(deps: WorkerRuntimeDeps, options: WorkerRuntimeOptions) {
   const { store, queue, logger, dispatcher, processor } = deps;
+  const settle = { store, events: deps.events, dispatcher };
   let heartbeat: NodeJS.Timeout | undefined;
   let ledgerPoll: NodeJS.Timeout | undefined;
   let started = false;
@@ -80,6 +83,7 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps, options: WorkerRunt
         ? { settleMs: 3 * options.lockDurationMs, includeRunning: true }
         : { settleMs: 0, includeRunning: false, stalled: await stalledDocuments(atStart) },
     );
+    await settleStrandedCopies(settle);
     await dispatcher.all();
     return orphans;
   };
@@ -139,7 +143,7 @@ export type WorkerRuntime = ReturnType<typeof createWorkerRuntime>;
  * The queue failed a job by itself (BullMQ, when its worker died mid-job too often): the ledger must
  * say so too, or the document would stay running forever.
  */
-export function recordLostJob(deps: { store: Store; events: EventBus; logger: Logger }) {
+export function recordLostJob(deps: SettleDependencies & { store: Store; logger: Logger }) {
   return (documentId: string, reason: string): void => {
     void (async () => {
       const doc = await deps.store.getDocument(documentId);
@@ -147,6 +151,7 @@ export function recordLostJob(deps: { store: Store; events: EventBus; logger: Lo
         const error = new SluiceError('worker_crashed', `The document's worker stopped without finishing (${reason})`);
         if (await deps.store.fail(doc.id, doc.attemptId, error.code, error.message)) {
           await deps.events.publish(documentStateEvent(doc, 'failed', error));
+          await settleCopiesOf(deps, doc.id);
         }
       }
     })().catch((error: unknown) => deps.logger.error({ err: error, documentId }, 'could not record a lost job'));

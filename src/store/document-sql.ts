@@ -40,17 +40,21 @@ export function fencedUpdate(
  */
 export function awaitingDispatchInOrder(tenant: string): string {
   return `SELECT id FROM (
-    SELECT id, priority, dispatched_at, state, row_number() OVER (PARTITION BY batch_id, priority ORDER BY ${largestFirst}) AS turn
+    SELECT id, priority, dispatched_at, state, duplicate_of, row_number() OVER (PARTITION BY batch_id, priority ORDER BY ${largestFirst}) AS turn
       FROM documents WHERE batch_id IN (
         SELECT d.batch_id FROM documents d JOIN collections c ON c.id = d.collection_id
-         WHERE c.tenant_id = ${tenant} AND d.dispatched_at IS NULL AND d.state = 'queued')) placed
-  WHERE dispatched_at IS NULL AND state = 'queued'
+         WHERE c.tenant_id = ${tenant} AND d.dispatched_at IS NULL AND d.state = 'queued' AND d.duplicate_of IS NULL)) placed
+  WHERE dispatched_at IS NULL AND state = 'queued' AND duplicate_of IS NULL
   ORDER BY priority DESC, turn, id`;
 }
 
-/** A live document of the collection with these bytes: the one a new file would duplicate. */
+/**
+ * A live original of the collection with these bytes: the one a new file would be a copy of (never a
+ * copy itself, nor a document that failed or was cancelled: a copy of those is processed in its own right).
+ */
 export function twinOf(collection: string, sha256: string): string {
-  return `SELECT * FROM documents WHERE collection_id = ${collection} AND sha256 = ${sha256} AND state NOT IN ('failed', 'cancelled', 'skipped')
+  return `SELECT * FROM documents WHERE collection_id = ${collection} AND sha256 = ${sha256} AND duplicate_of IS NULL
+      AND state NOT IN ('failed', 'cancelled', 'skipped')
     ORDER BY (state = 'completed') DESC, id LIMIT 1`;
 }
 
@@ -63,8 +67,13 @@ export function documentOfSource(collection: string, source: string): string {
 export type RegistrationPlan =
   /** The same source with the same bytes is already waiting or running: nothing new to do. */
   | { kind: 'pending'; twin: DocumentRow }
-  /** The same bytes are in the collection: recorded as `skipped`, pointing at them. */
+  /** The same bytes are in the collection, done: recorded as `skipped`, pointing at them. */
   | { kind: 'duplicate'; of: DocumentRow }
+  /**
+   * The same bytes are in the collection under another source, not done yet: recorded `queued`,
+   * pointing at them, never dispatched; it ends as they end (`settleCopies`).
+   */
+  | { kind: 'copy'; of: DocumentRow }
   /**
    * A new version of a known source takes over its document: the old chunks stay searchable until the
    * new ones are published in one transaction, and any attempt still running is fenced out.
@@ -78,13 +87,37 @@ export function planRegistration(
   previous: DocumentRow | undefined,
 ): RegistrationPlan {
   if (twin) {
-    return twin.source === source && twin.state !== 'completed'
-      ? { kind: 'pending', twin }
-      : { kind: 'duplicate', of: twin };
+    if (twin.state === 'completed' || twin.state === 'completed_with_errors') {
+      return { kind: 'duplicate', of: twin };
+    }
+    return twin.source === source ? { kind: 'pending', twin } : { kind: 'copy', of: twin };
   }
   return previous ? { kind: 'new_version', previous } : { kind: 'new' };
 }
 
 /** The columns a new version resets: a fresh attempt budget, no error, no progress. */
 export const newVersionResets = `state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
-  chunks_total = 0, chunks_embedded = 0, available_at = NULL, dispatched_at = NULL, completed_at = NULL`;
+  chunks_total = 0, chunks_embedded = 0, available_at = NULL, dispatched_at = NULL, completed_at = NULL, duplicate_of = NULL`;
+
+/** How a copy that waited for its original ends, by how the original ended. */
+export type CopySettlement = 'skip' | 'fail' | 'promote' | 'wait';
+
+export function settlementOf(original: DocumentRow | undefined): CopySettlement {
+  switch (original?.state) {
+    case 'completed':
+    case 'completed_with_errors':
+      return 'skip';
+    case 'failed':
+      return 'fail';
+    case 'cancelled':
+    case undefined:
+      // Not the content's fault (or the original is gone): the oldest copy is processed in its own right.
+      return 'promote';
+    default:
+      return 'wait';
+  }
+}
+
+/** The message of a copy failed with its original. */
+export const copyFailure = (original: DocumentRow): string =>
+  `The same bytes as ${original.id} (${original.source}), which failed: ${original.error_message ?? ''}`;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeBlobReferencesContract } from './store/blob-references-contract.js';
 import { describeChunkIndexContract } from './store/chunk-index-contract.js';
 import { describeCollectionContract } from './store/collection-contract.js';
+import { describeCopiesContract } from './store/copies-contract.js';
 import { describeDocumentLedgerContract } from './store/document-ledger-contract.js';
 import { describeDocumentTransitionsContract } from './store/document-transitions-contract.js';
 import { describeEmbeddingCacheContract } from './store/embedding-cache-contract.js';
@@ -33,6 +34,7 @@ export function describeStoreContract(name: string, createStore: StoreFactory): 
     describeCollectionContract(name, createStore);
     describeDocumentLedgerContract(name, createStore);
     describeDocumentTransitionsContract(name, createStore);
+    describeCopiesContract(name, createStore);
     describeChunkIndexContract(name, createStore);
     describeEventLogContract(name, createStore);
     describeEmbeddingCacheContract(name, createStore);

@@ -41,6 +41,9 @@ export function createPgHousekeeping({ pool, transaction, count, one }: PgContex
     async releaseLease(name, holder) {
       await pool.query(housekeepingSql.releaseLease, [name, holder]);
     },
+    async leaseHolder(name) {
+      return (await one<{ holder: string }>(housekeepingSql.leaseHolder, [name]))?.holder;
+    },
     async recordSweep(report) {
       await pool.query(housekeepingSql.recordSweep, [JSON.stringify(report)]);
     },

@@ -46,6 +46,8 @@ export function createPgLedger({ query, one, count, transaction }: PgContext): P
             return { kind: 'pending', document: toDocument(plan.twin) };
           case 'duplicate':
             return { kind: 'skipped', document: toDocument(await insert('skipped', plan.of.id)) };
+          case 'copy':
+            return { kind: 'queued', document: toDocument(await insert('queued', plan.of.id)) };
           case 'new_version': {
             // A new version of a known source takes over its document: the old chunks stay searchable
             // until the new ones are published in one transaction, and any attempt still running is fenced out.

@@ -166,9 +166,9 @@ export const dispatchSql = {
            min(created_at) FILTER (WHERE dispatched_at IS NULL) AS for_share_since,
            count(*) FILTER (WHERE available_at > now())::int AS retrying,
            min(available_at) FILTER (WHERE available_at > now()) AS next_retry
-         FROM documents WHERE state = 'queued'`,
+         FROM documents WHERE state = 'queued' AND duplicate_of IS NULL`,
   tenantsAwaiting: `SELECT DISTINCT c.tenant_id FROM documents d JOIN collections c ON c.id = d.collection_id
-           WHERE d.dispatched_at IS NULL AND d.state = 'queued'`,
+           WHERE d.dispatched_at IS NULL AND d.state = 'queued' AND d.duplicate_of IS NULL`,
 } as const;
 
 /** Placeholders of a fenced state change: the document is $1, its attempt $2. */
@@ -181,7 +181,7 @@ const fence = { id: '$1', attemptId: '$2', now: 'now()' };
 export const transitionSql = {
   claim: `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = $2, available_at = NULL,
              dispatched_at = coalesce(dispatched_at, now()), embedded_batches = '{}', worker_id = $3, updated_at = now()
-           WHERE id = $1 AND ${mayEnter('parsing')} RETURNING *`,
+           WHERE id = $1 AND ${mayEnter('parsing')} AND duplicate_of IS NULL RETURNING *`,
   /** The state is $3; with progress, the chunk counts are $4 and $5. */
   setStage: (state: DocumentState, withProgress: boolean): string =>
     fencedUpdate(state, withProgress ? 'state = $3, chunks_total = $4, chunks_embedded = $5' : 'state = $3', fence),
@@ -214,7 +214,7 @@ export const transitionSql = {
   cancel: `UPDATE documents SET state = 'cancelled', attempt_id = NULL, completed_at = now(), updated_at = now()
            WHERE id = $1 AND ${mayEnter('cancelled')} RETURNING *`,
   requeue: `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL, failed_chunks = NULL,
-           available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = now()
+           available_at = NULL, dispatched_at = NULL, completed_at = NULL, duplicate_of = NULL, updated_at = now()
          WHERE state = $1 AND ${mayEnter('queued')} AND sha256 != '' AND ($2::text IS NULL OR batch_id = $2)
            AND ($3::text IS NULL OR collection_id = $3) AND ($4::text IS NULL OR id = $4)
          RETURNING *`,
@@ -319,8 +319,24 @@ export const housekeepingSql = {
     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
     WHERE leases.expires_at < now() OR leases.holder = excluded.holder`,
   releaseLease: 'DELETE FROM leases WHERE name = $1 AND holder = $2',
+  leaseHolder: 'SELECT holder FROM leases WHERE name = $1 AND expires_at >= now()',
   recordSweep: `INSERT INTO sweeps (name, report, recorded_at) VALUES ('last', $1, now())
     ON CONFLICT (name) DO UPDATE SET report = excluded.report, recorded_at = excluded.recorded_at`,
   lastSweep: "SELECT report FROM sweeps WHERE name = 'last'",
   databaseBytes: 'SELECT pg_database_size(current_database()) AS n',
+} as const;
+
+/** Copies waiting for their original ($1), ended as it ended (`settlementOf`). */
+export const copySql = {
+  skip: `UPDATE documents SET state = 'skipped', completed_at = now(), updated_at = now()
+    WHERE duplicate_of = $1 AND state = 'queued' AND ${mayEnter('skipped')} RETURNING *`,
+  fail: `UPDATE documents SET state = 'failed', error_code = $2, error_message = $3, completed_at = now(), updated_at = now()
+    WHERE duplicate_of = $1 AND state = 'queued' AND ${mayEnter('failed')} RETURNING *`,
+  promote: `UPDATE documents SET duplicate_of = NULL, updated_at = now()
+    WHERE id = (SELECT min(id) FROM documents WHERE duplicate_of = $1 AND state = 'queued') RETURNING *`,
+  repoint: "UPDATE documents SET duplicate_of = $2 WHERE duplicate_of = $1 AND state = 'queued'",
+  /** The original, locked, so two settlements of its copies come one after the other. */
+  lockOriginal: 'SELECT * FROM documents WHERE id = $1 FOR UPDATE',
+  stranded: `SELECT DISTINCT c.duplicate_of AS id FROM documents c LEFT JOIN documents o ON o.id = c.duplicate_of
+    WHERE c.state = 'queued' AND c.duplicate_of IS NOT NULL AND (o.id IS NULL OR o.state IN (${terminalSql}))`,
 } as const;

@@ -3,6 +3,7 @@ import type { Store } from '../../ports/store.js';
 import { createPgBlobReferences } from './pg-blob-references.js';
 import { createPgChunkIndex } from './pg-chunk-index.js';
 import { createPgCollections } from './pg-collections.js';
+import { createPgCopies } from './pg-copies.js';
 import { createPgContext } from './pg-context.js';
 import { createPgDispatch } from './pg-dispatch.js';
 import { createPgEmbeddingCache } from './pg-embedding-cache.js';
@@ -55,6 +56,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     ...createPgLedger(context),
     ...createPgDispatch(context),
     ...createPgTransitions(context),
+    ...createPgCopies(context),
     ...createPgPublish(context),
     ...createPgChunkIndex(context, collections),
     ...createPgEventLog(context),

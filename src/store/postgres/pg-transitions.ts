@@ -4,7 +4,7 @@ import { changed, type PgContext } from './pg-context.js';
 import { transitionSql } from './pg-sql.js';
 
 /** The state changes of a document but publishing (`pg-publish.ts`), which writes its chunks too. */
-export type PgTransitions = Omit<DocumentTransitions, 'complete'>;
+export type PgTransitions = Omit<DocumentTransitions, 'complete' | 'settleCopies' | 'listStrandedOriginals'>;
 
 /**
  * Each change is one statement, allowed only from the states core's table lets the document leave

@@ -54,6 +54,9 @@ export function createSqliteHousekeeping({ db, stmt, now }: SqliteContext): Sync
     releaseLease(name, holder) {
       stmt(housekeepingSql.releaseLease).run(name, holder);
     },
+    leaseHolder(name) {
+      return stmt<[string, string], string>(housekeepingSql.leaseHolder).pluck().get(name, now());
+    },
     recordSweep(report) {
       stmt(housekeepingSql.recordSweep).run(JSON.stringify(report), now());
     },

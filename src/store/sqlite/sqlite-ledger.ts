@@ -34,6 +34,11 @@ function createRegistration({ db, stmt, now }: SqliteContext): (input: RegisterD
         insertDocument.run({ ...base, id, state: 'skipped', duplicateOf: plan.of.id, completedAt: base.now });
         return { kind: 'skipped', document: toDocument(getDocumentRow.get(id) as DocumentRow) };
       }
+      case 'copy': {
+        const id = newId('doc');
+        insertDocument.run({ ...base, id, state: 'queued', duplicateOf: plan.of.id });
+        return { kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) };
+      }
       case 'new_version':
         // The old chunks stay searchable until the new ones are published in one transaction, and any
         // attempt still running is fenced out.

@@ -154,9 +154,9 @@ export const dispatchSql = {
       min(created_at) FILTER (WHERE dispatched_at IS NULL) AS for_share_since,
       count(*) FILTER (WHERE available_at > @now) AS retrying,
       min(available_at) FILTER (WHERE available_at > @now) AS next_retry
-    FROM documents WHERE state = 'queued'`,
+    FROM documents WHERE state = 'queued' AND duplicate_of IS NULL`,
   tenantsAwaiting: `SELECT DISTINCT c.tenant_id FROM documents d JOIN collections c ON c.id = d.collection_id
-    WHERE d.dispatched_at IS NULL AND d.state = 'queued'`,
+    WHERE d.dispatched_at IS NULL AND d.state = 'queued' AND d.duplicate_of IS NULL`,
 };
 
 /** A move of a running attempt into `to` (see `fencedUpdate`). */
@@ -168,7 +168,7 @@ const liveAttempt = `id = @documentId AND attempt_id = @attemptId AND state NOT 
 export const transitionSql = {
   claim: `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = @attemptId, available_at = NULL,
       dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', worker_id = @workerId, updated_at = @now
-    WHERE id = @documentId AND ${mayEnter('parsing')} RETURNING *`,
+    WHERE id = @documentId AND ${mayEnter('parsing')} AND duplicate_of IS NULL RETURNING *`,
   setStage: (state: DocumentState, withProgress: boolean): string =>
     attemptMove(
       state,
@@ -195,7 +195,7 @@ export const transitionSql = {
   /** Documents matching the conditions (`documentFilterSql`, `state` first) queued again; rejected files have no bytes to retry. */
   requeue: (where: readonly string[]): string =>
     `UPDATE documents SET state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL, failed_chunks = NULL,
-        available_at = NULL, dispatched_at = NULL, completed_at = NULL, updated_at = @now
+        available_at = NULL, dispatched_at = NULL, completed_at = NULL, duplicate_of = NULL, updated_at = @now
       WHERE ${where.join(' AND ')} AND sha256 != '' AND ${mayEnter('queued')} RETURNING *`,
 };
 
@@ -337,7 +337,21 @@ export const housekeepingSql = {
     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
     WHERE leases.expires_at < ? OR leases.holder = excluded.holder`,
   releaseLease: 'DELETE FROM leases WHERE name = ? AND holder = ?',
+  leaseHolder: 'SELECT holder FROM leases WHERE name = ? AND expires_at >= ?',
   recordSweep: `INSERT INTO sweeps (name, report, recorded_at) VALUES ('last', ?, ?)
     ON CONFLICT (name) DO UPDATE SET report = excluded.report, recorded_at = excluded.recorded_at`,
   lastSweep: "SELECT report FROM sweeps WHERE name = 'last'",
+};
+
+/** Copies waiting for their original (`@id`), ended as it ended (`settlementOf`). */
+export const copySql = {
+  skip: `UPDATE documents SET state = 'skipped', completed_at = @now, updated_at = @now
+    WHERE duplicate_of = @id AND state = 'queued' AND ${mayEnter('skipped')} RETURNING *`,
+  fail: `UPDATE documents SET state = 'failed', error_code = @code, error_message = @message, completed_at = @now, updated_at = @now
+    WHERE duplicate_of = @id AND state = 'queued' AND ${mayEnter('failed')} RETURNING *`,
+  promote: `UPDATE documents SET duplicate_of = NULL, updated_at = @now
+    WHERE id = (SELECT min(id) FROM documents WHERE duplicate_of = @id AND state = 'queued') RETURNING *`,
+  repoint: "UPDATE documents SET duplicate_of = @to WHERE duplicate_of = @id AND state = 'queued'",
+  stranded: `SELECT DISTINCT c.duplicate_of FROM documents c LEFT JOIN documents o ON o.id = c.duplicate_of
+    WHERE c.state = 'queued' AND c.duplicate_of IS NOT NULL AND (o.id IS NULL OR o.state IN (${terminalSql}))`,
 };

@@ -6,6 +6,7 @@ import { isInMemory, openSearchConnection } from './search/search-connection.js'
 import { createSqliteChunkIndex, vectorScanSource } from './sqlite-chunk-index.js';
 import { createChunkRows } from './sqlite-chunk-rows.js';
 import { createSqliteCollections } from './sqlite-collections.js';
+import { createSqliteCopies } from './sqlite-copies.js';
 import { busyTimeoutMs, sliceDeferMaxMs, type SqliteContext, type Synchronous } from './sqlite-context.js';
 import { createSqliteDispatch } from './sqlite-dispatch.js';
 import { createSqliteEmbeddingCache } from './sqlite-embedding-cache.js';
@@ -158,6 +159,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createSqliteLedger(context, chunkRows),
     ...createSqliteDispatch(context),
     ...createSqliteTransitions(context, chunkRows),
+    ...createSqliteCopies(context),
     ...createSqliteEvents(context),
     ...createSqliteEmbeddingCache(context),
     ...createSqliteWorkers(context),

@@ -12,7 +12,7 @@ import { documentFilterSql, transitionSql } from './sqlite-sql.js';
 export function createSqliteTransitions(
   { db, stmt, now }: SqliteContext,
   chunkRows: ChunkRows,
-): Synchronous<Omit<DocumentTransitions, 'complete'>> {
+): Synchronous<Omit<DocumentTransitions, 'complete' | 'settleCopies' | 'listStrandedOriginals'>> {
   /** A new attempt takes a document over; whatever an earlier one left staged (it died mid-publish) goes. */
   const claim = db.transaction((documentId: string, attemptId: string, workerId: string | undefined) => {
     const row = stmt<[{ attemptId: string; now: string; documentId: string; workerId: string | null }], DocumentRow>(

@@ -7,7 +7,7 @@ export function describeDocumentLedgerContract(name: string, createStore: StoreF
   describe(`DocumentLedger contract: ${name}`, () => {
     const stores = useStores(createStore);
 
-    it('skips identical bytes and points at the original', async () => {
+    it('records identical bytes under another source as a copy that waits for its original', async () => {
       const { store, collection, batch } = await stores.open();
       const first = await store.registerDocument({
         collectionId: collection.id,
@@ -32,8 +32,8 @@ export function describeDocumentLedgerContract(name: string, createStore: StoreF
         sha256: 'aa',
         sizeBytes: 1,
       });
-      expect(copy.kind).toBe('skipped');
-      expect(copy.document).toMatchObject({ state: 'skipped', duplicateOf: first.document.id });
+      expect(copy.kind).toBe('queued');
+      expect(copy.document).toMatchObject({ state: 'queued', duplicateOf: first.document.id });
     });
 
     it('records a file as it came, dedups per collection, and takes a new version of a source over its document', async () => {

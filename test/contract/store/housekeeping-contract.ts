@@ -55,6 +55,8 @@ export function describeHousekeepingContract(name: string, createStore: StoreFac
       const takes = await Promise.all(['a', 'b', 'c', 'd'].map((holder) => store.tryLease('sweeper', holder, 60_000)));
       expect(takes.filter(Boolean)).toHaveLength(1);
       const holder = ['a', 'b', 'c', 'd'][takes.indexOf(true)] as string;
+      expect(await store.leaseHolder('sweeper')).toBe(holder);
+      expect(await store.leaseHolder('no such lease')).toBeUndefined();
       expect(await store.tryLease('sweeper', holder, 60_000)).toBe(true);
       const other = holder === 'a' ? 'b' : 'a';
       expect(await store.tryLease('sweeper', other, 60_000)).toBe(false);
@@ -64,6 +66,7 @@ export function describeHousekeepingContract(name: string, createStore: StoreFac
       await store.releaseLease('sweeper', holder);
       expect(await store.tryLease('sweeper', other, 1)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await store.leaseHolder('sweeper')).toBeUndefined();
       expect(await store.tryLease('sweeper', holder, 60_000)).toBe(true);
     });
 

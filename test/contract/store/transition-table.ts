@@ -8,7 +8,7 @@ import {
   type DocumentState,
 } from '../../../src/core/states.js';
 import type { Fixture } from './store-fixtures.js';
-import { chunk, register } from './store-fixtures.js';
+import { chunk, publish, register } from './store-fixtures.js';
 
 /**
  * Core's one table of allowed transitions (`src/core/states.ts`), seen through the port's methods: the
@@ -129,7 +129,8 @@ export const startingPoints: StartingPoint[] = [
     state: 'skipped',
     held: false,
     place: async (f, source) => {
-      await register(f, `${source}:original`, { sha256: source });
+      const original = await register(f, `${source}:original`, { sha256: source });
+      await publish(f.store, original.id, `${source}:att`, [chunk(0, 'a', vector)]);
       const copy = await register(f, source, { sha256: source });
       expect(copy.state).toBe('skipped');
       return { id: copy.id, source, current: undefined, stale: `${source}:never` };
