@@ -19,7 +19,8 @@ export interface RegisterDocumentInput {
  * - `pending`: the same source with the same bytes is already waiting or running; nothing new to do.
  */
 export type RegisterOutcome =
-  | { kind: 'queued'; document: DocumentRecord }
+  /** `replacedSha256`: a new version of its source took over the document, which held these bytes before. */
+  | { kind: 'queued'; document: DocumentRecord; replacedSha256?: string }
   | { kind: 'skipped'; document: DocumentRecord }
   | { kind: 'pending'; document: DocumentRecord };
 

@@ -7,7 +7,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { RegisterOutcome, Store } from '../ports/store.js';
-import { blobHoldMs } from './collect-garbage.js';
+import { blobHoldMs, collectBlobs } from './collect-garbage.js';
 import type { Dispatcher } from './dispatch-documents.js';
 import type { FoundFile } from './expand-paths.js';
 
@@ -72,6 +72,12 @@ export async function acceptFile(
     );
   }
   if (outcome.kind === 'queued') {
+    if (outcome.replacedSha256 !== undefined && outcome.replacedSha256 !== outcome.document.sha256) {
+      // The version it replaces keeps its chunks until this one is published, not its raw file.
+      await collectBlobs(deps, [outcome.replacedSha256]).catch((error: unknown) =>
+        deps.logger.warn({ err: error }, 'the raw file of the replaced version is left for the next sweep'),
+      );
+    }
     await deps.dispatcher.collection(target.collection.id);
     // Read again, so the answer says whether it was handed to a worker or waits for its tenant's share.
     const now = await deps.store.getDocument(outcome.document.id);

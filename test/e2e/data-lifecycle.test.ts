@@ -169,6 +169,26 @@ describe.each(stores)('Deleting data on $name', ({ postgres }) => {
     expect((await api('GET', `/v1/documents/${theirs.body.documents[0].id}`)).body.state).toBe('completed');
   });
 
+  it('removes the raw file of a version a new upload of its source replaced', async () => {
+    const collection = (await api('POST', '/v1/collections', { name: `versions-${randomBytes(3).toString('hex')}` }))
+      .body;
+    const put = async (content: string) => {
+      const answer = await api(
+        'POST',
+        `/v1/collections/${collection.id}/documents`,
+        form([{ name: 'notes.txt', content }]),
+      );
+      await untilFinished(api, answer.body.batch.id);
+      return answer.body.documents[0] as { id: string; sha256: string };
+    };
+    const first = await put(`first version ${randomBytes(8).toString('hex')}\n`);
+    const second = await put(`second version ${randomBytes(8).toString('hex')}\n`);
+    expect(second.id).toBe(first.id);
+    const stored = blobFiles(t.app.config.dataDir).map((path) => path.slice(-64));
+    expect(stored).toContain(second.sha256);
+    expect(stored).not.toContain(first.sha256);
+  });
+
   it('keeps nothing of a refused request: over a quota, too many files, too many bytes', async () => {
     const tenant = await api('POST', '/v1/tenants', { name: `quota-${randomBytes(3).toString('hex')}` });
     await api('PATCH', `/v1/tenants/${tenant.body.tenant.id}/limits`, { max_bytes: 1000 });

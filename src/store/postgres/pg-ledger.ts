@@ -58,7 +58,11 @@ export function createPgLedger({ query, one, count, transaction }: PgContext): P
               input.sizeBytes,
               priority,
             ]);
-            return { kind: 'queued', document: toDocument(updated.rows[0] as DocumentRow) };
+            return {
+              kind: 'queued',
+              document: toDocument(updated.rows[0] as DocumentRow),
+              replacedSha256: plan.previous.sha256,
+            };
           }
           case 'new':
             return { kind: 'queued', document: toDocument(await insert('queued', null)) };

@@ -43,7 +43,11 @@ function createRegistration({ db, stmt, now }: SqliteContext): (input: RegisterD
         // The old chunks stay searchable until the new ones are published in one transaction, and any
         // attempt still running is fenced out.
         stmt(documentSql.newVersion).run({ ...base, id: plan.previous.id });
-        return { kind: 'queued', document: toDocument(getDocumentRow.get(plan.previous.id) as DocumentRow) };
+        return {
+          kind: 'queued',
+          document: toDocument(getDocumentRow.get(plan.previous.id) as DocumentRow),
+          replacedSha256: plan.previous.sha256,
+        };
       case 'new': {
         const id = newId('doc');
         insertDocument.run({ ...base, id, state: 'queued' });
