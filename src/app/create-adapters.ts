@@ -54,7 +54,11 @@ export async function createAdapters(
     return {
       store,
       queue: createLocalQueue({
-        onHandlerError: (error, job) => logger.error({ err: error, documentId: job.documentId }, 'job handler threw'),
+        onHandlerError: (error, job) =>
+          logger.error(
+            { err: error, documentId: job.documentId },
+            'job handler kept failing; the job resumes on the next start',
+          ),
       }),
       events,
       deliverEvent: (event) => events.deliver(event),

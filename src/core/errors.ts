@@ -52,6 +52,11 @@ export const errorCatalogue = {
   },
   invalid_multipart: { httpStatus: 400, retryable: false, title: 'The multipart body is malformed' },
   not_ready: { httpStatus: 503, retryable: true, title: 'A part of the service is not ready' },
+  dependency_unavailable: {
+    httpStatus: 503,
+    retryable: true,
+    title: 'A service Sluice depends on (its database, Redis) is unavailable; try again shortly',
+  },
   no_files: { httpStatus: 422, retryable: false, title: 'The request holds no file' },
   invalid_input: { httpStatus: 400, retryable: false, title: 'The input is invalid' },
   invalid_config: { httpStatus: 500, retryable: false, title: 'The configuration is invalid' },

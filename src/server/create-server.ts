@@ -9,7 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { SluiceError } from '../core/errors.js';
+import { errorCatalogue, SluiceError } from '../core/errors.js';
 import type { ApiKeyRecord } from '../core/types.js';
 import { createAuthFailureLimiter } from './auth-failure-limiter.js';
 import { createAuthHook } from './auth-hook.js';
@@ -29,6 +29,9 @@ import { registerQueryRoutes } from './routes/query-routes.js';
 import { registerTenantRoutes } from './routes/tenant-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 import { createTenantAccess } from './tenant-access.js';
+
+/** What a `503` asks a client to wait before it tries again. */
+const unavailableRetrySeconds = 5;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -97,6 +100,10 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
     // connection cannot carry another request. Close it after the answer.
     if (!request.raw.complete) {
       void reply.header('connection', 'close');
+    }
+    // A dependency that went away usually comes back within seconds (a restart, a failover).
+    if (errorCatalogue[problem.code].httpStatus === 503) {
+      void reply.header('retry-after', String(unavailableRetrySeconds));
     }
     return sendProblem(reply, problem.code, problem.detail, {
       instance: request.url,

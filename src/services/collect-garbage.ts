@@ -28,6 +28,17 @@ export interface RetentionSettings {
  */
 export const blobHoldMs = 15 * 60_000;
 
+/**
+ * Releases an upload's hold, then removes whichever of its files nothing refers to any more: one a
+ * concurrent upload replaced by a new version while this hold kept it, say.
+ */
+export async function releaseHold(deps: GarbageDependencies, holdId: string, keys: readonly string[]): Promise<void> {
+  await deps.store.releaseBlobHold(holdId);
+  await collectBlobs(deps, keys).catch((error: unknown) =>
+    deps.logger.warn({ err: error }, 'raw files left for the next sweep'),
+  );
+}
+
 /** Blobs asked about at once. */
 const page = 500;
 /**

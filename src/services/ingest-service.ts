@@ -7,7 +7,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { RegisterOutcome, Store } from '../ports/store.js';
-import { blobHoldMs, collectBlobs } from './collect-garbage.js';
+import { blobHoldMs, collectBlobs, releaseHold } from './collect-garbage.js';
 import type { Dispatcher } from './dispatch-documents.js';
 import type { FoundFile } from './expand-paths.js';
 
@@ -145,8 +145,8 @@ export async function submitFiles(
       outcomes[index] = outcome;
       onSubmitted?.(outcome);
     } finally {
-      if (hold) {
-        await deps.store.releaseBlobHold(hold);
+      if (hold && 'blob' in received) {
+        await releaseHold(deps, hold, [received.blob.key]);
       }
     }
   }

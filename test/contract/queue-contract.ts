@@ -69,6 +69,31 @@ export function describeQueueContract(name: string, createQueue: () => Promise<J
       await queue.close();
     });
 
+    it('runs a job whose handler threw again, after a backoff (a dependency was away)', async () => {
+      const queue = await createQueue();
+      const times: number[] = [];
+      queue.start(
+        async (): Promise<JobOutcome> => {
+          times.push(Date.now());
+          if (times.length < 3) {
+            throw new Error('database unavailable');
+          }
+          return { kind: 'done' };
+        },
+        { concurrency: 1 },
+      );
+      await queue.enqueue([{ documentId: 'unlucky' }]);
+      const deadline = Date.now() + 15_000;
+      while (times.length < 3 && Date.now() < deadline) {
+        await sleep(50);
+      }
+      await queue.idle();
+      expect(times).toHaveLength(3);
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(500);
+      expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(times[1]! - times[0]! - 50);
+      await queue.close();
+    });
+
     it('cancels a running job through its signal and drops a waiting one', async () => {
       const queue = await createQueue();
       const ran: string[] = [];

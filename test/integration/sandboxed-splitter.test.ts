@@ -296,13 +296,13 @@ describe('sandboxed splitter (child processes)', () => {
 
   it('chunking has its own time limit, counted from the end of parsing', async () => {
     // Decoding this text takes a small part of the limit; chunking it (about 2 s here) several times it.
-    const parser = sandbox({ processes: 1, parseTimeoutMs: 500 });
+    const parser = sandbox({ processes: 1, parseTimeoutMs: 200 });
     const text = Array.from(
       { length: 300_000 },
       (_, i) => `Sentence ${i} says something about ingestion and retrieval.`,
     ).join(' ');
     const work = parser.split({ bytes: Buffer.from(text), source: 'big.txt' });
-    await expect(work).rejects.toThrow(/Chunking took longer than 500 ms/);
+    await expect(work).rejects.toThrow(/Chunking took longer than 200 ms/);
     expect(await codeOf(work)).toBe('parse_timeout');
   });
 

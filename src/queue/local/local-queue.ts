@@ -3,7 +3,10 @@ import { createLocalJobStore } from './local-job-store.js';
 import { createLocalScheduler } from './local-scheduler.js';
 
 export interface LocalQueueOptions {
-  /** Told about a handler that threw instead of returning an outcome (a bug: handlers catch). */
+  /**
+   * Told about a job whose handler threw instead of returning an outcome every time it ran (a
+   * dependency that stayed away, or a bug: handlers report document problems); it is given up.
+   */
   onHandlerError: (error: unknown, job: DocumentJob) => void;
 }
 

@@ -13,6 +13,14 @@ export interface LocalScheduler {
   close(): void;
 }
 
+/**
+ * A handler that throws met a broken dependency (its database gone for a moment), not a bad document
+ * (those it reports): the job runs again after a backoff, as many times as BullMQ's attempts
+ * (`bullmq-job-options.ts`), before it is given up and told to `onHandlerError` alone.
+ */
+const handlerAttempts = 8;
+const handlerRetryBaseMs = 1000;
+
 export function createLocalScheduler(
   store: LocalJobStore,
   onHandlerError: (error: unknown, job: DocumentJob) => void,
@@ -20,6 +28,7 @@ export function createLocalScheduler(
   const handlers: LocalHandlers = {};
   let concurrency = 1;
   let closed = false;
+  const failures = new Map<string, number>();
 
   const run = (job: DocumentJob): void => {
     const controller = new AbortController();
@@ -27,12 +36,21 @@ export function createLocalScheduler(
     const done = (async () => {
       try {
         const outcome = await runToEnd(handlers, job, controller.signal);
+        failures.delete(id);
         if (outcome.kind === 'retry' && !closed && !controller.signal.aborted) {
           store.clearRunning(id);
           store.add({ ...job, delayMs: outcome.delayMs });
         }
       } catch (error) {
-        onHandlerError(error, job);
+        const failed = (failures.get(id) ?? 0) + 1;
+        if (failed < handlerAttempts && !closed && !controller.signal.aborted) {
+          failures.set(id, failed);
+          store.clearRunning(id);
+          store.add({ ...job, delayMs: handlerRetryBaseMs * 2 ** (failed - 1) });
+        } else {
+          failures.delete(id);
+          onHandlerError(error, job);
+        }
       } finally {
         store.clearRunning(id);
         if (!closed) {

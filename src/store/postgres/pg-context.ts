@@ -1,30 +1,9 @@
 import type { QueryResultRow } from 'pg';
+import { withConnection, type PgPool, type PgQueryable, type PgResult } from './pg-connection.js';
+import { asUnavailable } from './pg-connection-errors.js';
 import { sessionSql } from './pg-sql.js';
 
-/** What one statement returns: its rows, and how many it changed. */
-export interface PgResult<R> {
-  rows: R[];
-  rowCount: number | null;
-}
-
-/** Anything that runs a statement: the pool, or the one connection of a transaction. */
-export interface PgQueryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<PgResult<R>>;
-}
-
-/** A connection taken from the pool; it goes back with `release`. */
-export interface PgPoolClient extends PgQueryable {
-  release(): void;
-}
-
-/**
- * The pool as the store uses it: a minimal structural type of `pg.Pool` (Kysely's `PostgresPool`), so
- * the role files depend on what they call and not on the driver.
- */
-export interface PgPool extends PgQueryable {
-  connect(): Promise<PgPoolClient>;
-  end(): Promise<void>;
-}
+export type { PgPool, PgPoolClient, PgQueryable, PgResult } from './pg-connection.js';
 
 /**
  * What every role of the store works over: one pool and the few ways it is used. Plain functions, so
@@ -45,7 +24,29 @@ export interface PgContext {
 /** Whether a statement of one row changed it. */
 export const changed = (result: PgResult<unknown>): boolean => result.rowCount === 1;
 
-export function createPgContext(pool: PgPool): PgContext {
+/** The pool with every failure of a lost connection made `dependency_unavailable` (see `asUnavailable`). */
+function guarded(pool: PgPool): PgPool {
+  return {
+    async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<PgResult<R>> {
+      try {
+        return await pool.query<R>(text, values);
+      } catch (error) {
+        throw asUnavailable(error);
+      }
+    },
+    async connect() {
+      try {
+        return await pool.connect();
+      } catch (error) {
+        throw asUnavailable(error);
+      }
+    },
+    end: () => pool.end(),
+  };
+}
+
+export function createPgContext(raw: PgPool): PgContext {
+  const pool = guarded(raw);
   const query = async <R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> =>
     (await pool.query<R>(sql, params)).rows;
   const one = async <R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R | undefined> =>
@@ -53,20 +54,18 @@ export function createPgContext(pool: PgPool): PgContext {
   const count = async (sql: string, params: unknown[] = []): Promise<number> =>
     (await query<{ n: number }>(sql, params))[0]?.n ?? 0;
 
-  const transaction = async <T>(work: (client: PgQueryable) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
-    try {
-      await client.query(sessionSql.begin);
-      const result = await work(client);
-      await client.query(sessionSql.commit);
-      return result;
-    } catch (error) {
-      await client.query(sessionSql.rollback).catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+  const transaction = <T>(work: (client: PgQueryable) => Promise<T>): Promise<T> =>
+    withConnection(pool, async (client) => {
+      try {
+        await client.query(sessionSql.begin);
+        const result = await work(client);
+        await client.query(sessionSql.commit);
+        return result;
+      } catch (error) {
+        await client.query(sessionSql.rollback).catch(() => undefined);
+        throw asUnavailable(error);
+      }
+    });
 
   return { pool, query, one, count, transaction };
 }

@@ -1,4 +1,5 @@
-import type { Pool } from 'pg';
+import { asUnavailable } from './pg-connection-errors.js';
+import { withConnection, type PgPool } from './pg-connection.js';
 
 /**
  * Schema versions, applied in order, each once, in one transaction under an advisory lock so that
@@ -211,31 +212,30 @@ const migrations: readonly { version: number; sql: string }[] = [
  */
 export const lockKeys = { migrate: 7_351_001, events: 7_351_002, dispatch: 7_351_003, apiKeys: 7_351_004 } as const;
 
-export async function migrate(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [lockKeys.migrate]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
-    );
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
-    const applied = new Set(rows.map((r) => r.version));
-    for (const migration of migrations) {
-      if (!applied.has(migration.version)) {
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [
-          migration.version,
-        ]);
+export async function migrate(pool: PgPool): Promise<void> {
+  await withConnection(pool, async (client) => {
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [lockKeys.migrate]);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
+      );
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+      const applied = new Set(rows.map((r) => r.version));
+      for (const migration of migrations) {
+        if (!applied.has(migration.version)) {
+          await client.query(migration.sql);
+          await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [
+            migration.version,
+          ]);
+        }
       }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw asUnavailable(error);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** SQL name of a collection's vector index; ids are generated, checked here so they are safe in SQL. */
