@@ -1,10 +1,13 @@
 import { join } from 'node:path';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { createLedgerEventBus } from '../events/ledger-event-bus.js';
 import type { EventBus, JobQueue, Logger, Store, StoredEvent } from '../ports/index.js';
 import { createLocalQueue } from '../queue/local/local-queue.js';
 import type { SluiceConfig } from './config.js';
+
+/** How long a Redis command on a request's path may take before it fails. */
+const redisCommandTimeoutMs = 5_000;
 
 export interface Adapters {
   store: Store;
@@ -76,15 +79,20 @@ export async function createAdapters(
   // BullMQ workers block on Redis and must never give up a command: no retry limit per request.
   // Whoever opens a connection closes it: the queue its own, these adapters the publisher (and the
   // event bus its subscriber).
-  const connect = (): Redis => {
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const open = (options: RedisOptions): Redis => {
+    const connection = new Redis(redisUrl, options);
     connection.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
     return connection;
   };
-  const publisher = connect();
+  const connect = (): Redis => open({ maxRetriesPerRequest: null });
+  // Commands on a request's path (adding jobs, counting them, publishing events, rate limits) fail
+  // after a timeout while Redis is away, so that the request answers 503 instead of hanging.
+  const connectCommands = (): Redis => open({ maxRetriesPerRequest: 1, commandTimeout: redisCommandTimeoutMs });
+  const publisher = connectCommands();
   await warnUnlessNoEviction(publisher, logger);
   const queue = createBullmqQueue({
     connect,
+    connectCommands,
     prefix: config.redisPrefix,
     lockDurationMs: config.lockDurationMs,
     stalledIntervalMs: config.stalledIntervalMs,

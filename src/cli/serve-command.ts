@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SluiceError } from '../core/errors.js';
 import { mintApiKey } from '../server/api-keys.js';
 import { print } from './output.js';
-import { withApp, type CommonFlags } from './with-app.js';
+import { boundShutdown, withApp, type CommonFlags } from './with-app.js';
 
 interface ServeFlags extends CommonFlags {
   port?: string;
@@ -71,6 +71,7 @@ export function registerServeCommand(program: Command): void {
             process.once('SIGTERM', stop);
           });
           print('shutting down: no new requests; running documents finish or resume on the next start');
+          boundShutdown(app.config.shutdownGraceMs);
           await server.close();
           return 0;
         },

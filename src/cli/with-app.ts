@@ -16,6 +16,22 @@ export interface CommonFlags {
   workers?: string | boolean;
 }
 
+/** What shutdown may take past the grace running documents get, before the process ends regardless. */
+const shutdownMarginMs = 5_000;
+
+/**
+ * Ends the process if shutting down takes longer than the grace and a margin: a dependency that is
+ * away (Redis, PostgreSQL) must not keep a stopped process alive until a supervisor kills it.
+ */
+export function boundShutdown(graceMs: number): void {
+  setTimeout(() => {
+    printError(
+      `error [dependency_unavailable]: shutdown did not finish within ${graceMs + shutdownMarginMs} ms; exiting`,
+    );
+    process.exit(1);
+  }, graceMs + shutdownMarginMs).unref();
+}
+
 /**
  * Builds one app context for a command, runs it, and always shuts it down; SluiceErrors become one
  * readable line with their code, and Ctrl-C stops cleanly (unfinished work resumes next time).
@@ -29,6 +45,7 @@ export async function withApp(
   // SIGTERM is how supervisors stop a service: a clean drain then exits 0. Ctrl-C keeps the shell's 130.
   const stop = (signal: NodeJS.Signals): void => {
     printError('\nstopping; unfinished documents resume on the next run');
+    boundShutdown(app?.config.shutdownGraceMs ?? 10_000);
     void app?.close().finally(() => process.exit(signal === 'SIGTERM' ? 0 : 130));
   };
   try {

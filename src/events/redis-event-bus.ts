@@ -36,8 +36,9 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus & {
   return {
     async publish(event) {
       const stored = await options.store.appendEvent(event);
-      // The event is in the log: a lost broadcast only delays it until the next read of the log.
-      await options.publisher.publish(options.channel, JSON.stringify(stored)).catch(options.onListenerError);
+      // The event is in the log: a lost broadcast only delays it until the next read of the log, so
+      // the caller (an upload) does not wait on Redis, which may be away.
+      void options.publisher.publish(options.channel, JSON.stringify(stored)).catch(options.onListenerError);
     },
     subscribe(listener) {
       if (!subscriber) {

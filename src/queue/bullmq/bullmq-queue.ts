@@ -9,12 +9,19 @@ import { createDocumentProcessor } from './bullmq-document-worker.js';
 import { createRunningJobs } from './bullmq-running-jobs.js';
 import { countJobs, waitUntilIdle } from './bullmq-stats.js';
 import { startBullmqWorker } from './bullmq-workers.js';
+import { rethrowUnavailable } from './redis-unavailable.js';
 
 export { batchQueueName, documentQueueName } from './bullmq-connection.js';
 
 export interface BullmqQueueOptions {
   /** Creates a Redis connection; BullMQ needs several (commands, blocking reads, pub/sub). */
   connect: () => Redis;
+  /**
+   * Creates the connection the queues send commands on (adding jobs, counting them): one whose
+   * commands fail after a timeout, so that a caller on a request's path is not held while Redis is
+   * away. @defaultValue `connect`
+   */
+  connectCommands?: () => Redis;
   /** Key prefix in Redis, so that several deployments can share one server. @defaultValue `sluice` */
   prefix?: string;
   /**
@@ -51,7 +58,7 @@ export interface BullmqQueueOptions {
 export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { readonly bullQueues: Queue[] } {
   const prefix = options.prefix ?? 'sluice';
   const queues = openBullmqQueues(
-    options.connect,
+    options.connectCommands ?? options.connect,
     prefix,
     options.onError,
     options.failedJobsKeptSeconds ?? 7 * 86_400,
@@ -76,7 +83,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { rea
       if (closing || jobs.length === 0) {
         return;
       }
-      await enqueueDocuments(documents, jobs);
+      await enqueueDocuments(documents, jobs).catch(rethrowUnavailable);
     },
     start(handler, startOptions: StartOptions) {
       const processDocument = createDocumentProcessor(handler, batches, running);
@@ -93,8 +100,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { rea
       await removeDocumentJobs(documents, documentId);
       await broadcastCancel(commands, documentId);
     },
-    has: (documentId) => hasDocumentJob(documents, documentId),
-    stats: () => countJobs(queues),
+    has: (documentId) => hasDocumentJob(documents, documentId).catch(rethrowUnavailable),
+    stats: () => countJobs(queues).catch(rethrowUnavailable),
     idle: () => waitUntilIdle(queues),
     async close(graceMs = 10_000) {
       if (closing) {

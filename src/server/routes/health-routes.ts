@@ -40,6 +40,25 @@ const statusView = z.object({
     .nullable(),
 });
 
+/** How long a readiness check may take before it counts as failing. */
+const checkTimeoutMs = 1000;
+
+/** A check's answer, or why it failed: its error, or no answer within `checkTimeoutMs`. */
+async function checked(check: Promise<string>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`failing: no answer within ${checkTimeoutMs} ms`), checkTimeoutMs);
+  });
+  try {
+    return await Promise.race([
+      check.catch((error: unknown) => `failing: ${error instanceof Error ? error.message : String(error)}`),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const ageSeconds = (since: string | null, now: number): number | null =>
   since === null ? null : Math.max(0, Math.round((now - Date.parse(since)) / 1000));
 
@@ -48,18 +67,24 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
   server.get('/healthz', { schema: { tags: ['health'], security: [] } }, () => ({ status: 'ok' }));
 
   server.get('/readyz', { schema: { tags: ['health'], security: [] } }, async (_request, reply) => {
-    const checks: Record<string, string> = {};
-    await app.store.ping().then(
-      () => (checks.ledger = 'ok'),
-      (error: unknown) => (checks.ledger = `failing: ${error instanceof Error ? error.message : String(error)}`),
-    );
-    await app.queue.stats().then(
-      (q) => (checks.queue = `ok (waiting ${q.waiting}, active ${q.active}, delayed ${q.delayed}, failed ${q.failed})`),
-      (error: unknown) => (checks.queue = `failing: ${error instanceof Error ? error.message : String(error)}`),
-    );
-    // Live workers anywhere on this ledger: this process's own, or `sluice worker` processes.
-    const live = await app.store.listLiveWorkers(app.workersLiveWithinMs).catch(() => []);
-    checks.workers = live.length > 0 ? `ok (${live.length} live)` : 'failing: no worker has sent a heartbeat recently';
+    // Each check has a second to answer: a dependency that is away makes readiness fail, not hang.
+    const [ledger, queue, live] = await Promise.all([
+      checked(app.store.ping().then(() => 'ok')),
+      checked(
+        app.queue
+          .stats()
+          .then((q) => `ok (waiting ${q.waiting}, active ${q.active}, delayed ${q.delayed}, failed ${q.failed})`),
+      ),
+      // Live workers anywhere on this ledger: this process's own, or `sluice worker` processes.
+      checked(
+        app.store
+          .listLiveWorkers(app.workersLiveWithinMs)
+          .then((workers) =>
+            workers.length > 0 ? `ok (${workers.length} live)` : 'failing: no worker has sent a heartbeat recently',
+          ),
+      ),
+    ]);
+    const checks: Record<string, string> = { ledger, queue, workers: live };
     const failing = Object.entries(checks).filter(([, v]) => v.startsWith('failing'));
     if (failing.length > 0) {
       return sendProblem(reply, 'not_ready', `Not ready: ${failing.map(([k, v]) => `${k} ${v}`).join('; ')}`, {
