@@ -10,7 +10,7 @@ import { housekeepingSql, vectorChangeSql } from './sqlite-sql.js';
 const incrementalVacuum = 2;
 
 /** Rows of the vector change log compaction keeps. */
-const vectorChangesKeptAfterCompaction = 10_000;
+const vectorChangesKeptAfterCompaction = 1_000;
 
 /** How long compaction keeps trying to truncate a write-ahead log that readers are still in. */
 const checkpointPatienceMs = 5_000;
@@ -94,10 +94,11 @@ export function createSqliteCompaction({
         busyTimeoutMs,
         gate,
       );
-      // sqlite-vec frees a chunk of its storage only once every vector in it is deleted.
+      // sqlite-vec frees a chunk of its storage only once every vector in it is deleted: a table whose
+      // gaps add up to a chunk, or a tenth of its vectors, is rewritten without them.
       const slots = (db.prepare(housekeepingSql.vectorChunks(vectors)).pluck().get() as number) * vectorChunkSize;
       const live = db.prepare(housekeepingSql.vectorRows(vectors)).pluck().get() as number;
-      if (slots > 2 * live + vectorChunkSize) {
+      if (slots - live >= Math.max(vectorChunkSize, live / 10)) {
         const steps = housekeepingSql.rebuildVectors(vectors, vectorTableSql(vectors, dimension));
         await retryWhileBusy(
           () => db.transaction(() => steps.forEach((sql) => db.exec(sql))).immediate(),
