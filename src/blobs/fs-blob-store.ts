@@ -1,13 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, opendir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SluiceError } from '../core/errors.js';
 import type { BlobEntry, BlobStore, FileTally } from '../ports/blob-store.js';
-import { isProcessAlive, stagingName, stagingOwner } from './staging-names.js';
+import { ownerGone, stagingName } from './staging-names.js';
 
 /**
  * What a file being stored may buffer ahead of the disk. At the default 16 KiB every 64 KiB read from
@@ -17,6 +16,8 @@ import { isProcessAlive, stagingName, stagingOwner } from './staging-names.js';
 const writeBufferBytes = 1024 * 1024;
 
 const blobKey = /^[0-9a-f]{64}$/;
+/** A copy set aside this long ago belongs to a removal that a crash cut off. */
+const interruptedRemovalMs = 10 * 60_000;
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 /** Files of a folder, or none if the folder does not exist. */
@@ -31,11 +32,11 @@ async function filesOf(dir: string): Promise<string[]> {
   }
 }
 
-/** A file's size, or undefined if it is gone. */
-async function sizeOf(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+/** A file's size and times, or undefined if it is gone. */
+async function statOf(path: string): Promise<{ size: number; mtimeMs: number; ctimeMs: number } | undefined> {
   try {
-    const { size, mtimeMs } = await stat(path);
-    return { size, mtimeMs };
+    const { size, mtimeMs, ctimeMs } = await stat(path);
+    return { size, mtimeMs, ctimeMs };
   } catch (error) {
     if (isMissing(error)) {
       return undefined;
@@ -61,9 +62,38 @@ export function createFsBlobStore(root: string): BlobStore {
     }
     return join(root, key.slice(0, 2), key);
   };
-  /** Copies of `key` set aside by removals, oldest first is not promised. */
+  /** Copies of `key` set aside by removals. */
   const asideOf = async (key: string): Promise<string[]> =>
     (await filesOf(trashDir)).filter((name) => name.startsWith(`${key}.`)).map((name) => join(trashDir, name));
+  /**
+   * Copies of `key` that removals a crash cut off left, but `mine`: their process is gone, or they
+   * were set aside longer ago than any removal takes (the rename set their ctime).
+   */
+  const leftoversOf = async (key: string, mine: string | undefined): Promise<string[]> => {
+    const left: string[] = [];
+    for (const path of await asideOf(key)) {
+      const found = path === mine ? undefined : await statOf(path);
+      const name = path.slice(trashDir.length + 1 + key.length + 1);
+      if (found && (ownerGone(name) || Date.now() - found.ctimeMs > interruptedRemovalMs)) {
+        left.push(path);
+      }
+    }
+    return left;
+  };
+  /** Puts the first of `copies` that is still there back under its key (a commit meanwhile wrote the same bytes). */
+  const putBack = async (key: string, copies: string[]): Promise<void> => {
+    await mkdir(join(root, key.slice(0, 2)), { recursive: true });
+    for (const copy of copies) {
+      try {
+        await rename(copy, pathOf(key));
+        return;
+      } catch (error) {
+        if (!isMissing(error)) {
+          throw error;
+        }
+      }
+    }
+  };
 
   const stage: BlobStore['stage'] = async (stream, maxBytes) => {
     await mkdir(tmpDir, { recursive: true });
@@ -117,7 +147,7 @@ export function createFsBlobStore(root: string): BlobStore {
     const aside = new Set<string>();
     for (const name of await filesOf(trashDir)) {
       const key = name.slice(0, 64);
-      const found = blobKey.test(key) && !aside.has(key) ? await sizeOf(join(trashDir, name)) : undefined;
+      const found = blobKey.test(key) && !aside.has(key) ? await statOf(join(trashDir, name)) : undefined;
       if (found) {
         aside.add(key);
         yield { key, sizeBytes: found.size };
@@ -128,7 +158,7 @@ export function createFsBlobStore(root: string): BlobStore {
         continue;
       }
       for await (const entry of await opendir(join(root, prefix))) {
-        const found = blobKey.test(entry.name) && !aside.has(entry.name) ? await sizeOf(pathOf(entry.name)) : undefined;
+        const found = blobKey.test(entry.name) && !aside.has(entry.name) ? await statOf(pathOf(entry.name)) : undefined;
         if (found) {
           yield { key: entry.name, sizeBytes: found.size };
         }
@@ -142,47 +172,47 @@ export function createFsBlobStore(root: string): BlobStore {
       return (await stage(stream, maxBytes)).commit();
     },
     async get(key) {
-      for (const path of [pathOf(key), ...(await asideOf(key))]) {
-        try {
-          return await readFile(path);
-        } catch (error) {
-          if (!isMissing(error)) {
-            throw error;
+      const read = async (path: string): Promise<Uint8Array | undefined> =>
+        readFile(path).catch((error: unknown) => {
+          if (isMissing(error)) {
+            return undefined;
           }
-        }
+          throw error;
+        });
+      // Set aside by a removal that then kept it, or that a crash cut off: still this key's bytes.
+      let bytes = await read(pathOf(key));
+      for (const path of bytes ? [] : await asideOf(key)) {
+        bytes ??= await read(path);
       }
-      return undefined;
+      return bytes;
     },
     list,
     async remove(key, stillUnused) {
       await mkdir(trashDir, { recursive: true });
+      // Each removal deletes or puts back the copy it set aside itself, never another removal's.
+      let mine: string | undefined = join(trashDir, `${key}.${stagingName()}`);
       try {
-        await rename(pathOf(key), join(trashDir, `${key}.${randomUUID()}`));
+        await rename(pathOf(key), mine);
       } catch (error) {
         if (!isMissing(error)) {
           throw error;
         }
+        mine = undefined;
       }
-      const aside = await asideOf(key);
-      if (aside.length === 0) {
+      // Copies a removal that a crash cut off left: no live removal takes this long.
+      const leftovers = await leftoversOf(key, mine);
+      if (!mine && leftovers.length === 0) {
         return false;
       }
       let unused = false;
       try {
         unused = await stillUnused();
       } finally {
-        // Put back unless unused: a commit of the same bytes meanwhile wrote the very same file.
-        const [first, ...rest] = aside;
-        if (!unused) {
-          await mkdir(join(root, key.slice(0, 2)), { recursive: true });
-          // Gone only if a removal beside this one found it unused first: a use since then stored it anew.
-          await rename(first as string, pathOf(key)).catch((error: unknown) => {
-            if (!isMissing(error)) {
-              throw error;
-            }
-          });
+        if (unused) {
+          await Promise.all([mine, ...leftovers].flatMap((path) => (path ? [rm(path, { force: true })] : [])));
+        } else {
+          await putBack(key, mine ? [mine] : leftovers);
         }
-        await Promise.all((unused ? aside : rest).map((path) => rm(path, { force: true })));
       }
       return unused;
     },
@@ -191,10 +221,8 @@ export function createFsBlobStore(root: string): BlobStore {
       const now = Date.now();
       for (const name of await filesOf(tmpDir)) {
         const path = join(tmpDir, name);
-        const found = await sizeOf(path);
-        const owner = stagingOwner(name);
-        const ownerGone = owner !== undefined && owner.host === hostname() && !isProcessAlive(owner.pid);
-        if (found && (ownerGone || now - found.mtimeMs > maxAgeMs)) {
+        const found = await statOf(path);
+        if (found && (ownerGone(name) || now - found.mtimeMs > maxAgeMs)) {
           await rm(path, { force: true });
           removed.files++;
           removed.bytes += found.size;
@@ -210,7 +238,7 @@ export function createFsBlobStore(root: string): BlobStore {
       }
       const staging: FileTally = { files: 0, bytes: 0 };
       for (const name of await filesOf(tmpDir)) {
-        const found = await sizeOf(join(tmpDir, name));
+        const found = await statOf(join(tmpDir, name));
         if (found) {
           staging.files++;
           staging.bytes += found.size;

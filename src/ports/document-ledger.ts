@@ -84,7 +84,10 @@ export interface DocumentLedger {
   /** Queued documents by what they wait for, each with the oldest one's waiting start, for status. */
   summarizeWaiting(): Promise<WaitingSummary>;
 
-  /** Removes a document and its skipped copies with their chunks, vectors, full text and events (which name their files). */
+  /**
+   * Removes a document and its skipped copies with their chunks, vectors, full text and events (which
+   * name their files); settle the copies that wait for it first (`settleCopies`).
+   */
   deleteDocument(documentId: string): Promise<boolean>;
   /** Documents per state, for metrics. */
   countDocumentsByState(): Promise<Partial<Record<DocumentState, number>>>;

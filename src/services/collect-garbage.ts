@@ -33,10 +33,13 @@ export const blobHoldMs = 15 * 60_000;
  * concurrent upload replaced by a new version while this hold kept it, say.
  */
 export async function releaseHold(deps: GarbageDependencies, holdId: string, keys: readonly string[]): Promise<void> {
-  await deps.store.releaseBlobHold(holdId);
-  await collectBlobs(deps, keys).catch((error: unknown) =>
-    deps.logger.warn({ err: error }, 'raw files left for the next sweep'),
-  );
+  // A hold that cannot be released lapses on its own; the request it served is not failed for it.
+  try {
+    await deps.store.releaseBlobHold(holdId);
+    await collectBlobs(deps, keys);
+  } catch (error) {
+    deps.logger.warn({ err: error }, 'an upload hold left to lapse; its files are left for the next sweep');
+  }
 }
 
 /** Blobs asked about at once. */
@@ -82,7 +85,9 @@ export async function collectBlobs(deps: GarbageDependencies, keys: readonly str
 async function sweepBlobs(deps: GarbageDependencies, holder: string): Promise<SweepReport['blobs']> {
   const tally = { removed: 0, bytes: 0, kept: 0 };
   const sweepPage = async (entries: { key: string; sizeBytes: number }[]): Promise<void> => {
-    await deps.store.tryLease('sweeper', holder, leaseMs);
+    if (!(await deps.store.tryLease('sweeper', holder, leaseMs))) {
+      throw new Error('the sweep lost its lease to another process');
+    }
     const unused = new Set(await deps.store.unreferencedBlobs(entries.map((entry) => entry.key)));
     for (const entry of entries) {
       if (unused.has(entry.key) && (await collectBlobs(deps, [entry.key])) === 1) {
@@ -184,17 +189,24 @@ export function startSweeper(
   retention: RetentionSettings,
   options: { holder: string; intervalMs: number },
 ): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
+  let running: Promise<unknown> | undefined;
   const timer =
     options.intervalMs > 0
       ? setInterval(() => {
+          // A sweep that takes longer than the interval is not joined by another.
+          if (running) {
+            return;
+          }
           running = sweep(deps, retention, { holder: options.holder })
             .then((report) => {
               if (report && (report.blobs.removed > 0 || report.staging.files > 0 || report.errors.length > 0)) {
                 deps.logger.info({ sweep: report }, 'swept');
               }
             })
-            .catch((error: unknown) => deps.logger.error({ err: error }, 'the sweep failed'));
+            .catch((error: unknown) => deps.logger.error({ err: error }, 'the sweep failed'))
+            .finally(() => {
+              running = undefined;
+            });
         }, options.intervalMs)
       : undefined;
   timer?.unref();

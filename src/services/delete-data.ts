@@ -2,6 +2,7 @@ import type { BlobScope } from '../ports/blob-references.js';
 import type { DocumentActionDependencies } from './document-actions.js';
 import { cancelDocument } from './document-actions.js';
 import { collectBlobs, type GarbageDependencies } from './collect-garbage.js';
+import { settleCopiesOf } from './settle-copies.js';
 
 export type DeleteDependencies = DocumentActionDependencies & GarbageDependencies;
 
@@ -37,6 +38,8 @@ export async function deleteDocument(deps: DeleteDependencies, documentId: strin
   return deleteScope(deps, { documentId }, async () => {
     const stopped = await deps.store.cancel(documentId);
     await deps.queue.cancel(documentId);
+    // Copies that waited for it go on without it (skipped copies go with it).
+    await settleCopiesOf(deps, documentId);
     const deleted = await deps.store.deleteDocument(documentId);
     if (stopped) {
       await deps.dispatcher.collection(stopped.collectionId);

@@ -122,11 +122,15 @@ async function receiveFromDisk(
       error instanceof Error ? error.message : String(error),
     );
   }
+  let hold: string | undefined;
   try {
-    const hold = await deps.store.holdBlobs([staged.sha256], blobHoldMs);
+    hold = await deps.store.holdBlobs([staged.sha256], blobHoldMs);
     return { received: { source: file.path, sizeBytes: file.sizeBytes, blob: await staged.commit() }, hold };
   } catch (error) {
     await staged.discard();
+    if (hold) {
+      await deps.store.releaseBlobHold(hold).catch(() => undefined);
+    }
     throw error;
   }
 }

@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../src/ports/blob-store.js';
 
-/** Opens a blob store on an empty place of its own; `reopen` opens another store on the same place. */
-export type BlobStoreFactory = () => Promise<{ blobs: BlobStore; reopen(): BlobStore; cleanup(): Promise<void> }>;
+/** Opens a blob store on an empty place of its own. */
+export type BlobStoreFactory = () => Promise<{ blobs: BlobStore; cleanup(): Promise<void> }>;
 
 const bytes = (text: string): Readable => Readable.from([Buffer.from(text)]);
 
@@ -82,21 +82,31 @@ export function describeBlobStoreContract(name: string, open: BlobStoreFactory):
         expect(await keysOf(blobs)).toEqual([key]);
       }));
 
-    it('still finds a blob whose removal was cut off, and a later removal finishes it', () =>
-      using(async (opened) => {
-        const { blobs } = opened;
-        const { key } = await blobs.put(bytes('interrupted'), 100);
-        // The first removal never hears back, as if its process died while asking the ledger.
-        void blobs.remove(key, () => new Promise<boolean>(() => undefined));
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        const after = opened.reopen();
-        expect(Buffer.from((await after.get(key))!).toString()).toBe('interrupted');
-        expect(await keysOf(after)).toEqual([key]);
-        expect(await after.remove(key, () => Promise.resolve(false))).toBe(false);
-        expect(Buffer.from((await after.get(key))!).toString()).toBe('interrupted');
-        expect(await after.remove(key, () => Promise.resolve(true))).toBe(true);
-        expect(await keysOf(after)).toEqual([]);
-        expect(await after.get(key)).toBeUndefined();
+    it('keeps the bytes readable while a removal asks, and when overlapping removals disagree', () =>
+      using(async ({ blobs }) => {
+        const { key } = await blobs.put(bytes('contested'), 100);
+        let readMeanwhile: Uint8Array | undefined;
+        let finishFirst!: () => void;
+        const firstDone = new Promise<void>((resolve) => (finishFirst = resolve));
+        let second: Promise<boolean> | undefined;
+        // The first removal finds the bytes unused; meanwhile an upload stores them again and a second
+        // removal, which finds them in use, only decides once the first has finished.
+        const first = await blobs.remove(key, async () => {
+          readMeanwhile = await blobs.get(key);
+          await blobs.put(bytes('contested'), 100);
+          second = blobs.remove(key, async () => {
+            await firstDone;
+            return false;
+          });
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return true;
+        });
+        finishFirst();
+        expect(first).toBe(true);
+        expect(await second).toBe(false);
+        expect(Buffer.from(readMeanwhile!).toString()).toBe('contested');
+        expect(Buffer.from((await blobs.get(key))!).toString()).toBe('contested');
+        expect(await keysOf(blobs)).toEqual([key]);
       }));
 
     it('sweeps staged files left untouched past the age given, and keeps younger ones', () =>

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createFsBlobStore } from '../../src/blobs/fs-blob-store.js';
 import { describeBlobStoreContract } from './blob-store-contract.js';
@@ -10,7 +11,6 @@ const openFolder = () => {
   const root = mkdtempSync(join(tmpdir(), 'sluice-blobs-'));
   return Promise.resolve({
     blobs: createFsBlobStore(root),
-    reopen: () => createFsBlobStore(root),
     cleanup: () => Promise.resolve(rmSync(root, { recursive: true, force: true })),
   });
 };
@@ -18,6 +18,33 @@ const openFolder = () => {
 describeBlobStoreContract('folder', openFolder);
 
 describe('Folder blob store', () => {
+  it('finds a file a removal cut off by a crash set aside, and the next removal puts it back or finishes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-blobs-'));
+    try {
+      const blobs = createFsBlobStore(root);
+      const { key } = await blobs.put(Readable.from([Buffer.from('interrupted')]), 100);
+      // What a removal leaves when its process dies between setting the file aside and deciding.
+      const setAside = () => {
+        mkdirSync(join(root, 'trash'), { recursive: true });
+        renameSync(
+          join(root, key.slice(0, 2), key),
+          join(root, 'trash', `${key}.${2 ** 22 + 1}.${randomUUID()}.${hostname()}`),
+        );
+      };
+      setAside();
+      expect(Buffer.from((await blobs.get(key))!).toString()).toBe('interrupted');
+      expect(await blobs.remove(key, () => Promise.resolve(false))).toBe(false);
+      expect(existsSync(join(root, key.slice(0, 2), key))).toBe(true);
+      expect(readdirSync(join(root, 'trash'))).toEqual([]);
+      setAside();
+      expect(await blobs.remove(key, () => Promise.resolve(true))).toBe(true);
+      expect(await blobs.get(key)).toBeUndefined();
+      expect(readdirSync(join(root, 'trash'))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("sweeps at once the staging files of this host's processes that are gone, not those of live ones", async () => {
     const root = mkdtempSync(join(tmpdir(), 'sluice-blobs-'));
     try {

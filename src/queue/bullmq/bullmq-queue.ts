@@ -97,8 +97,8 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { rea
     },
     async cancel(documentId) {
       running.abortDocument(documentId, 'cancelled');
-      await removeDocumentJobs(documents, documentId);
-      await broadcastCancel(commands, documentId);
+      await removeDocumentJobs(documents, documentId).catch(rethrowUnavailable);
+      await broadcastCancel(commands, documentId).catch(rethrowUnavailable);
     },
     has: (documentId) => hasDocumentJob(documents, documentId).catch(rethrowUnavailable),
     stats: () => countJobs(queues).catch(rethrowUnavailable),

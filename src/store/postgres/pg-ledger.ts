@@ -5,7 +5,7 @@ import { planRegistration } from '../document-sql.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import { changed, type PgContext } from './pg-context.js';
 import type { PgDispatch } from './pg-dispatch.js';
-import { ledgerSql, lockSql } from './pg-sql.js';
+import { copySql, ledgerSql, lockSql } from './pg-sql.js';
 
 /** The ledger less dispatch: what was received, its dedup, and what each document holds now. */
 export type PgLedger = Omit<DocumentLedger, keyof PgDispatch>;
@@ -51,6 +51,11 @@ export function createPgLedger({ query, one, count, transaction }: PgContext): P
           case 'new_version': {
             // A new version of a known source takes over its document: the old chunks stay searchable
             // until the new ones are published in one transaction, and any attempt still running is fenced out.
+            // Copies that waited for its old bytes go on without it.
+            const promoted = (await client.query<DocumentRow>(copySql.promote, [plan.previous.id])).rows[0];
+            if (promoted) {
+              await client.query(copySql.repoint, [plan.previous.id, promoted.id]);
+            }
             const updated = await client.query<DocumentRow>(ledgerSql.newVersion, [
               plan.previous.id,
               input.batchId,

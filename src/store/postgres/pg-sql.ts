@@ -123,7 +123,8 @@ export const ledgerSql = {
   insert: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of,
                  created_at, updated_at, completed_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now(), CASE WHEN $7 = 'skipped' THEN now() END) RETURNING *`,
-  twin: twinOf('$1', '$2'),
+  // Locked until the registration commits, so that its copy is seen by the original's settlement (`copySql.lockOriginal`).
+  twin: `${twinOf('$1', '$2')} FOR SHARE`,
   ofSource: documentOfSource('$1', '$2'),
   newVersion: `UPDATE documents SET batch_id = $2, sha256 = $3, size_bytes = $4, priority = $5, ${newVersionResets},
                updated_at = now() WHERE id = $1 AND ${mayEnter('queued')} RETURNING *`,
@@ -138,8 +139,8 @@ export const ledgerSql = {
   running: `SELECT * FROM documents WHERE state IN (${runningSql}) ORDER BY updated_at`,
   /** The events of a document and of its skipped copies: they name its file. */
   deleteEvents:
-    'DELETE FROM events WHERE document_id = $1 OR document_id IN (SELECT id FROM documents WHERE duplicate_of = $1)',
-  deleteDuplicates: 'DELETE FROM documents WHERE duplicate_of = $1',
+    "DELETE FROM events WHERE document_id = $1 OR document_id IN (SELECT id FROM documents WHERE duplicate_of = $1 AND state = 'skipped')",
+  deleteDuplicates: "DELETE FROM documents WHERE duplicate_of = $1 AND state = 'skipped'",
   delete: 'DELETE FROM documents WHERE id = $1',
   countByState: 'SELECT state, count(*)::int AS n FROM documents GROUP BY state',
   completedSince: `SELECT count(*)::int AS n FROM documents WHERE state = 'completed' AND completed_at >= $1`,

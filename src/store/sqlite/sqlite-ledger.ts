@@ -11,12 +11,19 @@ import { toDocument, type DocumentRow } from '../store-rows.js';
 import type { ChunkRows } from './sqlite-chunk-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import type { DispatchMethods } from './sqlite-dispatch.js';
-import { documentFilterSql, documentSql } from './sqlite-sql.js';
+import { copySql, documentFilterSql, documentSql } from './sqlite-sql.js';
 
 /** Records a file in a batch, deduplicated by content within one transaction (`planRegistration` decides). */
 function createRegistration({ db, stmt, now }: SqliteContext): (input: RegisterDocumentInput) => RegisterOutcome {
   const getDocumentRow = stmt<[string], DocumentRow>(documentSql.byId);
   const insertDocument = stmt(documentSql.insert);
+  // Copies that waited for a document's old bytes go on without it when it takes new ones.
+  const promoteCopiesOf = (id: string, at: string): void => {
+    const promoted = stmt<[Record<string, unknown>], DocumentRow>(copySql.promote).get({ id, now: at });
+    if (promoted) {
+      stmt(copySql.repoint).run({ id, to: promoted.id });
+    }
+  };
   const registerDocument = db.transaction((input: RegisterDocumentInput): RegisterOutcome => {
     const priority = input.priority ?? 0;
     const base = { ...input, priority, now: now(), duplicateOf: null, completedAt: null };
@@ -42,6 +49,7 @@ function createRegistration({ db, stmt, now }: SqliteContext): (input: RegisterD
       case 'new_version':
         // The old chunks stay searchable until the new ones are published in one transaction, and any
         // attempt still running is fenced out.
+        promoteCopiesOf(plan.previous.id, base.now);
         stmt(documentSql.newVersion).run({ ...base, id: plan.previous.id });
         return {
           kind: 'queued',

@@ -125,10 +125,10 @@ export const documentSql = {
     `SELECT * FROM documents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`,
   unfinished: `SELECT * FROM documents WHERE state IN (${unfinishedSql}) ORDER BY priority DESC, id`,
   running: `SELECT * FROM documents WHERE state IN (${runningSql}) ORDER BY updated_at`,
-  deleteCopiesOf: 'DELETE FROM documents WHERE duplicate_of = ?',
+  deleteCopiesOf: "DELETE FROM documents WHERE duplicate_of = ? AND state = 'skipped'",
   /** The events of a document and of its skipped copies (the document id twice): they name its file. */
   deleteEventsOf:
-    'DELETE FROM events WHERE document_id = ? OR document_id IN (SELECT id FROM documents WHERE duplicate_of = ?)',
+    "DELETE FROM events WHERE document_id = ? OR document_id IN (SELECT id FROM documents WHERE duplicate_of = ? AND state = 'skipped')",
   delete: 'DELETE FROM documents WHERE id = ?',
   countByState: 'SELECT state, count(*) AS n FROM documents GROUP BY state',
   countCompletedSince: `SELECT count(*) FROM documents WHERE state = 'completed' AND completed_at >= ?`,

@@ -76,5 +76,25 @@ export function describeCopiesContract(name: string, createStore: StoreFactory):
       await publish(store, first.id, 'att_f', [chunk(0, 'text', [1, 0, 0, 0])]);
       expect((await store.settleCopies(first.id)).map((doc) => [doc.id, doc.state])).toEqual([[second.id, 'skipped']]);
     });
+
+    it('lets the copies waiting for an original go on when it takes new bytes, and keeps them when it is deleted', async () => {
+      const fixture = await stores.open();
+      const { store } = fixture;
+      const original = await register(fixture, 'a.txt', { sha256: 'old' });
+      const copy = await register(fixture, 'b.txt', { sha256: 'old' });
+      // A new version of the original's source: the copy's bytes are no longer being processed there.
+      expect((await register(fixture, 'a.txt', { sha256: 'new' })).id).toBe(original.id);
+      expect(await store.getDocument(copy.id)).toMatchObject({ state: 'queued', duplicateOf: null });
+
+      const other = await register(fixture, 'c.txt', { sha256: 'again' });
+      const waiting = await register(fixture, 'd.txt', { sha256: 'again' });
+      await publish(store, other.id, 'att_o', [chunk(0, 'text', [1, 0, 0, 0])]);
+      const skipped = await register(fixture, 'e.txt', { sha256: 'again' });
+      expect(skipped.state).toBe('skipped');
+      await store.deleteDocument(other.id);
+      // The skipped copy goes with its original; one still waiting is a document of its own.
+      expect(await store.getDocument(skipped.id)).toBeUndefined();
+      expect(await store.getDocument(waiting.id)).toMatchObject({ state: 'queued' });
+    });
   });
 }
