@@ -77,7 +77,9 @@ describe('Deletes and sweeps killed at random moments', () => {
         ...listed.documents
           .filter(() => random() < 0.3)
           .map((doc) =>
-            fetch(`${url}/v1/documents/${doc.id}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(10_000) }),
+            fetch(`${url}/v1/documents/${doc.id}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(10_000) })
+              .then((response) => response.arrayBuffer())
+              .catch(() => undefined),
           ),
         ...names
           .filter(() => random() < 0.2)
@@ -87,7 +89,9 @@ describe('Deletes and sweeps killed at random moments', () => {
               headers,
               body: form([{ name: `again-${round}-${name}`, content: readFileSync(join(folder, name)) }]),
               signal: AbortSignal.timeout(10_000),
-            }),
+            })
+              .then((response) => response.arrayBuffer())
+              .catch(() => undefined),
           ),
       ];
       await sleep(50 + Math.floor(random() * 400));

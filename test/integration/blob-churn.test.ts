@@ -34,7 +34,10 @@ function blobsOnDisk(dataDir: string): Map<string, number> {
   return found;
 }
 
-/** Bookkeeping is kept no time at all: what is compared is what the documents themselves take. */
+/**
+ * Bookkeeping is kept no time at all, and vectors are short (sqlite-vec stores them 256 to a chunk, a
+ * granularity that at 384 dimensions would outweigh the rest): what is compared is what the documents take.
+ */
 async function openApp(dataDir: string): Promise<AppContext> {
   return createApp(
     loadConfig(
@@ -48,6 +51,7 @@ async function openApp(dataDir: string): Promise<AppContext> {
         sweepIntervalMs: 0,
         retainEventsHours: 0,
         retainBatchesHours: 0,
+        embedDimension: 8,
       },
     ),
   );
@@ -135,7 +139,8 @@ describe('Raw files under churn', () => {
     const churnedBytes = bytesUnder(dataDir);
     await app.close();
 
-    // The same documents ingested afresh into the same collections, copies and all.
+    // The same documents ingested afresh into the same collections, copies and all, each in a request
+    // (a batch) of its own as they came.
     const freshDir = tempDir('sluice-fresh-');
     const freshSources = tempDir('sluice-fresh-files-');
     const fresh = await openApp(freshDir);
@@ -150,7 +155,13 @@ describe('Raw files under churn', () => {
           return { path, sizeBytes: statSync(path).size };
         });
       const target = await fresh.ensureCollection(freshTenant.id, collection.name);
-      await fresh.submit({ collection: target, batch: await fresh.store.createBatch(target.id, 'fresh'), files });
+      for (const file of files) {
+        await fresh.submit({
+          collection: target,
+          batch: await fresh.store.createBatch(target.id, 'fresh'),
+          files: [file],
+        });
+      }
     }
     await fresh.queue.idle();
     expect((await fresh.sweep({ compact: true }))?.errors).toEqual([]);
