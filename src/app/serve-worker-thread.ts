@@ -1,11 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { StoredEvent } from '../ports/event-bus.js';
 import type { JobQueue } from '../ports/queue.js';
-import type {
-  FromWorkerThread,
-  ToWorkerThread,
-  WorkerThreadAnswers,
-  WorkerThreadQuestion,
+import {
+  noAnswer,
+  type FromWorkerThread,
+  type ToWorkerThread,
+  type WorkerThreadAnswers,
+  type WorkerThreadQuestion,
 } from './worker-thread-messages.js';
 
 /** What runs inside the worker thread: its queue, the workers that take its jobs, their events. */
@@ -16,6 +17,8 @@ export interface ThreadWorkers {
   startWorkers(): Promise<number>;
   subscribe(listener: (event: StoredEvent) => void): void;
   close(): Promise<void>;
+  /** Told of a message the thread could not act on; the thread goes on. */
+  report: (error: unknown) => void;
 }
 
 /**
@@ -42,22 +45,37 @@ export function serveWorkerThread(port: MessagePort, workers: ThreadWorkers): vo
   port.on('message', (message: ToWorkerThread) => {
     switch (message.type) {
       case 'start':
-        void workers.startWorkers().then((resumed) => post({ type: 'started', workerId: workers.workerId, resumed }));
+        workers.startWorkers().then(
+          (resumed) => post({ type: 'started', workerId: workers.workerId, resumed }),
+          (error: unknown) => {
+            // Workers that cannot start: the thread ends, and its host says why it did not start.
+            workers.report(error);
+            process.exit(1);
+          },
+        );
         break;
       case 'enqueue':
-        void workers.queue.enqueue(message.jobs);
+        workers.queue.enqueue(message.jobs).catch(workers.report);
         break;
       case 'cancel':
-        void workers.queue.cancel(message.documentId);
+        workers.queue.cancel(message.documentId).catch(workers.report);
         break;
       case 'ask':
-        void answer(message.question).then((value) => post({ type: 'answer', id: message.id, value }));
+        void answer(message.question)
+          .catch((error: unknown) => {
+            workers.report(error);
+            return noAnswer(message.question);
+          })
+          .then((value) => post({ type: 'answer', id: message.id, value }));
         break;
       case 'close':
-        void workers.close().then(() => {
-          post({ type: 'closed' });
-          port.close();
-        });
+        void workers
+          .close()
+          .catch(workers.report)
+          .finally(() => {
+            post({ type: 'closed' });
+            port.close();
+          });
         break;
     }
   });

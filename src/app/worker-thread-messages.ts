@@ -19,6 +19,12 @@ export interface WorkerThreadAnswers {
   idle: null;
 }
 
+export const emptyStats: QueueStats = { waiting: 0, delayed: 0, active: 0, failed: 0 };
+
+/** What a question is answered with when no thread will answer it (shut down) or answering failed. */
+export const noAnswer = (question: WorkerThreadQuestion): WorkerThreadAnswers[keyof WorkerThreadAnswers] =>
+  question.kind === 'has' ? false : question.kind === 'stats' ? emptyStats : null;
+
 /** From the API's thread to the worker thread. */
 export type ToWorkerThread =
   | { type: 'start' }

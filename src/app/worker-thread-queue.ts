@@ -1,6 +1,12 @@
 import type { Worker } from 'node:worker_threads';
-import type { DocumentJob, JobQueue, QueueStats } from '../ports/queue.js';
-import type { ToWorkerThread, WorkerThreadAnswers, WorkerThreadQuestion } from './worker-thread-messages.js';
+import type { DocumentJob, JobQueue } from '../ports/queue.js';
+import {
+  emptyStats,
+  noAnswer,
+  type ToWorkerThread,
+  type WorkerThreadAnswers,
+  type WorkerThreadQuestion,
+} from './worker-thread-messages.js';
 
 /** What the worker thread's queue needs of its host (`worker-thread-host.ts`), whether a thread runs now or not. */
 export interface WorkerThreadLink {
@@ -29,12 +35,6 @@ interface Question<K extends keyof WorkerThreadAnswers = keyof WorkerThreadAnswe
   resolve(value: WorkerThreadAnswers[K]): void;
 }
 
-const emptyStats: QueueStats = { waiting: 0, delayed: 0, active: 0, failed: 0 };
-
-/** What a question is answered with once no thread will answer it (shut down). */
-const closedAnswer = (question: WorkerThreadQuestion): WorkerThreadAnswers[keyof WorkerThreadAnswers] =>
-  question.kind === 'has' ? false : question.kind === 'stats' ? emptyStats : null;
-
 /**
  * The worker thread's queue, seen from the API's thread: jobs and cancels go by message; questions
  * (`has`, `stats`, `idle`) wait under their id until the running thread, or the next one, answers.
@@ -48,7 +48,7 @@ export function createWorkerThreadQueue(link: WorkerThreadLink, shutdownGraceMs:
     question: WorkerThreadQuestion & { kind: K },
   ): Promise<WorkerThreadAnswers[K]> => {
     if (closed) {
-      return Promise.resolve(closedAnswer(question) as WorkerThreadAnswers[K]);
+      return Promise.resolve(noAnswer(question) as WorkerThreadAnswers[K]);
     }
     return new Promise((resolve) => {
       const id = nextQuestion++;
@@ -85,7 +85,7 @@ export function createWorkerThreadQueue(link: WorkerThreadLink, shutdownGraceMs:
     },
     async close(graceMs = shutdownGraceMs) {
       closed = true;
-      questions.forEach((waiting) => waiting.resolve(closedAnswer(waiting.question)));
+      questions.forEach((waiting) => waiting.resolve(noAnswer(waiting.question)));
       questions.clear();
       await link.close(graceMs);
     },

@@ -37,4 +37,6 @@ serveWorkerThread(port, {
   startWorkers: () => app.startWorkers(),
   subscribe: (listener) => app.events.subscribe(listener),
   close: () => app.close(),
+  report: (error) =>
+    app.logger.error({ err: error }, 'the worker thread could not act on a message from the API thread'),
 });

@@ -31,7 +31,11 @@ const queue = createLocalQueue({
   },
 });
 serveWorkerThread(parentPort, {
-  queue,
+  // A queue that fails to answer about `broken`, as one whose store is away would.
+  queue: {
+    ...queue,
+    has: (documentId) => (documentId === 'broken' ? Promise.reject(new Error('store away')) : queue.has(documentId)),
+  },
   workerId: `wrk-thread-${threadId}`,
   startWorkers: () => {
     queue.start(handle, { concurrency: 2 });
@@ -39,4 +43,5 @@ serveWorkerThread(parentPort, {
   },
   subscribe: (listener) => listeners.push(listener),
   close: () => queue.close(workerData.config.shutdownGraceMs),
+  report: (error) => tell('reported', String(error)),
 });

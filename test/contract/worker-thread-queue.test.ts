@@ -9,7 +9,7 @@ import { createWorkerThreadHost, type WorkerThreadHost } from '../../src/app/wor
 
 /** What the fixture's handler told the API's thread (see worker-thread-fixture.js). */
 interface Told {
-  type: 'started' | 'done' | 'aborted';
+  type: 'started' | 'done' | 'aborted' | 'reported';
   documentId: string;
   threadId: number;
 }
@@ -111,6 +111,18 @@ describe('JobQueue contract: the worker thread, seen from the API thread', () =>
     expect(threads.size).toBe(2);
     expect(host.workerId).toBeDefined();
     expect(host.workerId).not.toBe(firstWorker);
+  });
+
+  it('answers a question the thread failed to answer, and the thread goes on', async () => {
+    const { host, told, crashes } = startHost();
+    const { queue } = host;
+    await host.start();
+    expect(await queue.has('broken')).toBe(false);
+    expect(told.some((t) => t.type === 'reported' && t.documentId.includes('store away'))).toBe(true);
+    await queue.enqueue([{ documentId: 'sleep:10:after' }]);
+    await queue.idle();
+    expect(saw(told, 'done', 'sleep:10:after')).toBe(true);
+    expect(crashes).toEqual([]);
   });
 
   it('on close, gives the running job its grace, answers what was asked, and answers alone after', async () => {
