@@ -75,12 +75,16 @@ async function takeLease(store: Housekeeping, holder: string): Promise<boolean> 
 export async function collectBlobs(deps: GarbageDependencies, keys: readonly string[]): Promise<number> {
   let removed = 0;
   for (const key of await deps.store.unreferencedBlobs(keys)) {
-    if (await deps.blobs.remove(key, async () => (await deps.store.unreferencedBlobs([key])).length === 1)) {
+    if (await removeIfStillUnused(deps, key)) {
       removed++;
     }
   }
   return removed;
 }
+
+/** Removes a blob the ledger found unused, asking once more when no new reader can find it. */
+const removeIfStillUnused = (deps: GarbageDependencies, key: string): Promise<boolean> =>
+  deps.blobs.remove(key, async () => (await deps.store.unreferencedBlobs([key])).length === 1);
 
 async function sweepBlobs(deps: GarbageDependencies, holder: string): Promise<SweepReport['blobs']> {
   const tally = { removed: 0, bytes: 0, kept: 0 };
@@ -90,7 +94,7 @@ async function sweepBlobs(deps: GarbageDependencies, holder: string): Promise<Sw
     }
     const unused = new Set(await deps.store.unreferencedBlobs(entries.map((entry) => entry.key)));
     for (const entry of entries) {
-      if (unused.has(entry.key) && (await collectBlobs(deps, [entry.key])) === 1) {
+      if (unused.has(entry.key) && (await removeIfStillUnused(deps, entry.key))) {
         tally.removed++;
         tally.bytes += entry.sizeBytes;
       } else {
