@@ -80,17 +80,40 @@ export function createFsBlobStore(root: string): BlobStore {
     }
     return left;
   };
-  /** Puts the first of `copies` that is still there back under its key (a commit meanwhile wrote the same bytes). */
+  /**
+   * Puts the first of `copies` that is still there back under its key (a commit meanwhile may have
+   * written the same bytes there), and drops the others: they hold the same bytes.
+   */
   const putBack = async (key: string, copies: string[]): Promise<void> => {
     await mkdir(join(root, key.slice(0, 2)), { recursive: true });
+    let back = false;
     for (const copy of copies) {
       try {
-        await rename(copy, pathOf(key));
-        return;
+        if (!back) {
+          await rename(copy, pathOf(key));
+          back = true;
+        } else {
+          await rm(copy, { force: true });
+        }
       } catch (error) {
         if (!isMissing(error)) {
           throw error;
         }
+      }
+    }
+  };
+
+  /**
+   * Ends what removals a crash cut off left aside: a copy goes back under its key, or is dropped where
+   * the key holds the same bytes again. No removal may come for a file that is in use again, so
+   * without this its copy would stay aside for good; one that is unused is removed by the next sweep.
+   */
+  const settleLeftovers = async (): Promise<void> => {
+    const keys = new Set((await filesOf(trashDir)).map((name) => name.slice(0, 64)).filter((key) => blobKey.test(key)));
+    for (const key of keys) {
+      const leftovers = await leftoversOf(key, undefined);
+      if (leftovers.length > 0) {
+        await putBack(key, leftovers);
       }
     }
   };
@@ -211,12 +234,13 @@ export function createFsBlobStore(root: string): BlobStore {
         if (unused) {
           await Promise.all([mine, ...leftovers].flatMap((path) => (path ? [rm(path, { force: true })] : [])));
         } else {
-          await putBack(key, mine ? [mine] : leftovers);
+          await putBack(key, mine ? [mine, ...leftovers] : leftovers);
         }
       }
       return unused;
     },
     async sweepStaging(maxAgeMs) {
+      await settleLeftovers();
       const removed: FileTally = { files: 0, bytes: 0 };
       const now = Date.now();
       for (const name of await filesOf(tmpDir)) {

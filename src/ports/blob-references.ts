@@ -8,11 +8,13 @@ export type BlobScope = { documentId: string } | { collectionId: string } | { te
 export interface BlobReferences {
   /**
    * Keeps blobs from collection from before they are stored under their keys until their documents
-   * are recorded; returns the hold's id.
-   * @remarks A hold whose holder died lapses after `ttlMs`: its blobs are then kept only by documents.
+   * are recorded; returns the hold's id, which begins with `holder` and a `/`.
+   * @remarks A hold whose holder died lapses after `ttlMs`, or once released by whoever knows it died.
    */
-  holdBlobs(keys: readonly string[], ttlMs: number): Promise<string>;
+  holdBlobs(keys: readonly string[], ttlMs: number, holder: string): Promise<string>;
   releaseBlobHold(holdId: string): Promise<void>;
+  /** The ids of the holds that have not lapsed. */
+  blobHolds(): Promise<string[]>;
   /** Of `keys`, those that no document refers to and no unexpired hold keeps. */
   unreferencedBlobs(keys: readonly string[]): Promise<string[]>;
   /** The distinct blob keys the documents in scope refer to: read before they are deleted. */

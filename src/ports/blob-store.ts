@@ -51,7 +51,8 @@ export interface BlobStore {
   remove(key: string, stillUnused: () => Promise<boolean>): Promise<boolean>;
   /**
    * Removes staged files that no running upload will commit or discard: those of processes of this
-   * host that are gone, and any untouched for `maxAgeMs`.
+   * host that are gone, and any untouched for `maxAgeMs`; and puts back what removals that a crash cut
+   * off had set aside (no removal may come again for a file that is in use).
    */
   sweepStaging(maxAgeMs: number): Promise<FileTally>;
   /** Bytes and count of stored blobs and of staged files, read from the store now. */

@@ -50,8 +50,31 @@ const page = 500;
  */
 const leaseMs = 60_000;
 
+/** This process, as leases and holds name their holder: `<host>/<pid>`. */
+export const processName = (): string => `${hostname()}/${process.pid}`;
+
 /** A lease holder's name says which process holds it: `<host>/<pid>/<id>`. */
-const holderName = (id: string): string => `${hostname()}/${process.pid}/${id}`;
+const holderName = (id: string): string => `${processName()}/${id}`;
+
+/** Whether a lease or hold names a process of this host that is gone. */
+const heldByTheDead = (name: string): boolean => {
+  const [host, pid] = name.split('/');
+  return host === hostname() && !processExists(Number(pid));
+};
+
+/** Keeps `keys` from collection while an upload stores them and records their documents. */
+export function holdBlobs(deps: Pick<GarbageDependencies, 'store'>, keys: readonly string[]): Promise<string> {
+  return deps.store.holdBlobs(keys, blobHoldMs, processName());
+}
+
+/** Releases the holds of uploads whose process died before it could (on another host, they lapse). */
+async function releaseHoldsOfTheDead(store: BlobReferences): Promise<number> {
+  const dead = (await store.blobHolds()).filter(heldByTheDead);
+  for (const holdId of dead) {
+    await store.releaseBlobHold(holdId);
+  }
+  return dead.length;
+}
 
 /** Takes the sweeper's lease, from a process of this host that died holding it if need be. */
 async function takeLease(store: Housekeeping, holder: string): Promise<boolean> {
@@ -59,8 +82,7 @@ async function takeLease(store: Housekeeping, holder: string): Promise<boolean> 
     return true;
   }
   const current = await store.leaseHolder('sweeper');
-  const [host, pid] = current?.split('/') ?? [];
-  if (current && host === hostname() && !processExists(Number(pid))) {
+  if (current && heldByTheDead(current)) {
     await store.releaseLease('sweeper', current);
     return store.tryLease('sweeper', holder, leaseMs);
   }
@@ -161,6 +183,7 @@ export async function sweep(
       () => deps.blobs.sweepStaging(retention.stagingMaxAgeMs),
       none,
     );
+    await attempt(errors, 'holds of dead uploads', () => releaseHoldsOfTheDead(deps.store), 0);
     const blobs = await attempt(errors, 'raw files', () => sweepBlobs(deps, holder), { removed: 0, bytes: 0, kept: 0 });
     const compaction = options.compact
       ? await attempt(errors, 'compaction', () => deps.store.compact(), undefined)

@@ -7,7 +7,7 @@ import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
 import type { RegisterOutcome, Store } from '../ports/store.js';
-import { blobHoldMs, collectBlobs, releaseHold } from './collect-garbage.js';
+import { collectBlobs, holdBlobs, releaseHold } from './collect-garbage.js';
 import type { Dispatcher } from './dispatch-documents.js';
 import type { FoundFile } from './expand-paths.js';
 
@@ -124,7 +124,7 @@ async function receiveFromDisk(
   }
   let hold: string | undefined;
   try {
-    hold = await deps.store.holdBlobs([staged.sha256], blobHoldMs);
+    hold = await holdBlobs(deps, [staged.sha256]);
     return { received: { source: file.path, sizeBytes: file.sizeBytes, blob: await staged.commit() }, hold };
   } catch (error) {
     await staged.discard();

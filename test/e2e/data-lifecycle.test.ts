@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -231,6 +232,29 @@ describe.each(stores)('Deleting data on $name', ({ postgres }) => {
     function stored(): string[] {
       return blobFiles(t.app.config.dataDir).sort();
     }
+  });
+
+  it('lets go at once of what an upload whose process died held, and keeps what live and remote ones hold', async () => {
+    const [dead, live, remote] = ['d', 'c', 'b'].map((digit) => digit.repeat(64)) as [string, string, string];
+    for (const key of [dead, live, remote]) {
+      mkdirSync(join(t.app.config.dataDir, 'blobs', key.slice(0, 2)), { recursive: true });
+      writeFileSync(join(t.app.config.dataDir, 'blobs', key.slice(0, 2), key), 'stored, its document not yet recorded');
+    }
+    // pid 2^22 + 1 is above Linux's pid_max: no process has it.
+    await t.app.store.holdBlobs([dead], 15 * 60_000, `${hostname()}/${2 ** 22 + 1}`);
+    const liveHold = await t.app.store.holdBlobs([live], 15 * 60_000, `${hostname()}/${process.pid}`);
+    const remoteHold = await t.app.store.holdBlobs([remote], 15 * 60_000, `another-host/${2 ** 22 + 1}`);
+    const path = (key: string) => join(t.app.config.dataDir, 'blobs', key.slice(0, 2), key);
+    const deadline = Date.now() + 10_000;
+    while (existsSync(path(dead)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(existsSync(path(dead))).toBe(false);
+    expect(existsSync(path(live))).toBe(true);
+    expect(existsSync(path(remote))).toBe(true);
+    expect((await t.app.store.blobHolds()).sort()).toEqual([liveHold, remoteHold].sort());
+    await t.app.store.releaseBlobHold(liveHold);
+    await t.app.store.releaseBlobHold(remoteHold);
   });
 
   it('sweeps on its own: a raw file nothing refers to goes, and status and metrics tell what was swept', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SluiceError } from '../../core/errors.js';
 import type { Batch } from '../../core/types.js';
-import { blobHoldMs, releaseHold } from '../../services/collect-garbage.js';
+import { holdBlobs, releaseHold } from '../../services/collect-garbage.js';
 import { acceptFile, largestFirstOrder, type ReceivedFile } from '../../services/ingest-service.js';
 import { receiveUpload, type ReceivedUpload, type UploadedFile } from '../receive-upload.js';
 import type { RouteContext, Server } from '../route-context.js';
@@ -82,7 +82,7 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
         // Held from before the files are stored until their documents are recorded, so that a sweep
         // meanwhile does not take them for files nothing refers to.
         const keys = staged.map((file) => file.staged.sha256);
-        const hold = await app.store.holdBlobs(keys, blobHoldMs);
+        const hold = await holdBlobs(app, keys);
         const documents = new Array<ReturnType<typeof toDocumentView>>(upload.files.length);
         let batch: Batch;
         try {

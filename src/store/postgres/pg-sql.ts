@@ -290,6 +290,7 @@ export const blobSql = {
     SELECT $1, k, now() + make_interval(secs => $3::float8 / 1000) FROM unnest($2::text[]) k
     ON CONFLICT DO NOTHING`,
   release: 'DELETE FROM blob_holds WHERE hold_id = $1',
+  holds: 'SELECT DISTINCT hold_id FROM blob_holds WHERE expires_at > now() ORDER BY hold_id',
   /** Of an array of keys, those no document refers to and no unexpired hold keeps. */
   unreferenced: `SELECT k AS key FROM unnest($1::text[]) k
     WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = k)

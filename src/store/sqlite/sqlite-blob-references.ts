@@ -11,13 +11,16 @@ export function createSqliteBlobReferences({ db, stmt, now }: SqliteContext): Sy
     }
   });
   return {
-    holdBlobs(keys, ttlMs) {
-      const holdId = newId('hold');
+    holdBlobs(keys, ttlMs, holder) {
+      const holdId = `${holder}/${newId('hold')}`;
       hold.immediate(holdId, keys, new Date(Date.now() + ttlMs).toISOString());
       return holdId;
     },
     releaseBlobHold(holdId) {
       stmt(blobSql.release).run(holdId);
+    },
+    blobHolds() {
+      return stmt<[string], string>(blobSql.holds).pluck().all(now());
     },
     unreferencedBlobs(keys) {
       return keys.length === 0

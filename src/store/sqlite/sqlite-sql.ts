@@ -294,6 +294,7 @@ export const idempotencySql = {
 export const blobSql = {
   hold: 'INSERT OR REPLACE INTO blob_holds (hold_id, key, expires_at) VALUES (?, ?, ?)',
   release: 'DELETE FROM blob_holds WHERE hold_id = ?',
+  holds: 'SELECT DISTINCT hold_id FROM blob_holds WHERE expires_at > ? ORDER BY hold_id',
   /** Of a JSON array of keys, those no document refers to and no unexpired hold keeps (the time as second parameter). */
   unreferenced: `SELECT k.value FROM json_each(?) k
     WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = k.value)

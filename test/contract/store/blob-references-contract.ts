@@ -37,10 +37,12 @@ export function describeBlobReferencesContract(name: string, createStore: StoreF
 
     it('keeps held blobs until the hold is released or lapses', async () => {
       const { store } = await stores.open();
-      const hold = await store.holdBlobs([key(1), key(2), key(1)], 60_000);
-      const lapsing = await store.holdBlobs([key(3)], 1);
+      const hold = await store.holdBlobs([key(1), key(2), key(1)], 60_000, 'host-a/12');
+      const lapsing = await store.holdBlobs([key(3)], 1, 'host-a/13');
+      expect(hold.startsWith('host-a/12/')).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(await store.unreferencedBlobs([key(1), key(2), key(3)])).toEqual([key(3)]);
+      expect(await store.blobHolds()).toEqual([hold]);
       await store.releaseBlobHold(hold);
       await store.releaseBlobHold(lapsing);
       expect((await store.unreferencedBlobs([key(1), key(2), key(3)])).sort()).toEqual([key(1), key(2), key(3)]);
