@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { DocumentState } from '../core/states.js';
-import type { DocumentRecord } from '../core/types.js';
+import type { Batch, DocumentRecord } from '../core/types.js';
+import type { IdempotentResponse } from './idempotency-store.js';
 
 export interface RegisterDocumentInput {
   collectionId: string;
@@ -11,6 +12,9 @@ export interface RegisterDocumentInput {
   /** Higher runs first. @defaultValue 0 */
   priority?: number;
 }
+
+/** A file refused before it was stored, and why. */
+export type RejectedDocumentInput = Omit<RegisterDocumentInput, 'sha256'> & { code: ErrorCode; message: string };
 
 /**
  * What registering a file did:
@@ -23,6 +27,36 @@ export type RegisterOutcome =
   | { kind: 'queued'; document: DocumentRecord; replacedSha256?: string }
   | { kind: 'skipped'; document: DocumentRecord }
   | { kind: 'pending'; document: DocumentRecord };
+
+/** A file of an upload: stored under its content hash, or refused before it could be (it is recorded `failed`). */
+export type UploadedFileInput =
+  | { source: string; sizeBytes: number; sha256: string }
+  | { source: string; sizeBytes: number; refused: { code: ErrorCode; message: string } };
+
+export interface RecordUploadInput {
+  collectionId: string;
+  /** The new batch's label. */
+  label: string;
+  /** Higher runs first. @defaultValue 0 */
+  priority?: number;
+  /** In the order they are to be recorded, which dispatch keeps among equals. */
+  files: UploadedFileInput[];
+  /**
+   * Recorded in the same transaction as the batch, as an answer still to be given (status 0, body
+   * `{"batch_id":…}`): a retry with this key then finds the batch, whenever the first try stopped.
+   */
+  idempotency?: { tenantId: string; key: string; fingerprint: string };
+}
+
+/** What recording a file of an upload did; `rejected`: it was refused before it was stored. */
+export type UploadOutcome = RegisterOutcome | { kind: 'rejected'; document: DocumentRecord };
+
+/**
+ * A recorded upload, its outcomes in the order of its files; or, if a request with the same
+ * Idempotency-Key was recorded first, that request's answer (nothing was recorded).
+ */
+export type RecordedUpload =
+  { kind: 'recorded'; batch: Batch; outcomes: UploadOutcome[] } | { kind: 'exists'; earlier: IdempotentResponse };
 
 /** Queued documents by what they wait for; times are ISO strings, null when there are none. */
 export interface WaitingSummary {
@@ -51,10 +85,14 @@ export interface DocumentFilter {
 export interface DocumentLedger {
   /** Records a file in a batch; dedup by content hash happens here, atomically. */
   registerDocument(input: RegisterDocumentInput): Promise<RegisterOutcome>;
+  /**
+   * Records an upload in one transaction: a new batch with a document for each file (each registered
+   * as `registerDocument` does, refused ones as `recordRejected`), and its Idempotency-Key if any. A
+   * crash leaves all of it or none of it.
+   */
+  recordUpload(input: RecordUploadInput): Promise<RecordedUpload>;
   /** Records a file refused before it was stored (too large, unreadable) as a `failed` document of the batch. */
-  recordRejected(
-    input: Omit<RegisterDocumentInput, 'sha256'> & { code: ErrorCode; message: string },
-  ): Promise<DocumentRecord>;
+  recordRejected(input: RejectedDocumentInput): Promise<DocumentRecord>;
   getDocument(id: string): Promise<DocumentRecord | undefined>;
   listDocuments(filter: DocumentFilter): Promise<DocumentRecord[]>;
   /** Documents not in a terminal state: what a restarted worker must resume. */

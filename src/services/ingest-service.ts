@@ -6,6 +6,8 @@ import type { BlobStore, StagedBlob, StoredBlob } from '../ports/blob-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { JobQueue } from '../ports/queue.js';
+import type { RecordUploadInput } from '../ports/document-ledger.js';
+import type { IdempotentResponse } from '../ports/idempotency-store.js';
 import type { RegisterOutcome, Store } from '../ports/store.js';
 import { collectBlobs, holdBlobs, releaseHold } from './collect-garbage.js';
 import type { Dispatcher } from './dispatch-documents.js';
@@ -60,8 +62,20 @@ export async function acceptFile(
           document: await deps.store.recordRejected({ ...base, sizeBytes: file.sizeBytes, ...file.refused }),
         }
       : await deps.store.registerDocument({ ...base, sha256: file.blob.sha256, sizeBytes: file.blob.sizeBytes });
+  await announce(deps, outcome);
+  if (outcome.kind === 'queued') {
+    await deps.dispatcher.collection(target.collection.id);
+    return reread(deps, outcome);
+  }
+  return outcome;
+}
+
+/**
+ * Tells watchers what recording a file did, before it is handed to the queue (so the log reads in the
+ * order things happen: queued, then parsing), and lets go of the raw file of a version it replaced.
+ */
+async function announce(deps: IngestDependencies, outcome: SubmitOutcome): Promise<void> {
   if (outcome.kind !== 'pending') {
-    // Announced before it is enqueued, so the log reads in the order things happen: queued, then parsing.
     const doc = outcome.document;
     await deps.events.publish(
       documentStateEvent(
@@ -71,19 +85,76 @@ export async function acceptFile(
       ),
     );
   }
-  if (outcome.kind === 'queued') {
-    if (outcome.replacedSha256 !== undefined && outcome.replacedSha256 !== outcome.document.sha256) {
-      // The version it replaces keeps its chunks until this one is published, not its raw file.
-      await collectBlobs(deps, [outcome.replacedSha256]).catch((error: unknown) =>
-        deps.logger.warn({ err: error }, 'the raw file of the replaced version is left for the next sweep'),
-      );
-    }
-    await deps.dispatcher.collection(target.collection.id);
-    // Read again, so the answer says whether it was handed to a worker or waits for its tenant's share.
-    const now = await deps.store.getDocument(outcome.document.id);
-    return now ? { ...outcome, document: now } : outcome;
+  if (
+    outcome.kind === 'queued' &&
+    outcome.replacedSha256 !== undefined &&
+    outcome.replacedSha256 !== outcome.document.sha256
+  ) {
+    // The version it replaces keeps its chunks until this one is published, not its raw file.
+    await collectBlobs(deps, [outcome.replacedSha256]).catch((error: unknown) =>
+      deps.logger.warn({ err: error }, 'the raw file of the replaced version is left for the next sweep'),
+    );
   }
-  return outcome;
+}
+
+/** A queued document read again once dispatched: whether it was handed to a worker or waits for its tenant's share. */
+async function reread<T extends SubmitOutcome>(deps: IngestDependencies, outcome: T): Promise<T> {
+  if (outcome.kind !== 'queued') {
+    return outcome;
+  }
+  const now = await deps.store.getDocument(outcome.document.id);
+  return now ? { ...outcome, document: now } : outcome;
+}
+
+/** The files of an upload, with the batch they are to make up. */
+export interface UploadInput {
+  collection: Collection;
+  /** The batch's label. */
+  label: string;
+  priority?: number;
+  /** In the request's order. */
+  files: ReceivedFile[];
+  idempotency?: RecordUploadInput['idempotency'];
+}
+
+/**
+ * Records an upload whose files are stored, all in one transaction (a crash leaves all of it or none),
+ * then announces and dispatches its documents. The outcomes come back in the order of `input.files`;
+ * if a request with the same Idempotency-Key was recorded first, nothing is, and its answer comes back.
+ */
+export async function acceptUpload(
+  deps: IngestDependencies,
+  input: UploadInput,
+): Promise<
+  { kind: 'recorded'; batch: Batch; outcomes: SubmitOutcome[] } | { kind: 'exists'; earlier: IdempotentResponse }
+> {
+  const order = largestFirstOrder(input.files.map((file) => file.sizeBytes));
+  const recorded = await deps.store.recordUpload({
+    collectionId: input.collection.id,
+    label: input.label,
+    priority: input.priority ?? 0,
+    files: order.map((index) => {
+      const file = input.files[index] as ReceivedFile;
+      return 'refused' in file
+        ? file
+        : { source: file.source, sizeBytes: file.blob.sizeBytes, sha256: file.blob.sha256 };
+    }),
+    ...(input.idempotency ? { idempotency: input.idempotency } : {}),
+  });
+  if (recorded.kind === 'exists') {
+    return recorded;
+  }
+  const outcomes = new Array<SubmitOutcome>(input.files.length);
+  order.forEach((fileIndex, k) => (outcomes[fileIndex] = recorded.outcomes[k] as SubmitOutcome));
+  for (const index of order) {
+    await announce(deps, outcomes[index] as SubmitOutcome);
+  }
+  await deps.dispatcher.collection(input.collection.id);
+  return {
+    kind: 'recorded',
+    batch: recorded.batch,
+    outcomes: await Promise.all(outcomes.map((outcome) => reread(deps, outcome))),
+  };
 }
 
 /**

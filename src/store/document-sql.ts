@@ -1,6 +1,7 @@
 import { allowedTransitions, runningStates, terminalStates, type DocumentState } from '../core/states.js';
 import { largestFirst } from './dispatch-slots.js';
 import type { DocumentRow } from './store-rows.js';
+import type { RejectedDocumentInput } from '../ports/document-ledger.js';
 
 /**
  * SQL both backends share about documents, written once. Placeholders differ by dialect (`?`, `@name`,
@@ -121,3 +122,9 @@ export function settlementOf(original: DocumentRow | undefined): CopySettlement 
 /** The message of a copy failed with its original. */
 export const copyFailure = (original: DocumentRow): string =>
   `The same bytes as ${original.id} (${original.source}), which failed: ${original.error_message ?? ''}`;
+
+/** The values of a refused file's `failed` row after its id, in the order both stores' inserts take them. */
+export function rejectedValues(input: RejectedDocumentInput): unknown[] {
+  const { collectionId, batchId, source, sizeBytes, code, message } = input;
+  return [collectionId, batchId, source, sizeBytes, input.priority ?? 0, code, message];
+}

@@ -24,11 +24,24 @@ export interface LiveServer {
   documentCount(): Promise<number>;
   alive(): boolean;
   stop(): Promise<void>;
+  /** SIGKILL, once the process (not its parse processes) has exited. */
+  kill(): Promise<void>;
+}
+
+/** A server started again on the data folder of an earlier one, with its admin key and collection. */
+export interface Restart {
+  dataDir: string;
+  adminKey: string;
+  collectionId: string;
 }
 
 /** `flags` go to `sluice serve` after the ones every live server gets. */
-export async function startLiveServer(env: Record<string, string> = {}, flags: string[] = []): Promise<LiveServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-live-'));
+export async function startLiveServer(
+  env: Record<string, string> = {},
+  flags: string[] = [],
+  restart?: Restart,
+): Promise<LiveServer> {
+  const dataDir = restart?.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-live-'));
   const port = await freePort();
   const serve = startCli(
     ['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--log-level', 'error', ...flags],
@@ -44,12 +57,14 @@ export async function startLiveServer(env: Record<string, string> = {}, flags: s
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const adminKey = /(sk_[\w-]+)/.exec(output)?.[1] ?? '';
+  const adminKey = restart?.adminKey ?? /(sk_[\w-]+)/.exec(output)?.[1] ?? '';
   const url = `http://127.0.0.1:${port}`;
   const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
-  const created = (await (
-    await fetch(`${url}/v1/collections`, { method: 'POST', headers, body: JSON.stringify({ name: 'live' }) })
-  ).json()) as { id: string };
+  const created = restart
+    ? { id: restart.collectionId }
+    : ((await (
+        await fetch(`${url}/v1/collections`, { method: 'POST', headers, body: JSON.stringify({ name: 'live' }) })
+      ).json()) as { id: string });
   const pid = serve.child.pid ?? 0;
   const blobDir = join(dataDir, 'blobs');
   return {
@@ -77,6 +92,14 @@ export async function startLiveServer(env: Record<string, string> = {}, flags: s
     async stop() {
       serve.child.kill('SIGTERM');
       await serve.done;
+    },
+    async kill() {
+      const exited =
+        serve.child.exitCode !== null || serve.child.signalCode !== null
+          ? Promise.resolve()
+          : new Promise((resolve) => serve.child.once('exit', resolve));
+      serve.child.kill('SIGKILL');
+      await exited;
     },
   };
 }

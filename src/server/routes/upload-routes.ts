@@ -1,27 +1,10 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SluiceError } from '../../core/errors.js';
-import type { Batch } from '../../core/types.js';
 import { holdBlobs, releaseHold } from '../../services/collect-garbage.js';
-import { acceptFile, largestFirstOrder, type ReceivedFile } from '../../services/ingest-service.js';
-import { receiveUpload, type ReceivedUpload, type UploadedFile } from '../receive-upload.js';
+import { acceptUpload, type ReceivedFile } from '../../services/ingest-service.js';
+import { receiveUpload, type UploadedFile } from '../receive-upload.js';
 import type { RouteContext, Server } from '../route-context.js';
-import { batchView, documentView, toBatchView, toDocumentView } from '../views.js';
-
-const refusedPartView = z.object({
-  /** The part's position in the body, from 0 (-1: parts that could not be told apart). */
-  part: z.number(),
-  /** Its file name or field name, as sent, if it had one. */
-  name: z.string().nullable(),
-  code: z.string(),
-  detail: z.string(),
-});
-const uploadAnswer = z.object({
-  batch: batchView,
-  documents: z.array(documentView),
-  /** Parts of the request that are not files Sluice took (form fields, unreadable parts); never recorded. */
-  refused: z.array(refusedPartView),
-});
+import { uploadAnswer, uploadAnswers, uploadIdempotency, type UploadAnswer } from '../upload-answers.js';
 
 export function registerUploadRoutes(server: Server, { app, access }: RouteContext): void {
   server.post(
@@ -50,28 +33,16 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
           const why = upload.refused.map((part) => `; part ${part.part}: ${part.detail}`).join('');
           throw new SluiceError('no_files', `The request holds no file part${why}`);
         }
-        const idempotencyKey = request.headers['idempotency-key'];
-        const idempotency =
-          typeof idempotencyKey === 'string'
-            ? {
-                key: `POST /v1/collections/${collection.id}/documents ${idempotencyKey}`,
-                fingerprint: fingerprintOf(upload, request.query.priority),
-              }
-            : undefined;
-        if (idempotency) {
-          const earlier = await app.store.getIdempotentResponse(tenantId, idempotency.key);
-          if (earlier) {
-            if (earlier.fingerprint !== idempotency.fingerprint) {
-              throw new SluiceError(
-                'idempotency_key_reused',
-                'This Idempotency-Key was used for a different request to this collection',
-              );
-            }
-            return await reply
-              .status(202)
-              .header('idempotency-replayed', 'true')
-              .send(uploadAnswer.parse(JSON.parse(earlier.body)));
-          }
+        const idempotency = uploadIdempotency(
+          request.headers['idempotency-key'],
+          { tenantId, collection, priority: request.query.priority },
+          upload,
+        );
+        const answers = uploadAnswers(app, { collection, upload, idempotency });
+        const replayed = (body: UploadAnswer) => reply.status(202).header('idempotency-replayed', 'true').send(body);
+        const earlier = await answers.earlier();
+        if (earlier) {
+          return await replayed(earlier);
         }
 
         const staged = upload.files.filter((file) => 'staged' in file);
@@ -83,38 +54,29 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
         // meanwhile does not take them for files nothing refers to.
         const keys = staged.map((file) => file.staged.sha256);
         const hold = await holdBlobs(app, keys);
-        const documents = new Array<ReturnType<typeof toDocumentView>>(upload.files.length);
-        let batch: Batch;
+        let accepted: Awaited<ReturnType<typeof acceptUpload>>;
         try {
           const received = await Promise.all(upload.files.map(commit));
-          batch = await app.store.createBatch(
-            collection.id,
-            `upload of ${received.length} file${received.length === 1 ? '' : 's'}`,
-          );
-          // Largest first (see largestFirstOrder); the answer lists them in the request's order.
-          for (const index of largestFirstOrder(received.map((f) => f.sizeBytes))) {
-            const outcome = await acceptFile(
-              app,
-              { collection, batch, priority: request.query.priority },
-              received[index] as ReceivedFile,
-            );
-            documents[index] = toDocumentView(outcome.document);
-          }
+          // One transaction: a crash leaves the whole upload recorded or none of it.
+          accepted = await acceptUpload(app, {
+            collection,
+            label: `upload of ${received.length} file${received.length === 1 ? '' : 's'}`,
+            priority: request.query.priority,
+            files: received,
+            ...(idempotency ? { idempotency } : {}),
+          });
         } finally {
           await releaseHold(app, hold, keys);
         }
-        const progress = await app.store.getBatchProgress(batch.id);
-        const body = { batch: toBatchView(progress!), documents, refused: upload.refused };
-        if (idempotency) {
-          await app.store.putIdempotentResponse(
-            tenantId,
-            idempotency.key,
-            idempotency.fingerprint,
-            202,
-            JSON.stringify(body),
-          );
+        if (accepted.kind === 'exists') {
+          // A request with the same key was recorded while this one was stored.
+          return await replayed(await answers.again(accepted.earlier));
         }
-        return await reply.status(202).header('location', `/v1/batches/${batch.id}`).send(body);
+        const body = await answers.answer(
+          accepted.batch.id,
+          accepted.outcomes.map((outcome) => outcome.document),
+        );
+        return await reply.status(202).header('location', `/v1/batches/${accepted.batch.id}`).send(body);
       } finally {
         await upload.discard();
       }
@@ -130,16 +92,4 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
       }
     },
   );
-}
-
-/** What makes two uploads the same request: the names and contents of their files, in order, and the priority. */
-function fingerprintOf(upload: ReceivedUpload, priority: number): string {
-  const parts = upload.files.map((file) => [
-    file.source,
-    'staged' in file ? file.staged.sha256 : file.refused.code,
-    file.sizeBytes,
-  ]);
-  return createHash('sha256')
-    .update(JSON.stringify([priority, parts]))
-    .digest('hex');
 }

@@ -1,91 +1,100 @@
 import { newId } from '../../core/ids.js';
 import type { DocumentState } from '../../core/states.js';
-import type { DocumentFilter, DocumentLedger, RegisterOutcome } from '../../ports/document-ledger.js';
-import { planRegistration } from '../document-sql.js';
+import type { DocumentRecord } from '../../core/types.js';
+import type {
+  DocumentFilter,
+  DocumentLedger,
+  RegisterDocumentInput,
+  RegisterOutcome,
+  RejectedDocumentInput,
+} from '../../ports/document-ledger.js';
+import { planRegistration, rejectedValues } from '../document-sql.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
-import { changed, type PgContext } from './pg-context.js';
+import { changed, type PgContext, type PgQueryable } from './pg-context.js';
 import type { PgDispatch } from './pg-dispatch.js';
 import { copySql, ledgerSql, lockSql } from './pg-sql.js';
 
 /** The ledger less dispatch: what was received, its dedup, and what each document holds now. */
-export type PgLedger = Omit<DocumentLedger, keyof PgDispatch>;
+export type PgLedger = Omit<DocumentLedger, keyof PgDispatch | 'recordUpload'>;
 
 /** The order in which `listDocuments` adds its filters, each as one condition. */
 const filterKeys = ['collectionId', 'batchId', 'documentId', 'state', 'tenantId', 'after'] as const;
 
-export function createPgLedger({ query, one, count, transaction }: PgContext): PgLedger {
-  return {
-    registerDocument(input) {
-      const priority = input.priority ?? 0;
-      return transaction(async (client): Promise<RegisterOutcome> => {
-        // Registrations into one collection are serialised, so two API nodes receiving the same bytes
-        // at once still end with one document and one duplicate.
-        await client.query(lockSql.text, [input.collectionId]);
-        const insert = async (state: 'queued' | 'skipped', duplicateOf: string | null): Promise<DocumentRow> =>
-          (
-            await client.query<DocumentRow>(ledgerSql.insert, [
-              newId('doc'),
-              input.collectionId,
-              input.batchId,
-              input.source,
-              input.sha256,
-              input.sizeBytes,
-              state,
-              priority,
-              duplicateOf,
-            ])
-          ).rows[0] as DocumentRow;
-        const twin = (await client.query<DocumentRow>(ledgerSql.twin, [input.collectionId, input.sha256])).rows[0];
-        // The source's document matters only when the bytes are new.
-        const previous = twin
-          ? undefined
-          : (await client.query<DocumentRow>(ledgerSql.ofSource, [input.collectionId, input.source])).rows[0];
-        const plan = planRegistration(input.source, twin, previous);
-        switch (plan.kind) {
-          case 'pending':
-            return { kind: 'pending', document: toDocument(plan.twin) };
-          case 'duplicate':
-            return { kind: 'skipped', document: toDocument(await insert('skipped', plan.of.id)) };
-          case 'copy':
-            return { kind: 'queued', document: toDocument(await insert('queued', plan.of.id)) };
-          case 'new_version': {
-            // A new version of a known source takes over its document: the old chunks stay searchable
-            // until the new ones are published in one transaction, and any attempt still running is fenced out.
-            // Copies that waited for its old bytes go on without it.
-            const promoted = (await client.query<DocumentRow>(copySql.promote, [plan.previous.id])).rows[0];
-            if (promoted) {
-              await client.query(copySql.repoint, [plan.previous.id, promoted.id]);
-            }
-            const updated = await client.query<DocumentRow>(ledgerSql.newVersion, [
-              plan.previous.id,
-              input.batchId,
-              input.sha256,
-              input.sizeBytes,
-              priority,
-            ]);
-            return {
-              kind: 'queued',
-              document: toDocument(updated.rows[0] as DocumentRow),
-              replacedSha256: plan.previous.sha256,
-            };
-          }
-          case 'new':
-            return { kind: 'queued', document: toDocument(await insert('queued', null)) };
-        }
-      });
-    },
-    async recordRejected(input) {
-      const row = await one<DocumentRow>(ledgerSql.insertRejected, [
+/**
+ * Records a file in a batch, deduplicated by content (`planRegistration` decides), within the
+ * transaction `client` is in.
+ */
+export async function registerWith(client: PgQueryable, input: RegisterDocumentInput): Promise<RegisterOutcome> {
+  const priority = input.priority ?? 0;
+  // Registrations into one collection are serialised, so two API nodes receiving the same bytes
+  // at once still end with one document and one duplicate.
+  await client.query(lockSql.text, [input.collectionId]);
+  const insert = async (state: 'queued' | 'skipped', duplicateOf: string | null): Promise<DocumentRow> =>
+    (
+      await client.query<DocumentRow>(ledgerSql.insert, [
         newId('doc'),
         input.collectionId,
         input.batchId,
         input.source,
+        input.sha256,
         input.sizeBytes,
-        input.priority ?? 0,
-        input.code,
-        input.message,
+        state,
+        priority,
+        duplicateOf,
+      ])
+    ).rows[0] as DocumentRow;
+  const twin = (await client.query<DocumentRow>(ledgerSql.twin, [input.collectionId, input.sha256])).rows[0];
+  // The source's document matters only when the bytes are new.
+  const previous = twin
+    ? undefined
+    : (await client.query<DocumentRow>(ledgerSql.ofSource, [input.collectionId, input.source])).rows[0];
+  const plan = planRegistration(input.source, twin, previous);
+  switch (plan.kind) {
+    case 'pending':
+      return { kind: 'pending', document: toDocument(plan.twin) };
+    case 'duplicate':
+      return { kind: 'skipped', document: toDocument(await insert('skipped', plan.of.id)) };
+    case 'copy':
+      return { kind: 'queued', document: toDocument(await insert('queued', plan.of.id)) };
+    case 'new_version': {
+      // A new version of a known source takes over its document: the old chunks stay searchable
+      // until the new ones are published in one transaction, and any attempt still running is fenced out.
+      // Copies that waited for its old bytes go on without it.
+      const promoted = (await client.query<DocumentRow>(copySql.promote, [plan.previous.id])).rows[0];
+      if (promoted) {
+        await client.query(copySql.repoint, [plan.previous.id, promoted.id]);
+      }
+      const updated = await client.query<DocumentRow>(ledgerSql.newVersion, [
+        plan.previous.id,
+        input.batchId,
+        input.sha256,
+        input.sizeBytes,
+        priority,
       ]);
-      return toDocument(row as DocumentRow);
+      return {
+        kind: 'queued',
+        document: toDocument(updated.rows[0] as DocumentRow),
+        replacedSha256: plan.previous.sha256,
+      };
+    }
+    case 'new':
+      return { kind: 'queued', document: toDocument(await insert('queued', null)) };
+  }
+}
+
+/** Records a file refused before it was stored as a `failed` document of its batch. */
+export async function rejectWith(client: PgQueryable, input: RejectedDocumentInput): Promise<DocumentRecord> {
+  const { rows } = await client.query<DocumentRow>(ledgerSql.insertRejected, [newId('doc'), ...rejectedValues(input)]);
+  return toDocument(rows[0] as DocumentRow);
+}
+
+export function createPgLedger({ pool, query, one, count, transaction }: PgContext): PgLedger {
+  return {
+    registerDocument(input) {
+      return transaction((client) => registerWith(client, input));
+    },
+    recordRejected(input) {
+      return rejectWith(pool, input);
     },
     async getDocument(id) {
       const row = await one<DocumentRow>(ledgerSql.byId, [id]);

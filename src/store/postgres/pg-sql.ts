@@ -253,8 +253,12 @@ export const workerSql = {
 
 export const idempotencySql = {
   get: 'SELECT status, body, fingerprint FROM idempotency_keys WHERE tenant_id = $1 AND key = $2',
+  /** An answer still to be given (status 0), taken with the request's recording. */
+  reserve: `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES ($1, $2, $3, 0, $4, now())
+    ON CONFLICT DO NOTHING`,
   put: `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES ($1, $2, $3, $4, $5, now())
-             ON CONFLICT DO NOTHING`,
+    ON CONFLICT (tenant_id, key) DO UPDATE SET status = excluded.status, body = excluded.body
+    WHERE idempotency_keys.status = 0 AND idempotency_keys.fingerprint = excluded.fingerprint`,
 } as const;
 
 export const chunkIndexSql = {

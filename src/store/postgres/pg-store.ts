@@ -11,6 +11,7 @@ import { createPgEventLog } from './pg-events.js';
 import { createPgHousekeeping } from './pg-housekeeping.js';
 import { createPgIdempotency } from './pg-idempotency.js';
 import { createPgLedger } from './pg-ledger.js';
+import { createPgUploads } from './pg-uploads.js';
 import { migrate } from './pg-migrations.js';
 import { createPgPublish } from './pg-publish.js';
 import { sessionSql } from './pg-sql.js';
@@ -54,6 +55,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     ...createPgTenancy(context, (id) => collections.deleteCollection(id)),
     ...collections,
     ...createPgLedger(context),
+    ...createPgUploads(context),
     ...createPgDispatch(context),
     ...createPgTransitions(context),
     ...createPgCopies(context),

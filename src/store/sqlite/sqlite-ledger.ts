@@ -1,3 +1,4 @@
+import type { Transaction } from 'better-sqlite3';
 import { newId } from '../../core/ids.js';
 import type { DocumentState } from '../../core/states.js';
 import type {
@@ -6,15 +7,22 @@ import type {
   RegisterDocumentInput,
   RegisterOutcome,
 } from '../../ports/document-ledger.js';
-import { planRegistration } from '../document-sql.js';
+import { planRegistration, rejectedValues } from '../document-sql.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import type { ChunkRows } from './sqlite-chunk-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import type { DispatchMethods } from './sqlite-dispatch.js';
 import { copySql, documentFilterSql, documentSql } from './sqlite-sql.js';
 
-/** Records a file in a batch, deduplicated by content within one transaction (`planRegistration` decides). */
-function createRegistration({ db, stmt, now }: SqliteContext): (input: RegisterDocumentInput) => RegisterOutcome {
+/**
+ * Records a file in a batch, deduplicated by content within one transaction (`planRegistration`
+ * decides); called within another transaction, it is a part of that one.
+ */
+export function createRegistration({
+  db,
+  stmt,
+  now,
+}: SqliteContext): Transaction<(input: RegisterDocumentInput) => RegisterOutcome> {
   const getDocumentRow = stmt<[string], DocumentRow>(documentSql.byId);
   const insertDocument = stmt(documentSql.insert);
   // Copies that waited for a document's old bytes go on without it when it takes new ones.
@@ -63,7 +71,7 @@ function createRegistration({ db, stmt, now }: SqliteContext): (input: RegisterD
       }
     }
   });
-  return (input) => registerDocument.immediate(input);
+  return registerDocument;
 }
 
 /**
@@ -73,9 +81,10 @@ function createRegistration({ db, stmt, now }: SqliteContext): (input: RegisterD
 export function createSqliteLedger(
   context: SqliteContext,
   chunkRows: ChunkRows,
-): Synchronous<Omit<DocumentLedger, DispatchMethods>> {
+): Synchronous<Omit<DocumentLedger, DispatchMethods | 'recordUpload'>> {
   const { db, stmt, now } = context;
   const getDocumentRow = stmt<[string], DocumentRow>(documentSql.byId);
+  const register = createRegistration(context);
 
   const deleteDocument = db.transaction((documentId: string) => {
     const row = getDocumentRow.get(documentId);
@@ -92,23 +101,11 @@ export function createSqliteLedger(
   });
 
   return {
-    registerDocument: createRegistration(context),
+    registerDocument: (input) => register.immediate(input),
     recordRejected(input) {
       const id = newId('doc');
       const at = now();
-      stmt(documentSql.insertRejected).run(
-        id,
-        input.collectionId,
-        input.batchId,
-        input.source,
-        input.sizeBytes,
-        input.priority ?? 0,
-        input.code,
-        input.message,
-        at,
-        at,
-        at,
-      );
+      stmt(documentSql.insertRejected).run(id, ...rejectedValues(input), at, at, at);
       return toDocument(getDocumentRow.get(id) as DocumentRow);
     },
     getDocument(id) {

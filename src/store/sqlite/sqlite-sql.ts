@@ -286,8 +286,12 @@ export const workerSql = {
 
 export const idempotencySql = {
   get: 'SELECT status, body, fingerprint FROM idempotency_keys WHERE tenant_id = ? AND key = ?',
-  put: `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
+  /** An answer still to be given (status 0), taken with the request's recording. */
+  reserve: `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, 0, ?, ?)
     ON CONFLICT DO NOTHING`,
+  put: `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (tenant_id, key) DO UPDATE SET status = excluded.status, body = excluded.body
+    WHERE idempotency_keys.status = 0 AND idempotency_keys.fingerprint = excluded.fingerprint`,
 };
 
 /** Which raw files are still referred to, and holds on them while uploads store them. */

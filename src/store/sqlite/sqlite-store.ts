@@ -15,6 +15,7 @@ import { createSqliteBlobReferences } from './sqlite-blob-references.js';
 import { createSqliteCompaction, createSqliteHousekeeping } from './sqlite-housekeeping.js';
 import { createSqliteIdempotency } from './sqlite-idempotency.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
+import { createSqliteUploads } from './sqlite-uploads.js';
 import { migrate } from './sqlite-migrations.js';
 import { createSqlitePublish } from './sqlite-publish.js';
 import { storeSql } from './sqlite-sql.js';
@@ -150,13 +151,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const chunkIndex = createSqliteChunkIndex(context);
 
   const collections = createSqliteCollections(context);
+  const ledger = createSqliteLedger(context, chunkRows);
   const sync: Synchronous<Omit<Store, 'complete' | 'searchText' | 'compact'>> = {
     ping() {
       context.stmt(storeSql.ping).get();
     },
     ...createSqliteTenancy(context, collections.deleteCollection),
     ...collections,
-    ...createSqliteLedger(context, chunkRows),
+    ...ledger,
+    ...createSqliteUploads(context, { createBatch: collections.createBatch, recordRejected: ledger.recordRejected }),
     ...createSqliteDispatch(context),
     ...createSqliteTransitions(context, chunkRows),
     ...createSqliteCopies(context),

@@ -36,6 +36,92 @@ export function describeDocumentLedgerContract(name: string, createStore: StoreF
       expect(copy.document).toMatchObject({ state: 'queued', duplicateOf: first.document.id });
     });
 
+    it('records an upload in one transaction: its batch, every file in the order given, and its Idempotency-Key', async () => {
+      const { store, tenant, collection } = await stores.open();
+      await store.registerDocument({
+        collectionId: collection.id,
+        batchId: (await store.createBatch(collection.id, 'earlier')).id,
+        source: 'known.txt',
+        sha256: 'kk',
+        sizeBytes: 2,
+      });
+      const idempotency = { tenantId: tenant.id, key: 'POST /upload k1', fingerprint: 'fp' };
+      const recorded = await store.recordUpload({
+        collectionId: collection.id,
+        label: 'upload of 4 files',
+        priority: 3,
+        files: [
+          { source: 'big.txt', sha256: 'bb', sizeBytes: 9 },
+          { source: 'copy-of-known.txt', sha256: 'kk', sizeBytes: 2 },
+          { source: 'huge.bin', sizeBytes: 99, refused: { code: 'file_too_large', message: 'too large' } },
+          { source: 'small.txt', sha256: 'ss', sizeBytes: 1 },
+        ],
+        idempotency,
+      });
+      if (recorded.kind !== 'recorded') {
+        throw new Error(`expected a recorded upload, got ${recorded.kind}`);
+      }
+      expect(recorded.batch).toMatchObject({ collectionId: collection.id, label: 'upload of 4 files' });
+      expect(
+        recorded.outcomes.map((o) => [o.kind, o.document.source, o.document.batchId, o.document.priority]),
+      ).toEqual([
+        ['queued', 'big.txt', recorded.batch.id, 3],
+        ['queued', 'copy-of-known.txt', recorded.batch.id, 3],
+        ['rejected', 'huge.bin', recorded.batch.id, 3],
+        ['queued', 'small.txt', recorded.batch.id, 3],
+      ]);
+      expect(recorded.outcomes[2]?.document).toMatchObject({ state: 'failed', errorCode: 'file_too_large' });
+      // The key says which batch the upload made, with no answer yet given.
+      expect(await store.getIdempotentResponse(tenant.id, idempotency.key)).toEqual({
+        status: 0,
+        body: JSON.stringify({ batch_id: recorded.batch.id }),
+        fingerprint: 'fp',
+      });
+      // A second upload with the key records nothing, and finds the first.
+      const again = await store.recordUpload({
+        collectionId: collection.id,
+        label: 'upload of 1 file',
+        files: [{ source: 'other.txt', sha256: 'oo', sizeBytes: 1 }],
+        idempotency,
+      });
+      expect(again).toEqual({
+        kind: 'exists',
+        earlier: { status: 0, body: JSON.stringify({ batch_id: recorded.batch.id }), fingerprint: 'fp' },
+      });
+      expect((await store.listBatches(10, tenant.id)).map((b) => b.label)).not.toContain('upload of 1 file');
+      expect(await store.listDocuments({ collectionId: collection.id, limit: 10 })).toHaveLength(5);
+      // The answer given at last replaces the one still to be given, for the same request only, once.
+      expect(await store.putIdempotentResponse(tenant.id, idempotency.key, 'other fp', 202, '{"x":1}')).toBe(false);
+      expect(await store.putIdempotentResponse(tenant.id, idempotency.key, 'fp', 202, '{"x":2}')).toBe(true);
+      expect(await store.putIdempotentResponse(tenant.id, idempotency.key, 'fp', 202, '{"x":3}')).toBe(false);
+      expect(await store.getIdempotentResponse(tenant.id, idempotency.key)).toEqual({
+        status: 202,
+        body: '{"x":2}',
+        fingerprint: 'fp',
+      });
+    });
+
+    it('leaves nothing of an upload whose recording fails half-way', async () => {
+      const { store, tenant, collection } = await stores.open();
+      const before = await store.listBatches(10, tenant.id);
+      await expect(
+        store.recordUpload({
+          collectionId: collection.id,
+          label: 'upload of 3 files',
+          files: [
+            { source: 'a.txt', sha256: 'aa', sizeBytes: 1 },
+            { source: 'b.txt', sha256: 'bb', sizeBytes: 1 },
+            // A file no database takes: its source is missing.
+            { source: null as unknown as string, sha256: 'cc', sizeBytes: 1 },
+          ],
+          idempotency: { tenantId: tenant.id, key: 'POST /upload k2', fingerprint: 'fp' },
+        }),
+      ).rejects.toThrow();
+      expect(await store.listBatches(10, tenant.id)).toEqual(before);
+      expect(await store.listDocuments({ collectionId: collection.id, limit: 10 })).toEqual([]);
+      expect(await store.getIdempotentResponse(tenant.id, 'POST /upload k2')).toBeUndefined();
+    });
+
     it('records a file as it came, dedups per collection, and takes a new version of a source over its document', async () => {
       const fixture = await stores.open();
       const { store, tenant, collection, batch } = fixture;
