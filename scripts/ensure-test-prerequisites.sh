@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need beyond npm packages: a redis-server binary (the distributed-mode tests start their
-# own), Debian's chromium (the web page's tests; never a downloaded browser) and the R reference manual
-# (r-doc-pdf's 2,415-page fullrefman.pdf, for the large-PDF memory test). Taken from the distribution's
+# own), a PostgreSQL server with pgvector (the fault tests start a private one from the machine's
+# binaries), Debian's chromium (the web page's tests; never a downloaded browser) and the R reference
+# manual (r-doc-pdf's 2,415-page fullrefman.pdf, for the large-PDF memory test). Taken from the distribution's
 # packages where missing, so that `npm ci && npm test` works on a fresh machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,6 +10,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 manual="$root/.cache/test-fixtures/fullrefman.pdf"
 if [ ${#missing[@]} -gt 0 ] || [ ! -s "$manual" ]; then
@@ -31,3 +33,4 @@ if [ ! -s "$manual" ]; then
   rm -rf "$work"
   echo "fetched the R reference manual (r-doc-pdf), for the tests: $manual"
 fi
+bash "$root/scripts/install-pgvector.sh"

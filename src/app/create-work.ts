@@ -53,6 +53,8 @@ export async function createWork(
       embedBatchSize: config.embedBatchSize,
       maxAttempts: config.maxAttempts,
       backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+      // Batches that go through Redis carry ids; their chunks and vectors wait in the store.
+      stageChunks: deps.queue.shared,
     },
   );
   return { processor, splitter };

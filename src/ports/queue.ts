@@ -17,15 +17,23 @@ export interface BatchJob {
   attemptId: string;
   /** Position of the batch among the document's batches. */
   batch: number;
+  /** The batch's chunks; none when they wait in the store instead (`staged`). */
   chunks: Chunk[];
+  /**
+   * The indexes [from, to) of the batch's chunks kept in the store (`ChunkStaging`), where batches go
+   * through a shared queue: the job then carries no text, and its result no vectors.
+   */
+  staged?: { from: number; to: number } | undefined;
 }
 
 /** What one batch came to; batches never throw for document-level problems, they report them. */
-export type BatchResult = { attemptId: string; batch: number } & (
-  | { kind: 'embedded'; chunks: EmbeddedChunk[] }
-  | { kind: 'failed'; code: ErrorCode; message: string; /** Indexes of the batch's chunks. */ chunkIndexes: number[] }
-  | { kind: 'superseded' }
-);
+export type BatchResult = { attemptId: string; batch: number } &
+  /** `chunks`: none when the batch was staged; its vectors are then in the store. */
+  (
+    | { kind: 'embedded'; chunks: EmbeddedChunk[] }
+    | { kind: 'failed'; code: ErrorCode; message: string; /** Indexes of the batch's chunks. */ chunkIndexes: number[] }
+    | { kind: 'superseded' }
+  );
 
 /** Queue name → payload type, so every producer and consumer agrees on payloads. */
 export interface QueuePayloads {

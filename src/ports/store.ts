@@ -1,5 +1,6 @@
 import type { BlobReferences } from './blob-references.js';
 import type { ChunkIndex } from './chunk-index.js';
+import type { ChunkStaging } from './chunk-staging.js';
 import type { CollectionStore } from './collection-store.js';
 import type { DocumentLedger } from './document-ledger.js';
 import type { DocumentTransitions } from './document-transitions.js';
@@ -12,6 +13,7 @@ import type { WorkerRegistry } from './worker-registry.js';
 
 export type { BlobReferences, BlobScope } from './blob-references.js';
 export type { ChunkIndex } from './chunk-index.js';
+export type { ChunkStaging } from './chunk-staging.js';
 export type { CollectionStats, CollectionStore } from './collection-store.js';
 export type {
   DocumentFilter,
@@ -40,6 +42,7 @@ export interface Store
     DocumentLedger,
     DocumentTransitions,
     ChunkIndex,
+    ChunkStaging,
     EventLog,
     EmbeddingCache,
     WorkerRegistry,

@@ -32,6 +32,11 @@ export interface PipelineOptions {
   /** Attempts before a retryable failure becomes final. */
   maxAttempts: number;
   backoff: BackoffOptions;
+  /**
+   * Keep an attempt's chunks and vectors in the store between fan-out and fan-in (`ChunkStaging`), so
+   * that batch jobs and their results carry none: for a queue whose jobs go through Redis.
+   */
+  stageChunks?: boolean;
 }
 
 /** Thrown inside an attempt when the store refused a write: another attempt or a cancel took over. */
@@ -51,6 +56,15 @@ interface Pipeline {
   options: PipelineOptions;
 }
 
+/** Drops what the document's attempts kept in the store, once one has settled; what a crash leaves, housekeeping drops. */
+async function dropStaged(p: Pipeline, documentId: string): Promise<void> {
+  if (p.options.stageChunks) {
+    await p.deps.store
+      .dropStagedChunks(documentId)
+      .catch((error: unknown) => p.deps.logger.warn({ documentId, err: error }, 'staged chunks left for housekeeping'));
+  }
+}
+
 function announce(p: Pipeline, doc: DocumentRecord, state: DocumentState, error?: SluiceError): Promise<void> {
   return p.deps.events.publish(documentStateEvent(doc, state, error));
 }
@@ -64,6 +78,7 @@ async function settleFailure(
   cause: unknown,
 ): Promise<JobOutcome> {
   const { store, logger } = p.deps;
+  await dropStaged(p, doc.id);
   if (error.retryable && doc.attempts < p.options.maxAttempts) {
     const delayMs = backoffDelay(doc.attempts, p.options.backoff);
     if (await store.scheduleRetry(doc.id, attemptId, error.code, error.message, new Date(Date.now() + delayMs))) {
@@ -96,7 +111,9 @@ async function finish(p: Pipeline, doc: DocumentRecord, fanIn: FanIn): Promise<J
   if (results.some((r) => r.kind === 'superseded')) {
     return done;
   }
-  const embedded = results.flatMap((r) => (r.kind === 'embedded' ? r.chunks : []));
+  const embedded = p.options.stageChunks
+    ? await store.embeddedChunks(doc.id, attemptId)
+    : results.flatMap((r) => (r.kind === 'embedded' ? r.chunks : []));
   const failed = results.flatMap((r) => (r.kind === 'failed' ? [r] : []));
   let partial: PartialCompletion | undefined;
   if (failed.length > 0) {
@@ -124,7 +141,9 @@ async function finish(p: Pipeline, doc: DocumentRecord, fanIn: FanIn): Promise<J
     return done;
   }
   await announce(p, doc, 'indexing');
-  if (!(await store.complete(doc.id, attemptId, fanIn.mediaType, embedded, partial))) {
+  const completed = await store.complete(doc.id, attemptId, fanIn.mediaType, embedded, partial);
+  await dropStaged(p, doc.id);
+  if (!completed) {
     return done;
   }
   if (partial) {
@@ -202,13 +221,18 @@ async function runAttempt(p: Pipeline, job: Parameters<JobHandler>[0], signal: A
     signal.throwIfAborted();
     await stage('embedding', { chunksTotal: chunks.length, chunksEmbedded: 0 });
     await announce(p, doc, 'embedding');
+    const staged = p.options.stageChunks === true;
+    if (staged && !(await store.stageChunks(doc.id, attemptId, chunks))) {
+      throw new Superseded();
+    }
     const batches = [];
     for (let start = 0; start < chunks.length; start += p.options.embedBatchSize) {
+      const to = Math.min(chunks.length, start + p.options.embedBatchSize);
       batches.push({
         documentId: doc.id,
         attemptId,
         batch: batches.length,
-        chunks: chunks.slice(start, start + p.options.embedBatchSize),
+        ...(staged ? { chunks: [], staged: { from: start, to } } : { chunks: chunks.slice(start, to) }),
       });
     }
     return { kind: 'fanOut', attemptId, mediaType, batches, keepGoingAfterFailure: collection.partialSuccess };
@@ -234,16 +258,25 @@ async function embedBatch(
   if (current?.attemptId !== attemptId || isTerminal(current.state)) {
     return { attemptId, batch, kind: 'superseded' };
   }
+  const { staged } = job;
+  const chunks = staged ? await store.stagedChunks(documentId, attemptId, staged.from, staged.to) : job.chunks;
+  if (chunks.length === 0) {
+    return { attemptId, batch, kind: 'superseded' };
+  }
   try {
     const vectors = await p.deps.embedder.embed(
-      job.chunks.map((c) => c.text),
+      chunks.map((c) => c.text),
       signal,
     );
-    if (vectors.length !== job.chunks.length) {
+    if (vectors.length !== chunks.length) {
       throw new SluiceError(
         'embedder_failed',
-        `The embedder returned ${vectors.length} vectors for ${job.chunks.length} texts`,
+        `The embedder returned ${vectors.length} vectors for ${chunks.length} texts`,
       );
+    }
+    const embedded = chunks.map((chunk, i) => ({ ...chunk, vector: vectors[i] as Float32Array }));
+    if (staged && !(await store.stageVectors(documentId, attemptId, embedded))) {
+      return { attemptId, batch, kind: 'superseded' };
     }
     const progress = await store.recordEmbedded(documentId, attemptId, batch, vectors.length);
     if (!progress) {
@@ -256,12 +289,7 @@ async function embedBatch(
       ...progress,
       at: new Date().toISOString(),
     });
-    return {
-      attemptId,
-      batch,
-      kind: 'embedded',
-      chunks: job.chunks.map((chunk, i) => ({ ...chunk, vector: vectors[i] as Float32Array })),
-    };
+    return { attemptId, batch, kind: 'embedded', chunks: staged ? [] : embedded };
   } catch (thrown) {
     if (signal.aborted) {
       return { attemptId, batch, kind: 'superseded' };
@@ -274,7 +302,7 @@ async function embedBatch(
       kind: 'failed',
       code: error.code,
       message: error.message,
-      chunkIndexes: job.chunks.map((c) => c.index),
+      chunkIndexes: chunks.map((c) => c.index),
     };
   }
 }

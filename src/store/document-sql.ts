@@ -128,3 +128,28 @@ export function rejectedValues(input: RejectedDocumentInput): unknown[] {
   const { collectionId, batchId, source, sizeBytes, code, message } = input;
   return [collectionId, batchId, source, sizeBytes, input.priority ?? 0, code, message];
 }
+
+/** A staged chunk's columns, named as `Chunk`'s fields. */
+export const stagedColumns =
+  'chunk_index AS "index", text, token_count AS "tokenCount", char_start AS "charStart", char_end AS "charEnd", page';
+
+/** Removes what attempts that are no longer running their document kept (it died, was overtaken, or ended). */
+export const pruneStagedSql = `DELETE FROM staged_chunks WHERE NOT EXISTS (
+  SELECT 1 FROM documents d WHERE d.id = staged_chunks.document_id AND d.attempt_id = staged_chunks.attempt_id
+    AND d.state IN (${runningSql}))`;
+
+/** The table of staged chunks, the same in both stores but for the type of a vector's bytes. */
+export function stagedChunksTable(bytes: 'BLOB' | 'BYTEA'): string {
+  return `CREATE TABLE staged_chunks (
+    document_id TEXT NOT NULL,
+    attempt_id TEXT NOT NULL,
+    chunk_index INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    token_count INTEGER NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    page INTEGER,
+    vector ${bytes},
+    PRIMARY KEY (document_id, attempt_id, chunk_index)
+  )`;
+}

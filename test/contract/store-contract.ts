@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeBlobReferencesContract } from './store/blob-references-contract.js';
 import { describeChunkIndexContract } from './store/chunk-index-contract.js';
+import { describeChunkStagingContract } from './store/chunk-staging-contract.js';
 import { describeCollectionContract } from './store/collection-contract.js';
 import { describeCopiesContract } from './store/copies-contract.js';
 import { describeDocumentLedgerContract } from './store/document-ledger-contract.js';
@@ -36,6 +37,7 @@ export function describeStoreContract(name: string, createStore: StoreFactory): 
     describeDocumentTransitionsContract(name, createStore);
     describeCopiesContract(name, createStore);
     describeChunkIndexContract(name, createStore);
+    describeChunkStagingContract(name, createStore);
     describeEventLogContract(name, createStore);
     describeEmbeddingCacheContract(name, createStore);
     describeWorkerRegistryContract(name, createStore);

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { writeCorpus } from '../helpers/corpus.js';
-import { startFakeEmbeddingsServer } from '../helpers/fake-embeddings-server.js';
+import { fakeEmbedderEnv, startFakeEmbeddingsServer } from '../helpers/fake-embeddings-server.js';
 import { redisFootprint } from '../helpers/redis.js';
 import { freePort } from '../helpers/free-port.js';
 import { runCli, startCli } from '../helpers/run-cli.js';
@@ -306,6 +306,60 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
         'documents',
         'embeddings',
       ]);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('keeps what Redis holds for a document small at any size and dimension, with its stream caps after Redis lost its data', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sluice-dist-mem-'));
+    // About 600 chunks of 1,536 dimensions: 3.5 MB of vectors, over 4 MB as base64.
+    const words = Array.from({ length: 600 * 200 }, (_, i) => `word${(i * 7919) % 5003}`);
+    writeFileSync(join(folder, 'large.txt'), words.join(' '));
+    const fake = await startFakeEmbeddingsServer(1536);
+    try {
+      cluster = await startCluster({
+        workers: 1,
+        env: { ...fakeEmbedderEnv(fake.url, 1536), SLUICE_EMBED_BATCH_SIZE: '16' },
+      });
+      // Redis loses everything while every process stays up: as a restart without persistence would.
+      const admin = new Redis(cluster.redis.url);
+      try {
+        await admin.flushall();
+        await admin.client('KILL', 'TYPE', 'normal');
+      } finally {
+        admin.disconnect();
+      }
+      await sleep(500);
+      const { batchId, documents } = await cluster.upload(files(folder));
+      const final = await cluster.waitForBatch(batchId);
+      expect(final.counts).toEqual({ completed: 1 });
+      const chunks = (
+        await cluster.db.query<{ n: number }>('SELECT count(*)::int AS n FROM chunks WHERE document_id = $1', [
+          documents[0]!.id,
+        ])
+      ).rows[0]!.n;
+      expect(chunks).toBeGreaterThan(400);
+      expect((await cluster.db.query('SELECT 1 FROM staged_chunks')).rowCount).toBe(0);
+
+      const redis = new Redis(cluster.redis.url);
+      try {
+        expect(await redis.hget('sluice:embeddings:meta', 'opts.maxLenEvents')).toBe('100');
+        expect(await redis.hget('sluice:documents:meta', 'opts.maxLenEvents')).toBe('1000');
+        // No job, result or event entry carries chunk text or vectors.
+        let largest = 0;
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', 'sluice:*', 'COUNT', 1000);
+          for (const key of keys) {
+            largest = Math.max(largest, Number(await redis.memory('USAGE', key)));
+          }
+          cursor = next;
+        } while (cursor !== '0');
+        expect(largest).toBeLessThan(64 * 1024);
+      } finally {
+        redis.disconnect();
+      }
     } finally {
       await fake.close();
     }

@@ -51,6 +51,8 @@ export interface ClusterOptions {
    * more writes than PGlite (a test stand-in, about 1,300 rows/s) can take in reasonable time.
    */
   ledger?: 'postgres' | 'sqlite';
+  /** A PostgreSQL server's database to use as the ledger, instead of PGlite's (see `pg-server.ts`). */
+  databaseUrl?: string;
 }
 
 /**
@@ -63,8 +65,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const root = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
   const redis = await startTestRedis({ appendOnly: true });
   const sqlite = options.ledger === 'sqlite';
-  const postgres: TestPostgres | undefined = sqlite ? undefined : await startTestPostgres();
-  const databaseUrl = postgres ? await postgres.freshDatabaseUrl() : undefined;
+  const postgres: TestPostgres | undefined = sqlite || options.databaseUrl ? undefined : await startTestPostgres();
+  const databaseUrl = options.databaseUrl ?? (postgres ? await postgres.freshDatabaseUrl() : undefined);
   // With SQLite, every process opens the same file in the same data folder.
   const dataDir = (name: string): string => join(root, sqlite ? 'shared' : name);
   const env: Record<string, string> = {
@@ -103,6 +105,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   let db: pg.Client | undefined;
   if (databaseUrl) {
     db = new pg.Client({ connectionString: databaseUrl });
+    // A test may stop the server under it; its queries then fail, and the test process stays up.
+    db.on('error', () => undefined);
     await db.connect();
   }
 
@@ -150,7 +154,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return batch(batchId);
     },
     async stop() {
-      await db?.end();
+      await db?.end().catch(() => undefined);
       for (const p of [api, ...workers]) {
         if (p.child.exitCode === null && p.child.signalCode === null) {
           p.child.kill('SIGTERM');

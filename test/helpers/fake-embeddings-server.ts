@@ -92,3 +92,8 @@ export async function startFakeEmbeddingsServer(
       }),
   };
 }
+
+/** The environment that points Sluice's OpenAI-compatible embedder at a fake server of `dimension`. */
+export function fakeEmbedderEnv(url: string, dimension: number): Record<string, string> {
+  return { SLUICE_EMBEDDER: 'openai', SLUICE_OPENAI_BASE_URL: url, SLUICE_EMBED_DIMENSION: String(dimension) };
+}

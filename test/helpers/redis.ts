@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -7,8 +7,11 @@ import { freePort } from './free-port.js';
 
 export interface TestRedis {
   url: string;
-  /** Stops the server (SIGTERM, so an append-only file is flushed) and starts it again on the same port. */
-  restart(downMs?: number): Promise<void>;
+  /**
+   * Stops the server (SIGTERM, so an append-only file is flushed) for `downMs` and starts it again on
+   * the same port; with `loseData`, on an empty folder, as a server without persistence comes back.
+   */
+  restart(downMs?: number, options?: { loseData?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,8 +89,13 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
   await start();
   return {
     url,
-    async restart(downMs = 500) {
+    async restart(downMs = 500, restartOptions = {}) {
       await stopChild();
+      if (restartOptions.loseData) {
+        for (const name of readdirSync(dir)) {
+          rmSync(join(dir, name), { recursive: true, force: true });
+        }
+      }
       await new Promise((resolve) => setTimeout(resolve, downMs));
       await start();
     },

@@ -25,6 +25,7 @@ export const batchPayload = z.object({
   attemptId: z.string().min(1),
   batch: z.number().int().min(0),
   chunks: z.array(chunk),
+  staged: z.object({ from: z.number().int().min(0), to: z.number().int().min(0) }).optional(),
 });
 
 /** A batch result as JSON can carry it: vectors as base64 of their float32 bytes (exact, and compact). */

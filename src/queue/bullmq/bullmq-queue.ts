@@ -108,6 +108,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue & { rea
         return;
       }
       closing = true;
+      queues.stopKeepingCaps();
       const grace = setTimeout(() => running.abortAllForShutdown(), graceMs);
       // Stops taking jobs and waits for the running ones to finish or be released.
       await Promise.all(workers.map((worker) => worker.close()));

@@ -18,6 +18,7 @@ export function createPgHousekeeping({ pool, transaction, count, one }: PgContex
         const idempotencyKeys =
           (await client.query(housekeepingSql.pruneIdempotency, [cutoffs.idempotency])).rowCount ?? 0;
         await client.query(housekeepingSql.pruneHolds);
+        await client.query(housekeepingSql.pruneStaged);
         return { events, idempotencyKeys, batches };
       });
     },

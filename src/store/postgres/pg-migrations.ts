@@ -1,3 +1,4 @@
+import { stagedChunksTable } from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
 import { withConnection, type PgPool } from './pg-connection.js';
 
@@ -202,6 +203,14 @@ const migrations: readonly { version: number; sql: string }[] = [
       -- One sweeper at a time across processes, and what the last sweep did.
       CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
       CREATE TABLE sweeps (name TEXT PRIMARY KEY, report TEXT NOT NULL, recorded_at TIMESTAMPTZ NOT NULL);
+    `,
+  },
+  {
+    version: 8,
+    sql: `
+      -- A running attempt's chunks and, once embedded, their vectors (float32 bytes), between its
+      -- fan-out and fan-in: embedding batches then go through Redis as ids.
+      ${stagedChunksTable('BYTEA')};
     `,
   },
 ];

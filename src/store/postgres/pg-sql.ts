@@ -5,7 +5,9 @@ import {
   fencedUpdate,
   mayEnter,
   newVersionResets,
+  pruneStagedSql,
   runningSql,
+  stagedColumns,
   terminalSql,
   twinOf,
   unfinishedSql,
@@ -320,6 +322,7 @@ export const housekeepingSql = {
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = batches.id)`,
   pruneIdempotency: 'DELETE FROM idempotency_keys WHERE created_at < $1',
   pruneHolds: 'DELETE FROM blob_holds WHERE expires_at < now()',
+  pruneStaged: pruneStagedSql,
   /** Takes the lease if free, lapsed or the holder's (name, holder, ttl in ms). */
   takeLease: `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3::float8 / 1000))
     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -345,4 +348,18 @@ export const copySql = {
   lockOriginal: 'SELECT * FROM documents WHERE id = $1 FOR UPDATE',
   stranded: `SELECT DISTINCT c.duplicate_of AS id FROM documents c LEFT JOIN documents o ON o.id = c.duplicate_of
     WHERE c.state = 'queued' AND c.duplicate_of IS NOT NULL AND (o.id IS NULL OR o.state IN (${terminalSql}))`,
+} as const;
+
+/** Chunks of running attempts, kept between fan-out and fan-in (see `ChunkStaging`). */
+export const stagingSql = {
+  isCurrent: 'SELECT 1 FROM documents WHERE id = $1 AND attempt_id = $2',
+  dropOf: 'DELETE FROM staged_chunks WHERE document_id = $1',
+  insert: `INSERT INTO staged_chunks (document_id, attempt_id, chunk_index, text, token_count, char_start, char_end, page)
+    SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[])`,
+  range: `SELECT ${stagedColumns} FROM staged_chunks
+    WHERE document_id = $1 AND attempt_id = $2 AND chunk_index >= $3 AND chunk_index < $4 ORDER BY chunk_index`,
+  setVectors: `UPDATE staged_chunks s SET vector = v.vector FROM unnest($3::int[], $4::bytea[]) AS v(i, vector)
+    WHERE s.document_id = $1 AND s.attempt_id = $2 AND s.chunk_index = v.i`,
+  embedded: `SELECT ${stagedColumns}, vector FROM staged_chunks
+    WHERE document_id = $1 AND attempt_id = $2 AND vector IS NOT NULL ORDER BY chunk_index`,
 } as const;

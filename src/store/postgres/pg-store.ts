@@ -11,6 +11,7 @@ import { createPgEventLog } from './pg-events.js';
 import { createPgHousekeeping } from './pg-housekeeping.js';
 import { createPgIdempotency } from './pg-idempotency.js';
 import { createPgLedger } from './pg-ledger.js';
+import { createPgStaging } from './pg-staging.js';
 import { createPgUploads } from './pg-uploads.js';
 import { migrate } from './pg-migrations.js';
 import { createPgPublish } from './pg-publish.js';
@@ -56,6 +57,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     ...collections,
     ...createPgLedger(context),
     ...createPgUploads(context),
+    ...createPgStaging(context),
     ...createPgDispatch(context),
     ...createPgTransitions(context),
     ...createPgCopies(context),

@@ -32,6 +32,7 @@ export function createSqliteHousekeeping({ db, stmt, now }: SqliteContext): Sync
       stmt(housekeepingSql.pruneOrphanEvents).run().changes;
     const idempotencyKeys = stmt(housekeepingSql.pruneIdempotency).run(cutoffs.idempotency).changes;
     stmt(housekeepingSql.pruneHolds).run(cutoffs.now);
+    stmt(housekeepingSql.pruneStaged).run();
     return { events, idempotencyKeys, batches };
   });
   return {

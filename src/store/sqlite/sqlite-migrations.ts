@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { stagedChunksTable } from '../document-sql.js';
 
 /**
  * Schema versions, applied in order, each once, inside a transaction. Append; never edit a released
@@ -247,6 +248,14 @@ const migrations: readonly { version: number; sql: string }[] = [
       -- One sweeper at a time across processes, and what the last sweep did.
       CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at TEXT NOT NULL);
       CREATE TABLE sweeps (name TEXT PRIMARY KEY, report TEXT NOT NULL, recorded_at TEXT NOT NULL);
+    `,
+  },
+  {
+    version: 10,
+    sql: `
+      -- A running attempt's chunks and, once embedded, their vectors (float32 bytes), between its
+      -- fan-out and fan-in, where embedding batches go through a shared queue.
+      ${stagedChunksTable('BLOB')} WITHOUT ROWID;
     `,
   },
 ];

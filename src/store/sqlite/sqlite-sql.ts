@@ -5,7 +5,9 @@ import {
   fencedUpdate,
   mayEnter,
   newVersionResets,
+  pruneStagedSql,
   runningSql,
+  stagedColumns,
   terminalSql,
   twinOf,
   unfinishedSql,
@@ -324,6 +326,7 @@ export const housekeepingSql = {
     AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = batches.id)`,
   pruneIdempotency: 'DELETE FROM idempotency_keys WHERE created_at < ?',
   pruneHolds: 'DELETE FROM blob_holds WHERE expires_at < ?',
+  pruneStaged: pruneStagedSql,
   collections: 'SELECT id, dimension FROM collections',
   /** Rows of a sqlite-vec table's storage: its chunks (each `vectorChunkSize` slots), and its live vectors. */
   vectorChunks: (vectors: string): string => `SELECT count(*) FROM "${vectors}_chunks"`,
@@ -359,4 +362,17 @@ export const copySql = {
   repoint: "UPDATE documents SET duplicate_of = @to WHERE duplicate_of = @id AND state = 'queued'",
   stranded: `SELECT DISTINCT c.duplicate_of FROM documents c LEFT JOIN documents o ON o.id = c.duplicate_of
     WHERE c.state = 'queued' AND c.duplicate_of IS NOT NULL AND (o.id IS NULL OR o.state IN (${terminalSql}))`,
+};
+
+/** Chunks of running attempts, kept between fan-out and fan-in (see `ChunkStaging`). */
+export const stagingSql = {
+  isCurrent: 'SELECT 1 FROM documents WHERE id = ? AND attempt_id = ?',
+  dropOf: 'DELETE FROM staged_chunks WHERE document_id = ?',
+  insert: `INSERT INTO staged_chunks (document_id, attempt_id, chunk_index, text, token_count, char_start, char_end, page)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  range: `SELECT ${stagedColumns} FROM staged_chunks
+    WHERE document_id = ? AND attempt_id = ? AND chunk_index >= ? AND chunk_index < ? ORDER BY chunk_index`,
+  setVector: 'UPDATE staged_chunks SET vector = ? WHERE document_id = ? AND attempt_id = ? AND chunk_index = ?',
+  embedded: `SELECT ${stagedColumns}, vector FROM staged_chunks
+    WHERE document_id = ? AND attempt_id = ? AND vector IS NOT NULL ORDER BY chunk_index`,
 };

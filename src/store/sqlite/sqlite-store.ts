@@ -15,6 +15,7 @@ import { createSqliteBlobReferences } from './sqlite-blob-references.js';
 import { createSqliteCompaction, createSqliteHousekeeping } from './sqlite-housekeeping.js';
 import { createSqliteIdempotency } from './sqlite-idempotency.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
+import { createSqliteStaging } from './sqlite-staging.js';
 import { createSqliteUploads } from './sqlite-uploads.js';
 import { migrate } from './sqlite-migrations.js';
 import { createSqlitePublish } from './sqlite-publish.js';
@@ -159,6 +160,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createSqliteTenancy(context, collections.deleteCollection),
     ...collections,
     ...ledger,
+    ...createSqliteStaging(context),
     ...createSqliteUploads(context, { createBatch: collections.createBatch, recordRejected: ledger.recordRejected }),
     ...createSqliteDispatch(context),
     ...createSqliteTransitions(context, chunkRows),
