@@ -181,6 +181,17 @@ const configSchema = z
       .default('sluice'),
     /** Folder of the raw files; every API node and worker must see the same one. @defaultValue `<dataDir>/blobs` */
     blobDir: z.string().min(1).optional(),
+    /**
+     * Raw files in an S3-compatible bucket instead (`s3://bucket/prefix/`), read by every process with
+     * no shared disk; the AWS SDK's own variables say where and as whom (`AWS_ENDPOINT_URL`,
+     * `AWS_REGION`, `AWS_ACCESS_KEY_ID`, …). Uploads are still received into `blobDir` first.
+     */
+    blobUrl: z
+      .string()
+      .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3://bucket/prefix/ URL')
+      .optional(),
+    /** Address the bucket in the path (`https://host/bucket/key`), as MinIO wants. @defaultValue true when `AWS_ENDPOINT_URL` is set */
+    s3PathStyle: boolish.optional(),
     /** How long a worker's hold on a job lasts without renewal; a dead worker's job is retaken after it. @defaultValue 10000 */
     lockDurationMs: int(1000).default(10_000),
     /** How often workers look for jobs whose worker died. @defaultValue 5000 */
@@ -286,6 +297,8 @@ const envNames: Record<keyof SluiceConfig, string> = {
   redisUrl: 'REDIS_URL',
   redisPrefix: 'SLUICE_REDIS_PREFIX',
   blobDir: 'SLUICE_BLOB_DIR',
+  blobUrl: 'SLUICE_BLOB_URL',
+  s3PathStyle: 'SLUICE_S3_PATH_STYLE',
   lockDurationMs: 'SLUICE_LOCK_DURATION_MS',
   stalledIntervalMs: 'SLUICE_STALLED_INTERVAL_MS',
   shutdownGraceMs: 'SLUICE_SHUTDOWN_GRACE_MS',

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Queue } from 'bullmq';
-import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import { newId } from '../core/ids.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createCachingEmbedder } from '../embedders/caching-embedder.js';
@@ -20,6 +19,7 @@ import { createWorkerRuntime, recordLostJob, workersLiveWithinMs } from '../serv
 import { createWriterGate } from '../store/sqlite/writer-gate.js';
 import type { SluiceConfig } from './config.js';
 import { createAdapters } from './create-adapters.js';
+import { createBlobStore } from './create-blob-store.js';
 import { createEmbedder } from './create-embedder.js';
 import { createLogger } from './create-logger.js';
 import { applyHeapGrowth } from '../runtime/heap-growth.js';
@@ -119,7 +119,8 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       : {}),
   });
   const { store, events } = adapters;
-  const blobs = createFsBlobStore(config.blobDir);
+  // The AWS SDK reads its own variables too; these say whether the bucket is another provider's.
+  const blobs = await createBlobStore(config, process.env);
   const thread = inThread
     ? createWorkerThreadHost({
         config,

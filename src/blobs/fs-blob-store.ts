@@ -1,49 +1,14 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, opendir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, opendir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { SluiceError } from '../core/errors.js';
-import type { BlobEntry, BlobStore, FileTally } from '../ports/blob-store.js';
+import type { BlobEntry, BlobStore } from '../ports/blob-store.js';
+import { blobKey, createLocalStaging, filesOf, isMissing, statOf, usageOf } from './local-staging.js';
+import { removeSetAside, type SetAside } from './set-aside-removal.js';
 import { ownerGone, stagingName } from './staging-names.js';
 
-/**
- * What a file being stored may buffer ahead of the disk. At the default 16 KiB every 64 KiB read from
- * a socket is over the mark, and the upload pauses for each write to finish; with this, receiving a file
- * is faster (`npm run bench:upload`, measured in BENCH.md).
- */
-const writeBufferBytes = 1024 * 1024;
-
-const blobKey = /^[0-9a-f]{64}$/;
 /** A copy set aside this long ago belongs to a removal that a crash cut off. */
 const interruptedRemovalMs = 10 * 60_000;
-const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
-
-/** Files of a folder, or none if the folder does not exist. */
-async function filesOf(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if (isMissing(error)) {
-      return [];
-    }
-    throw error;
-  }
-}
-
-/** A file's size and times, or undefined if it is gone. */
-async function statOf(path: string): Promise<{ size: number; mtimeMs: number; ctimeMs: number } | undefined> {
-  try {
-    const { size, mtimeMs, ctimeMs } = await stat(path);
-    return { size, mtimeMs, ctimeMs };
-  } catch (error) {
-    if (isMissing(error)) {
-      return undefined;
-    }
-    throw error;
-  }
-}
 
 /**
  * Raw files in a local folder, content-addressed (`ab/abcdef…`). Bytes are streamed to a staging file
@@ -118,53 +83,31 @@ export function createFsBlobStore(root: string): BlobStore {
     }
   };
 
-  const stage: BlobStore['stage'] = async (stream, maxBytes) => {
-    await mkdir(tmpDir, { recursive: true });
-    const tmpPath = join(tmpDir, stagingName());
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          callback(new SluiceError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes`));
-          return;
+  const aside: SetAside = {
+    async setAside(key) {
+      await mkdir(trashDir, { recursive: true });
+      const mine = join(trashDir, `${key}.${stagingName()}`);
+      try {
+        await rename(pathOf(key), mine);
+        return mine;
+      } catch (error) {
+        if (isMissing(error)) {
+          return undefined;
         }
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
-    const sink = createWriteStream(tmpPath, { highWaterMark: writeBufferBytes });
-    try {
-      await pipeline(stream, meter, sink);
-    } catch (error) {
-      // A sink destroyed while its open() is still pending creates the file afterwards: wait for it
-      // to close, or the file would appear after its removal.
-      if (!sink.closed) {
-        await new Promise<void>((resolve) => sink.once('close', () => resolve()));
+        throw error;
       }
-      await rm(tmpPath, { force: true });
-      throw error;
-    }
-    const sha256 = hash.digest('hex');
-    let settled = false;
-    return {
-      sha256,
-      sizeBytes: size,
-      async commit() {
-        settled = true;
-        await mkdir(join(root, sha256.slice(0, 2)), { recursive: true });
-        await rename(tmpPath, pathOf(sha256));
-        return { key: sha256, sha256, sizeBytes: size };
-      },
-      async discard() {
-        if (!settled) {
-          settled = true;
-          await rm(tmpPath, { force: true });
-        }
-      },
-    };
+    },
+    leftoversOf,
+    drop: (path) => rm(path, { force: true }),
+    putBack,
   };
+  const staging = createLocalStaging(tmpDir);
+  const stage: BlobStore['stage'] = (stream, maxBytes) =>
+    staging.stage(stream, maxBytes, async ({ path, sha256, sizeBytes }) => {
+      await mkdir(join(root, sha256.slice(0, 2)), { recursive: true });
+      await rename(path, pathOf(sha256));
+      return { key: sha256, sha256, sizeBytes };
+    });
 
   async function* list(): AsyncIterable<BlobEntry> {
     const aside = new Set<string>();
@@ -210,65 +153,17 @@ export function createFsBlobStore(root: string): BlobStore {
       return bytes;
     },
     list,
-    async remove(key, stillUnused) {
-      await mkdir(trashDir, { recursive: true });
-      // Each removal deletes or puts back the copy it set aside itself, never another removal's.
-      let mine: string | undefined = join(trashDir, `${key}.${stagingName()}`);
-      try {
-        await rename(pathOf(key), mine);
-      } catch (error) {
-        if (!isMissing(error)) {
-          throw error;
-        }
-        mine = undefined;
-      }
-      // Copies a removal that a crash cut off left: no live removal takes this long.
-      const leftovers = await leftoversOf(key, mine);
-      if (!mine && leftovers.length === 0) {
-        return false;
-      }
-      let unused = false;
-      try {
-        unused = await stillUnused();
-      } finally {
-        if (unused) {
-          await Promise.all([mine, ...leftovers].flatMap((path) => (path ? [rm(path, { force: true })] : [])));
-        } else {
-          await putBack(key, mine ? [mine, ...leftovers] : leftovers);
-        }
-      }
-      return unused;
+    remove(key, stillUnused) {
+      return removeSetAside(aside, key, stillUnused);
     },
     async sweepStaging(maxAgeMs) {
       await settleLeftovers();
-      const removed: FileTally = { files: 0, bytes: 0 };
-      const now = Date.now();
-      for (const name of await filesOf(tmpDir)) {
-        const path = join(tmpDir, name);
-        const found = await statOf(path);
-        if (found && (ownerGone(name) || now - found.mtimeMs > maxAgeMs)) {
-          await rm(path, { force: true });
-          removed.files++;
-          removed.bytes += found.size;
-        }
-      }
-      return removed;
+      return staging.sweep(maxAgeMs);
     },
-    async usage() {
-      const blobs: FileTally = { files: 0, bytes: 0 };
-      for await (const entry of list()) {
-        blobs.files++;
-        blobs.bytes += entry.sizeBytes;
-      }
-      const staging: FileTally = { files: 0, bytes: 0 };
-      for (const name of await filesOf(tmpDir)) {
-        const found = await statOf(join(tmpDir, name));
-        if (found) {
-          staging.files++;
-          staging.bytes += found.size;
-        }
-      }
-      return { blobs, staging };
+    async ping() {
+      await mkdir(root, { recursive: true });
+      await access(root, constants.W_OK);
     },
+    usage: () => usageOf(list, staging),
   };
 }

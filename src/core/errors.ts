@@ -18,6 +18,12 @@ export const errorCatalogue = {
   parse_timeout: { httpStatus: 422, retryable: false, title: 'Parsing took longer than the configured limit' },
   file_unreadable: { httpStatus: 422, retryable: false, title: 'The file could not be read' },
   blob_missing: { httpStatus: 500, retryable: false, title: 'The stored raw file is gone' },
+  storage_unauthorized: {
+    httpStatus: 502,
+    retryable: false,
+    title: 'The object store refused the credentials or the bucket policy forbids the request',
+  },
+  storage_not_found: { httpStatus: 502, retryable: false, title: 'The object store has no such bucket' },
   embedder_mismatch: { httpStatus: 409, retryable: false, title: 'The collection is pinned to another embedder' },
   embedder_failed: { httpStatus: 502, retryable: true, title: 'The embedder failed' },
   embedder_rate_limited: { httpStatus: 503, retryable: true, title: 'The embedder is rate limiting' },

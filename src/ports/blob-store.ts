@@ -55,6 +55,8 @@ export interface BlobStore {
    * off had set aside (no removal may come again for a file that is in use).
    */
   sweepStaging(maxAgeMs: number): Promise<FileTally>;
+  /** Answers when the store can be read and written; throws otherwise (for readiness). */
+  ping(): Promise<void>;
   /** Bytes and count of stored blobs and of staged files, read from the store now. */
   usage(): Promise<{ blobs: FileTally; staging: FileTally }>;
 }

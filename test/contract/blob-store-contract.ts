@@ -109,6 +109,48 @@ export function describeBlobStoreContract(name: string, open: BlobStoreFactory):
         expect(await keysOf(blobs)).toEqual([key]);
       }));
 
+    it('stores one object for concurrent puts of the same content', () =>
+      using(async ({ blobs }) => {
+        const stored = await Promise.all(Array.from({ length: 6 }, () => blobs.put(bytes('the same bytes'), 100)));
+        expect(new Set(stored.map((blob) => blob.key)).size).toBe(1);
+        expect(await keysOf(blobs)).toEqual([stored[0]!.key]);
+        expect(Buffer.from((await blobs.get(stored[0]!.key))!).toString()).toBe('the same bytes');
+        expect((await blobs.usage()).staging).toEqual({ files: 0, bytes: 0 });
+      }));
+
+    it('leaves nothing of a put whose stream fails half-way', () =>
+      using(async ({ blobs }) => {
+        async function* cutOff() {
+          yield Buffer.alloc(256 * 1024, 1);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          throw new Error('connection reset by peer');
+        }
+        await expect(blobs.put(cutOff(), 10 * 1024 * 1024)).rejects.toThrow('connection reset by peer');
+        expect(await blobs.usage()).toEqual({ blobs: { files: 0, bytes: 0 }, staging: { files: 0, bytes: 0 } });
+      }));
+
+    it('streams a 200 MB body in without holding it in memory', () =>
+      using(async ({ blobs }) => {
+        const total = 200 * 1024 * 1024;
+        const block = Buffer.alloc(1024 * 1024, 7);
+        async function* body() {
+          for (let sent = 0; sent < total; sent += block.length) {
+            yield block;
+          }
+        }
+        const before = process.memoryUsage().rss;
+        let peak = before;
+        const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+        try {
+          const stored = await blobs.put(body(), total);
+          expect(stored.sizeBytes).toBe(total);
+          expect((await blobs.usage()).blobs).toEqual({ files: 1, bytes: total });
+        } finally {
+          clearInterval(sampler);
+        }
+        expect(peak - before).toBeLessThan(120 * 1024 * 1024);
+      }));
+
     it('sweeps staged files left untouched past the age given, and keeps younger ones', () =>
       using(async ({ blobs }) => {
         await blobs.stage(bytes('abandoned'), 100);

@@ -4,11 +4,12 @@ import { basename, join } from 'node:path';
 import { Queue } from 'bullmq';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { writeCorpus } from '../helpers/corpus.js';
 import { fakeEmbedderEnv, startFakeEmbeddingsServer } from '../helpers/fake-embeddings-server.js';
 import { redisFootprint } from '../helpers/redis.js';
+import { startTestS3 } from '../helpers/s3-server.js';
 import { freePort } from '../helpers/free-port.js';
 import { runCli, startCli } from '../helpers/run-cli.js';
 
@@ -87,67 +88,83 @@ const files = (folder: string) => readdirSync(folder).map((name) => join(folder,
 
 // Real processes on a 2-core machine, with the rest of the suite running beside them: give them room.
 describe('distributed mode: API process and worker processes on Redis and Postgres', { timeout: 120_000 }, () => {
-  it('completes 200 files exactly once while one of two workers is killed with SIGKILL at random moments', async () => {
-    const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-')), 'corpus');
-    writeCorpus(folder, 200, 11, 120);
-    const reference = await referenceChunks(folder);
-    // Workers start once everything is queued, so the whole run happens under the kills.
-    cluster = await startCluster({ workers: 0 });
-    const memoryBefore = await redisFootprint(cluster.redis.url);
-    const { batchId } = await cluster.upload(files(folder));
-    cluster.startWorker();
-    cluster.startWorker();
+  const storages = [
+    { storage: 'a shared blob folder', bucket: false },
+    { storage: 'an S3 bucket, each process with a data folder of its own', bucket: true },
+  ];
+  it.each(storages)(
+    'completes 200 files exactly once while one of two workers is killed with SIGKILL at random moments, raw files in $storage',
+    async ({ bucket }) => {
+      const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-')), 'corpus');
+      writeCorpus(folder, 200, 11, 120);
+      const reference = await referenceChunks(folder);
+      const s3 = bucket ? await startTestS3() : undefined;
+      onTestFinished(() => s3?.stop());
+      // Workers start once everything is queued, so the whole run happens under the kills.
+      cluster = await startCluster({
+        workers: 0,
+        ...(s3 ? { blobs: { url: `s3://${await s3.newBucket()}/sluice/`, env: s3.env } } : {}),
+      });
+      const memoryBefore = await redisFootprint(cluster.redis.url);
+      const { batchId } = await cluster.upload(files(folder));
+      cluster.startWorker();
+      cluster.startWorker();
 
-    // Seeded, so a failure can be replayed: kill worker 0's process, start a new one in its place.
-    let seed = 42;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    let victim = 0;
-    let kills = 0;
-    while (kills < 4 && !(await cluster.batch(batchId)).finished) {
-      // Killed once it takes jobs (a process still starting up holds none), at a random moment after.
-      const worker = cluster.workers[victim]!;
-      await expect.poll(() => worker.output(), { timeout: 30_000, interval: 20 }).toMatch(/worker started/);
-      await sleep(300 + random() * 1200);
-      if ((await cluster.batch(batchId)).finished) {
-        break;
+      // Seeded, so a failure can be replayed: kill worker 0's process, start a new one in its place.
+      let seed = 42;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      let victim = 0;
+      let kills = 0;
+      while (kills < 4 && !(await cluster.batch(batchId)).finished) {
+        // Killed once it takes jobs (a process still starting up holds none), at a random moment after.
+        const worker = cluster.workers[victim]!;
+        await expect.poll(() => worker.output(), { timeout: 30_000, interval: 20 }).toMatch(/worker started/);
+        await sleep(300 + random() * 1200);
+        if ((await cluster.batch(batchId)).finished) {
+          break;
+        }
+        worker.child.kill('SIGKILL');
+        await cluster.workers[victim]!.done;
+        kills++;
+        victim = cluster.startWorker();
       }
-      worker.child.kill('SIGKILL');
-      await cluster.workers[victim]!.done;
-      kills++;
-      victim = cluster.startWorker();
-    }
-    expect(kills).toBeGreaterThanOrEqual(2);
+      expect(kills).toBeGreaterThanOrEqual(2);
 
-    const final = await cluster.waitForBatch(batchId);
-    expect(final.counts).toEqual({ completed: 200 });
-    const state = await ledger(cluster);
-    expect(state.completedPerSource).toHaveLength(200);
-    expect(state.completedPerSource.every((r) => r.n === 1)).toBe(true);
-    expect(state.duplicateChunkRows).toBe(0);
-    expect(state.chunks.length).toBe(reference.length);
-    expect(state.chunks).toEqual(reference);
-    expect(await queueCounts(cluster)).toEqual({
-      waiting: 0,
-      prioritized: 0,
-      active: 0,
-      delayed: 0,
-      failed: 0,
-      completed: 0,
-    });
-    // The kills did land mid-job: documents were taken back from dead workers for another attempt.
-    const retaken = (
-      await cluster.db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE attempts > 1')
-    ).rows[0]!.n;
-    expect(retaken).toBeGreaterThan(0);
-    // Redis keeps nothing of the finished work: no job of a document or of a batch is left, and its
-    // memory is back near where it started (what remains is BullMQ's capped event streams).
-    const after = await redisFootprint(cluster.redis.url);
-    expect(after.jobKeys).toBe(0);
-    console.log(
-      `redis memory: ${(memoryBefore.usedBytes / 1e6).toFixed(1)} MB before, ${(after.usedBytes / 1e6).toFixed(1)} MB after 200 documents`,
-    );
-    expect(after.usedBytes - memoryBefore.usedBytes).toBeLessThan(6 * 1024 * 1024);
-  });
+      const final = await cluster.waitForBatch(batchId);
+      expect(final.counts).toEqual({ completed: 200 });
+      const state = await ledger(cluster);
+      expect(state.completedPerSource).toHaveLength(200);
+      expect(state.completedPerSource.every((r) => r.n === 1)).toBe(true);
+      expect(state.duplicateChunkRows).toBe(0);
+      expect(state.chunks.length).toBe(reference.length);
+      expect(state.chunks).toEqual(reference);
+      expect(await queueCounts(cluster)).toEqual({
+        waiting: 0,
+        prioritized: 0,
+        active: 0,
+        delayed: 0,
+        failed: 0,
+        completed: 0,
+      });
+      // The kills did land mid-job: documents were taken back from dead workers for another attempt.
+      const retaken = (
+        await cluster.db.query<{ n: number }>('SELECT count(*)::int AS n FROM documents WHERE attempts > 1')
+      ).rows[0]!.n;
+      expect(retaken).toBeGreaterThan(0);
+      // Redis keeps nothing of the finished work: no job of a document or of a batch is left, and its
+      // memory is back near where it started (what remains is BullMQ's capped event streams).
+      const after = await redisFootprint(cluster.redis.url);
+      expect(after.jobKeys).toBe(0);
+      console.log(
+        `redis memory: ${(memoryBefore.usedBytes / 1e6).toFixed(1)} MB before, ${(after.usedBytes / 1e6).toFixed(1)} MB after 200 documents`,
+      );
+      expect(after.usedBytes - memoryBefore.usedBytes).toBeLessThan(6 * 1024 * 1024);
+      if (s3) {
+        // Nothing went through a disk of theirs: every process's folder holds no raw file, nor a staged one.
+        expect(cluster.localBlobFiles()).toEqual([]);
+      }
+    },
+  );
 
   it('loses no document when Redis restarts mid-run (append-only file on)', async () => {
     const folder = join(mkdtempSync(join(tmpdir(), 'sluice-dist-redis-')), 'corpus');

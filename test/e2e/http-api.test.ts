@@ -296,6 +296,7 @@ describe('HTTP API over real HTTP', () => {
       status: 'ready',
       checks: {
         ledger: 'ok',
+        blobs: 'ok',
         queue: expect.stringMatching(/^ok \(waiting \d+, active \d+, delayed \d+, failed 0\)$/),
         workers: 'ok (1 live)',
       },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import pg from 'pg';
@@ -33,6 +33,8 @@ export interface Cluster {
   ): Promise<{ batchId: string; documents: { id: string; source: string }[] }>;
   batch(batchId: string): Promise<BatchAnswer>;
   waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchAnswer>;
+  /** Files under the blob folders of every process's own data folder (raw or staged). */
+  localBlobFiles(): string[];
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,11 @@ export interface ClusterOptions {
   ledger?: 'postgres' | 'sqlite';
   /** A PostgreSQL server's database to use as the ledger, instead of PGlite's (see `pg-server.ts`). */
   databaseUrl?: string;
+  /**
+   * Raw files in a bucket (`SLUICE_BLOB_URL`, with the AWS variables that reach it) instead of a blob
+   * folder all processes share: each then has a data folder of its own and nothing else in common.
+   */
+  blobs?: { url: string; env: Record<string, string> };
 }
 
 /**
@@ -72,7 +79,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const env: Record<string, string> = {
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     REDIS_URL: redis.url,
-    SLUICE_BLOB_DIR: join(root, 'blobs'),
+    ...(options.blobs
+      ? { SLUICE_BLOB_URL: options.blobs.url, ...options.blobs.env }
+      : { SLUICE_BLOB_DIR: join(root, 'blobs') }),
     SLUICE_LOCK_DURATION_MS: '2000',
     SLUICE_STALLED_INTERVAL_MS: '1000',
     SLUICE_RETRY_BASE_MS: '50',
@@ -152,6 +161,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     async waitForBatch(batchId, timeoutMs = 120_000) {
       await expect.poll(async () => (await batch(batchId)).finished, { timeout: timeoutMs, interval: 250 }).toBe(true);
       return batch(batchId);
+    },
+    localBlobFiles() {
+      return readdirSync(root, { recursive: true, encoding: 'utf8' }).filter(
+        (path) => /(^|\/)blobs\//.test(path) && statSync(join(root, path)).isFile(),
+      );
     },
     async stop() {
       await db?.end().catch(() => undefined);

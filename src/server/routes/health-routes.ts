@@ -68,8 +68,10 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
 
   server.get('/readyz', { schema: { tags: ['health'], security: [] } }, async (_request, reply) => {
     // Each check has a second to answer: a dependency that is away makes readiness fail, not hang.
-    const [ledger, queue, live] = await Promise.all([
+    const [ledger, blobs, queue, live] = await Promise.all([
       checked(app.store.ping().then(() => 'ok')),
+      // The raw files' store: a bucket that refuses or is gone fails every upload.
+      checked(app.blobs.ping().then(() => 'ok')),
       checked(
         app.queue
           .stats()
@@ -84,7 +86,7 @@ export function registerHealthRoutes(server: Server, { app }: RouteContext): voi
           ),
       ),
     ]);
-    const checks: Record<string, string> = { ledger, queue, workers: live };
+    const checks: Record<string, string> = { ledger, blobs, queue, workers: live };
     const failing = Object.entries(checks).filter(([, v]) => v.startsWith('failing'));
     if (failing.length > 0) {
       return sendProblem(reply, 'not_ready', `Not ready: ${failing.map(([k, v]) => `${k} ${v}`).join('; ')}`, {
