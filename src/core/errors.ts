@@ -48,6 +48,7 @@ export const errorCatalogue = {
   request_too_large: { httpStatus: 413, retryable: false, title: 'The request is larger than the configured limit' },
   invalid_part: { httpStatus: 400, retryable: false, title: 'A part of the multipart body was refused' },
   request_timeout: { httpStatus: 408, retryable: true, title: 'The request body stopped arriving' },
+  client_gone: { httpStatus: 499, retryable: true, title: 'The client closed the connection before it was answered' },
   header_too_large: { httpStatus: 431, retryable: false, title: 'The request headers are too large' },
   uri_too_long: { httpStatus: 414, retryable: false, title: 'The request URI is too long' },
   bad_request: { httpStatus: 400, retryable: false, title: 'The HTTP request is malformed' },

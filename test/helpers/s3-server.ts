@@ -1,14 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './free-port.js';
 
-/** How a request the proxy is told to spoil fails: S3's own throttling answer, or a connection reset. */
-export type S3Fault = 'slowdown' | 'reset';
+/**
+ * How a request the proxy is told to spoil fails: S3's own throttling answer, a connection reset, or
+ * an answer that comes only after a while (`{ delayMs }`).
+ */
+export type S3Fault = 'slowdown' | 'reset' | { delayMs: number };
 
 /** An S3-compatible server for a test file, seen through a proxy that can make requests fail. */
 export interface TestS3 {
@@ -97,6 +100,10 @@ export async function startTestS3(): Promise<TestS3> {
       res.writeHead(503, { 'content-type': 'application/xml' }).end(slowDown);
       return;
     }
+    const delayMs = typeof fault === 'object' ? fault.delayMs : 0;
+    setTimeout(() => forward(req, res), delayMs);
+  });
+  const forward = (req: IncomingMessage, res: ServerResponse): void => {
     const upstream = request(
       { host: target.host, port: target.port, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
@@ -106,7 +113,7 @@ export async function startTestS3(): Promise<TestS3> {
     );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
-  });
+  };
   const proxyPort = await freePort();
   await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${proxyPort}`;

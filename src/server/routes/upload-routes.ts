@@ -57,6 +57,12 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
         let accepted: Awaited<ReturnType<typeof acceptUpload>>;
         try {
           const received = await Promise.all(upload.files.map(commit));
+          // A client that gave up meanwhile (a slow bucket, a slow database) would never learn of the
+          // documents, and its retry would add them again: nothing is recorded for it, and the files
+          // it sent go with the hold.
+          if (request.raw.socket.destroyed) {
+            throw new SluiceError('client_gone', 'The client closed the connection before the upload was recorded');
+          }
           // One transaction: a crash leaves the whole upload recorded or none of it.
           accepted = await acceptUpload(app, {
             collection,
