@@ -119,13 +119,16 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       .map((copy) => copy.key);
   /** Puts the first of `copies` back under its key and drops them all (they hold the same bytes). */
   const putBack = async (key: string, copies: string[]): Promise<void> => {
-    for (const [i, copied] of copies.entries()) {
+    let back = false;
+    for (const copied of copies) {
       try {
-        if (i === 0) {
+        if (!back) {
           await copy(copied, objectKey(key));
+          back = true;
         }
         await drop(copied);
       } catch (error) {
+        // Another removal settled this copy meanwhile: the next one may still be there.
         if (!isNotFound(error)) {
           throw error;
         }

@@ -56,15 +56,6 @@ interface Pipeline {
   options: PipelineOptions;
 }
 
-/** Drops what the document's attempts kept in the store, once one has settled; what a crash leaves, housekeeping drops. */
-async function dropStaged(p: Pipeline, documentId: string): Promise<void> {
-  if (p.options.stageChunks) {
-    await p.deps.store
-      .dropStagedChunks(documentId)
-      .catch((error: unknown) => p.deps.logger.warn({ documentId, err: error }, 'staged chunks left for housekeeping'));
-  }
-}
-
 function announce(p: Pipeline, doc: DocumentRecord, state: DocumentState, error?: SluiceError): Promise<void> {
   return p.deps.events.publish(documentStateEvent(doc, state, error));
 }
@@ -78,7 +69,6 @@ async function settleFailure(
   cause: unknown,
 ): Promise<JobOutcome> {
   const { store, logger } = p.deps;
-  await dropStaged(p, doc.id);
   if (error.retryable && doc.attempts < p.options.maxAttempts) {
     const delayMs = backoffDelay(doc.attempts, p.options.backoff);
     if (await store.scheduleRetry(doc.id, attemptId, error.code, error.message, new Date(Date.now() + delayMs))) {
@@ -141,9 +131,8 @@ async function finish(p: Pipeline, doc: DocumentRecord, fanIn: FanIn): Promise<J
     return done;
   }
   await announce(p, doc, 'indexing');
-  const completed = await store.complete(doc.id, attemptId, fanIn.mediaType, embedded, partial);
-  await dropStaged(p, doc.id);
-  if (!completed) {
+  // Publishing ends the document's run, and with it what it staged (in the same transaction).
+  if (!(await store.complete(doc.id, attemptId, fanIn.mediaType, embedded, partial))) {
     return done;
   }
   if (partial) {

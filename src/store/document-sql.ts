@@ -153,3 +153,23 @@ export function stagedChunksTable(bytes: 'BLOB' | 'BYTEA'): string {
     PRIMARY KEY (document_id, attempt_id, chunk_index)
   )`;
 }
+
+/**
+ * Triggers that drop what a document's attempts staged once it ends (published, failed, cancelled) or
+ * is deleted, in the same transaction: nothing staged outlives its document's run, whatever fails after.
+ */
+export function stagedChunksTriggers(dialect: 'sqlite' | 'postgres'): string {
+  if (dialect === 'sqlite') {
+    return `CREATE TRIGGER staged_chunks_settled AFTER UPDATE OF state ON documents
+      WHEN NEW.state IN (${terminalSql})
+      BEGIN DELETE FROM staged_chunks WHERE document_id = NEW.id; END;
+    CREATE TRIGGER staged_chunks_deleted AFTER DELETE ON documents
+      BEGIN DELETE FROM staged_chunks WHERE document_id = OLD.id; END;`;
+  }
+  return `CREATE FUNCTION drop_staged_chunks() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN DELETE FROM staged_chunks WHERE document_id = OLD.id; RETURN NULL; END $$;
+    CREATE TRIGGER staged_chunks_settled AFTER UPDATE OF state ON documents FOR EACH ROW
+      WHEN (NEW.state IN (${terminalSql})) EXECUTE FUNCTION drop_staged_chunks();
+    CREATE TRIGGER staged_chunks_deleted AFTER DELETE ON documents FOR EACH ROW
+      EXECUTE FUNCTION drop_staged_chunks();`;
+}

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Readable } from 'node:stream';
+import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3BlobStore } from '../../src/blobs/s3-blob-store.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
@@ -34,6 +37,34 @@ describeBlobStoreContract('S3', () => openBucket());
 
 describe('S3 blob store', () => {
   const bytes = (text: string) => Readable.from([Buffer.from(text)]);
+
+  it('reads what removals a crash cut off set aside, and a sweep puts it back under its key', async () => {
+    const client = s3.client();
+    const bucket = await s3.newBucket();
+    const { blobs, cleanup } = await openBucket(client, bucket);
+    try {
+      const { key } = await blobs.put(bytes('interrupted'), 100);
+      const stored = `raw/${key.slice(0, 2)}/${key}`;
+      // What two removals leave when their processes die between setting the object aside and deciding
+      // (pid 2^22 + 1 and + 2 are above Linux's pid_max: no process has them).
+      for (const pid of [2 ** 22 + 1, 2 ** 22 + 2]) {
+        await client.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: `raw/trash/${key}.${pid}.${randomUUID()}.${hostname()}`,
+            CopySource: `${bucket}/${stored}`,
+          }),
+        );
+      }
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: stored }));
+      expect(Buffer.from((await blobs.get(key))!).toString()).toBe('interrupted');
+      await blobs.sweepStaging(60_000);
+      const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/' }));
+      expect((listed.Contents ?? []).map((object) => object.Key)).toEqual([stored]);
+    } finally {
+      await cleanup();
+    }
+  });
 
   it('retries what S3 throttles or drops, and says the store is unavailable when it goes on', async () => {
     const { blobs, cleanup } = await openBucket();

@@ -147,6 +147,16 @@ describe('distributed mode on a real PostgreSQL server that goes away', { timeou
     const footprint = await redisFootprint(c.redis.url);
     expect(footprint.jobKeys).toBe(0);
     expect(footprint.usedBytes).toBeLessThan(redisBaseline + 2 * 1024 * 1024);
+
+    // Told to stop while the database is away, the API node and the workers end within their grace.
+    await server.stop();
+    await expect.poll(() => readiness(c), { timeout: 5000, interval: 200 }).toBe(503);
+    const running = [c.api, c.workers[0]!, c.workers[2]!];
+    const told = Date.now();
+    running.forEach((p) => p.child.kill('SIGTERM'));
+    await Promise.all(running.map((p) => p.done));
+    expect(Date.now() - told).toBeLessThan(graceMs + 5000 + 2000);
+    await server.start();
   });
 
   it('recovers from Redis restarted with its data and without it, from the ledger, with no process restarted', async () => {

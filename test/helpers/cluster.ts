@@ -24,6 +24,8 @@ export interface Cluster {
   ledgerPath?: string;
   /** The environment every process of the cluster gets (DATABASE_URL, REDIS_URL, …). */
   env: Record<string, string>;
+  /** The API process (`serve --no-workers`). */
+  api: ClusterProcess;
   workers: ClusterProcess[];
   /** Starts one more `sluice worker` process (returns its index in `workers`). */
   startWorker(env?: Record<string, string>): number;
@@ -135,6 +137,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     ...(sqlite ? { ledgerPath: join(root, 'shared', 'sluice.db') } : {}),
     env,
+    api,
     workers,
     startWorker,
     async upload(files, collectionName = 'docs') {

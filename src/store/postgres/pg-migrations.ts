@@ -1,4 +1,4 @@
-import { stagedChunksTable } from '../document-sql.js';
+import { stagedChunksTable, stagedChunksTriggers } from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
 import { withConnection, type PgPool } from './pg-connection.js';
 
@@ -211,6 +211,7 @@ const migrations: readonly { version: number; sql: string }[] = [
       -- A running attempt's chunks and, once embedded, their vectors (float32 bytes), between its
       -- fan-out and fan-in: embedding batches then go through Redis as ids.
       ${stagedChunksTable('BYTEA')};
+      ${stagedChunksTriggers('postgres')}
     `,
   },
 ];

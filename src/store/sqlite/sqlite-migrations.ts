@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { stagedChunksTable } from '../document-sql.js';
+import { stagedChunksTable, stagedChunksTriggers } from '../document-sql.js';
 
 /**
  * Schema versions, applied in order, each once, inside a transaction. Append; never edit a released
@@ -256,6 +256,7 @@ const migrations: readonly { version: number; sql: string }[] = [
       -- A running attempt's chunks and, once embedded, their vectors (float32 bytes), between its
       -- fan-out and fan-in, where embedding batches go through a shared queue.
       ${stagedChunksTable('BLOB')} WITHOUT ROWID;
+      ${stagedChunksTriggers('sqlite')}
     `,
   },
 ];

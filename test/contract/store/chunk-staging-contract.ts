@@ -48,6 +48,14 @@ export function describeChunkStagingContract(name: string, createStore: StoreFac
       expect(await store.embeddedChunks(doc.id, 'att_1')).toEqual(
         chunks.map((chunk) => ({ ...chunk, vector: vector(chunk.index) })),
       );
+      // Published: what the attempt staged goes with the same transaction.
+      for (const stage of ['chunking', 'embedding', 'indexing'] as const) {
+        await store.setStage(doc.id, 'att_1', stage);
+      }
+      expect(await store.complete(doc.id, 'att_1', 'text/plain', await store.embeddedChunks(doc.id, 'att_1'))).toBe(
+        true,
+      );
+      expect(await store.stagedChunks(doc.id, 'att_1', 0, 100)).toEqual([]);
     });
 
     it('keeps one attempt of a document at a time, and drops what attempts no longer running kept', async () => {
@@ -62,12 +70,18 @@ export function describeChunkStagingContract(name: string, createStore: StoreFac
       await store.stageChunks(first.id, 'att_2', chunks.slice(0, 2));
       expect(await store.stagedChunks(first.id, 'att_1', 0, 100)).toEqual([]);
       expect(await store.stagedChunks(first.id, 'att_2', 0, 100)).toEqual(chunks.slice(0, 2));
+      // A document that ends drops what it staged, in the same transaction; so does one deleted.
       await store.claim(second.id, 'att_3');
       await store.stageChunks(second.id, 'att_3', chunks);
       await store.fail(second.id, 'att_3', 'corrupt_file', 'bad');
+      expect(await store.stagedChunks(second.id, 'att_3', 0, 100)).toEqual([]);
+      const third = await register(fixture, 'c.txt');
+      await store.claim(third.id, 'att_4');
+      await store.stageChunks(third.id, 'att_4', chunks);
+      await store.deleteDocument(third.id);
+      expect(await store.stagedChunks(third.id, 'att_4', 0, 100)).toEqual([]);
       const never = new Date(Date.now() - 3_600_000);
       await store.prune({ events: never, idempotency: never, batches: never });
-      expect(await store.stagedChunks(second.id, 'att_3', 0, 100)).toEqual([]);
       expect(await store.stagedChunks(first.id, 'att_2', 0, 100)).toEqual(chunks.slice(0, 2));
       await store.dropStagedChunks(first.id);
       expect(await store.stagedChunks(first.id, 'att_2', 0, 100)).toEqual([]);
