@@ -36,9 +36,13 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus & {
   return {
     async publish(event) {
       const stored = await options.store.appendEvent(event);
-      // The event is in the log: a lost broadcast only delays it until the next read of the log, so
-      // the caller (an upload) does not wait on Redis, which may be away.
-      void options.publisher.publish(options.channel, JSON.stringify(stored)).catch(options.onListenerError);
+      const sent = options.publisher.publish(options.channel, JSON.stringify(stored)).catch(options.onListenerError);
+      // Awaited while Redis is there, so that what one process publishes after another's has been
+      // broadcast is heard after it. While Redis is away the event is in the log all the same: a lost
+      // broadcast only delays it until the next read of the log, and the caller (an upload) goes on.
+      if (options.publisher.status === 'ready') {
+        await sent;
+      }
     },
     subscribe(listener) {
       if (!subscriber) {
