@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SluiceError } from '../core/errors.js';
 import type { BlobEntry, BlobStore } from '../ports/blob-store.js';
 import { blobKey, createLocalStaging, filesOf, isMissing, statOf, usageOf } from './local-staging.js';
-import { removeSetAside, type SetAside } from './set-aside-removal.js';
+import { removeSetAside, settleLeftovers, type SetAside } from './set-aside-removal.js';
 import { ownerGone, stagingName } from './staging-names.js';
 
 /** A copy set aside this long ago belongs to a removal that a crash cut off. */
@@ -64,21 +64,6 @@ export function createFsBlobStore(root: string): BlobStore {
         if (!isMissing(error)) {
           throw error;
         }
-      }
-    }
-  };
-
-  /**
-   * Ends what removals a crash cut off left aside: a copy goes back under its key, or is dropped where
-   * the key holds the same bytes again. No removal may come for a file that is in use again, so
-   * without this its copy would stay aside for good; one that is unused is removed by the next sweep.
-   */
-  const settleLeftovers = async (): Promise<void> => {
-    const keys = new Set((await filesOf(trashDir)).map((name) => name.slice(0, 64)).filter((key) => blobKey.test(key)));
-    for (const key of keys) {
-      const leftovers = await leftoversOf(key, undefined);
-      if (leftovers.length > 0) {
-        await putBack(key, leftovers);
       }
     }
   };
@@ -157,7 +142,8 @@ export function createFsBlobStore(root: string): BlobStore {
       return removeSetAside(aside, key, stillUnused);
     },
     async sweepStaging(maxAgeMs) {
-      await settleLeftovers();
+      const keysAside = (await filesOf(trashDir)).map((name) => name.slice(0, 64)).filter((key) => blobKey.test(key));
+      await settleLeftovers(aside, new Set(keysAside));
       return staging.sweep(maxAgeMs);
     },
     async ping() {

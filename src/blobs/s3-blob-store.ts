@@ -14,7 +14,7 @@ import { SluiceError } from '../core/errors.js';
 import type { BlobEntry, BlobStore } from '../ports/blob-store.js';
 import { blobKey, createLocalStaging, usageOf } from './local-staging.js';
 import { asStorageError, isNotFound } from './s3-errors.js';
-import { removeSetAside, type SetAside } from './set-aside-removal.js';
+import { removeSetAside, settleLeftovers, type SetAside } from './set-aside-removal.js';
 import { ownerGone, stagingName } from './staging-names.js';
 
 export interface S3BlobStoreOptions {
@@ -232,17 +232,14 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       return removeSetAside(aside, key, stillUnused);
     },
     async sweepStaging(maxAgeMs) {
-      // No removal may come again for a file in use: what a crash left aside goes back now.
-      const keys = new Set<string>();
+      const keysAside = new Set<string>();
       for await (const object of objects(trashPrefix)) {
-        keys.add(object.key.slice(trashPrefix.length, trashPrefix.length + 64));
+        keysAside.add(object.key.slice(trashPrefix.length, trashPrefix.length + 64));
       }
-      for (const key of [...keys].filter((k) => blobKey.test(k))) {
-        const leftovers = await leftoversOf(key, undefined);
-        if (leftovers.length > 0) {
-          await putBack(key, leftovers);
-        }
-      }
+      await settleLeftovers(
+        aside,
+        [...keysAside].filter((key) => blobKey.test(key)),
+      );
       return staging.sweep(maxAgeMs);
     },
     usage: () => usageOf(list, staging),

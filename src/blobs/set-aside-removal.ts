@@ -37,3 +37,17 @@ export async function removeSetAside(
   }
   return unused;
 }
+
+/**
+ * Ends what removals a crash cut off left aside, for the keys that have copies aside: no removal may
+ * come again for a file that is in use, so each goes back under its key (or is dropped where the key
+ * holds the same bytes again); one that is unused is removed by the sweep that follows.
+ */
+export async function settleLeftovers(store: SetAside, keysAside: Iterable<string>): Promise<void> {
+  for (const key of keysAside) {
+    const leftovers = await store.leftoversOf(key, undefined);
+    if (leftovers.length > 0) {
+      await store.putBack(key, leftovers);
+    }
+  }
+}
