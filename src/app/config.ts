@@ -190,6 +190,20 @@ const configSchema = z
       .string()
       .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'must be an s3://bucket/prefix/ URL')
       .optional(),
+    /**
+     * Buckets the API may scan as sources (comma-separated; `*` for any the credentials reach). The
+     * scans read with the service's own credentials, so no bucket is open to API keys by default; the
+     * CLI, run by the operator, scans any. @defaultValue none
+     */
+    sourceBuckets: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((b) => b.trim())
+          .filter((b) => b !== ''),
+      ),
     /** Address the bucket in the path (`https://host/bucket/key`), as MinIO wants. @defaultValue true when `AWS_ENDPOINT_URL` is set */
     s3PathStyle: boolish.optional(),
     /** How long a worker's hold on a job lasts without renewal; a dead worker's job is retaken after it. @defaultValue 10000 */
@@ -299,6 +313,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   blobDir: 'SLUICE_BLOB_DIR',
   blobUrl: 'SLUICE_BLOB_URL',
   s3PathStyle: 'SLUICE_S3_PATH_STYLE',
+  sourceBuckets: 'SLUICE_SOURCE_BUCKETS',
   lockDurationMs: 'SLUICE_LOCK_DURATION_MS',
   stalledIntervalMs: 'SLUICE_STALLED_INTERVAL_MS',
   shutdownGraceMs: 'SLUICE_SHUTDOWN_GRACE_MS',

@@ -1,16 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Queue } from 'bullmq';
+import { SluiceError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createCachingEmbedder } from '../embedders/caching-embedder.js';
 import { createMetrics, type EmbedderCallOutcome, type Metrics } from '../metrics/create-metrics.js';
 import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
-import type { RetryableState } from '../ports/store.js';
+import type { ObjectSource } from '../ports/object-source.js';
+import type { RetryableState, ScanReport } from '../ports/store.js';
 import { sweep, startSweeper, type RetentionSettings, type SweepReport } from '../services/collect-garbage.js';
 import { deleteCollection, deleteDocument, deleteTenant } from '../services/delete-data.js';
 import { cancelDocument, retryDocuments } from '../services/document-actions.js';
 import { submitFiles, type SubmitFilesInput, type SubmitOutcome } from '../services/ingest-service.js';
+import { startScan, type ScanInput } from '../services/scan-source.js';
 import { searchCollection, type SearchRequest } from '../services/search-service.js';
 import { createDispatcher, type Dispatcher } from '../services/dispatch-documents.js';
 import { assertWithinQuota } from '../services/tenant-quota.js';
@@ -22,6 +25,7 @@ import { createAdapters } from './create-adapters.js';
 import { createBlobStore } from './create-blob-store.js';
 import { createEmbedder } from './create-embedder.js';
 import { createLogger } from './create-logger.js';
+import { openSource } from './open-source.js';
 import { applyHeapGrowth } from '../runtime/heap-growth.js';
 import { createWork, type Work } from './create-work.js';
 import { createWorkerThreadHost } from './worker-thread-host.js';
@@ -53,6 +57,15 @@ export interface AppContext {
   defaultTenant(): Promise<Tenant>;
   /** Collection by name, created (and pinned to this embedder) if new. */
   ensureCollection(tenantId: string, name: string): Promise<Collection>;
+  /** A source's objects (an `s3://bucket/prefix/` address), once the bucket answers; close it after use. */
+  openSource(url: string): Promise<ObjectSource>;
+  /**
+   * Starts a scan of a source into a batch (see `startScan`); the tenant's quota applies page by page,
+   * and closing the app interrupts it. `finished` settles when it ends.
+   */
+  scanSource(
+    input: Omit<ScanInput, 'objects' | 'maxFileBytes' | 'beforeReading'>,
+  ): Promise<{ report: ScanReport; finished: Promise<ScanReport> }>;
   /** Adds files to a batch (see submitFiles); the configured size limit applies. */
   submit(
     input: Omit<SubmitFilesInput, 'maxFileBytes'>,
@@ -174,6 +187,8 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
   adapters.onJobLost(recordLostJob({ store, events, logger, dispatcher }));
   let closed = false;
   let threadStarted = false;
+  /** Scans running in this process, to interrupt on close. */
+  const scans = new Map<AbortController, Promise<unknown>>();
 
   return {
     config,
@@ -192,6 +207,33 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
     },
     defaultTenant: () => store.ensureTenant(defaultTenantName),
     ensureCollection: (tenantId, name) => store.ensureCollection(tenantId, name, embedder.spec),
+    openSource: (url) => openSource(config, url),
+    async scanSource(input) {
+      const objects = await openSource(config, input.source.url);
+      const stop = new AbortController();
+      try {
+        const started = await startScan(actions, {
+          ...input,
+          objects,
+          maxFileBytes: config.maxFileBytes,
+          signal: input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal,
+          beforeReading: (changed) =>
+            assertWithinQuota(store, input.collection.tenantId, quotaDefaults, {
+              documents: changed.length,
+              bytes: changed.reduce((sum, o) => sum + o.sizeBytes, 0),
+            }),
+        });
+        const finished = started.finished.finally(() => {
+          scans.delete(stop);
+          objects.close();
+        });
+        scans.set(stop, finished);
+        return { report: started.report, finished };
+      } catch (error) {
+        objects.close();
+        throw error;
+      }
+    },
     async submit(input, onSubmitted) {
       const bytes = input.files.reduce((sum, file) => sum + file.sizeBytes, 0);
       await assertWithinQuota(store, input.collection.tenantId, quotaDefaults, {
@@ -236,6 +278,10 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
         return;
       }
       closed = true;
+      for (const [stop, finished] of scans) {
+        stop.abort(new SluiceError('not_ready', 'The process is stopping'));
+        await finished.catch(() => undefined);
+      }
       runtime?.stop();
       await sweeper?.stop();
       await queue.close(config.shutdownGraceMs);

@@ -1,12 +1,10 @@
 import { Option, type Command } from 'commander';
 import { SluiceError } from '../core/errors.js';
-import type { DocumentRecord } from '../core/types.js';
 import { expandPaths } from '../services/expand-paths.js';
-import { print, printError } from './output.js';
+import { printError } from './output.js';
+import { ingestWithProgress } from './ingest-progress.js';
 import { ingestRemote } from './remote-ingest.js';
-import { createProgressView } from './progress-view.js';
-import { listBatchDocuments, printSummary } from './summary.js';
-import { waitForDocuments } from './wait-for-documents.js';
+import { ingestFromSource, sourceUrlOf } from './scan-ingest.js';
 import { withApp, type CommonFlags } from './with-app.js';
 
 interface IngestFlags extends CommonFlags {
@@ -15,15 +13,23 @@ interface IngestFlags extends CommonFlags {
   apiKey?: string;
   priority: string;
   wait: boolean;
+  include: string[];
+  exclude: string[];
+  prune?: boolean;
 }
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerIngestCommand(program: Command): void {
   program
     .command('ingest')
     .description('ingest files, folders or globs into a collection, with live progress')
-    .argument('<paths...>', 'files, folders (walked recursively) or glob patterns')
+    .argument('<paths...>', 'files, folders (walked recursively), glob patterns, or one s3://bucket/prefix/')
     .requiredOption('-c, --collection <name>', 'collection to ingest into (created if new)')
     .option('--priority <n>', 'higher runs first', '0')
+    .option('--include <glob>', 'only files whose path below the folder or prefix matches (repeatable)', collect, [])
+    .option('--exclude <glob>', 'leave out files whose path matches (repeatable)', collect, [])
+    .option('--prune', 'for s3:// only: remove documents whose objects are gone from the prefix')
     .option('--no-wait', 'queue the files and return without processing them')
     .option('--server <url>', 'send the files to a running `sluice serve` instead of the local ledger')
     .addOption(new Option('--api-key <key>', 'API key for --server').env('SLUICE_API_KEY'))
@@ -38,7 +44,14 @@ export function registerIngestCommand(program: Command): void {
         if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
           throw new SluiceError('invalid_input', '--priority must be a whole number from -100 to 100');
         }
-        const { files, missing } = await expandPaths(paths, process.cwd());
+        const url = sourceUrlOf(paths);
+        if (url) {
+          return ingestFromSource(app, { ...flags, url, priority, prune: flags.prune === true });
+        }
+        if (flags.prune) {
+          throw new SluiceError('invalid_input', '--prune applies to an s3:// source');
+        }
+        const { files, missing } = await expandPaths(paths, process.cwd(), flags);
         for (const m of missing) {
           printError(`nothing found at ${m}`);
         }
@@ -47,41 +60,11 @@ export function registerIngestCommand(program: Command): void {
         }
         const tenant = await app.defaultTenant();
         const collection = await app.ensureCollection(tenant.id, flags.collection);
-        if (flags.wait) {
-          await app.startWorkers();
-        }
-        const batch = await app.store.createBatch(collection.id, paths.join(' '));
-        const pending: DocumentRecord[] = [];
-        let submitted = false;
-        const view = flags.wait ? createProgressView(`batch ${batch.id}`, process.stdout.isTTY === true) : undefined;
-        const finished = view
-          ? waitForDocuments(
-              app,
-              batch.id,
-              () => (submitted ? pending.map((d) => d.id) : undefined),
-              (p) => view.update(p),
-            )
-          : undefined;
-        await app.submit({ collection, batch, files, priority }, (outcome) => {
-          if (outcome.kind === 'pending') {
-            pending.push(outcome.document);
-          }
+        const target = { collection, label: paths.join(' '), wait: flags.wait, started };
+        return ingestWithProgress(app, target, async (batch, onOutcome) => {
+          await app.submit({ collection, batch, files, priority }, onOutcome);
+          return { queued: `${files.length} files queued`, notes: [], problems: 0 };
         });
-        submitted = true;
-        if (!view || !finished) {
-          print(`Batch ${batch.id}: ${files.length} files queued; run \`sluice worker\` to process them.`);
-          return 0;
-        }
-        view.stop(await finished);
-        const documents = [...(await listBatchDocuments(app, batch.id))];
-        for (const doc of pending) {
-          const current = await app.store.getDocument(doc.id);
-          if (current) {
-            documents.push(current);
-          }
-        }
-        print(`Collection "${collection.name}", batch ${batch.id}`);
-        return printSummary(documents, Date.now() - started) > 0 ? 1 : 0;
       });
     });
 }
@@ -92,7 +75,7 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
     printError('error [unauthorized]: --server needs --api-key (or SLUICE_API_KEY)');
     return 1;
   }
-  const { files, missing } = await expandPaths(paths, process.cwd());
+  const { files, missing } = await expandPaths(paths, process.cwd(), flags);
   missing.forEach((m) => printError(`nothing found at ${m}`));
   if (files.length === 0) {
     printError('error [invalid_input]: No files to ingest');

@@ -67,6 +67,7 @@ export const errorCatalogue = {
   no_files: { httpStatus: 422, retryable: false, title: 'The request holds no file' },
   invalid_input: { httpStatus: 400, retryable: false, title: 'The input is invalid' },
   invalid_config: { httpStatus: 500, retryable: false, title: 'The configuration is invalid' },
+  scan_running: { httpStatus: 409, retryable: true, title: 'A scan of this source is running' },
   cancelled: { httpStatus: 409, retryable: false, title: 'The job was cancelled' },
   worker_crashed: {
     httpStatus: 500,

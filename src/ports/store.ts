@@ -8,6 +8,7 @@ import type { EmbeddingCache } from './embedding-cache.js';
 import type { EventLog } from './event-log.js';
 import type { Housekeeping } from './housekeeping.js';
 import type { IdempotencyStore } from './idempotency-store.js';
+import type { SourceStore } from './source-store.js';
 import type { TenancyStore } from './tenancy-store.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
@@ -27,6 +28,7 @@ export type { EmbeddingCache } from './embedding-cache.js';
 export type { EventLog } from './event-log.js';
 export type { CompactReport, Housekeeping, PruneCounts, RetentionCutoffs, SweepReport } from './housekeeping.js';
 export type { IdempotencyStore, IdempotentResponse } from './idempotency-store.js';
+export type { CreateSourceInput, ScanReport, SourceRecord, SourceStore } from './source-store.js';
 export type { CreateApiKeyInput, RevokeApiKeyOutcome, TenancyStore } from './tenancy-store.js';
 export type { WorkerInfo, WorkerRegistry } from './worker-registry.js';
 export type { RetryableState } from '../core/states.js';
@@ -48,6 +50,7 @@ export interface Store
     WorkerRegistry,
     IdempotencyStore,
     BlobReferences,
+    SourceStore,
     Housekeeping {
   /** Answers when the store can serve reads and writes; throws otherwise. */
   ping(): Promise<void>;

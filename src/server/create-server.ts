@@ -26,6 +26,7 @@ import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes, registerStatusRoutes } from './routes/health-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
+import { registerSourceRoutes } from './routes/source-routes.js';
 import { registerTenantRoutes } from './routes/tenant-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 import { createTenantAccess } from './tenant-access.js';
@@ -149,6 +150,7 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
     registerDocumentRoutes(api, context);
     registerEventRoutes(api, context);
     registerQueryRoutes(api, context);
+    registerSourceRoutes(api, context);
   });
   if (!(await registerWebPage(server))) {
     app.logger.warn({}, 'the web page is not built (npm run build); the API works without it');

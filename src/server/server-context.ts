@@ -1,9 +1,11 @@
 import type { Queue } from 'bullmq';
 import type { Collection, DocumentRecord, SearchHit } from '../core/types.js';
 import type { Metrics } from '../metrics/create-metrics.js';
-import type { DocumentFilter, RetryableState, Store } from '../ports/store.js';
+import type { ObjectSource } from '../ports/object-source.js';
+import type { DocumentFilter, RetryableState, ScanReport, Store } from '../ports/store.js';
 import type { Dispatcher } from '../services/dispatch-documents.js';
 import type { IngestDependencies } from '../services/ingest-service.js';
+import type { ScanInput } from '../services/scan-source.js';
 import type { SearchRequest } from '../services/search-service.js';
 import type { SystemStatus } from '../services/system-status.js';
 
@@ -17,6 +19,8 @@ export interface ServerSettings {
   bodyTimeoutMs: number;
   trustProxy: boolean;
   sseHeartbeatSeconds: number;
+  /** Buckets the API may scan as sources; `*` for any. */
+  sourceBuckets: readonly string[];
 }
 
 /**
@@ -37,6 +41,12 @@ export interface ServerContext extends IngestDependencies {
   /** Collection by name, created (and pinned to this embedder) if new. */
   ensureCollection(tenantId: string, name: string): Promise<Collection>;
   search(collection: Collection, request: SearchRequest): Promise<SearchHit[]>;
+  /** A source's objects, once the bucket answers; close it after use. */
+  openSource(url: string): Promise<ObjectSource>;
+  /** Starts a scan of a source into a batch; `finished` settles when it ends. */
+  scanSource(
+    input: Omit<ScanInput, 'objects' | 'maxFileBytes' | 'beforeReading'>,
+  ): Promise<{ report: ScanReport; finished: Promise<ScanReport> }>;
   cancel(documentId: string): Promise<DocumentRecord | undefined>;
   retry(filter: DocumentFilter & { state: RetryableState }): Promise<DocumentRecord[]>;
   deleteDocument(documentId: string): Promise<boolean>;

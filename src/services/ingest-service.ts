@@ -168,26 +168,33 @@ export function largestFirstOrder(sizes: readonly number[]): number[] {
   return sizes.map((_, i) => i).sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b);
 }
 
+/** A file to receive: its name, the size it claims, and its bytes, opened when they are wanted. */
+export interface IncomingFile {
+  source: string;
+  sizeBytes: number;
+  open(): AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
+}
+
 /**
- * Streams a file from disk into the blob store (hashed on the way) under a hold that keeps it from
- * collection until its document is recorded (see `blobHoldMs`); a file that cannot be read is refused.
+ * Streams a file into the blob store (hashed on the way) under a hold that keeps it from collection
+ * until its document is recorded (see `blobHoldMs`); a file that cannot be read is refused.
  */
-async function receiveFromDisk(
+export async function receiveFile(
   deps: IngestDependencies,
-  file: FoundFile,
+  file: IncomingFile,
   maxFileBytes: number,
 ): Promise<{ received: ReceivedFile; hold?: string }> {
   const refused = (code: ErrorCode, message: string) => ({
-    received: { source: file.path, sizeBytes: file.sizeBytes, refused: { code, message } },
+    received: { source: file.source, sizeBytes: file.sizeBytes, refused: { code, message } },
   });
   if (file.sizeBytes > maxFileBytes) {
     return refused('file_too_large', `The file is ${file.sizeBytes} bytes; the limit is ${maxFileBytes}`);
   }
   let staged: StagedBlob;
   try {
-    staged = await deps.blobs.stage(createReadStream(file.path), maxFileBytes);
+    staged = await deps.blobs.stage(await file.open(), maxFileBytes);
   } catch (error) {
-    deps.logger.warn({ source: file.path, err: error }, 'file refused');
+    deps.logger.warn({ source: file.source, err: error }, 'file refused');
     return refused(
       isSluiceError(error) ? error.code : 'file_unreadable',
       error instanceof Error ? error.message : String(error),
@@ -196,13 +203,30 @@ async function receiveFromDisk(
   let hold: string | undefined;
   try {
     hold = await holdBlobs(deps, [staged.sha256]);
-    return { received: { source: file.path, sizeBytes: file.sizeBytes, blob: await staged.commit() }, hold };
+    return { received: { source: file.source, sizeBytes: staged.sizeBytes, blob: await staged.commit() }, hold };
   } catch (error) {
     await staged.discard();
     if (hold) {
       await deps.store.releaseBlobHold(hold).catch(() => undefined);
     }
     throw error;
+  }
+}
+
+/** Receives a file, records it in the batch, then lets go of the hold its bytes were kept under. */
+export async function receiveAndAccept(
+  deps: IngestDependencies,
+  target: { collection: Collection; batch: Batch; priority?: number },
+  file: IncomingFile,
+  maxFileBytes: number,
+): Promise<SubmitOutcome> {
+  const { received, hold } = await receiveFile(deps, file, maxFileBytes);
+  try {
+    return await acceptFile(deps, target, received);
+  } finally {
+    if (hold && 'blob' in received) {
+      await releaseHold(deps, hold, [received.blob.key]);
+    }
   }
 }
 
@@ -214,16 +238,15 @@ export async function submitFiles(
 ): Promise<SubmitOutcome[]> {
   const outcomes: SubmitOutcome[] = new Array<SubmitOutcome>(input.files.length);
   for (const index of largestFirstOrder(input.files.map((f) => f.sizeBytes))) {
-    const { received, hold } = await receiveFromDisk(deps, input.files[index] as FoundFile, input.maxFileBytes);
-    try {
-      const outcome = await acceptFile(deps, input, received);
-      outcomes[index] = outcome;
-      onSubmitted?.(outcome);
-    } finally {
-      if (hold && 'blob' in received) {
-        await releaseHold(deps, hold, [received.blob.key]);
-      }
-    }
+    const file = input.files[index] as FoundFile;
+    const outcome = await receiveAndAccept(
+      deps,
+      input,
+      { source: file.path, sizeBytes: file.sizeBytes, open: () => createReadStream(file.path) },
+      input.maxFileBytes,
+    );
+    outcomes[index] = outcome;
+    onSubmitted?.(outcome);
   }
   return outcomes;
 }

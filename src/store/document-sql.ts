@@ -173,3 +173,36 @@ export function stagedChunksTriggers(dialect: 'sqlite' | 'postgres'): string {
     CREATE TRIGGER staged_chunks_deleted AFTER DELETE ON documents FOR EACH ROW
       EXECUTE FUNCTION drop_staged_chunks();`;
 }
+
+/**
+ * Places documents are scanned from (a bucket prefix), the running or last scan of each (JSON), and the
+ * version of every object a document was read from, so a rescan reads only what changed.
+ */
+export function sourcesTables(dialect: 'sqlite' | 'postgres'): string {
+  const [json, time, big, rowid] =
+    dialect === 'sqlite' ? ['TEXT', 'TEXT', 'INTEGER', ' WITHOUT ROWID'] : ['JSONB', 'TIMESTAMPTZ', 'BIGINT', ''];
+  return `CREATE TABLE sources (
+      id TEXT PRIMARY KEY,
+      collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+      type TEXT NOT NULL,
+      url TEXT NOT NULL,
+      include ${json} NOT NULL,
+      exclude ${json} NOT NULL,
+      created_at ${time} NOT NULL,
+      scan ${json},
+      scan_alive_at ${time},
+      UNIQUE (collection_id, url)
+    );
+    CREATE TABLE source_objects (
+      source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+      key TEXT NOT NULL,
+      etag TEXT NOT NULL,
+      size_bytes ${big} NOT NULL,
+      last_modified TEXT NOT NULL,
+      document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+      seen_by TEXT NOT NULL,
+      PRIMARY KEY (source_id, key)
+    )${rowid};
+    CREATE INDEX source_objects_by_document ON source_objects (document_id);
+    CREATE INDEX source_objects_by_scan ON source_objects (source_id, seen_by);`;
+}

@@ -10,6 +10,7 @@ import { describeEmbeddingCacheContract } from './store/embedding-cache-contract
 import { describeEventLogContract } from './store/event-log-contract.js';
 import { describeHousekeepingContract } from './store/housekeeping-contract.js';
 import { describeIdempotencyContract } from './store/idempotency-contract.js';
+import { describeSourceStoreContract } from './store/source-store-contract.js';
 import type { StoreFactory } from './store/store-fixtures.js';
 import { describeTenancyContract } from './store/tenancy-contract.js';
 import { describeWorkerRegistryContract } from './store/worker-registry-contract.js';
@@ -44,5 +45,6 @@ export function describeStoreContract(name: string, createStore: StoreFactory): 
     describeIdempotencyContract(name, createStore);
     describeBlobReferencesContract(name, createStore);
     describeHousekeepingContract(name, createStore);
+    describeSourceStoreContract(name, createStore);
   });
 }

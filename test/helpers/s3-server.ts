@@ -72,9 +72,14 @@ export async function startTestS3(): Promise<TestS3> {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-s3-'));
     const port = await freePort();
     const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
-    const child = spawn(process.execPath, [bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent'], {
-      stdio: 'ignore',
-    });
+    // s3rver's continuation tokens are DES-encrypted, which OpenSSL 3 offers only in its legacy provider.
+    const child = spawn(
+      process.execPath,
+      ['--openssl-legacy-provider', bin, '-d', dir, '-a', '127.0.0.1', '-p', String(port), '--silent'],
+      {
+        stdio: 'ignore',
+      },
+    );
     await waitForPort(port, child);
     target = { host: '127.0.0.1', port };
     stopServer = async () => {

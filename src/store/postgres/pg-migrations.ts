@@ -1,4 +1,4 @@
-import { stagedChunksTable, stagedChunksTriggers } from '../document-sql.js';
+import { stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
 import { withConnection, type PgPool } from './pg-connection.js';
 
@@ -212,6 +212,14 @@ const migrations: readonly { version: number; sql: string }[] = [
       -- fan-out and fan-in: embedding batches then go through Redis as ids.
       ${stagedChunksTable('BYTEA')};
       ${stagedChunksTriggers('postgres')}
+    `,
+  },
+  {
+    version: 9,
+    sql: `
+      -- Places documents are scanned from (a bucket prefix), the running or last scan of each, and the
+      -- version of every object a document was read from, so a rescan reads only what changed.
+      ${sourcesTables('postgres')}
     `,
   },
 ];

@@ -363,3 +363,30 @@ export const stagingSql = {
   embedded: `SELECT ${stagedColumns}, vector FROM staged_chunks
     WHERE document_id = $1 AND attempt_id = $2 AND vector IS NOT NULL ORDER BY chunk_index`,
 } as const;
+
+/** Sources and the versions of their objects (see `SourceStore`). */
+export const sourceSql = {
+  insert: `INSERT INTO sources (id, collection_id, type, url, include, exclude, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, now())
+    ON CONFLICT (collection_id, url) DO UPDATE SET include = excluded.include, exclude = excluded.exclude
+    RETURNING *, (xmax = 0) AS created`,
+  byId: 'SELECT * FROM sources WHERE id = $1',
+  ofCollection: 'SELECT * FROM sources WHERE collection_id = $1 ORDER BY created_at, id',
+  delete: 'DELETE FROM sources WHERE id = $1',
+  claim: `UPDATE sources SET scan = $1, scan_alive_at = now() WHERE id = $2
+    AND (scan IS NULL OR scan->>'state' != 'running' OR scan_alive_at < $3)`,
+  update: `UPDATE sources SET scan = $1, scan_alive_at = now() WHERE id = $2 AND scan->>'id' = $3`,
+  unchanged: `UPDATE source_objects s SET seen_by = $2
+    FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[]) AS o(key, etag, size_bytes, last_modified)
+    WHERE s.source_id = $1 AND s.key = o.key AND s.etag = o.etag AND s.size_bytes = o.size_bytes
+      AND s.last_modified = o.last_modified
+    RETURNING s.key`,
+  record: `INSERT INTO source_objects (source_id, key, etag, size_bytes, last_modified, document_id, seen_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (source_id, key) DO UPDATE SET etag = excluded.etag, size_bytes = excluded.size_bytes,
+      last_modified = excluded.last_modified, document_id = excluded.document_id, seen_by = excluded.seen_by`,
+  see: 'UPDATE source_objects SET seen_by = $1 WHERE source_id = $2 AND key = $3',
+  unseen: `SELECT key, document_id AS "documentId" FROM source_objects WHERE source_id = $1 AND seen_by != $2
+    ORDER BY key LIMIT $3`,
+  forget: 'DELETE FROM source_objects WHERE source_id = $1 AND key = $2',
+} as const;

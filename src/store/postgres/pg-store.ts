@@ -11,6 +11,7 @@ import { createPgEventLog } from './pg-events.js';
 import { createPgHousekeeping } from './pg-housekeeping.js';
 import { createPgIdempotency } from './pg-idempotency.js';
 import { createPgLedger } from './pg-ledger.js';
+import { createPgSources } from './pg-sources.js';
 import { createPgStaging } from './pg-staging.js';
 import { createPgUploads } from './pg-uploads.js';
 import { migrate } from './pg-migrations.js';
@@ -68,6 +69,7 @@ export async function createPgStore(options: PgStoreOptions): Promise<Store> {
     ...createPgWorkerRegistry(context),
     ...createPgIdempotency(context),
     ...createPgBlobReferences(context),
+    ...createPgSources(context),
     ...createPgHousekeeping(context),
 
     async ping() {

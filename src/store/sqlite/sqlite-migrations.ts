@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { stagedChunksTable, stagedChunksTriggers } from '../document-sql.js';
+import { stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
 
 /**
  * Schema versions, applied in order, each once, inside a transaction. Append; never edit a released
@@ -257,6 +257,14 @@ const migrations: readonly { version: number; sql: string }[] = [
       -- fan-out and fan-in, where embedding batches go through a shared queue.
       ${stagedChunksTable('BLOB')} WITHOUT ROWID;
       ${stagedChunksTriggers('sqlite')}
+    `,
+  },
+  {
+    version: 11,
+    sql: `
+      -- Places documents are scanned from (a bucket prefix), the running or last scan of each (JSON),
+      -- and the version of every object a document was read from, so a rescan reads only what changed.
+      ${sourcesTables('sqlite')}
     `,
   },
 ];

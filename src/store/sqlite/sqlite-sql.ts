@@ -376,3 +376,26 @@ export const stagingSql = {
   embedded: `SELECT ${stagedColumns}, vector FROM staged_chunks
     WHERE document_id = ? AND attempt_id = ? AND vector IS NOT NULL ORDER BY chunk_index`,
 };
+
+/** Sources and the versions of their objects (see `SourceStore`). */
+export const sourceSql = {
+  insert: `INSERT INTO sources (id, collection_id, type, url, include, exclude, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (collection_id, url) DO UPDATE SET include = excluded.include, exclude = excluded.exclude`,
+  byUrl: 'SELECT * FROM sources WHERE collection_id = ? AND url = ?',
+  byId: 'SELECT * FROM sources WHERE id = ?',
+  ofCollection: 'SELECT * FROM sources WHERE collection_id = ? ORDER BY created_at, id',
+  delete: 'DELETE FROM sources WHERE id = ?',
+  claim: `UPDATE sources SET scan = ?, scan_alive_at = ? WHERE id = ?
+    AND (scan IS NULL OR json_extract(scan, '$.state') != 'running' OR scan_alive_at < ?)`,
+  update: `UPDATE sources SET scan = ?, scan_alive_at = ? WHERE id = ? AND json_extract(scan, '$.id') = ?`,
+  unchanged: `UPDATE source_objects SET seen_by = ?
+    WHERE source_id = ? AND key = ? AND etag = ? AND size_bytes = ? AND last_modified = ?`,
+  record: `INSERT INTO source_objects (source_id, key, etag, size_bytes, last_modified, document_id, seen_by)
+    VALUES (?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (source_id, key) DO UPDATE SET etag = excluded.etag, size_bytes = excluded.size_bytes,
+      last_modified = excluded.last_modified, document_id = excluded.document_id, seen_by = excluded.seen_by`,
+  see: 'UPDATE source_objects SET seen_by = ? WHERE source_id = ? AND key = ?',
+  unseen: `SELECT key, document_id AS documentId FROM source_objects WHERE source_id = ? AND seen_by != ?
+    ORDER BY key LIMIT ?`,
+  forget: 'DELETE FROM source_objects WHERE source_id = ? AND key = ?',
+} as const;

@@ -15,6 +15,7 @@ import { createSqliteBlobReferences } from './sqlite-blob-references.js';
 import { createSqliteCompaction, createSqliteHousekeeping } from './sqlite-housekeeping.js';
 import { createSqliteIdempotency } from './sqlite-idempotency.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
+import { createSqliteSources } from './sqlite-sources.js';
 import { createSqliteStaging } from './sqlite-staging.js';
 import { createSqliteUploads } from './sqlite-uploads.js';
 import { migrate } from './sqlite-migrations.js';
@@ -170,6 +171,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ...createSqliteWorkers(context),
     ...createSqliteIdempotency(context),
     ...createSqliteBlobReferences(context),
+    ...createSqliteSources(context),
     ...createSqliteHousekeeping(context),
     ...chunkIndex.sync,
     close() {

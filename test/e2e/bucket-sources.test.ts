@@ -1,0 +1,225 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { runCli } from '../helpers/run-cli.js';
+import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { client, startTestServer, type TestServer } from '../helpers/test-server.js';
+
+describe('Buckets as sources: sluice ingest s3://… and /v1/sources', () => {
+  let s3: TestS3;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    s3 = await startTestS3();
+    Object.assign(process.env, s3.env);
+  });
+  afterAll(async () => {
+    await s3.stop();
+    process.env = savedEnv;
+  });
+
+  const put = (bucket: string, key: string, body: string) =>
+    s3.client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const remove = (bucket: string, key: string) =>
+    s3.client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+
+  /** The documents of a data folder's collection, read from its ledger. */
+  async function documentsOf(data: string): Promise<{ id: string; source: string; state: string }[]> {
+    const store = createSqliteStore({ path: join(data, 'sluice.db'), textSearchThread: false });
+    try {
+      const collection = (await store.listCollections((await store.ensureTenant('default')).id))[0];
+      const docs = await store.listDocuments({ collectionId: collection?.id as string, limit: 1000 });
+      return docs
+        .map((d) => ({ id: d.id, source: d.source, state: d.state }))
+        .sort((a, b) => a.source.localeCompare(b.source));
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('ingests a prefix with patterns, reads nothing unchanged again, and follows changes with --prune', async () => {
+    const bucket = await s3.newBucket();
+    await put(bucket, 'docs/a.md', '# Alpha\n\nThe alpha page talks about aardvarks.');
+    await put(bucket, 'docs/b.txt', 'The bravo file mentions badgers.');
+    await put(bucket, 'docs/sub/c.md', 'Charlie, deeper down, mentions capybaras.');
+    await put(bucket, 'docs/drafts/d.md', 'A draft about dingoes, left out.');
+    await put(bucket, 'docs/logo.svg', '<svg xmlns="http://www.w3.org/2000/svg"></svg>');
+    await put(bucket, 'other/e.md', 'Outside the prefix: echidnas.');
+    const data = mkdtempSync(join(tmpdir(), 'sluice-sources-'));
+    const ingest = (...extra: string[]) =>
+      runCli([
+        'ingest',
+        `s3://${bucket}/docs/`,
+        '-c',
+        'docs',
+        '-d',
+        data,
+        '--exclude',
+        'drafts/**',
+        '--exclude',
+        '*.svg',
+        ...extra,
+      ]);
+
+    const first = await ingest();
+    expect(first.stderr).not.toMatch(/error|could not read/);
+    expect(first.stdout).toMatch(/Scanned: 5 objects listed, 3 matched, 0 unchanged, 3 read, 0 pruned, 0 unreadable/);
+    expect(first.stdout).toMatch(/3 completed, 0 skipped as duplicate, 0 failed/);
+    expect(first.code).toBe(0);
+    const before = await documentsOf(data);
+    expect(before.map((d) => [d.source, d.state])).toEqual([
+      [`s3://${bucket}/docs/a.md`, 'completed'],
+      [`s3://${bucket}/docs/b.txt`, 'completed'],
+      [`s3://${bucket}/docs/sub/c.md`, 'completed'],
+    ]);
+    const hits = await runCli(['query', 'capybaras', '-c', 'docs', '-m', 'text', '--json', '-d', data]);
+    expect((JSON.parse(hits.stdout) as { source: string }[])[0]?.source).toBe(`s3://${bucket}/docs/sub/c.md`);
+
+    const again = await ingest();
+    expect(again.stdout).toMatch(/Scanned: 5 objects listed, 3 matched, 3 unchanged, 0 read/);
+    expect(again.code).toBe(0);
+    expect(await documentsOf(data)).toEqual(before);
+
+    await put(bucket, 'docs/b.txt', 'The bravo file now mentions beavers instead.');
+    await remove(bucket, 'docs/a.md');
+    await put(bucket, 'docs/sub/f.md', 'Foxtrot is new and mentions ferrets.');
+    const changed = await ingest('--prune');
+    expect(changed.stdout).toMatch(/Scanned: 5 objects listed, 3 matched, 1 unchanged, 2 read, 1 pruned, 0 unreadable/);
+    expect(changed.code).toBe(0);
+    const after = await documentsOf(data);
+    expect(after.map((d) => [d.source, d.state])).toEqual([
+      [`s3://${bucket}/docs/b.txt`, 'completed'],
+      [`s3://${bucket}/docs/sub/c.md`, 'completed'],
+      [`s3://${bucket}/docs/sub/f.md`, 'completed'],
+    ]);
+    // The changed object's new version took over its document.
+    expect(after[0]?.id).toBe(before[1]?.id);
+    const text = async (q: string) =>
+      (
+        JSON.parse((await runCli(['query', q, '-c', 'docs', '-m', 'text', '--json', '-d', data])).stdout) as {
+          source: string;
+        }[]
+      ).map((h) => h.source);
+    expect(await text('beavers')).toEqual([`s3://${bucket}/docs/b.txt`]);
+    expect(await text('badgers')).toEqual([]);
+    expect(await text('aardvarks')).toEqual([]);
+
+    const missing = await runCli(['ingest', 's3://no-such-bucket-here/', '-c', 'docs', '-d', data]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/\[storage_not_found\]/);
+  });
+
+  it('applies --include and --exclude to folders too', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-patterns-'));
+    mkdirSync(join(root, 'docs', 'drafts'), { recursive: true });
+    writeFileSync(join(root, 'docs', 'keep.md'), 'Kept: a page about kestrels.');
+    writeFileSync(join(root, 'docs', 'skip.txt'), 'Not included: a page about skuas.');
+    writeFileSync(join(root, 'docs', 'drafts', 'draft.md'), 'Excluded: a page about drongos.');
+    const data = join(root, 'data');
+    const run = await runCli([
+      'ingest',
+      join(root, 'docs'),
+      '-c',
+      'docs',
+      '-d',
+      data,
+      '--include',
+      '*.md',
+      '--exclude',
+      'drafts/**',
+    ]);
+    expect(run.stdout).toMatch(/1 completed, 0 skipped as duplicate, 0 failed/);
+    expect((await documentsOf(data)).map((d) => d.source)).toEqual([join(root, 'docs', 'keep.md')]);
+    const pruneFolder = await runCli(['ingest', join(root, 'docs'), '-c', 'docs', '-d', data, '--prune']);
+    expect(pruneFolder.code).toBe(1);
+    expect(pruneFolder.stderr).toMatch(/\[invalid_input\]: --prune applies to an s3:\/\/ source/);
+  });
+
+  describe('over the API', () => {
+    let t: TestServer;
+    let api: ReturnType<typeof client>;
+    let bucket: string;
+    let collectionId: string;
+
+    beforeAll(async () => {
+      bucket = await s3.newBucket();
+      for (const name of ['one', 'two', 'three']) {
+        await put(bucket, `kb/${name}.md`, `# Page ${name}\n\nThis page is number ${name} of the knowledge base.`);
+      }
+      t = await startTestServer({ sourceBuckets: `${bucket},no-such-bucket-here`, concurrency: 2 });
+      api = client(t.url, t.adminKey);
+      collectionId = ((await api('POST', '/v1/collections', { name: 'kb' })).body as { id: string }).id;
+    });
+    afterAll(async () => {
+      await t.close();
+    });
+
+    const scanOf = async (sourceId: string) =>
+      (await api('GET', `/v1/sources/${sourceId}`)).body.scan as {
+        id: string;
+        state: string;
+        batch_id: string;
+        objects: Record<string, number>;
+      };
+
+    it('adds a source, scans it on demand (one scan at a time), and rescans only what changed', async () => {
+      const path = `/v1/collections/${collectionId}/sources`;
+      const forbidden = await api('POST', path, { type: 's3', url: 's3://someone-elses-bucket/' });
+      expect(forbidden.status).toBe(403);
+      expect(forbidden.body.code).toBe('forbidden');
+      const absent = await api('POST', path, { type: 's3', url: 's3://no-such-bucket-here/x/' });
+      expect(absent.status).toBe(502);
+      expect(absent.body.code).toBe('storage_not_found');
+      const bad = await api('POST', path, { type: 's3', url: 'file:///etc/' });
+      expect(bad.status).toBe(400);
+
+      const created = await api('POST', path, { type: 's3', url: `s3://${bucket}/kb/`, include: ['*.md'] });
+      expect(created.status).toBe(201);
+      expect(created.headers.get('location')).toBe(`/v1/sources/${created.body.id}`);
+      expect(created.body).toMatchObject({ collection_id: collectionId, include: ['*.md'], exclude: [], scan: null });
+      const again = await api('POST', path, { type: 's3', url: `s3://${bucket}/kb/`, include: ['*.md'] });
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(created.body.id);
+      expect((await api('GET', path)).body.sources).toHaveLength(1);
+
+      // The bucket answers slowly, so the first scan is still running when the second is asked for.
+      s3.failNext(3, { delayMs: 700 });
+      const scan = await api('POST', `/v1/sources/${created.body.id}/scan`, {});
+      expect(scan.status).toBe(202);
+      expect(scan.body.scan).toMatchObject({ state: 'running' });
+      const second = await api('POST', `/v1/sources/${created.body.id}/scan`, {});
+      expect(second.status).toBe(409);
+      expect(second.body.code).toBe('scan_running');
+      await expect.poll(async () => (await scanOf(created.body.id)).state, { timeout: 20_000 }).toBe('done');
+      const done = await scanOf(created.body.id);
+      expect(done.objects).toMatchObject({ listed: 3, matched: 3, unchanged: 0, ingested: 3, failed: 0 });
+      await expect
+        .poll(async () => (await api('GET', `/v1/batches/${done.batch_id}`)).body.finished, { timeout: 20_000 })
+        .toBe(true);
+      expect((await api('GET', `/v1/batches/${done.batch_id}`)).body.counts).toEqual({ completed: 3 });
+
+      await put(bucket, 'kb/two.md', '# Page two\n\nRewritten: this page now covers zebras.');
+      const rescan = await api('POST', `/v1/sources/${created.body.id}/scan`, { prune: true });
+      expect(rescan.status).toBe(202);
+      await expect.poll(async () => (await scanOf(created.body.id)).state, { timeout: 20_000 }).toBe('done');
+      expect((await scanOf(created.body.id)).objects).toMatchObject({
+        listed: 3,
+        unchanged: 2,
+        ingested: 1,
+        pruned: 0,
+      });
+
+      const other = client(t.url, await t.tenantKey('someone-else'));
+      expect((await other('GET', `/v1/sources/${created.body.id}`)).status).toBe(404);
+      expect((await other('POST', `/v1/sources/${created.body.id}/scan`, {})).status).toBe(404);
+      expect((await api('DELETE', `/v1/sources/${created.body.id}`)).status).toBe(204);
+      expect((await api('GET', `/v1/sources/${created.body.id}`)).status).toBe(404);
+      // Its documents stay.
+      const docs = await api('GET', `/v1/documents?collection=${collectionId}&limit=100`);
+      expect(docs.body.documents).toHaveLength(3);
+    });
+  });
+});
