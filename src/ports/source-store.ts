@@ -7,6 +7,8 @@ export const scanSilenceMs = 60_000;
 export interface ScanReport {
   id: string;
   batchId: string;
+  /** The process running it (`<host>/<pid>`). */
+  runner: string;
   /** `interrupted`: the process running it stopped before it finished. */
   state: 'running' | 'done' | 'failed' | 'interrupted';
   startedAt: string;
@@ -59,10 +61,10 @@ export interface SourceStore {
   /** Removes the source and what it knew of its objects; their documents stay. */
   deleteSource(id: string): Promise<boolean>;
   /**
-   * Starts a scan if none runs: none does if the last one finished or was last heard of before
-   * `staleBefore` (its process is gone). False if one runs.
+   * Starts a scan if none runs: none does if the last one finished, was last heard of before
+   * `staleBefore`, or is the scan `replacing` names (its process is known to be gone). False if one runs.
    */
-  claimScan(sourceId: string, report: ScanReport, staleBefore: Date): Promise<boolean>;
+  claimScan(sourceId: string, report: ScanReport, staleBefore: Date, replacing?: string): Promise<boolean>;
   /** Records how the scan stands (and that it is alive); false if another scan has taken over. */
   updateScan(sourceId: string, report: ScanReport): Promise<boolean>;
   /**

@@ -1,9 +1,8 @@
-import { hostname } from 'node:os';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { BlobReferences, Housekeeping, SweepReport } from '../ports/store.js';
 
-import { processExists } from './process-exists.js';
+import { namesDeadProcess, processName } from './process-exists.js';
 
 export type { SweepReport } from '../ports/store.js';
 
@@ -51,16 +50,8 @@ const page = 500;
 const leaseMs = 60_000;
 
 /** This process, as leases and holds name their holder: `<host>/<pid>`. */
-export const processName = (): string => `${hostname()}/${process.pid}`;
-
 /** A lease holder's name says which process holds it: `<host>/<pid>/<id>`. */
 const holderName = (id: string): string => `${processName()}/${id}`;
-
-/** Whether a lease or hold names a process of this host that is gone. */
-const heldByTheDead = (name: string): boolean => {
-  const [host, pid] = name.split('/');
-  return host === hostname() && !processExists(Number(pid));
-};
 
 /** Keeps `keys` from collection while an upload stores them and records their documents. */
 export function holdBlobs(deps: Pick<GarbageDependencies, 'store'>, keys: readonly string[]): Promise<string> {
@@ -69,7 +60,7 @@ export function holdBlobs(deps: Pick<GarbageDependencies, 'store'>, keys: readon
 
 /** Releases the holds of uploads whose process died before it could (on another host, they lapse). */
 async function releaseHoldsOfTheDead(store: BlobReferences): Promise<number> {
-  const dead = (await store.blobHolds()).filter(heldByTheDead);
+  const dead = (await store.blobHolds()).filter(namesDeadProcess);
   for (const holdId of dead) {
     await store.releaseBlobHold(holdId);
   }
@@ -82,7 +73,7 @@ async function takeLease(store: Housekeeping, holder: string): Promise<boolean> 
     return true;
   }
   const current = await store.leaseHolder('sweeper');
-  if (current && heldByTheDead(current)) {
+  if (current && namesDeadProcess(current)) {
     await store.releaseLease('sweeper', current);
     return store.tryLease('sweeper', holder, leaseMs);
   }

@@ -6,6 +6,7 @@ import type { ObjectSource, SourceObject } from '../ports/object-source.js';
 import { scanSilenceMs, type ScanReport, type SourceRecord } from '../ports/source-store.js';
 import { deleteDocument, type DeleteDependencies } from './delete-data.js';
 import { releaseHold } from './collect-garbage.js';
+import { namesDeadProcess, processName } from './process-exists.js';
 import { acceptFile, receiveFile, type IngestDependencies, type SubmitOutcome } from './ingest-service.js';
 import { keyFilter } from './key-patterns.js';
 
@@ -54,6 +55,7 @@ export function startingReport(batchId: string): ScanReport {
   return {
     id: newId('scan'),
     batchId,
+    runner: processName(),
     state: 'running',
     startedAt: new Date().toISOString(),
     finishedAt: null,
@@ -75,7 +77,10 @@ export async function startScan(
   const { source } = input;
   const report = startingReport(input.batch.id);
   const wanted = keyFilter(source.include, source.exclude);
-  if (!(await deps.store.claimScan(source.id, report, new Date(Date.now() - scanSilenceMs)))) {
+  // A scan whose process of this host is gone (a killed CLI) is taken over at once, not after its silence.
+  const current = (await deps.store.getSource(source.id))?.scan;
+  const orphan = current?.state === 'running' && namesDeadProcess(current.runner ?? '') ? current.id : undefined;
+  if (!(await deps.store.claimScan(source.id, report, new Date(Date.now() - scanSilenceMs), orphan))) {
     throw new SluiceError('scan_running', `Source ${source.id} is being scanned already; try again when it is done`);
   }
   return { report: { ...report }, finished: runScan(deps, input, report, wanted) };

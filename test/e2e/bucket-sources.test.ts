@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { runCli } from '../helpers/run-cli.js';
+import { runCli, startCli } from '../helpers/run-cli.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { client, startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -110,6 +110,30 @@ describe('Buckets as sources: sluice ingest s3://… and /v1/sources', () => {
     const missing = await runCli(['ingest', 's3://no-such-bucket-here/', '-c', 'docs', '-d', data]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/\[storage_not_found\]/);
+  });
+
+  it('finishes at once a scan whose CLI was killed mid-way, each object ingested once', async () => {
+    const bucket = await s3.newBucket();
+    const keys = Array.from({ length: 12 }, (_, i) => `k/${String(i).padStart(2, '0')}.txt`);
+    for (const key of keys) {
+      await put(bucket, key, `Object ${key} says something of its own: ${key.repeat(3)}.`);
+    }
+    const data = mkdtempSync(join(tmpdir(), 'sluice-killed-scan-'));
+    // Every read of the bucket takes 400 ms: the scan is still reading when it is killed.
+    s3.failNext(40, { delayMs: 400 });
+    const killed = startCli(['ingest', `s3://${bucket}/k/`, '-c', 'docs', '-d', data]);
+    await expect
+      .poll(async () => (await documentsOf(data)).length, { timeout: 20_000, interval: 100 })
+      .toBeGreaterThan(0);
+    killed.child.kill('SIGKILL');
+    await killed.done;
+    s3.heal();
+    const again = await runCli(['ingest', `s3://${bucket}/k/`, '-c', 'docs', '-d', data]);
+    expect(again.stderr).not.toMatch(/scan_running/);
+    expect(again.code).toBe(0);
+    const docs = await documentsOf(data);
+    expect(docs.map((d) => d.source)).toEqual(keys.map((k) => `s3://${bucket}/${k}`));
+    expect(docs.every((d) => d.state === 'completed')).toBe(true);
   });
 
   it('applies --include and --exclude to folders too', async () => {

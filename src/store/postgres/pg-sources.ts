@@ -28,8 +28,10 @@ export function createPgSources({ pool, query, one }: PgContext): SourceStore {
     async deleteSource(id) {
       return changed(await pool.query(sourceSql.delete, [id]));
     },
-    async claimScan(sourceId, report, staleBefore) {
-      return changed(await pool.query(sourceSql.claim, [JSON.stringify(report), sourceId, staleBefore]));
+    async claimScan(sourceId, report, staleBefore, replacing) {
+      return changed(
+        await pool.query(sourceSql.claim, [JSON.stringify(report), sourceId, staleBefore, replacing ?? null]),
+      );
     },
     async updateScan(sourceId, report) {
       return changed(await pool.query(sourceSql.update, [JSON.stringify(report), sourceId, report.id]));

@@ -374,7 +374,7 @@ export const sourceSql = {
   ofCollection: 'SELECT * FROM sources WHERE collection_id = $1 ORDER BY created_at, id',
   delete: 'DELETE FROM sources WHERE id = $1',
   claim: `UPDATE sources SET scan = $1, scan_alive_at = now() WHERE id = $2
-    AND (scan IS NULL OR scan->>'state' != 'running' OR scan_alive_at < $3)`,
+    AND (scan IS NULL OR scan->>'state' != 'running' OR scan_alive_at < $3 OR scan->>'id' = $4)`,
   update: `UPDATE sources SET scan = $1, scan_alive_at = now() WHERE id = $2 AND scan->>'id' = $3`,
   unchanged: `UPDATE source_objects s SET seen_by = $2
     FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[]) AS o(key, etag, size_bytes, last_modified)

@@ -46,8 +46,11 @@ export function createSqliteSources({ db, stmt, now }: SqliteContext): Synchrono
     deleteSource(id) {
       return stmt(sourceSql.delete).run(id).changes > 0;
     },
-    claimScan(sourceId, report, staleBefore) {
-      return stmt(sourceSql.claim).run(JSON.stringify(report), now(), sourceId, staleBefore.toISOString()).changes > 0;
+    claimScan(sourceId, report, staleBefore, replacing) {
+      const claim = stmt(sourceSql.claim);
+      return (
+        claim.run(JSON.stringify(report), now(), sourceId, staleBefore.toISOString(), replacing ?? null).changes > 0
+      );
     },
     updateScan(sourceId, report) {
       return stmt(sourceSql.update).run(JSON.stringify(report), now(), sourceId, report.id).changes > 0;

@@ -386,7 +386,7 @@ export const sourceSql = {
   ofCollection: 'SELECT * FROM sources WHERE collection_id = ? ORDER BY created_at, id',
   delete: 'DELETE FROM sources WHERE id = ?',
   claim: `UPDATE sources SET scan = ?, scan_alive_at = ? WHERE id = ?
-    AND (scan IS NULL OR json_extract(scan, '$.state') != 'running' OR scan_alive_at < ?)`,
+    AND (scan IS NULL OR json_extract(scan, '$.state') != 'running' OR scan_alive_at < ? OR json_extract(scan, '$.id') = ?)`,
   update: `UPDATE sources SET scan = ?, scan_alive_at = ? WHERE id = ? AND json_extract(scan, '$.id') = ?`,
   unchanged: `UPDATE source_objects SET seen_by = ?
     WHERE source_id = ? AND key = ? AND etag = ? AND size_bytes = ? AND last_modified = ?`,

@@ -70,6 +70,11 @@ export function describeSourceStoreContract(name: string, createStore: StoreFact
       expect(await store.updateScan(source.id, report('scan_3', 'done'))).toBe(true);
       expect(await store.claimScan(source.id, report('scan_4'), past)).toBe(true);
       expect((await store.getSource(source.id))?.scan).toMatchObject({ id: 'scan_4', state: 'running' });
+      // One known to be orphaned is taken over at once, by one claimant only.
+      expect(await store.claimScan(source.id, report('scan_5'), past, 'scan_3')).toBe(false);
+      expect(await store.claimScan(source.id, report('scan_5'), past, 'scan_4')).toBe(true);
+      expect(await store.claimScan(source.id, report('scan_6'), past, 'scan_4')).toBe(false);
+      expect((await store.getSource(source.id))?.scan).toMatchObject({ id: 'scan_5', state: 'running' });
     });
 
     it('tells unchanged objects from changed ones, and lists those a scan did not see', async () => {
