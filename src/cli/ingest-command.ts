@@ -3,7 +3,7 @@ import { SluiceError } from '../core/errors.js';
 import { expandPaths } from '../services/expand-paths.js';
 import { printError } from './output.js';
 import { ingestWithProgress } from './ingest-progress.js';
-import { ingestRemote } from './remote-ingest.js';
+import { ingestRemote, ingestRemoteSource } from './remote-ingest.js';
 import { ingestFromSource, sourceUrlOf } from './scan-ingest.js';
 import { withApp, type CommonFlags } from './with-app.js';
 
@@ -73,6 +73,18 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
   const apiKey = flags.apiKey;
   if (!apiKey) {
     printError('error [unauthorized]: --server needs --api-key (or SLUICE_API_KEY)');
+    return 1;
+  }
+  try {
+    const url = sourceUrlOf(paths);
+    if (url) {
+      return await ingestRemoteSource({ ...flags, server, apiKey, url, prune: flags.prune === true });
+    }
+    if (flags.prune) {
+      throw new SluiceError('invalid_input', '--prune applies to an s3:// source');
+    }
+  } catch (error) {
+    printError(`error: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   const { files, missing } = await expandPaths(paths, process.cwd(), flags);

@@ -4,6 +4,7 @@ import type { DocumentState } from '../core/states.js';
 import type { FoundFile } from '../services/expand-paths.js';
 import { print, printError } from './output.js';
 import { createProgressView } from './progress-view.js';
+import { describeScan } from './scan-ingest.js';
 import { printSummary, type SummaryRow } from './summary.js';
 import { uploadNames } from './upload-names.js';
 
@@ -36,13 +37,10 @@ interface DocumentJson {
   progress: { chunks_total: number };
 }
 
-/**
- * `sluice ingest --server`: the same command against a running Sluice. Files are streamed from disk
- * in multipart uploads, and the progress bar is fed by each batch's SSE stream.
- */
-export async function ingestRemote(options: RemoteOptions): Promise<number> {
-  const base = options.server.replace(/\/$/, '');
-  const headers = { authorization: `Bearer ${options.apiKey}` };
+/** Calls of the HTTP API with a key; a refusal throws with its status and problem code. */
+function apiClient(server: string, apiKey: string) {
+  const base = server.replace(/\/$/, '');
+  const headers = { authorization: `Bearer ${apiKey}` };
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${base}${path}`, {
       method,
@@ -55,7 +53,15 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
     }
     return json;
   };
+  return { base, headers, call };
+}
 
+/**
+ * `sluice ingest --server`: the same command against a running Sluice. Files are streamed from disk
+ * in multipart uploads, and the progress bar is fed by each batch's SSE stream.
+ */
+export async function ingestRemote(options: RemoteOptions): Promise<number> {
+  const { base, headers, call } = apiClient(options.server, options.apiKey);
   const started = Date.now();
   const collection = await call<{ id: string; name: string }>('POST', '/v1/collections', { name: options.collection });
   const batches: string[] = [];
@@ -69,6 +75,17 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
     batches.push(answer.batch.id);
   }
 
+  return followBatches({ base, headers, call }, collection, batches, options.label, started);
+}
+
+/** Follows batches to their end with a progress bar, then prints their documents' summary; the exit code. */
+async function followBatches(
+  { base, headers, call }: ReturnType<typeof apiClient>,
+  collection: { id: string; name: string },
+  batches: string[],
+  label: string,
+  started: number,
+): Promise<number> {
   const view = createProgressView(`upload to ${collection.name}`, process.stdout.isTTY === true);
   const latest = new Map<string, BatchJson>();
   const combined = (): BatchProgress => {
@@ -80,7 +97,7 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
       }
     }
     return {
-      batch: { id: batches.join(','), collectionId: collection.id, label: options.label, createdAt: '' },
+      batch: { id: batches.join(','), collectionId: collection.id, label, createdAt: '' },
       filesTotal: all.reduce((s, b) => s + b.progress.files_total, 0),
       filesDone: all.reduce((s, b) => s + b.progress.files_done, 0),
       chunksTotal: all.reduce((s, b) => s + b.progress.chunks_total, 0),
@@ -171,4 +188,58 @@ function toRecord(d: DocumentJson): SummaryRow {
     errorMessage: d.error?.message ?? null,
     chunksTotal: d.progress.chunks_total,
   };
+}
+
+interface SourceJson {
+  id: string;
+  scan: {
+    id: string;
+    batch_id: string;
+    state: string;
+    objects: Record<string, number>;
+    failures: { key: string; code: string; message: string }[];
+    error: { code: string; message: string } | null;
+  } | null;
+}
+
+/**
+ * `sluice ingest s3://… --server`: adds the bucket prefix as a source of the collection on the server
+ * (or sets its patterns), scans it there, then follows the scan's batch like an upload's.
+ */
+export async function ingestRemoteSource(options: {
+  server: string;
+  apiKey: string;
+  collection: string;
+  url: string;
+  include: string[];
+  exclude: string[];
+  prune: boolean;
+}): Promise<number> {
+  const api = apiClient(options.server, options.apiKey);
+  const started = Date.now();
+  const collection = await api.call<{ id: string; name: string }>('POST', '/v1/collections', {
+    name: options.collection,
+  });
+  const source = await api.call<SourceJson>('POST', `/v1/collections/${collection.id}/sources`, {
+    type: 's3',
+    url: options.url,
+    include: options.include,
+    exclude: options.exclude,
+  });
+  const { scan } = await api.call<{ scan: NonNullable<SourceJson['scan']> }>('POST', `/v1/sources/${source.id}/scan`, {
+    prune: options.prune,
+  });
+  let now = scan;
+  while (now.state === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    now = (await api.call<SourceJson>('GET', `/v1/sources/${source.id}`)).scan ?? now;
+  }
+  const o = now.objects as Parameters<typeof describeScan>[0];
+  print(describeScan(o));
+  now.failures.forEach((f) => printError(`could not read ${f.key} [${f.code}]: ${f.message}`));
+  if (now.error) {
+    printError(`error [${now.error.code}]: ${now.error.message}`);
+  }
+  const code = await followBatches(api, collection, [now.batch_id], options.url, started);
+  return now.state === 'done' && o.failed === 0 ? code : 1;
 }

@@ -15,10 +15,12 @@ export interface ScanIngestOptions {
 }
 
 /** One line of what a scan did. */
-export function describeScan(report: ScanReport): string {
+export function describeScan(
+  o: Pick<ScanReport, 'listed' | 'matched' | 'unchanged' | 'ingested' | 'pruned' | 'failed'>,
+): string {
   return (
-    `Scanned: ${report.listed} objects listed, ${report.matched} matched, ` +
-    `${report.unchanged} unchanged, ${report.ingested} read, ${report.pruned} pruned, ${report.failed} unreadable`
+    `Scanned: ${o.listed} objects listed, ${o.matched} matched, ` +
+    `${o.unchanged} unchanged, ${o.ingested} read, ${o.pruned} pruned, ${o.failed} unreadable`
   );
 }
 

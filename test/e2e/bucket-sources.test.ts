@@ -245,5 +245,18 @@ describe('Buckets as sources: sluice ingest s3://… and /v1/sources', () => {
       const docs = await api('GET', `/v1/documents?collection=${collectionId}&limit=100`);
       expect(docs.body.documents).toHaveLength(3);
     });
+
+    it('is what sluice ingest s3://… --server does', async () => {
+      await put(bucket, 'remote/r1.md', 'Read through the server: ravens.');
+      await put(bucket, 'remote/r2.md', 'Read through the server: rooks.');
+      const args = ['ingest', `s3://${bucket}/remote/`, '-c', 'remote', '--server', t.url, '--api-key', t.adminKey];
+      const run = await runCli(args);
+      expect(run.stdout).toMatch(/Scanned: 2 objects listed, 2 matched, 0 unchanged, 2 read, 0 pruned, 0 unreadable/);
+      expect(run.stdout).toMatch(/2 completed, 0 skipped as duplicate, 0 failed/);
+      expect(run.code).toBe(0);
+      const again = await runCli(args);
+      expect(again.stdout).toMatch(/Scanned: 2 objects listed, 2 matched, 2 unchanged, 0 read/);
+      expect(again.code).toBe(0);
+    });
   });
 });
