@@ -1,6 +1,9 @@
 // One measurement in a fresh process, so peak RSS belongs to it alone. Prints one JSON line.
 //   node bench/measure.js pipeline|pipeline:<parse processes>|thread|tight|distributed:<workers> <path>...
-// `thread` runs the workers as `sluice serve` does, in a worker thread of this process.
+//   node bench/measure.js bucket|rescan|scan-only s3://bucket/prefix/   (the AWS variables name the server)
+// `thread` runs the workers as `sluice serve` does, in a worker thread of this process. `bucket` is
+// `pipeline` with the files scanned from a bucket prefix; `rescan` scans a prefix (queueing, no workers)
+// then times a second scan, of objects all unchanged; `scan-only` times one scan without workers.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -114,7 +117,7 @@ const sampleTree = () => {
   }
 };
 setInterval(sampleTree, 50).unref();
-const { files } = await expandPaths(paths, process.cwd());
+const { files } = paths[0]?.startsWith('s3://') ? { files: [] } : await expandPaths(paths, process.cwd());
 const bytes = files.reduce((sum, f) => sum + f.sizeBytes, 0);
 const config = loadConfig(process.env, {
   logLevel: 'silent',
@@ -135,6 +138,49 @@ async function pipeline() {
   const chunks = await app.store.countChunks(collection.id);
   await app.close();
   return { ms, chunks, completed: progress.byState.completed ?? 0, failed: progress.byState.failed ?? 0 };
+}
+
+/** A scan of a bucket prefix as `sluice ingest s3://…` runs it: `withWorkers` waits for the documents too. */
+async function scanOnce(app, collection, url, withWorkers) {
+  const { source } = await app.store.ensureSource({
+    collectionId: collection.id,
+    type: 's3',
+    url,
+    include: [],
+    exclude: [],
+  });
+  const batch = await app.store.createBatch(collection.id, url);
+  const started = performance.now();
+  const report = await (await app.scanSource({ source, collection, batch })).finished;
+  if (withWorkers) {
+    await app.queue.idle();
+  }
+  return { ms: performance.now() - started, report, batch };
+}
+
+async function bucket() {
+  const url = paths[0];
+  const app = await createApp(config, {});
+  if (mode === 'bucket') {
+    await app.startWorkers();
+  }
+  const collection = await app.ensureCollection((await app.defaultTenant()).id, 'bench');
+  const first = await scanOnce(app, collection, url, mode === 'bucket');
+  const second = mode === 'rescan' ? await scanOnce(app, collection, url, false) : undefined;
+  const progress = await app.store.getBatchProgress(first.batch.id);
+  const chunks = await app.store.countChunks(collection.id);
+  await app.close();
+  const timed = second ?? first;
+  return {
+    ms: timed.ms,
+    scanMs: Date.parse(timed.report.finishedAt) - Date.parse(timed.report.startedAt),
+    objects: timed.report.listed,
+    unchanged: timed.report.unchanged,
+    ingested: timed.report.ingested,
+    chunks,
+    completed: progress.byState.completed ?? 0,
+    failed: progress.byState.failed ?? 0,
+  };
 }
 
 /** The ceiling: parse → chunk → embed in one loop, no blob store, no ledger, no queue. */
@@ -225,9 +271,11 @@ const cpuBefore = process.cpuUsage();
 const result =
   mode === 'tight'
     ? await tight()
-    : mode.startsWith('distributed:')
-      ? await distributed(Number(mode.split(':')[1]))
-      : await pipeline();
+    : ['bucket', 'rescan', 'scan-only'].includes(mode)
+      ? await bucket()
+      : mode.startsWith('distributed:')
+        ? await distributed(Number(mode.split(':')[1]))
+        : await pipeline();
 const { user, system } = process.cpuUsage(cpuBefore);
 // CPU time of this process (for the pipeline: its main thread plus SQLite and libuv's threads) and of
 // its parse processes: where the work is, beside how long it took.

@@ -95,8 +95,9 @@ async function runScan(
   const { source, objects } = input;
   const stop = new AbortController();
   const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
+  let beat: Promise<unknown> = Promise.resolve();
   const heartbeat = setInterval(() => {
-    deps.store.updateScan(source.id, report).then(
+    beat = deps.store.updateScan(source.id, report).then(
       (ours) => ours || stop.abort(new SluiceError('scan_running', 'Another scan of this source took over')),
       (error: unknown) => deps.logger.warn({ err: error, source: source.id }, 'scan heartbeat not recorded'),
     );
@@ -111,16 +112,24 @@ async function runScan(
       report.matched += matched.length;
       const unchanged = await deps.store.unchangedObjects(source.id, report.id, matched);
       report.unchanged += unchanged.size;
-      const changed = matched.filter((o) => !unchanged.has(o.key));
+      // Largest first, as a folder's files are (see `largestFirstOrder`): a large file read last would
+      // parse alone at the end while the other workers have nothing left.
+      const changed = matched.filter((o) => !unchanged.has(o.key)).sort((a, b) => b.sizeBytes - a.sizeBytes);
       await input.beforeReading?.(changed);
-      await Promise.all(changed.map((o) => limit(() => ingestObject(deps, input, report, o, signal))));
+      // Every read of the page settles before the scan goes on or ends, whatever one of them threw.
+      const reads = await Promise.allSettled(
+        changed.map((o) => limit(() => ingestObject(deps, input, report, o, signal))),
+      );
+      const failed = reads.find((r) => r.status === 'rejected');
+      if (failed) {
+        throw failed.reason;
+      }
       await deps.store.updateScan(source.id, report);
     }
     if (input.prune) {
       report.pruned = await prune(deps, source.id, report.id, signal);
     }
     report.state = 'done';
-    return { ...report };
   } catch (error) {
     report.state = signal.aborted ? 'interrupted' : 'failed';
     report.error = {
@@ -130,11 +139,14 @@ async function runScan(
     throw error;
   } finally {
     clearInterval(heartbeat);
+    // A heartbeat still on its way would otherwise land after the last report, and say it still runs.
+    await beat;
     report.finishedAt = new Date().toISOString();
     await deps.store
       .updateScan(source.id, report)
       .catch((error: unknown) => deps.logger.warn({ err: error, source: source.id }, 'scan report not recorded'));
   }
+  return { ...report };
 }
 
 /**
