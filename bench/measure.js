@@ -142,6 +142,8 @@ async function pipeline() {
 
 /** A scan of a bucket prefix as `sluice ingest s3://…` runs it: `withWorkers` waits for the documents too. */
 async function scanOnce(app, collection, url, withWorkers) {
+  // As `sluice ingest s3://…` does before it records anything: the bucket is checked (and the SDK loaded).
+  (await app.openSource(url)).close();
   const { source } = await app.store.ensureSource({
     collectionId: collection.id,
     type: 's3',
