@@ -222,6 +222,20 @@ const migrations: readonly { version: number; sql: string }[] = [
       ${sourcesTables('postgres')}
     `,
   },
+  {
+    version: 10,
+    sql: `
+      -- Text written without spaces (Chinese, Japanese, Thai) is indexed in the form search-text.ts
+      -- gives it, kept beside the chunk when it differs from the text. Chunks published before keep the
+      -- tsvector of their text until their document is published again.
+      ALTER TABLE chunks ADD COLUMN search_text TEXT;
+      ALTER TABLE chunks DROP COLUMN tsv;
+      ALTER TABLE chunks ADD COLUMN tsv tsvector
+        GENERATED ALWAYS AS (to_tsvector('english', coalesce(search_text, text))) STORED;
+      ALTER TABLE chunks ALTER COLUMN tsv SET STORAGE MAIN;
+      CREATE INDEX chunks_full_text ON chunks USING gin (tsv);
+    `,
+  },
 ];
 
 /**

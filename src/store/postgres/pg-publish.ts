@@ -1,3 +1,4 @@
+import { indexedText } from '../search-text.js';
 import pgvector from 'pgvector';
 import { SluiceError } from '../../core/errors.js';
 import { canTransition, type DocumentState } from '../../core/states.js';
@@ -50,6 +51,10 @@ export function createPgPublish({ transaction }: PgContext): Pick<DocumentTransi
             slice.map((c) => c.charEnd),
             slice.map((c) => c.page),
             slice.map((c) => pgvector.toSql(Array.from(c.vector)) as string),
+            slice.map((c) => {
+              const indexed = indexedText(c.text);
+              return indexed === c.text ? null : indexed;
+            }),
           ]);
         }
         await client.query(transitionSql.complete, [

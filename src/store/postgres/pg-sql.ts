@@ -226,10 +226,10 @@ export const transitionSql = {
 export const publishSql = {
   deleteChunks: 'DELETE FROM chunks WHERE document_id = $1',
   // One statement per slice: arrays of columns unnested into rows.
-  insertChunks: `INSERT INTO chunks (document_id, collection_id, idx, text, token_count, char_start, char_end, page, embedder, dimension, embedding)
-             SELECT $1, $2, u.idx, u.text, u.tokens, u.cs, u.ce, u.page, $3, $4, u.embedding::vector
-               FROM unnest($5::int[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::text[])
-                 AS u(idx, text, tokens, cs, ce, page, embedding)`,
+  insertChunks: `INSERT INTO chunks (document_id, collection_id, idx, text, token_count, char_start, char_end, page, embedder, dimension, embedding, search_text)
+             SELECT $1, $2, u.idx, u.text, u.tokens, u.cs, u.ce, u.page, $3, $4, u.embedding::vector, u.search_text
+               FROM unnest($5::int[], $6::text[], $7::int[], $8::int[], $9::int[], $10::int[], $11::text[], $12::text[])
+                 AS u(idx, text, tokens, cs, ce, page, embedding, search_text)`,
 } as const;
 
 export const eventSql = {

@@ -1,3 +1,4 @@
+import { indexedText } from '../search-text.js';
 import type { EmbeddedChunk } from '../../core/types.js';
 import type { PartialCompletion } from '../../ports/document-transitions.js';
 import type { DocumentRow } from '../store-rows.js';
@@ -157,7 +158,7 @@ function createStageSlice(
           BigInt(lastInsertRowid),
           Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength),
         );
-        insertText.run(lastInsertRowid, chunk.text);
+        insertText.run(lastInsertRowid, indexedText(chunk.text));
       }
       if (first && next === chunks.length) {
         markPublished(row, previous, publish.mediaType, chunks.length, publish.partial);

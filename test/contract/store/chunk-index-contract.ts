@@ -62,6 +62,36 @@ export function describeChunkIndexContract(name: string, createStore: StoreFacto
       ]);
     });
 
+    it('finds every chunk holding a Chinese, Japanese or Thai word inside a sentence, and no other', async () => {
+      const { store, collection, batch } = await stores.open();
+      const texts = {
+        zh1: '用户的家目录中保存着配置文件。',
+        zh2: '将配置文件复制到家目录', // a dictionary cuts this one 复制|到家|目录
+        zh3: '安装软件包之前请更新软件包列表',
+        zh4: '家庭网络的目录服务',
+        ja1: 'ユーザーのホームディレクトリにあるファイルを削除します。',
+        ja2: 'パッケージを管理者がインストールする',
+        ja3: 'システム管理者は毎日ログを確認します',
+        th1: 'ไฟล์การตั้งค่าในโฮมไดเรกทอรี',
+        en1: 'The home directory holds the configuration files.',
+      };
+      for (const [source, text] of Object.entries(texts)) {
+        const document = await register({ store, collection, batch }, source);
+        await publish(store, document.id, `att_${source}`, [chunk(0, text, [1, 0, 0, 0])]);
+      }
+      const found = async (query: string) =>
+        (await store.searchText(collection.id, query, 100)).map((h) => h.source).sort();
+      expect(await found('家目录')).toEqual(['zh1', 'zh2']);
+      expect(await found('软件包')).toEqual(['zh3']);
+      expect(await found('目录')).toEqual(['zh1', 'zh2', 'zh4']);
+      expect(await found('家')).toEqual(['zh1', 'zh2', 'zh4']);
+      expect(await found('ホームディレクトリ')).toEqual(['ja1']);
+      expect(await found('管理者')).toEqual(['ja2', 'ja3']);
+      expect(await found('パッケージ インストール')).toEqual(['ja2']);
+      expect(await found('ไดเรกทอรี')).toEqual(['th1']);
+      expect(await found('directory')).toEqual(['en1']);
+    });
+
     it('finds nothing of a document before it is published, and all of it after', async () => {
       const fixture = await stores.open();
       const { store, collection } = fixture;

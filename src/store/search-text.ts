@@ -1,0 +1,79 @@
+/**
+ * Chinese and Japanese are written without spaces between words, and a full-text engine that splits on
+ * spaces and punctuation (FTS5's `unicode61`, PostgreSQL's parser) sees a whole clause as one word: a
+ * word inside a sentence is never found. Their runs are indexed as overlapping pairs of characters
+ * (plus the run's last character alone), and a query's runs are searched as phrases of the same pairs,
+ * which matches exactly where the query's characters stand together: whatever a dictionary would make
+ * of the sentence, nothing holding the word is missed. Thai, Lao, Khmer and Myanmar, alphabets without
+ * spaces, are split into words by ICU's dictionaries (`Intl.Segmenter`), at index and query time alike.
+ */
+const ideographic = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc]/u;
+const ideographicRun = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc]+/gu;
+const splitAtRuns = /([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc]+)/u;
+const unspaced = /[\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const words = new Intl.Segmenter(undefined, { granularity: 'word' });
+
+/** A run's overlapping pairs of characters, then its last character alone (so one character can be found). */
+function pairs(run: string): string[] {
+  const chars = [...run];
+  if (chars.length === 1) {
+    return chars;
+  }
+  const out: string[] = [];
+  for (let i = 0; i + 1 < chars.length; i++) {
+    out.push(`${chars[i] as string}${chars[i + 1] as string}`);
+  }
+  out.push(chars[chars.length - 1] as string);
+  return out;
+}
+
+/** Words of unspaced alphabets set apart by spaces; other text as it is. */
+function spaceWords(text: string): string {
+  let out = '';
+  for (const { segment, isWordLike } of words.segment(text)) {
+    out += isWordLike && unspaced.test(segment) ? ` ${segment} ` : segment;
+  }
+  return out;
+}
+
+/** The text a chunk is indexed under: itself, unless it holds scripts written without spaces. */
+export function indexedText(text: string): string {
+  const hasIdeographs = ideographic.test(text);
+  const hasUnspaced = unspaced.test(text);
+  if (!hasIdeographs && !hasUnspaced) {
+    return text;
+  }
+  const spaced = hasUnspaced ? spaceWords(text) : text;
+  return hasIdeographs ? spaced.replace(ideographicRun, (run) => ` ${pairs(run).join(' ')} `) : spaced;
+}
+
+/**
+ * A query word in the form the engines' queries take: words and runs of ideographs, each run a phrase of
+ * its pairs (tokens joined by a space) or, for a single ideograph, itself followed by `*` (any pair it
+ * begins, or itself at the end of a run); a word of an unspaced alphabet split into its words.
+ */
+export function termsOfWord(word: string): string[] {
+  if (!ideographic.test(word) && !unspaced.test(word)) {
+    return [word];
+  }
+  const terms: string[] = [];
+  // A word of mixed scripts (`usbメモリ`) is split where its ideographs begin and end.
+  for (const piece of word.split(splitAtRuns)) {
+    if (piece === '') {
+      continue;
+    }
+    if (ideographic.test(piece)) {
+      const chars = [...piece];
+      terms.push(chars.length === 1 ? `${piece}*` : pairs(piece).slice(0, -1).join(' '));
+    } else if (unspaced.test(piece)) {
+      for (const { segment, isWordLike } of words.segment(piece)) {
+        if (isWordLike) {
+          terms.push(segment);
+        }
+      }
+    } else {
+      terms.push(piece);
+    }
+  }
+  return terms;
+}
