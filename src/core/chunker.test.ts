@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCl100kTokenizer } from '../tokenizers/cl100k-tokenizer.js';
 import { chunkText, pageAt } from './chunker.js';
+import { markdownHeadings } from './markdown-headings.js';
 
 const tokenizer = createCl100kTokenizer();
 const plain = (text: string) => ({ text, mediaType: 'text/plain' });
+const markdown = (text: string) => ({ text, mediaType: 'text/markdown', headings: markdownHeadings(text) });
 
 /** Text built from words, sentences, paragraphs and headings, plus odd characters. */
 const documentArbitrary = fc
@@ -88,16 +90,37 @@ describe('chunkText', () => {
     }
   });
 
-  it('cuts before headings rather than in the middle of a section', async () => {
+  it('cuts before the headings the format marks rather than in the middle of a section', async () => {
     const section = (n: number) => `## Section ${n}\n\n${'Some text about this section. '.repeat(12)}`;
     const text = [1, 2, 3, 4].map(section).join('\n\n');
-    const chunks = await chunkText(plain(text), tokenizer, { maxTokens: 200, overlapTokens: 20 });
+    const chunks = await chunkText(markdown(text), tokenizer, { maxTokens: 200, overlapTokens: 20 });
     expect(chunks.map((c) => c.text.slice(0, 12))).toEqual([
       '## Section 1',
       '## Section 2',
       '## Section 3',
       '## Section 4',
     ]);
+  });
+
+  it('takes no line for a heading because it begins with #: shell prompts and config comments stay in their chunk', async () => {
+    const config = [
+      '# /etc/ssh/sshd_config: the settings this guide changes',
+      'Port 22',
+      '# Only keys, never passwords:',
+      'PasswordAuthentication no',
+      '# root logs in with a key alone',
+      'PermitRootLogin prohibit-password',
+      '## The rest is as the package ships it',
+      'UsePAM yes',
+    ].join('\n');
+    const prose = `Edit the file as root, then restart the service.\n\n${config}\n\nThen check that you can still log in.`;
+    const plainChunks = await chunkText(plain(prose), tokenizer, { maxTokens: 200, overlapTokens: 20 });
+    expect(plainChunks).toHaveLength(1);
+    // In Markdown, the same lines inside a fence are code, not headings.
+    const fenced = `# Hardening SSH\n\nEdit the file as root.\n\n\`\`\`\n${config}\n\`\`\`\n\nThen check that you can still log in.`;
+    const mdChunks = await chunkText(markdown(fenced), tokenizer, { maxTokens: 200, overlapTokens: 20 });
+    expect(mdChunks).toHaveLength(1);
+    expect(markdownHeadings(fenced)).toEqual([0]);
   });
 
   it('splits a 2 MB line with no spaces quickly and within the limit', async () => {

@@ -20,16 +20,24 @@ interface Atom {
   tokens: number;
 }
 
-// Where to cut, best first: before a heading, after a blank line, after a line, after a sentence, between words.
-const separators: readonly RegExp[] = [
-  /\n(?=#{1,6}[ \t])/g,
-  /\n[ \t]*\n\s*/g,
-  /\n/g,
-  /[.!?;:。！？](?=\s)\s*/g,
-  /\s+/g,
-];
+// Where to cut after the format's headings, best first: after a blank line, after a line, after a
+// sentence, between words.
+const separators: readonly RegExp[] = [/\n[ \t]*\n\s*/g, /\n/g, /[.!?;:。！？](?=\s)\s*/g, /\s+/g];
 
-const headingAtStart = /^\s*#{1,6}[ \t]/;
+/** The first index of `sorted` whose value is at least `value`. */
+function firstAtLeast(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((sorted[mid] as number) < value) {
+      low = mid + 1;
+    } else {
+      high = mid;
+    }
+  }
+  return low;
+}
 
 interface Pauser {
   /** True once the current slice of work has run long enough to give the event loop a turn. */
@@ -69,8 +77,21 @@ export async function chunkText(
   const counter: TextTokenIndex = tokenizer.indexText?.(text) ?? {
     countRange: (start, end) => tokenizer.count(text.slice(start, end)),
   };
-  await splitIntoAtoms(text, counter, options.maxTokens, atoms, pauser);
-  return pack(text, atoms, counter, options, parsed.pageStarts, pauser);
+  const headings = parsed.headings ?? [];
+  // Sections first: the text is cut at every heading the format marks, then each section as before.
+  let sectionStart = 0;
+  for (const heading of [...headings, text.length]) {
+    if (heading > sectionStart) {
+      await splitIntoAtoms(text, { start: sectionStart, end: heading }, counter, options.maxTokens, atoms, pauser);
+      sectionStart = heading;
+    }
+  }
+  /** Whether an atom opens a section: a heading begins it, after blanks at most. */
+  const startsSection = (atom: Atom): boolean => {
+    const next = headings[firstAtLeast(headings, atom.start)];
+    return next !== undefined && next < atom.end && text.slice(atom.start, next).trim() === '';
+  };
+  return pack(text, atoms, counter, options, { pageStarts: parsed.pageStarts, startsSection }, pauser);
 }
 
 /**
@@ -80,12 +101,13 @@ export async function chunkText(
  */
 async function splitIntoAtoms(
   text: string,
+  section: { start: number; end: number },
   counter: TextTokenIndex,
   maxTokens: number,
   out: Atom[],
   pauser: Pauser,
 ): Promise<void> {
-  const stack: { start: number; end: number; level: number }[] = [{ start: 0, end: text.length, level: 0 }];
+  const stack: { start: number; end: number; level: number }[] = [{ ...section, level: 0 }];
   for (let range = stack.pop(); range; range = stack.pop()) {
     if (pauser.due()) {
       await pauser.pause();
@@ -169,7 +191,10 @@ async function pack(
   atoms: Atom[],
   counter: TextTokenIndex,
   options: ChunkerOptions,
-  pageStarts: number[] | undefined,
+  {
+    pageStarts,
+    startsSection: opensSection,
+  }: { pageStarts: number[] | undefined; startsSection: (atom: Atom) => boolean },
   pauser: Pauser,
 ): Promise<Chunk[]> {
   const { maxTokens, overlapTokens } = options;
@@ -230,7 +255,7 @@ async function pack(
       if (pauser.due()) {
         await pauser.pause();
       }
-      const startsSection = headingAtStart.test(text.slice(atom.start, Math.min(atom.end, atom.start + 16)));
+      const startsSection = opensSection(atom);
       const sum = current.reduce((total, a) => total + a.tokens, 0);
       const full = sum + atom.tokens > maxTokens;
       if (current.length > carried && (full || (startsSection && sum >= maxTokens / 4))) {

@@ -131,6 +131,11 @@ export interface ParsedDocument {
   mediaType: string;
   /** Char offset where each page starts (page n+1 starts at pageStarts[n]); absent when the format has no pages. */
   pageStarts?: number[];
+  /**
+   * Char offsets (ascending) where the format marks a heading: Markdown's outside code, HTML's `<h1>`–`<h6>`.
+   * The chunker starts a new chunk there; a line that merely begins with `#` is not one.
+   */
+  headings?: number[];
   title?: string;
 }
 

@@ -2,6 +2,7 @@ import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
 import type { DocumentParser } from '../ports/parser.js';
 import type { PdfPart } from './pdf-parts.js';
+import { markdownHeadings } from '../core/markdown-headings.js';
 import { decodeText } from './decode-text.js';
 import { mediaTypes, sniffMediaType } from './sniff-media-type.js';
 
@@ -69,13 +70,17 @@ async function parseAs(
     case mediaTypes.docx:
       return (await import('./docx-parser.js')).parseDocx(bytes, { maxExpandedBytes: limits.maxFileBytes * 4 });
     case mediaTypes.html: {
-      const { text, title } = (await import('./html-to-text.js')).htmlToText(decodeText(bytes));
-      return title ? { text, title, mediaType } : { text, mediaType };
+      const { text, title, headings } = (await import('./html-to-text.js')).htmlToText(decodeText(bytes));
+      return title ? { text, title, mediaType, headings } : { text, mediaType, headings };
     }
     case mediaTypes.csv:
       return (await import('./csv-parser.js')).parseCsv(decodeText(bytes));
     case mediaTypes.json:
       return (await import('./json-parser.js')).parseJson(decodeText(bytes));
+    case mediaTypes.markdown: {
+      const text = decodeText(bytes);
+      return { text, mediaType, headings: markdownHeadings(text) };
+    }
     default:
       return { text: decodeText(bytes), mediaType };
   }

@@ -1,5 +1,6 @@
 import { SluiceError } from '../core/errors.js';
 import { sniffUtf16 } from './sniff-utf16.js';
+import { withoutControls } from './without-controls.js';
 
 export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
 
@@ -22,11 +23,12 @@ export function textEncodingOf(bytes: Uint8Array): { encoding: TextEncoding; bom
 
 /**
  * Decodes text bytes in the encoding `textEncodingOf` finds. Bytes that are not valid in it are refused
- * with `unsupported_encoding` rather than guessed, so no mojibake reaches the index.
+ * with `unsupported_encoding` rather than guessed, so no mojibake reaches the index; control characters
+ * are dropped (`withoutControls`).
  */
 export function decodeText(bytes: Uint8Array): string {
   const { encoding, bomBytes } = textEncodingOf(bytes);
-  return decode(encoding, bytes.subarray(bomBytes));
+  return withoutControls(decode(encoding, bytes.subarray(bomBytes)));
 }
 
 function decode(encoding: TextEncoding, bytes: Uint8Array): string {

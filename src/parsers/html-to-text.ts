@@ -1,3 +1,4 @@
+import { withoutControls } from './without-controls.js';
 import { tagNames, walkHtml } from './walk-html.js';
 
 const skipped = tagNames('script style noscript template svg head iframe object');
@@ -6,11 +7,18 @@ const blocks = tagNames(
 );
 
 /**
- * Visible text of an HTML document. Headings become Markdown headings (`## Title`) so the chunker can
- * cut at them, list items become `- item`, and block elements become line breaks; scripts, styles and
- * the head (except its title) are dropped.
+ * Marks where a heading starts while the text is assembled and tidied (which moves offsets): control
+ * characters are taken out of the document's own text, so none of its characters can be taken for one.
  */
-export function htmlToText(html: string): { text: string; title?: string } {
+const headingMark = '\u0001';
+
+/**
+ * Visible text of an HTML document. Headings become Markdown headings (`## Title`), and `headings` says
+ * where they start, so the chunker cuts at them and at nothing else that looks like one (`# comment` in a
+ * `<pre>`); list items become `- item`, and block elements become line breaks; scripts, styles and the
+ * head (except its title) are dropped, and so are control characters.
+ */
+export function htmlToText(html: string): { text: string; title?: string; headings: number[] } {
   const out: string[] = [];
   let skipDepth = 0;
   let inTitle = false;
@@ -36,7 +44,7 @@ export function htmlToText(html: string): { text: string; title?: string } {
       const level = /^h([1-6])$/.exec(name)?.[1];
       if (level) {
         breakLine(true);
-        out.push(`${'#'.repeat(Number(level))} `);
+        out.push(`${headingMark}${'#'.repeat(Number(level))} `);
       } else if (name === 'li') {
         breakLine(false);
         out.push('- ');
@@ -56,7 +64,8 @@ export function htmlToText(html: string): { text: string; title?: string } {
       if (skipDepth > 0) {
         return;
       }
-      out.push(preDepth > 0 ? data : data.replace(/\s+/g, ' '));
+      const visible = withoutControls(data);
+      out.push(preDepth > 0 ? visible : visible.replace(/\s+/g, ' '));
     },
     close(name) {
       if (name === 'title') {
@@ -80,12 +89,27 @@ export function htmlToText(html: string): { text: string; title?: string } {
     },
   });
 
-  const text = out
+  const marked = out
     .join('')
     // Only from the start of a run: tried from each of its blanks, a long run with no line end after it is quadratic.
     .replace(/(?<![ \t])[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
+  const { text, headings } = takeHeadingMarks(marked);
   const cleanTitle = title.replace(/\s+/g, ' ').trim();
-  return cleanTitle ? { text, title: cleanTitle } : { text };
+  return cleanTitle ? { text, title: cleanTitle, headings } : { text, headings };
+}
+
+/** The text without its heading marks, and where each mark stood in it. */
+function takeHeadingMarks(marked: string): { text: string; headings: number[] } {
+  const parts = marked.split(headingMark);
+  const headings: number[] = [];
+  let length = 0;
+  for (const [i, part] of parts.entries()) {
+    if (i > 0) {
+      headings.push(length);
+    }
+    length += part.length;
+  }
+  return { text: parts.join(''), headings };
 }

@@ -1,3 +1,4 @@
+import { withoutControls } from './without-controls.js';
 import { getHeapStatistics } from 'node:v8';
 import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
@@ -72,7 +73,7 @@ export async function parsePdf(
         document = 0;
         document = open();
       }
-      const pageText = readPage(pdfium, document, number - 1);
+      const pageText = withoutControls(readPage(pdfium, document, number - 1));
       if (pdfiumMemoryBytes(pdfium) > memoryLimit) {
         throw new SluiceError(
           'file_too_large',

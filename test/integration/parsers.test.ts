@@ -61,6 +61,26 @@ describe('document parser', () => {
     expect(parsed.text).not.toContain('color');
   });
 
+  it('marks where HTML headings start, and no # line of a <pre> as one', async () => {
+    const html = `<html><body><nav><a href="/">Home</a></nav><h1>Hardening</h1><p>Edit the file:</p>
+      <pre># sshd_config\nPort 22\n# no passwords\nPasswordAuthentication no</pre><h2>Check</h2><p>Log in again.</p></body></html>`;
+    const parsed = await parse(html, 'page.html');
+    expect(parsed.headings?.map((at) => parsed.text.slice(at, at + 8))).toEqual(['# Harden', '## Check']);
+    expect(parsed.text).toContain('# sshd_config\nPort 22\n# no passwords');
+    expect(parsed.text).not.toContain('\u0001');
+  });
+
+  it('marks Markdown headings outside code, and drops control characters from every text format', async () => {
+    const md = await parse('# Title\n\n```\n# comment\n```\n\n## Next\u0007\n', 'notes.md');
+    expect(md.headings?.map((at) => md.text.slice(at, at + 7))).toEqual(['# Title', '## Next']);
+    expect(md.text).not.toContain('\u0007');
+    const text = await parse('Page one\fPage two\u0008 with a backspace\u0085 and a C1 control', 'notes.txt');
+    expect(text.text).toBe('Page one\nPage two with a backspace and a C1 control');
+    expect(text.headings).toBeUndefined();
+    const html = await parse('<p>Bell\u0007 &#1;char</p>', 'page.html');
+    expect(html.text).toBe('Bell char');
+  });
+
   it('reads Markdown, text, CSV and JSON', async () => {
     expect((await parse('# Title\n\nBody text.', 'notes')).mediaType).toBe('text/markdown');
     expect((await parse('Just some words.', 'notes.txt')).text).toBe('Just some words.');
