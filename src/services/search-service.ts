@@ -1,4 +1,5 @@
 import { assertSameEmbedder } from '../core/embedder-pin.js';
+import { SluiceError } from '../core/errors.js';
 import { fuseRankings } from '../core/rank-fusion.js';
 import type { Collection, SearchHit, SearchMode } from '../core/types.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -16,6 +17,10 @@ export async function searchCollection(
   collection: Collection,
   request: SearchRequest,
 ): Promise<SearchHit[]> {
+  // A query of no word matches nothing in particular: every mode would return arbitrary chunks.
+  if (!/[\p{L}\p{N}]/u.test(request.query)) {
+    throw new SluiceError('invalid_input', 'The query holds no word to search for');
+  }
   // Full text needs no vectors; the other modes need query vectors of the collection's embedder.
   if (request.mode !== 'text') {
     assertSameEmbedder(collection, deps.embedder.spec);

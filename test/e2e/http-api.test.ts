@@ -218,6 +218,17 @@ describe('HTTP API over real HTTP', () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ code: 'unauthorized', status: 401 });
 
+    // A query of no word at all would return arbitrary chunks in every mode: it is refused.
+    for (const [query, mode] of [
+      ['  ', 'hybrid'],
+      ['?!', 'vector'],
+      ['"" && () -', 'text'],
+    ]) {
+      const blank = await api('POST', `/v1/collections/${collectionId}/query`, { query, mode });
+      expect(blank.status, JSON.stringify([query, blank.body])).toBe(400);
+      expect(blank.body.code).toBe('invalid_input');
+    }
+
     const tooMany = await api(
       'POST',
       `/v1/collections/${collectionId}/documents`,
