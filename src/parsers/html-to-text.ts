@@ -1,10 +1,28 @@
 import { withoutControls } from './without-controls.js';
-import { tagNames, walkHtml } from './walk-html.js';
+import { tagNames, walkHtml, type ElementAttributes } from './walk-html.js';
 
 const skipped = tagNames('script style noscript template svg head iframe object');
 const blocks = tagNames(
   'p div section article header footer main aside nav ul ol li table tr blockquote pre dl dt dd figure figcaption hr br form fieldset address',
 );
+
+/** Roles of landmarks that are the site's, not the page's: its navigation, banner, footer and search. */
+const chromeRoles = new Set(['navigation', 'banner', 'contentinfo', 'search']);
+/** Classes of the same: DocBook's navigation header and footer, skip links, breadcrumbs. */
+const chromeClass = /(?:^|\s)(?:navheader|navfooter|skip-?links?|breadcrumbs?)(?:\s|$)/i;
+
+/**
+ * Whether an element is page chrome rather than content: navigation, the page's own header and footer
+ * (not an article's), landmarks and classes that say so. Its text is left out.
+ */
+function isChrome(name: string, attributes: ElementAttributes, inContent: boolean): boolean {
+  return (
+    name === 'nav' ||
+    ((name === 'header' || name === 'footer') && !inContent) ||
+    chromeRoles.has(attributes.role?.trim().toLowerCase() ?? '') ||
+    chromeClass.test(attributes.class ?? '')
+  );
+}
 
 /**
  * Marks where a heading starts while the text is assembled and tidied (which moves offsets): control
@@ -20,7 +38,12 @@ const headingMark = '\u0001';
  */
 export function htmlToText(html: string): { text: string; title?: string; headings: number[] } {
   const out: string[] = [];
-  let skipDepth = 0;
+  // Elements open now; the depth of the element whose subtree is left out (-1: none); which of the open
+  // elements are an article or the main content, inside which a header or footer is content.
+  let depth = 0;
+  let skipFrom = -1;
+  const contentAt: boolean[] = [];
+  let inContent = 0;
   let inTitle = false;
   let title = '';
   let preDepth = 0;
@@ -30,15 +53,18 @@ export function htmlToText(html: string): { text: string; title?: string; headin
   };
 
   walkHtml(html, {
-    open(name) {
+    open(name, attributes) {
+      depth++;
       if (name === 'title') {
         inTitle = true;
       }
-      if (skipped.has(name)) {
-        skipDepth++;
-        return;
+      if (skipFrom < 0 && (skipped.has(name) || isChrome(name, attributes, inContent > 0))) {
+        skipFrom = depth;
       }
-      if (skipDepth > 0) {
+      const content = name === 'article' || name === 'main';
+      contentAt[depth] = content;
+      inContent += content ? 1 : 0;
+      if (skipFrom >= 0) {
         return;
       }
       const level = /^h([1-6])$/.exec(name)?.[1];
@@ -61,7 +87,7 @@ export function htmlToText(html: string): { text: string; title?: string; headin
       if (inTitle) {
         title += data;
       }
-      if (skipDepth > 0) {
+      if (skipFrom >= 0) {
         return;
       }
       const visible = withoutControls(data);
@@ -71,11 +97,13 @@ export function htmlToText(html: string): { text: string; title?: string; headin
       if (name === 'title') {
         inTitle = false;
       }
-      if (skipped.has(name)) {
-        skipDepth = Math.max(0, skipDepth - 1);
+      inContent -= contentAt[depth] === true ? 1 : 0;
+      depth--;
+      if (skipFrom > depth) {
+        skipFrom = -1;
         return;
       }
-      if (skipDepth > 0) {
+      if (skipFrom >= 0) {
         return;
       }
       if (/^h[1-6]$/.test(name) || name === 'p' || name === 'pre') {

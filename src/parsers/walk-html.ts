@@ -2,10 +2,22 @@ import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
 
 /** What `walkHtml` reports, in document order: every element opened is closed, implied ends included. */
 export interface HtmlVisitor {
-  open(name: string): void;
+  /** `attributes`: the element's `class`, `role` and `id`, the ones that tell page chrome from content. */
+  open(name: string, attributes: ElementAttributes): void;
   close(name: string): void;
   text(text: string): void;
 }
+
+/** The attributes `walkHtml` reports, each cut at 256 characters. */
+export interface ElementAttributes {
+  class?: string;
+  role?: string;
+  id?: string;
+}
+
+const reported = new Set<string>(['class', 'role', 'id']);
+const attributeMax = 256;
+const noAttributes: ElementAttributes = Object.freeze({});
 
 /** The set of the tag names in `list`, separated by spaces. */
 export const tagNames = (list: string): Set<string> => new Set(list.split(' '));
@@ -84,7 +96,12 @@ export function walkHtml(html: string, visitor: HtmlVisitor): void {
     }
     visitor.close(name);
   };
+  let attributes: ElementAttributes = noAttributes;
+  let attribute: keyof ElementAttributes | undefined;
+  let value = '';
   const open = (name: string): void => {
+    const given = attributes;
+    attributes = noAttributes;
     // A form inside a form is ignored, as browsers do.
     if (name === 'form' && isOpen('form')) {
       return;
@@ -93,7 +110,7 @@ export function walkHtml(html: string, visitor: HtmlVisitor): void {
     while (ends && stack.length > 0 && ends.has(stack[stack.length - 1] as string)) {
       pop();
     }
-    visitor.open(name);
+    visitor.open(name, given);
     if (voidElements.has(name)) {
       visitor.close(name);
     } else {
@@ -109,7 +126,7 @@ export function walkHtml(html: string, visitor: HtmlVisitor): void {
       pop();
     } else if (name === 'p' || name === 'br') {
       // A stray `</p>` or `</br>` stands for an empty element, as browsers read it.
-      visitor.open(name);
+      visitor.open(name, noAttributes);
       visitor.close(name);
     }
   };
@@ -140,10 +157,27 @@ export function walkHtml(html: string, visitor: HtmlVisitor): void {
       }
     },
     isInForeignContext: inForeign,
-    onattribdata: () => undefined,
-    onattribentity: () => undefined,
-    onattribend: () => undefined,
-    onattribname: () => undefined,
+    onattribname: (start, end) => {
+      const name = slice(start, end).toLowerCase();
+      attribute = reported.has(name) ? (name as keyof ElementAttributes) : undefined;
+      value = '';
+    },
+    onattribdata: (start, end) => {
+      if (attribute && value.length < attributeMax) {
+        value += slice(start, Math.min(end, start + attributeMax - value.length));
+      }
+    },
+    onattribentity: (codePoint) => {
+      if (attribute && value.length < attributeMax) {
+        value += String.fromCodePoint(codePoint);
+      }
+    },
+    onattribend: () => {
+      if (attribute) {
+        attributes = { ...attributes, [attribute]: value };
+        attribute = undefined;
+      }
+    },
     oncomment: () => undefined,
     ondeclaration: () => undefined,
     onprocessinginstruction: () => undefined,

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { htmlToText } from './html-to-text.js';
+
+describe('htmlToText leaves page chrome out', () => {
+  it('drops a DocBook page’s navigation header and footer', () => {
+    // The shape of a page of a DocBook-built manual (xsltproc's chunked HTML).
+    const page = `<html><head><title>6.2. Package management</title></head><body>
+      <div class="navheader"><table width="100%" summary="Navigation header"><tr><th colspan="3" align="center">6.2. Package management</th></tr>
+      <tr><td width="20%" align="left"><a accesskey="p" href="ch06.html">Prev</a> </td><th width="60%" align="center">Chapter 6. Maintenance</th>
+      <td width="20%" align="right"> <a accesskey="n" href="ch06s03.html">Next</a></td></tr></table><hr></div>
+      <div class="section"><div class="titlepage"><h2 class="title">6.2. Package management</h2></div>
+      <p>Packages are installed with <code>apt</code>.</p></div>
+      <div class="navfooter"><hr><table width="100%" summary="Navigation footer"><tr><td><a href="ch06.html">Prev</a></td>
+      <td><a href="index.html">Home</a></td><td><a href="ch06s03.html">Next</a></td></tr><tr><td>Chapter 6. Maintenance</td></tr></table></div>
+      </body></html>`;
+    const { text, title } = htmlToText(page);
+    expect(title).toBe('6.2. Package management');
+    expect(text).toBe('## 6.2. Package management\n\nPackages are installed with apt.');
+  });
+
+  it('drops nav, the page’s header and footer, landmarks and skip links, and keeps an article’s header', () => {
+    const page = `<html><body><a class="skip-link" href="#main">Skip to content</a>
+      <header><a href="/">Site name</a><nav><ul><li><a href="/docs">Docs</a></li><li><a href="/blog">Blog</a></li></ul></nav></header>
+      <div role="navigation" class="related"><a href="prev.html">previous</a> | <a href="next.html">next</a></div>
+      <main id="main"><article><header><h1>Installing</h1><p class="byline">Updated May 2026</p></header>
+      <p>Run the installer.</p><footer>Filed under: setup</footer></article></main>
+      <div role="search"><form><input name="q"></form></div>
+      <ol class="breadcrumbs"><li>Home</li><li>Docs</li></ol>
+      <footer><p>© 2026 Example. All rights reserved.</p></footer></body></html>`;
+    const { text, headings } = htmlToText(page);
+    expect(text).toBe('# Installing\n\nUpdated May 2026\n\nRun the installer.\n\nFiled under: setup');
+    expect(headings).toEqual([0]);
+  });
+
+  it('keeps text after a dropped element that was never closed, as the browser would end it', () => {
+    const { text } = htmlToText('<body><nav><a href="/">Home</a><p>Kept? no: inside nav</p></body><p>After</p>');
+    expect(text).toBe('After');
+  });
+});
