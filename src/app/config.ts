@@ -76,6 +76,8 @@ const configSchema = z
     maxFileBytes: int(1).default(100 * 1024 * 1024),
     /** Longest a parse may take. @defaultValue 120000 */
     parseTimeoutMs: int(1).default(120_000),
+    /** Index SVG, XPM, style sheets and source maps as plain text instead of refusing them. @defaultValue false */
+    indexNonProse: boolish.default(false),
     /**
      * Child processes that parse and chunk files, away from the main thread and each with its own heap
      * limit; 0 parses and chunks in the main thread, without the sandbox. @defaultValue the number of CPUs
@@ -284,6 +286,7 @@ const envNames: Record<keyof SluiceConfig, string> = {
   retryMaxMs: 'SLUICE_RETRY_MAX_MS',
   maxFileBytes: 'SLUICE_MAX_FILE_BYTES',
   parseTimeoutMs: 'SLUICE_PARSE_TIMEOUT_MS',
+  indexNonProse: 'SLUICE_INDEX_NON_PROSE',
   parseProcesses: 'SLUICE_PARSE_PROCESSES',
   parseMaxHeapMb: 'SLUICE_PARSE_MAX_HEAP_MB',
   parseNice: 'SLUICE_PARSE_NICE',

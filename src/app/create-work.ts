@@ -25,7 +25,11 @@ export async function createWork(
   workerId: string,
   servesRequests: boolean,
 ): Promise<Work> {
-  const limits = { maxFileBytes: config.maxFileBytes, parseTimeoutMs: config.parseTimeoutMs };
+  const limits = {
+    maxFileBytes: config.maxFileBytes,
+    parseTimeoutMs: config.parseTimeoutMs,
+    nonProse: config.indexNonProse,
+  };
   const chunker = { maxTokens: config.chunkTokens, overlapTokens: config.chunkOverlap };
   const splitter =
     config.parseProcesses > 0

@@ -11,6 +11,8 @@ export interface ParserLimits {
   maxFileBytes: number;
   /** Longest a parse may take before it fails with `parse_timeout`. */
   parseTimeoutMs: number;
+  /** Indexes text that is not prose (SVG, XPM, style sheets, source maps) as plain text, rather than refusing it. */
+  nonProse?: boolean;
 }
 
 /** The parser registry: sniffs the format from the bytes, runs that format's parser, checks the result. */
@@ -26,7 +28,7 @@ export function createDocumentParser(limits: ParserLimits): DocumentParser {
       if (bytes.byteLength === 0) {
         throw new SluiceError('empty_document', 'The file is empty');
       }
-      const mediaType = await sniffMediaType(bytes, source);
+      const mediaType = await sniffMediaType(bytes, source, { nonProse: limits.nonProse === true });
       const parsed = await withTimeout(
         (bounded) => parseAs(mediaType, bytes, limits, bounded),
         limits.parseTimeoutMs,

@@ -12,11 +12,15 @@ const sniffBytes = 64 * 1024;
  * like. The file name only breaks ties between text formats that content cannot tell apart (a CSV
  * and a plain list, Markdown and prose); it never makes a binary file text.
  */
-export async function sniffMediaType(bytes: Uint8Array, source: string): Promise<MediaType> {
+export async function sniffMediaType(
+  bytes: Uint8Array,
+  source: string,
+  options: { nonProse?: boolean } = {},
+): Promise<MediaType> {
   const head = bytes.subarray(0, sniffBytes);
   // A UTF-16 BOM can read as the magic of an audio format; the BOM is the stronger claim.
   if (hasUtf16Bom(head)) {
-    return sniffTextFormat(head, extensionOf(source), textEncodingOf(head).encoding);
+    return sniffTextFormat(head, extensionOf(source), textEncodingOf(head).encoding, options);
   }
   const detected = await fileTypeFromBuffer(head.length < bytes.length ? bytes : head);
   if (detected) {
@@ -39,7 +43,7 @@ export async function sniffMediaType(bytes: Uint8Array, source: string): Promise
   if (encoding === 'utf-8' && looksBinary(head)) {
     throw new SluiceError('unsupported_media_type', 'The file is binary and of no supported format');
   }
-  return sniffTextFormat(head, extensionOf(source), encoding);
+  return sniffTextFormat(head, extensionOf(source), encoding, options);
 }
 
 function hasUtf16Bom(head: Uint8Array): boolean {
@@ -67,9 +71,47 @@ function looksBinary(head: Uint8Array): boolean {
   return head.length > 0 && control / head.length > 0.1;
 }
 
-function sniffTextFormat(head: Uint8Array, extension: string, encoding: TextEncoding): MediaType {
+/**
+ * Text that is not prose: image markup, style sheets, source maps. Indexed, it fills the index with
+ * path data and selectors that match queries by accident. What it is, if it is one.
+ */
+function nonProseKind(start: string, extension: string): string | undefined {
+  if (start.startsWith('<svg') || (start.startsWith('<?xml') && /<svg[\s>]/.test(start)) || extension === '.svg') {
+    return 'SVG image markup';
+  }
+  if (start.startsWith('/* xpm */') || extension === '.xpm') {
+    return 'an XPM image';
+  }
+  if (
+    extension === '.map' ||
+    (start.startsWith('{') && /"mappings"\s*:/.test(start) && /"version"\s*:\s*3/.test(start))
+  ) {
+    return 'a source map';
+  }
+  if (extension === '.css' || extension === '.scss' || extension === '.less') {
+    return 'a style sheet';
+  }
+  return undefined;
+}
+
+function sniffTextFormat(
+  head: Uint8Array,
+  extension: string,
+  encoding: TextEncoding,
+  options: { nonProse?: boolean },
+): MediaType {
   const text = new TextDecoder(encoding).decode(head).replace(/^\uFEFF/, '');
   const start = text.trimStart().slice(0, 512).toLowerCase();
+  const kind = nonProseKind(start, extension);
+  if (kind) {
+    if (options.nonProse === true) {
+      return mediaTypes.text;
+    }
+    throw new SluiceError(
+      'unsupported_media_type',
+      `The file is ${kind}, not prose, and is not indexed (SLUICE_INDEX_NON_PROSE=true indexes such files as text)`,
+    );
+  }
   if (
     start.startsWith('<!doctype html') ||
     start.startsWith('<html') ||
@@ -86,7 +128,11 @@ function sniffTextFormat(head: Uint8Array, extension: string, encoding: TextEnco
   if (['.csv', '.tsv'].includes(extension)) {
     return mediaTypes.csv;
   }
-  if (['.md', '.markdown', '.mdx'].includes(extension) || /^#{1,6} \S/m.test(text.slice(0, 4096))) {
+  // By content only without an extension: a `# comment` opens many a config file or script.
+  if (
+    ['.md', '.markdown', '.mdx'].includes(extension) ||
+    (extension === '' && /^#{1,6} \S/m.test(text.slice(0, 4096)))
+  ) {
     return mediaTypes.markdown;
   }
   if (extension === '.json' || extension === '.jsonl') {

@@ -81,6 +81,33 @@ describe('document parser', () => {
     expect(html.text).toBe('Bell char');
   });
 
+  it('refuses text that is not prose (SVG, XPM, style sheets, source maps) unless told to index it', async () => {
+    const svg =
+      '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><path d="M0.118975,2.423832 L3,4"/></svg>';
+    const files: [string, string][] = [
+      [svg, 'logo.svg'],
+      [svg, 'logo.txt'],
+      ['/* XPM */\nstatic char * icon[] = {"16 16 2 1", ". c #000000"};', 'icon.txt'],
+      ['.navheader { float: left; }\nbody { margin: 0 }', 'common.css'],
+      ['{"version":3,"sources":["a.ts"],"mappings":"AAAA,SAAS"}', 'app.js.map'],
+    ];
+    for (const [content, name] of files) {
+      await expect(parse(content, name), name).rejects.toMatchObject({
+        code: 'unsupported_media_type',
+        message: expect.stringMatching(/not prose/),
+      });
+    }
+    const lenient = createDocumentParser({ maxFileBytes: 1 << 20, parseTimeoutMs: 30_000, nonProse: true });
+    const parsed = await lenient.parse({ bytes: new TextEncoder().encode(svg), source: 'logo.svg' });
+    expect(parsed.mediaType).toBe('text/plain');
+  });
+
+  it('takes a config file of # comments for text, not Markdown', async () => {
+    const conf = await parse('# sshd_config\nPort 22\n# no passwords\nPasswordAuthentication no\n', 'sshd_config.conf');
+    expect(conf.mediaType).toBe('text/plain');
+    expect(conf.headings).toBeUndefined();
+  });
+
   it('reads Markdown, text, CSV and JSON', async () => {
     expect((await parse('# Title\n\nBody text.', 'notes')).mediaType).toBe('text/markdown');
     expect((await parse('Just some words.', 'notes.txt')).text).toBe('Just some words.');
