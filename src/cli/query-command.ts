@@ -9,6 +9,7 @@ interface QueryFlags extends CommonFlags {
   topK: string;
   mode: string;
   json?: boolean;
+  source?: string;
 }
 
 const modes: readonly SearchMode[] = ['hybrid', 'vector', 'text'];
@@ -21,6 +22,7 @@ export function registerQueryCommand(program: Command): void {
     .requiredOption('-c, --collection <name>', 'collection to search')
     .option('-k, --top-k <n>', 'how many chunks', '5')
     .option('-m, --mode <mode>', 'hybrid | vector | text', 'hybrid')
+    .option('--source <prefix>', 'only chunks of documents whose source starts with this (a folder, an s3:// prefix)')
     .option('--json', 'print JSON')
     .action(async (text: string, flags: QueryFlags) => {
       process.exitCode = await withApp(flags, async (app) => {
@@ -37,7 +39,12 @@ export function registerQueryCommand(program: Command): void {
         if (!collection) {
           throw new SluiceError('not_found', `No collection named "${flags.collection}"`);
         }
-        const hits = await app.search(collection, { query: text, topK, mode });
+        const hits = await app.search(collection, {
+          query: text,
+          topK,
+          mode,
+          ...(flags.source ? { filter: { sourcePrefix: flags.source } } : {}),
+        });
         if (flags.json) {
           print(JSON.stringify(hits, null, 2));
           return 0;

@@ -9,10 +9,38 @@ export interface SearchRequest {
   query: string;
   topK: number;
   mode: SearchMode;
+  /** Only hits of these documents, or whose source starts with this prefix. */
+  filter?: { documentIds?: readonly string[]; sourcePrefix?: string };
 }
 
-/** Vector kNN, BM25 full text, or both fused by reciprocal rank. */
+/** The most candidates a filtered search looks through for its `topK`. */
+const filteredCandidates = 1000;
+
+/**
+ * Vector kNN, BM25 full text, or both fused by reciprocal rank; with a filter, the search looks through
+ * ten times as many candidates (at most 1,000) so that it still finds `topK` hits that pass.
+ */
 export async function searchCollection(
+  deps: { store: Store; embedder: Embedder },
+  collection: Collection,
+  request: SearchRequest,
+): Promise<SearchHit[]> {
+  const { filter } = request;
+  const ids = filter?.documentIds ? new Set(filter.documentIds) : undefined;
+  const prefix = filter?.sourcePrefix;
+  if (!ids && !prefix) {
+    return rank(deps, collection, request);
+  }
+  const wide = await rank(deps, collection, {
+    ...request,
+    topK: Math.min(filteredCandidates, request.topK * 10),
+  });
+  return wide
+    .filter((h) => (!ids || ids.has(h.documentId)) && (!prefix || h.source.startsWith(prefix)))
+    .slice(0, request.topK);
+}
+
+async function rank(
   deps: { store: Store; embedder: Embedder },
   collection: Collection,
   request: SearchRequest,

@@ -77,6 +77,15 @@ describe('Buckets as sources: sluice ingest s3://… and /v1/sources', () => {
     ]);
     const hits = await runCli(['query', 'capybaras', '-c', 'docs', '-m', 'text', '--json', '-d', data]);
     expect((JSON.parse(hits.stdout) as { source: string }[])[0]?.source).toBe(`s3://${bucket}/docs/sub/c.md`);
+    const within = async (prefix: string) =>
+      (
+        JSON.parse(
+          (await runCli(['query', 'mentions', '-c', 'docs', '-m', 'text', '--json', '-d', data, '--source', prefix]))
+            .stdout,
+        ) as { source: string }[]
+      ).map((h) => h.source);
+    expect(await within(`s3://${bucket}/docs/sub/`)).toEqual([`s3://${bucket}/docs/sub/c.md`]);
+    expect(await within(`s3://${bucket}/docs/b`)).toEqual([`s3://${bucket}/docs/b.txt`]);
 
     const again = await ingest();
     expect(again.stdout).toMatch(/Scanned: 5 objects listed, 3 matched, 3 unchanged, 0 read/);

@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { ApiError, api } from './api.js';
+import { highlightPattern } from './highlight-pattern.js';
 
 interface Hit {
   chunk_id: number;
@@ -15,12 +16,8 @@ interface Hit {
 
 /** The text with the query's words marked; split on the words, so nothing is injected as markup. */
 function highlight(text: string, query: string) {
-  const words = [...new Set(query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])];
-  if (words.length === 0) {
-    return text;
-  }
-  const pattern = new RegExp(`(${words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`, 'giu');
-  return text.split(pattern).map((part, i) => (i % 2 === 1 ? html`<mark>${part}</mark>` : part));
+  const pattern = highlightPattern(query);
+  return pattern ? text.split(pattern).map((part, i) => (i % 2 === 1 ? html`<mark>${part}</mark>` : part)) : text;
 }
 
 export function SearchView({ collectionId }: { collectionId: string }) {

@@ -26,13 +26,15 @@ export function registerQueryRoutes(server: Server, { app, access }: RouteContex
     async (request) => {
       const collection = await access.collection(request.auth.tenantId, request.params.id);
       const { query, top_k: topK, mode, filter } = request.body;
-      const ids = filter?.document_ids ? new Set(filter.document_ids) : undefined;
-      const prefix = filter?.source_prefix;
-      // A filter is applied to a wider candidate list, so it still yields up to top_k hits.
-      const fetch = ids || prefix ? Math.min(1000, topK * 10) : topK;
-      const hits = (await app.search(collection, { query, topK: fetch, mode }))
-        .filter((h) => (!ids || ids.has(h.documentId)) && (!prefix || h.source.startsWith(prefix)))
-        .slice(0, topK);
+      const hits = await app.search(collection, {
+        query,
+        topK,
+        mode,
+        filter: {
+          ...(filter?.document_ids ? { documentIds: filter.document_ids } : {}),
+          ...(filter?.source_prefix ? { sourcePrefix: filter.source_prefix } : {}),
+        },
+      });
       return { hits: hits.map(toHitView) };
     },
   );
