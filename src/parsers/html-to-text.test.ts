@@ -32,6 +32,14 @@ describe('htmlToText leaves page chrome out', () => {
     expect(headings).toEqual([0]);
   });
 
+  it('drops the banner and navigation bars of a Publican-built page', () => {
+    const page = `<html><body><div id="banner"><a href="http://example.org/get/"><span class="text">Download the ebook</span></a></div>
+      <ul class="docnav top"><li class="previous"><a href="apt.html"><strong>Prev</strong></a></li><li class="home">The Handbook</li></ul>
+      <div class="section"><h2 class="title">6.2. apt-get</h2><div class="para">Install with apt-get.</div></div>
+      <ul class="docnav"><li class="previous"><a href="apt.html"><strong>Prev</strong>Chapter 6.</a></li><li class="up"><a href="#"><strong>Up</strong></a></li></ul></body></html>`;
+    expect(htmlToText(page).text).toBe('## 6.2. apt-get\n\nInstall with apt-get.');
+  });
+
   it('keeps text after a dropped element that was never closed, as the browser would end it', () => {
     const { text } = htmlToText('<body><nav><a href="/">Home</a><p>Kept? no: inside nav</p></body><p>After</p>');
     expect(text).toBe('After');

@@ -8,8 +8,13 @@ const blocks = tagNames(
 
 /** Roles of landmarks that are the site's, not the page's: its navigation, banner, footer and search. */
 const chromeRoles = new Set(['navigation', 'banner', 'contentinfo', 'search']);
-/** Classes of the same: DocBook's navigation header and footer, skip links, breadcrumbs. */
-const chromeClass = /(?:^|\s)(?:navheader|navfooter|skip-?links?|breadcrumbs?)(?:\s|$)/i;
+/**
+ * Classes of the same: the navigation bars of DocBook's XSL (`navheader`, `navfooter`) and of Publican
+ * (`docnav`), skip links, breadcrumbs.
+ */
+const chromeClass = /(?:^|\s)(?:navheader|navfooter|docnav|skip-?links?|breadcrumbs?)(?:\s|$)/i;
+/** Ids of the same: a site banner above the page (Publican's "Download the ebook"). */
+const chromeId = /^(?:banner|site-?header|site-?footer)$/i;
 
 /**
  * Whether an element is page chrome rather than content: navigation, the page's own header and footer
@@ -20,7 +25,8 @@ function isChrome(name: string, attributes: ElementAttributes, inContent: boolea
     name === 'nav' ||
     ((name === 'header' || name === 'footer') && !inContent) ||
     chromeRoles.has(attributes.role?.trim().toLowerCase() ?? '') ||
-    chromeClass.test(attributes.class ?? '')
+    chromeClass.test(attributes.class ?? '') ||
+    chromeId.test(attributes.id?.trim() ?? '')
   );
 }
 
@@ -121,6 +127,8 @@ export function htmlToText(html: string): { text: string; title?: string; headin
     .join('')
     // Only from the start of a run: tried from each of its blanks, a long run with no line end after it is quadratic.
     .replace(/(?<![ \t])[ \t]+\n/g, '\n')
+    // A list item with no text (its content was chrome, or an image) leaves no bare dash behind.
+    .replace(/^-$/gm, '')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
   const { text, headings } = takeHeadingMarks(marked);

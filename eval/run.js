@@ -1,0 +1,151 @@
+// `npm run eval`: retrieval quality over a multilingual corpus (`bash eval/fetch-corpus.sh` first): each
+// language in a collection of its own, every question of eval/questions.json asked in each mode, hit@5
+// and MRR per mode and language; word recall of text search for Chinese and Japanese words (every chunk
+// holding the word, found with k = 1,000?); and chunk hygiene (chunks mostly made of lines repeated on
+// many pages of their collection: navigation and other page chrome).
+//   node eval/run.js [--langs en-US,ja-JP] [--modes hybrid,text]   (SLUICE_EMBEDDER etc. choose the embedder)
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const args = process.argv.slice(2);
+const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+const { loadConfig } = await import('../dist/app/config.js');
+const { createApp } = await import('../dist/app/create-app.js');
+const { expandPaths } = await import('../dist/services/expand-paths.js');
+
+const { questions, words } = JSON.parse(readFileSync(join(here, 'questions.json'), 'utf8'));
+const langs = option('--langs', [...new Set(questions.map((q) => q.lang))].join(',')).split(',');
+const modes = option('--modes', 'hybrid,vector,text').split(',');
+const k = 5;
+
+/** Lines of a collection's chunks that appear on at least this share of its documents count as chrome. */
+const repeatedShare = 0.3;
+
+async function evaluate(lang) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-eval-'));
+  const app = await createApp(loadConfig(process.env, { dataDir, logLevel: 'silent' }));
+  try {
+    await app.startWorkers();
+    const collection = await app.ensureCollection((await app.defaultTenant()).id, lang);
+    const batch = await app.store.createBatch(collection.id, lang);
+    const { files } = await expandPaths([join(here, 'corpus', lang)], process.cwd());
+    await app.submit({ collection, batch, files });
+    await app.queue.idle();
+    const progress = await app.store.getBatchProgress(batch.id);
+
+    const asked = questions.filter((q) => q.lang === lang);
+    const byMode = {};
+    for (const mode of modes) {
+      let hits = 0;
+      let reciprocal = 0;
+      const missed = [];
+      for (const q of asked) {
+        const found = await app.search(collection, { query: q.question, topK: k, mode });
+        const rank = found.findIndex((h) => q.expected.includes(basename(h.source))) + 1;
+        hits += rank > 0 ? 1 : 0;
+        reciprocal += rank > 0 ? 1 / rank : 0;
+        if (rank === 0) {
+          missed.push(q.id);
+        }
+      }
+      byMode[mode] = { hitAt5: hits / asked.length, mrr: reciprocal / asked.length, missed };
+    }
+
+    // Ground truth from the ledger itself: every published chunk of the collection.
+    const db = new Database(join(dataDir, 'sluice.db'), { readonly: true });
+    const chunks = db
+      .prepare(
+        `SELECT c.id, c.text, c.document_id AS doc FROM chunks c
+          WHERE c.collection_id = ? AND c.id NOT IN (SELECT chunk_id FROM chunk_stage)`,
+      )
+      .all(collection.id);
+    db.close();
+    const recall = [];
+    for (const word of words?.[lang] ?? []) {
+      const holding = new Set(chunks.filter((c) => c.text.includes(word)).map((c) => c.id));
+      const found = new Set(
+        (await app.search(collection, { query: word, topK: 1000, mode: 'text' })).map((h) => h.chunkId),
+      );
+      const got = [...holding].filter((id) => found.has(id)).length;
+      recall.push({ word, chunks: holding.size, found: got });
+    }
+
+    // Chunk hygiene: a chunk is chrome when most of its lines are lines found on many of the pages.
+    const pagesOfLine = new Map();
+    for (const c of chunks) {
+      for (const line of new Set(
+        c.text
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean),
+      )) {
+        const pages = pagesOfLine.get(line) ?? new Set();
+        pages.add(c.doc);
+        pagesOfLine.set(line, pages);
+      }
+    }
+    const documents = new Set(chunks.map((c) => c.doc)).size;
+    const repeated = (line) => (pagesOfLine.get(line)?.size ?? 0) >= Math.max(3, documents * repeatedShare);
+    const chrome = chunks.filter((c) => {
+      const lines = c.text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      return lines.length > 0 && lines.filter(repeated).length / lines.length > 0.5;
+    }).length;
+    const withRepeated = chunks.filter((c) => c.text.split('\n').some((l) => repeated(l.trim()))).length;
+    return {
+      lang,
+      documents: progress.filesTotal,
+      completed: progress.byState.completed ?? 0,
+      chunks: chunks.length,
+      questions: asked.length,
+      byMode,
+      recall,
+      hygiene: { chromeChunks: chrome, chunksWithRepeatedLines: withRepeated },
+    };
+  } finally {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const results = [];
+for (const lang of langs) {
+  results.push(await evaluate(lang));
+}
+const pct = (x) => `${(100 * x).toFixed(0)} %`.padStart(6);
+console.log(`hit@${k} and MRR@${k} per language and mode (${process.env.SLUICE_EMBEDDER ?? 'hash'} embedder)`);
+console.log(
+  `${'language'.padEnd(9)} ${'docs'.padStart(5)} ${'chunks'.padStart(6)} ${'qs'.padStart(3)}  ${modes.map((m) => `${m.padStart(7)} hit  MRR`).join('  ')}`,
+);
+for (const r of results) {
+  console.log(
+    `${r.lang.padEnd(9)} ${String(r.completed).padStart(5)} ${String(r.chunks).padStart(6)} ${String(r.questions).padStart(3)}  ${modes
+      .map((m) => `${pct(r.byMode[m].hitAt5).padStart(11)} ${r.byMode[m].mrr.toFixed(2)}`)
+      .join('  ')}`,
+  );
+}
+for (const r of results) {
+  for (const m of modes) {
+    if (r.byMode[m].missed.length > 0) {
+      console.log(`  ${r.lang} ${m} missed: ${r.byMode[m].missed.join(' ')}`);
+    }
+  }
+}
+for (const r of results.filter((x) => x.recall.length > 0)) {
+  const held = r.recall.reduce((s, w) => s + w.chunks, 0);
+  const found = r.recall.reduce((s, w) => s + w.found, 0);
+  console.log(
+    `word recall, ${r.lang}: ${found}/${held} chunks (${pct(held ? found / held : 1).trim()}): ${r.recall.map((w) => `${w.word} ${w.found}/${w.chunks}`).join(', ')}`,
+  );
+}
+for (const r of results) {
+  console.log(
+    `hygiene, ${r.lang}: ${r.hygiene.chromeChunks} of ${r.chunks} chunks mostly lines repeated on ≥ ${repeatedShare * 100} % of pages (${pct(r.hygiene.chromeChunks / r.chunks).trim()}); ${r.hygiene.chunksWithRepeatedLines} hold such a line`,
+  );
+}
