@@ -20,6 +20,14 @@ describe('text written without spaces', () => {
     expect(termsOfWord('家')).toEqual(['家*']);
     expect(termsOfWord('usbメモリー')).toEqual(['usb', 'メモ モリ リー']);
     expect(queryTerms('ホームディレクトリ とは?')).toEqual(['ホー ーム ムデ ディ ィレ レク クト トリ', 'とは']);
+    expect(queryTerms('ひらがな')).toEqual(['ひら らが がな']);
+  });
+
+  it('searches a sentence for its content words, each where its characters stand together', () => {
+    expect(termsOfWord('新建用户的家目录里的默认文件')).toEqual(['新建', '用户', '家*', '目录', '默认', '文件']);
+    expect(termsOfWord('不要なパッケージを削除するには')).toEqual(['不要', 'パッ ッケ ケー ージ', '削除']);
+    expect(termsOfWord('仮想マシン')).toEqual(['仮想 想マ マシ シン']);
+    expect(termsOfWord('强制用户下次登录时必须修改密码')).toHaveLength(8);
   });
 
   it('finds a word wherever a dictionary would have cut the sentence', () => {

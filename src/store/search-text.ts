@@ -47,6 +47,33 @@ export function indexedText(text: string): string {
   return hasIdeographs ? spaced.replace(ideographicRun, (run) => ` ${pairs(run).join(' ')} `) : spaced;
 }
 
+/** Function words of Chinese that carry no topic; Japanese ones are written in hiragana alone. */
+const chineseFunctionWords = new Set(
+  (
+    '的 了 是 在 和 与 或 及 吗 呢 吧 把 被 个 这 那 有 也 都 就 从 到 对 为 以 于 里 上 下 来 去 要 会 能 ' +
+    '可以 怎样 怎么 如何 什么 哪 哪里 哪些 哪个 为什么 一个 一条 一种 我 你 他 我们 需要 应该'
+  ).split(' '),
+);
+const hiraganaOnly = /^[\p{Script=Hiragana}\u30fc]+$/u;
+const isFunctionWord = (word: string): boolean => hiraganaOnly.test(word) || chineseFunctionWords.has(word);
+
+/** A term for one run of ideographs: the phrase of its pairs, or one ideograph as a prefix. */
+const runTerm = (run: string): string => ([...run].length === 1 ? `${run}*` : pairs(run).slice(0, -1).join(' '));
+
+/**
+ * The terms of a run of ideographs in a query. A compound of up to three content words (家目录,
+ * 仮想マシン) is one term, matched where its characters stand together. A longer run, or one with
+ * function words in it, is a phrase or a sentence (新建用户的家目录里…): ICU's dictionary cuts it into
+ * words and each content word is a term of its own, found wherever it stands.
+ */
+function ideographTerms(run: string): string[] {
+  const segments = [...words.segment(run)].filter((s) => s.isWordLike).map((s) => s.segment);
+  const content = segments.filter((w) => !isFunctionWord(w));
+  // A compound of up to three words, or nothing but function words (kana alone): the run as typed.
+  const compound = content.length === segments.length && segments.length <= 3;
+  return compound || content.length === 0 ? [runTerm(run)] : content.map(runTerm);
+}
+
 /**
  * A query word in the form the engines' queries take: words and runs of ideographs, each run a phrase of
  * its pairs (tokens joined by a space) or, for a single ideograph, itself followed by `*` (any pair it
@@ -63,8 +90,7 @@ export function termsOfWord(word: string): string[] {
       continue;
     }
     if (ideographic.test(piece)) {
-      const chars = [...piece];
-      terms.push(chars.length === 1 ? `${piece}*` : pairs(piece).slice(0, -1).join(' '));
+      terms.push(...ideographTerms(piece));
     } else if (unspaced.test(piece)) {
       for (const { segment, isWordLike } of words.segment(piece)) {
         if (isWordLike) {
