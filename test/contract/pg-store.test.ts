@@ -56,4 +56,39 @@ describe('PostgreSQL store: full-text layout', () => {
       await client.end();
     }
   });
+
+  it('gives chunks written before Chinese text was indexed in pairs their indexed form when it migrates', async () => {
+    const url = await postgres.freshDatabaseUrl();
+    let store = await createPgStore({ connectionString: url });
+    const tenant = await store.ensureTenant('t1');
+    const collection = await store.ensureCollection(tenant.id, 'docs', { name: 'hash', model: 'test', dimension: 4 });
+    const batch = await store.createBatch(collection.id, 'test');
+    const { document } = await store.registerDocument({
+      collectionId: collection.id,
+      batchId: batch.id,
+      source: 'zh',
+      sha256: 'zh',
+      sizeBytes: 1,
+    });
+    await store.claim(document.id, 'att');
+    await store.setStage(document.id, 'att', 'indexing');
+    const text = '将配置文件复制到家目录';
+    const vector = new Float32Array([1, 0, 0, 0]);
+    await store.complete(document.id, 'att', 'text/plain', [
+      { index: 0, text, tokenCount: 9, charStart: 0, charEnd: text.length, page: null, vector },
+    ]);
+    await store.close();
+    // As a chunk written before: no indexed form, and the data migration not yet run.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('UPDATE chunks SET search_text = NULL');
+    await client.query('DELETE FROM schema_migrations WHERE version = 11');
+    await client.end();
+    store = await createPgStore({ connectionString: url });
+    try {
+      expect((await store.searchText(collection.id, '家目录', 5)).map((h) => h.text)).toEqual([text]);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
-import { withConnection, type PgPool } from './pg-connection.js';
+import { withConnection, type PgPool, type PgQueryable } from './pg-connection.js';
+import { indexedText } from '../search-text.js';
 
 /**
  * Schema versions, applied in order, each once, in one transaction under an advisory lock so that
@@ -10,7 +11,7 @@ import { withConnection, type PgPool } from './pg-connection.js';
  * dimension, since collections pin different models); each collection gets a partial HNSW index on
  * `embedding::vector(n)` when it is created, and vector queries use the same expression.
  */
-const migrations: readonly { version: number; sql: string }[] = [
+const migrations: readonly { version: number; sql: string; data?: (client: PgQueryable) => Promise<void> }[] = [
   {
     version: 1,
     sql: `
@@ -236,6 +237,13 @@ const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX chunks_full_text ON chunks USING gin (tsv);
     `,
   },
+  {
+    version: 11,
+    // Chunks written before keep the tsvector of their text: text without spaces in them is given its
+    // indexed form (search-text.ts) now, so that a word inside their sentences is found as in new ones.
+    sql: 'SELECT 1',
+    data: indexUnspacedText,
+  },
 ];
 
 /**
@@ -243,6 +251,32 @@ const migrations: readonly { version: number; sql: string }[] = [
  * tenant's dispatch, one that serialises key revocations (see revokeApiKey).
  */
 export const lockKeys = { migrate: 7_351_001, events: 7_351_002, dispatch: 7_351_003, apiKeys: 7_351_004 } as const;
+
+/** Characters of the scripts `indexedText` rewrites: kana, CJK ideographs, Thai, Lao, Khmer, Myanmar. */
+const unspacedScripts = '[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f]';
+
+/** Sets `search_text` of the chunks whose text `indexedText` changes, a page of them at a time. */
+async function indexUnspacedText(client: PgQueryable): Promise<void> {
+  for (let after = 0; ;) {
+    const { rows } = await client.query<{ id: string; text: string }>(
+      'SELECT id, text FROM chunks WHERE id > $1 AND search_text IS NULL AND text ~ $2 ORDER BY id LIMIT 500',
+      [after, unspacedScripts],
+    );
+    const changed = rows
+      .map((r) => ({ id: r.id, indexed: indexedText(r.text) }))
+      .filter((r, i) => r.indexed !== rows[i]?.text);
+    if (changed.length > 0) {
+      await client.query(
+        'UPDATE chunks c SET search_text = u.indexed FROM unnest($1::bigint[], $2::text[]) AS u(id, indexed) WHERE c.id = u.id',
+        [changed.map((r) => r.id), changed.map((r) => r.indexed)],
+      );
+    }
+    if (rows.length < 500) {
+      return;
+    }
+    after = Number((rows[rows.length - 1] as { id: string }).id);
+  }
+}
 
 export async function migrate(pool: PgPool): Promise<void> {
   await withConnection(pool, async (client) => {
@@ -257,6 +291,7 @@ export async function migrate(pool: PgPool): Promise<void> {
       for (const migration of migrations) {
         if (!applied.has(migration.version)) {
           await client.query(migration.sql);
+          await migration.data?.(client);
           await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [
             migration.version,
           ]);

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { indexedText } from '../search-text.js';
 import { stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
 
 /**
@@ -6,7 +7,7 @@ import { stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../docum
  * migration. Per-collection vector (sqlite-vec) and full-text (FTS5) tables are created with the
  * collection, because a vec0 table fixes its dimension and a collection pins its embedder.
  */
-const migrations: readonly { version: number; sql: string }[] = [
+const migrations: readonly { version: number; sql: string; data?: (db: Database) => void }[] = [
   {
     version: 1,
     sql: `
@@ -267,7 +268,43 @@ const migrations: readonly { version: number; sql: string }[] = [
       ${sourcesTables('sqlite')}
     `,
   },
+  {
+    version: 12,
+    // Chunks written before text without spaces was indexed in its own form (search-text.ts) are
+    // indexed again in it, so that a word inside their sentences is found as in new ones.
+    sql: '',
+    data: reindexUnspacedText,
+  },
 ];
+
+/** Indexes again, in the form `indexedText` gives, the chunks whose text it changes. */
+function reindexUnspacedText(db: Database): void {
+  const collections = db.prepare('SELECT id FROM collections').pluck().all() as string[];
+  for (const collectionId of collections) {
+    const { fullText } = collectionTables(collectionId);
+    if (!db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(fullText)) {
+      continue;
+    }
+    const remove = db.prepare(`DELETE FROM ${fullText} WHERE rowid = ?`);
+    const insert = db.prepare(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`);
+    // A page at a time, so that a large collection is never held in memory.
+    const page = db.prepare('SELECT id, text FROM chunks WHERE collection_id = ? AND id > ? ORDER BY id LIMIT 1000');
+    for (let after = 0; ;) {
+      const rows = page.all(collectionId, after) as { id: number; text: string }[];
+      for (const { id, text } of rows) {
+        const indexed = indexedText(text);
+        if (indexed !== text) {
+          remove.run(id);
+          insert.run(id, indexed);
+        }
+      }
+      if (rows.length < 1000) {
+        break;
+      }
+      after = (rows[rows.length - 1] as { id: number }).id;
+    }
+  }
+}
 
 /** Applies the migrations not yet applied, up to version `upTo` (all by default: tests stop earlier to write old data). */
 export function migrate(db: Database, upTo = Number.POSITIVE_INFINITY): void {
@@ -279,6 +316,7 @@ export function migrate(db: Database, upTo = Number.POSITIVE_INFINITY): void {
     }
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.data?.(db);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
         migration.version,
         new Date().toISOString(),

@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { collectionTables } from '../../src/store/sqlite/sqlite-migrations.js';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+describe('SQLite store: the text index of chunks written before', () => {
+  it('indexes Chinese and Japanese chunks again in pairs when it migrates, so their words are found', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sluice-fts-migration-')), 'sluice.db');
+    let store = createSqliteStore({ path, textSearchThread: false });
+    const tenant = await store.ensureTenant('t1');
+    const collection = await store.ensureCollection(tenant.id, 'docs', { name: 'hash', model: 'test', dimension: 4 });
+    const batch = await store.createBatch(collection.id, 'test');
+    const texts = ['将配置文件复制到家目录', 'ユーザーのホームディレクトリ', 'plain English text'];
+    for (const [i, text] of texts.entries()) {
+      const { document } = await store.registerDocument({
+        collectionId: collection.id,
+        batchId: batch.id,
+        source: `s${i}`,
+        sha256: `s${i}`,
+        sizeBytes: 1,
+      });
+      await store.claim(document.id, 'att');
+      await store.setStage(document.id, 'att', 'indexing');
+      const vector = new Float32Array([1, 0, 0, 0]);
+      await store.complete(document.id, 'att', 'text/plain', [
+        { index: 0, text, tokenCount: 9, charStart: 0, charEnd: text.length, page: null, vector },
+      ]);
+    }
+    await store.close();
+    // As chunks written before: indexed as their plain text, the data migration not yet run.
+    const db = new Database(path);
+    const { fullText } = collectionTables(collection.id);
+    for (const row of db.prepare('SELECT id, text FROM chunks').all() as { id: number; text: string }[]) {
+      db.prepare(`DELETE FROM ${fullText} WHERE rowid = ?`).run(row.id);
+      db.prepare(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`).run(row.id, row.text);
+    }
+    db.prepare('DELETE FROM schema_migrations WHERE version = 12').run();
+    db.close();
+    store = createSqliteStore({ path, textSearchThread: false });
+    try {
+      expect((await store.searchText(collection.id, '家目录', 5)).map((h) => h.text)).toEqual([texts[0]]);
+      expect((await store.searchText(collection.id, 'ホームディレクトリ', 5)).map((h) => h.text)).toEqual([texts[1]]);
+      expect((await store.searchText(collection.id, 'english', 5)).map((h) => h.text)).toEqual([texts[2]]);
+    } finally {
+      await store.close();
+    }
+  });
+});
