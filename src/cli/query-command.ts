@@ -55,7 +55,7 @@ export function registerQueryCommand(program: Command): void {
         hits.forEach((hit, i) => {
           const where = `${hit.page !== null ? `page ${hit.page}, ` : ''}chunk ${hit.index}, chars ${hit.charStart}-${hit.charEnd}`;
           print(`${i + 1}. ${hit.source}  (${where})  score ${hit.score.toFixed(4)}`);
-          print(`   ${oneLine(hit.text, 300)}`);
+          print(`   ${oneLine(hit.snippet ?? hit.text, 300)}`);
         });
         return 0;
       });

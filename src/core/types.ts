@@ -167,4 +167,6 @@ export interface SearchHit {
   charEnd: number;
   page: number | null;
   score: number;
+  /** A passage of the text around the first query word (see `snippetOf`), set by the search. */
+  snippet?: string;
 }

@@ -72,7 +72,10 @@ export const hitView = z.object({
   document_id: z.string(),
   source: z.string(),
   index: z.number(),
+  /** The whole chunk. */
   text: z.string(),
+  /** About 240 characters of it around the first query word, on one line, `…` where cut. */
+  snippet: z.string(),
   char_start: z.number(),
   char_end: z.number(),
   page: z.number().nullable(),
@@ -146,6 +149,7 @@ export function toHitView(h: SearchHit): z.infer<typeof hitView> {
     source: h.source,
     index: h.index,
     text: h.text,
+    snippet: h.snippet ?? h.text.slice(0, 240),
     char_start: h.charStart,
     char_end: h.charEnd,
     page: h.page,

@@ -1,6 +1,7 @@
 import { assertSameEmbedder } from '../core/embedder-pin.js';
 import { SluiceError } from '../core/errors.js';
 import { fuseRankings } from '../core/rank-fusion.js';
+import { snippetOf } from '../core/snippet.js';
 import type { Collection, SearchHit, SearchMode } from '../core/types.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { Store } from '../ports/store.js';
@@ -18,7 +19,8 @@ const filteredCandidates = 1000;
 
 /**
  * Vector kNN, BM25 full text, or both fused by reciprocal rank; with a filter, the search looks through
- * ten times as many candidates (at most 1,000) so that it still finds `topK` hits that pass.
+ * ten times as many candidates (at most 1,000) so that it still finds `topK` hits that pass. Each hit
+ * comes with a snippet of its text around the query's words.
  */
 export async function searchCollection(
   deps: { store: Store; embedder: Embedder },
@@ -28,16 +30,13 @@ export async function searchCollection(
   const { filter } = request;
   const ids = filter?.documentIds ? new Set(filter.documentIds) : undefined;
   const prefix = filter?.sourcePrefix;
-  if (!ids && !prefix) {
-    return rank(deps, collection, request);
-  }
-  const wide = await rank(deps, collection, {
-    ...request,
-    topK: Math.min(filteredCandidates, request.topK * 10),
-  });
-  return wide
-    .filter((h) => (!ids || ids.has(h.documentId)) && (!prefix || h.source.startsWith(prefix)))
-    .slice(0, request.topK);
+  const hits =
+    !ids && !prefix
+      ? await rank(deps, collection, request)
+      : (await rank(deps, collection, { ...request, topK: Math.min(filteredCandidates, request.topK * 10) }))
+          .filter((h) => (!ids || ids.has(h.documentId)) && (!prefix || h.source.startsWith(prefix)))
+          .slice(0, request.topK);
+  return hits.map((h) => ({ ...h, snippet: snippetOf(h.text, request.query) }));
 }
 
 async function rank(

@@ -12,6 +12,7 @@ interface Hit {
   char_end: number;
   page: number | null;
   score: number;
+  snippet: string;
 }
 
 /** The text with the query's words marked; split on the words, so nothing is injected as markup. */
@@ -58,7 +59,8 @@ export function SearchView({ collectionId }: { collectionId: string }) {
       ${hits.map(
         (h) => html`<li key=${h.chunk_id}>
           <p class="meta"><strong>${h.source}</strong> · chunk ${h.index}${h.page !== null ? ` · page ${h.page}` : ''} · chars ${h.char_start}–${h.char_end} · score ${h.score.toFixed(3)}</p>
-          <p class="text">${highlight(h.text, query)}</p>
+          <p class="text">${highlight(h.snippet, query)}</p>
+          ${h.snippet !== h.text && html`<details><summary>Whole chunk</summary><p class="text">${highlight(h.text, query)}</p></details>`}
         </li>`,
       )}
     </ol>`
