@@ -1,7 +1,8 @@
 import { createFsBlobStore } from '../blobs/fs-blob-store.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { SluiceConfig } from './config.js';
-import { createS3Client, parseBucketUrl } from './create-s3-client.js';
+import { parseBucketUrl } from '../core/bucket-url.js';
+import { createS3Client } from './create-s3-client.js';
 
 /** The raw-file store the configuration names: a bucket (`SLUICE_BLOB_URL`) or the folder. */
 export async function createBlobStore(

@@ -21,10 +21,3 @@ export async function createS3Client(
     ...(otherProvider && !env.AWS_RESPONSE_CHECKSUM_VALIDATION ? { responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
   });
 }
-
-/** Where `s3://bucket/prefix/` points: the prefix is '' or ends in `/`. */
-export function parseBucketUrl(url: string): { bucket: string; prefix: string } {
-  const { host, pathname } = new URL(url);
-  const path = decodeURIComponent(pathname).replace(/^\/+/, '');
-  return { bucket: host, prefix: path === '' || path.endsWith('/') ? path : `${path}/` };
-}

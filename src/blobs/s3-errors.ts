@@ -50,6 +50,12 @@ export function asStorageError(error: unknown, bucket: string): unknown {
   const e = (error ?? {}) as AwsError;
   const name = e.name ?? e.code ?? '';
   const detail = e.message ? `: ${e.message}` : '';
+  if (name === 'CredentialsProviderError') {
+    return new SluiceError(
+      'storage_unauthorized',
+      `No credentials for bucket ${bucket} were found (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a role)`,
+    );
+  }
   if (refusals.has(name) || statusOf(e) === 403) {
     return new SluiceError(
       'storage_unauthorized',

@@ -22,6 +22,7 @@ export function createS3ObjectSource(options: S3ObjectSourceOptions): ObjectSour
   const { client, bucket, prefix, url } = options;
   return {
     url,
+    prefix,
     nameOf: (key) => `s3://${bucket}/${key}`,
     async *pages(signal) {
       const pages = paginateListObjectsV2(

@@ -78,7 +78,11 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
   try {
     const url = sourceUrlOf(paths);
     if (url) {
-      return await ingestRemoteSource({ ...flags, server, apiKey, url, prune: flags.prune === true });
+      const priority = Number(flags.priority);
+      if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
+        throw new SluiceError('invalid_input', '--priority must be a whole number from -100 to 100');
+      }
+      return await ingestRemoteSource({ ...flags, server, apiKey, url, priority, prune: flags.prune === true });
     }
     if (flags.prune) {
       throw new SluiceError('invalid_input', '--prune applies to an s3:// source');

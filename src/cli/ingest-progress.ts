@@ -1,4 +1,4 @@
-import type { Batch, Collection, DocumentRecord } from '../core/types.js';
+import type { Batch, BatchProgress, Collection, DocumentRecord } from '../core/types.js';
 import type { AppContext } from '../app/create-app.js';
 import type { SubmitOutcome } from '../services/ingest-service.js';
 import { print } from './output.js';
@@ -33,12 +33,18 @@ export async function ingestWithProgress(
   const pending: DocumentRecord[] = [];
   let recorded = false;
   const view = target.wait ? createProgressView(`batch ${batch.id}`, process.stdout.isTTY === true) : undefined;
+  const stop = new AbortController();
+  let last: BatchProgress | undefined;
   const finished = view
     ? waitForDocuments(
         app,
         batch.id,
         () => (recorded ? pending.map((d) => d.id) : undefined),
-        (p) => view.update(p),
+        (p) => {
+          last = p;
+          view.update(p);
+        },
+        stop.signal,
       )
     : undefined;
   let result: Recorded;
@@ -48,6 +54,13 @@ export async function ingestWithProgress(
         pending.push(outcome.document);
       }
     });
+  } catch (error) {
+    stop.abort(error);
+    await finished?.catch(() => undefined);
+    if (view && last) {
+      view.stop(last);
+    }
+    throw error;
   } finally {
     recorded = true;
   }

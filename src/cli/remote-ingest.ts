@@ -214,6 +214,8 @@ export async function ingestRemoteSource(options: {
   include: string[];
   exclude: string[];
   prune: boolean;
+  priority: number;
+  wait: boolean;
 }): Promise<number> {
   const api = apiClient(options.server, options.apiKey);
   const started = Date.now();
@@ -228,7 +230,12 @@ export async function ingestRemoteSource(options: {
   });
   const { scan } = await api.call<{ scan: NonNullable<SourceJson['scan']> }>('POST', `/v1/sources/${source.id}/scan`, {
     prune: options.prune,
+    priority: options.priority,
   });
+  if (!options.wait) {
+    print(`Scan ${scan.id} of ${options.url} started on ${api.base}: batch ${scan.batch_id}`);
+    return 0;
+  }
   let now = scan;
   while (now.state === 'running') {
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -1,4 +1,7 @@
+import { parseBucketUrl } from '../core/bucket-url.js';
 import { SluiceError } from '../core/errors.js';
+import { keyFilter } from '../services/key-patterns.js';
+import { namesDeadProcess } from '../services/process-exists.js';
 import type { AppContext } from '../app/create-app.js';
 import type { ScanReport } from '../ports/store.js';
 import { ingestWithProgress } from './ingest-progress.js';
@@ -31,18 +34,24 @@ export function describeScan(
  */
 export async function ingestFromSource(app: AppContext, options: ScanIngestOptions): Promise<number> {
   const started = Date.now();
+  // The address, the patterns and the bucket are checked before anything is recorded.
+  const { url } = parseBucketUrl(options.url);
+  keyFilter(options.include, options.exclude);
+  (await app.openSource(url)).close();
   const tenant = await app.defaultTenant();
   const collection = await app.ensureCollection(tenant.id, options.collection);
-  // The bucket is checked before anything is recorded.
-  (await app.openSource(options.url)).close();
+  const current = (await app.store.listSources(collection.id)).find((s) => s.url === url)?.scan;
+  if (current?.state === 'running' && current.runner !== undefined && !namesDeadProcess(current.runner)) {
+    throw new SluiceError('scan_running', `${url} is being scanned already; try again when it is done`);
+  }
   const { source } = await app.store.ensureSource({
     collectionId: collection.id,
     type: 's3',
-    url: options.url,
+    url,
     include: options.include,
     exclude: options.exclude,
   });
-  const target = { collection, label: options.url, wait: options.wait, started };
+  const target = { collection, label: url, wait: options.wait, started };
   return ingestWithProgress(app, target, async (batch, onOutcome) => {
     const scan = await app.scanSource({
       source,

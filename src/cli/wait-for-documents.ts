@@ -12,11 +12,14 @@ export async function waitForDocuments(
   batchId: string,
   extraIds: () => string[] | undefined,
   onProgress: (progress: BatchProgress) => void,
+  signal?: AbortSignal,
 ): Promise<BatchProgress> {
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
   try {
     return await new Promise<BatchProgress>((resolve, reject) => {
+      // Stopped (the files could not all be recorded): no more reads of a store about to close.
+      signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
       let checking = false;
       let again = false;
       const check = async (): Promise<void> => {

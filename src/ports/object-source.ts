@@ -9,8 +9,10 @@ export interface SourceObject {
 
 /** A place documents are read from where they live (a bucket prefix), listed a page at a time. */
 export interface ObjectSource {
-  /** The source's address, as given: `s3://bucket/prefix/`. */
+  /** The source's address: `s3://bucket/prefix/`. */
   readonly url: string;
+  /** The prefix its keys begin with ('' or ending in `/`): patterns match the rest of a key. */
+  readonly prefix: string;
   /** The address of one object, which names its document. */
   nameOf(key: string): string;
   /**

@@ -78,6 +78,13 @@ export interface SourceStore {
   seeObject(sourceId: string, scanId: string, key: string): Promise<void>;
   /** Up to `limit` objects recorded before and not seen by the scan: gone from the source. */
   unseenObjects(sourceId: string, scanId: string, limit: number): Promise<{ key: string; documentId: string }[]>;
+  /** The document an object's recorded version is held by, if any. */
+  objectDocument(sourceId: string, key: string): Promise<string | undefined>;
+  /**
+   * Objects seen by the scan whose documents are skipped copies of `documentId`: removing it removes
+   * them, and their objects must be read again.
+   */
+  seenCopiesOf(sourceId: string, scanId: string, documentId: string): Promise<SourceObject[]>;
   /** Forgets an object (its document is being removed, or was). */
   forgetObject(sourceId: string, key: string): Promise<void>;
 }

@@ -33,14 +33,10 @@ export interface ScanInput {
 const readsAtOnce = 4;
 /** How often a running scan says it is alive, so that another process can tell it from one whose process died. */
 const heartbeatMs = 15_000;
+/** Objects read between two updates of the report. */
+const reportEvery = 25;
 /** Objects that could not be read that a report names. */
 const maxFailuresKept = 20;
-
-/** The prefix a source's keys are relative to, for its patterns. */
-function relativeTo(url: string): (key: string) => string {
-  const prefix = new URL(url).pathname.replace(/^\/+/, '');
-  return (key) => (key.startsWith(prefix) ? key.slice(prefix.length) : key);
-}
 
 /**
  * Scans a source: lists it a page at a time; leaves the objects whose version its documents hold;
@@ -104,7 +100,7 @@ async function runScan(
   }, heartbeatMs);
   heartbeat.unref();
   try {
-    const relative = relativeTo(source.url);
+    const relative = (key: string): string => (key.startsWith(objects.prefix) ? key.slice(objects.prefix.length) : key);
     const limit = pLimit(readsAtOnce);
     for await (const page of objects.pages(signal)) {
       report.listed += page.length;
@@ -117,21 +113,39 @@ async function runScan(
       const changed = matched.filter((o) => !unchanged.has(o.key)).sort((a, b) => b.sizeBytes - a.sizeBytes);
       await input.beforeReading?.(changed);
       // Every read of the page settles before the scan goes on or ends, whatever one of them threw.
+      let read = 0;
       const reads = await Promise.allSettled(
-        changed.map((o) => limit(() => ingestObject(deps, input, report, o, signal))),
+        changed.map((o) =>
+          limit(async () => {
+            // The first read that fails stops the others: they would fail alike (the store is away, the
+            // source was removed and its objects can no longer be recorded).
+            await ingestObject(deps, input, report, o, signal).catch((error: unknown) => {
+              stop.abort(error);
+              throw error;
+            });
+            // Every few objects the report is brought up to date, and a scan whose source was removed
+            // (or taken over) stops.
+            if (++read % reportEvery === 0 && !(await deps.store.updateScan(source.id, report))) {
+              stop.abort(new SluiceError('not_found', 'The source was removed, or another scan took over'));
+            }
+          }),
+        ),
       );
       const failed = reads.find((r) => r.status === 'rejected');
       if (failed) {
         throw failed.reason;
       }
-      await deps.store.updateScan(source.id, report);
+      if (!(await deps.store.updateScan(source.id, report))) {
+        throw new SluiceError('not_found', 'The source was removed, or another scan took over');
+      }
     }
     if (input.prune) {
-      report.pruned = await prune(deps, source.id, report.id, signal);
+      report.pruned = await prune(deps, input, report, signal);
     }
     report.state = 'done';
   } catch (error) {
-    report.state = signal.aborted ? 'interrupted' : 'failed';
+    // Interrupted when its process stops; failed when something went wrong (a read, the store, the source gone).
+    report.state = input.signal?.aborted === true ? 'interrupted' : 'failed';
     report.error = {
       code: isSluiceError(error) ? error.code : 'internal_error',
       message: error instanceof Error ? error.message : String(error),
@@ -150,9 +164,13 @@ async function runScan(
 }
 
 /**
- * Reads one object into the blob store and records it. An object larger than the limit is recorded as
- * a failed document (as an upload's would be); one gone since the listing or that cannot be read now is
- * counted and left, its document as it was, to be read again at the next scan.
+ * Reads one object into the blob store and records it. Bytes its document holds already (the object
+ * written again, or only its time changed) are not recorded again. New bytes are recorded as a version of
+ * the object's document; when they go to another document (a duplicate of one in the collection, or a
+ * file too large) the earlier document goes, since the object no longer holds what it holds. An object
+ * larger than the limit is recorded as a failed document (as an upload's would be); one gone since the
+ * listing or that cannot be read now is counted and left, its document as it was, to be read again at
+ * the next scan.
  */
 async function ingestObject(
   deps: ScanDependencies,
@@ -162,6 +180,7 @@ async function ingestObject(
   signal: AbortSignal,
 ): Promise<void> {
   signal.throwIfAborted();
+  const { source } = input;
   let version = listed;
   const { received, hold } = await receiveFile(
     deps,
@@ -185,14 +204,24 @@ async function ingestObject(
     if (report.failures.length < maxFailuresKept) {
       report.failures.push({ key: listed.key, ...received.refused });
     }
-    await deps.store.seeObject(input.source.id, report.id, listed.key);
+    await deps.store.seeObject(source.id, report.id, listed.key);
     return;
   }
   try {
+    const earlierId = await deps.store.objectDocument(source.id, listed.key);
+    const earlier = earlierId ? await deps.store.getDocument(earlierId) : undefined;
+    if (earlier && 'blob' in received && earlier.sha256 === received.blob.sha256) {
+      report.unchanged += 1;
+      await deps.store.recordObject(source.id, report.id, version, earlier.id);
+      return;
+    }
     const outcome = await acceptFile(deps, input, received);
     input.onDocument?.(outcome);
     report.ingested += 1;
-    await deps.store.recordObject(input.source.id, report.id, version, outcome.document.id);
+    await deps.store.recordObject(source.id, report.id, version, outcome.document.id);
+    if (earlier && earlier.id !== outcome.document.id) {
+      await removeDocument(deps, input, report, earlier.id, signal);
+    }
   } finally {
     if (hold && 'blob' in received) {
       await releaseHold(deps, hold, [received.blob.key]);
@@ -200,20 +229,45 @@ async function ingestObject(
   }
 }
 
-/** Removes the documents of objects the scan did not list. */
-async function prune(deps: ScanDependencies, sourceId: string, scanId: string, signal: AbortSignal): Promise<number> {
+/**
+ * Deletes a document whose object no longer holds its bytes, or is gone. Its skipped copies go with it
+ * (see `deleteDocument`): the objects of this source they stood for, seen by this scan already, are read
+ * again at once, so that their bytes stay searchable; those not seen yet are read when their page comes.
+ */
+async function removeDocument(
+  deps: ScanDependencies,
+  input: ScanInput,
+  report: ScanReport,
+  documentId: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const copies = await deps.store.seenCopiesOf(input.source.id, report.id, documentId);
+  const removed = await deleteDocument(deps, documentId);
+  for (const copy of copies) {
+    await ingestObject(deps, input, report, copy, signal);
+  }
+  return removed;
+}
+
+/** Removes the documents of objects the scan did not list, or that its patterns leave out now. */
+async function prune(
+  deps: ScanDependencies,
+  input: ScanInput,
+  report: ScanReport,
+  signal: AbortSignal,
+): Promise<number> {
   let pruned = 0;
   for (;;) {
     signal.throwIfAborted();
-    const gone = await deps.store.unseenObjects(sourceId, scanId, 100);
+    const gone = await deps.store.unseenObjects(input.source.id, report.id, 100);
     if (gone.length === 0) {
       return pruned;
     }
     for (const object of gone) {
-      if (await deleteDocument(deps, object.documentId)) {
+      await deps.store.forgetObject(input.source.id, object.key);
+      if (await removeDocument(deps, input, report, object.documentId, signal)) {
         pruned += 1;
       }
-      await deps.store.forgetObject(sourceId, object.key);
     }
   }
 }

@@ -145,6 +145,98 @@ describe('Buckets as sources: sluice ingest s3://… and /v1/sources', () => {
     expect(docs.every((d) => d.state === 'completed')).toBe(true);
   });
 
+  it('keeps what is searchable true to the objects: duplicates, re-writes, growth past the limit, prune', async () => {
+    const bucket = await s3.newBucket();
+    const data = mkdtempSync(join(tmpdir(), 'sluice-sources-truth-'));
+    const ingest = (...extra: string[]) =>
+      runCli(['ingest', `s3://${bucket}/t/`, '-c', 'docs', '-d', data, '--max-file-bytes', '200', ...extra]);
+    const text = async (q: string) =>
+      (
+        JSON.parse((await runCli(['query', q, '-c', 'docs', '-m', 'text', '--json', '-d', data])).stdout) as {
+          source: string;
+        }[]
+      ).map((h) => h.source);
+    await put(bucket, 't/a.txt', 'Alpha talks about zebras grazing.');
+    await put(bucket, 't/b.txt', 'Beta talks about giraffes eating leaves.');
+    await put(bucket, 't/c.txt', 'Gamma mentions a hedgehog.');
+    await put(bucket, 't/d.txt', 'Delta mentions walruses.');
+    await put(bucket, 't/e.txt', 'Delta mentions walruses.');
+    expect((await ingest()).stdout).toMatch(/4 completed, 1 skipped as duplicate, 0 failed/);
+
+    // a now holds b's bytes; c's bytes are written again unchanged; c... grows past the limit below.
+    await put(bucket, 't/a.txt', 'Beta talks about giraffes eating leaves.');
+    await put(bucket, 't/c.txt', 'Gamma mentions a hedgehog.');
+    const again = await ingest();
+    expect(again.stdout).toMatch(/Scanned: 5 objects listed, 5 matched, 4 unchanged, 1 read/);
+    expect(await text('zebras')).toEqual([]);
+    await put(bucket, 't/c.txt', `Gamma grew: ${'hedgehog '.repeat(40)}`);
+    const grown = await ingest();
+    expect(grown.stdout).toMatch(/file_too_large/);
+    expect(await text('hedgehog')).toEqual([]);
+
+    // d, whose bytes e's document copies, is removed: e's bytes stay searchable.
+    await remove(bucket, 't/d.txt');
+    await remove(bucket, 't/a.txt');
+    const pruned = await ingest('--prune');
+    expect(pruned.stdout).toMatch(/Scanned: 3 objects listed, 3 matched, .* 2 pruned/);
+    expect(await text('walruses')).toEqual([`s3://${bucket}/t/e.txt`]);
+    expect(await text('giraffes')).toEqual([`s3://${bucket}/t/b.txt`]);
+    const docs = await documentsOf(data);
+    expect(docs.map((d) => [d.source.replace(`s3://${bucket}/`, ''), d.state])).toEqual([
+      ['t/b.txt', 'completed'],
+      ['t/c.txt', 'failed'],
+      ['t/e.txt', 'completed'],
+    ]);
+  });
+
+  it('reads addresses as S3 keys, and refuses bad patterns and missing credentials cleanly', async () => {
+    const bucket = await s3.newBucket();
+    await put(bucket, 'hash#dir/sub/inside.txt', 'Inside the hash folder: ibexes.');
+    await put(bucket, 'hash/other.txt', 'Not this one: otters.');
+    await put(bucket, 'my docs/sub/spaced.txt', 'In a folder with a space: seals.');
+    const data = mkdtempSync(join(tmpdir(), 'sluice-sources-names-'));
+    const hashed = await runCli(['ingest', `s3://${bucket}/hash#dir`, '-c', 'docs', '-d', data, '--include', 'sub/**']);
+    expect(hashed.stdout).toMatch(/Scanned: 1 objects listed, 1 matched/);
+    const spaced = await runCli([
+      'ingest',
+      `s3://${bucket}/my%20docs`,
+      '-c',
+      'docs',
+      '-d',
+      data,
+      '--include',
+      'sub/**',
+    ]);
+    expect(spaced.stdout).toMatch(/Scanned: 1 objects listed, 1 matched/);
+    expect((await documentsOf(data)).map((d) => d.source)).toEqual([
+      `s3://${bucket}/hash#dir/sub/inside.txt`,
+      `s3://${bucket}/my docs/sub/spaced.txt`,
+    ]);
+
+    const badPattern = await runCli(['ingest', `s3://${bucket}/hash/`, '-c', 'docs', '-d', data, '--include', '']);
+    expect(badPattern.code).toBe(1);
+    expect(badPattern.stderr).toMatch(/error \[invalid_input\]: A pattern must be 1 to 500 characters long/);
+    expect(badPattern.stderr).not.toMatch(/TypeError|at /);
+    const store = createSqliteStore({ path: join(data, 'sluice.db'), textSearchThread: false });
+    const collection = (await store.listCollections((await store.ensureTenant('default')).id))[0];
+    expect((await store.listSources(collection?.id as string)).map((x) => x.url)).toEqual([
+      `s3://${bucket}/hash#dir/`,
+      `s3://${bucket}/my docs/`,
+    ]);
+    await store.close();
+
+    const anonymous = await runCli(['ingest', `s3://${bucket}/hash/`, '-c', 'docs', '-d', data], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toMatch(/error \[storage_unauthorized\]: No credentials/);
+    expect(anonymous.stderr).not.toMatch(/CredentialsProviderError|at /);
+  });
+
   it('applies --include and --exclude to folders too', async () => {
     const root = mkdtempSync(join(tmpdir(), 'sluice-patterns-'));
     mkdirSync(join(root, 'docs', 'drafts'), { recursive: true });
@@ -253,6 +345,63 @@ describe('Buckets as sources: sluice ingest s3://… and /v1/sources', () => {
       // Its documents stay.
       const docs = await api('GET', `/v1/documents?collection=${collectionId}&limit=100`);
       expect(docs.body.documents).toHaveLength(3);
+    });
+
+    it('stops a scan when its source is removed; a scan needs no body', async () => {
+      for (let i = 0; i < 60; i++) {
+        await put(bucket, `slow/${String(i).padStart(2, '0')}.md`, `Slow object number ${i} of the slow prefix.`);
+      }
+      const created = await api('POST', `/v1/collections/${collectionId}/sources`, {
+        type: 's3',
+        url: `s3://${bucket}/slow/`,
+      });
+      // Every request to the bucket takes 100 ms: reading the 60 objects takes seconds.
+      s3.failNext(200, { delayMs: 100 });
+      const bodyless = await fetch(`${t.url}/v1/sources/${created.body.id}/scan`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.adminKey}` },
+      });
+      expect(bodyless.status).toBe(202);
+      const { scan } = (await bodyless.json()) as { scan: { batch_id: string } };
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await api('DELETE', `/v1/sources/${created.body.id}`)).status).toBe(204);
+      const count = async () =>
+        ((await api('GET', `/v1/documents?batch=${scan.batch_id}&limit=100`)).body.documents as unknown[]).length;
+      let seen = -1;
+      await expect
+        .poll(
+          async () => {
+            const now = await count();
+            const settled = now === seen;
+            seen = now;
+            return settled;
+          },
+          { timeout: 20_000, interval: 1500 },
+        )
+        .toBe(true);
+      s3.heal();
+      expect(seen).toBeLessThan(60);
+    });
+
+    it('checks the buckets it may scan at every scan, not only when the source was added', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'sluice-sources-allowed-'));
+      const first = await startTestServer({ dataDir, sourceBuckets: bucket });
+      const firstApi = client(first.url, first.adminKey);
+      const collection = (await firstApi('POST', '/v1/collections', { name: 'allowed' })).body as { id: string };
+      const source = await firstApi('POST', `/v1/collections/${collection.id}/sources`, {
+        type: 's3',
+        url: `s3://${bucket}/kb/`,
+      });
+      expect(source.status).toBe(201);
+      await first.close();
+      const second = await startTestServer({ dataDir });
+      try {
+        const refused = await client(second.url, second.adminKey)('POST', `/v1/sources/${source.body.id}/scan`, {});
+        expect(refused.status).toBe(403);
+        expect(refused.body.code).toBe('forbidden');
+      } finally {
+        await second.close();
+      }
     });
 
     it('is what sluice ingest s3://… --server does', async () => {

@@ -1,16 +1,21 @@
 import { z } from 'zod';
 import { SluiceError } from '../../core/errors.js';
-import { patternLimits } from '../../services/key-patterns.js';
+import { parseBucketUrl } from '../../core/bucket-url.js';
+import { keyFilter, patternLimits } from '../../services/key-patterns.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { scanView, sourceView, toScanView, toSourceView } from '../source-views.js';
 
 const idParams = z.object({ id: z.string() });
 const patterns = z.array(z.string().min(1).max(patternLimits.length)).max(patternLimits.count).default([]);
 
-/** The bucket of an `s3://` address, if it is one. */
-const bucketOf = (url: string): string | undefined => /^s3:\/\/([^/?#]+)/.exec(url)?.[1];
-
 export function registerSourceRoutes(server: Server, { app, access }: RouteContext): void {
+  /** Refuses a bucket the service does not scan for API keys, whenever it is asked (the list may have changed). */
+  const assertScannable = (bucket: string): void => {
+    const allowed = app.config.sourceBuckets;
+    if (!allowed.includes('*') && !allowed.includes(bucket)) {
+      throw new SluiceError('forbidden', `Bucket ${bucket} is not one this service scans (SLUICE_SOURCE_BUCKETS)`);
+    }
+  };
   const sourceOfTenant = async (tenantId: string, id: string) => {
     const source = await app.store.getSource(id);
     if (!source || !(await access.collection(tenantId, source.collectionId).catch(() => undefined))) {
@@ -32,7 +37,7 @@ export function registerSourceRoutes(server: Server, { app, access }: RouteConte
           url: z
             .string()
             .max(1024)
-            .regex(/^s3:\/\/[^/?#]+(\/.*)?$/, 'an s3://bucket/prefix/ address'),
+            .regex(/^s3:\/\//, 'an s3://bucket/prefix/ address'),
           include: patterns,
           exclude: patterns,
         }),
@@ -41,14 +46,9 @@ export function registerSourceRoutes(server: Server, { app, access }: RouteConte
     },
     async (request, reply) => {
       const collection = await access.collection(request.auth.tenantId, request.params.id);
-      const { url, include, exclude } = request.body;
-      const allowed = app.config.sourceBuckets;
-      if (!allowed.includes('*') && !allowed.includes(bucketOf(url) ?? '')) {
-        throw new SluiceError(
-          'forbidden',
-          `Bucket ${bucketOf(url) ?? ''} is not one this service scans (SLUICE_SOURCE_BUCKETS)`,
-        );
-      }
+      const { include, exclude } = request.body;
+      const { bucket, url } = parseBucketUrl(request.body.url);
+      assertScannable(bucket);
       (await app.openSource(url)).close();
       const { source, created } = await app.store.ensureSource({
         collectionId: collection.id,
@@ -112,22 +112,31 @@ export function registerSourceRoutes(server: Server, { app, access }: RouteConte
         params: idParams,
         body: z
           .object({ prune: z.boolean().default(false), priority: z.number().int().min(-100).max(100).default(0) })
-          .default({ prune: false, priority: 0 }),
+          .nullish(),
         response: { 202: z.object({ source_id: z.string(), scan: scanView }) },
       },
     },
     async (request, reply) => {
       const source = await sourceOfTenant(request.auth.tenantId, request.params.id);
       const collection = await access.collection(request.auth.tenantId, source.collectionId);
+      assertScannable(parseBucketUrl(source.url).bucket);
+      if (source.scan?.state === 'running') {
+        throw new SluiceError(
+          'scan_running',
+          `Source ${source.id} is being scanned already; try again when it is done`,
+        );
+      }
+      keyFilter(source.include, source.exclude);
+      (await app.openSource(source.url)).close();
       const batch = await app.store.createBatch(collection.id, source.url);
       const { report, finished } = await app.scanSource({
         source,
         collection,
         batch,
-        priority: request.body.priority,
-        prune: request.body.prune,
+        priority: request.body?.priority ?? 0,
+        prune: request.body?.prune ?? false,
       });
-      finished.catch((error: unknown) => request.log.warn({ err: error, source: source.id }, 'scan ended early'));
+      finished.catch((error: unknown) => app.logger.warn({ err: error, source: source.id }, 'scan ended early'));
       return reply
         .status(202)
         .header('location', `/v1/sources/${source.id}`)

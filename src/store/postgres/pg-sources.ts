@@ -1,4 +1,5 @@
 import { newId } from '../../core/ids.js';
+import type { SourceObject } from '../../ports/object-source.js';
 import type { SourceStore } from '../../ports/source-store.js';
 import { toSource, type SourceRow } from '../source-rows.js';
 import { changed, type PgContext } from './pg-context.js';
@@ -55,6 +56,12 @@ export function createPgSources({ pool, query, one }: PgContext): SourceStore {
     },
     unseenObjects(sourceId, scanId, limit) {
       return query<{ key: string; documentId: string }>(sourceSql.unseen, [sourceId, scanId, limit]);
+    },
+    async objectDocument(sourceId, key) {
+      return (await one<{ document_id: string }>(sourceSql.documentOf, [sourceId, key]))?.document_id;
+    },
+    seenCopiesOf(sourceId, scanId, documentId) {
+      return query<SourceObject & Record<string, unknown>>(sourceSql.seenCopies, [sourceId, scanId, documentId]);
     },
     async forgetObject(sourceId, key) {
       await pool.query(sourceSql.forget, [sourceId, key]);

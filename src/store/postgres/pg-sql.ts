@@ -389,4 +389,8 @@ export const sourceSql = {
   unseen: `SELECT key, document_id AS "documentId" FROM source_objects WHERE source_id = $1 AND seen_by != $2
     ORDER BY key LIMIT $3`,
   forget: 'DELETE FROM source_objects WHERE source_id = $1 AND key = $2',
+  documentOf: 'SELECT document_id FROM source_objects WHERE source_id = $1 AND key = $2',
+  seenCopies: `SELECT o.key, o.etag, o.size_bytes::float8 AS "sizeBytes", o.last_modified AS "lastModified"
+    FROM source_objects o JOIN documents d ON d.id = o.document_id
+    WHERE o.source_id = $1 AND o.seen_by = $2 AND d.duplicate_of = $3 AND d.state = 'skipped'`,
 } as const;

@@ -69,6 +69,12 @@ export function createSqliteSources({ db, stmt, now }: SqliteContext): Synchrono
         limit,
       );
     },
+    objectDocument(sourceId, key) {
+      return stmt<[string, string], string>(sourceSql.documentOf).pluck().get(sourceId, key);
+    },
+    seenCopiesOf(sourceId, scanId, documentId) {
+      return stmt<[string, string, string], SourceObject>(sourceSql.seenCopies).all(sourceId, scanId, documentId);
+    },
     forgetObject(sourceId, key) {
       stmt(sourceSql.forget).run(sourceId, key);
     },

@@ -398,4 +398,8 @@ export const sourceSql = {
   unseen: `SELECT key, document_id AS documentId FROM source_objects WHERE source_id = ? AND seen_by != ?
     ORDER BY key LIMIT ?`,
   forget: 'DELETE FROM source_objects WHERE source_id = ? AND key = ?',
+  documentOf: 'SELECT document_id FROM source_objects WHERE source_id = ? AND key = ?',
+  seenCopies: `SELECT o.key, o.etag, o.size_bytes AS sizeBytes, o.last_modified AS lastModified
+    FROM source_objects o JOIN documents d ON d.id = o.document_id
+    WHERE o.source_id = ? AND o.seen_by = ? AND d.duplicate_of = ? AND d.state = 'skipped'`,
 } as const;
