@@ -7,9 +7,11 @@
  * of the sentence, nothing holding the word is missed. Thai, Lao, Khmer and Myanmar, alphabets without
  * spaces, are split into words by ICU's dictionaries (`Intl.Segmenter`), at index and query time alike.
  */
-const ideographic = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc]/u;
-const ideographicRun = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc]+/gu;
-const splitAtRuns = /([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3005\u30fc]+)/u;
+/** Chinese and Japanese characters, with the iteration and length marks 々 and ー. */
+const ideographs = '[\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\u3005\\u30fc]';
+const ideographic = new RegExp(ideographs, 'u');
+const ideographicRun = new RegExp(`${ideographs}+`, 'gu');
+const splitAtRuns = new RegExp(`(${ideographs}+)`, 'u');
 const unspaced = /[\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const words = new Intl.Segmenter(undefined, { granularity: 'word' });
 
