@@ -55,7 +55,11 @@ describe('the largest PDF', { timeout: 480_000, retry: 1 }, () => {
     // Chunks cite pages from the first to the last of the manual.
     expect(whole.chunks[0]?.page).toBe(1);
     expect(Math.max(...whole.chunks.map((c) => c.page))).toBeGreaterThan(2400);
-    expect(whole.chunks.length).toBeGreaterThan(3000);
+    expect(whole.chunks.length).toBeGreaterThan(2500);
+    // The manual's R comments (`## S3 method for class 'glm'`) are not headings in a PDF: chunks are not
+    // cut before them, and only where a paragraph happens to begin with one does a chunk (55 of 2,911;
+    // 1,321 of 3,466 when every `#` line was taken for a heading).
+    expect(whole.chunks.filter((c) => /^#{1,6} /.test(c.text)).length).toBeLessThan(150);
     // The worker and every parse process it started count, sampled together every 50 ms. (A parse
     // process that grew with the book is replaced once it is done, so their peaks do not add up.)
     expect(whole.peak.childrenMb.length).toBeGreaterThanOrEqual(1);
