@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startingReport } from '../../src/services/scan-source.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { runCli, startCli } from '../helpers/run-cli.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
@@ -381,6 +382,20 @@ describe('Buckets as sources: sluice ingest s3://… and /v1/sources', () => {
         .toBe(true);
       s3.heal();
       expect(seen).toBeLessThan(60);
+    });
+
+    it('takes over at once a scan whose process of this host is gone', async () => {
+      const created = await api('POST', `/v1/collections/${collectionId}/sources`, {
+        type: 's3',
+        url: `s3://${bucket}/kb/`,
+        include: ['one.md'],
+      });
+      // As a CLI killed mid-scan leaves it: running, its process gone.
+      const orphan = { ...startingReport('bat_gone'), runner: `${hostname()}/${2 ** 22 + 12345}` };
+      expect(await t.app.store.claimScan(created.body.id, orphan, new Date(0), undefined)).toBe(true);
+      const scan = await api('POST', `/v1/sources/${created.body.id}/scan`, {});
+      expect(scan.status).toBe(202);
+      await expect.poll(async () => (await scanOf(created.body.id)).state, { timeout: 20_000 }).toBe('done');
     });
 
     it('checks the buckets it may scan at every scan, not only when the source was added', async () => {

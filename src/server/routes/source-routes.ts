@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SluiceError } from '../../core/errors.js';
 import { parseBucketUrl } from '../../core/bucket-url.js';
 import { keyFilter, patternLimits } from '../../services/key-patterns.js';
+import { namesDeadProcess } from '../../services/process-exists.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { scanView, sourceView, toScanView, toSourceView } from '../source-views.js';
 
@@ -120,7 +121,9 @@ export function registerSourceRoutes(server: Server, { app, access }: RouteConte
       const source = await sourceOfTenant(request.auth.tenantId, request.params.id);
       const collection = await access.collection(request.auth.tenantId, source.collectionId);
       assertScannable(parseBucketUrl(source.url).bucket);
-      if (source.scan?.state === 'running') {
+      // Refused before a batch is made for it; a scan whose process of this host died is taken over.
+      const running = source.scan?.state === 'running' && !namesDeadProcess(source.scan.runner ?? '');
+      if (running) {
         throw new SluiceError(
           'scan_running',
           `Source ${source.id} is being scanned already; try again when it is done`,
