@@ -1,7 +1,7 @@
 import { parseBucketUrl } from '../core/bucket-url.js';
 import { SluiceError } from '../core/errors.js';
 import { keyFilter } from '../services/key-patterns.js';
-import { namesDeadProcess } from '../services/process-exists.js';
+import { scanRunning } from '../services/scan-source.js';
 import type { AppContext } from '../app/create-app.js';
 import type { ScanReport } from '../ports/store.js';
 import { ingestWithProgress } from './ingest-progress.js';
@@ -41,7 +41,7 @@ export async function ingestFromSource(app: AppContext, options: ScanIngestOptio
   const tenant = await app.defaultTenant();
   const collection = await app.ensureCollection(tenant.id, options.collection);
   const current = (await app.store.listSources(collection.id)).find((s) => s.url === url)?.scan;
-  if (current?.state === 'running' && current.runner !== undefined && !namesDeadProcess(current.runner)) {
+  if (scanRunning(current)) {
     throw new SluiceError('scan_running', `${url} is being scanned already; try again when it is done`);
   }
   const { source } = await app.store.ensureSource({

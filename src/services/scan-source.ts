@@ -66,6 +66,14 @@ export function startingReport(batchId: string): ScanReport {
   };
 }
 
+/**
+ * Whether a source's scan runs now: one whose process of this host is gone does not (it is taken over at
+ * once), and one unheard of for `scanSilenceMs` reads as `interrupted` already.
+ */
+export function scanRunning(scan: ScanReport | null | undefined): boolean {
+  return scan?.state === 'running' && !namesDeadProcess(scan.runner);
+}
+
 export async function startScan(
   deps: ScanDependencies,
   input: ScanInput,
@@ -75,7 +83,7 @@ export async function startScan(
   const wanted = keyFilter(source.include, source.exclude);
   // A scan whose process of this host is gone (a killed CLI) is taken over at once, not after its silence.
   const current = (await deps.store.getSource(source.id))?.scan;
-  const orphan = current?.state === 'running' && namesDeadProcess(current.runner ?? '') ? current.id : undefined;
+  const orphan = current?.state === 'running' && !scanRunning(current) ? current.id : undefined;
   if (!(await deps.store.claimScan(source.id, report, new Date(Date.now() - scanSilenceMs), orphan))) {
     throw new SluiceError('scan_running', `Source ${source.id} is being scanned already; try again when it is done`);
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SluiceError } from '../../core/errors.js';
 import { parseBucketUrl } from '../../core/bucket-url.js';
 import { keyFilter, patternLimits } from '../../services/key-patterns.js';
-import { namesDeadProcess } from '../../services/process-exists.js';
+import { scanRunning } from '../../services/scan-source.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { scanView, sourceView, toScanView, toSourceView } from '../source-views.js';
 
@@ -122,8 +122,7 @@ export function registerSourceRoutes(server: Server, { app, access }: RouteConte
       const collection = await access.collection(request.auth.tenantId, source.collectionId);
       assertScannable(parseBucketUrl(source.url).bucket);
       // Refused before a batch is made for it; a scan whose process of this host died is taken over.
-      const running = source.scan?.state === 'running' && !namesDeadProcess(source.scan.runner ?? '');
-      if (running) {
+      if (scanRunning(source.scan)) {
         throw new SluiceError(
           'scan_running',
           `Source ${source.id} is being scanned already; try again when it is done`,
