@@ -5,15 +5,15 @@
 // machine, or the server BENCH_S3_URL names (with the AWS variables set). Medians of the rounds.
 //   node bench/bucket-source.js [--rounds 3] [--corpus docs] [--skip ingest,rescan,stream]
 import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { cpuMsOf, freePort, median, sleep } from './bench-helpers.js';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 // The SDK's notice that later versions need Node 22 would only clutter the figures.
@@ -28,20 +28,6 @@ if (!existsSync(corpus)) {
   process.exit(1);
 }
 const { expandPaths } = await import('../dist/services/expand-paths.js');
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 let endpoint = process.env.BENCH_S3_URL;
 let server;
@@ -77,16 +63,6 @@ const client = new S3Client({
 });
 const bucket = `sluice-bench-${Date.now()}`;
 await client.send(new CreateBucketCommand({ Bucket: bucket }));
-
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (100 ticks a second). */
-const cpuMsOf = (pid) => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-};
 
 const measure = (mode, target, extraEnv = {}) =>
   JSON.parse(

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './bench-helpers.js';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -40,11 +41,6 @@ const run = (tree, script, scriptArgs) =>
     maxBuffer: 1 << 24,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 /** Each measure returns named figures; lower is better for all of them. */
 const measures = {

@@ -6,11 +6,11 @@
 // then times a second scan, of objects all unchanged; `scan-only` times one scan without workers.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applySemiSpaceGrowth } from '../dist/runtime/semi-space-growth.js';
+import { cpuMsOf, freePort, sleep } from './bench-helpers.js';
 
 // As `bin/sluice.js` does, before Sluice's modules load (they would grow V8's young generation already):
 // `thread` runs as `sluice serve` does, the others as `sluice ingest`.
@@ -53,15 +53,6 @@ const childrenOf = (pid) => {
     });
   } catch {
     return [];
-  }
-};
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (100 ticks a second). */
-const cpuMsOf = (pid) => {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
   }
 };
 /**
@@ -210,15 +201,6 @@ async function tight() {
   }
   return { ms: performance.now() - started, chunks, completed, failed };
 }
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Distributed mode on this machine: a redis-server of its own, `sluice worker` processes taking

@@ -15,10 +15,10 @@
 import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, sleep } from './bench-helpers.js';
 
 const cli = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
 const clients = 50;
@@ -26,14 +26,6 @@ const args = process.argv.slice(2);
 const uploadsPerClient = args.includes('--uploads') ? Number(args[args.indexOf('--uploads') + 1]) : 16;
 const fileBytes = 1024 * 1024;
 const openRate = Number(args.includes('--rate') ? args[args.indexOf('--rate') + 1] : 20);
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 
 function start(args, env = {}) {
   const child = spawn(process.execPath, [cli, ...args], {
@@ -89,8 +81,6 @@ const post = (port, path, headers, body) =>
     req.on('error', reject);
     req.end(body);
   });
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** rate undefined: closed loop; else uploads a second in all, client c starting at c / rate s. */
 async function run(setup, rate) {
