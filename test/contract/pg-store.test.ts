@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgStore } from '../../src/store/postgres/pg-store.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { describeStoreContract } from './store-contract.js';
+import { chunk, publish, register, withFixture } from './store/store-fixtures.js';
 
 let postgres: TestPostgres;
 beforeAll(async () => {
@@ -60,23 +61,10 @@ describe('PostgreSQL store: full-text layout', () => {
   it('gives chunks written before Chinese text was indexed in pairs their indexed form when it migrates', async () => {
     const url = await postgres.freshDatabaseUrl();
     let store = await createPgStore({ connectionString: url });
-    const tenant = await store.ensureTenant('t1');
-    const collection = await store.ensureCollection(tenant.id, 'docs', { name: 'hash', model: 'test', dimension: 4 });
-    const batch = await store.createBatch(collection.id, 'test');
-    const { document } = await store.registerDocument({
-      collectionId: collection.id,
-      batchId: batch.id,
-      source: 'zh',
-      sha256: 'zh',
-      sizeBytes: 1,
-    });
-    await store.claim(document.id, 'att');
-    await store.setStage(document.id, 'att', 'indexing');
+    const fixture = await withFixture(store);
+    const { collection } = fixture;
     const text = '将配置文件复制到家目录';
-    const vector = new Float32Array([1, 0, 0, 0]);
-    await store.complete(document.id, 'att', 'text/plain', [
-      { index: 0, text, tokenCount: 9, charStart: 0, charEnd: text.length, page: null, vector },
-    ]);
+    await publish(store, (await register(fixture, 'zh')).id, 'att', [chunk(0, text, [1, 0, 0, 0])]);
     await store.close();
     // As a chunk written before: no indexed form, and the data migration not yet run.
     const client = new pg.Client({ connectionString: url });

@@ -5,29 +5,17 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { collectionTables } from '../../src/store/sqlite/sqlite-migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { chunk, publish, register, withFixture } from '../contract/store/store-fixtures.js';
 
 describe('SQLite store: the text index of chunks written before', () => {
   it('indexes Chinese and Japanese chunks again in pairs when it migrates, so their words are found', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sluice-fts-migration-')), 'sluice.db');
     let store = createSqliteStore({ path, textSearchThread: false });
-    const tenant = await store.ensureTenant('t1');
-    const collection = await store.ensureCollection(tenant.id, 'docs', { name: 'hash', model: 'test', dimension: 4 });
-    const batch = await store.createBatch(collection.id, 'test');
+    const fixture = await withFixture(store);
+    const { collection } = fixture;
     const texts = ['将配置文件复制到家目录', 'ユーザーのホームディレクトリ', 'plain English text'];
     for (const [i, text] of texts.entries()) {
-      const { document } = await store.registerDocument({
-        collectionId: collection.id,
-        batchId: batch.id,
-        source: `s${i}`,
-        sha256: `s${i}`,
-        sizeBytes: 1,
-      });
-      await store.claim(document.id, 'att');
-      await store.setStage(document.id, 'att', 'indexing');
-      const vector = new Float32Array([1, 0, 0, 0]);
-      await store.complete(document.id, 'att', 'text/plain', [
-        { index: 0, text, tokenCount: 9, charStart: 0, charEnd: text.length, page: null, vector },
-      ]);
+      await publish(store, (await register(fixture, `s${i}`)).id, 'att', [chunk(0, text, [1, 0, 0, 0])]);
     }
     await store.close();
     // As chunks written before: indexed as their plain text, the data migration not yet run.

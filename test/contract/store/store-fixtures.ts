@@ -47,7 +47,8 @@ function closingOnce(store: Store): Store {
   });
 }
 
-async function withFixture(store: Store): Promise<Fixture> {
+/** A tenant, a collection of it and a batch in it, in `store`. */
+export async function withFixture(store: Store): Promise<Fixture> {
   const tenant = await store.ensureTenant('t1');
   const collection = await store.ensureCollection(tenant.id, 'docs', spec);
   const batch = await store.createBatch(collection.id, 'test');
