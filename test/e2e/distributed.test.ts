@@ -120,6 +120,18 @@ describe('distributed mode: API process and worker processes on Redis and Postgr
         const worker = cluster.workers[victim]!;
         await expect.poll(() => worker.output(), { timeout: 30_000, interval: 20 }).toMatch(/worker started/);
         await sleep(300 + random() * 1200);
+        // ... and once it holds a document mid-run, so that the kill lands inside a job, not between two.
+        const holding = async () =>
+          (
+            await cluster!.db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM documents d JOIN workers w ON w.id = d.worker_id
+                WHERE w.pid = $1 AND d.state IN ('parsing', 'chunking', 'embedding', 'indexing')`,
+              [worker.child.pid],
+            )
+          ).rows[0]!.n;
+        while ((await holding()) === 0 && !(await cluster.batch(batchId)).finished) {
+          await sleep(10);
+        }
         if ((await cluster.batch(batchId)).finished) {
           break;
         }
