@@ -1,6 +1,8 @@
 import { Option, type Command } from 'commander';
+import { parseMetadata, type DocumentMetadata } from '../core/document-metadata.js';
 import { SluiceError } from '../core/errors.js';
-import { expandPaths } from '../services/expand-paths.js';
+import { metadataOfPairs, pathMetadataReader } from '../core/path-metadata.js';
+import { expandPaths, type FoundFile } from '../services/expand-paths.js';
 import { printError } from './output.js';
 import { ingestWithProgress } from './ingest-progress.js';
 import { ingestRemote, ingestRemoteSource } from './remote-ingest.js';
@@ -16,6 +18,8 @@ interface IngestFlags extends CommonFlags {
   include: string[];
   exclude: string[];
   prune?: boolean;
+  metadata: string[];
+  pathMetadata?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -29,6 +33,11 @@ export function registerIngestCommand(program: Command): void {
     .option('--priority <n>', 'higher runs first', '0')
     .option('--include <glob>', 'only files whose path below the folder or prefix matches (repeatable)', collect, [])
     .option('--exclude <glob>', 'leave out files whose path matches (repeatable)', collect, [])
+    .option('--metadata <key=value>', 'attach to every file, filterable in queries (repeatable)', collect, [])
+    .option(
+      '--path-metadata <template>',
+      'metadata from folder names below the folder ingested: {lang}/{section} reads en/admin/x.html as lang=en, section=admin',
+    )
     .option('--prune', 'for s3:// only: remove documents whose objects are gone from the prefix')
     .option('--no-wait', 'queue the files and return without processing them')
     .option('--server <url>', 'send the files to a running `sluice serve` instead of the local ledger')
@@ -44,8 +53,10 @@ export function registerIngestCommand(program: Command): void {
         if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
           throw new SluiceError('invalid_input', '--priority must be a whole number from -100 to 100');
         }
+        const metadataOf = fileMetadata(flags);
         const url = sourceUrlOf(paths);
         if (url) {
+          refuseMetadataFor(flags);
           return ingestFromSource(app, { ...flags, url, priority, prune: flags.prune === true });
         }
         if (flags.prune) {
@@ -62,7 +73,7 @@ export function registerIngestCommand(program: Command): void {
         const collection = await app.ensureCollection(tenant.id, flags.collection);
         const target = { collection, label: paths.join(' '), wait: flags.wait, started };
         return ingestWithProgress(app, target, async (batch, onOutcome) => {
-          await app.submit({ collection, batch, files, priority }, onOutcome);
+          await app.submit({ collection, batch, files, priority, ...(metadataOf ? { metadataOf } : {}) }, onOutcome);
           return { queued: `${files.length} files queued`, notes: [], problems: 0 };
         });
       });
@@ -75,9 +86,12 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
     printError('error [unauthorized]: --server needs --api-key (or SLUICE_API_KEY)');
     return 1;
   }
+  let metadataOf: ReturnType<typeof fileMetadata>;
   try {
+    metadataOf = fileMetadata(flags);
     const url = sourceUrlOf(paths);
     if (url) {
+      refuseMetadataFor(flags);
       const priority = Number(flags.priority);
       if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
         throw new SluiceError('invalid_input', '--priority must be a whole number from -100 to 100');
@@ -98,9 +112,35 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
     return 1;
   }
   try {
-    return await ingestRemote({ server, apiKey, collection: flags.collection, files, label: paths.join(' ') });
+    return await ingestRemote({
+      server,
+      apiKey,
+      collection: flags.collection,
+      files,
+      label: paths.join(' '),
+      ...(metadataOf ? { metadataOf } : {}),
+    });
   } catch (error) {
     printError(`error: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
+  }
+}
+
+/** Each file's metadata from `--metadata` and `--path-metadata`, checked once before any file is read; undefined for none. */
+function fileMetadata(flags: IngestFlags): ((file: FoundFile) => DocumentMetadata) | undefined {
+  if (flags.metadata.length === 0 && flags.pathMetadata === undefined) {
+    return undefined;
+  }
+  const given = parseMetadata(metadataOfPairs(flags.metadata));
+  const fromPath = flags.pathMetadata === undefined ? undefined : pathMetadataReader(flags.pathMetadata);
+  return (file) => (fromPath ? parseMetadata({ ...fromPath(file.relativePath), ...given }) : given);
+}
+
+function refuseMetadataFor(flags: IngestFlags): void {
+  if (flags.metadata.length > 0 || flags.pathMetadata !== undefined) {
+    throw new SluiceError(
+      'invalid_input',
+      '--metadata and --path-metadata apply to files and folders, not to s3:// sources',
+    );
   }
 }

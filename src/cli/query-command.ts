@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { SluiceError } from '../core/errors.js';
+import { filterOfExpressions, toSearchScope } from '../core/query-filter.js';
 import type { SearchMode } from '../core/types.js';
 import { oneLine, print } from './output.js';
 import { withApp, type CommonFlags } from './with-app.js';
@@ -10,6 +11,7 @@ interface QueryFlags extends CommonFlags {
   mode: string;
   json?: boolean;
   source?: string;
+  filter: string[];
 }
 
 const modes: readonly SearchMode[] = ['hybrid', 'vector', 'text'];
@@ -23,6 +25,12 @@ export function registerQueryCommand(program: Command): void {
     .option('-k, --top-k <n>', 'how many chunks', '5')
     .option('-m, --mode <mode>', 'hybrid | vector | text', 'hybrid')
     .option('--source <prefix>', 'only chunks of documents whose source starts with this (a folder, an s3:// prefix)')
+    .option(
+      '--filter <expr>',
+      'only chunks of matching documents: lang=ja, type=application/pdf, created>=2026-01-01, or a metadata key: team=infra, year>=2020 (repeatable; a key repeated with = matches any of its values)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option('--json', 'print JSON')
     .action(async (text: string, flags: QueryFlags) => {
       process.exitCode = await withApp(flags, async (app) => {
@@ -39,12 +47,11 @@ export function registerQueryCommand(program: Command): void {
         if (!collection) {
           throw new SluiceError('not_found', `No collection named "${flags.collection}"`);
         }
-        const hits = await app.search(collection, {
-          query: text,
-          topK,
-          mode,
-          ...(flags.source ? { filter: { sourcePrefix: flags.source } } : {}),
+        const filter = toSearchScope({
+          ...filterOfExpressions(flags.filter),
+          ...(flags.source ? { source_prefix: flags.source } : {}),
         });
+        const hits = await app.search(collection, { query: text, topK, mode, filter });
         if (flags.json) {
           print(JSON.stringify(hits, null, 2));
           return 0;
@@ -54,7 +61,8 @@ export function registerQueryCommand(program: Command): void {
         }
         hits.forEach((hit, i) => {
           const where = `${hit.page !== null ? `page ${hit.page}, ` : ''}chunk ${hit.index}, chars ${hit.charStart}-${hit.charEnd}`;
-          print(`${i + 1}. ${hit.source}  (${where})  score ${hit.score.toFixed(4)}`);
+          const language = hit.language ? `  [${hit.language}]` : '';
+          print(`${i + 1}. ${hit.source}  (${where})  score ${hit.score.toFixed(4)}${language}`);
           print(`   ${oneLine(hit.snippet ?? hit.text, 300)}`);
         });
         return 0;

@@ -1,4 +1,5 @@
 import { openAsBlob } from 'node:fs';
+import type { DocumentMetadata } from '../core/document-metadata.js';
 import type { BatchProgress } from '../core/types.js';
 import type { DocumentState } from '../core/states.js';
 import type { FoundFile } from '../services/expand-paths.js';
@@ -14,6 +15,7 @@ interface RemoteOptions {
   collection: string;
   files: FoundFile[];
   label: string;
+  metadataOf?: (file: FoundFile) => DocumentMetadata | undefined;
 }
 
 // Files per upload request: large enough to amortise a request, small enough to start work early.
@@ -68,8 +70,17 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
   const names = uploadNames(options.files.map((file) => file.path));
   for (let i = 0; i < options.files.length; i += filesPerRequest) {
     const form = new FormData();
+    const perFile: Record<string, DocumentMetadata> = {};
     for (const [j, file] of options.files.slice(i, i + filesPerRequest).entries()) {
-      form.append('file', await openAsBlob(file.path), names[i + j]);
+      const name = names[i + j] as string;
+      form.append('file', await openAsBlob(file.path), name);
+      const metadata = options.metadataOf?.(file);
+      if (metadata) {
+        perFile[name] = metadata;
+      }
+    }
+    if (Object.keys(perFile).length > 0) {
+      form.append('file_metadata', JSON.stringify(perFile));
     }
     const answer = await call<{ batch: BatchJson }>('POST', `/v1/collections/${collection.id}/documents`, form);
     batches.push(answer.batch.id);

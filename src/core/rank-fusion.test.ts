@@ -12,6 +12,9 @@ const hit = (chunkId: number): SearchHit => ({
   charEnd: 0,
   page: null,
   score: 0,
+  mediaType: null,
+  language: null,
+  metadata: {},
 });
 
 describe('fuseRankings', () => {

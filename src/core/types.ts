@@ -1,3 +1,4 @@
+import type { DocumentMetadata } from './document-metadata.js';
 import type { ErrorCode } from './errors.js';
 import type { DocumentState } from './states.js';
 
@@ -90,6 +91,10 @@ export interface DocumentRecord {
   sha256: string;
   sizeBytes: number;
   mediaType: string | null;
+  /** ISO 639-1 code of the language most of its text is in, detected when parsed; null if unknown. */
+  language: string | null;
+  /** What its uploader attached (`parseMetadata`), filterable in searches; empty for none. */
+  metadata: DocumentMetadata;
   state: DocumentState;
   priority: number;
   attempts: number;
@@ -136,6 +141,8 @@ export interface ParsedDocument {
    * The chunker starts a new chunk there; a line that merely begins with `#` is not one.
    */
   headings?: number[];
+  /** Ranges [start, end) of code (Markdown fences, HTML `<pre>`), ascending: the chunker never cuts one that fits. */
+  codeBlocks?: [start: number, end: number][];
   title?: string;
 }
 
@@ -167,6 +174,10 @@ export interface SearchHit {
   charEnd: number;
   page: number | null;
   score: number;
+  /** The document's media type, language and metadata, as on `DocumentRecord`. */
+  mediaType: string | null;
+  language: string | null;
+  metadata: DocumentMetadata;
   /** A passage of the text around the first query word (see `snippetOf`), set by the search. */
   snippet?: string;
 }

@@ -1,3 +1,4 @@
+import type { DocumentMetadata } from '../core/document-metadata.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { DocumentState } from '../core/states.js';
 import type { Batch, DocumentRecord } from '../core/types.js';
@@ -11,6 +12,11 @@ export interface RegisterDocumentInput {
   sizeBytes: number;
   /** Higher runs first. @defaultValue 0 */
   priority?: number;
+  /**
+   * Replaces the document's metadata (and that of the unchanged document of the same source it finds);
+   * absent: a new version keeps what its document had.
+   */
+  metadata?: DocumentMetadata;
 }
 
 /** A file refused before it was stored, and why. */
@@ -29,9 +35,9 @@ export type RegisterOutcome =
   | { kind: 'pending'; document: DocumentRecord };
 
 /** A file of an upload: stored under its content hash, or refused before it could be (it is recorded `failed`). */
-export type UploadedFileInput =
-  | { source: string; sizeBytes: number; sha256: string }
-  | { source: string; sizeBytes: number; refused: { code: ErrorCode; message: string } };
+export type UploadedFileInput = { source: string; sizeBytes: number; metadata?: DocumentMetadata } & (
+  { sha256: string } | { refused: { code: ErrorCode; message: string } }
+);
 
 export interface RecordUploadInput {
   collectionId: string;

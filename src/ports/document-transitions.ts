@@ -27,6 +27,8 @@ export interface DocumentTransitions {
     state: DocumentState,
     progress?: { chunksTotal: number; chunksEmbedded: number },
   ): Promise<boolean>;
+  /** Records the language detected in the running attempt's text (ISO 639 code, null if unknown). */
+  recordLanguage(documentId: string, attemptId: string, language: string | null): Promise<boolean>;
   /**
    * Adds batch `batch`'s `count` chunks to the running attempt's embedded count in one atomic step
    * (batches of one document finish concurrently, on any worker). Each batch counts once per attempt:

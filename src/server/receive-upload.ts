@@ -2,13 +2,15 @@ import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { SluiceError, type ErrorCode } from '../core/errors.js';
 import type { BlobStore, StagedBlob } from '../ports/blob-store.js';
+import type { DocumentMetadata } from '../core/document-metadata.js';
 import { boundaryOf, createMultipartScan } from './multipart-scan.js';
+import { createUploadMetadata } from './upload-metadata.js';
 import { sanitizeFilename } from './sanitize-filename.js';
 
 /** A file part received in full (not yet stored under its key), or one refused on its own. */
-export type UploadedFile =
-  | { source: string; sizeBytes: number; staged: StagedBlob }
-  | { source: string; sizeBytes: number; refused: { code: ErrorCode; message: string } };
+export type UploadedFile = { source: string; sizeBytes: number; metadata?: DocumentMetadata } & (
+  { staged: StagedBlob } | { refused: { code: ErrorCode; message: string } }
+);
 
 /** A part that is not a file Sluice can take: listed in the answer, never recorded. */
 export interface RefusedPart {
@@ -43,7 +45,9 @@ export async function receiveUpload(
   limits: UploadLimits,
 ): Promise<ReceivedUpload> {
   const files: UploadedFile[] = [];
+  const names: string[] = [];
   const fields: { part: number; name: string | null }[] = [];
+  const metadata = createUploadMetadata();
   const discard = async (): Promise<void> => {
     await Promise.all(files.flatMap((file) => ('staged' in file ? [file.staged.discard()] : [])));
   };
@@ -58,16 +62,20 @@ export async function receiveUpload(
       const part = next.value;
       const index = files.length + fields.length;
       if (part.type === 'field') {
-        fields.push({ part: index, name: part.fieldname ?? null });
+        if (!metadata.read(part.fieldname, part.value)) {
+          fields.push({ part: index, name: part.fieldname ?? null });
+        }
         continue;
       }
       const file = await receiveFile(part, blobs, limits.maxFileBytes);
       files.push(file);
+      names.push(part.filename);
       total += file.sizeBytes;
       if (total > limits.maxRequestBytes) {
         throw new SluiceError('request_too_large', `The request is over ${limits.maxRequestBytes} bytes`);
       }
     }
+    metadata.attach(files, names);
   } catch (error) {
     await discard();
     throw translate(error, limits);

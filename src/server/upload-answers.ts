@@ -45,12 +45,13 @@ export function uploadIdempotency(
     : undefined;
 }
 
-/** What makes two uploads the same request: the names and contents of their files, in order, and the priority. */
+/** What makes two uploads the same request: the names, contents and metadata of their files, in order, and the priority. */
 function fingerprintOf(upload: ReceivedUpload, priority: number): string {
   const parts = upload.files.map((file) => [
     file.source,
     'staged' in file ? file.staged.sha256 : file.refused.code,
     file.sizeBytes,
+    ...(file.metadata ? [file.metadata] : []),
   ]);
   return createHash('sha256')
     .update(JSON.stringify([priority, parts]))

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { documentStates } from '../core/states.js';
 import type { BatchProgress, Collection, DocumentRecord, SearchHit } from '../core/types.js';
 
+const metadataValue = z.union([z.string(), z.number(), z.boolean()]);
+/** What the uploader attached to a document; empty for none. */
+const metadataView = z.record(z.string(), z.union([metadataValue, z.array(metadataValue)]));
+
 /** What the API shows of things: snake_case JSON, stable field names, no internal fields. */
 export const collectionView = z.object({
   id: z.string(),
@@ -30,6 +34,9 @@ export const documentView = z.object({
   sha256: z.string(),
   size_bytes: z.number(),
   media_type: z.string().nullable(),
+  /** ISO 639-1 code of the language detected in its text once parsed; null before, or if unknown. */
+  language: z.string().nullable(),
+  metadata: metadataView,
   state: z.enum(documentStates),
   attempts: z.number(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
@@ -80,6 +87,10 @@ export const hitView = z.object({
   char_end: z.number(),
   page: z.number().nullable(),
   score: z.number(),
+  /** The document's, as on the document. */
+  media_type: z.string().nullable(),
+  language: z.string().nullable(),
+  metadata: metadataView,
 });
 
 export function toCollectionView(c: Collection): z.infer<typeof collectionView> {
@@ -110,6 +121,8 @@ export function toDocumentView(d: DocumentRecord): z.infer<typeof documentView> 
     sha256: d.sha256,
     size_bytes: d.sizeBytes,
     media_type: d.mediaType,
+    language: d.language,
+    metadata: d.metadata,
     state: d.state,
     attempts: d.attempts,
     error: d.errorCode ? { code: d.errorCode, message: d.errorMessage ?? '' } : null,
@@ -154,5 +167,8 @@ export function toHitView(h: SearchHit): z.infer<typeof hitView> {
     char_end: h.charEnd,
     page: h.page,
     score: h.score,
+    media_type: h.mediaType,
+    language: h.language,
+    metadata: h.metadata,
   };
 }

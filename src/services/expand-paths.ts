@@ -5,6 +5,8 @@ import { keyFilter } from './key-patterns.js';
 
 export interface FoundFile {
   path: string;
+  /** Below the folder it was found in (for a file or glob, the working folder), with `/` between folders. */
+  relativePath: string;
   sizeBytes: number;
 }
 
@@ -20,7 +22,7 @@ export async function expandPaths(
   patterns: { include?: readonly string[]; exclude?: readonly string[] } = {},
 ): Promise<{ files: FoundFile[]; missing: string[] }> {
   const wanted = keyFilter(patterns.include ?? [], patterns.exclude ?? []);
-  const found = new Set<string>();
+  const found = new Map<string, string>();
   const missing: string[] = [];
   for (const input of inputs) {
     const absolute = resolve(cwd, input);
@@ -44,13 +46,18 @@ export async function expandPaths(
     if (matches.length === 0) {
       missing.push(input);
     }
-    matches.filter((m) => wanted(relative(root, m).split(sep).join('/'))).forEach((m) => found.add(m));
+    for (const match of matches) {
+      const below = relative(root, match).split(sep).join('/');
+      if (wanted(below) && !found.has(match)) {
+        found.set(match, below);
+      }
+    }
   }
   const files: FoundFile[] = [];
-  for (const path of [...found].sort()) {
+  for (const [path, relativePath] of [...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const info = await stat(path).catch(() => undefined);
     if (info?.isFile()) {
-      files.push({ path, sizeBytes: info.size });
+      files.push({ path, relativePath, sizeBytes: info.size });
     }
   }
   return { files, missing };

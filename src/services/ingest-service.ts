@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { DocumentMetadata } from '../core/document-metadata.js';
 import { documentStateEvent } from '../core/document-events.js';
 import { isSluiceError, type ErrorCode } from '../core/errors.js';
 import type { Batch, Collection, DocumentRecord } from '../core/types.js';
@@ -29,14 +30,16 @@ export interface SubmitFilesInput {
   files: FoundFile[];
   maxFileBytes: number;
   priority?: number;
+  /** Each file's metadata (`--metadata`, `--path-metadata`), if any. */
+  metadataOf?: (file: FoundFile) => DocumentMetadata | undefined;
 }
 
 export type SubmitOutcome = RegisterOutcome | { kind: 'rejected'; document: DocumentRecord };
 
 /** A file whose bytes are already stored, or that was refused before it could be. */
-export type ReceivedFile =
-  | { source: string; sizeBytes: number; blob: StoredBlob }
-  | { source: string; sizeBytes: number; refused: { code: ErrorCode; message: string } };
+export type ReceivedFile = { source: string; sizeBytes: number; metadata?: DocumentMetadata } & (
+  { blob: StoredBlob } | { refused: { code: ErrorCode; message: string } }
+);
 
 /**
  * Records one received file in a batch: dedup happens in the ledger, and only then is the tenant's
@@ -54,6 +57,7 @@ export async function acceptFile(
     batchId: target.batch.id,
     priority: target.priority ?? 0,
     source: file.source,
+    ...(file.metadata ? { metadata: file.metadata } : {}),
   };
   const outcome: SubmitOutcome =
     'refused' in file
@@ -137,7 +141,12 @@ export async function acceptUpload(
       const file = input.files[index] as ReceivedFile;
       return 'refused' in file
         ? file
-        : { source: file.source, sizeBytes: file.blob.sizeBytes, sha256: file.blob.sha256 };
+        : {
+            source: file.source,
+            sizeBytes: file.blob.sizeBytes,
+            sha256: file.blob.sha256,
+            ...(file.metadata ? { metadata: file.metadata } : {}),
+          };
     }),
     ...(input.idempotency ? { idempotency: input.idempotency } : {}),
   });
@@ -172,6 +181,7 @@ export function largestFirstOrder(sizes: readonly number[]): number[] {
 export interface IncomingFile {
   source: string;
   sizeBytes: number;
+  metadata?: DocumentMetadata;
   open(): AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>;
 }
 
@@ -184,8 +194,9 @@ export async function receiveFile(
   file: IncomingFile,
   maxFileBytes: number,
 ): Promise<{ received: ReceivedFile; hold?: string }> {
+  const described = { source: file.source, ...(file.metadata ? { metadata: file.metadata } : {}) };
   const refused = (code: ErrorCode, message: string) => ({
-    received: { source: file.source, sizeBytes: file.sizeBytes, refused: { code, message } },
+    received: { ...described, sizeBytes: file.sizeBytes, refused: { code, message } },
   });
   if (file.sizeBytes > maxFileBytes) {
     return refused('file_too_large', `The file is ${file.sizeBytes} bytes; the limit is ${maxFileBytes}`);
@@ -203,7 +214,7 @@ export async function receiveFile(
   let hold: string | undefined;
   try {
     hold = await holdBlobs(deps, [staged.sha256]);
-    return { received: { source: file.source, sizeBytes: staged.sizeBytes, blob: await staged.commit() }, hold };
+    return { received: { ...described, sizeBytes: staged.sizeBytes, blob: await staged.commit() }, hold };
   } catch (error) {
     await staged.discard();
     if (hold) {
@@ -242,7 +253,12 @@ export async function submitFiles(
     const outcome = await receiveAndAccept(
       deps,
       input,
-      { source: file.path, sizeBytes: file.sizeBytes, open: () => createReadStream(file.path) },
+      {
+        source: file.path,
+        sizeBytes: file.sizeBytes,
+        open: () => createReadStream(file.path),
+        ...withMetadata(input.metadataOf?.(file)),
+      },
       input.maxFileBytes,
     );
     outcomes[index] = outcome;
@@ -250,3 +266,6 @@ export async function submitFiles(
   }
   return outcomes;
 }
+
+const withMetadata = (metadata: DocumentMetadata | undefined): { metadata?: DocumentMetadata } =>
+  metadata ? { metadata } : {};

@@ -7,6 +7,7 @@ import type { PartialCompletion, Store } from '../ports/store.js';
 import type { DocumentSplitter } from '../ports/splitter.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { documentStateEvent } from '../core/document-events.js';
+import { detectLanguage } from '../core/detect-language.js';
 import { assertSameEmbedder } from '../core/embedder-pin.js';
 import { SluiceError, toSluiceError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -208,6 +209,9 @@ async function runAttempt(p: Pipeline, job: Parameters<JobHandler>[0], signal: A
       throw new SluiceError('empty_document', `${doc.source} holds no text to index`);
     }
     signal.throwIfAborted();
+    if (!(await store.recordLanguage(doc.id, attemptId, detectLanguage(chunks)))) {
+      throw new Superseded();
+    }
     await stage('embedding', { chunksTotal: chunks.length, chunksEmbedded: 0 });
     await announce(p, doc, 'embedding');
     const staged = p.options.stageChunks === true;

@@ -206,3 +206,45 @@ export function sourcesTables(dialect: 'sqlite' | 'postgres'): string {
     CREATE INDEX source_objects_by_document ON source_objects (document_id);
     CREATE INDEX source_objects_by_scan ON source_objects (source_id, seen_by);`;
 }
+
+/**
+ * Each document's metadata (JSON text) and detected language, and its metadata again as one row per
+ * value (`metadataFields`), so that equality, `in` and ranges on any key use an index; the rows go
+ * with their document, by trigger, on every path that deletes one.
+ */
+export function documentFieldsTables(dialect: 'sqlite' | 'postgres'): string {
+  const number = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
+  const removal =
+    dialect === 'sqlite'
+      ? `CREATE TRIGGER document_fields_deleted AFTER DELETE ON documents
+      BEGIN DELETE FROM document_fields WHERE document_id = OLD.id; END;`
+      : `CREATE FUNCTION drop_document_fields() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN DELETE FROM document_fields WHERE document_id = OLD.id; RETURN NULL; END $$;
+    CREATE TRIGGER document_fields_deleted AFTER DELETE ON documents FOR EACH ROW
+      EXECUTE FUNCTION drop_document_fields();`;
+  return `ALTER TABLE documents ADD COLUMN metadata TEXT;
+    ALTER TABLE documents ADD COLUMN language TEXT;
+    CREATE TABLE document_fields (
+      document_id TEXT NOT NULL,
+      collection_id TEXT NOT NULL,
+      key TEXT NOT NULL,
+      text_value TEXT NOT NULL,
+      num_value ${number}
+    );
+    CREATE INDEX document_fields_by_text ON document_fields (collection_id, key, text_value);
+    CREATE INDEX document_fields_by_number ON document_fields (collection_id, key, num_value) WHERE num_value IS NOT NULL;
+    CREATE INDEX document_fields_by_document ON document_fields (document_id);
+    CREATE INDEX documents_by_language ON documents (collection_id, language);
+    CREATE INDEX documents_by_media_type ON documents (collection_id, media_type);
+    CREATE INDEX documents_by_created ON documents (collection_id, created_at);
+    ${removal}`;
+}
+
+/**
+ * The documents a registration's metadata goes to: the one it recorded, and the document of the same
+ * source that it found with the same bytes (an unchanged file sent again with new metadata).
+ */
+export function metadataTargets(plan: RegistrationPlan, recorded: string, source: string): string[] {
+  const found = plan.kind === 'duplicate' ? plan.of : plan.kind === 'pending' ? plan.twin : undefined;
+  return found && found.source === source && found.id !== recorded ? [recorded, found.id] : [recorded];
+}

@@ -1,4 +1,5 @@
 /** Rows as both SQL backends return them (snake_case, timestamps as ISO text), mapped to domain types. */
+import { metadataOf } from '../core/document-metadata.js';
 import type { ErrorCode } from '../core/errors.js';
 import { terminalStates, type DocumentState } from '../core/states.js';
 import type {
@@ -39,6 +40,9 @@ export interface DocumentRow {
   sha256: string;
   size_bytes: number;
   media_type: string | null;
+  language: string | null;
+  /** JSON text, or null for none. */
+  metadata: string | null;
   state: string;
   priority: number;
   attempts: number;
@@ -83,6 +87,8 @@ export function toDocument(row: DocumentRow): DocumentRecord {
     sha256: row.sha256,
     sizeBytes: row.size_bytes,
     mediaType: row.media_type,
+    language: row.language,
+    metadata: metadataOf(row.metadata),
     state: row.state as DocumentState,
     priority: row.priority,
     attempts: row.attempts,
@@ -187,6 +193,9 @@ export interface HitRow {
   char_start: number;
   char_end: number;
   page: number | null;
+  media_type: string | null;
+  language: string | null;
+  metadata: string | null;
 }
 
 export function toSearchHit(r: HitRow, score: number): SearchHit {
@@ -200,11 +209,15 @@ export function toSearchHit(r: HitRow, score: number): SearchHit {
     charEnd: r.char_end,
     page: r.page,
     score,
+    mediaType: r.media_type,
+    language: r.language,
+    metadata: metadataOf(r.metadata),
   };
 }
 
 /** The columns of HitRow, for a query over chunks `c` joined with documents `d`. */
-export const hitColumns = 'c.id AS chunk_id, c.document_id, d.source, c.idx, c.text, c.char_start, c.char_end, c.page';
+export const hitColumns =
+  'c.id AS chunk_id, c.document_id, d.source, c.idx, c.text, c.char_start, c.char_end, c.page, d.media_type, d.language, d.metadata';
 
 type ProgressEvent = Extract<SluiceEvent, { type: 'document.progress' }>;
 

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { createApp, type AppContext } from '../../src/app/create-app.js';
@@ -109,7 +109,11 @@ describe('Raw files under churn', () => {
       const path = join(dir, `source-${Math.floor(random() * 60)}.txt`);
       writeFileSync(path, content(n));
       const batch = await app.store.createBatch(collection.id, `op ${op}`);
-      const [outcome] = await app.submit({ collection, batch, files: [{ path, sizeBytes: statSync(path).size }] });
+      const [outcome] = await app.submit({
+        collection,
+        batch,
+        files: [{ path, relativePath: basename(path), sizeBytes: statSync(path).size }],
+      });
       const id = (outcome as NonNullable<typeof outcome>).document.id;
       contentOf.set(id, n);
       if (!live.includes(id)) {
@@ -152,7 +156,7 @@ describe('Raw files under churn', () => {
         .map((doc) => {
           const path = join(freshSources, `${collection.name}-${doc.id}.txt`);
           writeFileSync(path, content(contentOf.get(doc.id) as number));
-          return { path, sizeBytes: statSync(path).size };
+          return { path, relativePath: basename(path), sizeBytes: statSync(path).size };
         });
       const target = await fresh.ensureCollection(freshTenant.id, collection.name);
       for (const file of files) {

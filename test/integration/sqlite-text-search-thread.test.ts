@@ -103,6 +103,9 @@ describe('SQLite full-text search on its own thread', () => {
         charEnd: 4,
         page: null,
         score: 2,
+        mediaType: null,
+        language: null,
+        metadata: {},
       },
     ];
     const failures: unknown[] = [];

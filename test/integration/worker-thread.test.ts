@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { createApp, type AppContext } from '../../src/app/create-app.js';
@@ -156,7 +156,7 @@ describe('workers in a thread of their own', () => {
     const [outcome] = await submitter.submit({
       collection,
       batch,
-      files: [{ path: file, sizeBytes: text('otter').length }],
+      files: [{ path: file, relativePath: basename(file), sizeBytes: text('otter').length }],
     });
     expect(outcome?.kind).toBe('queued');
     const documentId = outcome!.document.id;

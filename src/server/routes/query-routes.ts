@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { toSearchScope } from '../../core/query-filter.js';
+import { queryFilterSchema } from '../query-filter-schema.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { hitView, toHitView } from '../views.js';
 
@@ -13,12 +15,7 @@ export function registerQueryRoutes(server: Server, { app, access }: RouteContex
           query: z.string().min(1).max(10_000),
           top_k: z.number().int().min(1).max(100).default(5),
           mode: z.enum(['hybrid', 'vector', 'text']).default('hybrid'),
-          filter: z
-            .object({
-              document_ids: z.array(z.string()).max(1000).optional(),
-              source_prefix: z.string().optional(),
-            })
-            .optional(),
+          filter: queryFilterSchema.optional(),
         }),
         response: { 200: z.object({ hits: z.array(hitView) }) },
       },
@@ -30,10 +27,7 @@ export function registerQueryRoutes(server: Server, { app, access }: RouteContex
         query,
         topK,
         mode,
-        filter: {
-          ...(filter?.document_ids ? { documentIds: filter.document_ids } : {}),
-          ...(filter?.source_prefix ? { sourcePrefix: filter.source_prefix } : {}),
-        },
+        filter: toSearchScope(filter),
       });
       return { hits: hits.map(toHitView) };
     },

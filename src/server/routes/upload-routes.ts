@@ -13,6 +13,8 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
       schema: {
         tags: ['documents'],
         summary: 'Upload one or many files (multipart/form-data); answers 202 with a batch and one job per file',
+        description:
+          'Each file is a part with a filename. Optional form fields: `metadata`, a JSON object of string, number or boolean values (or lists of them) for every file; `file_metadata`, a JSON object of such objects keyed by file name, merged over `metadata`. Metadata is returned with documents and hits and can be filtered on in queries.',
         params: z.object({ id: z.string() }),
         querystring: z.object({ priority: z.coerce.number().int().min(-100).max(100).default(0) }),
         response: { 202: uploadAnswer },
@@ -94,7 +96,12 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
         const blob = await file.staged.commit();
         app.metrics.uploads.inc();
         app.metrics.uploadBytes.inc(blob.sizeBytes);
-        return { source: file.source, sizeBytes: blob.sizeBytes, blob };
+        return {
+          source: file.source,
+          sizeBytes: blob.sizeBytes,
+          blob,
+          ...(file.metadata ? { metadata: file.metadata } : {}),
+        };
       }
     },
   );

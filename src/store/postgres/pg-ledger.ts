@@ -8,7 +8,8 @@ import type {
   RegisterOutcome,
   RejectedDocumentInput,
 } from '../../ports/document-ledger.js';
-import { planRegistration, rejectedValues } from '../document-sql.js';
+import { metadataFields, metadataText, type DocumentMetadata } from '../../core/document-metadata.js';
+import { metadataTargets, planRegistration, rejectedValues, type RegistrationPlan } from '../document-sql.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import { changed, type PgContext, type PgQueryable } from './pg-context.js';
 import type { PgDispatch } from './pg-dispatch.js';
@@ -25,6 +26,38 @@ const filterKeys = ['collectionId', 'batchId', 'documentId', 'state', 'tenantId'
  * transaction `client` is in.
  */
 export async function registerWith(client: PgQueryable, input: RegisterDocumentInput): Promise<RegisterOutcome> {
+  const { plan, outcome } = await record(client, input);
+  if (input.metadata === undefined) {
+    return outcome;
+  }
+  for (const id of metadataTargets(plan, outcome.document.id, input.source)) {
+    await writeMetadata(client, id, input.collectionId, input.metadata);
+  }
+  return { ...outcome, document: { ...outcome.document, metadata: input.metadata } };
+}
+
+/** Replaces a document's metadata and its indexed fields. */
+async function writeMetadata(
+  client: PgQueryable,
+  id: string,
+  collectionId: string,
+  metadata: DocumentMetadata,
+): Promise<void> {
+  const fields = metadataFields(metadata);
+  await client.query(ledgerSql.setMetadata, [id, metadataText(metadata)]);
+  await client.query(ledgerSql.replaceFields, [
+    id,
+    collectionId,
+    fields.map((f) => f.key),
+    fields.map((f) => f.text),
+    fields.map((f) => f.num),
+  ]);
+}
+
+async function record(
+  client: PgQueryable,
+  input: RegisterDocumentInput,
+): Promise<{ plan: RegistrationPlan; outcome: RegisterOutcome }> {
   const priority = input.priority ?? 0;
   // Registrations into one collection are serialised, so two API nodes receiving the same bytes
   // at once still end with one document and one duplicate.
@@ -49,13 +82,14 @@ export async function registerWith(client: PgQueryable, input: RegisterDocumentI
     ? undefined
     : (await client.query<DocumentRow>(ledgerSql.ofSource, [input.collectionId, input.source])).rows[0];
   const plan = planRegistration(input.source, twin, previous);
+  const outcome = (o: RegisterOutcome) => ({ plan, outcome: o });
   switch (plan.kind) {
     case 'pending':
-      return { kind: 'pending', document: toDocument(plan.twin) };
+      return outcome({ kind: 'pending', document: toDocument(plan.twin) });
     case 'duplicate':
-      return { kind: 'skipped', document: toDocument(await insert('skipped', plan.of.id)) };
+      return outcome({ kind: 'skipped', document: toDocument(await insert('skipped', plan.of.id)) });
     case 'copy':
-      return { kind: 'queued', document: toDocument(await insert('queued', plan.of.id)) };
+      return outcome({ kind: 'queued', document: toDocument(await insert('queued', plan.of.id)) });
     case 'new_version': {
       // A new version of a known source takes over its document: the old chunks stay searchable
       // until the new ones are published in one transaction, and any attempt still running is fenced out.
@@ -71,30 +105,35 @@ export async function registerWith(client: PgQueryable, input: RegisterDocumentI
         input.sizeBytes,
         priority,
       ]);
-      return {
+      return outcome({
         kind: 'queued',
         document: toDocument(updated.rows[0] as DocumentRow),
         replacedSha256: plan.previous.sha256,
-      };
+      });
     }
     case 'new':
-      return { kind: 'queued', document: toDocument(await insert('queued', null)) };
+      return outcome({ kind: 'queued', document: toDocument(await insert('queued', null)) });
   }
 }
 
 /** Records a file refused before it was stored as a `failed` document of its batch. */
 export async function rejectWith(client: PgQueryable, input: RejectedDocumentInput): Promise<DocumentRecord> {
   const { rows } = await client.query<DocumentRow>(ledgerSql.insertRejected, [newId('doc'), ...rejectedValues(input)]);
-  return toDocument(rows[0] as DocumentRow);
+  const row = rows[0] as DocumentRow;
+  if (input.metadata === undefined) {
+    return toDocument(row);
+  }
+  await writeMetadata(client, row.id, input.collectionId, input.metadata);
+  return { ...toDocument(row), metadata: input.metadata };
 }
 
-export function createPgLedger({ pool, query, one, count, transaction }: PgContext): PgLedger {
+export function createPgLedger({ query, one, count, transaction }: PgContext): PgLedger {
   return {
     registerDocument(input) {
       return transaction((client) => registerWith(client, input));
     },
     recordRejected(input) {
-      return rejectWith(pool, input);
+      return transaction((client) => rejectWith(client, input));
     },
     async getDocument(id) {
       const row = await one<DocumentRow>(ledgerSql.byId, [id]);

@@ -1,4 +1,4 @@
-import { stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
+import { documentFieldsTables, stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
 import { withConnection, type PgPool, type PgQueryable } from './pg-connection.js';
 import { indexedText } from '../search-text.js';
@@ -243,6 +243,10 @@ const migrations: readonly { version: number; sql: string; data?: (client: PgQue
     // indexed form (search-text.ts) now, so that a word inside their sentences is found as in new ones.
     sql: 'SELECT 1',
     data: indexUnspacedText,
+  },
+  {
+    version: 12,
+    sql: documentFieldsTables('postgres'),
   },
 ];
 

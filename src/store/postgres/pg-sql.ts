@@ -122,6 +122,12 @@ const documentFilters = {
 } as const;
 
 export const ledgerSql = {
+  setMetadata: 'UPDATE documents SET metadata = $2 WHERE id = $1',
+  /** Replaces a document's field rows with those given as parallel arrays (`metadataFields`). */
+  replaceFields: `WITH dropped AS (DELETE FROM document_fields WHERE document_id = $1)
+    INSERT INTO document_fields (document_id, collection_id, key, text_value, num_value)
+    SELECT $1, $2, f.key, f.text_value, f.num_value FROM unnest($3::text[], $4::text[], $5::float8[]) AS f(key, text_value, num_value)`,
+  setLanguage: 'UPDATE documents SET language = $3 WHERE id = $1 AND attempt_id = $2',
   insert: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of,
                  created_at, updated_at, completed_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now(), CASE WHEN $7 = 'skipped' THEN now() END) RETURNING *`,
@@ -263,26 +269,35 @@ export const idempotencySql = {
     WHERE idempotency_keys.status = 0 AND idempotency_keys.fingerprint = excluded.fingerprint`,
 } as const;
 
-export const chunkIndexSql = {
-  /**
-   * The k ($2) chunks nearest a vector ($1). The same expression as the collection's partial HNSW
-   * index, with the id inline, so the planner can match that index; ids are checked by vectorIndexName.
-   */
-  nearest: (collectionId: string, dimension: number): string => {
-    vectorIndexName(collectionId);
-    const cast = `vector(${dimension})`;
-    return `SELECT ${hitColumns}, 1 - (c.embedding::${cast} <=> $1::${cast}) AS score
+/**
+ * The k ($2) chunks nearest a vector ($1), of the documents `scoped` picks where given. The same
+ * expression as the collection's partial HNSW index, with the id inline, so the planner can match that
+ * index; ids are checked by vectorIndexName. `exact`: ordered by the score instead, which no index
+ * gives, so every chunk in scope is compared (pgvector before 0.8 stops a filtered index scan early).
+ */
+function nearestSql(collectionId: string, dimension: number, scoped?: string, exact = false): string {
+  vectorIndexName(collectionId);
+  const cast = `vector(${dimension})`;
+  return `SELECT ${hitColumns}, 1 - (c.embedding::${cast} <=> $1::${cast}) AS score
            FROM chunks c JOIN documents d ON d.id = c.document_id
-          WHERE c.collection_id = '${collectionId}'
-          ORDER BY c.embedding::${cast} <=> $1::${cast} LIMIT $2`;
-  },
+          WHERE c.collection_id = '${collectionId}' ${scoped ? `AND c.document_id IN (${scoped})` : ''}
+          ORDER BY ${exact ? 'score DESC, c.id' : `c.embedding::${cast} <=> $1::${cast}`} LIMIT $2`;
+}
+
+export const chunkIndexSql = {
+  nearest: nearestSql,
+  /** `nearest` in a scope, in the exact order: the index's iterative scan may return its rows slightly out of it. */
+  nearestScoped: (collectionId: string, dimension: number, scoped: string): string =>
+    `WITH hits AS MATERIALIZED (${nearestSql(collectionId, dimension, scoped)}) SELECT * FROM hits ORDER BY score DESC, chunk_id`,
+  /** pgvector's version: from 0.8 its HNSW scan goes on until a filtered query has its k rows. */
+  vectorVersion: "SELECT extversion FROM pg_extension WHERE extname = 'vector'",
   // Every match is ranked. `ts_rank` weighs how often the terms occur; `ts_rank_cd` (cover
   // density, how near they are) costs more per chunk. Ranked by id first, then the top k joined for
   // their text: a sort holding each match's text read it out of TOAST (both measured in BENCH.md).
-  text: `SELECT ${hitColumns}, r.score
+  text: (scoped?: string): string => `SELECT ${hitColumns}, r.score
                FROM (SELECT c.id, ts_rank(c.tsv, q) AS score
                        FROM chunks c, to_tsquery('english', $2) q
-                      WHERE c.collection_id = $1 AND c.tsv @@ q
+                      WHERE c.collection_id = $1 AND c.tsv @@ q ${scoped ? `AND c.document_id IN (${scoped})` : ''}
                       ORDER BY score DESC, c.id LIMIT $3) r
                JOIN chunks c ON c.id = r.id JOIN documents d ON d.id = c.document_id
               ORDER BY r.score DESC, c.id`,

@@ -1,7 +1,7 @@
 import type { DocumentTransitions } from '../../ports/document-transitions.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import { changed, type PgContext } from './pg-context.js';
-import { transitionSql } from './pg-sql.js';
+import { ledgerSql, transitionSql } from './pg-sql.js';
 
 /** The state changes of a document but publishing (`pg-publish.ts`), which writes its chunks too. */
 export type PgTransitions = Omit<DocumentTransitions, 'complete' | 'settleCopies' | 'listStrandedOriginals'>;
@@ -15,6 +15,9 @@ export function createPgTransitions({ pool, query, one }: PgContext): PgTransiti
     async claim(documentId, attemptId, workerId) {
       const row = await one<DocumentRow>(transitionSql.claim, [documentId, attemptId, workerId ?? null]);
       return row && toDocument(row);
+    },
+    async recordLanguage(documentId, attemptId, language) {
+      return changed(await pool.query(ledgerSql.setLanguage, [documentId, attemptId, language]));
     },
     async setStage(documentId, attemptId, state, progress) {
       const result = progress

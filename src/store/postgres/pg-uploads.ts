@@ -56,6 +56,7 @@ export function createPgUploads({ transaction }: PgContext): Pick<DocumentLedger
                       source: file.source,
                       sizeBytes: file.sizeBytes,
                       ...file.refused,
+                      ...(file.metadata ? { metadata: file.metadata } : {}),
                     }),
                   }
                 : await registerWith(client, {
@@ -63,6 +64,7 @@ export function createPgUploads({ transaction }: PgContext): Pick<DocumentLedger
                     source: file.source,
                     sizeBytes: file.sizeBytes,
                     sha256: file.sha256,
+                    ...(file.metadata ? { metadata: file.metadata } : {}),
                   }),
             );
           }

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { SearchHit } from '../../core/types.js';
 import type { ChunkIndex } from '../../ports/chunk-index.js';
+import { isUnscoped, type SearchScope } from '../../core/search-scope.js';
+import { paramList, scopedDocumentsSql } from '../search-scope-sql.js';
 import { searchTerms } from '../text-match.js';
 import { chunkHits, type ScoredChunk } from './search/chunk-hits.js';
 import { searchFullText } from './search/full-text-search.js';
@@ -8,7 +10,7 @@ import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import { collectionTables } from './sqlite-migrations.js';
 import { searchSql, vectorChangeSql } from './sqlite-sql.js';
 import type { StatementCache } from './statement-cache.js';
-import type { VectorScanSource } from './search/vector-scan.js';
+import { nearestFromFile, type VectorScanSource } from './search/vector-scan.js';
 
 /** The statements the in-memory vector scans (`vector-scan.ts`) read through, on the search connection. */
 export function vectorScanSource(searchDb: Database.Database, searchStmt: StatementCache): VectorScanSource {
@@ -37,9 +39,34 @@ export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans
 } {
   const toHits = (rows: ScoredChunk[]): SearchHit[] => chunkHits(searchStmt, rows);
 
+  /**
+   * The nearest chunks among those of the documents in scope: through the in-memory scan where it
+   * holds the collection, else by reading each one's vector (sqlite-vec's kNN takes no filter).
+   */
+  const searchScoped = (
+    collectionId: string,
+    vectors: string,
+    vector: Float32Array,
+    k: number,
+    scope: SearchScope,
+  ): ScoredChunk[] => {
+    const params = paramList('sqlite');
+    const scoped = scopedDocumentsSql('sqlite', collectionId, scope, params.add);
+    const allowed = new Set(
+      searchStmt<unknown[], number>(searchSql.scopedChunks(scoped))
+        .pluck()
+        .all(...params.values),
+    );
+    const scanned = vectorScans?.search(collectionId, vectors, vector, k, textSearch?.busy === true, allowed);
+    return scanned ?? nearestFromFile(vectorScanSource(searchDb, searchStmt), vectors, vector, allowed, k);
+  };
+
   const sync: Synchronous<Omit<ChunkIndex, 'searchText'>> = {
-    searchVector(collectionId, vector, k) {
+    searchVector(collectionId, vector, k, scope) {
       const { vectors } = collectionTables(collectionId);
+      if (scope && !isUnscoped(scope)) {
+        return toHits(searchScoped(collectionId, vectors, vector, k, scope)).slice(0, k);
+      }
       const scanned = vectorScans?.search(collectionId, vectors, vector, k, textSearch?.busy === true);
       if (scanned) {
         return toHits(scanned);
@@ -62,12 +89,18 @@ export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans
   };
 
   /** Run on the text-search thread, beside a hybrid query's vector scan on this one (see `text-search-host.ts`). */
-  const searchText: ChunkIndex['searchText'] = async (collectionId, query, k) => {
+  const searchText: ChunkIndex['searchText'] = async (collectionId, query, k, scope) => {
     const terms = searchTerms(query);
     if (terms.length === 0) {
       return [];
     }
-    const request = { fullText: collectionTables(collectionId).fullText, collectionId, terms, k };
+    const request = {
+      fullText: collectionTables(collectionId).fullText,
+      collectionId,
+      terms,
+      k,
+      ...(scope && !isUnscoped(scope) ? { scope } : {}),
+    };
     const here = () => searchFullText(searchDb, searchStmt, request);
     return textSearch ? textSearch.search(request, here) : here();
   };

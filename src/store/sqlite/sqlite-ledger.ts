@@ -7,12 +7,24 @@ import type {
   RegisterDocumentInput,
   RegisterOutcome,
 } from '../../ports/document-ledger.js';
-import { planRegistration, rejectedValues } from '../document-sql.js';
+import { metadataFields, metadataText, type DocumentMetadata } from '../../core/document-metadata.js';
+import { metadataTargets, planRegistration, rejectedValues, type RegistrationPlan } from '../document-sql.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import type { ChunkRows } from './sqlite-chunk-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import type { DispatchMethods } from './sqlite-dispatch.js';
 import { copySql, documentFilterSql, documentSql } from './sqlite-sql.js';
+
+/** Replaces a document's metadata and its indexed fields. */
+function metadataWriter(stmt: SqliteContext['stmt']) {
+  return (id: string, collectionId: string, metadata: DocumentMetadata): void => {
+    stmt(documentSql.setMetadata).run(metadataText(metadata), id);
+    stmt(documentSql.dropFields).run(id);
+    for (const field of metadataFields(metadata)) {
+      stmt(documentSql.insertField).run(id, collectionId, field.key, field.text, field.num);
+    }
+  };
+}
 
 /**
  * Records a file in a batch, deduplicated by content within one transaction (`planRegistration`
@@ -25,6 +37,7 @@ export function createRegistration({
 }: SqliteContext): Transaction<(input: RegisterDocumentInput) => RegisterOutcome> {
   const getDocumentRow = stmt<[string], DocumentRow>(documentSql.byId);
   const insertDocument = stmt(documentSql.insert);
+  const writeMetadata = metadataWriter(stmt);
   // Copies that waited for a document's old bytes go on without it when it takes new ones.
   const promoteCopiesOf = (id: string, at: string): void => {
     const promoted = stmt<[Record<string, unknown>], DocumentRow>(copySql.promote).get({ id, now: at });
@@ -33,6 +46,17 @@ export function createRegistration({
     }
   };
   const registerDocument = db.transaction((input: RegisterDocumentInput): RegisterOutcome => {
+    const { plan, outcome } = record(input);
+    if (input.metadata === undefined) {
+      return outcome;
+    }
+    for (const id of metadataTargets(plan, outcome.document.id, input.source)) {
+      writeMetadata(id, input.collectionId, input.metadata);
+    }
+    return { ...outcome, document: { ...outcome.document, metadata: input.metadata } };
+  });
+  const record = (input: RegisterDocumentInput): { plan: RegistrationPlan; outcome: RegisterOutcome } => {
+    const outcome = (o: RegisterOutcome) => ({ plan, outcome: o });
     const priority = input.priority ?? 0;
     const base = { ...input, priority, now: now(), duplicateOf: null, completedAt: null };
     const twin = stmt<[string, string], DocumentRow>(documentSql.twin).get(input.collectionId, input.sha256);
@@ -43,34 +67,34 @@ export function createRegistration({
     const plan = planRegistration(input.source, twin, previous);
     switch (plan.kind) {
       case 'pending':
-        return { kind: 'pending', document: toDocument(plan.twin) };
+        return outcome({ kind: 'pending', document: toDocument(plan.twin) });
       case 'duplicate': {
         const id = newId('doc');
         insertDocument.run({ ...base, id, state: 'skipped', duplicateOf: plan.of.id, completedAt: base.now });
-        return { kind: 'skipped', document: toDocument(getDocumentRow.get(id) as DocumentRow) };
+        return outcome({ kind: 'skipped', document: toDocument(getDocumentRow.get(id) as DocumentRow) });
       }
       case 'copy': {
         const id = newId('doc');
         insertDocument.run({ ...base, id, state: 'queued', duplicateOf: plan.of.id });
-        return { kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) };
+        return outcome({ kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) });
       }
       case 'new_version':
         // The old chunks stay searchable until the new ones are published in one transaction, and any
         // attempt still running is fenced out.
         promoteCopiesOf(plan.previous.id, base.now);
         stmt(documentSql.newVersion).run({ ...base, id: plan.previous.id });
-        return {
+        return outcome({
           kind: 'queued',
           document: toDocument(getDocumentRow.get(plan.previous.id) as DocumentRow),
           replacedSha256: plan.previous.sha256,
-        };
+        });
       case 'new': {
         const id = newId('doc');
         insertDocument.run({ ...base, id, state: 'queued' });
-        return { kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) };
+        return outcome({ kind: 'queued', document: toDocument(getDocumentRow.get(id) as DocumentRow) });
       }
     }
-  });
+  };
   return registerDocument;
 }
 
@@ -85,6 +109,7 @@ export function createSqliteLedger(
   const { db, stmt, now } = context;
   const getDocumentRow = stmt<[string], DocumentRow>(documentSql.byId);
   const register = createRegistration(context);
+  const writeMetadata = metadataWriter(stmt);
 
   const deleteDocument = db.transaction((documentId: string) => {
     const row = getDocumentRow.get(documentId);
@@ -106,6 +131,9 @@ export function createSqliteLedger(
       const id = newId('doc');
       const at = now();
       stmt(documentSql.insertRejected).run(id, ...rejectedValues(input), at, at, at);
+      if (input.metadata !== undefined) {
+        writeMetadata(id, input.collectionId, input.metadata);
+      }
       return toDocument(getDocumentRow.get(id) as DocumentRow);
     },
     getDocument(id) {

@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { indexedText } from '../search-text.js';
-import { stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
+import { documentFieldsTables, stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
 
 /**
  * Schema versions, applied in order, each once, inside a transaction. Append; never edit a released
@@ -274,6 +274,10 @@ const migrations: readonly { version: number; sql: string; data?: (db: Database)
     // indexed again in it, so that a word inside their sentences is found as in new ones.
     sql: '',
     data: reindexUnspacedText,
+  },
+  {
+    version: 13,
+    sql: documentFieldsTables('sqlite'),
   },
 ];
 

@@ -114,6 +114,11 @@ export const documentFilterSql = {
 
 export const documentSql = {
   byId: 'SELECT * FROM documents WHERE id = ?',
+  setMetadata: 'UPDATE documents SET metadata = ? WHERE id = ?',
+  dropFields: 'DELETE FROM document_fields WHERE document_id = ?',
+  insertField:
+    'INSERT INTO document_fields (document_id, collection_id, key, text_value, num_value) VALUES (?, ?, ?, ?, ?)',
+  setLanguage: 'UPDATE documents SET language = ? WHERE id = ? AND attempt_id = ?',
   insert: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of, created_at, updated_at, completed_at)
     VALUES (@id, @collectionId, @batchId, @source, @sha256, @sizeBytes, @state, @priority, @duplicateOf, @now, @now, @completedAt)`,
   twin: twinOf('?', '?'),
@@ -249,10 +254,15 @@ export const searchSql = {
   stagedCount: `SELECT count(*) FROM (${stagedChunkIds})`,
   nearest: (vectors: string): string =>
     `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
-  /** The best matches by BM25 of an FTS5 query, leaving out staged chunks. */
-  rankFullText: (fullText: string): string =>
+  /**
+   * The best matches by BM25 of an FTS5 query, leaving out staged chunks, and those of documents not
+   * among `scoped` (`scopedDocumentsSql`) where given, whose parameters come before the limit.
+   */
+  rankFullText: (fullText: string, scoped?: string): string =>
     `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedChunkIds})
-      ORDER BY rank LIMIT ?`,
+      ${scoped ? `AND rowid IN (SELECT id FROM chunks WHERE document_id IN (${scoped}))` : ''} ORDER BY rank LIMIT ?`,
+  /** The chunks of the documents `scoped` picks. */
+  scopedChunks: (scoped: string): string => `SELECT id FROM chunks WHERE document_id IN (${scoped})`,
   /** Chunks by rowid (`count` of them) as hits, leaving out staged ones. */
   hits: (count: number): string =>
     `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id

@@ -2,7 +2,7 @@ import type { DocumentTransitions } from '../../ports/document-transitions.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import type { ChunkRows } from './sqlite-chunk-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
-import { documentFilterSql, transitionSql } from './sqlite-sql.js';
+import { documentFilterSql, documentSql, transitionSql } from './sqlite-sql.js';
 
 /**
  * A document's state changes but its publish (`sqlite-publish.ts`), each one statement or one
@@ -57,6 +57,9 @@ export function createSqliteTransitions(
         ...progress,
       });
       return changes === 1;
+    },
+    recordLanguage(documentId, attemptId, language) {
+      return stmt(documentSql.setLanguage).run(language, documentId, attemptId).changes === 1;
     },
     recordEmbedded(documentId, attemptId, batch, count) {
       return recordEmbedded.immediate(documentId, attemptId, batch, count);

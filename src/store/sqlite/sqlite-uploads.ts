@@ -49,9 +49,16 @@ export function createSqliteUploads(
               source: file.source,
               sizeBytes: file.sizeBytes,
               ...file.refused,
+              ...(file.metadata ? { metadata: file.metadata } : {}),
             }),
           }
-        : register({ ...base, source: file.source, sizeBytes: file.sizeBytes, sha256: file.sha256 }),
+        : register({
+            ...base,
+            source: file.source,
+            sizeBytes: file.sizeBytes,
+            sha256: file.sha256,
+            ...(file.metadata ? { metadata: file.metadata } : {}),
+          }),
     );
     return { kind: 'recorded', batch, outcomes };
   });

@@ -1,3 +1,4 @@
+import type { DocumentMetadata } from '../../../src/core/document-metadata.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type {
   Batch,
@@ -97,7 +98,7 @@ export function useSharedStore(createStore: StoreFactory): () => Fixture {
 export async function register(
   { store, collection, batch }: { store: Store; collection: Pick<Collection, 'id'>; batch: Pick<Batch, 'id'> },
   source: string,
-  options: { sha256?: string; sizeBytes?: number; priority?: number } = {},
+  options: { sha256?: string; sizeBytes?: number; priority?: number; metadata?: DocumentMetadata } = {},
 ): Promise<DocumentRecord> {
   const outcome = await store.registerDocument({
     collectionId: collection.id,
@@ -106,6 +107,7 @@ export async function register(
     sha256: options.sha256 ?? source,
     sizeBytes: options.sizeBytes ?? 1,
     ...(options.priority === undefined ? {} : { priority: options.priority }),
+    ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
   });
   return outcome.document;
 }

@@ -3,6 +3,8 @@ import type { SearchHit } from '../../../core/types.js';
 import { appendUnseen, needsAnyTermPass, type TermMatch } from '../../text-match.js';
 import { chunkHits, type ScoredChunk } from './chunk-hits.js';
 import { toFullTextQuery } from './fts-query.js';
+import { isUnscoped, type SearchScope } from '../../../core/search-scope.js';
+import { paramList, scopedDocumentsSql } from '../../search-scope-sql.js';
 import { searchSql } from '../sqlite-sql.js';
 import type { StatementCache } from '../statement-cache.js';
 
@@ -14,16 +16,22 @@ export interface FullTextRequest {
   /** Its terms (`searchTerms`), at least one. */
   terms: string[];
   k: number;
+  /** Only chunks of the documents within it. */
+  scope?: SearchScope;
 }
 
 /**
  * The best `k` published chunks by BM25: those holding every term, then, if too few do, those holding
  * any (see `TermMatch`).
  */
-function rankFullText(statement: StatementCache, { fullText, collectionId, terms, k }: FullTextRequest): ScoredChunk[] {
+function rankFullText(statement: StatementCache, request: FullTextRequest): ScoredChunk[] {
+  const { fullText, collectionId, terms, k, scope } = request;
+  const params = paramList('sqlite');
+  const scoped =
+    scope && !isUnscoped(scope) ? scopedDocumentsSql('sqlite', collectionId, scope, params.add) : undefined;
   const run = (match: TermMatch): ScoredChunk[] =>
-    statement<[string, string, number], { rowid: number; rank: number }>(searchSql.rankFullText(fullText))
-      .all(toFullTextQuery(terms, match), collectionId, k)
+    statement<unknown[], { rowid: number; rank: number }>(searchSql.rankFullText(fullText, scoped))
+      .all(toFullTextQuery(terms, match), collectionId, ...params.values, k)
       .map((r) => ({ id: r.rowid, score: -r.rank }));
   const every = run('every');
   return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, run('any'), k, (row) => row.id) : every;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { ScoredChunk } from './chunk-hits.js';
+import { nearestAmong, nearestRowsAmong } from './scoped-nearest.js';
 
 /** USearch's exact (brute-force) search: SIMD distance kernels over a matrix, one row per vector. */
 type ExactSearch = (
@@ -159,6 +160,7 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
       query: Float32Array,
       k: number,
       alongside = false,
+      allowed?: ReadonlySet<number>,
     ): ScoredChunk[] | undefined {
       if (!exactSearch || budgetBytes <= 0 || tooLarge.has(collectionId)) {
         return undefined;
@@ -183,17 +185,28 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
       }
       // Below `calibrationRows`, one thread scans as fast as several.
       const chosen = scan.size < calibrationRows ? 1 : (threads ?? 1);
-      const { keys } = exactSearch(
-        rows,
-        quantized,
-        scan.dimension,
-        wanted,
-        'cos',
-        alongside ? Math.max(1, chosen - 1) : chosen,
-      );
+      const scanAll = (count: number): number[] =>
+        Array.from(
+          exactSearch(rows, quantized, scan.dimension, count, 'cos', alongside ? Math.max(1, chosen - 1) : chosen).keys,
+          (key) => scan.rowids[Number(key)] as number,
+        );
+      let candidates: number[];
+      if (!allowed) {
+        candidates = scanAll(wanted);
+      } else {
+        // A scope that keeps a large share of the rows: the full scan, asked for as many more as the
+        // scope thins out; a narrow one (or a broad one that left too few): only the scope's rows.
+        const enough = Math.min(wanted, allowed.size);
+        const share = allowed.size / scan.size;
+        const broad =
+          share >= 1 / 8
+            ? scanAll(Math.min(scan.size, Math.ceil((2 * wanted) / share))).filter((rowid) => allowed.has(rowid))
+            : [];
+        candidates =
+          broad.length >= enough ? broad.slice(0, wanted) : nearestRowsAmong(scan, quantized, allowed, wanted);
+      }
       const hits: ScoredChunk[] = [];
-      for (const key of keys) {
-        const rowid = scan.rowids[Number(key)] as number;
+      for (const rowid of candidates) {
         const embedding = source.one(vectors, rowid);
         if (embedding) {
           hits.push({ id: rowid, score: cosine(query, asFloats(embedding)) });
@@ -341,4 +354,24 @@ function cosine(a: Float32Array, b: Float32Array): number {
     normB += y * y;
   }
   return normA === 0 || normB === 0 ? 0 : dot / Math.sqrt(normA * normB);
+}
+
+/** The `k` chunks among `allowed` nearest `query`, each float vector read from the file: without a scan in memory. */
+export function nearestFromFile(
+  source: Pick<VectorScanSource, 'one'>,
+  vectors: string,
+  query: Float32Array,
+  allowed: Iterable<number>,
+  k: number,
+): ScoredChunk[] {
+  return nearestAmong(
+    (rowid) => {
+      const embedding = source.one(vectors, rowid);
+      return embedding && asFloats(embedding);
+    },
+    query,
+    allowed,
+    k,
+    cosine,
+  );
 }

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { detectLanguage } from './detect-language.js';
+
+const chunks = (...texts: string[]) => texts.map((text) => ({ text }));
+
+describe('detectLanguage', () => {
+  it('names the language of the text by its two-letter code', () => {
+    expect(detectLanguage(chunks('The package manager installs files into the home directory of each user.'))).toBe(
+      'en',
+    );
+    expect(
+      detectLanguage(chunks('Der Paketmanager installiert Dateien in das Home-Verzeichnis jedes Benutzers.')),
+    ).toBe('de');
+    expect(
+      detectLanguage(chunks('Le gestionnaire de paquets installe les fichiers dans le répertoire personnel.')),
+    ).toBe('fr');
+    expect(detectLanguage(chunks('ホームディレクトリにファイルを置きます。パッケージ管理者は設定を変更します。'))).toBe(
+      'ja',
+    );
+  });
+
+  it('gives Mandarin its macrolanguage code, as people filter for it', () => {
+    expect(detectLanguage(chunks('软件包管理器可以安装家目录中的文件，管理员可以修改系统的配置。'))).toBe('zh');
+  });
+
+  it('knows nothing from too little text', () => {
+    expect(detectLanguage(chunks('ok'))).toBeNull();
+    expect(detectLanguage([])).toBeNull();
+  });
+
+  it('reads the document at several places, so a foreign first chunk does not decide', () => {
+    const english = 'The package manager installs files into the home directory of each user on the system.';
+    expect(detectLanguage(chunks('Der Paketmanager installiert Dateien.', english, english, english, english))).toBe(
+      'en',
+    );
+  });
+});
