@@ -13,24 +13,39 @@ export interface ChunkerOptions {
   yieldToEventLoop?: () => Promise<void>;
 }
 
-/** A run of text that is never cut further: a section, paragraph, line, sentence, word or char window. */
+/**
+ * A run of text that is never cut further: a section, code block, paragraph, line, sentence, word or
+ * char window.
+ */
 interface Atom {
   start: number;
   end: number;
   tokens: number;
 }
 
+/** A range still to be cut at `separators[level]`; `tokens` when known to fit (a code block). */
+interface Piece {
+  start: number;
+  end: number;
+  level: number;
+  tokens?: number;
+}
+
 // Where to cut after the format's headings, best first: after a blank line, after a line, after a
 // sentence, between words.
 const separators: readonly RegExp[] = [/\n[ \t]*\n\s*/g, /\n/g, /[.!?;:。！？](?=\s)\s*/g, /\s+/g];
 
-/** The first index of `sorted` whose value is at least `value`. */
-function firstAtLeast(sorted: readonly number[], value: number): number {
+// No token of the encodings in use spans more than 128 characters, so a longer code block than this
+// many tokens' worth cannot fit, and is not counted.
+const maxCharsPerToken = 128;
+
+/** The first index of `sorted` whose key is at least `value`. */
+function firstAtLeast<T>(sorted: readonly T[], value: number, key: (item: T) => number): number {
   let low = 0;
   let high = sorted.length;
   while (low < high) {
     const mid = (low + high) >> 1;
-    if ((sorted[mid] as number) < value) {
+    if (key(sorted[mid] as T) < value) {
       low = mid + 1;
     } else {
       high = mid;
@@ -63,7 +78,8 @@ function createPauser(yieldToEventLoop: (() => Promise<void>) | undefined, slice
 /**
  * Splits text into chunks of at most `maxTokens`, cutting at the best boundary available and carrying
  * up to `overlapTokens` of context into the next chunk (except across a heading, where a new section
- * starts clean). Every chunk's text is exactly `text.slice(charStart, charEnd)`.
+ * starts clean). A code block that fits in a chunk is never cut: a chunk that cannot take it ends before
+ * it. Every chunk's text is exactly `text.slice(charStart, charEnd)`.
  */
 export async function chunkText(
   parsed: ParsedDocument,
@@ -77,43 +93,88 @@ export async function chunkText(
   const counter: TextTokenIndex = tokenizer.indexText?.(text) ?? {
     countRange: (start, end) => tokenizer.count(text.slice(start, end)),
   };
-  const headings = parsed.headings ?? [];
+  const blocks = await codeBlocksThatFit(text, parsed.codeBlocks ?? [], counter, options.maxTokens, pauser);
+  // A heading inside such a block (an `<h2>` in a `<pre>`) would cut it.
+  const headings = (parsed.headings ?? []).filter((at) => {
+    const block = blocks[firstAtLeast(blocks, at + 1, endOf)];
+    return block === undefined || block.start >= at;
+  });
   // Sections first: the text is cut at every heading the format marks, then each section as before.
   let sectionStart = 0;
   for (const heading of [...headings, text.length]) {
     if (heading > sectionStart) {
-      await splitIntoAtoms(text, { start: sectionStart, end: heading }, counter, options.maxTokens, atoms, pauser);
+      const section = { start: sectionStart, end: heading };
+      await splitIntoAtoms(text, section, blocks, counter, options.maxTokens, atoms, pauser);
       sectionStart = heading;
     }
   }
   /** Whether an atom opens a section: a heading begins it, after blanks at most. */
   const startsSection = (atom: Atom): boolean => {
-    const next = headings[firstAtLeast(headings, atom.start)];
+    const next = headings[firstAtLeast(headings, atom.start, (at) => at)];
     return next !== undefined && next < atom.end && text.slice(atom.start, next).trim() === '';
   };
-  return pack(text, atoms, counter, options, { pageStarts: parsed.pageStarts, startsSection }, pauser);
+  return pack(text, atoms, counter, options, { pageStarts: parsed.pageStarts, startsSection, blocks }, pauser);
+}
+
+const endOf = (atom: Atom): number => atom.end;
+
+/**
+ * The code blocks that fit in a chunk, trimmed to their visible text (a chunk's text is trimmed too,
+ * so one holding just the block counts what the block does), with their counts.
+ */
+async function codeBlocksThatFit(
+  text: string,
+  ranges: readonly [number, number][],
+  counter: TextTokenIndex,
+  maxTokens: number,
+  pauser: Pauser,
+): Promise<Atom[]> {
+  const blocks: Atom[] = [];
+  let after = 0;
+  for (const [from, to] of ranges) {
+    if (pauser.due()) {
+      await pauser.pause();
+    }
+    // Clipped to the text and to after the previous block, so the blocks stay disjoint and in order.
+    const [start, end] = trimRange(text, Math.max(from, after), Math.min(to, text.length));
+    if (end > start && end - start <= maxTokens * maxCharsPerToken) {
+      const tokens = counter.countRange(start, end);
+      if (tokens <= maxTokens) {
+        blocks.push({ start, end, tokens });
+      }
+    }
+    after = Math.max(after, end);
+  }
+  return blocks;
 }
 
 /**
  * Cuts the text into atoms of at most `maxTokens`: a range that fits is one atom; one that does not
  * is cut at the best separator it contains and its pieces are tried in turn (depth first, so atoms
- * come out in text order). An explicit stack rather than recursion lets the loop pause cheaply.
+ * come out in text order). A code block in `blocks` (each fits, and lies wholly inside one section)
+ * is a piece of its own, not cut at its blank lines or lines. An explicit stack rather than recursion
+ * lets the loop pause cheaply.
  */
 async function splitIntoAtoms(
   text: string,
   section: { start: number; end: number },
+  blocks: readonly Atom[],
   counter: TextTokenIndex,
   maxTokens: number,
   out: Atom[],
   pauser: Pauser,
 ): Promise<void> {
-  const stack: { start: number; end: number; level: number }[] = [{ ...section, level: 0 }];
+  const stack: Piece[] = [{ ...section, level: 0 }];
   for (let range = stack.pop(); range; range = stack.pop()) {
     if (pauser.due()) {
       await pauser.pause();
     }
     const { start, end, level } = range;
     if (start >= end) {
+      continue;
+    }
+    if (range.tokens !== undefined) {
+      out.push({ start, end, tokens: range.tokens });
       continue;
     }
     // Tokenising a huge run costs more than it tells (BPE is superlinear on long words); a run this long
@@ -130,25 +191,46 @@ async function splitIntoAtoms(
       splitHard(text, start, end, counter, maxTokens, out);
       continue;
     }
-    // The scan is synchronous, so sharing the RegExp (and its lastIndex) across documents is safe.
-    const pieces: { start: number; end: number; level: number }[] = [];
-    let pieceStart = start;
-    separator.lastIndex = start;
-    for (let match = separator.exec(text); match && match.index < end; match = separator.exec(text)) {
-      const cut = Math.min(end, match.index + match[0].length);
-      if (match[0].length === 0) {
-        separator.lastIndex++;
+    // Only the text between blocks is scanned for separators. From the first cut on, each block is a
+    // piece of its own, so below that this finds none.
+    const pieces: Piece[] = [];
+    let gapStart = start;
+    for (let i = firstAtLeast(blocks, start + 1, endOf); ; i++) {
+      const block = blocks[i];
+      if (block === undefined || block.start >= end) {
+        cutAtSeparator(text, { start: gapStart, end, level: level + 1 }, separator, pieces);
+        break;
       }
-      if (cut > pieceStart && cut < end) {
-        pieces.push({ start: pieceStart, end: cut, level: level + 1 });
-        pieceStart = cut;
-      }
+      cutAtSeparator(text, { start: gapStart, end: block.start, level: level + 1 }, separator, pieces);
+      pieces.push({ ...block, level: level + 1 });
+      gapStart = block.end;
     }
-    pieces.push({ start: pieceStart, end, level: level + 1 });
     for (let i = pieces.length - 1; i >= 0; i--) {
-      stack.push(pieces[i] as { start: number; end: number; level: number });
+      stack.push(pieces[i] as Piece);
     }
   }
+}
+
+/** Cuts `range` after each match of `separator` in it, into pieces of `range.level`. */
+function cutAtSeparator(text: string, range: Piece, separator: RegExp, out: Piece[]): void {
+  const { start, end, level } = range;
+  if (start >= end) {
+    return;
+  }
+  // The scan is synchronous, so sharing the RegExp (and its lastIndex) across documents is safe.
+  let pieceStart = start;
+  separator.lastIndex = start;
+  for (let match = separator.exec(text); match && match.index < end; match = separator.exec(text)) {
+    const cut = Math.min(end, match.index + match[0].length);
+    if (match[0].length === 0) {
+      separator.lastIndex++;
+    }
+    if (cut > pieceStart && cut < end) {
+      out.push({ start: pieceStart, end: cut, level });
+      pieceStart = cut;
+    }
+  }
+  out.push({ start: pieceStart, end, level });
 }
 
 /** Last resort for text with no boundary at all: windows of chars, halved until they fit. */
@@ -194,7 +276,8 @@ async function pack(
   {
     pageStarts,
     startsSection: opensSection,
-  }: { pageStarts: number[] | undefined; startsSection: (atom: Atom) => boolean },
+    blocks,
+  }: { pageStarts: number[] | undefined; startsSection: (atom: Atom) => boolean; blocks: readonly Atom[] },
   pauser: Pauser,
 ): Promise<Chunk[]> {
   const { maxTokens, overlapTokens } = options;
@@ -211,7 +294,7 @@ async function pack(
    * boundary); the exact count decides, and what does not fit is handed back: first the newest atoms,
    * then the carried overlap, so that every chunk holds at least one new atom.
    */
-  const emit = (): { emitted: Atom[]; leftover: Atom[] } => {
+  const emit = async (): Promise<{ emitted: Atom[]; leftover: Atom[] }> => {
     const atomsIn = [...current];
     const leftover: Atom[] = [];
     let carriedIn = carried;
@@ -236,9 +319,11 @@ async function pack(
       }
       if (atomsIn.length === 1) {
         // Trimming can cost tokens (" word" is one token, "word" may be two): cut this atom finer, with a
-        // margin, and let its pieces be packed again.
+        // margin, and let its pieces be packed again. It is cut as the text was, so a code block in it
+        // that fits stays whole.
         const pieces: Atom[] = [];
-        splitHard(text, charStart, charEnd, counter, Math.max(1, maxTokens - 4), pieces);
+        const trimmed = { start: charStart, end: charEnd };
+        await splitIntoAtoms(text, trimmed, blocks, counter, Math.max(1, maxTokens - 4), pieces, pauser);
         return { emitted: [], leftover: [...pieces, ...leftover] };
       }
       if (atomsIn.length - carriedIn > 1) {
@@ -259,7 +344,7 @@ async function pack(
       const sum = current.reduce((total, a) => total + a.tokens, 0);
       const full = sum + atom.tokens > maxTokens;
       if (current.length > carried && (full || (startsSection && sum >= maxTokens / 4))) {
-        const { emitted, leftover } = emit();
+        const { emitted, leftover } = await emit();
         pending.unshift(...leftover, atom);
         const following = pending[0] as Atom;
         current =
@@ -277,7 +362,7 @@ async function pack(
       current.push(atom);
     }
     if (current.length > carried) {
-      const { emitted, leftover } = emit();
+      const { emitted, leftover } = await emit();
       if (leftover.length > 0) {
         pending.push(...leftover);
         current = overlapTail(emitted, overlapTokens, maxTokens - (leftover[0] as Atom).tokens, lastStart());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markdownHeadings } from './markdown-headings.js';
+import { markdownHeadings, markdownOutline } from './markdown-headings.js';
 
 describe('markdownHeadings', () => {
   it('finds ATX headings, not lines in fenced code, not #hashtags', () => {
@@ -26,5 +26,39 @@ describe('markdownHeadings', () => {
 
   it('never closes a fence left open', () => {
     expect(markdownHeadings('```\n# not a heading\n')).toEqual([]);
+  });
+});
+
+describe('markdownOutline', () => {
+  it('reports fenced code blocks from the opening fence to the end of the closing one', () => {
+    const text = [
+      '# Setup',
+      '',
+      '```ini',
+      '# a comment',
+      '',
+      'key = value',
+      '```',
+      'Between.',
+      '  ~~~~',
+      '```',
+      '# still code',
+      '~~~~~ ',
+      '## Done',
+    ].join('\n');
+    const { headings, codeBlocks } = markdownOutline(text);
+    expect(headings.map((at) => text.slice(at, at + 7))).toEqual(['# Setup', '## Done']);
+    expect(codeBlocks.map(([start, end]) => text.slice(start, end))).toEqual([
+      '```ini\n# a comment\n\nkey = value\n```',
+      '~~~~\n```\n# still code\n~~~~~ ',
+    ]);
+  });
+
+  it('runs a fence left open to the end of the text', () => {
+    const text = 'Intro\n\n```sh\n# not a heading\n';
+    expect(markdownOutline(text).codeBlocks.map(([start, end]) => text.slice(start, end))).toEqual([
+      '```sh\n# not a heading',
+    ]);
+    expect(markdownOutline('No code.').codeBlocks).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
 import type { DocumentParser } from '../ports/parser.js';
 import type { PdfPart } from './pdf-parts.js';
-import { markdownHeadings } from '../core/markdown-headings.js';
+import { markdownOutline } from '../core/markdown-headings.js';
 import { decodeText } from './decode-text.js';
 import { mediaTypes, sniffMediaType } from './sniff-media-type.js';
 
@@ -72,8 +72,8 @@ async function parseAs(
     case mediaTypes.docx:
       return (await import('./docx-parser.js')).parseDocx(bytes, { maxExpandedBytes: limits.maxFileBytes * 4 });
     case mediaTypes.html: {
-      const { text, title, headings } = (await import('./html-to-text.js')).htmlToText(decodeText(bytes));
-      return title ? { text, title, mediaType, headings } : { text, mediaType, headings };
+      const { title, ...structure } = (await import('./html-to-text.js')).htmlToText(decodeText(bytes));
+      return title ? { ...structure, title, mediaType } : { ...structure, mediaType };
     }
     case mediaTypes.csv:
       return (await import('./csv-parser.js')).parseCsv(decodeText(bytes));
@@ -81,7 +81,7 @@ async function parseAs(
       return (await import('./json-parser.js')).parseJson(decodeText(bytes));
     case mediaTypes.markdown: {
       const text = decodeText(bytes);
-      return { text, mediaType, headings: markdownHeadings(text) };
+      return { text, mediaType, ...markdownOutline(text) };
     }
     default:
       return { text: decodeText(bytes), mediaType };

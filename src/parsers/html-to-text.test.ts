@@ -45,3 +45,29 @@ describe('htmlToText leaves page chrome out', () => {
     expect(text).toBe('After');
   });
 });
+
+describe('htmlToText marks code', () => {
+  it('reports where each <pre> block is, <pre><code> included, and keeps the text as it was', () => {
+    const page = `<h1>Install</h1><p>Edit the file:</p><pre>  # sshd_config\n\nPort 22   \n</pre><p>Then run:</p>
+      <pre><code class="language-sh">$ systemctl restart ssh\n</code></pre><h2>Check</h2>`;
+    const { text, headings, codeBlocks } = htmlToText(page);
+    expect(text).toBe(
+      '# Install\n\nEdit the file:\n\n  # sshd_config\n\nPort 22\n\nThen run:\n\n$ systemctl restart ssh\n\n## Check',
+    );
+    expect(headings.map((at) => text.slice(at, at + 4))).toEqual(['# In', '## C']);
+    // From the first visible character to the last: a chunk's text is trimmed the same way.
+    expect(codeBlocks.map(([start, end]) => text.slice(start, end))).toEqual([
+      '# sshd_config\n\nPort 22',
+      '$ systemctl restart ssh',
+    ]);
+  });
+
+  it('takes a <pre> in a <pre> as part of it, reports no block for a blank one, and tidies around them as before', () => {
+    const page =
+      '<p>Before</p><pre>\n-\ncode   \n-\n</pre><pre> \n\t </pre><pre>outer<pre>inner</pre>tail</pre><p>After</p>';
+    const { text, codeBlocks } = htmlToText(page);
+    expect(text).toBe('Before\n\ncode\n\nouter\n\ninner\n\ntail\n\nAfter');
+    expect(codeBlocks.map(([start, end]) => text.slice(start, end))).toEqual(['code', 'outer\n\ninner\n\ntail']);
+    expect(htmlToText('<p>No code here.</p>').codeBlocks).toEqual([]);
+  });
+});

@@ -31,18 +31,35 @@ function isChrome(name: string, attributes: ElementAttributes, inContent: boolea
 }
 
 /**
- * Marks where a heading starts while the text is assembled and tidied (which moves offsets): control
- * characters are taken out of the document's own text, so none of its characters can be taken for one.
+ * Marks where a heading starts, and where a `<pre>` block starts and ends, while the text is assembled
+ * and tidied (which moves offsets): control characters are taken out of the document's own text, so none
+ * of its characters can be taken for one.
  */
 const headingMark = '\u0001';
+const codeStartMark = '\u0002';
+const codeEndMark = '\u0003';
+/* eslint-disable no-control-regex -- the marks are control characters */
+const anyMark = /[\u0001-\u0003]/g;
+const emptyCodeBlock = /\u0002(\s*)\u0003/g;
+const codeStartThenBlanks = /\u0002(\s+)/g;
+// Only from the start of a run, as in `tidy`: tried from each of its blanks, a long run is quadratic.
+const blanksThenCodeEnd = /(?<!\s)(\s+)\u0003/g;
+const bareDash = /^(\u0002?)-(\u0003?)$/gm;
+/* eslint-enable no-control-regex */
 
 /**
  * Visible text of an HTML document. Headings become Markdown headings (`## Title`), and `headings` says
  * where they start, so the chunker cuts at them and at nothing else that looks like one (`# comment` in a
- * `<pre>`); list items become `- item`, and block elements become line breaks; scripts, styles and the
- * head (except its title) are dropped, and so are control characters.
+ * `<pre>`); `codeBlocks` says where each `<pre>` is, so the chunker can keep one whole; list items become
+ * `- item`, and block elements become line breaks; scripts, styles and the head (except its title) are
+ * dropped, and so are control characters.
  */
-export function htmlToText(html: string): { text: string; title?: string; headings: number[] } {
+export function htmlToText(html: string): {
+  text: string;
+  title?: string;
+  headings: number[];
+  codeBlocks: [start: number, end: number][];
+} {
   const out: string[] = [];
   // Elements open now; the depth of the element whose subtree is left out (-1: none); which of the open
   // elements are an article or the main content, inside which a header or footer is content.
@@ -83,6 +100,10 @@ export function htmlToText(html: string): { text: string; title?: string; headin
       } else if (name === 'pre') {
         preDepth++;
         breakLine(true);
+        // A `<pre>` inside another is part of its block.
+        if (preDepth === 1) {
+          out.push(codeStartMark);
+        }
       } else if (name === 'td' || name === 'th') {
         out.push(' | ');
       } else if (blocks.has(name)) {
@@ -112,6 +133,9 @@ export function htmlToText(html: string): { text: string; title?: string; headin
       if (skipFrom >= 0) {
         return;
       }
+      if (name === 'pre' && preDepth === 1) {
+        out.push(codeEndMark);
+      }
       if (/^h[1-6]$/.test(name) || name === 'p' || name === 'pre') {
         breakLine(true);
         if (name === 'pre') {
@@ -123,29 +147,58 @@ export function htmlToText(html: string): { text: string; title?: string; headin
     },
   });
 
-  const marked = out
-    .join('')
+  const marked = tidy(out.join(''), out.includes(codeStartMark));
+  const { text, headings, codeBlocks } = takeMarks(marked);
+  const cleanTitle = title.replace(/\s+/g, ' ').trim();
+  return cleanTitle ? { text, title: cleanTitle, headings, codeBlocks } : { text, headings, codeBlocks };
+}
+
+/**
+ * Takes out trailing blanks, bare dashes and extra blank lines. A code block's marks are kept on its
+ * first and last visible characters (a block of blanks is dropped), where they split none of the runs
+ * taken out, so the text comes out as it would with no marks.
+ */
+function tidy(joined: string, hasCode: boolean): string {
+  const hugCode = (text: string): string =>
+    hasCode
+      ? text
+          .replace(emptyCodeBlock, '$1')
+          .replace(codeStartThenBlanks, `$1${codeStartMark}`)
+          .replace(blanksThenCodeEnd, `${codeEndMark}$1`)
+      : text;
+  const trimmedLines = hugCode(joined)
     // Only from the start of a run: tried from each of its blanks, a long run with no line end after it is quadratic.
     .replace(/(?<![ \t])[ \t]+\n/g, '\n')
     // A list item with no text (its content was chrome, or an image) leaves no bare dash behind.
-    .replace(/^-$/gm, '')
+    .replace(bareDash, '$1$2');
+  // Taking out a dash may leave a mark beside blanks.
+  return hugCode(trimmedLines)
     .replace(/\n{3,}/g, '\n\n')
     .trim();
-  const { text, headings } = takeHeadingMarks(marked);
-  const cleanTitle = title.replace(/\s+/g, ' ').trim();
-  return cleanTitle ? { text, title: cleanTitle, headings } : { text, headings };
 }
 
-/** The text without its heading marks, and where each mark stood in it. */
-function takeHeadingMarks(marked: string): { text: string; headings: number[] } {
-  const parts = marked.split(headingMark);
+/** The text without its marks, where each heading mark stood in it, and the ranges between code marks. */
+function takeMarks(marked: string): { text: string; headings: number[]; codeBlocks: [number, number][] } {
+  const parts: string[] = [];
   const headings: number[] = [];
+  const codeBlocks: [number, number][] = [];
   let length = 0;
-  for (const [i, part] of parts.entries()) {
-    if (i > 0) {
-      headings.push(length);
-    }
+  let from = 0;
+  let codeStart = -1;
+  for (const match of marked.matchAll(anyMark)) {
+    const part = marked.slice(from, match.index);
+    parts.push(part);
     length += part.length;
+    from = match.index + 1;
+    if (match[0] === headingMark) {
+      headings.push(length);
+    } else if (match[0] === codeStartMark) {
+      codeStart = length;
+    } else if (codeStart >= 0) {
+      codeBlocks.push([codeStart, length]);
+      codeStart = -1;
+    }
   }
-  return { text: parts.join(''), headings };
+  parts.push(marked.slice(from));
+  return { text: parts.join(''), headings, codeBlocks };
 }
