@@ -1,9 +1,13 @@
 // `npm run eval`: retrieval quality over a multilingual corpus (`bash eval/fetch-corpus.sh` first): each
 // language in a collection of its own, every question of eval/questions.json asked in each mode, hit@5
 // and MRR per mode and language; word recall of text search for Chinese and Japanese words (every chunk
-// holding the word, found with k = 1,000?); and chunk hygiene (chunks mostly made of lines repeated on
-// many pages of their collection: navigation and other page chrome).
-//   node eval/run.js [--langs en-US,ja-JP] [--modes hybrid,text]   (SLUICE_EMBEDDER etc. choose the embedder)
+// holding the word, found with k = 1,000?); chunk hygiene (chunks mostly made of lines repeated on
+// many pages of their collection: navigation and other page chrome; code blocks of the HTML pages that
+// fit a chunk but were cut); the language detected per document; and, with --mixed, all HTML languages
+// in one collection, each language's questions asked with and without a language filter.
+//   node eval/run.js [--langs en-US,ja-JP] [--modes hybrid,text] [--mixed]   (SLUICE_EMBEDDER etc. choose the embedder)
+// SLUICE_EVAL_BLOCKS names the html-to-text module that finds code blocks (default: this tree's dist), so
+// that an older build's chunks can be measured against the same blocks.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -16,11 +20,27 @@ const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name
 const { loadConfig } = await import('../dist/app/config.js');
 const { createApp } = await import('../dist/app/create-app.js');
 const { expandPaths } = await import('../dist/services/expand-paths.js');
+const { htmlToText } = await import(process.env.SLUICE_EVAL_BLOCKS ?? '../dist/parsers/html-to-text.js');
 
 const { questions, words } = JSON.parse(readFileSync(join(here, 'questions.json'), 'utf8'));
 const langs = option('--langs', [...new Set(questions.map((q) => q.lang))].join(',')).split(',');
 const modes = option('--modes', 'hybrid,vector,text').split(',');
 const k = 5;
+/** The language code each folder's documents should be detected as. */
+const expectedLanguage = (lang) => (lang === 'en-pdf' ? 'en' : lang.slice(0, 2));
+/** Code blocks up to this many characters fit any chunk of the default size (500 tokens). */
+const blockChars = 1200;
+
+/** The code blocks (`<pre>`) of a collection's HTML files that fit a chunk, as their text. */
+function codeBlocksOf(files) {
+  return files
+    .filter((f) => f.path.endsWith('.html'))
+    .flatMap((f) => {
+      const { text, codeBlocks = [] } = htmlToText(readFileSync(f.path, 'utf8'));
+      return codeBlocks.map(([start, end]) => text.slice(start, end).trim());
+    })
+    .filter((block) => block.length > 0 && block.length <= blockChars && block.includes('\n'));
+}
 
 /** Lines of a collection's chunks that appear on at least this share of its documents count as chrome. */
 const repeatedShare = 0.3;
@@ -98,6 +118,11 @@ async function evaluate(lang) {
       return lines.length > 0 && lines.filter(repeated).length / lines.length > 0.5;
     }).length;
     const withRepeated = chunks.filter((c) => c.text.split('\n').some((l) => repeated(l.trim()))).length;
+    // A block is cut when no chunk holds the whole of it.
+    const blocks = codeBlocksOf(files);
+    const cutBlocks = blocks.filter((block) => !chunks.some((c) => c.text.includes(block))).length;
+    const documentsNow = await app.store.listDocuments({ collectionId: collection.id, limit: 1000 });
+    const detected = documentsNow.filter((d) => d.language === expectedLanguage(lang)).length;
     return {
       lang,
       documents: progress.filesTotal,
@@ -106,8 +131,47 @@ async function evaluate(lang) {
       questions: asked.length,
       byMode,
       recall,
-      hygiene: { chromeChunks: chrome, chunksWithRepeatedLines: withRepeated },
+      hygiene: { chromeChunks: chrome, chunksWithRepeatedLines: withRepeated, blocks: blocks.length, cutBlocks },
+      language: { detected, of: documentsNow.length },
     };
+  } finally {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Every HTML language in one collection: each language's questions, hybrid, without and with a language filter. */
+async function evaluateMixed(htmlLangs) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sluice-eval-'));
+  const app = await createApp(loadConfig(process.env, { dataDir, logLevel: 'silent' }));
+  try {
+    await app.startWorkers();
+    const collection = await app.ensureCollection((await app.defaultTenant()).id, 'mixed');
+    const batch = await app.store.createBatch(collection.id, 'mixed');
+    const { files } = await expandPaths(
+      htmlLangs.map((lang) => join(here, 'corpus', lang)),
+      process.cwd(),
+    );
+    await app.submit({ collection, batch, files });
+    await app.queue.idle();
+    const rows = [];
+    for (const lang of htmlLangs) {
+      const asked = questions.filter((q) => q.lang === lang);
+      const hitsWith = async (filter) => {
+        let hits = 0;
+        for (const q of asked) {
+          const found = await app.search(collection, { query: q.question, topK: k, mode: 'hybrid', filter });
+          hits += found.some((h) => h.source.includes(`/${lang}/`) && q.expected.includes(basename(h.source))) ? 1 : 0;
+        }
+        return hits / asked.length;
+      };
+      rows.push({
+        lang,
+        unfiltered: await hitsWith(undefined),
+        filtered: await hitsWith({ languages: [expectedLanguage(lang)] }),
+      });
+    }
+    return rows;
   } finally {
     await app.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -118,6 +182,7 @@ const results = [];
 for (const lang of langs) {
   results.push(await evaluate(lang));
 }
+const mixed = args.includes('--mixed') ? await evaluateMixed(langs.filter((lang) => lang !== 'en-pdf')) : [];
 const pct = (x) => `${(100 * x).toFixed(0)} %`.padStart(6);
 console.log(`hit@${k} and MRR@${k} per language and mode (${process.env.SLUICE_EMBEDDER ?? 'hash'} embedder)`);
 console.log(
@@ -147,5 +212,15 @@ for (const r of results.filter((x) => x.recall.length > 0)) {
 for (const r of results) {
   console.log(
     `hygiene, ${r.lang}: ${r.hygiene.chromeChunks} of ${r.chunks} chunks mostly lines repeated on ≥ ${repeatedShare * 100} % of pages (${pct(r.hygiene.chromeChunks / r.chunks).trim()}); ${r.hygiene.chunksWithRepeatedLines} hold such a line`,
+  );
+}
+for (const r of results) {
+  console.log(
+    `code blocks, ${r.lang}: ${r.hygiene.cutBlocks} of ${r.hygiene.blocks} <pre> blocks of at most ${blockChars} characters cut across chunks; language detected as ${expectedLanguage(r.lang)}: ${r.language.detected} of ${r.language.of} documents`,
+  );
+}
+for (const r of mixed) {
+  console.log(
+    `mixed collection, ${r.lang} questions, hybrid hit@${k}: ${pct(r.unfiltered).trim()} without a filter, ${pct(r.filtered).trim()} with language=${expectedLanguage(r.lang)}`,
   );
 }
