@@ -140,7 +140,10 @@ async function evaluate(lang) {
   }
 }
 
-/** Every HTML language in one collection: each language's questions, hybrid, without and with a language filter. */
+/**
+ * Every HTML language in one collection: each language's questions, hybrid, without a filter, with the
+ * language's filter (pages left untranslated are detected as English, and left out), and with its folder.
+ */
 async function evaluateMixed(htmlLangs) {
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-eval-'));
   const app = await createApp(loadConfig(process.env, { dataDir, logLevel: 'silent' }));
@@ -169,6 +172,7 @@ async function evaluateMixed(htmlLangs) {
         lang,
         unfiltered: await hitsWith(undefined),
         filtered: await hitsWith({ languages: [expectedLanguage(lang)] }),
+        byFolder: await hitsWith({ sourcePrefix: join(here, 'corpus', lang) + '/' }),
       });
     }
     return rows;
@@ -221,6 +225,6 @@ for (const r of results) {
 }
 for (const r of mixed) {
   console.log(
-    `mixed collection, ${r.lang} questions, hybrid hit@${k}: ${pct(r.unfiltered).trim()} without a filter, ${pct(r.filtered).trim()} with language=${expectedLanguage(r.lang)}`,
+    `mixed collection, ${r.lang} questions, hybrid hit@${k}: ${pct(r.unfiltered).trim()} without a filter, ${pct(r.filtered).trim()} with language=${expectedLanguage(r.lang)}, ${pct(r.byFolder).trim()} with the folder's source prefix`,
   );
 }

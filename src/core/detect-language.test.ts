@@ -35,3 +35,18 @@ describe('detectLanguage', () => {
     );
   });
 });
+
+describe('detectLanguage on CJK pages full of commands', () => {
+  it('takes a page for Japanese or Chinese when its characters outweigh the Latin letters of its commands', () => {
+    const command = 'apt-get install --no-install-recommends openssh-server ';
+    expect(
+      detectLanguage(chunks(`${command}\nパッケージをインストールするには次のコマンドを使います。\n${command}`)),
+    ).toBe('ja');
+    expect(detectLanguage(chunks(`${command}\n要安装软件包，请以管理员身份运行下面的命令。\n${command}`))).toBe('zh');
+    expect(detectLanguage(chunks('한국어 문서는 한글로 씁니다. 설정 파일을 편집하세요.'))).toBe('ko');
+    // A Japanese word in an English page leaves it English.
+    expect(
+      detectLanguage(chunks(`The word ホーム means home. ${'The administrator edits the file. '.repeat(5)}`)),
+    ).toBe('en');
+  });
+});

@@ -27,6 +27,17 @@ export interface DocumentTransitions {
     state: DocumentState,
     progress?: { chunksTotal: number; chunksEmbedded: number },
   ): Promise<boolean>;
+  /**
+   * Counts the keys of a parsed page's lines (`repeated-lines.ts`) in its collection, once per document,
+   * and returns those of them on at least `rule.share` of the collection's counted pages and on at
+   * least `rule.minDocuments`. Nothing for a stale attempt.
+   */
+  countRepeatedLines(
+    documentId: string,
+    attemptId: string,
+    keys: readonly string[],
+    rule: { share: number; minDocuments: number },
+  ): Promise<string[]>;
   /** Records the language detected in the running attempt's text (ISO 639 code, null if unknown). */
   recordLanguage(documentId: string, attemptId: string, language: string | null): Promise<boolean>;
   /**

@@ -8,11 +8,12 @@ import type { DocumentSplitter } from '../ports/splitter.js';
 import { backoffDelay, type BackoffOptions } from '../core/backoff.js';
 import { documentStateEvent } from '../core/document-events.js';
 import { detectLanguage } from '../core/detect-language.js';
+import { countedLines, lineKey, repeatedLineRule, withoutRepeatedChunks } from '../core/repeated-lines.js';
 import { assertSameEmbedder } from '../core/embedder-pin.js';
 import { SluiceError, toSluiceError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { isTerminal, type DocumentState } from '../core/states.js';
-import type { DocumentRecord } from '../core/types.js';
+import type { Chunk, DocumentRecord } from '../core/types.js';
 import { settleCopiesOf } from './settle-copies.js';
 
 export interface PipelineDependencies {
@@ -194,7 +195,7 @@ async function runAttempt(p: Pipeline, job: Parameters<JobHandler>[0], signal: A
     // The chunking stage is recorded while the chunker runs; a failure to record it (superseded)
     // surfaces once the split returns.
     let chunking: Promise<void> | undefined;
-    const { mediaType, chunks } = await p.deps.splitter.split(
+    const { mediaType, chunks: parsed } = await p.deps.splitter.split(
       { bytes, source: doc.source },
       {
         signal,
@@ -205,6 +206,7 @@ async function runAttempt(p: Pipeline, job: Parameters<JobHandler>[0], signal: A
       },
     );
     await chunking;
+    const chunks = mediaType === 'text/html' ? await withoutPageChrome(store, doc.id, attemptId, parsed) : parsed;
     if (chunks.length === 0) {
       throw new SluiceError('empty_document', `${doc.source} holds no text to index`);
     }
@@ -320,4 +322,19 @@ export function createDocumentProcessor(deps: PipelineDependencies, options: Pip
     },
     batches: (job, signal) => embedBatch(p, job, signal),
   };
+}
+
+/**
+ * An HTML page's chunks but those made mostly of lines on many of its collection's pages (a site's
+ * banner or sidebar that no markup names): the page's lines are counted in the collection first.
+ */
+async function withoutPageChrome(
+  store: Store,
+  documentId: string,
+  attemptId: string,
+  chunks: Chunk[],
+): Promise<Chunk[]> {
+  const keys = [...new Set(countedLines(chunks).map(lineKey))];
+  const repeated = await store.countRepeatedLines(documentId, attemptId, keys, repeatedLineRule);
+  return withoutRepeatedChunks(chunks, new Set(repeated));
 }

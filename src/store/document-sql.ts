@@ -212,7 +212,7 @@ export function sourcesTables(dialect: 'sqlite' | 'postgres'): string {
  * value (`metadataFields`), so that equality, `in` and ranges on any key use an index; the rows go
  * with their document, by trigger, on every path that deletes one.
  */
-export function documentFieldsTables(dialect: 'sqlite' | 'postgres'): string {
+function documentFieldsTables(dialect: 'sqlite' | 'postgres'): string {
   const number = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
   const removal =
     dialect === 'sqlite'
@@ -247,4 +247,26 @@ export function documentFieldsTables(dialect: 'sqlite' | 'postgres'): string {
 export function metadataTargets(plan: RegistrationPlan, recorded: string, source: string): string[] {
   const found = plan.kind === 'duplicate' ? plan.of : plan.kind === 'pending' ? plan.twin : undefined;
   return found && found.source === source && found.id !== recorded ? [recorded, found.id] : [recorded];
+}
+
+/**
+ * How many of a collection's parsed HTML pages each short line is on (`repeated-lines.ts`), by key; the
+ * empty key counts the pages. A document's lines are counted once, whatever its attempts.
+ */
+function collectionLinesTables(dialect: 'sqlite' | 'postgres'): string {
+  const [flag, rowid] =
+    dialect === 'sqlite' ? ['INTEGER NOT NULL DEFAULT 0', ' WITHOUT ROWID'] : ['BOOLEAN NOT NULL DEFAULT false', ''];
+  return `CREATE TABLE collection_lines (
+      collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+      key TEXT NOT NULL,
+      documents INTEGER NOT NULL,
+      PRIMARY KEY (collection_id, key)
+    )${rowid};
+    ALTER TABLE documents ADD COLUMN lines_counted ${flag};`;
+}
+
+/** What a document is known by beyond its bytes: its metadata, language and page lines (one migration). */
+export function documentFactsTables(dialect: 'sqlite' | 'postgres'): string {
+  return `${documentFieldsTables(dialect)}
+    ${collectionLinesTables(dialect)}`;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeBlobReferencesContract } from './store/blob-references-contract.js';
 import { describeChunkIndexContract } from './store/chunk-index-contract.js';
 import { describeMetadataScopeContract } from './store/metadata-scope-contract.js';
+import { describeRepeatedLinesContract } from './store/repeated-lines-contract.js';
 import { describeChunkStagingContract } from './store/chunk-staging-contract.js';
 import { describeCollectionContract } from './store/collection-contract.js';
 import { describeCopiesContract } from './store/copies-contract.js';
@@ -40,6 +41,7 @@ export function describeStoreContract(name: string, createStore: StoreFactory): 
     describeCopiesContract(name, createStore);
     describeChunkIndexContract(name, createStore);
     describeMetadataScopeContract(name, createStore);
+    describeRepeatedLinesContract(name, createStore);
     describeChunkStagingContract(name, createStore);
     describeEventLogContract(name, createStore);
     describeEmbeddingCacheContract(name, createStore);

@@ -1,4 +1,4 @@
-import { documentFieldsTables, stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
+import { documentFactsTables, stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
 import { withConnection, type PgPool, type PgQueryable } from './pg-connection.js';
 import { indexedText } from '../search-text.js';
@@ -246,7 +246,7 @@ const migrations: readonly { version: number; sql: string; data?: (client: PgQue
   },
   {
     version: 12,
-    sql: documentFieldsTables('postgres'),
+    sql: documentFactsTables('postgres'),
   },
 ];
 

@@ -121,6 +121,17 @@ const documentFilters = {
   after: (p: string) => `id > ${p}`,
 } as const;
 
+export const lineSql = {
+  attempt: 'SELECT collection_id, lines_counted FROM documents WHERE id = $1 AND attempt_id = $2 FOR UPDATE',
+  // In key order, so that two pages counted at once lock their rows in the same order.
+  count: `INSERT INTO collection_lines (collection_id, key, documents)
+    SELECT $1, k, 1 FROM unnest($2::text[]) AS k ORDER BY k
+    ON CONFLICT (collection_id, key) DO UPDATE SET documents = collection_lines.documents + 1`,
+  counted: 'UPDATE documents SET lines_counted = true WHERE id = $1',
+  pages: "SELECT documents AS n FROM collection_lines WHERE collection_id = $1 AND key = ''",
+  repeated: 'SELECT key FROM collection_lines WHERE collection_id = $1 AND key = ANY($2::text[]) AND documents >= $3',
+} as const;
+
 export const ledgerSql = {
   setMetadata: 'UPDATE documents SET metadata = $2 WHERE id = $1',
   /** Replaces a document's field rows with those given as parallel arrays (`metadataFields`). */

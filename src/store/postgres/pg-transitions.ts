@@ -1,7 +1,7 @@
 import type { DocumentTransitions } from '../../ports/document-transitions.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import { changed, type PgContext } from './pg-context.js';
-import { ledgerSql, transitionSql } from './pg-sql.js';
+import { ledgerSql, lineSql, transitionSql } from './pg-sql.js';
 
 /** The state changes of a document but publishing (`pg-publish.ts`), which writes its chunks too. */
 export type PgTransitions = Omit<DocumentTransitions, 'complete' | 'settleCopies' | 'listStrandedOriginals'>;
@@ -10,11 +10,34 @@ export type PgTransitions = Omit<DocumentTransitions, 'complete' | 'settleCopies
  * Each change is one statement, allowed only from the states core's table lets the document leave
  * (see `transitionSql`) and, for an attempt's own changes, fenced by its id.
  */
-export function createPgTransitions({ pool, query, one }: PgContext): PgTransitions {
+export function createPgTransitions({ pool, query, one, transaction }: PgContext): PgTransitions {
   return {
     async claim(documentId, attemptId, workerId) {
       const row = await one<DocumentRow>(transitionSql.claim, [documentId, attemptId, workerId ?? null]);
       return row && toDocument(row);
+    },
+    countRepeatedLines(documentId, attemptId, keys, rule) {
+      return transaction(async (client) => {
+        const { rows } = await client.query<{ collection_id: string; lines_counted: boolean }>(lineSql.attempt, [
+          documentId,
+          attemptId,
+        ]);
+        const row = rows[0];
+        if (!row) {
+          return [];
+        }
+        if (!row.lines_counted) {
+          await client.query(lineSql.count, [row.collection_id, ['', ...keys]]);
+          await client.query(lineSql.counted, [documentId]);
+        }
+        const pages = (await client.query<{ n: number }>(lineSql.pages, [row.collection_id])).rows[0]?.n ?? 0;
+        if (pages < rule.minDocuments) {
+          return [];
+        }
+        const least = Math.max(rule.minDocuments, Math.ceil(rule.share * pages));
+        const repeated = await client.query<{ key: string }>(lineSql.repeated, [row.collection_id, keys, least]);
+        return repeated.rows.map((r) => r.key);
+      });
     },
     async recordLanguage(documentId, attemptId, language) {
       return changed(await pool.query(ledgerSql.setLanguage, [documentId, attemptId, language]));

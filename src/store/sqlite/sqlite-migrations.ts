@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { indexedText } from '../search-text.js';
-import { documentFieldsTables, stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
+import { documentFactsTables, stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
 
 /**
  * Schema versions, applied in order, each once, inside a transaction. Append; never edit a released
@@ -277,7 +277,7 @@ const migrations: readonly { version: number; sql: string; data?: (db: Database)
   },
   {
     version: 13,
-    sql: documentFieldsTables('sqlite'),
+    sql: documentFactsTables('sqlite'),
   },
 ];
 

@@ -112,6 +112,16 @@ export const documentFilterSql = {
   after: 'id > @after',
 };
 
+export const lineSql = {
+  attempt: 'SELECT collection_id, lines_counted FROM documents WHERE id = ? AND attempt_id = ?',
+  count: `INSERT INTO collection_lines (collection_id, key, documents) VALUES (?, ?, 1)
+    ON CONFLICT (collection_id, key) DO UPDATE SET documents = documents + 1`,
+  counted: 'UPDATE documents SET lines_counted = 1 WHERE id = ?',
+  pages: "SELECT documents FROM collection_lines WHERE collection_id = ? AND key = ''",
+  repeated: `SELECT key FROM collection_lines
+    WHERE collection_id = ? AND key IN (SELECT value FROM json_each(?)) AND documents >= ?`,
+};
+
 export const documentSql = {
   byId: 'SELECT * FROM documents WHERE id = ?',
   setMetadata: 'UPDATE documents SET metadata = ? WHERE id = ?',

@@ -2,7 +2,7 @@ import type { DocumentTransitions } from '../../ports/document-transitions.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import type { ChunkRows } from './sqlite-chunk-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
-import { documentFilterSql, documentSql, transitionSql } from './sqlite-sql.js';
+import { documentFilterSql, documentSql, lineSql, transitionSql } from './sqlite-sql.js';
 
 /**
  * A document's state changes but its publish (`sqlite-publish.ts`), each one statement or one
@@ -34,6 +34,30 @@ export function createSqliteTransitions(
     return row && toDocument(row);
   });
 
+  const countRepeatedLines = db.transaction(
+    (documentId: string, attemptId: string, keys: readonly string[], rule: { share: number; minDocuments: number }) => {
+      const row = stmt<[string, string], { collection_id: string; lines_counted: number }>(lineSql.attempt).get(
+        documentId,
+        attemptId,
+      );
+      if (!row) {
+        return [];
+      }
+      if (!row.lines_counted) {
+        for (const key of ['', ...keys]) {
+          stmt(lineSql.count).run(row.collection_id, key);
+        }
+        stmt(lineSql.counted).run(documentId);
+      }
+      const pages = (stmt(lineSql.pages).pluck().get(row.collection_id) as number | undefined) ?? 0;
+      if (pages < rule.minDocuments) {
+        return [];
+      }
+      const least = Math.max(rule.minDocuments, Math.ceil(rule.share * pages));
+      return stmt(lineSql.repeated).pluck().all(row.collection_id, JSON.stringify(keys), least) as string[];
+    },
+  );
+
   const recordEmbedded = db.transaction((documentId: string, attemptId: string, batch: number, count: number) => {
     type Progress = { chunks_total: number; chunks_embedded: number };
     const params = { documentId, attemptId, batch, count, now: now() };
@@ -57,6 +81,9 @@ export function createSqliteTransitions(
         ...progress,
       });
       return changes === 1;
+    },
+    countRepeatedLines(documentId, attemptId, keys, rule) {
+      return countRepeatedLines.immediate(documentId, attemptId, keys, rule);
     },
     recordLanguage(documentId, attemptId, language) {
       return stmt(documentSql.setLanguage).run(language, documentId, attemptId).changes === 1;
