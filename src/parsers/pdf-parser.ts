@@ -2,6 +2,7 @@ import { withoutControls } from './without-controls.js';
 import { getHeapStatistics } from 'node:v8';
 import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
+import { headingsOnPage, readOutline, type OutlineEntry } from './pdf-outline.js';
 import { pageSeparator, pagesOfPart, type PdfPart } from './pdf-parts.js';
 import { loadPdfium, pdfiumErrors, pdfiumMemoryBytes, releasePdfium, type Pdfium } from './pdfium.js';
 import { mediaTypes } from './sniff-media-type.js';
@@ -59,8 +60,10 @@ export async function parsePdf(
     }
     const texts: string[] = [];
     const pageStarts: number[] = [];
+    const headings: number[] = [];
     let length = 0;
     const { first, end } = pagesOfPart(pageCount, part);
+    const titlesByPage = titlesOfPages(readOutline(pdfium, document), first - 1, end - 1);
     for (let number = first; number < end; number++) {
       // Each page is one synchronous call: yielding a turn between pages lets timers (the parse time
       // limit) and other documents' work run, and a cancel stop the loop.
@@ -82,10 +85,13 @@ export async function parsePdf(
       }
       const separator = number === first ? '' : pageSeparator;
       pageStarts.push(length + separator.length);
+      for (const at of headingsOnPage(pageText, titlesByPage.get(number - 1) ?? [])) {
+        headings.push(length + separator.length + at);
+      }
       texts.push(separator, pageText);
       length += separator.length + pageText.length;
     }
-    return { text: texts.join(''), mediaType: mediaTypes.pdf, pageStarts };
+    return { text: texts.join(''), mediaType: mediaTypes.pdf, pageStarts, headings };
   } catch (error) {
     if (error instanceof SluiceError || signal?.aborted) {
       throw error;
@@ -143,6 +149,17 @@ function readPage(pdfium: Pdfium, document: number, index: number): string {
     }
     pdfium.FPDF_ClosePage(page);
   }
+}
+
+/** The outline's titles of each page from `first` up to `end` (0-based), in outline order. */
+function titlesOfPages(outline: readonly OutlineEntry[], first: number, end: number): Map<number, string[]> {
+  const byPage = new Map<number, string[]>();
+  for (const { title, page } of outline) {
+    if (page >= first && page < end) {
+      byPage.set(page, [...(byPage.get(page) ?? []), title]);
+    }
+  }
+  return byPage;
 }
 
 function openError(code: number): SluiceError {

@@ -15,13 +15,18 @@ describe('a PDF in parts', () => {
   });
 
   it('joins parts into the text and page starts of one reading, skipping parts without pages', () => {
-    const whole = { text: 'one\n\ntwo\n\nthree\n\n', mediaType: 'application/pdf', pageStarts: [0, 5, 10, 17] };
+    const whole = {
+      text: 'one\n\ntwo\n\nthree\n\n',
+      mediaType: 'application/pdf',
+      pageStarts: [0, 5, 10, 17],
+      headings: [5, 10],
+    };
     const joined = joinPdfParts([
-      { text: 'one\n\ntwo', mediaType: 'application/pdf', pageStarts: [0, 5] },
+      { text: 'one\n\ntwo', mediaType: 'application/pdf', pageStarts: [0, 5], headings: [5] },
       { text: '', mediaType: 'application/pdf', pageStarts: [] },
-      { text: 'three\n\n', mediaType: 'application/pdf', pageStarts: [0, 7] },
+      { text: 'three\n\n', mediaType: 'application/pdf', pageStarts: [0, 7], headings: [0] },
     ]);
     expect(joined).toEqual(whole);
-    expect(joinPdfParts([])).toEqual({ text: '', mediaType: 'application/pdf', pageStarts: [] });
+    expect(joinPdfParts([])).toEqual({ text: '', mediaType: 'application/pdf', pageStarts: [], headings: [] });
   });
 });

@@ -26,6 +26,7 @@ export function pagesOfPart(pageCount: number, part: PdfPart): { first: number; 
 export function joinPdfParts(parts: readonly ParsedDocument[]): ParsedDocument {
   const texts: string[] = [];
   const pageStarts: number[] = [];
+  const headings: number[] = [];
   let length = 0;
   for (const part of parts) {
     const starts = part.pageStarts ?? [];
@@ -37,7 +38,10 @@ export function joinPdfParts(parts: readonly ParsedDocument[]): ParsedDocument {
     for (const start of starts) {
       pageStarts.push(length + separator.length + start);
     }
+    for (const at of part.headings ?? []) {
+      headings.push(length + separator.length + at);
+    }
     length += separator.length + part.text.length;
   }
-  return { text: texts.join(''), mediaType: mediaTypes.pdf, pageStarts };
+  return { text: texts.join(''), mediaType: mediaTypes.pdf, pageStarts, headings };
 }

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { init } from '@embedpdf/pdfium';
 import { noteReleasedMemory } from './collect-released-memory.js';
 
-/** The slice of PDFium (the C API, as @embedpdf/pdfium wraps it) that text extraction needs. */
+/** The slice of PDFium (the C API, as @embedpdf/pdfium wraps it) that text and outline extraction need. */
 export interface Pdfium {
   FPDF_LoadMemDocument(data: number, size: number, password: string): number;
   FPDF_GetLastError(): number;
@@ -15,6 +15,13 @@ export interface Pdfium {
   FPDFText_CountChars(textPage: number): number;
   FPDFText_GetText(textPage: number, start: number, count: number, buffer: number): number;
   FPDFText_ClosePage(textPage: number): void;
+  FPDFBookmark_GetFirstChild(document: number, bookmark: number): number;
+  FPDFBookmark_GetNextSibling(document: number, bookmark: number): number;
+  FPDFBookmark_GetTitle(bookmark: number, buffer: number, length: number): number;
+  FPDFBookmark_GetDest(document: number, bookmark: number): number;
+  FPDFBookmark_GetAction(bookmark: number): number;
+  FPDFAction_GetDest(document: number, action: number): number;
+  FPDFDest_GetDestPageIndex(document: number, dest: number): number;
   // WebAssembly exports: plain functions, with no `this`.
   pdfium: { HEAPU8: Uint8Array; wasmExports: { malloc: (size: number) => number; free: (pointer: number) => void } };
 }

@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { Document, HeadingLevel, Packer, Paragraph } from 'docx';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { PDFDocument, PDFHexString, PDFName, StandardFonts } from 'pdf-lib';
 import { loadPdfium, type Pdfium } from '../../src/parsers/pdfium.js';
 
 /**
  * A real PDF with one text page per entry (pdf-lib, Helvetica); with `attachmentBytes`, also a file of
  * that many random bytes attached, to make it large.
  */
-export async function makePdf(pages: string[], { attachmentBytes = 0 } = {}): Promise<Buffer> {
+export async function makePdf(
+  pages: string[],
+  { attachmentBytes = 0, outline = [] as { title: string; page: number }[] } = {},
+): Promise<Buffer> {
   const pdf = await PDFDocument.create();
   if (attachmentBytes > 0) {
     await pdf.attach(randomBytes(attachmentBytes), 'padding.bin', { mimeType: 'application/octet-stream' });
@@ -18,7 +21,36 @@ export async function makePdf(pages: string[], { attachmentBytes = 0 } = {}): Pr
     const page = pdf.addPage([595, 842]);
     text.split('\n').forEach((line, i) => page.drawText(line, { x: 50, y: 780 - i * 16, size: 12, font }));
   }
+  if (outline.length > 0) {
+    addOutline(pdf, outline);
+  }
   return Buffer.from(await pdf.save());
+}
+
+/** A flat outline (bookmarks) whose entries point at pages (0-based), as a PDF's own dictionaries. */
+function addOutline(pdf: PDFDocument, entries: { title: string; page: number }[]): void {
+  const { context } = pdf;
+  const root = context.nextRef();
+  const refs = entries.map(() => context.nextRef());
+  entries.forEach(({ title, page }, i) => {
+    const item = context.obj({
+      Title: PDFHexString.fromText(title),
+      Parent: root,
+      Dest: [pdf.getPage(page).ref, 'XYZ', null, null, null],
+    });
+    if (i > 0) {
+      item.set(PDFName.of('Prev'), refs[i - 1]!);
+    }
+    if (i < entries.length - 1) {
+      item.set(PDFName.of('Next'), refs[i + 1]!);
+    }
+    context.assign(refs[i]!, item);
+  });
+  context.assign(
+    root,
+    context.obj({ Type: 'Outlines', First: refs[0]!, Last: refs[refs.length - 1]!, Count: entries.length }),
+  );
+  pdf.catalog.set(PDFName.of('Outlines'), root);
 }
 
 /** A real DOCX (docx package): a heading, then paragraphs. */

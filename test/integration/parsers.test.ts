@@ -31,6 +31,29 @@ describe('document parser', () => {
     expect(parsed.text.slice(0, parsed.pageStarts![1])).toContain('Alpha page');
   });
 
+  it('takes a PDF outline entry for a heading where its page shows the title, and no line starting with #', async () => {
+    const pdf = await makePdf(
+      [
+        'Introduction\nThis manual explains the tools.\n# a comment line, not a heading',
+        'Some text before.\n2.1 Installing Packages\nRun the installer as root.\n2.2 Removing packages\nRun it again.',
+        'A page no entry points at.',
+      ],
+      {
+        outline: [
+          { title: 'Introduction', page: 0 },
+          { title: '2.1  Installing  packages', page: 1 },
+          { title: '2.2 Removing packages', page: 1 },
+          { title: 'A title the page does not show', page: 1 },
+        ],
+      },
+    );
+    const parsed = await parse(pdf, 'manual.pdf');
+    const lines = parsed.headings!.map((at) => parsed.text.slice(at).split('\n')[0]);
+    expect(lines).toEqual(['Introduction', '2.1 Installing Packages', '2.2 Removing packages']);
+    // Without an outline, a PDF marks no heading.
+    expect((await parse(await makePdf(['# Not a heading\ntext']), 'plain.pdf')).headings ?? []).toEqual([]);
+  });
+
   it('ends PDF lines with LF and mends a word hyphenated across two lines', async () => {
     const parsed = await parse(
       await makePdf(['Queues retry failed pack-\nages with backoff.\nSecond line.']),
