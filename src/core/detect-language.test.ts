@@ -28,6 +28,17 @@ describe('detectLanguage', () => {
     expect(detectLanguage([])).toBeNull();
   });
 
+  it('reads the middle of each chunk, so what opens every chunk (an English paragraph, a repeated overlap) does not decide', () => {
+    const english = 'IPv6, successor to IPv4, is a newer version of the IP protocol designed to fix its flaws. '.repeat(
+      6,
+    );
+    const german =
+      'Das IPv6-Netzwerk wird ähnlich wie IPv4 konfiguriert. Wenn dieses Netzwerk global verfügbar sein soll, brauchen Sie einen Router. '.repeat(
+        8,
+      );
+    expect(detectLanguage(Array.from({ length: 5 }, () => ({ text: english + german })))).toBe('de');
+  });
+
   it('reads the document at several places, so a foreign first chunk does not decide', () => {
     const english = 'The package manager installs files into the home directory of each user on the system.';
     expect(detectLanguage(chunks('Der Paketmanager installiert Dateien.', english, english, english, english))).toBe(

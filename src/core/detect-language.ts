@@ -22,7 +22,7 @@ const macrolanguageOf: Record<string, string> = {
 
 /** Chunks read, spread over the document, so a long document costs what a short one does. */
 const sampledChunks = 20;
-/** Characters of the sample franc reads. */
+/** Characters of the sample franc reads, shared out among the picked chunks. */
 const sampleChars = 3000;
 /**
  * An ideograph or syllable carries about as much as three letters. A page is taken for Chinese,
@@ -71,9 +71,16 @@ export function detectLanguage(chunks: readonly Pick<Chunk, 'text'>[]): string |
   if (byScript) {
     return byScript;
   }
-  // Spread over the picks, so that the first chunks alone do not decide.
+  // The middle of each picked chunk: its start often repeats the chunk before (the overlap) or is a
+  // heading, and a page's first paragraph may be one left untranslated.
   const share = Math.floor(sampleChars / picks.size);
-  const spread = [...picks].map((i) => (chunks[i] as Pick<Chunk, 'text'>).text.slice(0, share)).join('\n');
+  const spread = [...picks]
+    .map((i) => {
+      const text = (chunks[i] as Pick<Chunk, 'text'>).text;
+      const middle = Math.max(0, Math.floor((text.length - share) / 2));
+      return text.slice(middle, middle + share);
+    })
+    .join('\n');
   const code = franc(spread.replace(cjk, ' '), { minLength: 20 });
   if (code === 'und') {
     return null;
