@@ -6,6 +6,7 @@ import { newId } from '../core/ids.js';
 import type { Collection, DocumentRecord, SearchHit, Tenant } from '../core/types.js';
 import { createCachingEmbedder } from '../embedders/caching-embedder.js';
 import { createMetrics, type EmbedderCallOutcome, type Metrics } from '../metrics/create-metrics.js';
+import { checkCollectionName } from '../core/collection-name.js';
 import type { BlobStore, DocumentFilter, Embedder, EventBus, JobQueue, Logger, Store } from '../ports/index.js';
 import type { ObjectSource } from '../ports/object-source.js';
 import type { RetryableState, ScanReport } from '../ports/store.js';
@@ -206,7 +207,13 @@ export async function createApp(config: SluiceConfig, options: AppOptions = {}):
       return threadStarted || runtime?.started === true;
     },
     defaultTenant: () => store.ensureTenant(defaultTenantName),
-    ensureCollection: (tenantId, name) => store.ensureCollection(tenantId, name, embedder.spec),
+    async ensureCollection(tenantId, name) {
+      // Collections named before names were checked keep working.
+      if (!(await store.getCollectionByName(tenantId, name))) {
+        checkCollectionName(name);
+      }
+      return store.ensureCollection(tenantId, name, embedder.spec);
+    },
     openSource: (url) => openSource(config, url),
     async scanSource(input) {
       const objects = await openSource(config, input.source.url);

@@ -14,23 +14,32 @@ export function registerCancelCommand(program: Command): void {
     .argument('[documentIds...]', 'documents to cancel')
     .option('-b, --batch <id>', 'cancel every unfinished document of this batch')
     .action(async (documentIds: string[], flags: CancelFlags) => {
-      process.exitCode = await withApp(flags, async (app) => {
-        const ids = [...documentIds];
-        if (flags.batch) {
-          const unfinished = await app.store.listUnfinished();
-          ids.push(...unfinished.filter((d) => d.batchId === flags.batch).map((d) => d.id));
-        }
-        if (ids.length === 0) {
-          throw new SluiceError('invalid_input', 'Name documents to cancel, or --batch');
-        }
-        let cancelled = 0;
-        for (const id of ids) {
-          if (await app.cancel(id)) {
-            cancelled++;
+      process.exitCode = await withApp(
+        flags,
+        async (app) => {
+          for (const id of documentIds) {
+            if (!(await app.store.getDocument(id))) {
+              throw new SluiceError('not_found', `No document ${id}`);
+            }
           }
-        }
-        print(`${cancelled} of ${ids.length} documents cancelled (the others had already finished).`);
-        return 0;
-      });
+          const ids = [...documentIds];
+          if (flags.batch) {
+            const unfinished = await app.store.listUnfinished();
+            ids.push(...unfinished.filter((d) => d.batchId === flags.batch).map((d) => d.id));
+          }
+          if (ids.length === 0) {
+            throw new SluiceError('invalid_input', 'Name documents to cancel, or --batch');
+          }
+          let cancelled = 0;
+          for (const id of ids) {
+            if (await app.cancel(id)) {
+              cancelled++;
+            }
+          }
+          print(`${cancelled} of ${ids.length} documents cancelled (the others had already finished).`);
+          return 0;
+        },
+        { needsData: true },
+      );
     });
 }

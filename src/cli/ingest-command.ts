@@ -7,7 +7,7 @@ import { printError } from './output.js';
 import { ingestWithProgress } from './ingest-progress.js';
 import { ingestRemote, ingestRemoteSource } from './remote-ingest.js';
 import { ingestFromSource, sourceUrlOf } from './scan-ingest.js';
-import { withApp, type CommonFlags } from './with-app.js';
+import { given, withApp, type CommonFlags } from './with-app.js';
 
 interface IngestFlags extends CommonFlags {
   collection: string;
@@ -29,7 +29,7 @@ export function registerIngestCommand(program: Command): void {
     .command('ingest')
     .description('ingest files, folders or globs into a collection, with live progress')
     .argument('<paths...>', 'files, folders (walked recursively), glob patterns, or one s3://bucket/prefix/')
-    .requiredOption('-c, --collection <name>', 'collection to ingest into (created if new)')
+    .option('-c, --collection <name>', 'collection to ingest into (created if new; required)')
     .option('--priority <n>', 'higher runs first', '0')
     .option('--include <glob>', 'only files whose path below the folder or prefix matches (repeatable)', collect, [])
     .option('--exclude <glob>', 'leave out files whose path matches (repeatable)', collect, [])
@@ -43,6 +43,9 @@ export function registerIngestCommand(program: Command): void {
     .option('--server <url>', 'send the files to a running `sluice serve` instead of the local ledger')
     .addOption(new Option('--api-key <key>', 'API key for --server').env('SLUICE_API_KEY'))
     .action(async (paths: string[], flags: IngestFlags) => {
+      if (!given(flags.collection, '-c, --collection <name>')) {
+        return;
+      }
       if (flags.server) {
         process.exitCode = await remote(paths, flags, flags.server);
         return;
@@ -62,13 +65,7 @@ export function registerIngestCommand(program: Command): void {
         if (flags.prune) {
           throw new SluiceError('invalid_input', '--prune applies to an s3:// source');
         }
-        const { files, missing } = await expandPaths(paths, process.cwd(), flags);
-        for (const m of missing) {
-          printError(`nothing found at ${m}`);
-        }
-        if (files.length === 0) {
-          throw new SluiceError('invalid_input', 'No files to ingest');
-        }
+        const files = await filesToIngest(paths, flags);
         const tenant = await app.defaultTenant();
         const collection = await app.ensureCollection(tenant.id, flags.collection);
         const target = { collection, label: paths.join(' '), wait: flags.wait, started };
@@ -105,13 +102,8 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
     printError(`error: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  const { files, missing } = await expandPaths(paths, process.cwd(), flags);
-  missing.forEach((m) => printError(`nothing found at ${m}`));
-  if (files.length === 0) {
-    printError('error [invalid_input]: No files to ingest');
-    return 1;
-  }
   try {
+    const files = await filesToIngest(paths, flags);
     return await ingestRemote({
       server,
       apiKey,
@@ -143,4 +135,16 @@ function refuseMetadataFor(flags: IngestFlags): void {
       '--metadata and --path-metadata apply to files and folders, not to s3:// sources',
     );
   }
+}
+
+/** The files the paths name; a path that names nothing is an error before anything is ingested. */
+async function filesToIngest(paths: string[], flags: IngestFlags): Promise<FoundFile[]> {
+  const { files, missing } = await expandPaths(paths, process.cwd(), flags);
+  if (missing.length > 0) {
+    throw new SluiceError('not_found', `Nothing found at ${missing.join(', ')}; nothing was ingested`);
+  }
+  if (files.length === 0) {
+    throw new SluiceError('invalid_input', 'No files to ingest');
+  }
+  return files;
 }

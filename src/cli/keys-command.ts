@@ -132,59 +132,63 @@ function registerList(keys: Command): void {
     .option('--json', 'print JSON')
     .option('-d, --data-dir <path>', dataDirHelp)
     .action(async (flags: ListFlags) => {
-      process.exitCode = await withApp(flags, async (app) => {
-        const all = await app.store.listApiKeys();
-        const tenants = await tenantsOf(app, all);
-        const listed =
-          flags.tenant === undefined
-            ? all
-            : all.filter((key) => {
-                const tenant = tenants.get(key.tenantId);
-                return key.tenantId === flags.tenant || tenant?.name === flags.tenant;
-              });
-        const now = new Date();
-        if (flags.json) {
-          print(
-            JSON.stringify(
-              listed.map((key) => ({ ...key, status: apiKeyStatus(key, now) })),
-              null,
-              2,
-            ),
-          );
+      process.exitCode = await withApp(
+        flags,
+        async (app) => {
+          const all = await app.store.listApiKeys();
+          const tenants = await tenantsOf(app, all);
+          const listed =
+            flags.tenant === undefined
+              ? all
+              : all.filter((key) => {
+                  const tenant = tenants.get(key.tenantId);
+                  return key.tenantId === flags.tenant || tenant?.name === flags.tenant;
+                });
+          const now = new Date();
+          if (flags.json) {
+            print(
+              JSON.stringify(
+                listed.map((key) => ({ ...key, status: apiKeyStatus(key, now) })),
+                null,
+                2,
+              ),
+            );
+            return 0;
+          }
+          if (listed.length === 0) {
+            print(flags.tenant === undefined ? 'No keys yet.' : `No keys for tenant "${flags.tenant}".`);
+            return 0;
+          }
+          const withTenant = flags.tenant === undefined;
+          const header = [
+            'ID',
+            ...(withTenant ? ['TENANT'] : []),
+            'PREFIX',
+            'NAME',
+            'ROLE',
+            'CREATED',
+            'LAST USED',
+            'EXPIRES',
+            'STATUS',
+          ];
+          printTable([
+            header,
+            ...listed.map((key) => [
+              key.id,
+              ...(withTenant ? [tenants.get(key.tenantId)?.name ?? key.tenantId] : []),
+              displayPrefix(key.prefix),
+              key.name === null ? '-' : oneLine(key.name, 40),
+              key.admin ? 'admin' : 'tenant',
+              formatTime(key.createdAt, '-'),
+              formatTime(key.lastUsedAt, 'never'),
+              formatTime(key.expiresAt, 'never'),
+              apiKeyStatus(key, now),
+            ]),
+          ]);
           return 0;
-        }
-        if (listed.length === 0) {
-          print(flags.tenant === undefined ? 'No keys yet.' : `No keys for tenant "${flags.tenant}".`);
-          return 0;
-        }
-        const withTenant = flags.tenant === undefined;
-        const header = [
-          'ID',
-          ...(withTenant ? ['TENANT'] : []),
-          'PREFIX',
-          'NAME',
-          'ROLE',
-          'CREATED',
-          'LAST USED',
-          'EXPIRES',
-          'STATUS',
-        ];
-        printTable([
-          header,
-          ...listed.map((key) => [
-            key.id,
-            ...(withTenant ? [tenants.get(key.tenantId)?.name ?? key.tenantId] : []),
-            displayPrefix(key.prefix),
-            key.name === null ? '-' : oneLine(key.name, 40),
-            key.admin ? 'admin' : 'tenant',
-            formatTime(key.createdAt, '-'),
-            formatTime(key.lastUsedAt, 'never'),
-            formatTime(key.expiresAt, 'never'),
-            apiKeyStatus(key, now),
-          ]),
-        ]);
-        return 0;
-      });
+        },
+        { needsData: true },
+      );
     });
 }
 

@@ -31,13 +31,19 @@ for (const command of [
 ]) {
   command(program);
 }
+/** Commands that process documents, and so take the settings of processing. */
+const processing = new Set(['serve', 'ingest', 'worker', 'retry', 'reindex']);
 for (const sub of program.commands) {
   sub
     .option(
       '-d, --data-dir <path>',
       `where the ledger and raw files live (${configEnvNames.dataDir}, default ./.sluice)`,
     )
-    .option('--log-level <level>', `log level on stderr (${configEnvNames.logLevel}, default warn)`)
+    .option('--log-level <level>', `log level on stderr (${configEnvNames.logLevel}, default warn)`);
+  if (!processing.has(sub.name())) {
+    continue;
+  }
+  sub
     .option('--concurrency <n>', `documents processed at once (${configEnvNames.concurrency})`)
     .option('--chunk-tokens <n>', `most tokens per chunk (${configEnvNames.chunkTokens}, default 500)`)
     .option('--chunk-overlap <n>', `tokens of overlap (${configEnvNames.chunkOverlap}, default 50)`)
@@ -47,5 +53,20 @@ for (const sub of program.commands) {
 
 // Registered after the shared options are added: `keys` has subcommands with their own.
 registerKeysCommand(program);
+
+// A reader that went away (`sluice query … | head -1`) wants no more output: end quietly, as git does.
+// Unfinished documents resume on the next run, as after Ctrl-C.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') {
+    throw error;
+  }
+  process.exit(0);
+});
+// With nowhere to report to, errors go unsaid; the exit code still tells.
+process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') {
+    throw error;
+  }
+});
 
 await program.parseAsync(process.argv);

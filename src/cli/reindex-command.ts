@@ -5,7 +5,7 @@ import { print } from './output.js';
 import { createProgressView } from './progress-view.js';
 import { listBatchDocuments, printSummary } from './summary.js';
 import { waitForDocuments } from './wait-for-documents.js';
-import { withApp, type CommonFlags } from './with-app.js';
+import { given, withApp, type CommonFlags } from './with-app.js';
 
 interface ReindexFlags extends CommonFlags {
   collection: string;
@@ -19,10 +19,13 @@ export function registerReindexCommand(program: Command): void {
     .description(
       're-embed a collection with the configured embedder into a new collection; readers keep the old one until --swap',
     )
-    .requiredOption('-c, --collection <name>', 'collection to re-embed')
+    .option('-c, --collection <name>', 'collection to re-embed (required)')
     .option('--into <name>', 'name of the new collection (default: <collection>@<model>)')
     .option('--swap', 'when every document is re-embedded, swap the two names so readers by name move at once')
     .action(async (flags: ReindexFlags) => {
+      if (!given(flags.collection, '-c, --collection <name>')) {
+        return;
+      }
       process.exitCode = await withApp(flags, async (app) => {
         const started = Date.now();
         const tenant = await app.defaultTenant();

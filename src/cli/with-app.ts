@@ -1,6 +1,8 @@
 import { loadConfig, type ConfigInput } from '../app/config.js';
 import { createApp, type AppContext } from '../app/create-app.js';
-import { isSluiceError } from '../core/errors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isSluiceError, SluiceError } from '../core/errors.js';
 import { printError } from './output.js';
 
 export interface CommonFlags {
@@ -14,6 +16,20 @@ export interface CommonFlags {
   port?: string;
   host?: string;
   workers?: string | boolean;
+}
+
+/**
+ * Whether a required option was given; if not, says so and sets exit code 1. Checked in the action
+ * rather than by commander, which reports a required option missing before an unknown one
+ * (`--colection x`).
+ */
+export function given(value: string | undefined, option: string): value is string {
+  if (value === undefined) {
+    printError(`error [invalid_input]: required option '${option}' not specified`);
+    process.exitCode = 1;
+    return false;
+  }
+  return true;
 }
 
 /** What shutdown may take past the grace running documents get, before the process ends regardless. */
@@ -39,7 +55,13 @@ export function boundShutdown(graceMs: number): void {
 export async function withApp(
   flags: CommonFlags,
   run: (app: AppContext) => Promise<number>,
-  options: { handleSignals?: boolean; servesRequests?: boolean; defaultLogLevel?: string } = {},
+  options: {
+    handleSignals?: boolean;
+    servesRequests?: boolean;
+    defaultLogLevel?: string;
+    /** The command works on data already there: a data folder without it is an error, not made anew. */
+    needsData?: boolean;
+  } = {},
 ): Promise<number> {
   let app: AppContext | undefined;
   // SIGTERM is how supervisors stop a service: a clean drain then exits 0. Ctrl-C keeps the shell's 130.
@@ -62,7 +84,14 @@ export async function withApp(
       host: flags.host,
       workers: flags.workers,
     };
-    app = await createApp(loadConfig(process.env, overrides), { servesRequests: options.servesRequests === true });
+    const config = loadConfig(process.env, overrides);
+    if (options.needsData && !config.databaseUrl && !existsSync(join(config.dataDir, 'sluice.db'))) {
+      throw new SluiceError(
+        'not_found',
+        `No Sluice data in ${config.dataDir}: ingest files or start \`sluice serve\` there first, or name the folder with --data-dir`,
+      );
+    }
+    app = await createApp(config, { servesRequests: options.servesRequests === true });
     if (options.handleSignals !== false) {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { collectionNamePattern } from '../../core/collection-name.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { collectionStatsView, collectionView, toCollectionView } from '../views.js';
 
@@ -11,11 +12,7 @@ export function registerCollectionRoutes(server: Server, { app, access }: RouteC
       schema: {
         tags: ['collections'],
         body: z.object({
-          name: z
-            .string()
-            .min(1)
-            .max(200)
-            .regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+          name: z.string().regex(collectionNamePattern, '1 to 200 letters, digits, _ . - only'),
           partial_success: z.boolean().optional(),
         }),
         response: { 201: collectionView, 200: collectionView },

@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeCorpus } from '../helpers/corpus.js';
+import { cliPath, runCli } from '../helpers/run-cli.js';
+
+/** Runs the CLI with its stdout piped into a reader that takes one line and closes the pipe, as `| head -1` does. */
+function firstLineOnly(args: string[]): Promise<{ code: number | null; stderr: string; line: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let line = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', (d: Buffer) => {
+      line = d.toString().split('\n')[0] ?? '';
+      child.stdout.destroy();
+    });
+    child.on('close', (code) => resolve({ code, stderr, line }));
+  });
+}
+
+describe('the CLI tells the truth at the edges', () => {
+  let root: string;
+  let data: string;
+  let folder: string;
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'sluice-edges-'));
+    folder = join(root, 'docs');
+    // Enough output that a reader closing after one line leaves the CLI writing into a closed pipe.
+    writeCorpus(folder, 40);
+    data = join(root, 'data');
+    const ingest = await runCli(['ingest', folder, '-c', 'docs', '-d', data]);
+    expect(ingest.code).toBe(0);
+  });
+
+  it('ends quietly with 0 when the reader of its output goes away', async () => {
+    for (const args of [
+      ['query', 'the', '-c', 'docs', '-k', '200', '--json', '-d', data],
+      ['jobs', '--state', 'completed', '-n', '200', '-d', data],
+    ]) {
+      const run = await firstLineOnly(args);
+      expect(run.line.length).toBeGreaterThan(0);
+      expect(run.stderr).not.toMatch(/EPIPE|Unhandled/);
+      expect(run.code).toBe(0);
+    }
+  });
+
+  it('says what was not found, with a code and exit 1', async () => {
+    const batch = await runCli(['jobs', '--batch', 'bat_nonexistent', '-d', data]);
+    expect(batch.code).toBe(1);
+    expect(batch.stderr).toMatch(/error \[not_found\]: No batch bat_nonexistent/);
+    const cancel = await runCli(['cancel', 'doc_nonexistent', '-d', data]);
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toMatch(/error \[not_found\]: No document doc_nonexistent/);
+    const empty = await runCli(['query', '', '-c', 'docs', '-d', data]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/\[invalid_input\]/);
+  });
+
+  it('refuses an empty collection name and a path that is not there, before ingesting anything', async () => {
+    const file = join(root, 'one.txt');
+    writeFileSync(file, 'one small file');
+    const unnamed = await runCli(['ingest', file, '-c', '', '-d', data]);
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toMatch(/\[invalid_input\].*collection name/i);
+    const missing = await runCli(['ingest', file, join(root, 'nope.txt'), '-c', 'other', '-d', data]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/\[not_found\].*nope\.txt/);
+    const jobs = await runCli(['jobs', '--json', '-d', data]);
+    const labels = (JSON.parse(jobs.stdout) as { batch: { label: string } }[]).map((b) => b.batch.label);
+    expect(labels.some((label) => label.includes('one.txt'))).toBe(false);
+  });
+
+  it('reports an unknown option as unknown, even when a required one is missing', async () => {
+    const typo = await runCli(['ingest', folder, '--colection', 'x', '-d', data]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/unknown option '--colection'/);
+    expect(typo.stderr).not.toMatch(/required option/);
+  });
+
+  it('does not make a data folder for a command that only reads', async () => {
+    const nowhere = join(root, 'not-made');
+    for (const args of [['jobs'], ['query', 'x', '-c', 'docs'], ['status']]) {
+      const run = await runCli([...args, '-d', nowhere]);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr).toMatch(/\[not_found\]: No Sluice data in/);
+    }
+    expect(existsSync(nowhere)).toBe(false);
+  });
+
+  it('lists only the options a command uses in its help', async () => {
+    for (const command of ['query', 'jobs', 'status', 'cancel']) {
+      const help = await runCli([command, '--help']);
+      expect(help.stdout, command).not.toMatch(/--chunk-tokens|--embed-batch-size|--concurrency/);
+      expect(help.stdout).toMatch(/--data-dir/);
+    }
+    const ingest = await runCli(['ingest', '--help']);
+    expect(ingest.stdout).toMatch(/--chunk-tokens/);
+  });
+});
