@@ -74,6 +74,14 @@ export interface WaitingSummary {
   retrying: { documents: number; nextRetryAt: string | null };
 }
 
+/** What `documentStats` counts, of one tenant or of all. */
+export interface DocumentStats {
+  byCollection: { tenantId: string; collectionId: string; state: DocumentState; documents: number }[];
+  failures: { tenantId: string; code: ErrorCode; documents: number }[];
+  /** For each time asked about, in order: documents completed since then, and their chunks. */
+  completedSince: { documents: number; chunks: number }[];
+}
+
 export interface DocumentFilter {
   /** Only documents of this tenant's collections. */
   tenantId?: string;
@@ -137,4 +145,6 @@ export interface DocumentLedger {
   countDocumentsByState(): Promise<Partial<Record<DocumentState, number>>>;
   /** Documents completed at or after `since`, for throughput. */
   countCompletedSince(since: Date): Promise<number>;
+  /** Documents by collection and state, failures by code, and completions since each time, of a tenant or (undefined) all. */
+  documentStats(tenantId: string | undefined, since: readonly Date[]): Promise<DocumentStats>;
 }

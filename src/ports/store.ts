@@ -18,6 +18,7 @@ export type { ChunkStaging } from './chunk-staging.js';
 export type { CollectionStats, CollectionStore } from './collection-store.js';
 export type {
   DocumentFilter,
+  DocumentStats,
   DocumentLedger,
   RegisterDocumentInput,
   RegisterOutcome,

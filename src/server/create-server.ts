@@ -27,6 +27,7 @@ import { registerHealthRoutes, registerStatusRoutes } from './routes/health-rout
 import { registerKeyRoutes } from './routes/key-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
 import { registerSourceRoutes } from './routes/source-routes.js';
+import { registerStatsRoutes } from './routes/stats-routes.js';
 import { registerTenantRoutes } from './routes/tenant-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 import { createTenantAccess } from './tenant-access.js';
@@ -142,6 +143,7 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
         ),
     });
     registerStatusRoutes(api, context);
+    registerStatsRoutes(api, context);
     registerTenantRoutes(api, context);
     registerKeyRoutes(api, context);
     registerCollectionRoutes(api, context);

@@ -237,6 +237,7 @@ function documentFieldsTables(dialect: 'sqlite' | 'postgres'): string {
     CREATE INDEX documents_by_language ON documents (collection_id, language);
     CREATE INDEX documents_by_media_type ON documents (collection_id, media_type);
     CREATE INDEX documents_by_created ON documents (collection_id, created_at);
+    CREATE INDEX documents_by_completion ON documents (completed_at);
     ${removal}`;
 }
 
@@ -269,4 +270,18 @@ function collectionLinesTables(dialect: 'sqlite' | 'postgres'): string {
 export function documentFactsTables(dialect: 'sqlite' | 'postgres'): string {
   return `${documentFieldsTables(dialect)}
     ${collectionLinesTables(dialect)}`;
+}
+
+/**
+ * Statements of `documentStats`: documents by collection and state, failures by code, and documents
+ * and chunks completed since a time; `tenant` is the tenant's placeholder, or null for every tenant.
+ */
+export function documentStatsSql(tenant: string | null, since: string) {
+  const scope = `FROM documents d JOIN collections c ON c.id = d.collection_id WHERE ${tenant ? `c.tenant_id = ${tenant}` : '1 = 1'}`;
+  return {
+    byCollection: `SELECT c.tenant_id, d.collection_id, d.state, count(*) AS n ${scope} GROUP BY c.tenant_id, d.collection_id, d.state`,
+    failures: `SELECT c.tenant_id, d.error_code, count(*) AS n ${scope} AND d.state = 'failed' GROUP BY c.tenant_id, d.error_code`,
+    completedSince: `SELECT count(*) AS documents, coalesce(sum(d.chunks_total), 0) AS chunks ${scope}
+      AND d.state IN ('completed', 'completed_with_errors') AND d.completed_at >= ${since}`,
+  };
 }

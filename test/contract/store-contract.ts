@@ -3,6 +3,7 @@ import { describeBlobReferencesContract } from './store/blob-references-contract
 import { describeChunkIndexContract } from './store/chunk-index-contract.js';
 import { describeMetadataScopeContract } from './store/metadata-scope-contract.js';
 import { describeRepeatedLinesContract } from './store/repeated-lines-contract.js';
+import { describeDocumentStatsContract } from './store/document-stats-contract.js';
 import { describeChunkStagingContract } from './store/chunk-staging-contract.js';
 import { describeCollectionContract } from './store/collection-contract.js';
 import { describeCopiesContract } from './store/copies-contract.js';
@@ -42,6 +43,7 @@ export function describeStoreContract(name: string, createStore: StoreFactory): 
     describeChunkIndexContract(name, createStore);
     describeMetadataScopeContract(name, createStore);
     describeRepeatedLinesContract(name, createStore);
+    describeDocumentStatsContract(name, createStore);
     describeChunkStagingContract(name, createStore);
     describeEventLogContract(name, createStore);
     describeEmbeddingCacheContract(name, createStore);

@@ -5,6 +5,8 @@ import { acceptUpload, type ReceivedFile } from '../../services/ingest-service.j
 import { receiveUpload, type UploadedFile } from '../receive-upload.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { uploadAnswer, uploadAnswers, uploadIdempotency, type UploadAnswer } from '../upload-answers.js';
+import { toBatchView, toDocumentView } from '../views.js';
+import { maxUploadWaitSeconds, waitForBatch } from '../wait-for-batch.js';
 
 export function registerUploadRoutes(server: Server, { app, access }: RouteContext): void {
   server.post(
@@ -16,8 +18,17 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
         description:
           'Each file is a part with a filename. Optional form fields: `metadata`, a JSON object of string, number or boolean values (or lists of them) for every file; `file_metadata`, a JSON object of such objects keyed by file name, merged over `metadata`. Metadata is returned with documents and hits and can be filtered on in queries.',
         params: z.object({ id: z.string() }),
-        querystring: z.object({ priority: z.coerce.number().int().min(-100).max(100).default(0) }),
-        response: { 202: uploadAnswer },
+        querystring: z.object({
+          priority: z.coerce.number().int().min(-100).max(100).default(0),
+          wait: z.coerce
+            .number()
+            .min(0)
+            .optional()
+            .describe(
+              `Seconds (at most ${maxUploadWaitSeconds}) to wait for the batch to finish: 200 with the final states if it does, else the usual 202`,
+            ),
+        }),
+        response: { 200: uploadAnswer, 202: uploadAnswer },
       },
     },
     async (request, reply) => {
@@ -84,6 +95,23 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
           accepted.batch.id,
           accepted.outcomes.map((outcome) => outcome.document),
         );
+        const waited = request.query.wait
+          ? await waitForBatch(
+              app.store,
+              accepted.batch.id,
+              Math.min(request.query.wait, maxUploadWaitSeconds),
+              () => request.raw.socket.destroyed,
+            )
+          : undefined;
+        if (waited) {
+          const documents = await Promise.all(
+            accepted.outcomes.map(async ({ document }) => (await app.store.getDocument(document.id)) ?? document),
+          );
+          return await reply
+            .status(200)
+            .header('location', `/v1/batches/${accepted.batch.id}`)
+            .send({ batch: toBatchView(waited), documents: documents.map(toDocumentView), refused: upload.refused });
+        }
         return await reply.status(202).header('location', `/v1/batches/${accepted.batch.id}`).send(body);
       } finally {
         await upload.discard();

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { DocumentState } from '../../core/states.js';
 import type { DocumentRecord } from '../../core/types.js';
@@ -9,7 +10,13 @@ import type {
   RejectedDocumentInput,
 } from '../../ports/document-ledger.js';
 import { metadataFields, metadataText, type DocumentMetadata } from '../../core/document-metadata.js';
-import { metadataTargets, planRegistration, rejectedValues, type RegistrationPlan } from '../document-sql.js';
+import {
+  documentStatsSql,
+  metadataTargets,
+  planRegistration,
+  rejectedValues,
+  type RegistrationPlan,
+} from '../document-sql.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import { changed, type PgContext, type PgQueryable } from './pg-context.js';
 import type { PgDispatch } from './pg-dispatch.js';
@@ -172,5 +179,25 @@ export function createPgLedger({ query, one, count, transaction }: PgContext): P
       return Object.fromEntries(rows.map((r) => [r.state, r.n]));
     },
     countCompletedSince: (since) => count(ledgerSql.completedSince, [since]),
+    async documentStats(tenantId, since) {
+      const params = tenantId === undefined ? [] : [tenantId];
+      const sql = documentStatsSql(tenantId === undefined ? null : '$1', `$${params.length + 1}`);
+      type Grouped = { tenant_id: string; n: number };
+      const byCollection = (
+        await query<Grouped & { collection_id: string; state: DocumentState }>(sql.byCollection, params)
+      ).map((r) => ({ tenantId: r.tenant_id, collectionId: r.collection_id, state: r.state, documents: Number(r.n) }));
+      const failures = (await query<Grouped & { error_code: ErrorCode | null }>(sql.failures, params)).map((r) => ({
+        tenantId: r.tenant_id,
+        code: r.error_code ?? 'internal_error',
+        documents: Number(r.n),
+      }));
+      const completedSince = await Promise.all(
+        since.map(async (at) => {
+          const row = await one<{ documents: string; chunks: string }>(sql.completedSince, [...params, at]);
+          return { documents: Number(row?.documents ?? 0), chunks: Number(row?.chunks ?? 0) };
+        }),
+      );
+      return { byCollection, failures, completedSince };
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../core/errors.js';
 import type { Transaction } from 'better-sqlite3';
 import { newId } from '../../core/ids.js';
 import type { DocumentState } from '../../core/states.js';
@@ -8,7 +9,13 @@ import type {
   RegisterOutcome,
 } from '../../ports/document-ledger.js';
 import { metadataFields, metadataText, type DocumentMetadata } from '../../core/document-metadata.js';
-import { metadataTargets, planRegistration, rejectedValues, type RegistrationPlan } from '../document-sql.js';
+import {
+  documentStatsSql,
+  metadataTargets,
+  planRegistration,
+  rejectedValues,
+  type RegistrationPlan,
+} from '../document-sql.js';
 import { toDocument, type DocumentRow } from '../store-rows.js';
 import type { ChunkRows } from './sqlite-chunk-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
@@ -163,6 +170,25 @@ export function createSqliteLedger(
     countDocumentsByState() {
       const rows = stmt<[], { state: DocumentState; n: number }>(documentSql.countByState).all();
       return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+    },
+    documentStats(tenantId, since) {
+      const sql = documentStatsSql(tenantId === undefined ? null : '@tenantId', '@since');
+      const params = tenantId === undefined ? {} : { tenantId };
+      type Grouped = { tenant_id: string; n: number };
+      const byCollection = stmt<[object], Grouped & { collection_id: string; state: DocumentState }>(sql.byCollection)
+        .all(params)
+        .map((r) => ({ tenantId: r.tenant_id, collectionId: r.collection_id, state: r.state, documents: r.n }));
+      const failures = stmt<[object], Grouped & { error_code: ErrorCode | null }>(sql.failures)
+        .all(params)
+        .map((r) => ({ tenantId: r.tenant_id, code: r.error_code ?? 'internal_error', documents: r.n }));
+      const completedSince = since.map(
+        (at) =>
+          stmt<[object], { documents: number; chunks: number }>(sql.completedSince).get({
+            ...params,
+            since: at.toISOString(),
+          }) as { documents: number; chunks: number },
+      );
+      return { byCollection, failures, completedSince };
     },
     countCompletedSince(since) {
       return stmt(documentSql.countCompletedSince).pluck().get(since.toISOString()) as number;
