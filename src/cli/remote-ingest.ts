@@ -140,7 +140,8 @@ async function followBatches(
     } while (cursor);
   }
   print(`Collection "${collection.name}" on ${base}, batches ${batches.join(', ')}`);
-  return printSummary(documents, Date.now() - started) > 0 ? 1 : 0;
+  const listAll = `GET ${base}/v1/documents?batch=<id>&state=failed`;
+  return printSummary(documents, Date.now() - started, listAll) > 0 ? 1 : 0;
 }
 
 /** Follows a batch's SSE stream to its end, reading the batch after each burst of events. */

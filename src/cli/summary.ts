@@ -19,8 +19,15 @@ export async function listBatchDocuments(app: AppContext, batchId: string): Prom
 export type SummaryRow = Pick<DocumentRecord, 'source' | 'state' | 'errorCode' | 'errorMessage' | 'chunksTotal'> &
   Partial<Pick<DocumentRecord, 'chunksEmbedded'>>;
 
-/** Prints completed / skipped / failed counts and each failure's reason; returns the failure count. */
-export function printSummary(documents: SummaryRow[], elapsedMs: number): number {
+/** Failures shown for each error code; the rest are counted, and where to list them is said. */
+const examplesPerCode = 3;
+
+/**
+ * Prints the failures grouped by error code, most frequent first, a few of each, then the completed /
+ * skipped / failed counts last, where they stay on screen; returns the failure count. `listAll` says
+ * how to see every failure, printed when some were left out.
+ */
+export function printSummary(documents: SummaryRow[], elapsedMs: number, listAll?: string): number {
   const count = (state: DocumentRecord['state']): number => documents.filter((d) => d.state === state).length;
   const chunks = documents.reduce(
     (sum, d) =>
@@ -30,16 +37,38 @@ export function printSummary(documents: SummaryRow[], elapsedMs: number): number
   );
   const failed = documents.filter((d) => d.state === 'failed');
   const partial = documents.filter((d) => d.state === 'completed_with_errors');
+  let left = 0;
+  for (const [label, rows] of [
+    ['partly', partial],
+    ['failed', failed],
+  ] as const) {
+    left += printByCode(label, rows);
+  }
+  if (left > 0) {
+    print(`  (${left} more not shown${listAll ? `; all of them: ${listAll}` : ''})`);
+  }
   print(
     `Done in ${(elapsedMs / 1000).toFixed(1)} s: ${count('completed')} completed, ` +
       `${partial.length > 0 ? `${partial.length} completed with errors, ` : ''}${count('skipped')} skipped as duplicate, ` +
       `${failed.length} failed, ${count('cancelled')} cancelled; ${chunks} chunks indexed.`,
   );
-  for (const doc of partial) {
-    print(`  partly  ${doc.source}  [${doc.errorCode ?? 'unknown'}] ${doc.errorMessage ?? ''}`);
-  }
-  for (const doc of failed) {
-    print(`  failed  ${doc.source}  [${doc.errorCode ?? 'unknown'}] ${doc.errorMessage ?? ''}`);
-  }
   return failed.length;
+}
+
+/** One block per error code: its count, then a few of its documents; returns how many were not shown. */
+function printByCode(label: 'partly' | 'failed', rows: readonly SummaryRow[]): number {
+  const byCode = new Map<string, SummaryRow[]>();
+  for (const row of rows) {
+    const code = row.errorCode ?? 'unknown';
+    byCode.set(code, [...(byCode.get(code) ?? []), row]);
+  }
+  let hidden = 0;
+  for (const [code, group] of [...byCode].sort((a, b) => b[1].length - a[1].length)) {
+    print(`${label === 'failed' ? 'Failed' : 'Completed with errors'}: ${group.length} × ${code}`);
+    for (const doc of group.slice(0, examplesPerCode)) {
+      print(`  ${label}  ${doc.source}  [${code}] ${doc.errorMessage ?? ''}`);
+    }
+    hidden += Math.max(0, group.length - examplesPerCode);
+  }
+  return hidden;
 }

@@ -101,3 +101,28 @@ describe('the CLI tells the truth at the edges', () => {
     expect(ingest.stdout).toMatch(/--chunk-tokens/);
   });
 });
+
+describe('the ingest summary', () => {
+  it('groups failures by code, shows a few of each, says how to list them all, and ends with the counts', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sluice-summary-'));
+    const folder = join(root, 'docs');
+    writeCorpus(folder, 3);
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(join(folder, `broken-${i}.json`), `{"half": ${i}`);
+    }
+    writeFileSync(join(folder, 'empty.txt'), '   \n');
+    const run = await runCli(['ingest', folder, '-c', 'docs', '-d', join(root, 'data')]);
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trim().split('\n');
+    const corrupt = lines.findIndex((line) => /^Failed: 5 × corrupt_file$/.test(line));
+    expect(corrupt).toBeGreaterThanOrEqual(0);
+    expect(
+      lines
+        .slice(corrupt + 1, corrupt + 4)
+        .every((line) => /^ {2}failed {2}.*broken-\d\.json {2}\[corrupt_file\]/.test(line)),
+    ).toBe(true);
+    expect(lines[corrupt + 4]).toMatch(/^Failed: 1 × empty_document$/);
+    expect(run.stdout).toMatch(/\(2 more not shown; all of them: sluice jobs --batch bat_\w+ --state failed/);
+    expect(lines.at(-1)).toMatch(/^Done in .*: 3 completed, 0 skipped as duplicate, 6 failed, 0 cancelled/);
+  });
+});
