@@ -68,7 +68,7 @@ export function registerIngestCommand(program: Command): void {
         const files = await filesToIngest(paths, flags);
         const tenant = await app.defaultTenant();
         const collection = await app.ensureCollection(tenant.id, flags.collection);
-        const target = { collection, label: paths.join(' '), wait: flags.wait, started };
+        const target = { collection, label: paths.join(' '), wait: flags.wait, started, expectedFiles: files.length };
         return ingestWithProgress(app, target, async (batch, onOutcome) => {
           await app.submit({ collection, batch, files, priority, ...(metadataOf ? { metadataOf } : {}) }, onOutcome);
           return { queued: `${files.length} files queued`, notes: [], problems: 0 };

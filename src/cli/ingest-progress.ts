@@ -23,7 +23,7 @@ export interface Recorded {
  */
 export async function ingestWithProgress(
   app: AppContext,
-  target: { collection: Collection; label: string; wait: boolean; started: number },
+  target: { collection: Collection; label: string; wait: boolean; started: number; expectedFiles?: number },
   record: (batch: Batch, onOutcome: (outcome: SubmitOutcome) => void) => Promise<Recorded>,
 ): Promise<number> {
   if (target.wait) {
@@ -32,7 +32,9 @@ export async function ingestWithProgress(
   const batch = await app.store.createBatch(target.collection.id, target.label);
   const pending: DocumentRecord[] = [];
   let recorded = false;
-  const view = target.wait ? createProgressView(`batch ${batch.id}`, process.stdout.isTTY === true) : undefined;
+  const view = target.wait
+    ? createProgressView(`batch ${batch.id}`, process.stdout.isTTY === true, target.expectedFiles)
+    : undefined;
   const stop = new AbortController();
   let last: BatchProgress | undefined;
   const finished = view

@@ -7,41 +7,66 @@ export interface ProgressView {
   stop(progress: BatchProgress): void;
 }
 
+/** An ETA is shown once this share of the files is done and this long has passed: earlier, it guesses. */
+const etaAfter = { share: 0.1, ms: 5_000 };
+
+/**
+ * The time left, from the pace of the files done so far, once that pace means something; '' before,
+ * and whenever it cannot be told (nothing done yet).
+ */
+export function estimateLeft(done: number, total: number, elapsedMs: number): string {
+  if (total <= 0 || done <= 0 || done >= total || done / total < etaAfter.share || elapsedMs < etaAfter.ms) {
+    return '';
+  }
+  const left = (elapsedMs * (total - done)) / done;
+  return Number.isFinite(left) ? `ETA ${formatDuration(left)}` : '';
+}
+
 /**
  * Live progress of a batch: a bar with files, chunks, throughput and ETA on a terminal; plain lines,
- * at most one every two seconds, when stdout is a pipe or a file (CI logs, `| tee`).
+ * at most one every two seconds, when stdout is a pipe or a file (CI logs, `| tee`). With
+ * `expectedFiles` (the files were counted first), the total does not grow while they are recorded.
  */
-export function createProgressView(label: string, tty: boolean): ProgressView {
+export function createProgressView(label: string, tty: boolean, expectedFiles = 0): ProgressView {
   const started = Date.now();
+  const totalOf = (p: BatchProgress): number => Math.max(expectedFiles, p.filesTotal);
   const describe = (p: BatchProgress): Record<string, string | number> => {
-    const elapsed = Math.max(0.001, (Date.now() - started) / 1000);
+    const elapsedMs = Date.now() - started;
     return {
       label,
-      files: `${p.filesDone}/${p.filesTotal}`,
-      chunks: p.chunksEmbedded,
-      rate: (p.chunksEmbedded / elapsed).toFixed(0),
+      files: `${p.filesDone}/${totalOf(p)}`,
+      chunks: p.chunksTotal > p.chunksEmbedded ? `${p.chunksEmbedded}/${p.chunksTotal}` : `${p.chunksEmbedded}`,
+      rate: (p.chunksEmbedded / Math.max(0.001, elapsedMs / 1000)).toFixed(0),
       failed: p.byState.failed ?? 0,
+      eta: estimateLeft(p.filesDone, totalOf(p), elapsedMs),
     };
   };
   if (tty) {
     const bar = new cliProgress.SingleBar(
       {
         format:
-          '{label} |{bar}| {percentage}% | files {files} | chunks {chunks} | {rate} chunks/s | failed {failed} | ETA {eta_formatted}',
+          '{label} |{bar}| {percentage}% | files {files} | chunks {chunks} | {rate} chunks/s | failed {failed} {eta}',
         hideCursor: true,
         etaBuffer: 50,
         fps: 10,
       },
       cliProgress.Presets.shades_classic,
     );
-    bar.start(1, 0, { label, files: '0/0', chunks: 0, rate: '0', failed: 0 });
+    bar.start(Math.max(1, expectedFiles), 0, {
+      label,
+      files: `0/${expectedFiles}`,
+      chunks: 0,
+      rate: '0',
+      failed: 0,
+      eta: '',
+    });
     return {
       update(p) {
-        bar.setTotal(Math.max(1, p.filesTotal));
+        bar.setTotal(Math.max(1, totalOf(p)));
         bar.update(p.filesDone, describe(p));
       },
       stop(p) {
-        bar.setTotal(Math.max(1, p.filesTotal));
+        bar.setTotal(Math.max(1, totalOf(p)));
         bar.update(p.filesDone, describe(p));
         bar.stop();
       },
@@ -50,8 +75,9 @@ export function createProgressView(label: string, tty: boolean): ProgressView {
   let lastLine = 0;
   const line = (p: BatchProgress): void => {
     const d = describe(p);
+    const eta = d.eta === '' ? '' : `, ${String(d.eta)}`;
     print(
-      `[${formatDuration(Date.now() - started)}] ${label}: files ${d.files}, chunks ${d.chunks} (${d.rate}/s), failed ${d.failed}`,
+      `[${formatDuration(Date.now() - started)}] ${label}: files ${d.files}, chunks ${d.chunks} (${d.rate}/s), failed ${d.failed}${eta}`,
     );
   };
   return {

@@ -86,7 +86,7 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
     batches.push(answer.batch.id);
   }
 
-  return followBatches({ base, headers, call }, collection, batches, options.label, started);
+  return followBatches({ base, headers, call }, collection, batches, options.label, started, options.files.length);
 }
 
 /** Follows batches to their end with a progress bar, then prints their documents' summary; the exit code. */
@@ -96,8 +96,9 @@ async function followBatches(
   batches: string[],
   label: string,
   started: number,
+  expectedFiles = 0,
 ): Promise<number> {
-  const view = createProgressView(`upload to ${collection.name}`, process.stdout.isTTY === true);
+  const view = createProgressView(`upload to ${collection.name}`, process.stdout.isTTY === true, expectedFiles);
   const latest = new Map<string, BatchJson>();
   const combined = (): BatchProgress => {
     const all = [...latest.values()];
