@@ -80,6 +80,8 @@ export interface DocumentStats {
   failures: { tenantId: string; code: ErrorCode; documents: number }[];
   /** For each time asked about, in order: documents completed since then, and their chunks. */
   completedSince: { documents: number; chunks: number }[];
+  /** Since the first time asked about: documents and chunks completed in each minute that had any (`2026-12-07T13:05`, UTC). */
+  perMinute: { minute: string; documents: number; chunks: number }[];
 }
 
 export interface DocumentFilter {

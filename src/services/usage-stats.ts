@@ -26,6 +26,8 @@ export interface TenantStats {
   storedBytes: number;
   failuresByCode: ByCode;
   throughput: { lastHour: Throughput; lastDay: Throughput };
+  /** Each minute of the last hour that completed any: documents and chunks (minutes as `2026-12-07T13:05`, UTC). */
+  perMinute: (Throughput & { minute: string })[];
   collections: CollectionUsage[];
 }
 
@@ -90,6 +92,7 @@ export async function tenantStats(store: Store, tenantId: string, now = new Date
     storedBytes: usage.bytes,
     failuresByCode,
     throughput: throughputOf(stats),
+    perMinute: stats.perMinute,
     collections: perCollection,
   };
 }

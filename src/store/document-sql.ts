@@ -274,14 +274,22 @@ export function documentFactsTables(dialect: 'sqlite' | 'postgres'): string {
 
 /**
  * Statements of `documentStats`: documents by collection and state, failures by code, and documents
- * and chunks completed since a time; `tenant` is the tenant's placeholder, or null for every tenant.
+ * and chunks completed since a time, in all and per minute; `tenant` is the tenant's placeholder, or
+ * null for every tenant.
  */
-export function documentStatsSql(tenant: string | null, since: string) {
+export function documentStatsSql(tenant: string | null, since: string, dialect: 'sqlite' | 'postgres') {
   const scope = `FROM documents d JOIN collections c ON c.id = d.collection_id WHERE ${tenant ? `c.tenant_id = ${tenant}` : '1 = 1'}`;
+  const completed = `d.state IN ('completed', 'completed_with_errors') AND d.completed_at >= ${since}`;
+  // The minute as ISO text, `2026-12-07T13:05`, in UTC.
+  const minute =
+    dialect === 'sqlite'
+      ? 'substr(d.completed_at, 1, 16)'
+      : `to_char(d.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI')`;
   return {
+    perMinute: `SELECT ${minute} AS minute, count(*) AS documents, coalesce(sum(d.chunks_total), 0) AS chunks ${scope}
+      AND ${completed} GROUP BY 1 ORDER BY 1`,
     byCollection: `SELECT c.tenant_id, d.collection_id, d.state, count(*) AS n ${scope} GROUP BY c.tenant_id, d.collection_id, d.state`,
     failures: `SELECT c.tenant_id, d.error_code, count(*) AS n ${scope} AND d.state = 'failed' GROUP BY c.tenant_id, d.error_code`,
-    completedSince: `SELECT count(*) AS documents, coalesce(sum(d.chunks_total), 0) AS chunks ${scope}
-      AND d.state IN ('completed', 'completed_with_errors') AND d.completed_at >= ${since}`,
+    completedSince: `SELECT count(*) AS documents, coalesce(sum(d.chunks_total), 0) AS chunks ${scope} AND ${completed}`,
   };
 }

@@ -70,6 +70,8 @@ describe('stats over the API, and uploads that wait for their answer', () => {
       mine.body.throughput.last_hour.documents,
     );
     expect(mine.body.collections.map((c: { name: string }) => c.name)).toEqual(['notes']);
+    const perMinute = mine.body.throughput_per_minute as { minute: string; documents: number }[];
+    expect(perMinute.reduce((n, m) => n + m.documents, 0)).toBe(mine.body.throughput.last_hour.documents);
     expect(mine.body.collections.find((c: { name: string }) => c.name === 'notes').stored_bytes).toBeGreaterThan(0);
 
     // The admin's own tenant holds nothing: it sees none of acme's.

@@ -45,6 +45,8 @@ const tenantStatsView = z.object({
   failures_by_code: counts,
   /** Documents completed in each window, and their chunks. */
   throughput: windows,
+  /** The minutes of the last hour that completed any document (ISO, UTC, to the minute), oldest first. */
+  throughput_per_minute: z.array(z.object({ minute: z.string(), documents: z.number(), chunks: z.number() })),
   collections: z.array(holding),
 });
 
@@ -85,6 +87,7 @@ export function registerStatsRoutes(server: Server, { app }: RouteContext): void
         stored_bytes: stats.storedBytes,
         failures_by_code: numbers(stats.failuresByCode),
         throughput: windowsView(stats.throughput),
+        throughput_per_minute: stats.perMinute,
         collections: stats.collections.map(holdingView),
       };
     },

@@ -181,7 +181,7 @@ export function createPgLedger({ query, one, count, transaction }: PgContext): P
     countCompletedSince: (since) => count(ledgerSql.completedSince, [since]),
     async documentStats(tenantId, since) {
       const params = tenantId === undefined ? [] : [tenantId];
-      const sql = documentStatsSql(tenantId === undefined ? null : '$1', `$${params.length + 1}`);
+      const sql = documentStatsSql(tenantId === undefined ? null : '$1', `$${params.length + 1}`, 'postgres');
       type Grouped = { tenant_id: string; n: number };
       const byCollection = (
         await query<Grouped & { collection_id: string; state: DocumentState }>(sql.byCollection, params)
@@ -197,7 +197,13 @@ export function createPgLedger({ query, one, count, transaction }: PgContext): P
           return { documents: Number(row?.documents ?? 0), chunks: Number(row?.chunks ?? 0) };
         }),
       );
-      return { byCollection, failures, completedSince };
+      const first = since[0];
+      const perMinute = first
+        ? (await query<{ minute: string; documents: string; chunks: string }>(sql.perMinute, [...params, first])).map(
+            (r) => ({ minute: r.minute, documents: Number(r.documents), chunks: Number(r.chunks) }),
+          )
+        : [];
+      return { byCollection, failures, completedSince, perMinute };
     },
   };
 }

@@ -172,7 +172,7 @@ export function createSqliteLedger(
       return Object.fromEntries(rows.map((r) => [r.state, r.n]));
     },
     documentStats(tenantId, since) {
-      const sql = documentStatsSql(tenantId === undefined ? null : '@tenantId', '@since');
+      const sql = documentStatsSql(tenantId === undefined ? null : '@tenantId', '@since', 'sqlite');
       const params = tenantId === undefined ? {} : { tenantId };
       type Grouped = { tenant_id: string; n: number };
       const byCollection = stmt<[object], Grouped & { collection_id: string; state: DocumentState }>(sql.byCollection)
@@ -188,7 +188,14 @@ export function createSqliteLedger(
             since: at.toISOString(),
           }) as { documents: number; chunks: number },
       );
-      return { byCollection, failures, completedSince };
+      const first = since[0];
+      const perMinute = first
+        ? stmt<[object], { minute: string; documents: number; chunks: number }>(sql.perMinute).all({
+            ...params,
+            since: first.toISOString(),
+          })
+        : [];
+      return { byCollection, failures, completedSince, perMinute };
     },
     countCompletedSince(since) {
       return stmt(documentSql.countCompletedSince).pluck().get(since.toISOString()) as number;

@@ -38,6 +38,11 @@ export function describeDocumentStatsContract(name: string, createStore: StoreFa
         { documents: 0, chunks: 0 },
       ]);
 
+      expect(mine.perMinute).toEqual([
+        { minute: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/), documents: 1, chunks: 2 },
+      ]);
+      expect(mine.perMinute[0]?.minute).toBe((await store.getDocument(done.id))?.completedAt?.slice(0, 16));
+
       const all = await store.documentStats(undefined, [hourAgo]);
       expect(all.failures.map((f) => f.code).sort()).toEqual(['corrupt_file', 'encrypted_file']);
       expect(new Set(all.byCollection.map((r) => r.tenantId))).toEqual(new Set([fixture.tenant.id, other.id]));
