@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -45,6 +46,14 @@ declare module 'fastify' {
 export type SluiceServer = FastifyInstance;
 
 /** The HTTP face of Sluice: Fastify, zod schemas at the edge, problem+json errors, OpenAPI at /openapi.json. */
+/** The largest unread body that is read and dropped after an early answer rather than cut off. */
+const drainableBytes = 16 * 1024 * 1024;
+
+function drainsAfterAnswer(raw: IncomingMessage): boolean {
+  const length = Number(raw.headers['content-length']);
+  return !raw.readableDidRead && Number.isFinite(length) && length <= drainableBytes;
+}
+
 export async function createServer(app: ServerContext): Promise<SluiceServer> {
   const server = Fastify({
     logger: false,
@@ -98,9 +107,11 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
     if (reply.sent) {
       return;
     }
-    // Refused before its body was read: the rest of the body is still on the wire, so this
-    // connection cannot carry another request. Close it after the answer.
-    if (!request.raw.complete) {
+    // Refused before its body was in. A small body no one has read yet, Node reads and drops after the
+    // answer, so a client still sending it gets the answer (some clients report a failed write
+    // instead, when the connection closes under them) and the connection lives on. A large or
+    // half-read body would keep the connection busy for nothing: it closes after the answer.
+    if (!request.raw.complete && !drainsAfterAnswer(request.raw)) {
       void reply.header('connection', 'close');
     }
     // A dependency that went away usually comes back within seconds (a restart, a failover).

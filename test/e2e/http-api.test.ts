@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
 import { createApp } from '../../src/app/create-app.js';
@@ -165,6 +165,50 @@ describe('HTTP API over real HTTP', () => {
     expect((await api('GET', `/v1/documents/${last}`)).status).toBe(404);
     const gone = await api('POST', `/v1/collections/${collectionId}/query`, { query: 'unique1019', mode: 'text' });
     expect(gone.body.hits).toEqual([]);
+  });
+
+  it('answers an upload refused before its body is read, and reads and drops a small body so the connection lives on', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (path: string, body: Buffer) =>
+      new Promise<{ status: number; connection: string | undefined; reused: boolean }>((resolve, reject) => {
+        const req = httpRequest(
+          `${t.url}${path}`,
+          {
+            method: 'POST',
+            agent,
+            headers: {
+              authorization: `Bearer ${t.adminKey}`,
+              'content-type': 'multipart/form-data; boundary=x',
+              'content-length': body.length,
+            },
+          },
+          (res) => {
+            res.resume();
+            // Done once the answer is in and the body is out: then the socket goes back to the agent.
+            const answered = new Promise((ended) => res.on('end', ended));
+            const sent = new Promise((finished) => req.on('finish', finished));
+            void Promise.all([answered, sent])
+              .then(() => new Promise((pause) => setTimeout(pause, 50)))
+              .then(() =>
+                resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, reused: req.reusedSocket }),
+              );
+          },
+        );
+        req.on('error', reject);
+        // The body goes out slowly, after the answer may have come: as a large upload would.
+        req.write(body.subarray(0, 10));
+        setTimeout(() => req.end(body.subarray(10)), 100);
+      });
+    const body = Buffer.from(
+      `--x\r\ncontent-disposition: form-data; name="file"; filename="a.txt"\r\n\r\n${'a'.repeat(50_000)}\r\n--x--\r\n`,
+    );
+    const first = await send('/v1/collections/col_missing/documents', body);
+    expect(first.status).toBe(404);
+    expect(first.connection).not.toBe('close');
+    const second = await send('/v1/collections/col_missing/documents?wait=-1', body);
+    expect(second.status).toBe(400);
+    expect(second.reused).toBe(true);
+    agent.destroy();
   });
 
   it("keeps tenants apart: every route answers 404 for another tenant's ids", async () => {

@@ -52,11 +52,11 @@ const goodFiles = Array.from({ length: 19 }, (_, i) => ({
   content: `# Note ${i}\n\n${Array.from({ length: 40 }, (_, j) => `${words[(i + j) % words.length]} ${words[(i * j) % words.length]} number${i}`).join('. ')}.`,
 }));
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(t.url);
-  await page.getByLabel('API key').fill(t.adminKey);
+async function signIn(page: Page, server: TestServer = t, collection = 'web'): Promise<void> {
+  await page.goto(server.url);
+  await page.getByLabel('API key').fill(server.adminKey);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('New collection').fill('web');
+  await page.getByLabel('New collection').fill(collection);
   await page.getByRole('button', { name: 'Create' }).click();
   await expect.poll(() => page.locator('select').first().inputValue()).toMatch(/^col_/);
 }
@@ -174,6 +174,102 @@ describe('the web page in headless Chromium', () => {
     console.log(`500 files: rows listed in ${listedMs} ms; a frame after the batch took ${frameMs.toFixed(1)} ms`);
     expect(frameMs).toBeLessThan(1000);
     await page.screenshot({ path: join(screenshots, 'upload-500.png') });
+    await page.close();
+  });
+
+  it('shows a live dashboard whose charts draw the data, and links its failures to the failed documents', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await signIn(page);
+    // Something completed and something failed, in this minute.
+    await dropFiles(page, [goodFiles[3]!, { name: 'broken-too.pdf', content: '%PDF-1.7 not a pdf either' }]);
+    await expect.poll(() => page.getByTestId('files-done').textContent(), { timeout: 30_000 }).toBe('2/2');
+
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const chart = page.getByRole('figure', { name: 'Completed per minute, last hour' });
+    await expect.poll(() => chart.locator('canvas').count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.locator('.tile', { hasText: 'completed' }).first().locator('.value').textContent()).toMatch(
+      /^[1-9]/,
+    );
+    expect(await page.locator('.failures').textContent()).toMatch(/corrupt_file \d+ documents?/);
+    await page.screenshot({ path: join(screenshots, 'dashboard.png'), fullPage: true });
+    // The series are drawn with data: pixels of their colours (#1f6feb documents, #2da44e chunks) in the
+    // top third of the plot, where only a count above 0 reaches; axes and grid are grey.
+    const drawnPixels = () =>
+      chart.locator('canvas').evaluate((canvas: any) => {
+        const { width, height } = canvas;
+        const pixels = canvas.getContext('2d').getImageData(0, 0, width, Math.floor(height / 3))
+          .data as Uint8ClampedArray;
+        const near = (i: number, [r, g, b]: number[]) =>
+          Math.abs(pixels[i]! - r!) < 50 && Math.abs(pixels[i + 1]! - g!) < 50 && Math.abs(pixels[i + 2]! - b!) < 50;
+        let count = 0;
+        for (let i = 0; i < pixels.length; i += 4) {
+          if (pixels[i + 3]! > 128 && (near(i, [0x1f, 0x6f, 0xeb]) || near(i, [0x2d, 0xa4, 0x4e]))) {
+            count++;
+          }
+        }
+        return count;
+      });
+    await expect.poll(drawnPixels, { timeout: 10_000 }).toBeGreaterThan(20);
+    const live = page.getByRole('figure', { name: 'Queued or running, since this page opened' });
+    expect(await live.locator('canvas').count()).toBe(1);
+
+    await page.getByRole('button', { name: 'show failed documents' }).first().click();
+    await expect.poll(() => page.getByLabel('State').inputValue()).toBe('failed');
+    await expect.poll(() => page.locator('tr[data-source="broken-too.pdf"]').count()).toBe(1);
+    await page.close();
+  });
+
+  it('cancels a queued document from the jobs view', async () => {
+    // A server without workers: the document waits in the queue until it is cancelled.
+    const idle = await startTestServer({ workers: false });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    try {
+      await signIn(page, idle, 'waiting');
+      await dropFiles(page, [{ name: 'stays-queued.txt', content: 'nobody will process me' }]);
+      await page.getByRole('link', { name: 'Jobs' }).click();
+      const row = page.locator('tr[data-source="stays-queued.txt"]');
+      await expect.poll(() => row.count()).toBe(1);
+      await row.getByRole('button', { name: 'Cancel' }).click();
+      await expect.poll(() => page.getByRole('status').first().textContent()).toMatch(/stays-queued\.txt cancelled/);
+      const documents = (await (
+        await fetch(`${idle.url}/v1/documents`, { headers: { authorization: `Bearer ${idle.adminKey}` } })
+      ).json()) as any;
+      expect(documents.documents[0].state).toBe('cancelled');
+    } finally {
+      await page.close();
+      await idle.close();
+    }
+  });
+
+  it('works from the keyboard alone: sign in, move between views, search', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(t.url);
+    await page.getByLabel('API key').focus();
+    await page.keyboard.type(t.adminKey);
+    await page.keyboard.press('Enter');
+    const search = page.getByRole('link', { name: 'Search' });
+    await expect.poll(() => search.count()).toBe(1);
+    // Tab reaches the Search link, Enter follows it; every control on the way is reachable.
+    let reached = false;
+    for (let i = 0; i < 20 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await search.evaluate((element: any) => element === element.ownerDocument.activeElement);
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByLabel('Query').count()).toBe(1);
+    await page.getByLabel('Query').focus();
+    await page.keyboard.type('sluice number7');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('[data-testid=hits] li').count()).toBeGreaterThan(0);
+    // Focus is visible where it lands: an outline or a shadow on the focused control.
+    await page.keyboard.press('Tab');
+    const ring = await page.evaluate(() => {
+      const active = (globalThis as any).document.activeElement;
+      const style = (globalThis as any).getComputedStyle(active);
+      return `${style.outlineStyle} ${style.boxShadow}`;
+    });
+    expect(ring).not.toBe('none none');
     await page.close();
   });
 });

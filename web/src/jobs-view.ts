@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api } from './api.js';
+import { ApiError, api, session } from './api.js';
 
 interface Doc {
   id: string;
@@ -36,7 +36,12 @@ const running = new Set(['queued', 'parsing', 'chunking', 'embedding', 'indexing
 
 /** Recent batches and the documents of the collection, by state, with retry, cancel and delete. */
 export function JobsView({ collectionId }: { collectionId: string }) {
-  const [state, setState] = useState('');
+  // The dashboard's "show failed documents" opens this view on that state.
+  const [state, setState] = useState(() => {
+    const asked = session.get('jobsState') ?? '';
+    session.set('jobsState', null);
+    return asked;
+  });
   const [docs, setDocs] = useState<Doc[]>([]);
   const [batches, setBatches] = useState<Batch[]>([]);
   const [message, setMessage] = useState('');

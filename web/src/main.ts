@@ -11,8 +11,8 @@ interface Collection {
   name: string;
   embedder: { name: string; model: string; dimension: number };
 }
-type View = 'upload' | 'jobs' | 'search';
-const views: View[] = ['upload', 'jobs', 'search'];
+type View = 'upload' | 'jobs' | 'search' | 'dashboard';
+const views: View[] = ['upload', 'jobs', 'search', 'dashboard'];
 const viewFromHash = (): View => views.find((v) => location.hash === `#${v}`) ?? 'upload';
 
 function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
@@ -74,6 +74,17 @@ function CollectionPicker({ current, onPick }: { current: string | null; onPick:
   </div>`;
 }
 
+type Component = (props: Record<string, never>) => unknown;
+
+/** The dashboard and its charting library load when it is first opened, so the other views stay small. */
+function LazyDashboard() {
+  const [view, setView] = useState<{ Dashboard: Component } | null>(null);
+  useEffect(() => {
+    void import('./dashboard-view.js').then((module) => setView({ Dashboard: module.DashboardView }));
+  }, []);
+  return view ? html`<${view.Dashboard} />` : html`<p>Loading…</p>`;
+}
+
 function App() {
   const [signedIn, setSignedIn] = useState(session.key() !== null);
   const [view, setView] = useState<View>(viewFromHash());
@@ -101,7 +112,9 @@ function App() {
       ${
         !signedIn
           ? html`<${SignIn} onSignedIn=${() => setSignedIn(true)} />`
-          : html`<${CollectionPicker} current=${collectionId} onPick=${pick} />
+          : view === 'dashboard'
+            ? html`<${LazyDashboard} />`
+            : html`<${CollectionPicker} current=${collectionId} onPick=${pick} />
             ${
               collectionId &&
               (view === 'upload'
