@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { parseMetadata, type DocumentMetadata } from '../core/document-metadata.js';
-import { SluiceError } from '../core/errors.js';
+import { isSluiceError, SluiceError } from '../core/errors.js';
 import { metadataOfPairs, pathMetadataReader } from '../core/path-metadata.js';
 import { expandPaths, type FoundFile } from '../services/expand-paths.js';
 import { printError } from './output.js';
@@ -52,10 +52,7 @@ export function registerIngestCommand(program: Command): void {
       }
       process.exitCode = await withApp(flags, async (app) => {
         const started = Date.now();
-        const priority = Number(flags.priority);
-        if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
-          throw new SluiceError('invalid_input', '--priority must be a whole number from -100 to 100');
-        }
+        const priority = checkedPriority(flags.priority);
         const metadataOf = fileMetadata(flags);
         const url = sourceUrlOf(paths);
         if (url) {
@@ -89,17 +86,14 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
     const url = sourceUrlOf(paths);
     if (url) {
       refuseMetadataFor(flags);
-      const priority = Number(flags.priority);
-      if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
-        throw new SluiceError('invalid_input', '--priority must be a whole number from -100 to 100');
-      }
+      const priority = checkedPriority(flags.priority);
       return await ingestRemoteSource({ ...flags, server, apiKey, url, priority, prune: flags.prune === true });
     }
     if (flags.prune) {
       throw new SluiceError('invalid_input', '--prune applies to an s3:// source');
     }
   } catch (error) {
-    printError(`error: ${error instanceof Error ? error.message : String(error)}`);
+    printError(describeError(error));
     return 1;
   }
   try {
@@ -110,13 +104,20 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
       collection: flags.collection,
       files,
       label: paths.join(' '),
+      priority: checkedPriority(flags.priority),
+      wait: flags.wait,
       ...(metadataOf ? { metadataOf } : {}),
     });
   } catch (error) {
-    printError(`error: ${error instanceof Error ? error.message : String(error)}`);
+    printError(describeError(error));
     return 1;
   }
 }
+
+const describeError = (error: unknown): string =>
+  isSluiceError(error)
+    ? `error [${error.code}]: ${error.message}`
+    : `error: ${error instanceof Error ? error.message : String(error)}`;
 
 /** Each file's metadata from `--metadata` and `--path-metadata`, checked once before any file is read; undefined for none. */
 function fileMetadata(flags: IngestFlags): ((file: FoundFile) => DocumentMetadata) | undefined {
@@ -147,4 +148,12 @@ async function filesToIngest(paths: string[], flags: IngestFlags): Promise<Found
     throw new SluiceError('invalid_input', 'No files to ingest');
   }
   return files;
+}
+
+function checkedPriority(text: string): number {
+  const priority = Number(text);
+  if (!Number.isInteger(priority) || priority < -100 || priority > 100) {
+    throw new SluiceError('invalid_input', '--priority must be a whole number from -100 to 100');
+  }
+  return priority;
 }

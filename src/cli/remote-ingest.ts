@@ -16,6 +16,10 @@ interface RemoteOptions {
   files: FoundFile[];
   label: string;
   metadataOf?: (file: FoundFile) => DocumentMetadata | undefined;
+  /** Higher runs first. */
+  priority: number;
+  /** Follow the batches to their end (else return once they are queued). */
+  wait: boolean;
 }
 
 // Files per upload request: large enough to amortise a request, small enough to start work early.
@@ -82,8 +86,13 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
     if (Object.keys(perFile).length > 0) {
       form.append('file_metadata', JSON.stringify(perFile));
     }
-    const answer = await call<{ batch: BatchJson }>('POST', `/v1/collections/${collection.id}/documents`, form);
+    const path = `/v1/collections/${collection.id}/documents?priority=${options.priority}`;
+    const answer = await call<{ batch: BatchJson }>('POST', path, form);
     batches.push(answer.batch.id);
+  }
+  if (!options.wait) {
+    print(`Batch ${batches.join(', ')}: ${options.files.length} files queued on ${base}.`);
+    return 0;
   }
 
   return followBatches({ base, headers, call }, collection, batches, options.label, started, options.files.length);

@@ -131,4 +131,20 @@ describe('sluice ingest --metadata / --path-metadata and sluice query --filter',
     expect(answer.status).toBe(200);
     expect((answer.body.hits as { source: string }[]).map((h) => h.source)).toEqual(['en/network/dhcp.txt']);
   });
+
+  it('queues files on a server with --no-wait, at the --priority given, and refuses a missing path before sending any', async () => {
+    const folder = writeHandbook();
+    const args = ['ingest', folder, '-c', 'queued', '--server', t.url, '--api-key', t.adminKey];
+    const missing = await runCli([...args, join(folder, 'nope')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/error \[not_found\]: Nothing found at .*nope/);
+    const queued = await runCli([...args, '--no-wait', '--priority', '7']);
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(queued.stdout).toMatch(/^Batch bat_\w+: 4 files queued on http/);
+    const collection = (await t.app.store.listCollections((await t.app.defaultTenant()).id)).find(
+      (c) => c.name === 'queued',
+    );
+    const documents = await t.app.store.listDocuments({ collectionId: collection!.id });
+    expect(documents.map((d) => d.priority)).toEqual([7, 7, 7, 7]);
+  });
 });
