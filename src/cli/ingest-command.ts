@@ -67,7 +67,10 @@ export function registerIngestCommand(program: Command): void {
         const collection = await app.ensureCollection(tenant.id, flags.collection);
         const target = { collection, label: paths.join(' '), wait: flags.wait, started, expectedFiles: files.length };
         return ingestWithProgress(app, target, async (batch, onOutcome) => {
-          await app.submit({ collection, batch, files, priority, ...(metadataOf ? { metadataOf } : {}) }, onOutcome);
+          await app.submit(
+            { collection, batch, files, priority, ...(metadataOf ? { metadataOf: metadataOf.of } : {}) },
+            onOutcome,
+          );
           return { queued: `${files.length} files queued`, notes: [], problems: 0 };
         });
       });
@@ -106,7 +109,7 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
       label: paths.join(' '),
       priority: checkedPriority(flags.priority),
       wait: flags.wait,
-      ...(metadataOf ? { metadataOf } : {}),
+      ...(metadataOf ? { metadata: metadataOf } : {}),
     });
   } catch (error) {
     printError(describeError(error));
@@ -119,14 +122,23 @@ const describeError = (error: unknown): string =>
     ? `error [${error.code}]: ${error.message}`
     : `error: ${error instanceof Error ? error.message : String(error)}`;
 
-/** Each file's metadata from `--metadata` and `--path-metadata`, checked once before any file is read; undefined for none. */
-function fileMetadata(flags: IngestFlags): ((file: FoundFile) => DocumentMetadata) | undefined {
+/** What `--metadata` and `--path-metadata` attach: the same to every file, and each file's own. */
+interface FileMetadata {
+  shared: DocumentMetadata;
+  ownOf: (file: FoundFile) => DocumentMetadata;
+  /** Both, as a file's document gets them (its own fields win). */
+  of: (file: FoundFile) => DocumentMetadata;
+}
+
+/** The metadata options, checked once before any file is read; undefined for none. */
+function fileMetadata(flags: IngestFlags): FileMetadata | undefined {
   if (flags.metadata.length === 0 && flags.pathMetadata === undefined) {
     return undefined;
   }
-  const given = parseMetadata(metadataOfPairs(flags.metadata));
+  const shared = parseMetadata(metadataOfPairs(flags.metadata));
   const fromPath = flags.pathMetadata === undefined ? undefined : pathMetadataReader(flags.pathMetadata);
-  return (file) => (fromPath ? parseMetadata({ ...fromPath(file.relativePath), ...given }) : given);
+  const ownOf = (file: FoundFile): DocumentMetadata => (fromPath ? parseMetadata(fromPath(file.relativePath)) : {});
+  return { shared, ownOf, of: (file) => parseMetadata({ ...shared, ...ownOf(file) }) };
 }
 
 function refuseMetadataFor(flags: IngestFlags): void {

@@ -15,7 +15,8 @@ interface RemoteOptions {
   collection: string;
   files: FoundFile[];
   label: string;
-  metadataOf?: (file: FoundFile) => DocumentMetadata | undefined;
+  /** Sent as `metadata` (the same for every file) and `file_metadata` (each file's own). */
+  metadata?: { shared: DocumentMetadata; ownOf: (file: FoundFile) => DocumentMetadata };
   /** Higher runs first. */
   priority: number;
   /** Follow the batches to their end (else return once they are queued). */
@@ -78,10 +79,13 @@ export async function ingestRemote(options: RemoteOptions): Promise<number> {
     for (const [j, file] of options.files.slice(i, i + filesPerRequest).entries()) {
       const name = names[i + j] as string;
       form.append('file', await openAsBlob(file.path), name);
-      const metadata = options.metadataOf?.(file);
-      if (metadata) {
-        perFile[name] = metadata;
+      const own = options.metadata?.ownOf(file) ?? {};
+      if (Object.keys(own).length > 0) {
+        perFile[name] = own;
       }
+    }
+    if (options.metadata && Object.keys(options.metadata.shared).length > 0) {
+      form.append('metadata', JSON.stringify(options.metadata.shared));
     }
     if (Object.keys(perFile).length > 0) {
       form.append('file_metadata', JSON.stringify(perFile));

@@ -60,7 +60,9 @@ function printByCode(label: 'partly' | 'failed', rows: readonly SummaryRow[]): n
   const byCode = new Map<string, SummaryRow[]>();
   for (const row of rows) {
     const code = row.errorCode ?? 'unknown';
-    byCode.set(code, [...(byCode.get(code) ?? []), row]);
+    const group = byCode.get(code) ?? [];
+    group.push(row);
+    byCode.set(code, group);
   }
   let hidden = 0;
   for (const [code, group] of [...byCode].sort((a, b) => b[1].length - a[1].length)) {

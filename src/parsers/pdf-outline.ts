@@ -20,7 +20,8 @@ export function readOutline(pdfium: Pdfium, document: number): OutlineEntry[] {
   const walk = (parent: number, depth: number): void => {
     for (
       let item = pdfium.FPDFBookmark_GetFirstChild(document, parent);
-      item !== 0 && !seen.has(item) && entries.length < maxEntries;
+      // Every entry walked counts toward the bound, those without a title or a page too.
+      item !== 0 && !seen.has(item) && seen.size < maxEntries;
       item = pdfium.FPDFBookmark_GetNextSibling(document, item)
     ) {
       seen.add(item);

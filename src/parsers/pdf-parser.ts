@@ -156,7 +156,9 @@ function titlesOfPages(outline: readonly OutlineEntry[], first: number, end: num
   const byPage = new Map<number, string[]>();
   for (const { title, page } of outline) {
     if (page >= first && page < end) {
-      byPage.set(page, [...(byPage.get(page) ?? []), title]);
+      const titles = byPage.get(page) ?? [];
+      titles.push(title);
+      byPage.set(page, titles);
     }
   }
   return byPage;

@@ -14,6 +14,7 @@ import { errorCatalogue, SluiceError } from '../core/errors.js';
 import type { ApiKeyRecord } from '../core/types.js';
 import { createAuthFailureLimiter } from './auth-failure-limiter.js';
 import { createAuthHook } from './auth-hook.js';
+import { fieldBytes } from './receive-upload.js';
 import { registerBodyTimeout } from './body-timeout.js';
 import { answerClientError, answerFrameworkError } from './client-errors.js';
 import { createKeyAuthenticator } from './key-authenticator.js';
@@ -93,7 +94,7 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
       fileSize: app.config.maxFileBytes + 1,
       files: app.config.maxUploadFiles,
       fields: 20,
-      fieldSize: 64 * 1024,
+      fieldSize: fieldBytes,
       parts: app.config.maxUploadFiles + 20,
     },
   });

@@ -27,6 +27,9 @@ export interface ReceivedUpload {
   discard(): Promise<void>;
 }
 
+/** The largest form field read: room for `file_metadata` of a request's files (see `metadataLimits`). */
+export const fieldBytes = 1024 * 1024;
+
 export interface UploadLimits {
   maxFileBytes: number;
   maxRequestBytes: number;
@@ -46,7 +49,8 @@ export async function receiveUpload(
 ): Promise<ReceivedUpload> {
   const files: UploadedFile[] = [];
   const names: string[] = [];
-  const fields: { part: number; name: string | null }[] = [];
+  /** Every form field, in order; `taken`: a metadata field, read rather than refused. */
+  const fields: { part: number; name: string | null; taken: boolean }[] = [];
   const metadata = createUploadMetadata();
   const discard = async (): Promise<void> => {
     await Promise.all(files.flatMap((file) => ('staged' in file ? [file.staged.discard()] : [])));
@@ -62,9 +66,11 @@ export async function receiveUpload(
       const part = next.value;
       const index = files.length + fields.length;
       if (part.type === 'field') {
-        if (!metadata.read(part.fieldname, part.value)) {
-          fields.push({ part: index, name: part.fieldname ?? null });
+        if (part.valueTruncated) {
+          throw new SluiceError('invalid_input', `The form field ${part.fieldname} is larger than ${fieldBytes} bytes`);
         }
+        const taken = metadata.read(part.fieldname, part.value);
+        fields.push({ part: index, name: part.fieldname ?? null, taken });
         continue;
       }
       const file = await receiveFile(part, blobs, limits.maxFileBytes);
@@ -105,14 +111,14 @@ async function receiveFile(
 /** Form fields and parts the parser dropped, in the order the client sent them. */
 function refusedParts(
   scanned: ReturnType<ReturnType<typeof createMultipartScan>['parts']>,
-  fields: { part: number; name: string | null }[],
+  fields: { part: number; name: string | null; taken: boolean }[],
   fileCount: number,
 ): RefusedPart[] {
   const refused: RefusedPart[] = [];
   const unreadable = scanned.filter((p) => p.unreadable);
   // Indexes from the parser's events count only the parts it read; the scan's count every part.
   const readIndexes = scanned.filter((p) => !p.unreadable).map((p) => p.index);
-  for (const field of fields) {
+  for (const field of fields.filter((f) => !f.taken)) {
     refused.push({
       part: readIndexes[field.part] ?? field.part,
       name: field.name,

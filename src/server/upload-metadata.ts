@@ -19,16 +19,18 @@ export function createUploadMetadata() {
       if ((name === 'metadata' ? shared : perFile) !== undefined) {
         throw new SluiceError('invalid_input', `The form field ${name} is sent more than once`);
       }
-      const text = typeof value === 'string' ? value : '';
+      // A part sent as application/json arrives parsed; any other, as text.
       if (name === 'metadata') {
-        shared = parseMetadataJson(text, 'metadata field');
+        shared = typeof value === 'string' ? parseMetadataJson(value, 'metadata field') : parseMetadata(value);
         return true;
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw new SluiceError('invalid_input', 'The file_metadata field is not valid JSON');
+      let parsed: unknown = value;
+      if (typeof value === 'string') {
+        try {
+          parsed = JSON.parse(value);
+        } catch {
+          throw new SluiceError('invalid_input', 'The file_metadata field is not valid JSON');
+        }
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw new SluiceError('invalid_input', 'The file_metadata field must be a JSON object keyed by file name');

@@ -147,4 +147,45 @@ describe('sluice ingest --metadata / --path-metadata and sluice query --filter',
     const documents = await t.app.store.listDocuments({ collectionId: collection!.id });
     expect(documents.map((d) => d.priority)).toEqual([7, 7, 7, 7]);
   });
+
+  it('sends the same long metadata for fifty files to a server in one upload', async () => {
+    const folder = join(mkdtempSync(join(tmpdir(), 'sluice-meta-many-')), 'many');
+    mkdirSync(join(folder, 'en'), { recursive: true });
+    for (let i = 0; i < 50; i++) {
+      writeFileSync(
+        join(folder, 'en', `page-${i}.txt`),
+        `Page ${i} about the DHCP server of the network, number ${i}.`,
+      );
+    }
+    // 1,800 characters each: fifty files' worth is more than a form field of 64 KiB held.
+    const description = 'd'.repeat(900);
+    const summary = 's'.repeat(900);
+    const run = await runCli([
+      'ingest',
+      folder,
+      '-c',
+      'many',
+      '--server',
+      t.url,
+      '--api-key',
+      t.adminKey,
+      '--metadata',
+      `description=${description}`,
+      '--metadata',
+      `summary=${summary}`,
+      '--path-metadata',
+      '{locale}',
+    ]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const collection = (await t.app.store.listCollections((await t.app.defaultTenant()).id)).find(
+      (c) => c.name === 'many',
+    );
+    const documents = await t.app.store.listDocuments({ collectionId: collection!.id });
+    expect(documents).toHaveLength(50);
+    expect(
+      documents.every(
+        (d) => d.metadata.description === description && d.metadata.summary === summary && d.metadata.locale === 'en',
+      ),
+    ).toBe(true);
+  });
 });

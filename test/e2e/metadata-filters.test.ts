@@ -50,6 +50,8 @@ describe('Document metadata and query filters over the API', () => {
     );
     const answer = await upload(data);
     expect(answer.status).toBe(202);
+    // The metadata fields are read, not reported as parts that could not be taken.
+    expect(answer.body.refused).toEqual([]);
     await waitFor(answer.body.batch.id);
   });
   afterAll(() => t.close());
@@ -117,6 +119,36 @@ describe('Document metadata and query filters over the API', () => {
       expect(answer.status, JSON.stringify(filter)).toBe(400);
       expect(answer.body.code).toBe('invalid_input');
     }
+  });
+
+  it('reads metadata sent as an application/json part', async () => {
+    const boundary = 'sluice-boundary';
+    const body = [
+      `--${boundary}`,
+      'content-disposition: form-data; name="metadata"',
+      'content-type: application/json',
+      '',
+      JSON.stringify({ origin: 'json-part' }),
+      `--${boundary}`,
+      'content-disposition: form-data; name="file"; filename="json-part.txt"',
+      'content-type: text/plain',
+      '',
+      english('JSON part'),
+      `--${boundary}--`,
+      '',
+    ].join('\r\n');
+    const response = await fetch(`${t.url}/v1/collections/${collectionId}/documents?wait=30`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.adminKey}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
+    const answer = (await response.json()) as {
+      documents: { metadata: Record<string, unknown> }[];
+      refused: unknown[];
+    };
+    expect(response.status).toBe(200);
+    expect(answer.documents[0]?.metadata).toEqual({ origin: 'json-part' });
+    expect(answer.refused).toEqual([]);
   });
 
   it('refuses bad metadata with invalid_input and keeps nothing of the upload', async () => {

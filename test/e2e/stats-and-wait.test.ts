@@ -48,6 +48,15 @@ describe('stats over the API, and uploads that wait for their answer', () => {
       expect(answer.body.batch.finished).toBe(false);
       expect(Date.now() - started).toBeGreaterThanOrEqual(450);
       expect(Date.now() - started).toBeLessThan(5_000);
+      // The same file again: its document is already on its way in the first batch, and this batch
+      // holds no document of its own; it is not finished until that one is.
+      const again = await api(
+        'POST',
+        `/v1/collections/${id}/documents?wait=0.5`,
+        form([{ name: 'c.txt', content: 'waits in the queue' }]),
+      );
+      expect(again.status).toBe(202);
+      expect(again.body.documents[0].state).toBe('queued');
       const negative = await api(
         'POST',
         `/v1/collections/${id}/documents?wait=-1`,

@@ -95,12 +95,17 @@ export function registerUploadRoutes(server: Server, { app, access }: RouteConte
           accepted.batch.id,
           accepted.outcomes.map((outcome) => outcome.document),
         );
+        const elsewhere = accepted.outcomes
+          .map(({ document }) => document)
+          .filter((document) => document.batchId !== accepted.batch.id)
+          .map((document) => document.id);
         const waited = request.query.wait
           ? await waitForBatch(
               app.store,
               accepted.batch.id,
               Math.min(request.query.wait, maxUploadWaitSeconds),
               () => request.raw.socket.destroyed,
+              elsewhere,
             )
           : undefined;
         if (waited) {

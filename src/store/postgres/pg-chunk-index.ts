@@ -25,6 +25,10 @@ export function createPgChunkIndex(
       const [major = 0, minor = 0] = (row?.extversion ?? '0.0').split('.').map(Number);
       return major > 0 || minor >= 8;
     });
+    // A failed look (the database away a moment) is not kept: the next search asks again.
+    iterativeScans.catch(() => {
+      iterativeScans = undefined;
+    });
     return iterativeScans;
   };
 

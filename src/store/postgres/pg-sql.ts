@@ -122,7 +122,8 @@ const documentFilters = {
 } as const;
 
 export const lineSql = {
-  attempt: 'SELECT collection_id, lines_counted FROM documents WHERE id = $1 AND attempt_id = $2 FOR UPDATE',
+  attempt: `SELECT collection_id, lines_counted FROM documents WHERE id = $1 AND attempt_id = $2 AND state NOT IN (${terminalSql})
+    FOR UPDATE`,
   // In key order, so that two pages counted at once lock their rows in the same order.
   count: `INSERT INTO collection_lines (collection_id, key, documents)
     SELECT $1, k, 1 FROM unnest($2::text[]) AS k ORDER BY k
@@ -138,7 +139,7 @@ export const ledgerSql = {
   replaceFields: `WITH dropped AS (DELETE FROM document_fields WHERE document_id = $1)
     INSERT INTO document_fields (document_id, collection_id, key, text_value, num_value)
     SELECT $1, $2, f.key, f.text_value, f.num_value FROM unnest($3::text[], $4::text[], $5::float8[]) AS f(key, text_value, num_value)`,
-  setLanguage: 'UPDATE documents SET language = $3 WHERE id = $1 AND attempt_id = $2',
+  setLanguage: `UPDATE documents SET language = $3 WHERE id = $1 AND attempt_id = $2 AND state NOT IN (${terminalSql})`,
   insert: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of,
                  created_at, updated_at, completed_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now(), CASE WHEN $7 = 'skipped' THEN now() END) RETURNING *`,

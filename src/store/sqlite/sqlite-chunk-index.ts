@@ -55,7 +55,7 @@ export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans
     const allowed = new Set(
       searchStmt<unknown[], number>(searchSql.scopedChunks(scoped))
         .pluck()
-        .all(...params.values),
+        .all(...params.values, collectionId),
     );
     const scanned = vectorScans?.search(collectionId, vectors, vector, k, textSearch?.busy === true, allowed);
     return scanned ?? nearestFromFile(vectorScanSource(searchDb, searchStmt), vectors, vector, allowed, k);

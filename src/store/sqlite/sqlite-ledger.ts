@@ -7,6 +7,7 @@ import type {
   DocumentLedger,
   RegisterDocumentInput,
   RegisterOutcome,
+  RejectedDocumentInput,
 } from '../../ports/document-ledger.js';
 import { metadataFields, metadataText, type DocumentMetadata } from '../../core/document-metadata.js';
 import {
@@ -118,6 +119,17 @@ export function createSqliteLedger(
   const register = createRegistration(context);
   const writeMetadata = metadataWriter(stmt);
 
+  // The row and its metadata in one transaction.
+  const recordRejected = db.transaction((input: RejectedDocumentInput) => {
+    const id = newId('doc');
+    const at = now();
+    stmt(documentSql.insertRejected).run(id, ...rejectedValues(input), at, at, at);
+    if (input.metadata !== undefined) {
+      writeMetadata(id, input.collectionId, input.metadata);
+    }
+    return toDocument(getDocumentRow.get(id) as DocumentRow);
+  });
+
   const deleteDocument = db.transaction((documentId: string) => {
     const row = getDocumentRow.get(documentId);
     if (!row) {
@@ -134,15 +146,7 @@ export function createSqliteLedger(
 
   return {
     registerDocument: (input) => register.immediate(input),
-    recordRejected(input) {
-      const id = newId('doc');
-      const at = now();
-      stmt(documentSql.insertRejected).run(id, ...rejectedValues(input), at, at, at);
-      if (input.metadata !== undefined) {
-        writeMetadata(id, input.collectionId, input.metadata);
-      }
-      return toDocument(getDocumentRow.get(id) as DocumentRow);
-    },
+    recordRejected: (input) => recordRejected.immediate(input),
     getDocument(id) {
       const row = getDocumentRow.get(id);
       return row && toDocument(row);

@@ -113,7 +113,7 @@ export const documentFilterSql = {
 };
 
 export const lineSql = {
-  attempt: 'SELECT collection_id, lines_counted FROM documents WHERE id = ? AND attempt_id = ?',
+  attempt: `SELECT collection_id, lines_counted FROM documents WHERE id = ? AND attempt_id = ? AND state NOT IN (${terminalSql})`,
   count: `INSERT INTO collection_lines (collection_id, key, documents) VALUES (?, ?, 1)
     ON CONFLICT (collection_id, key) DO UPDATE SET documents = documents + 1`,
   counted: 'UPDATE documents SET lines_counted = 1 WHERE id = ?',
@@ -128,7 +128,7 @@ export const documentSql = {
   dropFields: 'DELETE FROM document_fields WHERE document_id = ?',
   insertField:
     'INSERT INTO document_fields (document_id, collection_id, key, text_value, num_value) VALUES (?, ?, ?, ?, ?)',
-  setLanguage: 'UPDATE documents SET language = ? WHERE id = ? AND attempt_id = ?',
+  setLanguage: `UPDATE documents SET language = ? WHERE id = ? AND attempt_id = ? AND state NOT IN (${terminalSql})`,
   insert: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of, created_at, updated_at, completed_at)
     VALUES (@id, @collectionId, @batchId, @source, @sha256, @sizeBytes, @state, @priority, @duplicateOf, @now, @now, @completedAt)`,
   twin: twinOf('?', '?'),
@@ -271,8 +271,9 @@ export const searchSql = {
   rankFullText: (fullText: string, scoped?: string): string =>
     `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedChunkIds})
       ${scoped ? `AND rowid IN (SELECT id FROM chunks WHERE document_id IN (${scoped}))` : ''} ORDER BY rank LIMIT ?`,
-  /** The chunks of the documents `scoped` picks. */
-  scopedChunks: (scoped: string): string => `SELECT id FROM chunks WHERE document_id IN (${scoped})`,
+  /** The published chunks of the documents `scoped` picks; the collection id after its parameters. */
+  scopedChunks: (scoped: string): string =>
+    `SELECT id FROM chunks WHERE document_id IN (${scoped}) AND id NOT IN (${stagedChunkIds})`,
   /** Chunks by rowid (`count` of them) as hits, leaving out staged ones. */
   hits: (count: number): string =>
     `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id
