@@ -217,11 +217,14 @@ function cutAtSeparator(text: string, range: Piece, separator: RegExp, out: Piec
   if (start >= end) {
     return;
   }
-  // The scan is synchronous, so sharing the RegExp (and its lastIndex) across documents is safe.
+  // The scan is synchronous, so sharing the RegExp (and its lastIndex) across documents is safe. It
+  // reads the range alone: on the whole text, a search for the next match from each of many short
+  // ranges (the gaps between code blocks) would run on to a match far past each one.
+  const view = start === 0 && end === text.length ? text : text.slice(start, end);
   let pieceStart = start;
-  separator.lastIndex = start;
-  for (let match = separator.exec(text); match && match.index < end; match = separator.exec(text)) {
-    const cut = Math.min(end, match.index + match[0].length);
+  separator.lastIndex = 0;
+  for (let match = separator.exec(view); match; match = separator.exec(view)) {
+    const cut = start + match.index + match[0].length;
     if (match[0].length === 0) {
       separator.lastIndex++;
     }
