@@ -81,6 +81,6 @@ export async function ingestWithProgress(
   }
   result.notes.forEach((line) => print(line));
   print(`Collection "${target.collection.name}", batch ${batch.id}`);
-  const listAll = `sluice jobs --batch ${batch.id} --state failed -n ${documents.length}`;
+  const listAll = `sluice jobs -d ${app.config.dataDir} --batch ${batch.id} --state failed -n ${documents.length}`;
   return printSummary(documents, Date.now() - target.started, listAll) > 0 || result.problems > 0 ? 1 : 0;
 }

@@ -25,7 +25,8 @@ export function pathMetadataReader(template: string): (relativePath: string) => 
   }
   return (relativePath) => {
     const folders = relativePath.split('/').slice(0, -1);
-    if (folders.length < names.length) {
+    // A file above the folder ingested (given by a path outside it) has no folders to name.
+    if (folders.length < names.length || folders.slice(0, names.length).some((f) => f === '..' || f === '.')) {
       return {};
     }
     const fields: Record<string, string> = {};

@@ -133,7 +133,8 @@ export function filterOfExpressions(expressions: readonly string[]): QueryFilter
     }
     const range = (metadata[name] ??= {});
     if (op === '=') {
-      range.in = [...(range.in ?? []), value];
+      // A number matches the same number however it was written (1.5, "1.50"); any value, its text.
+      range.in = [...(range.in ?? []), numeric.test(value) ? Number(value) : value];
     } else {
       const bound = numeric.test(value) ? Number(value) : value;
       range[({ '>': 'gt', '>=': 'gte', '<': 'lt', '<=': 'lte' } as const)[op as '>' | '>=' | '<' | '<=']] = bound;

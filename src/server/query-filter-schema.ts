@@ -13,7 +13,7 @@ const oneOrMany = z.union([z.string().max(200), z.array(z.string().max(200)).min
  */
 export const queryFilterSchema = z
   .object({
-    document_ids: z.array(z.string()).min(1).max(1000).optional(),
+    document_ids: z.array(z.string()).max(1000).optional(),
     source_prefix: z.string().max(2000).optional().describe('Only documents whose source starts with this'),
     media_type: oneOrMany.optional().describe('Media type, or a list of them'),
     language: oneOrMany.optional().describe('Detected language (ISO 639-1, e.g. "ja"), or a list of them'),

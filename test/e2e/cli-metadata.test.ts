@@ -76,6 +76,8 @@ describe('sluice ingest --metadata / --path-metadata and sluice query --filter',
     ]);
     expect(sourcesOf((await query('--filter', 'edition>=12', '--filter', 'product=handbook')).stdout)).toHaveLength(4);
     expect(JSON.parse((await query('--filter', 'edition>12')).stdout)).toEqual([]);
+    // A number matches however it is written.
+    expect(sourcesOf((await query('--filter', 'edition=12.0')).stdout)).toHaveLength(4);
     expect(sourcesOf((await query('--source', join(folder, 'en'), '--filter', 'section=network')).stdout)).toEqual([
       'en/network/dhcp.txt',
     ]);

@@ -122,7 +122,7 @@ describe('the ingest summary', () => {
         .every((line) => /^ {2}failed {2}.*broken-\d\.json {2}\[corrupt_file\]/.test(line)),
     ).toBe(true);
     expect(lines[corrupt + 4]).toMatch(/^Failed: 1 × empty_document$/);
-    expect(run.stdout).toMatch(/\(2 more not shown; all of them: sluice jobs --batch bat_\w+ --state failed/);
+    expect(run.stdout).toMatch(/\(2 more not shown; all of them: sluice jobs -d \S+ --batch bat_\w+ --state failed/);
     expect(lines.at(-1)).toMatch(/^Done in .*: 3 completed, 0 skipped as duplicate, 6 failed, 0 cancelled/);
   });
 });

@@ -102,6 +102,7 @@ describe('Document metadata and query filters over the API', () => {
       'en/ldap.txt',
     ]);
     expect(await sources({ media_type: 'application/pdf' })).toEqual([]);
+    expect(await sources({ document_ids: [] })).toEqual([]);
     expect(await sources({ created_before: '2000-01-01' })).toEqual([]);
     const [hit] = (await query({ query: 'DHCP', mode: 'text', filter: { source_prefix: 'en/dhcp' } })).body.hits;
     expect(hit.metadata).toMatchObject({ product: 'handbook', section: 'network', published: '2024-02-01' });

@@ -107,7 +107,13 @@ export function DashboardView() {
   const [message, setMessage] = useState('');
   useEffect(() => {
     let stopped = false;
+    // One request at a time: a slow answer is not joined by the next tick's.
+    let loading = false;
     const load = async (): Promise<void> => {
+      if (loading) {
+        return;
+      }
+      loading = true;
       try {
         const next = await api<Stats>('GET', '/v1/stats');
         if (stopped) {
@@ -131,6 +137,7 @@ export function DashboardView() {
       } catch {
         setWorkers(null);
       }
+      loading = false;
     };
     void load();
     const timer = setInterval(() => void load(), pollMs);

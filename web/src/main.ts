@@ -79,9 +79,15 @@ type Component = (props: Record<string, never>) => unknown;
 /** The dashboard and its charting library load when it is first opened, so the other views stay small. */
 function LazyDashboard() {
   const [view, setView] = useState<{ Dashboard: Component } | null>(null);
+  const [failure, setFailure] = useState('');
   useEffect(() => {
-    void import('./dashboard-view.js').then((module) => setView({ Dashboard: module.DashboardView }));
+    import('./dashboard-view.js')
+      .then((module) => setView({ Dashboard: module.DashboardView }))
+      .catch((error: unknown) => setFailure(`The dashboard could not load: ${String(error)}`));
   }, []);
+  if (failure) {
+    return html`<p class="bad" role="alert">${failure}</p>`;
+  }
   return view ? html`<${view.Dashboard} />` : html`<p>Loading…</p>`;
 }
 
