@@ -12,7 +12,19 @@ let entries: RankEntry[] | undefined;
 let encoding: GptEncoding | undefined;
 let byteRanks: BytePairRanks | undefined;
 const cl100kRanks = (): RankEntry[] => (entries ??= loadCl100kRanks());
-const cl100k = (): GptEncoding => (encoding ??= GptEncoding.getEncodingApi('cl100k_base', cl100kRanks));
+const cl100k = (): GptEncoding =>
+  (encoding ??= withoutMergeCache(GptEncoding.getEncodingApi('cl100k_base', cl100kRanks)));
+
+/**
+ * The library keeps a cache of 100,000 merges in a Map and, once full, drops its oldest key for each new
+ * one; the holes deleted keys leave make finding the oldest slower with every word, so text of many new
+ * words ran many times slower the longer a process ran (BENCH.md). Pieces are cached here instead
+ * (`pieceCounts`).
+ */
+function withoutMergeCache(encoding: GptEncoding): GptEncoding {
+  encoding.setMergeCacheSize(0);
+  return encoding;
+}
 const cl100kByteRanks = (): BytePairRanks => (byteRanks ??= createBytePairRanks(cl100kRanks()));
 
 // Documents may quote special tokens such as "<|endoftext|>"; they are text here, not control tokens.

@@ -187,6 +187,16 @@ describe('pathological documents cost time about linear in their size', () => {
     );
   });
 
+  it('Markdown: thousands of fenced code blocks between one-line paragraphs, with no blank line anywhere', async () => {
+    const fences = (n: number) =>
+      Buffer.from(
+        `# Fences\n${Array.from({ length: n }, (_, i) => `para ${i} text here\n\`\`\`\ncode ${i}\n\`\`\``).join('\n')}\n`,
+      );
+    const { ratio, large } = await growth(fences, 8_000, 'fences.md');
+    expect(large.code).toBe('ok');
+    expect(ratio).toBeLessThan(maxGrowth);
+  });
+
   it('text: one line of half a megabyte with no whitespace', async () => {
     const line = (n: number) => Buffer.from(letters(n));
     const { ratio, large, bytes } = await growth(line, 128 * 1024, 'line.txt');
