@@ -9,6 +9,9 @@ const progress = (filesDone: number, filesTotal: number): BatchProgress => ({
   byState: {},
   chunksTotal: 10,
   chunksEmbedded: 4,
+  pagesTotal: 0,
+  pagesParsed: 0,
+  workDone: filesDone,
   finished: false,
 });
 
@@ -37,5 +40,26 @@ describe('progress view', () => {
     view.stop(progress(2, 7));
     expect(lines.join('')).toMatch(/files 2\/40, chunks 4\/10/);
     expect(lines.join('')).not.toMatch(/ETA|NaN|NF/);
+  });
+
+  it('shows the pages read and the share done inside one large file, and an ETA from that share', () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const started = Date.now();
+    vi.spyOn(Date, 'now').mockReturnValue(started);
+    const view = createProgressView('batch bat_1', false, 1);
+    vi.spyOn(Date, 'now').mockReturnValue(started + 10_000);
+    view.stop({
+      ...progress(0, 1),
+      chunksTotal: 0,
+      chunksEmbedded: 0,
+      pagesTotal: 2415,
+      pagesParsed: 966,
+      workDone: 0.2,
+    });
+    expect(lines.join('')).toMatch(/20 %, files 0\/1, pages 966\/2415, chunks 0 .*ETA 40\.0 s/);
   });
 });

@@ -32,7 +32,15 @@ interface BatchJson {
   label: string;
   created_at: string;
   finished: boolean;
-  progress: { files_total: number; files_done: number; chunks_total: number; chunks_embedded: number };
+  progress: {
+    files_total: number;
+    files_done: number;
+    chunks_total: number;
+    chunks_embedded: number;
+    pages_total: number;
+    pages_parsed: number;
+    percent: number;
+  };
   counts: Record<string, number>;
 }
 
@@ -127,6 +135,9 @@ async function followBatches(
       filesDone: all.reduce((s, b) => s + b.progress.files_done, 0),
       chunksTotal: all.reduce((s, b) => s + b.progress.chunks_total, 0),
       chunksEmbedded: all.reduce((s, b) => s + b.progress.chunks_embedded, 0),
+      pagesTotal: all.reduce((s, b) => s + b.progress.pages_total, 0),
+      pagesParsed: all.reduce((s, b) => s + b.progress.pages_parsed, 0),
+      workDone: all.reduce((s, b) => s + (b.progress.percent / 100) * b.progress.files_total, 0),
       byState,
       finished: all.length === batches.length && all.every((b) => b.finished),
     };

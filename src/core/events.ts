@@ -19,6 +19,9 @@ export type SluiceEvent =
       batchId: string;
       chunksEmbedded: number;
       chunksTotal: number;
+      /** While a paged file (PDF) is parsed: the pages read so far, of its pages. */
+      pagesParsed?: number;
+      pagesTotal?: number;
       at: string;
     };
 

@@ -105,6 +105,10 @@ export interface DocumentRecord {
   duplicateOf: string | null;
   chunksTotal: number;
   chunksEmbedded: number;
+  /** Pages of a paged file (PDF) as the current attempt parses it: null until it knows, and for other formats. */
+  pagesTotal: number | null;
+  /** Pages the current attempt has read so far. */
+  pagesParsed: number;
   /** Earliest time a retry may start (ISO), when waiting for backoff. */
   availableAt: string | null;
   /** When the document was handed to the queue; null while it waits for its tenant's turn. */
@@ -126,6 +130,14 @@ export interface BatchProgress {
   byState: Partial<Record<DocumentState, number>>;
   chunksTotal: number;
   chunksEmbedded: number;
+  /** Pages of the paged files being parsed or embedded (PDF), and how many of them are read. */
+  pagesTotal: number;
+  pagesParsed: number;
+  /**
+   * Files done, plus the share of each unfinished one that is done (`documentWorkSql`): between
+   * `filesDone` and `filesTotal`, and moving while one large file is worked on.
+   */
+  workDone: number;
   /** True once every document is in a terminal state. */
   finished: boolean;
 }

@@ -1,6 +1,6 @@
 import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
-import type { DocumentParser } from '../ports/parser.js';
+import type { DocumentParser, PagesRead, ParseOptions } from '../ports/parser.js';
 import type { PdfPart } from './pdf-parts.js';
 import { markdownOutline } from '../core/markdown-headings.js';
 import { decodeText } from './decode-text.js';
@@ -18,7 +18,7 @@ export interface ParserLimits {
 /** The parser registry: sniffs the format from the bytes, runs that format's parser, checks the result. */
 export function createDocumentParser(limits: ParserLimits): DocumentParser {
   return {
-    async parse({ bytes, source }, signal) {
+    async parse({ bytes, source }, { signal, onPages }: ParseOptions = {}) {
       if (bytes.byteLength > limits.maxFileBytes) {
         throw new SluiceError(
           'file_too_large',
@@ -30,7 +30,7 @@ export function createDocumentParser(limits: ParserLimits): DocumentParser {
       }
       const mediaType = await sniffMediaType(bytes, source, { nonProse: limits.nonProse === true });
       const parsed = await withTimeout(
-        (bounded) => parseAs(mediaType, bytes, limits, bounded),
+        (bounded) => parseAs(mediaType, bytes, limits, bounded, onPages),
         limits.parseTimeoutMs,
         signal,
       );
@@ -50,10 +50,14 @@ export async function parsePdfPart(
   limits: ParserLimits,
   bytes: Uint8Array,
   part: PdfPart,
-  signal?: AbortSignal,
+  { signal, onPages }: ParseOptions = {},
 ): Promise<ParsedDocument> {
   const { parsePdf } = await import('./pdf-parser.js');
-  return withTimeout((bounded) => parsePdf(bytes, bounded, part), limits.parseTimeoutMs, signal);
+  return withTimeout(
+    (bounded) => parsePdf(bytes, { signal: bounded, part, ...(onPages ? { onPages } : {}) }),
+    limits.parseTimeoutMs,
+    signal,
+  );
 }
 
 /**
@@ -64,11 +68,12 @@ async function parseAs(
   mediaType: string,
   bytes: Uint8Array,
   limits: ParserLimits,
-  signal?: AbortSignal,
+  signal: AbortSignal,
+  onPages: ((pages: PagesRead) => void) | undefined,
 ): Promise<ParsedDocument> {
   switch (mediaType) {
     case mediaTypes.pdf:
-      return (await import('./pdf-parser.js')).parsePdf(bytes, signal);
+      return (await import('./pdf-parser.js')).parsePdf(bytes, { signal, ...(onPages ? { onPages } : {}) });
     case mediaTypes.docx:
       return (await import('./docx-parser.js')).parseDocx(bytes, { maxExpandedBytes: limits.maxFileBytes * 4 });
     case mediaTypes.html: {

@@ -15,7 +15,11 @@ export function createInProcessSplitter(
 ): DocumentSplitter {
   return {
     async split(input, options = {}) {
-      const parsed = await parser.parse(input, options.signal);
+      const { signal, onPages } = options;
+      const parsed = await parser.parse(input, {
+        ...(signal ? { signal } : {}),
+        ...(onPages ? { onPages: ({ read, pageCount }) => onPages({ read, total: pageCount }) } : {}),
+      });
       options.onParsed?.();
       return { mediaType: parsed.mediaType, chunks: await chunkText(parsed, tokenizer, chunker) };
     },

@@ -2,6 +2,7 @@ import { withoutControls } from './without-controls.js';
 import { getHeapStatistics } from 'node:v8';
 import { SluiceError } from '../core/errors.js';
 import type { ParsedDocument } from '../core/types.js';
+import type { ParseOptions } from '../ports/parser.js';
 import { headingsOnPage, readOutline, type OutlineEntry } from './pdf-outline.js';
 import { pageSeparator, pagesOfPart, type PdfPart } from './pdf-parts.js';
 import { loadPdfium, pdfiumErrors, pdfiumMemoryBytes, releasePdfium, type Pdfium } from './pdfium.js';
@@ -13,6 +14,9 @@ import { mediaTypes } from './sniff-media-type.js';
  * grows it less, in as long, and fewer pages per opening gave no less (measured in BENCH.md).
  */
 const pagesPerOpening = 1000;
+
+/** Pages read are reported at most this often: progress for people to watch, not a message per page. */
+const pagesReportMs = 250;
 
 /**
  * Text of a PDF, page by page (PDFium, compiled to WebAssembly), keeping where each page starts so chunks
@@ -27,8 +31,7 @@ const pagesPerOpening = 1000;
  */
 export async function parsePdf(
   bytes: Uint8Array,
-  signal?: AbortSignal,
-  part: PdfPart = { index: 0, of: 1 },
+  { signal, part = { index: 0, of: 1 }, onPages }: ParseOptions & { part?: PdfPart } = {},
 ): Promise<ParsedDocument> {
   const pdfium = await loadPdfium();
   const { malloc, free } = pdfium.pdfium.wasmExports;
@@ -64,6 +67,9 @@ export async function parsePdf(
     let length = 0;
     const { first, end } = pagesOfPart(pageCount, part);
     const titlesByPage = titlesOfPages(readOutline(pdfium, document), first - 1, end - 1);
+    const report = (read: number): void => onPages?.({ read, of: end - first, pageCount });
+    let reportedAt = performance.now();
+    report(0);
     for (let number = first; number < end; number++) {
       // Each page is one synchronous call: yielding a turn between pages lets timers (the parse time
       // limit) and other documents' work run, and a cancel stop the loop.
@@ -90,7 +96,12 @@ export async function parsePdf(
       }
       texts.push(separator, pageText);
       length += separator.length + pageText.length;
+      if (onPages && performance.now() - reportedAt >= pagesReportMs) {
+        reportedAt = performance.now();
+        report(read + 1);
+      }
     }
+    report(end - first);
     return { text: texts.join(''), mediaType: mediaTypes.pdf, pageStarts, headings };
   } catch (error) {
     if (error instanceof SluiceError || signal?.aborted) {

@@ -41,6 +41,11 @@ export interface DocumentTransitions {
   /** Records the language detected in the running attempt's text (ISO 639 code, null if unknown). */
   recordLanguage(documentId: string, attemptId: string, language: string | null): Promise<boolean>;
   /**
+   * Records how many of a paged file's pages the running attempt has read, while it parses; false if
+   * the attempt is stale or past parsing.
+   */
+  recordPages(documentId: string, attemptId: string, pages: { read: number; total: number }): Promise<boolean>;
+  /**
    * Adds batch `batch`'s `count` chunks to the running attempt's embedded count in one atomic step
    * (batches of one document finish concurrently, on any worker). Each batch counts once per attempt:
    * a batch delivered twice (its worker stalled, another took it over, then the first woke up) does

@@ -11,6 +11,11 @@ export interface SplitOptions {
   signal?: AbortSignal;
   /** Called once the file is parsed, as chunking begins (the document's `chunking` stage). */
   onParsed?: () => void;
+  /**
+   * Hears how many of a paged file's pages (PDF) are read, now and then while it is parsed, however
+   * many processes read it; not called for other formats.
+   */
+  onPages?: (pages: { read: number; total: number }) => void;
 }
 
 /**

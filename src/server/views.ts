@@ -41,7 +41,18 @@ export const documentView = z.object({
   attempts: z.number(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),
   duplicate_of: z.string().nullable(),
-  progress: z.object({ chunks_total: z.number(), chunks_embedded: z.number(), percent: z.number() }),
+  /**
+   * How far the current attempt is: chunks embedded of those the file made, and for a paged file (PDF)
+   * pages read of its pages while it is parsed (`pages_total` null for other formats, and before it is
+   * known). `percent` weighs both (pages read are half of a paged file's work).
+   */
+  progress: z.object({
+    chunks_total: z.number(),
+    chunks_embedded: z.number(),
+    pages_total: z.number().nullable(),
+    pages_parsed: z.number(),
+    percent: z.number(),
+  }),
   /**
    * What a queued document waits for: a free worker (it is in the queue), its tenant's share of the
    * workers (it waits in the ledger for its turn), a retry (until `available_at`), or the document
@@ -69,6 +80,10 @@ export const batchView = z.object({
     files_done: z.number(),
     chunks_total: z.number(),
     chunks_embedded: z.number(),
+    /** Pages of the paged files (PDF) being worked on, and how many of them are read. */
+    pages_total: z.number(),
+    pages_parsed: z.number(),
+    /** Files done, and the share done of those still worked on, over all files. */
     percent: z.number(),
   }),
   counts: z.record(z.string(), z.number()),
@@ -110,9 +125,17 @@ function waitingFor(d: DocumentRecord): 'worker' | 'tenant_share' | 'retry' | 'o
   return d.dispatchedAt ? 'worker' : 'tenant_share';
 }
 
+/** The share of a document's attempt that is done, as `documentWorkSql` counts it for a batch. */
+function workDoneOf(d: DocumentRecord): number {
+  if (d.state === 'completed') {
+    return 1;
+  }
+  const embedded = d.chunksTotal > 0 ? d.chunksEmbedded / d.chunksTotal : 0;
+  return d.pagesTotal !== null && d.pagesTotal > 0 ? 0.5 * (d.pagesParsed / d.pagesTotal) + 0.5 * embedded : embedded;
+}
+
 export function toDocumentView(d: DocumentRecord): z.infer<typeof documentView> {
-  const percent =
-    d.chunksTotal > 0 ? Math.round((1000 * d.chunksEmbedded) / d.chunksTotal) / 10 : d.state === 'completed' ? 100 : 0;
+  const percent = Math.round(1000 * workDoneOf(d)) / 10;
   return {
     id: d.id,
     collection_id: d.collectionId,
@@ -127,7 +150,13 @@ export function toDocumentView(d: DocumentRecord): z.infer<typeof documentView> 
     attempts: d.attempts,
     error: d.errorCode ? { code: d.errorCode, message: d.errorMessage ?? '' } : null,
     duplicate_of: d.duplicateOf,
-    progress: { chunks_total: d.chunksTotal, chunks_embedded: d.chunksEmbedded, percent },
+    progress: {
+      chunks_total: d.chunksTotal,
+      chunks_embedded: d.chunksEmbedded,
+      pages_total: d.pagesTotal,
+      pages_parsed: d.pagesParsed,
+      percent,
+    },
     waiting_for: waitingFor(d),
     failed_chunks: d.failedChunks,
     available_at: d.availableAt,
@@ -149,7 +178,9 @@ export function toBatchView(p: BatchProgress): z.infer<typeof batchView> {
       files_done: p.filesDone,
       chunks_total: p.chunksTotal,
       chunks_embedded: p.chunksEmbedded,
-      percent: p.filesTotal > 0 ? Math.round((1000 * p.filesDone) / p.filesTotal) / 10 : 100,
+      pages_total: p.pagesTotal,
+      pages_parsed: p.pagesParsed,
+      percent: p.filesTotal > 0 ? Math.round((1000 * p.workDone) / p.filesTotal) / 10 : 100,
     },
     counts: Object.fromEntries(Object.entries(p.byState).map(([k, v]) => [k, v ?? 0])),
   };

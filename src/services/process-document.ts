@@ -14,6 +14,7 @@ import { SluiceError, toSluiceError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { isTerminal, type DocumentState } from '../core/states.js';
 import type { Chunk, DocumentRecord } from '../core/types.js';
+import { createPagesReadRecorder } from './pages-read-recorder.js';
 import { settleCopiesOf } from './settle-copies.js';
 
 export interface PipelineDependencies {
@@ -192,17 +193,22 @@ async function runAttempt(p: Pipeline, job: Parameters<JobHandler>[0], signal: A
     if (!bytes) {
       throw new SluiceError('blob_missing', `The raw file of ${doc.source} is missing from the blob store`);
     }
-    // The chunking stage is recorded while the chunker runs; a failure to record it (superseded)
-    // surfaces once the split returns.
+    // The chunking stage is recorded while the chunker runs, after the last count of pages read; a
+    // failure to record it (superseded) surfaces once the split returns.
     let chunking: Promise<void> | undefined;
+    const pages = createPagesReadRecorder(p.deps, doc, attemptId);
     const { mediaType, chunks: parsed } = await p.deps.splitter.split(
       { bytes, source: doc.source },
       {
         signal,
         onParsed: () => {
-          chunking = stage('chunking').then(() => announce(p, doc, 'chunking'));
+          chunking = pages
+            .settle()
+            .then(() => stage('chunking'))
+            .then(() => announce(p, doc, 'chunking'));
           chunking.catch(() => undefined);
         },
+        onPages: (read) => pages.hear(read),
       },
     );
     await chunking;

@@ -98,7 +98,22 @@ export function planRegistration(
 
 /** The columns a new version resets: a fresh attempt budget, no error, no progress. */
 export const newVersionResets = `state = 'queued', attempts = 0, attempt_id = NULL, error_code = NULL, error_message = NULL,
-  chunks_total = 0, chunks_embedded = 0, available_at = NULL, dispatched_at = NULL, completed_at = NULL, duplicate_of = NULL`;
+  chunks_total = 0, chunks_embedded = 0, pages_total = NULL, pages_parsed = 0, available_at = NULL, dispatched_at = NULL, completed_at = NULL, duplicate_of = NULL`;
+
+/** A running attempt's pages read of a paged file, for progress inside one large file (one migration). */
+export const pagesReadColumns = `ALTER TABLE documents ADD COLUMN pages_total INTEGER;
+  ALTER TABLE documents ADD COLUMN pages_parsed INTEGER NOT NULL DEFAULT 0;`;
+
+/** What `claim` resets besides the state: the last attempt's pages read. */
+export const attemptResets = 'pages_total = NULL, pages_parsed = 0';
+
+/**
+ * The share of a running document's work that is done, 0 to 1: a paged file's pages read count for
+ * half (reading a long PDF is most of its time), its chunks embedded for the rest or for all.
+ */
+export const documentWorkSql = `CASE WHEN coalesce(pages_total, 0) > 0
+    THEN 0.5 * pages_parsed / pages_total + 0.5 * coalesce(1.0 * chunks_embedded / nullif(chunks_total, 0), 0)
+    ELSE coalesce(1.0 * chunks_embedded / nullif(chunks_total, 0), 0) END`;
 
 /** How a copy that waited for its original ends, by how the original ended. */
 export type CopySettlement = 'skip' | 'fail' | 'promote' | 'wait';

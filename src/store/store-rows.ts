@@ -1,7 +1,7 @@
 /** Rows as both SQL backends return them (snake_case, timestamps as ISO text), mapped to domain types. */
 import { metadataOf } from '../core/document-metadata.js';
 import type { ErrorCode } from '../core/errors.js';
-import { terminalStates, type DocumentState } from '../core/states.js';
+import { runningStates, terminalStates, type DocumentState } from '../core/states.js';
 import type {
   ApiKeyRecord,
   Batch,
@@ -52,6 +52,8 @@ export interface DocumentRow {
   duplicate_of: string | null;
   chunks_total: number;
   chunks_embedded: number;
+  pages_total: number | null;
+  pages_parsed: number;
   available_at: string | null;
   dispatched_at: string | null;
   worker_id: string | null;
@@ -98,6 +100,8 @@ export function toDocument(row: DocumentRow): DocumentRecord {
     duplicateOf: row.duplicate_of,
     chunksTotal: row.chunks_total,
     chunksEmbedded: row.chunks_embedded,
+    pagesTotal: row.pages_total,
+    pagesParsed: row.pages_parsed,
     availableAt: row.available_at,
     dispatchedAt: row.dispatched_at,
     workerId: row.worker_id,
@@ -157,6 +161,10 @@ export interface StateGroupRow {
   n: number;
   total: number;
   embedded: number;
+  pages_total: number | null;
+  pages_parsed: number | null;
+  /** The summed share done of the group's documents (`documentWorkSql`). */
+  work: number | null;
 }
 
 export function toBatchProgress(row: BatchRow, groups: StateGroupRow[]): BatchProgress {
@@ -167,6 +175,9 @@ export function toBatchProgress(row: BatchRow, groups: StateGroupRow[]): BatchPr
     byState: {},
     chunksTotal: 0,
     chunksEmbedded: 0,
+    pagesTotal: 0,
+    pagesParsed: 0,
+    workDone: 0,
     finished: true,
   };
   for (const g of groups) {
@@ -176,8 +187,15 @@ export function toBatchProgress(row: BatchRow, groups: StateGroupRow[]): BatchPr
     progress.chunksEmbedded += g.embedded;
     if (terminalStates.includes(g.state)) {
       progress.filesDone += g.n;
+      progress.workDone += g.n;
     } else {
       progress.finished = false;
+    }
+    // A queued document's counts are its last attempt's, and its next starts from nothing.
+    if (runningStates.includes(g.state)) {
+      progress.pagesTotal += g.pages_total ?? 0;
+      progress.pagesParsed += g.pages_parsed ?? 0;
+      progress.workDone += Math.min(g.n, Math.max(0, g.work ?? 0));
     }
   }
   return progress;

@@ -110,6 +110,29 @@ export function describeSplitterContract(name: string, create: () => DocumentSpl
       expect(calls).toEqual(['parsed', 'answered']);
     });
 
+    it('tells the pages of a PDF read, never going back, up to all of them before parsing is done; nothing for other formats', async () => {
+      const splitter = open();
+      const calls: string[] = [];
+      const pdf = await makePdf(Array.from({ length: 12 }, (_, i) => `Page ${i + 1} about queues.`));
+      await splitter.split(
+        { source: 'book.pdf', bytes: pdf },
+        {
+          onPages: ({ read, total }) => calls.push(`${read}/${total}`),
+          onParsed: () => calls.push('parsed'),
+        },
+      );
+      expect(calls.at(0)).toBe('0/12');
+      expect(calls.slice(-2)).toEqual(['12/12', 'parsed']);
+      const reads = calls.slice(0, -1).map((c) => Number(c.split('/')[0]));
+      expect(reads).toEqual([...reads].sort((a, b) => a - b));
+      const heard: unknown[] = [];
+      await splitter.split(
+        { source: 'a.txt', bytes: Buffer.from('Some words to split. '.repeat(40)) },
+        { onPages: (pages) => heard.push(pages) },
+      );
+      expect(heard).toEqual([]);
+    });
+
     it('fails unsupported, corrupt and empty input with stable permanent codes, and goes on splitting', async () => {
       const splitter = open();
       const pdf = await makePdf(['Some page text that will be cut off.']);

@@ -19,6 +19,33 @@ interface Ingested {
   ms: number;
   /** Every chunk of the manual, in order: its page and text. */
   chunks: { page: number; text: string }[];
+  /** The document's and its batch's progress over the API, sampled while it ran. */
+  seen: { pagesParsed: number; pagesTotal: number | null; percent: number; batchPercent: number }[];
+}
+
+/** Samples a document's progress and its batch's over the API every 250 ms until `stop` resolves. */
+async function sampleProgress(c: Cluster, documentId: string, batchId: string, stop: Promise<unknown>) {
+  const seen: Ingested['seen'] = [];
+  let stopped = false;
+  void stop.finally(() => (stopped = true));
+  const get = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${c.url}${path}`, { headers: { authorization: `Bearer ${c.apiKey}` } })).json()) as T;
+  while (!stopped) {
+    const [doc, batch] = await Promise.all([
+      get<{ progress: { pages_parsed: number; pages_total: number | null; percent: number } }>(
+        `/v1/documents/${documentId}`,
+      ),
+      get<{ progress: { percent: number } }>(`/v1/batches/${batchId}`),
+    ]);
+    seen.push({
+      pagesParsed: doc.progress.pages_parsed,
+      pagesTotal: doc.progress.pages_total,
+      percent: doc.progress.percent,
+      batchPercent: batch.progress.percent,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return seen;
 }
 
 /** Ingests the manual on one worker with two parse processes and `env`, watching its memory. */
@@ -28,8 +55,11 @@ async function ingestManual(env: Record<string, string>, label: string): Promise
   const worker = cluster.workers[0]!;
   const rss = watchPeakRss(worker.child.pid!);
   const started = performance.now();
-  const { batchId } = await cluster.upload([manual]);
-  const final = await cluster.waitForBatch(batchId, 200_000);
+  const { batchId, documents } = await cluster.upload([manual]);
+  const finished = cluster.waitForBatch(batchId, 200_000);
+  const sampled = sampleProgress(cluster, documents[0]!.id, batchId, finished);
+  const final = await finished;
+  const seen = await sampled;
   const ms = performance.now() - started;
   const peak = rss.stop();
   console.log(
@@ -42,13 +72,27 @@ async function ingestManual(env: Record<string, string>, label: string): Promise
   db.close();
   await cluster.stop();
   cluster = undefined;
-  return { peak, ms, chunks };
+  return { peak, ms, chunks, seen };
 }
 
 // One retry: the worker's own peak depends on when V8 collects. Over five full runs of the suite on the
 // 2-core development machine, when pdfjs read PDFs, it was 214, 208, 208, 260 and 257 MB, and the tree
 // 364, 351, 348, 406 and 391 MB; with PDFium the tree was 314 and 380 MB in two runs. A tree that no
 // longer fits fails both tries.
+/**
+ * While the one file was read, its pages read showed and grew, and its percent and its batch's moved
+ * between 0 and 100 (a batch of one file is not 0 % until it is done).
+ */
+function expectProgressInsideTheFile(seen: Ingested['seen']): void {
+  const reading = seen.filter((s) => s.pagesTotal !== null && s.pagesParsed > 0 && s.pagesParsed < s.pagesTotal);
+  expect(reading.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(2);
+  expect(new Set(reading.map((s) => s.pagesTotal))).toEqual(new Set([2415]));
+  const reads = reading.map((s) => s.pagesParsed);
+  expect(reads).toEqual([...reads].sort((a, b) => a - b));
+  expect(new Set(reads).size).toBeGreaterThan(1);
+  expect(reading.every((s) => s.batchPercent > 0 && s.batchPercent <= 50 && s.percent > 0)).toBe(true);
+}
+
 describe('the largest PDF', { timeout: 480_000, retry: 1 }, () => {
   it('the R reference manual (2,415 pages): read by one process, its worker stays under 400 MB; read in parts at once, the same chunks', async () => {
     const whole = await ingestManual({ SLUICE_PDF_SPLIT_BYTES: '0' }, 'one process');
@@ -66,6 +110,7 @@ describe('the largest PDF', { timeout: 480_000, retry: 1 }, () => {
     expect(whole.peak.treeMb).toBeLessThan(400);
     expect(whole.peak.selfMb).toBeLessThan(400);
     expect(Math.max(...whole.peak.childrenMb)).toBeLessThan(400);
+    expectProgressInsideTheFile(whole.seen);
 
     // Read in parts (the manual is under the default threshold of 16 MiB): both processes read half the
     // pages each, and one chunks the joined text.
@@ -75,5 +120,6 @@ describe('the largest PDF', { timeout: 480_000, retry: 1 }, () => {
     // Each process holds PDFium with the book open, each for half of it.
     expect(Math.max(...inParts.peak.childrenMb)).toBeLessThan(400);
     expect(inParts.peak.treeMb).toBeLessThan(700);
+    expectProgressInsideTheFile(inParts.seen);
   });
 });

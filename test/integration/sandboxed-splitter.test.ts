@@ -121,7 +121,20 @@ describe('sandboxed splitter (child processes)', () => {
       const inProcess = createInProcessSplitter(createDocumentParser(limits), createCl100kTokenizer(), chunker);
       const before = new Set(childPids());
       let parsed = 0;
-      const split = await parser.split({ bytes: pdf, source: 'book.pdf' }, { onParsed: () => parsed++ });
+      const pagesRead: number[] = [];
+      const split = await parser.split(
+        { bytes: pdf, source: 'book.pdf' },
+        {
+          onParsed: () => parsed++,
+          onPages: ({ read, total }) => {
+            expect(total).toBe(7);
+            pagesRead.push(read);
+          },
+        },
+      );
+      // The parts' pages read add up to the file's, whichever part reports.
+      expect(pagesRead.at(-1)).toBe(7);
+      expect(pagesRead).toEqual([...pagesRead].sort((a, b) => a - b));
       // The pool was empty: three parts at once started three processes.
       expect(childPids().filter((pid) => !before.has(pid))).toHaveLength(3);
       expect(split).toEqual(await inProcess.split({ bytes: pdf, source: 'book.pdf' }));

@@ -8,6 +8,9 @@ export interface Row {
   sent: number;
   chunksEmbedded: number;
   chunksTotal: number;
+  /** Pages of a PDF read so far, of its pages, while it is parsed. */
+  pagesParsed?: number;
+  pagesTotal?: number;
   error?: string;
 }
 

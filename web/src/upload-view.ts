@@ -9,7 +9,7 @@ interface DocumentView {
   state: string;
   size_bytes: number;
   error: { code: string; message: string } | null;
-  progress: { chunks_total: number; chunks_embedded: number };
+  progress: { chunks_total: number; chunks_embedded: number; pages_total: number | null; pages_parsed: number };
 }
 
 const terminal = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled', 'skipped']);
@@ -17,6 +17,8 @@ const label = (row: Row): string => {
   switch (row.state) {
     case 'uploading':
       return `uploading ${formatBytes(row.sent)} of ${formatBytes(row.size)}`;
+    case 'parsing':
+      return row.pagesTotal ? `parsing ${row.pagesParsed ?? 0}/${row.pagesTotal} pages` : 'parsing';
     case 'embedding':
       return `embedding ${row.chunksEmbedded}/${row.chunksTotal} chunks`;
     case 'skipped':
@@ -37,12 +39,16 @@ const fraction = (row: Row): number => {
     return 1;
   }
   const embedded = row.chunksTotal > 0 ? row.chunksEmbedded / row.chunksTotal : 0;
+  const read = row.pagesTotal ? (row.pagesParsed ?? 0) / row.pagesTotal : 0;
   return (
     (
-      { queued: 0.3, parsing: 0.35, chunking: 0.45, embedding: 0.5 + 0.4 * embedded, indexing: 0.95 } as Record<
-        string,
-        number
-      >
+      {
+        queued: 0.3,
+        parsing: 0.3 + 0.15 * read,
+        chunking: 0.45,
+        embedding: 0.5 + 0.4 * embedded,
+        indexing: 0.95,
+      } as Record<string, number>
     )[row.state] ?? 0.3
   );
 };
@@ -109,6 +115,8 @@ export function UploadView({ collectionId }: { collectionId: string }) {
           errorCode?: string;
           chunksEmbedded?: number;
           chunksTotal?: number;
+          pagesParsed?: number;
+          pagesTotal?: number;
         };
         if (!event.documentId) {
           return;
@@ -120,6 +128,8 @@ export function UploadView({ collectionId }: { collectionId: string }) {
               ? { error: `${event.errorCode ?? ''} ${event.errorMessage ?? ''}`.trim() }
               : {}),
           });
+        } else if (m.event === 'document.progress' && event.pagesTotal !== undefined) {
+          store.updateDocument(event.documentId, { pagesParsed: event.pagesParsed ?? 0, pagesTotal: event.pagesTotal });
         } else if (m.event === 'document.progress') {
           store.updateDocument(event.documentId, {
             chunksEmbedded: event.chunksEmbedded ?? 0,
@@ -239,6 +249,9 @@ function toRow(doc: DocumentView, key = doc.id): Row {
     sent: doc.size_bytes,
     chunksEmbedded: doc.progress.chunks_embedded,
     chunksTotal: doc.progress.chunks_total,
+    ...(doc.progress.pages_total
+      ? { pagesParsed: doc.progress.pages_parsed, pagesTotal: doc.progress.pages_total }
+      : {}),
     ...(doc.error ? { error: `${doc.error.code} ${doc.error.message}` } : {}),
   };
 }

@@ -19,11 +19,11 @@ const send = (message: FromParseProcess): Promise<void> =>
   });
 
 process.on('message', (message: ToParseProcess) => {
-  void runSplitTask(
-    message.task,
-    (step) => void send({ id: message.id, step }),
-    (chunks) => send({ id: message.id, chunks }),
-  ).then((reply) => send({ id: message.id, reply, rss: process.memoryUsage.rss() }));
+  void runSplitTask(message.task, {
+    step: (step) => void send({ id: message.id, step }),
+    pages: (pages) => void send({ id: message.id, pages }),
+    chunks: (chunks) => send({ id: message.id, chunks }),
+  }).then((reply) => send({ id: message.id, reply, rss: process.memoryUsage.rss() }));
 });
 // The pool's end closing (its process exited, or closed the pool) ends this process.
 process.on('disconnect', () => process.exit(0));

@@ -1,4 +1,5 @@
 import type { Chunk } from '../../core/types.js';
+import type { PagesRead } from '../../ports/parser.js';
 import type { SplitProgress, SplitReply, SplitTask } from './split-task.js';
 
 /** From the pool to a parse process: a task to run. */
@@ -8,10 +9,11 @@ export interface ToParseProcess {
 }
 
 /**
- * From a parse process to the pool: a step of task `id`; a slice of its chunks, in text order; or its
- * reply with the process's resident memory after it, in bytes.
+ * From a parse process to the pool: a step of task `id`; the pages it has read of a paged file; a slice
+ * of its chunks, in text order; or its reply with the process's resident memory after it, in bytes.
  */
 export type FromParseProcess =
   | { id: number; step: SplitProgress }
+  | { id: number; pages: PagesRead }
   | { id: number; chunks: Chunk[] }
   | { id: number; reply: SplitReply; rss: number };

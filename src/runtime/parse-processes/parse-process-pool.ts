@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import type { Chunk } from '../../core/types.js';
 import type { Logger } from '../../ports/logger.js';
+import type { PagesRead } from '../../ports/parser.js';
 import { builtEntryPoint } from '../built-entry-point.js';
 import { parseProcessExecArgv } from './parse-process-flags.js';
 import type { FromParseProcess, ToParseProcess } from './parse-process-messages.js';
@@ -34,6 +35,8 @@ export interface PoolJob {
   /** The process running it, once one does. */
   child?: ChildProcess;
   step(step: SplitProgress): void;
+  /** The pages the task has read of a paged file, now and then. */
+  pages?(pages: PagesRead): void;
   /** A slice of the task's chunks, in text order, ahead of its reply. */
   chunks(chunks: Chunk[]): void;
   done(reply: SplitReply): void;
@@ -116,6 +119,10 @@ export function createParseProcessPool(options: ParseProcessPoolOptions): ParseP
     }
     if ('step' in message) {
       job.step(message.step);
+      return;
+    }
+    if ('pages' in message) {
+      job.pages?.(message.pages);
       return;
     }
     if ('chunks' in message) {

@@ -4,7 +4,7 @@ import type { ParserLimits } from '../../parsers/create-document-parser.js';
 import { mediaTypes } from '../../parsers/media-types.js';
 import { joinPdfParts } from '../../parsers/pdf-parts.js';
 import type { Logger } from '../../ports/logger.js';
-import type { ParseInput } from '../../ports/parser.js';
+import type { PagesRead, ParseInput } from '../../ports/parser.js';
 import type { DocumentSplitter, SplitDocument, SplitOptions } from '../../ports/splitter.js';
 import { createParseProcessPool, type ParseProcessPool, type PoolJob } from './parse-process-pool.js';
 import type { SplitProgress, SplitResults, SplitTask } from './split-task.js';
@@ -73,6 +73,8 @@ interface RunOptions {
   labels: Partial<Record<SplitProgress, string>>;
   /** Hears the process's steps. */
   onStep?: (step: SplitProgress) => void;
+  /** Hears the pages the process has read of a paged file. */
+  onPages?: (pages: PagesRead) => void;
 }
 
 /** Runs one task in the pool, to its answer and the chunks that came ahead of it. */
@@ -92,7 +94,7 @@ function createTaskRunner(
   let nextId = 0;
   return <K extends SplitTask['kind']>(
     task: Extract<SplitTask, { kind: K }>,
-    { source, signal, labels, onStep }: RunOptions,
+    { source, signal, labels, onStep, onPages }: RunOptions,
   ): Promise<{ value: SplitResults[K]; chunks: Chunk[] }> =>
     new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -126,6 +128,9 @@ function createTaskRunner(
             );
           }
           onStep?.(step);
+        },
+        pages(pages) {
+          onPages?.(pages);
         },
         chunks(slice) {
           for (const chunk of slice) {
@@ -200,18 +205,26 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
   const splitPdfInParts = async (
     bytes: Uint8Array,
     source: string,
-    { signal, onParsed }: SplitOptions,
+    { signal, onParsed, onPages }: SplitOptions,
   ): Promise<SplitDocument> => {
     // One part failing (or the caller cancelling) stops the others: their pages are of no use.
     const together = new AbortController();
     const onAbort = (): void => together.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
+    // The pages each part has read, summed into the file's.
+    const read = new Array<number>(processes).fill(0);
+    const partPages =
+      (index: number) =>
+      (pages: PagesRead): void => {
+        read[index] = pages.read;
+        onPages?.({ read: read.reduce((sum, n) => sum + n, 0), total: pages.pageCount });
+      };
     try {
       const parts = await Promise.all(
         Array.from({ length: processes }, (_, index) =>
           runTask(
             { kind: 'pdf-part', bytes, source, limits, part: { index, of: processes } },
-            { source, signal: together.signal, labels: { started: 'Parsing' } },
+            { source, signal: together.signal, labels: { started: 'Parsing' }, onPages: partPages(index) },
           ).then(
             ({ value }) => value,
             (error: unknown) => {
@@ -253,6 +266,7 @@ export function createSandboxedSplitter(options: SandboxOptions): DocumentSplitt
         ...(options.signal ? { signal: options.signal } : {}),
         labels: { started: 'Parsing', parsed: 'Chunking' },
         onStep: (step) => step === 'parsed' && options.onParsed?.(),
+        onPages: ({ read, pageCount }) => options.onPages?.({ read, total: pageCount }),
       },
     );
     return { mediaType: value.mediaType, chunks };

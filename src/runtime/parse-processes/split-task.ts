@@ -8,6 +8,7 @@ import type { Chunk, ParsedDocument } from '../../core/types.js';
 import { collectReleasedMemory } from '../../parsers/collect-released-memory.js';
 import { createDocumentParser, parsePdfPart, type ParserLimits } from '../../parsers/create-document-parser.js';
 import type { PdfPart } from '../../parsers/pdf-parts.js';
+import type { PagesRead } from '../../ports/parser.js';
 import type { SplitDocument } from '../../ports/splitter.js';
 import type { Tokenizer } from '../../ports/tokenizer.js';
 
@@ -41,6 +42,13 @@ export type SplitProgress = 'started' | 'parsed';
 /** Takes the task's chunks, a slice at a time in text order, and resolves once the slice is on its way. */
 export type ChunkSink = (chunks: Chunk[]) => Promise<void>;
 
+/** Where a task's news goes: its steps, the pages a paged file has had read, its chunks. */
+export interface TaskReports {
+  step: (step: SplitProgress) => void;
+  pages: (pages: PagesRead) => void;
+  chunks: ChunkSink;
+}
+
 /**
  * Chunks per slice sent. A reply holding all of a large file's chunks is a buffer of its size in each
  * process, and in the receiving one also the pieces it arrived in, all kept until the last byte is there:
@@ -62,41 +70,36 @@ const loadTokenizer = (): Promise<Tokenizer> =>
   (tokenizer ??= import('../../tokenizers/cl100k-tokenizer.js').then((m) => m.createCl100kTokenizer()));
 
 /** Runs one task, reporting its steps. Nothing else runs in a parse process, so the chunker need not yield. */
-export async function runSplitTask(
-  task: SplitTask,
-  report: (step: SplitProgress) => void,
-  sendChunks: ChunkSink,
-): Promise<SplitReply> {
-  report('started');
+export async function runSplitTask(task: SplitTask, reports: TaskReports): Promise<SplitReply> {
+  reports.step('started');
   try {
-    return { ok: true, value: await runTask(task, report, sendChunks) };
+    return { ok: true, value: await runTask(task, reports) };
   } catch (thrown) {
     const error = toSluiceError(thrown);
     return { ok: false, code: error.code, message: error.message, retryable: error.retryable };
   }
 }
 
-async function runTask(
-  task: SplitTask,
-  report: (step: SplitProgress) => void,
-  sendChunks: ChunkSink,
-): Promise<SplitResults[SplitTask['kind']]> {
+async function runTask(task: SplitTask, reports: TaskReports): Promise<SplitResults[SplitTask['kind']]> {
   switch (task.kind) {
     case 'file': {
-      const parsed = await createDocumentParser(task.limits).parse({ bytes: task.bytes, source: task.source });
-      report('parsed');
+      const parsed = await createDocumentParser(task.limits).parse(
+        { bytes: task.bytes, source: task.source },
+        { onPages: reports.pages },
+      );
+      reports.step('parsed');
       // A large PDF's reader is done with: its memory goes before the text's tokens take theirs.
       await collectReleasedMemory();
-      await sendInSlices(await chunkText(parsed, await loadTokenizer(), task.chunker), sendChunks);
+      await sendInSlices(await chunkText(parsed, await loadTokenizer(), task.chunker), reports.chunks);
       return { mediaType: parsed.mediaType };
     }
     case 'pdf-part': {
-      const parsed = await parsePdfPart(task.limits, task.bytes, task.part);
+      const parsed = await parsePdfPart(task.limits, task.bytes, task.part, { onPages: reports.pages });
       await collectReleasedMemory();
       return parsed;
     }
     case 'chunk':
-      await sendInSlices(await chunkText(task.parsed, await loadTokenizer(), task.chunker), sendChunks);
+      await sendInSlices(await chunkText(task.parsed, await loadTokenizer(), task.chunker), reports.chunks);
       return {};
   }
 }

@@ -1,4 +1,10 @@
-import { documentFactsTables, stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
+import {
+  documentFactsTables,
+  pagesReadColumns,
+  stagedChunksTable,
+  stagedChunksTriggers,
+  sourcesTables,
+} from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
 import { withConnection, type PgPool, type PgQueryable } from './pg-connection.js';
 import { indexedText } from '../search-text.js';
@@ -247,6 +253,10 @@ const migrations: readonly { version: number; sql: string; data?: (client: PgQue
   {
     version: 12,
     sql: documentFactsTables('postgres'),
+  },
+  {
+    version: 13,
+    sql: pagesReadColumns,
   },
 ];
 

@@ -1,5 +1,7 @@
 import type { DocumentState } from '../../core/states.js';
 import {
+  attemptResets,
+  documentWorkSql,
   awaitingDispatchInOrder,
   documentOfSource,
   fencedUpdate,
@@ -107,7 +109,8 @@ export const batchSql = {
   latest: 'SELECT * FROM batches ORDER BY id DESC LIMIT $1',
   latestOfTenant:
     'SELECT b.* FROM batches b JOIN collections c ON c.id = b.collection_id WHERE c.tenant_id = $1 ORDER BY b.id DESC LIMIT $2',
-  documentsByState: `SELECT state, count(*)::int AS n, sum(chunks_total)::int AS total, sum(chunks_embedded)::int AS embedded
+  documentsByState: `SELECT state, count(*)::int AS n, sum(chunks_total)::int AS total, sum(chunks_embedded)::int AS embedded,
+             sum(pages_total)::int AS pages_total, sum(pages_parsed)::int AS pages_parsed, sum(${documentWorkSql})::float8 AS work
            FROM documents WHERE batch_id = $1 GROUP BY state`,
 } as const;
 
@@ -140,6 +143,7 @@ export const ledgerSql = {
     INSERT INTO document_fields (document_id, collection_id, key, text_value, num_value)
     SELECT $1, $2, f.key, f.text_value, f.num_value FROM unnest($3::text[], $4::text[], $5::float8[]) AS f(key, text_value, num_value)`,
   setLanguage: `UPDATE documents SET language = $3 WHERE id = $1 AND attempt_id = $2 AND state NOT IN (${terminalSql})`,
+  setPages: `UPDATE documents SET pages_parsed = $3, pages_total = $4 WHERE id = $1 AND attempt_id = $2 AND state = 'parsing'`,
   insert: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of,
                  created_at, updated_at, completed_at)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now(), CASE WHEN $7 = 'skipped' THEN now() END) RETURNING *`,
@@ -201,7 +205,8 @@ const fence = { id: '$1', attemptId: '$2', now: 'now()' };
  */
 export const transitionSql = {
   claim: `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = $2, available_at = NULL,
-             dispatched_at = coalesce(dispatched_at, now()), embedded_batches = '{}', worker_id = $3, updated_at = now()
+             dispatched_at = coalesce(dispatched_at, now()), embedded_batches = '{}', worker_id = $3, updated_at = now(),
+             ${attemptResets}
            WHERE id = $1 AND ${mayEnter('parsing')} AND duplicate_of IS NULL RETURNING *`,
   /** The state is $3; with progress, the chunk counts are $4 and $5. */
   setStage: (state: DocumentState, withProgress: boolean): string =>

@@ -42,6 +42,9 @@ export function createPgTransitions({ pool, query, one, transaction }: PgContext
     async recordLanguage(documentId, attemptId, language) {
       return changed(await pool.query(ledgerSql.setLanguage, [documentId, attemptId, language]));
     },
+    async recordPages(documentId, attemptId, { read, total }) {
+      return changed(await pool.query(ledgerSql.setPages, [documentId, attemptId, read, total]));
+    },
     async setStage(documentId, attemptId, state, progress) {
       const result = progress
         ? await pool.query(transitionSql.setStage(state, true), [

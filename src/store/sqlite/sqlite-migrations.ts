@@ -1,6 +1,12 @@
 import type { Database } from 'better-sqlite3';
 import { indexedText } from '../search-text.js';
-import { documentFactsTables, stagedChunksTable, stagedChunksTriggers, sourcesTables } from '../document-sql.js';
+import {
+  documentFactsTables,
+  pagesReadColumns,
+  stagedChunksTable,
+  stagedChunksTriggers,
+  sourcesTables,
+} from '../document-sql.js';
 
 /**
  * Schema versions, applied in order, each once, inside a transaction. Append; never edit a released
@@ -278,6 +284,10 @@ const migrations: readonly { version: number; sql: string; data?: (db: Database)
   {
     version: 13,
     sql: documentFactsTables('sqlite'),
+  },
+  {
+    version: 14,
+    sql: pagesReadColumns,
   },
 ];
 

@@ -1,5 +1,7 @@
 import type { DocumentState } from '../../core/states.js';
 import {
+  attemptResets,
+  documentWorkSql,
   awaitingDispatchInOrder,
   documentOfSource,
   fencedUpdate,
@@ -99,7 +101,9 @@ export const batchSql = {
   latest: 'SELECT * FROM batches ORDER BY id DESC LIMIT ?',
   latestOfTenant:
     'SELECT b.* FROM batches b JOIN collections c ON c.id = b.collection_id WHERE c.tenant_id = ? ORDER BY b.id DESC LIMIT ?',
-  stateGroups: `SELECT state, count(*) AS n, sum(chunks_total) AS total, sum(chunks_embedded) AS embedded FROM documents WHERE batch_id = ? GROUP BY state`,
+  stateGroups: `SELECT state, count(*) AS n, sum(chunks_total) AS total, sum(chunks_embedded) AS embedded,
+      sum(pages_total) AS pages_total, sum(pages_parsed) AS pages_parsed, sum(${documentWorkSql}) AS work
+    FROM documents WHERE batch_id = ? GROUP BY state`,
 };
 
 /** A `DocumentFilter`'s conditions, by the filter's key; each takes the parameter of that name. */
@@ -129,6 +133,7 @@ export const documentSql = {
   insertField:
     'INSERT INTO document_fields (document_id, collection_id, key, text_value, num_value) VALUES (?, ?, ?, ?, ?)',
   setLanguage: `UPDATE documents SET language = ? WHERE id = ? AND attempt_id = ? AND state NOT IN (${terminalSql})`,
+  setPages: `UPDATE documents SET pages_parsed = ?, pages_total = ? WHERE id = ? AND attempt_id = ? AND state = 'parsing'`,
   insert: `INSERT INTO documents (id, collection_id, batch_id, source, sha256, size_bytes, state, priority, duplicate_of, created_at, updated_at, completed_at)
     VALUES (@id, @collectionId, @batchId, @source, @sha256, @sizeBytes, @state, @priority, @duplicateOf, @now, @now, @completedAt)`,
   twin: twinOf('?', '?'),
@@ -184,7 +189,7 @@ const liveAttempt = `id = @documentId AND attempt_id = @attemptId AND state NOT 
 
 export const transitionSql = {
   claim: `UPDATE documents SET state = 'parsing', attempts = attempts + 1, attempt_id = @attemptId, available_at = NULL,
-      dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', worker_id = @workerId, updated_at = @now
+      dispatched_at = coalesce(dispatched_at, @now), embedded_batches = '[]', worker_id = @workerId, updated_at = @now, ${attemptResets}
     WHERE id = @documentId AND ${mayEnter('parsing')} AND duplicate_of IS NULL RETURNING *`,
   setStage: (state: DocumentState, withProgress: boolean): string =>
     attemptMove(

@@ -88,6 +88,9 @@ export function createSqliteTransitions(
     recordLanguage(documentId, attemptId, language) {
       return stmt(documentSql.setLanguage).run(language, documentId, attemptId).changes === 1;
     },
+    recordPages(documentId, attemptId, { read, total }) {
+      return stmt(documentSql.setPages).run(read, total, documentId, attemptId).changes === 1;
+    },
     recordEmbedded(documentId, attemptId, batch, count) {
       return recordEmbedded.immediate(documentId, attemptId, batch, count);
     },

@@ -100,6 +100,9 @@ export function describeCollectionContract(name: string, createStore: StoreFacto
         byState: {},
         chunksTotal: 0,
         chunksEmbedded: 0,
+        pagesTotal: 0,
+        pagesParsed: 0,
+        workDone: 0,
         finished: true,
       });
       const done = await register(fixture, 'done');
@@ -108,17 +111,31 @@ export function describeCollectionContract(name: string, createStore: StoreFacto
       await store.claim(running.id, 'att_r');
       await store.setStage(running.id, 'att_r', 'embedding', { chunksTotal: 4, chunksEmbedded: 0 });
       await store.recordEmbedded(running.id, 'att_r', 0, 1);
+      // A PDF being read: 300 of its 1,200 pages.
+      const reading = await register(fixture, 'reading');
+      await store.claim(reading.id, 'att_p');
+      expect(await store.recordPages(reading.id, 'att_p', { read: 300, total: 1200 })).toBe(true);
       expect(await store.getBatchProgress(batch.id)).toEqual({
         batch,
-        filesTotal: 2,
+        filesTotal: 3,
         filesDone: 1,
-        byState: { completed: 1, embedding: 1 },
+        byState: { completed: 1, embedding: 1, parsing: 1 },
         chunksTotal: 6,
         chunksEmbedded: 3,
+        pagesTotal: 1200,
+        pagesParsed: 300,
+        // One done, a quarter of the chunks of the second, half of a quarter of the pages of the third.
+        workDone: 1 + 0.25 + 0.125,
         finished: false,
       });
+      await store.cancel(reading.id);
       await store.cancel(running.id);
-      expect(await store.getBatchProgress(batch.id)).toMatchObject({ filesDone: 2, finished: true });
+      expect(await store.getBatchProgress(batch.id)).toMatchObject({
+        filesDone: 3,
+        workDone: 3,
+        pagesTotal: 0,
+        finished: true,
+      });
       expect(await store.getBatchProgress('bat_unknown')).toBeUndefined();
     });
 

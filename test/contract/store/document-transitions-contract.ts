@@ -84,6 +84,29 @@ export function describeDocumentTransitionsContract(name: string, createStore: S
       expect(await store.countChunks(collection.id)).toBe(1);
     });
 
+    it('records the pages read of a running attempt while it parses, and the next attempt starts from none', async () => {
+      const { store, collection, batch } = await stores.open();
+      const { document } = await store.registerDocument({
+        collectionId: collection.id,
+        batchId: batch.id,
+        source: 'book.pdf',
+        sha256: 'book',
+        sizeBytes: 1,
+      });
+      expect(await store.getDocument(document.id)).toMatchObject({ pagesTotal: null, pagesParsed: 0 });
+      await store.claim(document.id, 'att_1');
+      expect(await store.recordPages(document.id, 'att_stale', { read: 5, total: 10 })).toBe(false);
+      expect(await store.recordPages(document.id, 'att_1', { read: 5, total: 10 })).toBe(true);
+      expect(await store.getDocument(document.id)).toMatchObject({ pagesTotal: 10, pagesParsed: 5 });
+      // Past parsing, a late count changes nothing.
+      await store.setStage(document.id, 'att_1', 'chunking');
+      expect(await store.recordPages(document.id, 'att_1', { read: 7, total: 10 })).toBe(false);
+      expect(await store.getDocument(document.id)).toMatchObject({ pagesTotal: 10, pagesParsed: 5 });
+      await store.scheduleRetry(document.id, 'att_1', 'worker_crashed', 'lost', new Date());
+      await store.claim(document.id, 'att_2');
+      expect(await store.getDocument(document.id)).toMatchObject({ pagesTotal: null, pagesParsed: 0 });
+    });
+
     it('tracks retries, failures, cancels, requeues and batch progress', async () => {
       const { store, collection, batch } = await stores.open();
       const reg = (source: string) =>
