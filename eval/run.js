@@ -1,7 +1,8 @@
 // `npm run eval`: retrieval quality over a multilingual corpus (`bash eval/fetch-corpus.sh` first): each
 // language in a collection of its own, every question of eval/questions.json asked in each mode, hit@5
 // and MRR per mode and language; word recall of text search for Chinese and Japanese words (every chunk
-// holding the word, found with k = 1,000?); chunk hygiene (chunks mostly made of lines repeated on
+// holding the word, found with k = 1,000?); form recall of German and French words (every chunk holding
+// any inflected form of a word, found by searching its first form); chunk hygiene (chunks mostly made of lines repeated on
 // many pages of their collection: navigation and other page chrome; code blocks of the HTML pages that
 // fit a chunk but were cut); the language detected per document; and, with --mixed, all HTML languages
 // in one collection, each language's questions asked with and without a language filter.
@@ -22,7 +23,7 @@ const { createApp } = await import('../dist/app/create-app.js');
 const { expandPaths } = await import('../dist/services/expand-paths.js');
 const { htmlToText } = await import(process.env.SLUICE_EVAL_BLOCKS ?? '../dist/parsers/html-to-text.js');
 
-const { questions, words } = JSON.parse(readFileSync(join(here, 'questions.json'), 'utf8'));
+const { questions, words, forms } = JSON.parse(readFileSync(join(here, 'questions.json'), 'utf8'));
 const langs = option('--langs', [...new Set(questions.map((q) => q.lang))].join(',')).split(',');
 const modes = option('--modes', 'hybrid,vector,text').split(',');
 const k = 5;
@@ -93,6 +94,20 @@ async function evaluate(lang) {
       const got = [...holding].filter((id) => found.has(id)).length;
       recall.push({ word, chunks: holding.size, found: got });
     }
+    // Inflected forms: every chunk holding any form of a word, searched by its first form alone.
+    const formRecall = [];
+    for (const group of forms?.[lang] ?? []) {
+      const any = new RegExp(`(?<![\\p{L}\\p{N}])(${group.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
+      const holding = new Set(chunks.filter((c) => any.test(c.text)).map((c) => c.id));
+      const found = new Set(
+        (await app.search(collection, { query: group[0], topK: 1000, mode: 'text' })).map((h) => h.chunkId),
+      );
+      formRecall.push({
+        word: group[0],
+        chunks: holding.size,
+        found: [...holding].filter((id) => found.has(id)).length,
+      });
+    }
 
     // Chunk hygiene: a chunk is chrome when most of its lines are lines found on many of the pages.
     const pagesOfLine = new Map();
@@ -131,6 +146,7 @@ async function evaluate(lang) {
       questions: asked.length,
       byMode,
       recall,
+      formRecall,
       hygiene: { chromeChunks: chrome, chunksWithRepeatedLines: withRepeated, blocks: blocks.length, cutBlocks },
       language: { detected, of: documentsNow.length },
     };
@@ -211,6 +227,13 @@ for (const r of results.filter((x) => x.recall.length > 0)) {
   const found = r.recall.reduce((s, w) => s + w.found, 0);
   console.log(
     `word recall, ${r.lang}: ${found}/${held} chunks (${pct(held ? found / held : 1).trim()}): ${r.recall.map((w) => `${w.word} ${w.found}/${w.chunks}`).join(', ')}`,
+  );
+}
+for (const r of results.filter((x) => x.formRecall.length > 0)) {
+  const held = r.formRecall.reduce((s, w) => s + w.chunks, 0);
+  const found = r.formRecall.reduce((s, w) => s + w.found, 0);
+  console.log(
+    `form recall, ${r.lang}: ${found}/${held} chunks holding any form of a word, searched by one (${pct(held ? found / held : 1).trim()}): ${r.formRecall.map((w) => `${w.word} ${w.found}/${w.chunks}`).join(', ')}`,
   );
 }
 for (const r of results) {

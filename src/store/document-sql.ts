@@ -104,6 +104,17 @@ export const newVersionResets = `state = 'queued', attempts = 0, attempt_id = NU
 export const pagesReadColumns = `ALTER TABLE documents ADD COLUMN pages_total INTEGER;
   ALTER TABLE documents ADD COLUMN pages_parsed INTEGER NOT NULL DEFAULT 0;`;
 
+/**
+ * The distinct languages of a collection's documents (`collection` its placeholder), one index probe
+ * per language through `documents_by_language`, however many documents it holds.
+ */
+export const languagesOfCollectionSql = (collection: string): string => `WITH RECURSIVE found(language) AS (
+    SELECT min(language) FROM documents WHERE collection_id = ${collection} AND language IS NOT NULL
+    UNION ALL
+    SELECT (SELECT min(language) FROM documents WHERE collection_id = ${collection} AND language > found.language)
+      FROM found WHERE found.language IS NOT NULL)
+  SELECT language FROM found WHERE language IS NOT NULL`;
+
 /** What `claim` resets besides the state: the last attempt's pages read. */
 export const attemptResets = 'pages_total = NULL, pages_parsed = 0';
 

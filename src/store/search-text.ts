@@ -7,6 +7,8 @@
  * of the sentence, nothing holding the word is missed. Thai, Lao, Khmer and Myanmar, alphabets without
  * spaces, are split into words by ICU's dictionaries (`Intl.Segmenter`), at index and query time alike.
  */
+import { stemmerOf } from './language-rules.js';
+
 /** Chinese and Japanese characters, with the iteration and length marks 々 and ー. */
 const ideographs = '[\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\u3005\\u30fc]';
 const ideographic = new RegExp(ideographs, 'u');
@@ -38,14 +40,27 @@ function spaceWords(text: string): string {
   return out;
 }
 
-/** The text a chunk is indexed under: itself, unless it holds scripts written without spaces. */
-export function indexedText(text: string): string {
-  const hasIdeographs = ideographic.test(text);
-  const hasUnspaced = unspaced.test(text);
+/** A word as the engines and `queryTerms` see one: letters, marks and digits. */
+const word = /[\p{L}\p{M}\p{N}]+/gu;
+
+/** Each word of `text` lower-cased and stemmed, but runs of ideographs, which are indexed as pairs. */
+function stemWords(text: string, stem: (word: string) => string): string {
+  return text.replace(word, (w) => (ideographic.test(w) ? w : stem(w.toLowerCase())));
+}
+
+/**
+ * The text a chunk is indexed under: itself, unless its document's `language` has a stemmer of its own
+ * (each word is then its stem, see `language-rules.ts`) or it holds scripts written without spaces.
+ */
+export function indexedText(text: string, language?: string | null): string {
+  const stem = stemmerOf(language);
+  const words = stem ? stemWords(text, stem) : text;
+  const hasIdeographs = ideographic.test(words);
+  const hasUnspaced = unspaced.test(words);
   if (!hasIdeographs && !hasUnspaced) {
-    return text;
+    return words;
   }
-  const spaced = hasUnspaced ? spaceWords(text) : text;
+  const spaced = hasUnspaced ? spaceWords(words) : words;
   return hasIdeographs ? spaced.replace(ideographicRun, (run) => ` ${pairs(run).join(' ')} `) : spaced;
 }
 

@@ -1,26 +1,28 @@
+import { stemmerOf, stopWordsOfQuery } from './language-rules.js';
 import { queryTerms } from './query-terms.js';
 
 /**
- * English words too common to tell chunks apart. OR-ed into a query, each matches nearly every chunk,
- * and BM25 must then score them all, which made text queries slow (measured in BENCH.md).
- * PostgreSQL's `english` configuration drops these (and more) itself.
+ * One term of a text search, as its alternatives: a chunk holds the term if it holds any of them (the
+ * word as typed, and its stem in each stemmed language of the collection). Each is a word, a phrase of
+ * tokens joined by a space, or a prefix ending in `*` (`queryTerms`).
  */
-const stopWords = new Set(
-  (
-    'a an and are as at be but by do does for from how i if in into is it its me my no not of on or our ' +
-    'so such than that the their then there these they this to was we were what when where which who why ' +
-    'will with you your'
-  ).split(' '),
-);
+export type SearchTerm = readonly string[];
 
 /**
- * The terms a text search looks for: the query's words less stop words, unless the query has nothing
- * else. Empty when there is no word at all.
+ * The terms a text search looks for: the query's words less the stop words of its language (among
+ * English and the collection's `languages`, see `stopWordsOfQuery`), unless the query has nothing else;
+ * each word with its stems in the collection's stemmed languages, which is how their documents' words
+ * are indexed (`indexedText`). Empty when there is no word at all.
  */
-export function searchTerms(query: string): string[] {
+export function searchTerms(query: string, languages: readonly string[] = []): SearchTerm[] {
   const terms = queryTerms(query);
+  const stopWords = stopWordsOfQuery(terms, languages);
   const telling = terms.filter((t) => !stopWords.has(t));
-  return telling.length > 0 ? telling : terms;
+  const stemmers = languages.flatMap((l) => stemmerOf(l) ?? []);
+  return (telling.length > 0 ? telling : terms).map((term) =>
+    // Phrases (text without spaces, as pairs) and prefixes are never stemmed, at index time either.
+    term.includes(' ') || term.endsWith('*') ? [term] : [...new Set([term, ...stemmers.map((stem) => stem(term))])],
+  );
 }
 
 /**
@@ -32,7 +34,7 @@ export function searchTerms(query: string): string[] {
 export type TermMatch = 'every' | 'any';
 
 /** Whether the any-term pass is needed after the every-term pass found `found` of `k` rows. */
-export const needsAnyTermPass = (terms: readonly string[], found: number, k: number): boolean =>
+export const needsAnyTermPass = (terms: readonly SearchTerm[], found: number, k: number): boolean =>
   found < k && terms.length > 1;
 
 /** The every-term rows, then the any-term rows not among them (by `idOf`), `k` at most. */

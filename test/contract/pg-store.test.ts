@@ -58,23 +58,27 @@ describe('PostgreSQL store: full-text layout', () => {
     }
   });
 
-  it('gives chunks written before Chinese text was indexed in pairs their indexed form when it migrates', async () => {
+  it('gives chunks written before Chinese text was indexed in pairs, or German words by their stems, their indexed form when it migrates', async () => {
     const url = await postgres.freshDatabaseUrl();
     let store = await createPgStore({ connectionString: url });
     const fixture = await withFixture(store);
     const { collection } = fixture;
     const text = '将配置文件复制到家目录';
     await publish(store, (await register(fixture, 'zh')).id, 'att', [chunk(0, text, [1, 0, 0, 0])]);
+    const german = 'Die Verzeichnisse der Benutzer';
+    await publish(store, (await register(fixture, 'de')).id, 'att', [chunk(0, german, [1, 0, 0, 0])], undefined, 'de');
     await store.close();
     // As a chunk written before: no indexed form, and the data migration not yet run.
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query('UPDATE chunks SET search_text = NULL');
-    await client.query('DELETE FROM schema_migrations WHERE version = 11');
+    await client.query('DELETE FROM schema_migrations WHERE version IN (11, 14)');
     await client.end();
     store = await createPgStore({ connectionString: url });
     try {
       expect((await store.searchText(collection.id, '家目录', 5)).map((h) => h.text)).toEqual([text]);
+      // A German chunk indexed before its words were stemmed by German rules: found in another form.
+      expect((await store.searchText(collection.id, 'Verzeichnis', 5)).map((h) => h.text)).toEqual([german]);
     } finally {
       await store.close();
     }

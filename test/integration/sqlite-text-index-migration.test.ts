@@ -8,7 +8,7 @@ import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { chunk, publish, register, withFixture } from '../contract/store/store-fixtures.js';
 
 describe('SQLite store: the text index of chunks written before', () => {
-  it('indexes Chinese and Japanese chunks again in pairs when it migrates, so their words are found', async () => {
+  it('indexes Chinese and Japanese chunks again in pairs, and German ones by their stems, when it migrates', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'sluice-fts-migration-')), 'sluice.db');
     let store = createSqliteStore({ path, textSearchThread: false });
     const fixture = await withFixture(store);
@@ -17,6 +17,8 @@ describe('SQLite store: the text index of chunks written before', () => {
     for (const [i, text] of texts.entries()) {
       await publish(store, (await register(fixture, `s${i}`)).id, 'att', [chunk(0, text, [1, 0, 0, 0])]);
     }
+    const german = 'Die Verzeichnisse der Benutzer';
+    await publish(store, (await register(fixture, 'de')).id, 'att', [chunk(0, german, [1, 0, 0, 0])], undefined, 'de');
     await store.close();
     // As chunks written before: indexed as their plain text, the data migration not yet run.
     const db = new Database(path);
@@ -25,13 +27,15 @@ describe('SQLite store: the text index of chunks written before', () => {
       db.prepare(`DELETE FROM ${fullText} WHERE rowid = ?`).run(row.id);
       db.prepare(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`).run(row.id, row.text);
     }
-    db.prepare('DELETE FROM schema_migrations WHERE version = 12').run();
+    db.prepare('DELETE FROM schema_migrations WHERE version IN (12, 15)').run();
     db.close();
     store = createSqliteStore({ path, textSearchThread: false });
     try {
       expect((await store.searchText(collection.id, '家目录', 5)).map((h) => h.text)).toEqual([texts[0]]);
       expect((await store.searchText(collection.id, 'ホームディレクトリ', 5)).map((h) => h.text)).toEqual([texts[1]]);
       expect((await store.searchText(collection.id, 'english', 5)).map((h) => h.text)).toEqual([texts[2]]);
+      // A German chunk indexed before its words were stemmed by German rules: found in another form.
+      expect((await store.searchText(collection.id, 'Verzeichnis', 5)).map((h) => h.text)).toEqual([german]);
     } finally {
       await store.close();
     }

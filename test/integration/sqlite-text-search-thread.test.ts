@@ -56,7 +56,7 @@ async function openFile() {
   const request = (query: string, k = 20): FullTextRequest => ({
     fullText: collectionTables(collection.id).fullText,
     collectionId: collection.id,
-    terms: query.split(' '),
+    terms: query.split(' ').map((word) => [word]),
     k,
   });
   return { path, store, collection, batch, request };

@@ -5,6 +5,7 @@ import type { CollectionStore } from '../../ports/collection-store.js';
 import { isUnscoped } from '../../core/search-scope.js';
 import { paramList, scopedDocumentsSql } from '../search-scope-sql.js';
 import { toSearchHit, type HitRow } from '../store-rows.js';
+import { createCollectionLanguages } from '../collection-languages.js';
 import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
 import type { PgContext } from './pg-context.js';
 import { chunkIndexSql } from './pg-sql.js';
@@ -19,6 +20,9 @@ export function createPgChunkIndex(
   collections: Pick<CollectionStore, 'getCollection'>,
 ): ChunkIndex {
   let iterativeScans: Promise<boolean> | undefined;
+  const languagesOf = createCollectionLanguages(async (collectionId) =>
+    (await query<{ language: string }>(chunkIndexSql.languagesOf, [collectionId])).map((r) => r.language),
+  );
   /** Whether pgvector (0.8 on) can keep scanning its index until a filtered query has its k rows. */
   const canScanOn = (): Promise<boolean> => {
     iterativeScans ??= one<{ extversion: string }>(chunkIndexSql.vectorVersion).then((row) => {
@@ -61,7 +65,7 @@ export function createPgChunkIndex(
       return rows.map((r) => toSearchHit(r, r.score));
     },
     async searchText(collectionId, text, k, scope) {
-      const terms = searchTerms(text);
+      const terms = searchTerms(text, await languagesOf(collectionId));
       if (terms.length === 0) {
         return [];
       }

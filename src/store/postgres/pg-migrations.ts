@@ -7,6 +7,7 @@ import {
 } from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
 import { withConnection, type PgPool, type PgQueryable } from './pg-connection.js';
+import { stemmedLanguages } from '../language-rules.js';
 import { indexedText } from '../search-text.js';
 
 /**
@@ -258,6 +259,13 @@ const migrations: readonly { version: number; sql: string; data?: (client: PgQue
     version: 13,
     sql: pagesReadColumns,
   },
+  {
+    version: 14,
+    // Chunks of documents in a language with a stemmer of its own, indexed before their words were
+    // stemmed by its rules (language-rules.ts), are indexed in that form.
+    sql: '',
+    data: indexStemmedLanguages,
+  },
 ];
 
 /**
@@ -283,6 +291,27 @@ async function indexUnspacedText(client: PgQueryable): Promise<void> {
       await client.query(
         'UPDATE chunks c SET search_text = u.indexed FROM unnest($1::bigint[], $2::text[]) AS u(id, indexed) WHERE c.id = u.id',
         [changed.map((r) => r.id), changed.map((r) => r.indexed)],
+      );
+    }
+    if (rows.length < 500) {
+      return;
+    }
+    after = Number((rows[rows.length - 1] as { id: string }).id);
+  }
+}
+
+/** Sets `search_text` of the chunks of documents in a stemmed language, a page of them at a time. */
+async function indexStemmedLanguages(client: PgQueryable): Promise<void> {
+  for (let after = 0; ;) {
+    const { rows } = await client.query<{ id: string; text: string; language: string }>(
+      `SELECT c.id, c.text, d.language FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE c.id > $1 AND d.language = ANY($2::text[]) ORDER BY c.id LIMIT 500`,
+      [after, stemmedLanguages],
+    );
+    if (rows.length > 0) {
+      await client.query(
+        'UPDATE chunks c SET search_text = u.indexed FROM unnest($1::bigint[], $2::text[]) AS u(id, indexed) WHERE c.id = u.id',
+        [rows.map((r) => r.id), rows.map((r) => indexedText(r.text, r.language))],
       );
     }
     if (rows.length < 500) {

@@ -52,7 +52,7 @@ export function createPgPublish({ transaction }: PgContext): Pick<DocumentTransi
             slice.map((c) => c.page),
             slice.map((c) => pgvector.toSql(Array.from(c.vector)) as string),
             slice.map((c) => {
-              const indexed = indexedText(c.text);
+              const indexed = indexedText(c.text, row.language);
               return indexed === c.text ? null : indexed;
             }),
           ]);

@@ -2,6 +2,7 @@ import type { DocumentState } from '../../core/states.js';
 import {
   attemptResets,
   documentWorkSql,
+  languagesOfCollectionSql,
   awaitingDispatchInOrder,
   documentOfSource,
   fencedUpdate,
@@ -302,6 +303,8 @@ function nearestSql(collectionId: string, dimension: number, scoped?: string, ex
 }
 
 export const chunkIndexSql = {
+  /** The languages detected in a collection's documents (read through `documents_by_language`). */
+  languagesOf: languagesOfCollectionSql('$1'),
   nearest: nearestSql,
   /** `nearest` in a scope, in the exact order: the index's iterative scan may return its rows slightly out of it. */
   nearestScoped: (collectionId: string, dimension: number, scoped: string): string =>

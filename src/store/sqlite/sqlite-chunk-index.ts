@@ -3,6 +3,7 @@ import type { SearchHit } from '../../core/types.js';
 import type { ChunkIndex } from '../../ports/chunk-index.js';
 import { isUnscoped, type SearchScope } from '../../core/search-scope.js';
 import { paramList, scopedDocumentsSql } from '../search-scope-sql.js';
+import { createCollectionLanguages } from '../collection-languages.js';
 import { searchTerms } from '../text-match.js';
 import { chunkHits, type ScoredChunk } from './search/chunk-hits.js';
 import { searchFullText } from './search/full-text-search.js';
@@ -88,9 +89,13 @@ export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans
     },
   };
 
+  const languagesOf = createCollectionLanguages((collectionId) =>
+    searchStmt<[{ collectionId: string }], string>(searchSql.languagesOf).pluck().all({ collectionId }),
+  );
+
   /** Run on the text-search thread, beside a hybrid query's vector scan on this one (see `text-search-host.ts`). */
   const searchText: ChunkIndex['searchText'] = async (collectionId, query, k, scope) => {
-    const terms = searchTerms(query);
+    const terms = searchTerms(query, await languagesOf(collectionId));
     if (terms.length === 0) {
       return [];
     }

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { stemmedLanguages } from '../language-rules.js';
 import { indexedText } from '../search-text.js';
 import {
   documentFactsTables,
@@ -289,10 +290,31 @@ const migrations: readonly { version: number; sql: string; data?: (db: Database)
     version: 14,
     sql: pagesReadColumns,
   },
+  {
+    version: 15,
+    // Chunks of documents in a language with a stemmer of its own, indexed before their words were
+    // stemmed by its rules (language-rules.ts), are indexed again in that form.
+    sql: '',
+    data: (db) =>
+      reindexChunks(
+        db,
+        `SELECT c.id, c.text, d.language FROM chunks c JOIN documents d ON d.id = c.document_id
+          WHERE c.collection_id = ? AND c.id > ? AND d.language IN (${stemmedLanguages.map((l) => `'${l}'`).join(', ')})
+          ORDER BY c.id LIMIT 1000`,
+      ),
+  },
 ];
 
 /** Indexes again, in the form `indexedText` gives, the chunks whose text it changes. */
 function reindexUnspacedText(db: Database): void {
+  reindexChunks(db, 'SELECT id, text FROM chunks WHERE collection_id = ? AND id > ? ORDER BY id LIMIT 1000');
+}
+
+/**
+ * Indexes again, in the form `indexedText` gives, the chunks `page` selects (a collection's, after an
+ * id, 1,000 at most, with their document's language where it matters), where that form is not the text.
+ */
+function reindexChunks(db: Database, page: string): void {
   const collections = db.prepare('SELECT id FROM collections').pluck().all() as string[];
   for (const collectionId of collections) {
     const { fullText } = collectionTables(collectionId);
@@ -302,11 +324,11 @@ function reindexUnspacedText(db: Database): void {
     const remove = db.prepare(`DELETE FROM ${fullText} WHERE rowid = ?`);
     const insert = db.prepare(`INSERT INTO ${fullText} (rowid, text) VALUES (?, ?)`);
     // A page at a time, so that a large collection is never held in memory.
-    const page = db.prepare('SELECT id, text FROM chunks WHERE collection_id = ? AND id > ? ORDER BY id LIMIT 1000');
+    const next = db.prepare(page);
     for (let after = 0; ;) {
-      const rows = page.all(collectionId, after) as { id: number; text: string }[];
-      for (const { id, text } of rows) {
-        const indexed = indexedText(text);
+      const rows = next.all(collectionId, after) as { id: number; text: string; language?: string }[];
+      for (const { id, text, language } of rows) {
+        const indexed = indexedText(text, language);
         if (indexed !== text) {
           remove.run(id);
           insert.run(id, indexed);

@@ -158,7 +158,7 @@ function createStageSlice(
           BigInt(lastInsertRowid),
           Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength),
         );
-        insertText.run(lastInsertRowid, indexedText(chunk.text));
+        insertText.run(lastInsertRowid, indexedText(chunk.text, row.language));
       }
       if (first && next === chunks.length) {
         markPublished(row, previous, publish.mediaType, chunks.length, publish.partial);

@@ -2,6 +2,7 @@ import type { DocumentState } from '../../core/states.js';
 import {
   attemptResets,
   documentWorkSql,
+  languagesOfCollectionSql,
   awaitingDispatchInOrder,
   documentOfSource,
   fencedUpdate,
@@ -262,6 +263,8 @@ export const publishSql = {
 };
 
 export const searchSql = {
+  /** The languages detected in a collection's documents (read through `documents_by_language`). */
+  languagesOf: languagesOfCollectionSql('@collectionId'),
   /** Every searchable vector of a collection (the one parameter). */
   vectorsToScan: (vectors: string): string =>
     `SELECT rowid, embedding FROM ${vectors} WHERE rowid NOT IN (${stagedChunkIds})`,

@@ -92,6 +92,29 @@ export function describeChunkIndexContract(name: string, createStore: StoreFacto
       expect(await found('directory')).toEqual(['en1']);
     });
 
+    it('finds a word of a German or French document in its other forms, by the stems of its language', async () => {
+      const { store, collection, batch } = await stores.open();
+      const texts = {
+        de: { language: 'de', text: 'Die Verzeichnisse der Benutzer liegen unter /home.' },
+        fr: { language: 'fr', text: 'Les répertoires des utilisateurs sont sous /home.' },
+        en: { language: 'en', text: 'The users have their own directories.' },
+      };
+      for (const [source, { language, text }] of Object.entries(texts)) {
+        const document = await register({ store, collection, batch }, source);
+        await publish(store, document.id, `att_${source}`, [chunk(0, text, [1, 0, 0, 0])], undefined, language);
+      }
+      const found = async (query: string) =>
+        (await store.searchText(collection.id, query, 100)).map((h) => h.source).sort();
+      expect(await found('Verzeichnis')).toEqual(['de']);
+      expect(await found('Benutzern')).toEqual(['de']);
+      expect(await found('Verzeichnisse Benutzer')).toEqual(['de']);
+      expect(await found('répertoire utilisateur')).toEqual(['fr']);
+      expect(await found('utilisateurs')).toEqual(['fr']);
+      // English is stemmed as before, and German stop words in a German query do not stop it.
+      expect(await found('directory user')).toEqual(['en']);
+      expect(await found('wo sind die Verzeichnisse der Benutzer')).toEqual(['de']);
+    });
+
     it('finds nothing of a document before it is published, and all of it after', async () => {
       const fixture = await stores.open();
       const { store, collection } = fixture;

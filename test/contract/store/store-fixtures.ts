@@ -122,8 +122,12 @@ export async function publish(
   attemptId: string,
   chunks: EmbeddedChunk[],
   partial?: PartialCompletion,
+  language?: string,
 ): Promise<boolean> {
   await store.claim(documentId, attemptId);
+  if (language) {
+    await store.recordLanguage(documentId, attemptId, language);
+  }
   await store.setStage(documentId, attemptId, 'indexing');
   return store.complete(documentId, attemptId, 'text/plain', chunks, partial);
 }

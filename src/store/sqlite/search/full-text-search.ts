@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SearchHit } from '../../../core/types.js';
-import { appendUnseen, needsAnyTermPass, type TermMatch } from '../../text-match.js';
+import { appendUnseen, needsAnyTermPass, type SearchTerm, type TermMatch } from '../../text-match.js';
 import { chunkHits, type ScoredChunk } from './chunk-hits.js';
 import { toFullTextQuery } from './fts-query.js';
 import { isUnscoped, type SearchScope } from '../../../core/search-scope.js';
@@ -14,7 +14,7 @@ export interface FullTextRequest {
   fullText: string;
   collectionId: string;
   /** Its terms (`searchTerms`), at least one. */
-  terms: string[];
+  terms: SearchTerm[];
   k: number;
   /** Only chunks of the documents within it. */
   scope?: SearchScope;
