@@ -114,6 +114,12 @@ export interface DocumentLedger {
   /** Documents not in a terminal state: what a restarted worker must resume. */
   listUnfinished(): Promise<DocumentRecord[]>;
   /**
+   * Unfinished documents handed to the queue (queued and dispatched, or running), by id after `after`,
+   * `limit` at most: what reconciliation compares with the queue, a page at a time, read through an
+   * index of those documents alone, however many wait for their tenant's turn.
+   */
+  listInFlight(page: { after?: string; limit: number }): Promise<DocumentRecord[]>;
+  /**
    * Fair scheduling, in one atomic step: marks queued documents of the tenant as handed to the queue,
    * while fewer than `maxInFlight` of its documents are handed over and unfinished (0: no limit), and
    * returns them with their turn (how many of the tenant's documents were in flight before each). They

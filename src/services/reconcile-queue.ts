@@ -13,22 +13,38 @@ export interface ReconcileOptions {
   includeRunning: boolean;
   /** Running documents whose worker died (see findStalledDocuments): they get a job again in any case. */
   stalled?: ReadonlySet<string>;
+  /** Look at the documents in flight after this id only (the last page ended there). */
+  after?: string;
+  /** Documents in flight looked at, at most. */
+  limit: number;
+}
+
+/** What one reconciliation found: the documents given a job, and where its page ended (none: at the last). */
+export interface Reconciled {
+  orphans: DocumentRecord[];
+  next?: string;
 }
 
 /**
- * The ledger is the truth and the queue only delivers: every unfinished document that has no job in the queue gets one. Run at start and every few seconds, it closes every gap between
- * the two (a process that died between recording and enqueueing, a Redis restarted without its data).
+ * The ledger is the truth and the queue only delivers: every document in flight (handed to the queue,
+ * unfinished) that has no job in the queue gets one. Run at start and every few seconds, a page at a
+ * time, it closes every gap between the two (a process that died between recording and enqueueing, a
+ * Redis restarted without its data). Documents waiting for their tenant's turn are the dispatcher's:
+ * a backlog of them costs a tick nothing.
  */
 export async function reconcileQueue(
   deps: { store: Store; queue: JobQueue },
   options: ReconcileOptions,
-): Promise<DocumentRecord[]> {
+): Promise<Reconciled> {
   const now = Date.now();
-  const due = (await deps.store.listUnfinished()).filter((doc) => {
+  const page = await deps.store.listInFlight({
+    ...(options.after !== undefined ? { after: options.after } : {}),
+    limit: options.limit,
+  });
+  const due = page.filter((doc) => {
     if (now - Date.parse(doc.updatedAt) < options.settleMs) {
       return false;
     }
-    // A queued document not yet dispatched waits for its tenant's turn: the dispatcher owns it.
     return (
       (doc.state === 'queued' && doc.dispatchedAt !== null) ||
       (runningStates.includes(doc.state) && (options.includeRunning || options.stalled?.has(doc.id) === true))
@@ -46,5 +62,6 @@ export async function reconcileQueue(
       delayMs: doc.availableAt ? Math.max(0, Date.parse(doc.availableAt) - now) : 0,
     })),
   );
-  return orphans;
+  const last = page.at(-1);
+  return page.length === options.limit && last ? { orphans, next: last.id } : { orphans };
 }

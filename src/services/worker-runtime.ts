@@ -15,6 +15,8 @@ import { findStalledDocuments } from './system-status.js';
 export const heartbeatMs = 5000;
 /** Readiness and stall detection allow three missed beats. */
 export const workersLiveWithinMs = heartbeatMs * 3;
+/** Documents in flight a reconciliation tick compares with the queue: a tick's work stays bounded. */
+const reconcilePage = 1000;
 
 export interface WorkerRuntimeDeps {
   store: Store;
@@ -76,13 +78,21 @@ export function createWorkerRuntime(deps: WorkerRuntimeDeps, options: WorkerRunt
   // process's previous life, after a crash; or another process sharing the ledger that died),
   // never one a live process is running. Then every tenant with documents waiting gets its free
   // slots filled, which also picks up any dispatch a process died before making.
+  // At start, every page of the documents in flight; then one page a tick, going round.
+  let after: string | undefined;
   const reconcile = async (atStart: boolean): Promise<DocumentRecord[]> => {
-    const orphans = await reconcileQueue(
-      { store, queue },
-      queue.shared
-        ? { settleMs: 3 * options.lockDurationMs, includeRunning: true }
-        : { settleMs: 0, includeRunning: false, stalled: await stalledDocuments(atStart) },
-    );
+    const rules = queue.shared
+      ? { settleMs: 3 * options.lockDurationMs, includeRunning: true }
+      : { settleMs: 0, includeRunning: false, stalled: await stalledDocuments(atStart) };
+    const orphans: DocumentRecord[] = [];
+    do {
+      const found = await reconcileQueue(
+        { store, queue },
+        { ...rules, limit: reconcilePage, ...(after !== undefined ? { after } : {}) },
+      );
+      orphans.push(...found.orphans);
+      after = found.next;
+    } while (atStart && after !== undefined);
     await settleStrandedCopies(settle);
     await dispatcher.all();
     return orphans;

@@ -115,6 +115,12 @@ export const languagesOfCollectionSql = (collection: string): string => `WITH RE
       FROM found WHERE found.language IS NOT NULL)
   SELECT language FROM found WHERE language IS NOT NULL`;
 
+/** Unfinished documents handed to the queue (`listInFlight`), as the condition of a partial index and its queries. */
+export const inFlightSql = `dispatched_at IS NOT NULL AND state IN (${unfinishedSql})`;
+
+/** An index of the documents in flight by id, so that reconciliation reads a page of them alone (one migration). */
+export const inFlightIndex = `CREATE INDEX documents_in_flight_by_id ON documents (id) WHERE ${inFlightSql}`;
+
 /** What `claim` resets besides the state: the last attempt's pages read. */
 export const attemptResets = 'pages_total = NULL, pages_parsed = 0';
 

@@ -12,6 +12,7 @@ import {
   type StateGroupRow,
 } from '../store-rows.js';
 import { changed, type PgContext } from './pg-context.js';
+import { vectorIndexName } from './pg-migrations.js';
 import { batchSql, collectionSql } from './pg-sql.js';
 
 /** Collections (each pinned to one embedder, with its own vector index) and the batches uploaded into them. */
@@ -26,6 +27,10 @@ export function createPgCollections({ pool, query, one, count, transaction }: Pg
       const existing = await collectionByName(tenantId, name);
       if (existing) {
         assertSameEmbedder(existing, embedder);
+        // Built now if the process that made the collection stopped before it built its index.
+        if (!(await one(collectionSql.indexExists, [vectorIndexName(existing.id)]))) {
+          await pool.query(collectionSql.createVectorIndex(existing.id, Number(existing.embedder.dimension)));
+        }
         return existing;
       }
       await pool.query(collectionSql.insert, [

@@ -161,6 +161,9 @@ export function createPgLedger({ query, one, count, transaction }: PgContext): P
     async listUnfinished() {
       return (await query<DocumentRow>(ledgerSql.unfinished)).map(toDocument);
     },
+    async listInFlight({ after = '', limit }) {
+      return (await query<DocumentRow>(ledgerSql.inFlight, [after, limit])).map(toDocument);
+    },
     async listRunning() {
       return (await query<DocumentRow>(ledgerSql.running)).map(toDocument);
     },

@@ -1,5 +1,6 @@
 import {
   documentFactsTables,
+  inFlightIndex,
   pagesReadColumns,
   stagedChunksTable,
   stagedChunksTriggers,
@@ -265,6 +266,10 @@ const migrations: readonly { version: number; sql: string; data?: (client: PgQue
     // stemmed by its rules (language-rules.ts), are indexed in that form.
     sql: '',
     data: indexStemmedLanguages,
+  },
+  {
+    version: 15,
+    sql: inFlightIndex,
   },
 ];
 

@@ -2,6 +2,7 @@ import type { DocumentState } from '../../core/states.js';
 import {
   attemptResets,
   documentWorkSql,
+  inFlightSql,
   languagesOfCollectionSql,
   awaitingDispatchInOrder,
   documentOfSource,
@@ -97,11 +98,18 @@ export const collectionSql = {
   storedBytes: `SELECT coalesce(sum(size_bytes), 0)::bigint AS n FROM (
     SELECT DISTINCT sha256, size_bytes FROM documents WHERE collection_id = $1 AND sha256 <> '') held`,
   delete: 'DELETE FROM collections WHERE id = $1',
-  /** The collection's partial HNSW index; vector queries use the same expression (see `chunkIndexSql.nearest`). */
+  /**
+   * The collection's partial HNSW index; vector queries use the same expression (see
+   * `chunkIndexSql.nearest`). Built CONCURRENTLY: a plain build holds a lock that stops every
+   * collection's publishes while it reads the whole `chunks` table.
+   */
   createVectorIndex: (collectionId: string, dimension: number): string =>
-    `CREATE INDEX IF NOT EXISTS ${vectorIndexName(collectionId)} ON chunks
+    `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${vectorIndexName(collectionId)} ON chunks
            USING hnsw ((embedding::vector(${dimension})) vector_cosine_ops) WHERE collection_id = '${collectionId}'`,
   dropVectorIndex: (collectionId: string): string => `DROP INDEX IF EXISTS ${vectorIndexName(collectionId)}`,
+  /** Whether an index of this name is in the current schema. */
+  indexExists: `SELECT 1 AS found FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+    WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`,
 } as const;
 
 export const batchSql = {
@@ -161,6 +169,7 @@ export const ledgerSql = {
   list: (where: readonly string[], limit: string): string =>
     `SELECT * FROM documents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`,
   unfinished: `SELECT * FROM documents WHERE state IN (${unfinishedSql}) ORDER BY priority DESC, id`,
+  inFlight: `SELECT * FROM documents WHERE ${inFlightSql} AND id > $1 ORDER BY id LIMIT $2`,
   running: `SELECT * FROM documents WHERE state IN (${runningSql}) ORDER BY updated_at`,
   /** The events of a document and of its skipped copies: they name its file. */
   deleteEvents:

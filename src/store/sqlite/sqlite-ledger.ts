@@ -165,6 +165,9 @@ export function createSqliteLedger(
     listUnfinished() {
       return stmt<[], DocumentRow>(documentSql.unfinished).all().map(toDocument);
     },
+    listInFlight({ after = '', limit }) {
+      return stmt<[string, number], DocumentRow>(documentSql.inFlight).all(after, limit).map(toDocument);
+    },
     listRunning() {
       return stmt<[], DocumentRow>(documentSql.running).all().map(toDocument);
     },

@@ -3,6 +3,7 @@ import { stemmedLanguages } from '../language-rules.js';
 import { indexedText } from '../search-text.js';
 import {
   documentFactsTables,
+  inFlightIndex,
   pagesReadColumns,
   stagedChunksTable,
   stagedChunksTriggers,
@@ -302,6 +303,10 @@ const migrations: readonly { version: number; sql: string; data?: (db: Database)
           WHERE c.collection_id = ? AND c.id > ? AND d.language IN (${stemmedLanguages.map((l) => `'${l}'`).join(', ')})
           ORDER BY c.id LIMIT 1000`,
       ),
+  },
+  {
+    version: 16,
+    sql: inFlightIndex,
   },
 ];
 

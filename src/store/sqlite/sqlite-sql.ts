@@ -2,6 +2,7 @@ import type { DocumentState } from '../../core/states.js';
 import {
   attemptResets,
   documentWorkSql,
+  inFlightSql,
   languagesOfCollectionSql,
   awaitingDispatchInOrder,
   documentOfSource,
@@ -147,6 +148,7 @@ export const documentSql = {
   list: (where: readonly string[]): string =>
     `SELECT * FROM documents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT @limit`,
   unfinished: `SELECT * FROM documents WHERE state IN (${unfinishedSql}) ORDER BY priority DESC, id`,
+  inFlight: `SELECT * FROM documents INDEXED BY documents_in_flight_by_id WHERE ${inFlightSql} AND id > ? ORDER BY id LIMIT ?`,
   running: `SELECT * FROM documents WHERE state IN (${runningSql}) ORDER BY updated_at`,
   deleteCopiesOf: "DELETE FROM documents WHERE duplicate_of = ? AND state = 'skipped'",
   /** The events of a document and of its skipped copies (the document id twice): they name its file. */

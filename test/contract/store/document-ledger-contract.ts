@@ -212,6 +212,29 @@ export function describeDocumentLedgerContract(name: string, createStore: StoreF
       expect(await ids({ after: c.id })).toEqual([]);
     });
 
+    it('lists the documents in flight a page at a time, by id, leaving out those waiting for their turn', async () => {
+      const fixture = await stores.open();
+      const { store, tenant } = fixture;
+      const queued = await register(fixture, 'queued');
+      const dispatched = await register(fixture, 'dispatched');
+      const running = await register(fixture, 'running');
+      const done = await register(fixture, 'done');
+      // Three handed to the queue (the oldest first), one left waiting for the tenant's turn.
+      expect((await store.dispatch(tenant.id, { maxInFlight: 3 })).map((d) => d.documentId).sort()).toEqual(
+        [queued.id, dispatched.id, running.id].sort(),
+      );
+      const late = await register(fixture, 'late');
+      await store.claim(running.id, 'att_r');
+      await publish(store, done.id, 'att_d', [chunk(0, 'x', [1, 0, 0, 0])]);
+      const ids = async (page: { after?: string; limit: number }) => (await store.listInFlight(page)).map((d) => d.id);
+      const inFlight = [queued.id, dispatched.id, running.id].sort();
+      expect(await ids({ limit: 10 })).toEqual(inFlight);
+      expect(await ids({ limit: 2 })).toEqual(inFlight.slice(0, 2));
+      expect(await ids({ after: inFlight[1]!, limit: 2 })).toEqual(inFlight.slice(2));
+      expect(await ids({ after: inFlight[2]!, limit: 2 })).toEqual([]);
+      expect(inFlight).not.toContain(late.id);
+    });
+
     it('tells what is unfinished, what runs, how many are in each state and how many completed since a time', async () => {
       const fixture = await stores.open();
       const { store } = fixture;
