@@ -47,16 +47,12 @@ export function registerJobsCommand(program: Command): void {
             }
             return 0;
           }
-          const batches = await app.store.listBatches(limit);
-          const rows = await Promise.all(batches.map((b) => app.store.getBatchProgress(b.id)));
+          const rows = await app.store.listBatchProgress(limit);
           if (flags.json) {
             print(JSON.stringify(rows, null, 2));
             return 0;
           }
           for (const p of rows) {
-            if (!p) {
-              continue;
-            }
             const states = Object.entries(p.byState)
               .map(([state, n]) => `${state} ${n}`)
               .join(', ');

@@ -32,4 +32,9 @@ export interface CollectionStore {
   /** Newest first; only the tenant's batches when `tenantId` is given. */
   listBatches(limit: number, tenantId?: string): Promise<Batch[]>;
   getBatchProgress(id: string): Promise<BatchProgress | undefined>;
+  /**
+   * `listBatches` with each batch's progress, in two reads however many batches: what a jobs list
+   * shows, without a round trip per batch.
+   */
+  listBatchProgress(limit: number, tenantId?: string): Promise<BatchProgress[]>;
 }

@@ -118,8 +118,13 @@ export const languagesOfCollectionSql = (collection: string): string => `WITH RE
 /** Unfinished documents handed to the queue (`listInFlight`), as the condition of a partial index and its queries. */
 export const inFlightSql = `dispatched_at IS NOT NULL AND state IN (${unfinishedSql})`;
 
-/** An index of the documents in flight by id, so that reconciliation reads a page of them alone (one migration). */
-export const inFlightIndex = `CREATE INDEX documents_in_flight_by_id ON documents (id) WHERE ${inFlightSql}`;
+/**
+ * Indexes that keep a large backlog cheap (one migration): the documents in flight by id, so that
+ * reconciliation reads a page of them alone; and copies by their original, so that a new version of a
+ * file finds the copies that waited for it without reading every document.
+ */
+export const backlogIndexes = `CREATE INDEX documents_in_flight_by_id ON documents (id) WHERE ${inFlightSql};
+  CREATE INDEX documents_by_original ON documents (duplicate_of) WHERE duplicate_of IS NOT NULL;`;
 
 /** What `claim` resets besides the state: the last attempt's pages read. */
 export const attemptResets = 'pages_total = NULL, pages_parsed = 0';

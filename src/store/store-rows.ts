@@ -167,6 +167,15 @@ export interface StateGroupRow {
   work: number | null;
 }
 
+/** Each batch's progress from the state groups of them all (rows with `batch_id`), in the batches' order. */
+export function toBatchProgresses(rows: BatchRow[], groups: (StateGroupRow & { batch_id: string })[]): BatchProgress[] {
+  const byBatch = new Map<string, StateGroupRow[]>();
+  for (const group of groups) {
+    byBatch.set(group.batch_id, [...(byBatch.get(group.batch_id) ?? []), group]);
+  }
+  return rows.map((row) => toBatchProgress(row, byBatch.get(row.id) ?? []));
+}
+
 export function toBatchProgress(row: BatchRow, groups: StateGroupRow[]): BatchProgress {
   const progress: BatchProgress = {
     batch: toBatch(row),

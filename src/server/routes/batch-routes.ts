@@ -17,15 +17,8 @@ export function registerBatchRoutes(server: Server, { app, access }: RouteContex
       },
     },
     async (request) => {
-      const batches = await app.store.listBatches(request.query.limit, request.auth.tenantId);
-      const views = [];
-      for (const batch of batches) {
-        const progress = await app.store.getBatchProgress(batch.id);
-        if (progress) {
-          views.push(toBatchView(progress));
-        }
-      }
-      return { batches: views };
+      const batches = await app.store.listBatchProgress(request.query.limit, request.auth.tenantId);
+      return { batches: batches.map(toBatchView) };
     },
   );
 

@@ -6,6 +6,7 @@ import type { CollectionStore } from '../../ports/collection-store.js';
 import {
   toBatch,
   toBatchProgress,
+  toBatchProgresses,
   toCollection,
   type BatchRow,
   type CollectionRow,
@@ -21,6 +22,11 @@ export function createPgCollections({ pool, query, one, count, transaction }: Pg
     const row = await one<CollectionRow>(collectionSql.byName, [tenantId, name]);
     return row && toCollection(row);
   };
+
+  const latestBatches = (limit: number, tenantId: string | undefined): Promise<BatchRow[]> =>
+    tenantId === undefined
+      ? query<BatchRow>(batchSql.latest, [limit])
+      : query<BatchRow>(batchSql.latestOfTenant, [tenantId, limit]);
 
   return {
     async ensureCollection(tenantId, name, embedder) {
@@ -97,11 +103,14 @@ export function createPgCollections({ pool, query, one, count, transaction }: Pg
       return row && toBatch(row);
     },
     async listBatches(limit, tenantId) {
-      const rows =
-        tenantId === undefined
-          ? await query<BatchRow>(batchSql.latest, [limit])
-          : await query<BatchRow>(batchSql.latestOfTenant, [tenantId, limit]);
-      return rows.map(toBatch);
+      return (await latestBatches(limit, tenantId)).map(toBatch);
+    },
+    async listBatchProgress(limit, tenantId) {
+      const rows = await latestBatches(limit, tenantId);
+      const groups = await query<StateGroupRow & { batch_id: string }>(batchSql.documentsByStateOfBatches, [
+        rows.map((r) => r.id),
+      ]);
+      return toBatchProgresses(rows, groups);
     },
     async getBatchProgress(id) {
       const row = await one<BatchRow>(batchSql.byId, [id]);

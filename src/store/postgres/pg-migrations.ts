@@ -1,6 +1,6 @@
 import {
   documentFactsTables,
-  inFlightIndex,
+  backlogIndexes,
   pagesReadColumns,
   stagedChunksTable,
   stagedChunksTriggers,
@@ -269,7 +269,7 @@ const migrations: readonly { version: number; sql: string; data?: (client: PgQue
   },
   {
     version: 15,
-    sql: inFlightIndex,
+    sql: backlogIndexes,
   },
 ];
 

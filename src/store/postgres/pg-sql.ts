@@ -121,6 +121,10 @@ export const batchSql = {
   documentsByState: `SELECT state, count(*)::int AS n, sum(chunks_total)::int AS total, sum(chunks_embedded)::int AS embedded,
              sum(pages_total)::int AS pages_total, sum(pages_parsed)::int AS pages_parsed, sum(${documentWorkSql})::float8 AS work
            FROM documents WHERE batch_id = $1 GROUP BY state`,
+  /** `documentsByState` of several batches at once, with each row's batch. */
+  documentsByStateOfBatches: `SELECT batch_id, state, count(*)::int AS n, sum(chunks_total)::int AS total, sum(chunks_embedded)::int AS embedded,
+             sum(pages_total)::int AS pages_total, sum(pages_parsed)::int AS pages_parsed, sum(${documentWorkSql})::float8 AS work
+           FROM documents WHERE batch_id = ANY($1::text[]) GROUP BY batch_id, state`,
 } as const;
 
 /** Conditions of `listDocuments`, in the order they are added, each a function of its placeholder. */

@@ -6,6 +6,7 @@ import type { CollectionStore } from '../../ports/collection-store.js';
 import {
   toBatch,
   toBatchProgress,
+  toBatchProgresses,
   toCollection,
   type BatchRow,
   type CollectionRow,
@@ -15,7 +16,10 @@ import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import { collectionTables, createCollectionTables } from './sqlite-migrations.js';
 import { batchSql, collectionSql } from './sqlite-sql.js';
 
-type Batches = Pick<CollectionStore, 'createBatch' | 'getBatch' | 'listBatches' | 'getBatchProgress'>;
+type Batches = Pick<
+  CollectionStore,
+  'createBatch' | 'getBatch' | 'listBatches' | 'getBatchProgress' | 'listBatchProgress'
+>;
 
 function createCollections(context: SqliteContext): Synchronous<Omit<CollectionStore, keyof Batches>> {
   const { db, stmt, searchStmt, now } = context;
@@ -90,6 +94,10 @@ function createCollections(context: SqliteContext): Synchronous<Omit<CollectionS
 }
 
 function createBatches({ stmt, now }: SqliteContext): Synchronous<Batches> {
+  const latestBatches = (limit: number, tenantId: string | undefined): BatchRow[] =>
+    tenantId === undefined
+      ? stmt<[number], BatchRow>(batchSql.latest).all(limit)
+      : stmt<[string, number], BatchRow>(batchSql.latestOfTenant).all(tenantId, limit);
   return {
     createBatch(collectionId, label) {
       const id = newId('bat');
@@ -101,10 +109,14 @@ function createBatches({ stmt, now }: SqliteContext): Synchronous<Batches> {
       return row && toBatch(row);
     },
     listBatches(limit, tenantId) {
-      if (tenantId === undefined) {
-        return stmt<[number], BatchRow>(batchSql.latest).all(limit).map(toBatch);
-      }
-      return stmt<[string, number], BatchRow>(batchSql.latestOfTenant).all(tenantId, limit).map(toBatch);
+      return latestBatches(limit, tenantId).map(toBatch);
+    },
+    listBatchProgress(limit, tenantId) {
+      const rows = latestBatches(limit, tenantId);
+      const groups = stmt<[string], StateGroupRow & { batch_id: string }>(batchSql.stateGroupsOfBatches).all(
+        JSON.stringify(rows.map((r) => r.id)),
+      );
+      return toBatchProgresses(rows, groups);
     },
     getBatchProgress(id) {
       const row = stmt<[string], BatchRow>(batchSql.byId).get(id);

@@ -3,7 +3,7 @@ import { stemmedLanguages } from '../language-rules.js';
 import { indexedText } from '../search-text.js';
 import {
   documentFactsTables,
-  inFlightIndex,
+  backlogIndexes,
   pagesReadColumns,
   stagedChunksTable,
   stagedChunksTriggers,
@@ -306,7 +306,7 @@ const migrations: readonly { version: number; sql: string; data?: (db: Database)
   },
   {
     version: 16,
-    sql: inFlightIndex,
+    sql: backlogIndexes,
   },
 ];
 

@@ -106,6 +106,10 @@ export const batchSql = {
   stateGroups: `SELECT state, count(*) AS n, sum(chunks_total) AS total, sum(chunks_embedded) AS embedded,
       sum(pages_total) AS pages_total, sum(pages_parsed) AS pages_parsed, sum(${documentWorkSql}) AS work
     FROM documents WHERE batch_id = ? GROUP BY state`,
+  /** `stateGroups` of several batches at once (a JSON array of their ids), with each row's batch. */
+  stateGroupsOfBatches: `SELECT batch_id, state, count(*) AS n, sum(chunks_total) AS total, sum(chunks_embedded) AS embedded,
+      sum(pages_total) AS pages_total, sum(pages_parsed) AS pages_parsed, sum(${documentWorkSql}) AS work
+    FROM documents WHERE batch_id IN (SELECT value FROM json_each(?)) GROUP BY batch_id, state`,
 };
 
 /** A `DocumentFilter`'s conditions, by the filter's key; each takes the parameter of that name. */
@@ -150,7 +154,7 @@ export const documentSql = {
   unfinished: `SELECT * FROM documents WHERE state IN (${unfinishedSql}) ORDER BY priority DESC, id`,
   inFlight: `SELECT * FROM documents INDEXED BY documents_in_flight_by_id WHERE ${inFlightSql} AND id > ? ORDER BY id LIMIT ?`,
   running: `SELECT * FROM documents WHERE state IN (${runningSql}) ORDER BY updated_at`,
-  deleteCopiesOf: "DELETE FROM documents WHERE duplicate_of = ? AND state = 'skipped'",
+  deleteCopiesOf: "DELETE FROM documents INDEXED BY documents_by_original WHERE duplicate_of = ? AND state = 'skipped'",
   /** The events of a document and of its skipped copies (the document id twice): they name its file. */
   deleteEventsOf:
     "DELETE FROM events WHERE document_id = ? OR document_id IN (SELECT id FROM documents WHERE duplicate_of = ? AND state = 'skipped')",
@@ -160,7 +164,11 @@ export const documentSql = {
 };
 
 export const dispatchSql = {
-  inFlight: `SELECT count(*) AS n FROM documents d JOIN collections c ON c.id = d.collection_id
+  /**
+   * Through the partial index of the documents in flight: planned by itself, SQLite read every document
+   * of the tenant's collections, and each upload took longer as the backlog grew.
+   */
+  inFlight: `SELECT count(*) AS n FROM documents d INDEXED BY documents_in_flight JOIN collections c ON c.id = d.collection_id
     WHERE c.tenant_id = ? AND d.dispatched_at IS NOT NULL AND d.state IN (${unfinishedSql})`,
   /** A tenant's waiting documents in dispatch order. */
   awaitingInOrder: awaitingDispatchInOrder('?'),
@@ -382,15 +390,20 @@ export const housekeepingSql = {
   lastSweep: "SELECT report FROM sweeps WHERE name = 'last'",
 };
 
-/** Copies waiting for their original (`@id`), ended as it ended (`settlementOf`). */
+/**
+ * Copies waiting for their original (`@id`), ended as it ended (`settlementOf`). Read through the index
+ * of copies by original: planned by itself, SQLite took the index by state, every queued document of a
+ * backlog.
+ */
 export const copySql = {
-  skip: `UPDATE documents SET state = 'skipped', completed_at = @now, updated_at = @now
+  skip: `UPDATE documents INDEXED BY documents_by_original SET state = 'skipped', completed_at = @now, updated_at = @now
     WHERE duplicate_of = @id AND state = 'queued' AND ${mayEnter('skipped')} RETURNING *`,
-  fail: `UPDATE documents SET state = 'failed', error_code = @code, error_message = @message, completed_at = @now, updated_at = @now
+  fail: `UPDATE documents INDEXED BY documents_by_original SET state = 'failed', error_code = @code, error_message = @message, completed_at = @now, updated_at = @now
     WHERE duplicate_of = @id AND state = 'queued' AND ${mayEnter('failed')} RETURNING *`,
   promote: `UPDATE documents SET duplicate_of = NULL, updated_at = @now
-    WHERE id = (SELECT min(id) FROM documents WHERE duplicate_of = @id AND state = 'queued') RETURNING *`,
-  repoint: "UPDATE documents SET duplicate_of = @to WHERE duplicate_of = @id AND state = 'queued'",
+    WHERE id = (SELECT min(id) FROM documents INDEXED BY documents_by_original WHERE duplicate_of = @id AND state = 'queued') RETURNING *`,
+  repoint:
+    "UPDATE documents INDEXED BY documents_by_original SET duplicate_of = @to WHERE duplicate_of = @id AND state = 'queued'",
   stranded: `SELECT DISTINCT c.duplicate_of FROM documents c LEFT JOIN documents o ON o.id = c.duplicate_of
     WHERE c.state = 'queued' AND c.duplicate_of IS NOT NULL AND (o.id IS NULL OR o.state IN (${terminalSql}))`,
 };

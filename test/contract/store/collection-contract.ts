@@ -128,6 +128,11 @@ export function describeCollectionContract(name: string, createStore: StoreFacto
         workDone: 1 + 0.25 + 0.125,
         finished: false,
       });
+      // The batches of a list, with their progress, read at once, as one by one.
+      const listed = await store.listBatchProgress(10, tenant.id);
+      expect(listed.map((p) => p.batch.id)).toEqual([second.id, batch.id]);
+      expect(listed).toEqual([await store.getBatchProgress(second.id), await store.getBatchProgress(batch.id)]);
+      expect((await store.listBatchProgress(1)).map((p) => p.batch.id)).toEqual([theirs.id]);
       await store.cancel(reading.id);
       await store.cancel(running.id);
       expect(await store.getBatchProgress(batch.id)).toMatchObject({
