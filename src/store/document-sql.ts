@@ -120,11 +120,15 @@ export const inFlightSql = `dispatched_at IS NOT NULL AND state IN (${unfinished
 
 /**
  * Indexes that keep a large backlog cheap (one migration): the documents in flight by id, so that
- * reconciliation reads a page of them alone; and copies by their original, so that a new version of a
- * file finds the copies that waited for it without reading every document.
+ * reconciliation reads a page of them alone; copies by their original, so that a new version of a file
+ * finds the copies that waited for it without reading every document; and a collection's documents by
+ * state and by raw file, which the counts of the stats and quotas read without the rows (in SQLite a
+ * seventh to a third of the time, measured in BENCH.md).
  */
 export const backlogIndexes = `CREATE INDEX documents_in_flight_by_id ON documents (id) WHERE ${inFlightSql};
-  CREATE INDEX documents_by_original ON documents (duplicate_of) WHERE duplicate_of IS NOT NULL;`;
+  CREATE INDEX documents_by_original ON documents (duplicate_of) WHERE duplicate_of IS NOT NULL;
+  CREATE INDEX documents_by_collection_state ON documents (collection_id, state);
+  CREATE INDEX documents_by_collection_blob ON documents (collection_id, sha256, size_bytes);`;
 
 /** What `claim` resets besides the state: the last attempt's pages read. */
 export const attemptResets = 'pages_total = NULL, pages_parsed = 0';
@@ -325,7 +329,8 @@ export function documentStatsSql(tenant: string | null, since: string, dialect: 
   return {
     perMinute: `SELECT ${minute} AS minute, count(*) AS documents, coalesce(sum(d.chunks_total), 0) AS chunks ${scope}
       AND ${completed} GROUP BY 1 ORDER BY 1`,
-    byCollection: `SELECT c.tenant_id, d.collection_id, d.state, count(*) AS n ${scope} GROUP BY c.tenant_id, d.collection_id, d.state`,
+    // Grouped by the collection's key (its tenant follows from it), in the order of documents_by_collection_state.
+    byCollection: `SELECT c.tenant_id, c.id AS collection_id, d.state, count(*) AS n ${scope} GROUP BY c.id, d.state`,
     failures: `SELECT c.tenant_id, d.error_code, count(*) AS n ${scope} AND d.state = 'failed' GROUP BY c.tenant_id, d.error_code`,
     completedSince: `SELECT count(*) AS documents, coalesce(sum(d.chunks_total), 0) AS chunks ${scope} AND ${completed}`,
   };

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { copySql, dispatchSql, documentSql } from '../../src/store/sqlite/sqlite-sql.js';
+import { documentStatsSql } from '../../src/store/document-sql.js';
+import { collectionSql, copySql, dispatchSql, documentSql, tenantSql } from '../../src/store/sqlite/sqlite-sql.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { register, withFixture } from '../contract/store/store-fixtures.js';
 
@@ -36,6 +37,16 @@ describe('SQLite statements on the path of every upload and every tick, under a 
       // A new version of a file, and an original that ends, find their copies by the original.
       for (const sql of [copySql.promote, copySql.repoint, copySql.skip, copySql.fail]) {
         expect(planOf(db, sql)).toMatch(/USING (COVERING )?INDEX documents_by_original/);
+      }
+      // The dashboard's and the quotas' counts read indexes, never the documents' rows.
+      for (const sql of [
+        collectionSql.documentsByState,
+        documentStatsSql('?', '?', 'sqlite').byCollection,
+        collectionSql.storedBytes,
+        tenantSql.held,
+      ]) {
+        expect(planOf(db, sql)).toMatch(/COVERING INDEX documents_by_collection_(state|blob)/);
+        expect(planOf(db, sql)).not.toMatch(/INDEX documents_by_created/);
       }
     } finally {
       db.close();
