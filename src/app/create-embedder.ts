@@ -31,11 +31,28 @@ export async function createEmbedder(config: SluiceConfig, redis: Redis | undefi
     maxRetries: config.embedMaxRetries,
     backoff: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
     maxInputTokens: config.embedMaxInputTokens,
-    maxTokensPerRequest: config.embedMaxTokensPerRequest,
+    maxTokensPerRequest: requestTokenCap(config),
     maxInputsPerRequest: 2048,
     limiter: createLimiter(config, redis),
     tokenizer: await loadTokenizer(),
   });
+}
+
+/**
+ * The most tokens one embedding request carries. Under a tokens-per-minute limit, requests are cut to a
+ * twentieth of it (fewer parts when the requests-per-minute limit would not allow twenty): whole
+ * requests pack the sliding window, and requests of 100 chunks (40,000 tokens or more) left a third of
+ * a 100,000-token minute unused. A single chunk larger than that still goes alone.
+ */
+export function requestTokenCap(
+  config: Pick<SluiceConfig, 'embedMaxTokensPerRequest' | 'embedTokensPerMinute' | 'embedRequestsPerMinute'>,
+): number {
+  if (config.embedTokensPerMinute === 0) {
+    return config.embedMaxTokensPerRequest;
+  }
+  const parts =
+    config.embedRequestsPerMinute > 0 ? Math.max(1, Math.min(20, Math.floor(config.embedRequestsPerMinute / 2))) : 20;
+  return Math.min(config.embedMaxTokensPerRequest, Math.max(1, Math.floor(config.embedTokensPerMinute / parts)));
 }
 
 /**

@@ -4,25 +4,33 @@ const windowMs = 60_000;
 
 /**
  * Sliding-window limits (requests and tokens in any 60 s, as providers count them) plus a concurrency
- * cap, shared by every worker of the process. A log of recent starts makes the bound exact: no minute
- * ever sees more than the limit, unlike a token bucket, whose burst can double it. Waiters are served
- * in arrival order, so a large request is not starved by small ones.
+ * cap, shared by every worker of the process. A request counts in the window from when it starts until
+ * a window after it ends: the provider counts it when it arrives, at some moment before it answers,
+ * and a request counted out a window after its start could be counted in again by a provider that saw
+ * it later (each of those overlaps answered 429 and paused every worker). A log of recent ends makes the
+ * bound exact: no minute ever sees more than the limit, unlike a token bucket, whose burst can double
+ * it. Waiters are served in arrival order, so a large request is not starved by small ones.
  */
 export function createRateLimiter(limits: RateLimits, now: () => number = Date.now): RateLimiter {
-  const starts: { at: number; tokens: number }[] = [];
-  let tokensInWindow = 0;
+  /** Requests that ended within the window, oldest end first. */
+  const ended: { at: number; tokens: number }[] = [];
+  let endedTokens = 0;
+  let runningTokens = 0;
   let pausedUntil = 0;
   let inFlight = 0;
   const queue: { tokens: number; resolve: (release: () => void) => void }[] = [];
   let timer: NodeJS.Timeout | undefined;
 
   const forgetOld = (t: number): void => {
-    while (starts.length > 0 && (starts[0] as { at: number }).at <= t - windowMs) {
-      tokensInWindow -= (starts.shift() as { tokens: number }).tokens;
+    while (ended.length > 0 && (ended[0] as { at: number }).at <= t - windowMs) {
+      endedTokens -= (ended.shift() as { tokens: number }).tokens;
     }
   };
 
-  /** Milliseconds until a request of `cost` may start: 0 now, Infinity until a running one ends. */
+  /**
+   * Milliseconds until a request of `cost` may start: 0 now; Infinity until a running one ends (a slot
+   * is taken, or only running requests hold the room it needs).
+   */
   const waitFor = (cost: number, t: number): number => {
     if (pausedUntil > t) {
       return pausedUntil - t;
@@ -31,20 +39,29 @@ export function createRateLimiter(limits: RateLimits, now: () => number = Date.n
       return Infinity;
     }
     let wait = 0;
-    if (limits.requestsPerMinute > 0 && starts.length >= limits.requestsPerMinute) {
-      const oldest = starts[starts.length - limits.requestsPerMinute] as { at: number };
-      wait = Math.max(wait, oldest.at + windowMs - t);
+    if (limits.requestsPerMinute > 0 && ended.length + inFlight >= limits.requestsPerMinute) {
+      const toFree = ended.length + inFlight - limits.requestsPerMinute + 1;
+      const last = ended[toFree - 1];
+      if (!last) {
+        return Infinity;
+      }
+      wait = Math.max(wait, last.at + windowMs - t);
     }
     // A request larger than the whole budget waits for an empty window, then goes alone.
     const need = Math.min(cost, limits.tokensPerMinute);
-    if (limits.tokensPerMinute > 0 && tokensInWindow + need > limits.tokensPerMinute) {
+    if (limits.tokensPerMinute > 0 && endedTokens + runningTokens + need > limits.tokensPerMinute) {
       let freed = 0;
-      for (const start of starts) {
-        freed += start.tokens;
-        if (tokensInWindow - freed + need <= limits.tokensPerMinute) {
-          wait = Math.max(wait, start.at + windowMs - t);
+      let fits = false;
+      for (const end of ended) {
+        freed += end.tokens;
+        if (endedTokens - freed + runningTokens + need <= limits.tokensPerMinute) {
+          wait = Math.max(wait, end.at + windowMs - t);
+          fits = true;
           break;
         }
+      }
+      if (!fits) {
+        return Infinity;
       }
     }
     return Math.max(0, Math.ceil(wait));
@@ -66,14 +83,16 @@ export function createRateLimiter(limits: RateLimits, now: () => number = Date.n
         return;
       }
       queue.shift();
-      starts.push({ at: t, tokens: head.tokens });
-      tokensInWindow += head.tokens;
+      runningTokens += head.tokens;
       inFlight++;
       let released = false;
       head.resolve(() => {
         if (!released) {
           released = true;
           inFlight--;
+          runningTokens -= head.tokens;
+          ended.push({ at: now(), tokens: head.tokens });
+          endedTokens += head.tokens;
           drain();
         }
       });

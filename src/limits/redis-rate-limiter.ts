@@ -11,12 +11,25 @@ export interface RedisRateLimiterOptions {
   limits: RateLimits;
   /** Length of the window. @defaultValue 60000 (providers count per minute) */
   windowMs?: number;
+  /**
+   * How long a running request counts at most before it is given up (its process died before ending
+   * it). @defaultValue two windows
+   */
+  holdMs?: number;
 }
 
 /**
- * One atomic step on Redis's clock (so machines with drifting clocks still agree): forget starts older
- * than the window, then either record this start and answer 0, or answer how many ms to wait. Starts
- * are a sorted set scored by time, each member carrying its token count.
+ * How soon a request that only running ones hold back asks again: a sixtieth of the window (a second a
+ * minute). Their ends do not free room (they count a window more), so asking sooner gains nothing.
+ */
+const heldBackPoll = (windowMs: number): number => Math.max(10, Math.min(1000, windowMs / 60));
+
+/**
+ * One atomic step on Redis's clock (so machines with drifting clocks still agree): forget requests that
+ * ended a window ago (KEYS[1], scored by their end) and running ones past their hold (KEYS[3], scored by
+ * when they are given up: a process that died never ends its own), then either record this request as
+ * running and answer 0, answer how many ms to wait, or -1 when only running requests hold the room it
+ * needs. Each member carries its token count.
  */
 const acquireScript = `
 local now = redis.call('TIME')
@@ -25,36 +38,57 @@ local window = tonumber(ARGV[1])
 local rpm = tonumber(ARGV[2])
 local tpm = tonumber(ARGV[3])
 local cost = tonumber(ARGV[4])
+local hold = tonumber(ARGV[6])
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > t then return paused - t end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
-local starts = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-local count = #starts / 2
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', t)
+local ended = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local running = redis.call('ZRANGE', KEYS[3], 0, -1)
+local endedCount = #ended / 2
 local wait = 0
-if rpm > 0 and count >= rpm then
-  local oldest = tonumber(starts[(count - rpm) * 2 + 2])
-  wait = math.max(wait, oldest + window - t)
+if rpm > 0 and endedCount + #running >= rpm then
+  local toFree = endedCount + #running - rpm + 1
+  if toFree > endedCount then return -1 end
+  wait = math.max(wait, tonumber(ended[toFree * 2]) + window - t)
 end
 if tpm > 0 then
   local need = math.min(cost, tpm)
   local used = 0
-  for i = 1, #starts, 2 do
-    used = used + tonumber(string.match(starts[i], ':(%d+)$'))
+  for i = 1, #ended, 2 do
+    used = used + tonumber(string.match(ended[i], ':(%d+)$'))
+  end
+  for i = 1, #running do
+    used = used + tonumber(string.match(running[i], ':(%d+)$'))
   end
   if used + need > tpm then
     local freed = 0
-    for i = 1, #starts, 2 do
-      freed = freed + tonumber(string.match(starts[i], ':(%d+)$'))
+    local fits = false
+    for i = 1, #ended, 2 do
+      freed = freed + tonumber(string.match(ended[i], ':(%d+)$'))
       if used - freed + need <= tpm then
-        wait = math.max(wait, tonumber(starts[i + 1]) + window - t)
+        wait = math.max(wait, tonumber(ended[i + 1]) + window - t)
+        fits = true
         break
       end
     end
+    if not fits then return -1 end
   end
 end
 if wait > 0 then return math.ceil(wait) end
-redis.call('ZADD', KEYS[1], t, ARGV[5] .. ':' .. cost)
-redis.call('PEXPIRE', KEYS[1], window * 2)
+redis.call('ZADD', KEYS[3], t + hold, ARGV[5] .. ':' .. cost)
+redis.call('PEXPIRE', KEYS[3], hold + window)
+return 0
+`;
+
+/** A running request ends: it counts in the window, from now, for a window more. */
+const releaseScript = `
+local now = redis.call('TIME')
+local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[1], t, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
+end
 return 0
 `;
 
@@ -69,14 +103,17 @@ return 0
 
 /**
  * Requests and tokens per window shared by every process on one Redis: the budget of one API key is
- * one budget, however many workers spend it. A 429's Retry-After pauses them all. The concurrency cap
- * stays per process (it bounds this process's sockets and memory).
+ * one budget, however many workers spend it. As in the local limiter, a request counts from its start
+ * until a window after its end. A 429's Retry-After pauses them all. The concurrency cap stays per
+ * process (it bounds this process's sockets and memory).
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const { redis, key, limits } = options;
   const windowMs = options.windowMs ?? 60_000;
   const local = createRateLimiter({ maxConcurrent: limits.maxConcurrent, requestsPerMinute: 0, tokensPerMinute: 0 });
-  const startsKey = `${key}:starts`;
+  const holdMs = options.holdMs ?? 2 * windowMs;
+  const endedKey = `${key}:ended`;
+  const runningKey = `${key}:running`;
   const pausedKey = `${key}:paused`;
 
   return {
@@ -85,24 +122,35 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       try {
         for (;;) {
           signal?.throwIfAborted();
+          const id = randomUUID();
           const wait = Number(
             await redis.eval(
               acquireScript,
-              2,
-              startsKey,
+              3,
+              endedKey,
               pausedKey,
+              runningKey,
               windowMs,
               limits.requestsPerMinute,
               limits.tokensPerMinute,
               tokens,
-              randomUUID(),
+              id,
+              holdMs,
             ),
           );
-          if (wait <= 0) {
-            return release;
+          if (wait === 0) {
+            let ended = false;
+            return () => {
+              if (!ended) {
+                ended = true;
+                release();
+                redis.eval(releaseScript, 2, endedKey, runningKey, `${id}:${tokens}`, windowMs).catch(() => undefined);
+              }
+            };
           }
           // A little jitter, so that waiting processes do not all ask again at the same instant.
-          await pause(wait + Math.floor(Math.random() * 20), undefined, signal ? { signal } : {});
+          const ms = wait < 0 ? heldBackPoll(windowMs) : wait;
+          await pause(ms + Math.floor(Math.random() * 20), undefined, signal ? { signal } : {});
         }
       } catch (error) {
         release();

@@ -123,16 +123,45 @@ export function describeRateLimiterContract(
       const { acquire, wait, until } = await open({ maxConcurrent: 10, requestsPerMinute: 0, tokensPerMinute: 10 });
       const a = acquire('a', 6);
       await until(() => a.granted, 0.5, 'a at once');
+      a.release();
       const b = acquire('b', 6);
       await wait(0.6);
       expect(b.granted).toBe(false);
       await until(() => b.granted, 1, 'b once a left the window');
+      b.release();
       const huge = acquire('huge', 25);
       await until(() => huge.granted, 1.5, 'a request larger than the budget, in an empty window');
+      huge.release();
       const small = acquire('small', 1);
       await wait(0.5);
       expect(small.granted).toBe(false);
       await until(() => small.granted, 1, 'small once the large one left the window');
+    });
+
+    it('counts a request from its start until a window after its end, when the provider may last have counted it', async () => {
+      const { acquire, wait, until } = await open({ maxConcurrent: 10, requestsPerMinute: 0, tokensPerMinute: 10 });
+      const a = acquire('a', 6);
+      await until(() => a.granted, 0.2, 'a at once');
+      const b = acquire('b', 6);
+      // a runs for most of a window: the provider may count it on arrival, just before it answers.
+      await wait(0.7);
+      a.release();
+      // A window after a started, a window after its end has not passed: b waits on.
+      await wait(0.5);
+      expect(b.granted).toBe(false);
+      await until(() => b.granted, 0.6, 'b a window after a ended');
+      b.release();
+      // Requests as well: two ended ones in the window leave no room for a third of a limit of two.
+      const counted = await open({ maxConcurrent: 10, requestsPerMinute: 2, tokensPerMinute: 0 });
+      const [c, d] = ['c', 'd'].map((n) => counted.acquire(n)) as [Ticket, Ticket];
+      await counted.until(() => c.granted && d.granted, 0.2, 'c and d at once');
+      const e = counted.acquire('e');
+      await counted.wait(0.6);
+      c.release();
+      await counted.wait(0.6);
+      expect(e.granted).toBe(false);
+      await counted.until(() => e.granted, 0.6, 'e a window after c ended');
+      d.release();
     });
 
     it('starts nobody before a pause ends; a shorter pause does not cut a longer one', async () => {
@@ -194,6 +223,7 @@ export function describeRateLimiterContract(
         });
         const a = acquire('a', 8);
         await until(() => a.granted, 0.5, 'a at once');
+        a.release();
         acquire('large', 6);
         acquire('small', 1);
         await wait(0.5);
