@@ -4,9 +4,11 @@
 // names one: `bash bench/setup-postgres.sh`). Reports the upload latency per tenth of the run (the
 // first tenth against an empty queue), the latency of what people watch while the backlog grows
 // (`/readyz`, the jobs list, the dashboard's stats, the admin stats and status, and `sluice status`
-// itself; `/readyz` answers 503 throughout, by design, as no worker runs), and Redis's memory per queued document: with fair scheduling (the default, 32 documents of
-// a tenant in the queue at once) and with every document in the queue (SLUICE_TENANT_MAX_IN_FLIGHT=0).
-// The 100,000-file run takes about N minutes per set-up on the 2-core development machine (BENCH.md).
+// itself; `/readyz` answers 503 throughout, by design, as no worker runs), and Redis's memory per
+// queued document: with fair scheduling (the default, 32 documents of a tenant in the queue at once)
+// and with every document in the queue (SLUICE_TENANT_MAX_IN_FLIGHT=0).
+// The 100,000-file run takes about 7 minutes embedded and 18 distributed on PostgreSQL on the 2-core
+// development machine (figures in BENCH.md); `--only <label start>` runs one set-up.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
