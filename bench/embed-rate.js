@@ -6,9 +6,10 @@
 //   - the same without SLUICE_EMBED_TPM: only the provider's 429s and their Retry-After pace it;
 //   - LangChain.js's OpenAIEmbeddings (defaults: maxConcurrency, maxRetries) over the same chunks'
 //     texts (`npm ci --prefix bench/peers` first; skipped without it).
-// Each row: seconds, tokens accepted, calls answered 429, and the share of the limit used: the fewest
-// seconds the provider's window allows for those tokens (the limit at once, then the limit each minute)
-// against the seconds taken. About 5 minutes a row. `--tpm <n>` and `--tokens <n>` scale it down.
+// Each row: seconds, tokens accepted and accepted a minute (against the limit), calls answered 429, and
+// the fewest seconds the provider's window allows for those tokens (the limit at once, then the limit
+// each minute) with their share of the seconds taken. About 6 minutes a row. `--tpm <n>` and
+// `--tokens <n>` scale it down.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,12 +156,13 @@ console.log(
   `\nEmbedding at a limit of ${tokensPerMinute} tokens a minute (sliding 60 s window, 200–800 ms answers), about ${corpusTokens} tokens of text`,
 );
 console.log(
-  '| run | seconds | tokens accepted | calls | answered 429 | fewest seconds the window allows | share of the limit used |',
+  '| run | seconds | tokens accepted | tokens a minute (of the limit) | calls | answered 429 | fewest seconds the window allows (share) |',
 );
 console.log('|---|---|---|---|---|---|---|');
 for (const r of results) {
+  const perMinute = r.seconds > 0 ? (60 * r.tokens) / r.seconds : 0;
   console.log(
-    `| ${r.label}${r.failed ? ` (failed: ${r.failed})` : ''} | ${r.seconds.toFixed(1)} | ${r.tokens} | ${r.calls} | ${r.limited} (${((100 * r.limited) / Math.max(1, r.calls)).toFixed(1)} %) | ${r.ideal} | ${(100 * r.share).toFixed(1)} % |`,
+    `| ${r.label}${r.failed ? ` (failed: ${r.failed})` : ''} | ${r.seconds.toFixed(1)} | ${r.tokens} | ${perMinute.toFixed(0)} (${((100 * perMinute) / tokensPerMinute).toFixed(1)} %) | ${r.calls} | ${r.limited} (${((100 * r.limited) / Math.max(1, r.calls)).toFixed(1)} %) | ${r.ideal} (${(100 * r.share).toFixed(1)} %) |`,
   );
 }
 if (!peersInstalled) {
