@@ -15,7 +15,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, sleep } from './bench-helpers.js';
+import { freePort, sleep, startSluice, waitForOutput } from './bench-helpers.js';
 
 const cli = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
 const args = process.argv.slice(2);
@@ -33,18 +33,8 @@ const summary = (values) => {
 };
 const ms = (n) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : '–');
 
-function start(argv, env) {
-  const child = spawn(process.execPath, [cli, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], env });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
 const waitFor = async (read, pattern) => {
-  for (let i = 0; i < 600 && !pattern.test(read()); i++) {
-    await sleep(50);
-  }
-  if (!pattern.test(read())) {
+  if (!(await waitForOutput(read, pattern, 30_000))) {
     throw new Error(`the server did not start: ${read()}`);
   }
 };
@@ -109,7 +99,10 @@ async function run(setup) {
     ...(setup.databaseUrl ? { DATABASE_URL: setup.databaseUrl } : {}),
     ...setup.env,
   };
-  const serve = start(['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--no-workers'], env);
+  const serve = startSluice(
+    ['serve', '--port', String(port), '--host', '127.0.0.1', '-d', dataDir, '--no-workers'],
+    env,
+  );
   await waitFor(serve.output, /listening on/);
   const key = /(sk_[\w-]+)/.exec(serve.output())[1];
   const auth = { authorization: `Bearer ${key}` };

@@ -1,5 +1,8 @@
-// What the bench scripts share: a free port, a pause, the median of runs, a process's CPU time.
+// What the bench scripts share: a free port, a pause, the median of runs, a process's CPU time, a
+// `sluice` process and its output.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 
 /** A TCP port of 127.0.0.1 free now. */
@@ -12,6 +15,24 @@ export const freePort = () =>
   });
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const cli = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
+
+/** `sluice <argv>` with `env` as its whole environment; its stdout kept for `output()`, stderr shown. */
+export function startSluice(argv, env) {
+  const child = spawn(process.execPath, [cli, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+/** Waits, up to `timeoutMs`, until `read()` matches `pattern`; whether it did. */
+export async function waitForOutput(read, pattern, timeoutMs) {
+  for (let waited = 0; waited < timeoutMs && !pattern.test(read()); waited += 50) {
+    await sleep(50);
+  }
+  return pattern.test(read());
+}
 
 export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -12,36 +12,20 @@
 // The clients send bodies encoded before the clock starts, over node:http: they share the machine's
 // two cores with the server, and encoding a FormData through fetch for every upload added 2–3 ms to the
 // p50 and about 10 ms to the p99 measured here. `--client fetch` brings that client back, to compare.
-import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, sleep } from './bench-helpers.js';
+import { freePort, sleep, startSluice, waitForOutput } from './bench-helpers.js';
 
-const cli = fileURLToPath(new URL('../bin/sluice.js', import.meta.url));
 const clients = 50;
 const args = process.argv.slice(2);
 const uploadsPerClient = args.includes('--uploads') ? Number(args[args.indexOf('--uploads') + 1]) : 16;
 const fileBytes = 1024 * 1024;
 const openRate = Number(args.includes('--rate') ? args[args.indexOf('--rate') + 1] : 20);
 
-function start(args, env = {}) {
-  const child = spawn(process.execPath, [cli, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
-
-const waitFor = async (read, pattern) => {
-  for (let i = 0; i < 300 && !pattern.test(read()); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const start = (args, env = {}) => startSluice(args, { ...process.env, ...env });
+const waitFor = (read, pattern) => waitForOutput(read, pattern, 15_000);
 
 /**
  * Text of about 1 MB, different for every upload (so nothing is skipped as a duplicate), written
