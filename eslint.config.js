@@ -20,6 +20,7 @@ const folders = [
   'tokenizers',
   'metrics',
   'runtime',
+  'mcp',
 ];
 const allBut = (...allowed) => folders.filter((f) => !allowed.includes(f)).map((f) => `**/${f}/**`);
 
@@ -35,6 +36,9 @@ export default tseslint.config(
       'bench/results/**',
       'bench/peers/node_modules/**',
       'bin/**',
+      'packages/*/dist/**',
+      // Generated from the OpenAPI document (scripts/write-openapi-types.js).
+      'packages/client/src/openapi.ts',
     ],
   },
   js.configs.recommended,
@@ -116,6 +120,25 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/mcp/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // The SDK's own paths (`@modelcontextprotocol/sdk/server/…`) name folders too.
+              group: [...allBut('core', 'ports', 'services', 'mcp'), '!@modelcontextprotocol/sdk/**'],
+              message:
+                'the MCP server uses core, ports and services; the API and the CLI hand it the rest through McpContext.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/server/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
@@ -165,9 +188,9 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/app/**', '**/cli/**', '**/server/**', '**/services/**'],
+              group: ['**/app/**', '**/cli/**', '**/server/**', '**/services/**', '**/mcp/**'],
               message:
-                'adapters implement ports: they never import services, the server, the CLI or the composition root.',
+                'adapters implement ports: they never import services, the server, the MCP server, the CLI or the composition root.',
             },
           ],
         },

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../core/errors.js';
+import { mcpIngestKinds, type McpIngestKind } from '../mcp/mcp-settings.js';
 import { maxSemiSpaceGrowthFactor, semiSpaceGrowthVariable } from '../runtime/semi-space-growth.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -228,6 +229,31 @@ const configSchema = z
     stagingMaxAgeHours: z.coerce.number().positive().default(6),
     /** Seconds between SSE heartbeats. @defaultValue 15 */
     sseHeartbeatSeconds: z.coerce.number().positive().default(15),
+    /**
+     * What the MCP server's `ingest_url_or_text` tool takes (`sluice mcp` and `/mcp`): `off` (the tool is
+     * not offered), `text`, `url` (fetched by the server) or `text,url`. @defaultValue `off`
+     */
+    mcpIngest: z
+      .string()
+      .default('off')
+      .transform((v, ctx) => {
+        const given = v.trim().toLowerCase();
+        const kinds = given === 'off' ? [] : given.split(',').map((k) => k.trim());
+        if (!kinds.every((k): k is McpIngestKind => mcpIngestKinds.includes(k as McpIngestKind))) {
+          ctx.addIssue({ code: 'custom', message: 'must be off, text, url or text,url' });
+          return z.NEVER;
+        }
+        return [...new Set(kinds)];
+      }),
+    /**
+     * Let `ingest_url_or_text` fetch URLs whose host is a loopback, private, link-local or otherwise
+     * non-public address. Off, a caller cannot make the server read its own network. @defaultValue false
+     */
+    mcpFetchPrivate: boolish.default(false),
+    /** Most bytes `ingest_url_or_text` reads from a URL (and never more than `maxFileBytes`). @defaultValue 10485760 (10 MiB) */
+    mcpFetchMaxBytes: int(1).default(10 * 1024 * 1024),
+    /** Longest `ingest_url_or_text` spends fetching a URL, redirects included. @defaultValue 15000 */
+    mcpFetchTimeoutMs: int(100).default(15_000),
   })
   .refine((c) => c.chunkOverlap < c.chunkTokens, {
     message: 'chunkOverlap must be smaller than chunkTokens',
@@ -326,6 +352,10 @@ const envNames: Record<keyof SluiceConfig, string> = {
   retainBatchesHours: 'SLUICE_RETAIN_BATCHES_HOURS',
   retainFailedJobsHours: 'SLUICE_RETAIN_FAILED_JOBS_HOURS',
   stagingMaxAgeHours: 'SLUICE_STAGING_MAX_AGE_HOURS',
+  mcpIngest: 'SLUICE_MCP_INGEST',
+  mcpFetchPrivate: 'SLUICE_MCP_FETCH_PRIVATE',
+  mcpFetchMaxBytes: 'SLUICE_MCP_FETCH_MAX_BYTES',
+  mcpFetchTimeoutMs: 'SLUICE_MCP_FETCH_TIMEOUT_MS',
 };
 
 /** The environment variable of each setting, for documentation and error messages. */

@@ -1,3 +1,4 @@
+import { SluiceApiError } from '@sluice/client';
 import { Option, type Command } from 'commander';
 import { parseMetadata, type DocumentMetadata } from '../core/document-metadata.js';
 import { isSluiceError, SluiceError } from '../core/errors.js';
@@ -120,7 +121,9 @@ async function remote(paths: string[], flags: IngestFlags, server: string): Prom
 const describeError = (error: unknown): string =>
   isSluiceError(error)
     ? `error [${error.code}]: ${error.message}`
-    : `error: ${error instanceof Error ? error.message : String(error)}`;
+    : error instanceof SluiceApiError
+      ? `error [${error.code}]: ${error.problem?.detail ?? error.message}`
+      : `error: ${error instanceof Error ? error.message : String(error)}`;
 
 /** What `--metadata` and `--path-metadata` attach: the same to every file, and each file's own. */
 interface FileMetadata {

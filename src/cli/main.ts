@@ -4,6 +4,7 @@ import { registerGcCommand } from './gc-command.js';
 import { registerIngestCommand } from './ingest-command.js';
 import { registerJobsCommand } from './jobs-command.js';
 import { registerKeysCommand } from './keys-command.js';
+import { registerMcpCommand } from './mcp-command.js';
 import { registerQueryCommand } from './query-command.js';
 import { registerReindexCommand } from './reindex-command.js';
 import { registerRetryCommand } from './retry-command.js';
@@ -28,6 +29,7 @@ for (const command of [
   registerReindexCommand,
   registerStatusCommand,
   registerGcCommand,
+  registerMcpCommand,
 ]) {
   command(program);
 }

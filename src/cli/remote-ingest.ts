@@ -1,4 +1,5 @@
 import { openAsBlob } from 'node:fs';
+import { SluiceClient, type Batch, type SluiceDocument } from '@sluice/client';
 import type { DocumentMetadata } from '../core/document-metadata.js';
 import type { BatchProgress } from '../core/types.js';
 import type { DocumentState } from '../core/states.js';
@@ -26,93 +27,49 @@ interface RemoteOptions {
 // Files per upload request: large enough to amortise a request, small enough to start work early.
 const filesPerRequest = 50;
 
-interface BatchJson {
-  id: string;
-  collection_id: string;
-  label: string;
-  created_at: string;
-  finished: boolean;
-  progress: {
-    files_total: number;
-    files_done: number;
-    chunks_total: number;
-    chunks_embedded: number;
-    pages_total: number;
-    pages_parsed: number;
-    percent: number;
-  };
-  counts: Record<string, number>;
-}
-
-interface DocumentJson {
-  id: string;
-  source: string;
-  state: DocumentState;
-  error: { code: string; message: string } | null;
-  progress: { chunks_total: number };
-}
-
-/** Calls of the HTTP API with a key; a refusal throws with its status and problem code. */
-function apiClient(server: string, apiKey: string) {
-  const base = server.replace(/\/$/, '');
-  const headers = { authorization: `Bearer ${apiKey}` };
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: body instanceof FormData ? headers : { ...headers, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: body instanceof FormData ? body : JSON.stringify(body) }),
-    });
-    const json = (await response.json()) as T & { code?: string; detail?: string };
-    if (!response.ok) {
-      throw new Error(`${method} ${path}: ${response.status} [${json.code ?? 'error'}] ${json.detail ?? ''}`);
-    }
-    return json;
-  };
-  return { base, headers, call };
-}
+const clientOf = (server: string, apiKey: string): SluiceClient => new SluiceClient({ baseUrl: server, apiKey });
 
 /**
  * `sluice ingest --server`: the same command against a running Sluice. Files are streamed from disk
  * in multipart uploads, and the progress bar is fed by each batch's SSE stream.
  */
 export async function ingestRemote(options: RemoteOptions): Promise<number> {
-  const { base, headers, call } = apiClient(options.server, options.apiKey);
+  const client = clientOf(options.server, options.apiKey);
   const started = Date.now();
-  const collection = await call<{ id: string; name: string }>('POST', '/v1/collections', { name: options.collection });
+  const collection = await client.collections.create({ name: options.collection });
   const batches: string[] = [];
   const names = uploadNames(options.files.map((file) => file.path));
   for (let i = 0; i < options.files.length; i += filesPerRequest) {
-    const form = new FormData();
-    const perFile: Record<string, DocumentMetadata> = {};
-    for (const [j, file] of options.files.slice(i, i + filesPerRequest).entries()) {
-      const name = names[i + j] as string;
-      form.append('file', await openAsBlob(file.path), name);
-      const own = options.metadata?.ownOf(file) ?? {};
-      if (Object.keys(own).length > 0) {
-        perFile[name] = own;
-      }
-    }
-    if (options.metadata && Object.keys(options.metadata.shared).length > 0) {
-      form.append('metadata', JSON.stringify(options.metadata.shared));
-    }
-    if (Object.keys(perFile).length > 0) {
-      form.append('file_metadata', JSON.stringify(perFile));
-    }
-    const path = `/v1/collections/${collection.id}/documents?priority=${options.priority}`;
-    const answer = await call<{ batch: BatchJson }>('POST', path, form);
+    const files = await Promise.all(
+      options.files.slice(i, i + filesPerRequest).map(async (file, j) => {
+        const own = options.metadata?.ownOf(file) ?? {};
+        return {
+          name: names[i + j] as string,
+          data: await openAsBlob(file.path),
+          ...(Object.keys(own).length > 0 ? { metadata: own } : {}),
+        };
+      }),
+    );
+    const answer = await client.documents.upload(collection.id, files, {
+      priority: options.priority,
+      ...(options.metadata ? { metadata: options.metadata.shared } : {}),
+    });
     batches.push(answer.batch.id);
   }
   if (!options.wait) {
-    print(`Batch ${batches.join(', ')}: ${options.files.length} files queued on ${base}.`);
+    print(`Batch ${batches.join(', ')}: ${options.files.length} files queued on ${baseOf(options.server)}.`);
     return 0;
   }
 
-  return followBatches({ base, headers, call }, collection, batches, options.label, started, options.files.length);
+  return followBatches(client, options.server, collection, batches, options.label, started, options.files.length);
 }
+
+const baseOf = (server: string): string => server.replace(/\/+$/, '');
 
 /** Follows batches to their end with a progress bar, then prints their documents' summary; the exit code. */
 async function followBatches(
-  { base, headers, call }: ReturnType<typeof apiClient>,
+  client: SluiceClient,
+  server: string,
   collection: { id: string; name: string },
   batches: string[],
   label: string,
@@ -120,7 +77,7 @@ async function followBatches(
   expectedFiles = 0,
 ): Promise<number> {
   const view = createProgressView(`upload to ${collection.name}`, process.stdout.isTTY === true, expectedFiles);
-  const latest = new Map<string, BatchJson>();
+  const latest = new Map<string, Batch>();
   const combined = (): BatchProgress => {
     const all = [...latest.values()];
     const byState: Partial<Record<DocumentState, number>> = {};
@@ -144,7 +101,7 @@ async function followBatches(
   };
   await Promise.all(
     batches.map((id) =>
-      followBatch(base, headers, id, (b) => {
+      followBatch(client, id, (b) => {
         latest.set(id, b);
         view.update(combined());
       }),
@@ -154,70 +111,40 @@ async function followBatches(
 
   const documents: SummaryRow[] = [];
   for (const id of batches) {
-    let cursor: string | null = null;
-    do {
-      const page: { documents: DocumentJson[]; next_cursor: string | null } = await call(
-        'GET',
-        `/v1/documents?batch=${id}&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
-      );
-      documents.push(...page.documents.map((d) => toRecord(d)));
-      cursor = page.next_cursor;
-    } while (cursor);
+    for await (const d of client.documents.all({ batch: id, limit: 500 })) {
+      documents.push(toRecord(d));
+    }
   }
+  const base = baseOf(server);
   print(`Collection "${collection.name}" on ${base}, batches ${batches.join(', ')}`);
   const listAll = `GET ${base}/v1/documents?batch=<id>&state=failed`;
   return printSummary(documents, Date.now() - started, listAll) > 0 ? 1 : 0;
 }
 
-/** Follows a batch's SSE stream to its end, reading the batch after each burst of events. */
-async function followBatch(
-  base: string,
-  headers: Record<string, string>,
-  id: string,
-  onBatch: (b: BatchJson) => void,
-): Promise<void> {
-  const read = async (): Promise<BatchJson> =>
-    (await (await fetch(`${base}/v1/batches/${id}`, { headers })).json()) as BatchJson;
-  onBatch(await read());
-  let lastEventId = '';
-  for (let attempt = 0; attempt < 20; attempt++) {
-    try {
-      const response = await fetch(`${base}/v1/batches/${id}/events`, {
-        headers: { ...headers, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
-      });
-      const decoder = new TextDecoder();
-      let buffer = '';
-      let pending: NodeJS.Timeout | undefined;
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          lastEventId = /^id: (\d+)$/m.exec(block)?.[1] ?? lastEventId;
-          const final = /^event: batch\.finished\ndata: (.*)$/m.exec(block);
-          if (final?.[1]) {
-            clearTimeout(pending);
-            onBatch(JSON.parse(final[1]) as BatchJson);
-            return;
-          }
-          pending ??= setTimeout(() => {
-            pending = undefined;
-            void read().then(onBatch, () => undefined);
-          }, 250);
-        }
+/**
+ * Follows a batch's events to its end (the client resumes a cut stream), reading the batch after
+ * each burst of events.
+ */
+async function followBatch(client: SluiceClient, id: string, onBatch: (b: Batch) => void): Promise<void> {
+  onBatch(await client.batches.get(id));
+  let pending: NodeJS.Timeout | undefined;
+  try {
+    for await (const event of client.batches.events(id)) {
+      if (event.type === 'batch.finished') {
+        onBatch(event.batch);
+        return;
       }
-    } catch (error) {
-      printError(
-        `event stream of ${id} interrupted (${error instanceof Error ? error.message : String(error)}); resuming`,
-      );
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        void client.batches.get(id).then(onBatch, () => undefined);
+      }, 250);
     }
-    // The stream ended without its final event: reconnect where it left off.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+  } finally {
+    clearTimeout(pending);
   }
-  onBatch(await read());
 }
 
-function toRecord(d: DocumentJson): SummaryRow {
+function toRecord(d: SluiceDocument): SummaryRow {
   return {
     source: d.source,
     state: d.state,
@@ -225,18 +152,6 @@ function toRecord(d: DocumentJson): SummaryRow {
     errorMessage: d.error?.message ?? null,
     chunksTotal: d.progress.chunks_total,
   };
-}
-
-interface SourceJson {
-  id: string;
-  scan: {
-    id: string;
-    batch_id: string;
-    state: string;
-    objects: Record<string, number>;
-    failures: { key: string; code: string; message: string }[];
-    error: { code: string; message: string } | null;
-  } | null;
 }
 
 /**
@@ -254,29 +169,24 @@ export async function ingestRemoteSource(options: {
   priority: number;
   wait: boolean;
 }): Promise<number> {
-  const api = apiClient(options.server, options.apiKey);
+  const client = clientOf(options.server, options.apiKey);
   const started = Date.now();
-  const collection = await api.call<{ id: string; name: string }>('POST', '/v1/collections', {
-    name: options.collection,
-  });
-  const source = await api.call<SourceJson>('POST', `/v1/collections/${collection.id}/sources`, {
+  const collection = await client.collections.create({ name: options.collection });
+  const source = await client.sources.create(collection.id, {
     type: 's3',
     url: options.url,
     include: options.include,
     exclude: options.exclude,
   });
-  const { scan } = await api.call<{ scan: NonNullable<SourceJson['scan']> }>('POST', `/v1/sources/${source.id}/scan`, {
-    prune: options.prune,
-    priority: options.priority,
-  });
+  const scan = await client.sources.scan(source.id, { prune: options.prune, priority: options.priority });
   if (!options.wait) {
-    print(`Scan ${scan.id} of ${options.url} started on ${api.base}: batch ${scan.batch_id}`);
+    print(`Scan ${scan.id} of ${options.url} started on ${baseOf(options.server)}: batch ${scan.batch_id}`);
     return 0;
   }
   let now = scan;
   while (now.state === 'running') {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    now = (await api.call<SourceJson>('GET', `/v1/sources/${source.id}`)).scan ?? now;
+    now = (await client.sources.get(source.id)).scan ?? now;
   }
   const o = now.objects as Parameters<typeof describeScan>[0];
   print(describeScan(o));
@@ -284,6 +194,6 @@ export async function ingestRemoteSource(options: {
   if (now.error) {
     printError(`error [${now.error.code}]: ${now.error.message}`);
   }
-  const code = await followBatches(api, collection, [now.batch_id], options.url, started);
+  const code = await followBatches(client, options.server, collection, [now.batch_id], options.url, started);
   return now.state === 'done' && o.failed === 0 ? code : 1;
 }

@@ -17,6 +17,7 @@ import { createAuthHook } from './auth-hook.js';
 import { fieldBytes } from './receive-upload.js';
 import { registerBodyTimeout } from './body-timeout.js';
 import { answerClientError, answerFrameworkError } from './client-errors.js';
+import { apiComponentSchemas } from './api-components.js';
 import { createKeyAuthenticator } from './key-authenticator.js';
 import { sendProblem, toProblem } from './problem.js';
 import type { ServerContext } from './server-context.js';
@@ -27,6 +28,7 @@ import { registerDocumentRoutes } from './routes/document-routes.js';
 import { registerEventRoutes } from './routes/event-routes.js';
 import { registerHealthRoutes, registerStatusRoutes } from './routes/health-routes.js';
 import { registerKeyRoutes } from './routes/key-routes.js';
+import { registerMcpRoutes } from './routes/mcp-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
 import { registerSourceRoutes } from './routes/source-routes.js';
 import { registerStatsRoutes } from './routes/stats-routes.js';
@@ -77,7 +79,7 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Sluice', version: '0.1.0', description: 'Asynchronous document ingestion for retrieval.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } }, schemas: apiComponentSchemas },
       security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
@@ -165,6 +167,7 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
     registerEventRoutes(api, context);
     registerQueryRoutes(api, context);
     registerSourceRoutes(api, context);
+    registerMcpRoutes(api, context);
   });
   if (!(await registerWebPage(server))) {
     app.logger.warn({}, 'the web page is not built (npm run build); the API works without it');

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Collection, DocumentRecord, SearchHit } from '../core/types.js';
+import type { McpSettings } from '../mcp/mcp-settings.js';
 import type { Metrics } from '../metrics/create-metrics.js';
 import type { ObjectSource } from '../ports/object-source.js';
 import type { DocumentFilter, RetryableState, ScanReport, Store } from '../ports/store.js';
@@ -9,8 +10,8 @@ import type { ScanInput } from '../services/scan-source.js';
 import type { SearchRequest } from '../services/search-service.js';
 import type { SystemStatus } from '../services/system-status.js';
 
-/** The settings the HTTP layer reads. */
-export interface ServerSettings {
+/** The settings the HTTP layer reads, MCP's at `/mcp` among them. */
+export interface ServerSettings extends McpSettings {
   maxFileBytes: number;
   maxRequestBytes: number;
   maxUploadFiles: number;

@@ -6,6 +6,7 @@ import type {
   ApiKeyRecord,
   Batch,
   BatchProgress,
+  Chunk,
   Collection,
   DocumentRecord,
   SearchHit,
@@ -243,6 +244,29 @@ export function toSearchHit(r: HitRow, score: number): SearchHit {
 }
 
 /** The columns of HitRow, for a query over chunks `c` joined with documents `d`. */
+/** A published chunk as `documentChunks` reads it. */
+export interface ChunkRow {
+  idx: number;
+  text: string;
+  token_count: number;
+  char_start: number;
+  char_end: number;
+  page: number | null;
+}
+
+export const chunkColumns = 'idx, text, token_count, char_start, char_end, page';
+
+export function toChunk(r: ChunkRow): Chunk {
+  return {
+    index: r.idx,
+    text: r.text,
+    tokenCount: r.token_count,
+    charStart: r.char_start,
+    charEnd: r.char_end,
+    page: r.page,
+  };
+}
+
 export const hitColumns =
   'c.id AS chunk_id, c.document_id, d.source, c.idx, c.text, c.char_start, c.char_end, c.page, d.media_type, d.language, d.metadata';
 

@@ -69,7 +69,7 @@ describe('sluice serve as a real process', () => {
       'sk_wrong',
     ]);
     expect(noKey.code).toBe(1);
-    expect(noKey.stderr).toMatch(/401 \[unauthorized\]/);
+    expect(noKey.stderr).toMatch(/error \[unauthorized\]: /);
 
     serve.child.kill('SIGTERM');
     const stopped = await serve.done;

@@ -2,35 +2,11 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { ApiError, api, session } from './api.js';
+import type { Stats, Status } from '@sluice/client';
+import { describeError, session, sluice } from './api.js';
 import { minuteSeries } from './minute-series.js';
 
-interface Counts {
-  documents: number;
-  chunks: number;
-}
-interface Holding {
-  id: string;
-  name: string;
-  documents_by_state: Record<string, number>;
-  chunks: number;
-  stored_bytes: number;
-}
-interface Stats {
-  documents_by_state: Record<string, number>;
-  chunks: number;
-  stored_bytes: number;
-  failures_by_code: Record<string, number>;
-  throughput: { last_hour: Counts; last_24_hours: Counts };
-  throughput_per_minute: (Counts & { minute: string })[];
-  collections: Holding[];
-}
-interface Worker {
-  id: string;
-  host: string;
-  pid: number;
-  last_seen_at: string;
-}
+type Worker = Status['workers'][number];
 
 const inProgress = ['queued', 'parsing', 'chunking', 'embedding', 'indexing'];
 /** Samples of the work in progress the page keeps: an hour at one every five seconds. */
@@ -115,7 +91,7 @@ export function DashboardView() {
       }
       loading = true;
       try {
-        const next = await api<Stats>('GET', '/v1/stats');
+        const next = await sluice().stats();
         if (stopped) {
           return;
         }
@@ -128,11 +104,11 @@ export function DashboardView() {
         ]);
         setMessage('');
       } catch (error) {
-        setMessage(error instanceof ApiError ? error.problem.detail : String(error));
+        setMessage(describeError(error, false));
       }
       // Workers are the whole service's: only admin keys see them.
       try {
-        const status = await api<{ workers: Worker[] }>('GET', '/v1/status');
+        const status = await sluice().status();
         setWorkers(status.workers);
       } catch {
         setWorkers(null);

@@ -1,25 +1,9 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, session } from './api.js';
+import type { Batch, DocumentState, SluiceDocument } from '@sluice/client';
+import { describeError, session, sluice } from './api.js';
 
-interface Doc {
-  id: string;
-  source: string;
-  state: string;
-  attempts: number;
-  error: { code: string; message: string } | null;
-  updated_at: string;
-}
-interface Batch {
-  id: string;
-  label: string;
-  created_at: string;
-  finished: boolean;
-  progress: { files_total: number; files_done: number; percent: number };
-  counts: Record<string, number>;
-}
-
-const states = [
+const states: (DocumentState | '')[] = [
   '',
   'queued',
   'parsing',
@@ -32,40 +16,40 @@ const states = [
   'cancelled',
   'skipped',
 ];
-const running = new Set(['queued', 'parsing', 'chunking', 'embedding', 'indexing']);
+const running = new Set<DocumentState>(['queued', 'parsing', 'chunking', 'embedding', 'indexing']);
 
 /** Recent batches and the documents of the collection, by state, with retry, cancel and delete. */
 export function JobsView({ collectionId }: { collectionId: string }) {
   // The dashboard's "show failed documents" opens this view on that state.
-  const [state, setState] = useState(() => {
-    const asked = session.get('jobsState') ?? '';
+  const [state, setState] = useState<DocumentState | ''>(() => {
+    const asked = (session.get('jobsState') ?? '') as DocumentState | '';
     session.set('jobsState', null);
     return asked;
   });
-  const [docs, setDocs] = useState<Doc[]>([]);
+  const [docs, setDocs] = useState<SluiceDocument[]>([]);
   const [batches, setBatches] = useState<Batch[]>([]);
   const [message, setMessage] = useState('');
   const load = async (): Promise<void> => {
-    const filter = state ? `&state=${state}` : '';
+    const client = sluice();
     const [d, b] = await Promise.all([
-      api<{ documents: Doc[] }>('GET', `/v1/documents?collection=${collectionId}${filter}&limit=200`),
-      api<{ batches: Batch[] }>('GET', '/v1/batches?limit=10'),
+      client.documents.list({ collection: collectionId, limit: 200, ...(state ? { state } : {}) }),
+      client.batches.list(10),
     ]);
     setDocs(d.documents);
-    setBatches(b.batches);
+    setBatches(b);
   };
   useEffect(() => {
     void load();
     const timer = setInterval(() => void load(), 2000);
     return () => clearInterval(timer);
   }, [state, collectionId]);
-  const act = async (method: string, path: string, done: string): Promise<void> => {
+  const act = async (action: () => Promise<unknown>, done: string): Promise<void> => {
     try {
-      await api(method, path);
+      await action();
       setMessage(done);
       await load();
     } catch (error) {
-      setMessage(error instanceof ApiError ? `${error.problem.code}: ${error.problem.detail}` : String(error));
+      setMessage(describeError(error));
     }
   };
   return html`<section aria-labelledby="jobs-title">
@@ -80,7 +64,7 @@ export function JobsView({ collectionId }: { collectionId: string }) {
       )}
     </ul>
     <h3>Documents</h3>
-    <label>State <select value=${state} onChange=${(e: Event) => setState((e.target as HTMLSelectElement).value)}>
+    <label>State <select value=${state} onChange=${(e: Event) => setState((e.target as HTMLSelectElement).value as DocumentState | '')}>
       ${states.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}
     </select></label>
     ${message && html`<p role="status">${message}</p>`}
@@ -96,10 +80,10 @@ export function JobsView({ collectionId }: { collectionId: string }) {
             <td class="actions">
               ${
                 (d.state === 'failed' || d.state === 'cancelled') &&
-                html`<button onClick=${() => void act('POST', `/v1/documents/${d.id}/retry`, `${d.source} queued again`)}>Retry</button>`
+                html`<button onClick=${() => void act(() => sluice().documents.retry(d.id), `${d.source} queued again`)}>Retry</button>`
               }
-              ${running.has(d.state) && html`<button onClick=${() => void act('POST', `/v1/documents/${d.id}/cancel`, `${d.source} cancelled`)}>Cancel</button>`}
-              <button class="danger" onClick=${() => confirm(`Delete ${d.source} and its chunks?`) && void act('DELETE', `/v1/documents/${d.id}`, `${d.source} deleted`)}>Delete</button>
+              ${running.has(d.state) && html`<button onClick=${() => void act(() => sluice().documents.cancel(d.id), `${d.source} cancelled`)}>Cancel</button>`}
+              <button class="danger" onClick=${() => confirm(`Delete ${d.source} and its chunks?`) && void act(() => sluice().documents.delete(d.id), `${d.source} deleted`)}>Delete</button>
             </td>
           </tr>`,
         )}

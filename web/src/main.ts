@@ -1,16 +1,12 @@
 import { html } from 'htm/preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, api, session } from './api.js';
+import type { Collection } from '@sluice/client';
+import { describeError, session, sluice } from './api.js';
 import { JobsView } from './jobs-view.js';
 import { SearchView } from './search-view.js';
 import { UploadView } from './upload-view.js';
 
-interface Collection {
-  id: string;
-  name: string;
-  embedder: { name: string; model: string; dimension: number };
-}
 type View = 'upload' | 'jobs' | 'search' | 'dashboard';
 const views: View[] = ['upload', 'jobs', 'search', 'dashboard'];
 const viewFromHash = (): View => views.find((v) => location.hash === `#${v}`) ?? 'upload';
@@ -22,11 +18,11 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     e.preventDefault();
     session.setKey(key.trim());
     try {
-      await api('GET', '/v1/collections');
+      await sluice().collections.list();
       onSignedIn();
     } catch (error) {
       session.setKey(null);
-      setMessage(error instanceof ApiError ? error.problem.detail : String(error));
+      setMessage(describeError(error, false));
     }
   };
   return html`<form class="signin" onSubmit=${submit}>
@@ -43,7 +39,7 @@ function CollectionPicker({ current, onPick }: { current: string | null; onPick:
   const [name, setName] = useState('');
   const [message, setMessage] = useState('');
   const load = async (): Promise<Collection[]> => {
-    const { collections: list } = await api<{ collections: Collection[] }>('GET', '/v1/collections');
+    const list = await sluice().collections.list();
     setCollections(list);
     return list;
   };
@@ -53,12 +49,12 @@ function CollectionPicker({ current, onPick }: { current: string | null; onPick:
   const create = async (e: Event): Promise<void> => {
     e.preventDefault();
     try {
-      const created = await api<Collection>('POST', '/v1/collections', { name });
+      const created = await sluice().collections.create({ name });
       await load();
       onPick(created.id);
       setName('');
     } catch (error) {
-      setMessage(error instanceof ApiError ? error.problem.detail : String(error));
+      setMessage(describeError(error, false));
     }
   };
   return html`<div class="collections">

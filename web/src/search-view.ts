@@ -1,19 +1,8 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { ApiError, api } from './api.js';
+import type { Hit, QueryRequest } from '@sluice/client';
+import { describeError, sluice } from './api.js';
 import { highlightPattern } from './highlight-pattern.js';
-
-interface Hit {
-  chunk_id: number;
-  source: string;
-  index: number;
-  text: string;
-  char_start: number;
-  char_end: number;
-  page: number | null;
-  score: number;
-  snippet: string;
-}
 
 /** The text with the query's words marked; split on the words, so nothing is injected as markup. */
 function highlight(text: string, query: string) {
@@ -23,7 +12,7 @@ function highlight(text: string, query: string) {
 
 export function SearchView({ collectionId }: { collectionId: string }) {
   const [query, setQuery] = useState('');
-  const [mode, setMode] = useState('hybrid');
+  const [mode, setMode] = useState<NonNullable<QueryRequest['mode']>>('hybrid');
   const [topK, setTopK] = useState(5);
   const [hits, setHits] = useState<Hit[] | null>(null);
   const [message, setMessage] = useState('');
@@ -31,21 +20,17 @@ export function SearchView({ collectionId }: { collectionId: string }) {
     e.preventDefault();
     try {
       setMessage('');
-      const answer = await api<{ hits: Hit[] }>('POST', `/v1/collections/${collectionId}/query`, {
-        query,
-        mode,
-        top_k: topK,
-      });
+      const answer = await sluice().query(collectionId, { query, mode, top_k: topK });
       setHits(answer.hits);
     } catch (error) {
-      setMessage(error instanceof ApiError ? `${error.problem.code}: ${error.problem.detail}` : String(error));
+      setMessage(describeError(error));
     }
   };
   return html`<section aria-labelledby="search-title">
     <h2 id="search-title">Search</h2>
     <form class="search" onSubmit=${search}>
       <label>Query <input type="search" required value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} /></label>
-      <label>Mode <select value=${mode} onChange=${(e: Event) => setMode((e.target as HTMLSelectElement).value)}>
+      <label>Mode <select value=${mode} onChange=${(e: Event) => setMode((e.target as HTMLSelectElement).value as NonNullable<QueryRequest['mode']>)}>
         <option value="hybrid">hybrid</option><option value="vector">vector</option><option value="text">text</option>
       </select></label>
       <label>Top k <input type="number" min="1" max="100" value=${topK} onInput=${(e: Event) => setTopK(Number((e.target as HTMLInputElement).value))} /></label>

@@ -1,16 +1,8 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, session, stream, upload } from './api.js';
+import type { SluiceDocument } from '@sluice/client';
+import { describeError, session, sluice } from './api.js';
 import { createRowStore, type Row, type RowStore } from './rows.js';
-
-interface DocumentView {
-  id: string;
-  source: string;
-  state: string;
-  size_bytes: number;
-  error: { code: string; message: string } | null;
-  progress: { chunks_total: number; chunks_embedded: number; pages_total: number | null; pages_parsed: number };
-}
 
 const terminal = new Set(['completed', 'completed_with_errors', 'failed', 'cancelled', 'skipped']);
 const label = (row: Row): string => {
@@ -105,40 +97,31 @@ export function UploadView({ collectionId }: { collectionId: string }) {
     streaming.current?.abort();
     const controller = new AbortController();
     streaming.current = controller;
-    void stream(
-      `/v1/batches/${batchId}/events`,
-      (m) => {
-        const event = JSON.parse(m.data) as {
-          documentId?: string;
-          state?: string;
-          errorMessage?: string;
-          errorCode?: string;
-          chunksEmbedded?: number;
-          chunksTotal?: number;
-          pagesParsed?: number;
-          pagesTotal?: number;
-        };
-        if (!event.documentId) {
-          return;
-        }
-        if (m.event === 'document.state' && event.state) {
+    const follow = async (): Promise<void> => {
+      // The client resumes a cut stream after its last event; it ends with `batch.finished`.
+      for await (const event of sluice().batches.events(batchId, { signal: controller.signal, maxReconnects: 1000 })) {
+        if (event.type === 'document.state') {
           store.updateDocument(event.documentId, {
             state: event.state,
             ...(event.state === 'failed' || event.state === 'completed_with_errors'
               ? { error: `${event.errorCode ?? ''} ${event.errorMessage ?? ''}`.trim() }
               : {}),
           });
-        } else if (m.event === 'document.progress' && event.pagesTotal !== undefined) {
+        } else if (event.type === 'document.progress' && event.pagesTotal !== undefined) {
           store.updateDocument(event.documentId, { pagesParsed: event.pagesParsed ?? 0, pagesTotal: event.pagesTotal });
-        } else if (m.event === 'document.progress') {
+        } else if (event.type === 'document.progress') {
           store.updateDocument(event.documentId, {
-            chunksEmbedded: event.chunksEmbedded ?? 0,
-            chunksTotal: event.chunksTotal ?? 0,
+            chunksEmbedded: event.chunksEmbedded,
+            chunksTotal: event.chunksTotal,
           });
         }
-      },
-      controller.signal,
-    );
+      }
+    };
+    follow().catch((error: unknown) => {
+      if (!controller.signal.aborted) {
+        setMessage(`Lost the batch's events — ${describeError(error)}`);
+      }
+    });
   };
 
   // Coming back to the page resumes the last batch of this session: rows from the API, then its stream.
@@ -173,20 +156,18 @@ export function UploadView({ collectionId }: { collectionId: string }) {
     store.reset(rows);
     const offsets = files.map((_, i) => files.slice(0, i).reduce((sum, f) => sum + f.size, 0));
     try {
-      const answer = await upload<{ batch: { id: string }; documents: DocumentView[] }>(
-        `/v1/collections/${collectionId}/documents`,
-        files,
+      const answer = await sluice().documents.upload(collectionId, files, {
         // Files go out in order in one body: each row's share of the bytes sent so far.
-        (loaded) =>
+        onProgress: (loaded) =>
           files.forEach((file, i) =>
             store.update(`f${i}`, { sent: Math.max(0, Math.min(file.size, loaded - (offsets[i] ?? 0))) }),
           ),
-      );
+      });
       answer.documents.forEach((doc, i) => store.update(`f${i}`, toRow(doc, `f${i}`)));
       session.set(`batch.${collectionId}`, answer.batch.id);
       follow(answer.batch.id);
     } catch (error) {
-      const detail = error instanceof ApiError ? `${error.problem.code}: ${error.problem.detail}` : String(error);
+      const detail = describeError(error);
       setMessage(`Upload refused — ${detail}`);
       rows.forEach((row) => store.update(row.key, { state: 'failed', error: detail }));
     }
@@ -225,21 +206,15 @@ export function UploadView({ collectionId }: { collectionId: string }) {
 }
 
 /** Every document of a batch, page by page. */
-async function loadBatch(batchId: string): Promise<DocumentView[]> {
-  const all: DocumentView[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { documents: DocumentView[]; next_cursor: string | null } = await api(
-      'GET',
-      `/v1/documents?batch=${batchId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
-    );
-    all.push(...page.documents);
-    cursor = page.next_cursor;
-  } while (cursor);
+async function loadBatch(batchId: string): Promise<SluiceDocument[]> {
+  const all: SluiceDocument[] = [];
+  for await (const doc of sluice().documents.all({ batch: batchId, limit: 500 })) {
+    all.push(doc);
+  }
   return all;
 }
 
-function toRow(doc: DocumentView, key = doc.id): Row {
+function toRow(doc: SluiceDocument, key = doc.id): Row {
   return {
     key,
     name: doc.source,

@@ -71,7 +71,8 @@ function forkParseProcess(
   const child = fork(file, [], {
     execArgv: parseProcessExecArgv(maxHeapMb),
     serialization: 'advanced',
-    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    // What a parser prints goes to stderr: stdout is for what the command prints (the protocol of `sluice mcp`).
+    stdio: ['ignore', 2, 'pipe', 'ipc'],
   });
   if (nice > 0 && child.pid !== undefined) {
     try {

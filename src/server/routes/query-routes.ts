@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { toSearchScope } from '../../core/query-filter.js';
-import { queryFilterSchema } from '../query-filter-schema.js';
+import { queryFilterSchema } from '../../core/query-filter-schema.js';
 import type { RouteContext, Server } from '../route-context.js';
 import { hitView, toHitView } from '../views.js';
 

@@ -4,7 +4,7 @@ import type { ChunkIndex } from '../../ports/chunk-index.js';
 import type { CollectionStore } from '../../ports/collection-store.js';
 import { isUnscoped } from '../../core/search-scope.js';
 import { paramList, scopedDocumentsSql } from '../search-scope-sql.js';
-import { toSearchHit, type HitRow } from '../store-rows.js';
+import { toChunk, toSearchHit, type ChunkRow, type HitRow } from '../store-rows.js';
 import { createCollectionLanguages } from '../collection-languages.js';
 import { appendUnseen, needsAnyTermPass, searchTerms, type TermMatch } from '../text-match.js';
 import type { PgContext } from './pg-context.js';
@@ -88,6 +88,9 @@ export function createPgChunkIndex(
     },
     countChunks(collectionId) {
       return collectionId ? count(chunkIndexSql.countOfCollection, [collectionId]) : count(chunkIndexSql.countAll);
+    },
+    async documentChunks(documentId, page) {
+      return (await query<ChunkRow>(chunkIndexSql.documentChunks, [documentId, page.from, page.limit])).map(toChunk);
     },
   };
 }

@@ -16,7 +16,7 @@ import {
   twinOf,
   unfinishedSql,
 } from '../document-sql.js';
-import { hitColumns } from '../store-rows.js';
+import { chunkColumns, hitColumns } from '../store-rows.js';
 import { vectorIndexName } from './pg-migrations.js';
 
 /**
@@ -336,6 +336,8 @@ export const chunkIndexSql = {
               ORDER BY r.score DESC, c.id`,
   countOfCollection: 'SELECT count(*)::int AS n FROM chunks WHERE collection_id = $1',
   countAll: 'SELECT count(*)::int AS n FROM chunks',
+  /** A document's chunks ($1) from an index on ($2), in order, $3 at most. */
+  documentChunks: `SELECT ${chunkColumns} FROM chunks WHERE document_id = $1 AND idx >= $2 ORDER BY idx LIMIT $3`,
 } as const;
 
 /** Which raw files are still referred to, and holds on them while uploads store them. */

@@ -4,6 +4,7 @@ import type { ChunkIndex } from '../../ports/chunk-index.js';
 import { isUnscoped, type SearchScope } from '../../core/search-scope.js';
 import { paramList, scopedDocumentsSql } from '../search-scope-sql.js';
 import { createCollectionLanguages } from '../collection-languages.js';
+import { toChunk, type ChunkRow } from '../store-rows.js';
 import { searchTerms } from '../text-match.js';
 import { chunkHits, type ScoredChunk } from './search/chunk-hits.js';
 import { searchFullText } from './search/full-text-search.js';
@@ -86,6 +87,11 @@ export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans
         ? stmt(searchSql.countOf).pluck().get(collectionId, collectionId)
         : stmt(searchSql.countAll).pluck().get();
       return n as number;
+    },
+    documentChunks(documentId, page) {
+      return searchStmt<[string, number, number], ChunkRow>(searchSql.documentChunks)
+        .all(documentId, page.from, page.limit)
+        .map(toChunk);
     },
   };
 

@@ -16,7 +16,7 @@ import {
   twinOf,
   unfinishedSql,
 } from '../document-sql.js';
-import { hitColumns } from '../store-rows.js';
+import { chunkColumns, hitColumns } from '../store-rows.js';
 
 /**
  * The SQLite backend's SQL, in one place (pg-boss's `plans.js`); the role files run it through the
@@ -302,6 +302,10 @@ export const searchSql = {
    */
   countOf: `SELECT (SELECT count(*) FROM chunks WHERE collection_id = ?) - (SELECT count(*) FROM (${stagedChunkIds}))`,
   countAll: 'SELECT (SELECT count(*) FROM chunks) - (SELECT count(*) FROM chunk_stage)',
+  /** A document's published chunks from an index on, in order: the document, the first index, the limit. */
+  documentChunks: `SELECT ${chunkColumns} FROM chunks c
+      WHERE document_id = ? AND idx >= ? AND NOT EXISTS (SELECT 1 FROM chunk_stage s WHERE s.chunk_id = c.id)
+      ORDER BY idx LIMIT ?`,
 };
 
 export const eventSql = {

@@ -172,6 +172,34 @@ export function describeChunkIndexContract(name: string, createStore: StoreFacto
       expect(nearest.map((h) => [h.documentId, h.index])).toEqual([[doc.id, 1]]);
     });
 
+    it('reads back a document’s published chunks in order, a page at a time, and those of its latest version', async () => {
+      const fixture = await stores.open();
+      const { store } = fixture;
+      const doc = await register(fixture, 'pages.txt');
+      expect(await store.documentChunks(doc.id, { from: 0, limit: 10 })).toEqual([]);
+      const texts = ['one', 'two', 'three', 'four', 'five'];
+      await publish(
+        store,
+        doc.id,
+        'att',
+        texts.map((text, i) => ({ ...chunk(i, text, [1, 0, 0, 0]), page: i + 1 })),
+      );
+      const all = await store.documentChunks(doc.id, { from: 0, limit: 10 });
+      expect(all.map((c) => c.text)).toEqual(texts);
+      expect(all[1]).toEqual({ index: 1, text: 'two', tokenCount: 3, charStart: 10, charEnd: 13, page: 2 });
+      expect((await store.documentChunks(doc.id, { from: 2, limit: 2 })).map((c) => c.index)).toEqual([2, 3]);
+      expect(await store.documentChunks(doc.id, { from: 5, limit: 2 })).toEqual([]);
+      expect(await store.documentChunks('doc_absent', { from: 0, limit: 2 })).toEqual([]);
+
+      const again = await register(fixture, 'pages.txt', { sha256: 'second version' });
+      expect(again.id).toBe(doc.id);
+      await publish(store, doc.id, 'att_2', [chunk(0, 'new one', [1, 0, 0, 0]), chunk(1, 'new two', [0, 1, 0, 0])]);
+      expect((await store.documentChunks(doc.id, { from: 0, limit: 10 })).map((c) => c.text)).toEqual([
+        'new one',
+        'new two',
+      ]);
+    });
+
     it('counts published chunks per collection and in all, and returns at most k hits, best first', async () => {
       const fixture = await stores.open();
       const { store, tenant, collection } = fixture;

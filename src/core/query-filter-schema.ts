@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { metadataLimits } from '../core/document-metadata.js';
-import { filterLimits } from '../core/query-filter.js';
+import { metadataLimits } from './document-metadata.js';
+import { filterLimits } from './query-filter.js';
 
 const scalar = z.union([z.string().max(metadataLimits.stringLength), z.number(), z.boolean()]);
 const values = z.array(scalar).min(1).max(filterLimits.values);
