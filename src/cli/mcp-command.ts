@@ -1,7 +1,5 @@
 import { Console } from 'node:console';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
-import { createMcpServer } from '../mcp/create-mcp-server.js';
 import { createTenantAccess } from '../server/tenant-access.js';
 import { withApp, type CommonFlags } from './with-app.js';
 
@@ -14,6 +12,11 @@ export function registerMcpCommand(program: Command): void {
     .action(async (flags: CommonFlags) => {
       // stdout carries the protocol and nothing else: what a library prints goes to stderr with the logs.
       globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
+      // Loaded here, not with the command line: only this command needs the SDK.
+      const [{ StdioServerTransport }, { createMcpServer }] = await Promise.all([
+        import('@modelcontextprotocol/sdk/server/stdio.js'),
+        import('../mcp/create-mcp-server.js'),
+      ]);
       process.exitCode = await withApp(
         flags,
         async (app) => {
