@@ -48,14 +48,38 @@ declare module 'fastify' {
 
 export type SluiceServer = FastifyInstance;
 
-/** The HTTP face of Sluice: Fastify, zod schemas at the edge, problem+json errors, OpenAPI at /openapi.json. */
-/** The largest unread body that is read and dropped after an early answer rather than cut off. */
+/** The most of a refused body that is read and dropped after the answer rather than cut off. */
 const drainableBytes = 16 * 1024 * 1024;
 
+/**
+ * Whether the rest of a body refused before it was all in will be read and dropped after the answer:
+ * so that a client still sending it gets the answer, where closing the connection under it would show
+ * it a failed write instead, and the connection lives on. Node drops a body no one has read; one a
+ * parser has begun is unhooked from it here. Past `drainableBytes` (declared, or counted as it comes
+ * without a length) the connection is closed: a large body would keep it busy for nothing.
+ */
 function drainsAfterAnswer(raw: IncomingMessage): boolean {
-  const length = Number(raw.headers['content-length']);
-  return !raw.readableDidRead && Number.isFinite(length) && length <= drainableBytes;
+  const declared = raw.headers['content-length'];
+  const length = declared === undefined ? undefined : Number(declared);
+  if (length !== undefined && !(Number.isFinite(length) && length <= drainableBytes)) {
+    return false;
+  }
+  if (raw.readableDidRead) {
+    let dropped = 0;
+    raw.unpipe();
+    raw.on('data', (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > drainableBytes) {
+        raw.socket.destroy();
+      }
+    });
+    raw.on('error', () => undefined);
+    raw.resume();
+  }
+  return length !== undefined || raw.readableDidRead;
 }
+
+/** The HTTP face of Sluice: Fastify, zod schemas at the edge, problem+json errors, OpenAPI at /openapi.json. */
 
 export async function createServer(app: ServerContext): Promise<SluiceServer> {
   const server = Fastify({
@@ -110,10 +134,7 @@ export async function createServer(app: ServerContext): Promise<SluiceServer> {
     if (reply.sent) {
       return;
     }
-    // Refused before its body was in. A small body no one has read yet, Node reads and drops after the
-    // answer, so a client still sending it gets the answer (some clients report a failed write
-    // instead, when the connection closes under them) and the connection lives on. A large or
-    // half-read body would keep the connection busy for nothing: it closes after the answer.
+    // Refused before its body was in: the rest is read and dropped, or the connection closes.
     if (!request.raw.complete && !drainsAfterAnswer(request.raw)) {
       void reply.header('connection', 'close');
     }

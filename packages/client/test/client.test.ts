@@ -125,6 +125,24 @@ describe('@sluice/client against a live sluice serve', () => {
     await expect(client.collections.find('no-such-collection')).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('gets the refusal of an upload refused while its body is still coming, not a failed write', async () => {
+    // The metadata goes before the file: the server refuses it with most of the body still to read.
+    const noRetry = new SluiceClient({ baseUrl: server.url, apiKey: server.adminKey, retry: false });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const refused = await noRetry.documents
+        .upload(collectionId, [{ name: 'refused.txt', data: 'x'.repeat(400_000) }], { metadata: { 'bad key!': 'v' } })
+        .then(
+          () => 'accepted',
+          (e: unknown) => (e instanceof SluiceApiError ? e.code : String(e)),
+        );
+      outcomes.push(refused);
+    }
+    expect(outcomes).toEqual(Array(30).fill('invalid_input'));
+    // The connection was not spoilt: the next call on it is answered.
+    expect((await noRetry.collections.list()).length).toBeGreaterThan(0);
+  });
+
   it('sends again after 429 and 503, waiting out Retry-After; a streamed upload is not sent twice', async () => {
     const proxy = await startRefusingProxy(server.url);
     try {
