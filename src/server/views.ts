@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { documentStates } from '../core/states.js';
-import type { BatchProgress, Collection, DocumentRecord, SearchHit } from '../core/types.js';
+import type { BatchProgress, Chunk, Collection, DocumentRecord, SearchHit } from '../core/types.js';
 
 const metadataValue = z.union([z.string(), z.number(), z.boolean()]);
 /** What the uploader attached to a document; empty for none. */
@@ -108,6 +108,29 @@ export const hitView = z.object({
   metadata: metadataView,
 });
 
+/** A published chunk of a document. */
+export const chunkView = z.object({
+  index: z.number(),
+  text: z.string().describe("Exactly the document's parsed text from `char_start` to `char_end`"),
+  char_start: z.number(),
+  char_end: z.number(),
+  page: z.number().nullable().describe('The 1-based page of its first character, for a paged format (PDF)'),
+  token_count: z.number(),
+});
+
+/** One page of a document's published chunks. */
+export const documentChunksView = z.object({
+  document_id: z.string(),
+  state: z
+    .enum(documentStates)
+    .describe("The document's own: until it completes, the chunks are none, or an earlier version's"),
+  chunks_of: z
+    .string()
+    .describe('The document whose chunks these are: this one, or the original a skipped copy shares them with'),
+  chunks: z.array(chunkView),
+  next_cursor: z.string().nullable().describe('Pass it back as `cursor` for the next page; null on the last one'),
+});
+
 export function toCollectionView(c: Collection): z.infer<typeof collectionView> {
   return { id: c.id, name: c.name, embedder: c.embedder, partial_success: c.partialSuccess, created_at: c.createdAt };
 }
@@ -201,5 +224,16 @@ export function toHitView(h: SearchHit): z.infer<typeof hitView> {
     media_type: h.mediaType,
     language: h.language,
     metadata: h.metadata,
+  };
+}
+
+export function toChunkView(c: Chunk): z.infer<typeof chunkView> {
+  return {
+    index: c.index,
+    text: c.text,
+    char_start: c.charStart,
+    char_end: c.charEnd,
+    page: c.page,
+    token_count: c.tokenCount,
   };
 }

@@ -229,6 +229,7 @@ describe('HTTP API over real HTTP', () => {
       ['POST', `/v1/batches/${batchId}/retry-failed`],
       ['GET', `/v1/documents/${docId}`],
       ['GET', `/v1/documents/${docId}/events`],
+      ['GET', `/v1/documents/${docId}/chunks`],
       ['POST', `/v1/documents/${docId}/cancel`],
       ['POST', `/v1/documents/${docId}/retry`],
       ['DELETE', `/v1/documents/${docId}`],
@@ -371,6 +372,7 @@ describe('HTTP API over real HTTP', () => {
         '/v1/collections/{id}/documents',
         '/v1/batches/{id}/events',
         '/v1/collections/{id}/query',
+        '/v1/documents/{id}/chunks',
       ]),
     );
     const docs = await fetch(`${t.url}/docs/`);

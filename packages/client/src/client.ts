@@ -1,15 +1,19 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { errorOf, retryAfterMs, SluiceApiError } from './errors.js';
 import { followStream, type StreamOptions } from './event-stream.js';
+import { joinChunks } from './join-chunks.js';
 import type { paths } from './openapi.js';
 import { withRetries, type RetryOptions } from './retries.js';
 import type {
   Batch,
   BatchEvent,
+  ChunkPage,
+  ChunkQuery,
   Collection,
   CollectionWithStats,
   CreateCollection,
   CreateSource,
+  DocumentChunk,
   DocumentEvent,
   DocumentPage,
   DocumentQuery,
@@ -117,12 +121,32 @@ export class SluiceClient {
       /** Uploads files into a collection (one batch); answers at once with the batch and a job per file. */
       upload: (collectionId: string, files: UploadInput[], options: UploadOptions = {}): Promise<UploadAnswer> =>
         this.upload(collectionId, files, options),
-      /** One page of documents, newest first. */
+      /** One page of documents, oldest first. */
       list: (query: DocumentQuery = {}): Promise<DocumentPage> =>
         unwrap(api.GET('/v1/documents', { params: { query } })),
       /** Every document the query finds, page after page. */
       all: (query: DocumentQuery = {}): AsyncGenerator<SluiceDocument> => this.allDocuments(query),
       get: (id: string): Promise<SluiceDocument> => unwrap(api.GET('/v1/documents/{id}', { params: { path: { id } } })),
+      /**
+       * One page of a document's published chunks, in order: those a search finds of it now (a
+       * skipped copy's are its original's). Pass `next_cursor` back as `cursor` for the next page.
+       */
+      chunks: (id: string, query: ChunkQuery = {}): Promise<ChunkPage> =>
+        unwrap(api.GET('/v1/documents/{id}/chunks', { params: { path: { id }, query } })),
+      /** Every published chunk of a document, page after page (`limit` a page, 500 unless given). */
+      allChunks: (id: string, query: Pick<ChunkQuery, 'limit'> = {}): AsyncGenerator<DocumentChunk> =>
+        this.allChunks(id, query),
+      /**
+       * The text parsed from a document, put back together from all of its published chunks
+       * (`joinChunks`); empty while it has none.
+       */
+      text: async (id: string): Promise<string> => {
+        const chunks: DocumentChunk[] = [];
+        for await (const chunk of this.allChunks(id, {})) {
+          chunks.push(chunk);
+        }
+        return joinChunks(chunks);
+      },
       delete: async (id: string): Promise<void> => {
         await unwrap(api.DELETE('/v1/documents/{id}', { params: { path: { id } } }));
       },
@@ -223,6 +247,15 @@ export class SluiceClient {
     do {
       const page = await this.documents.list({ ...query, ...(cursor ? { cursor } : {}) });
       yield* page.documents;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
+  private async *allChunks(id: string, query: Pick<ChunkQuery, 'limit'>): AsyncGenerator<DocumentChunk> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.documents.chunks(id, { limit: query.limit ?? 500, ...(cursor ? { cursor } : {}) });
+      yield* page.chunks;
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
   }

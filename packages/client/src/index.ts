@@ -1,6 +1,9 @@
 export { SluiceClient, type SluiceClientOptions, type UploadOptions, type WaitOptions } from './client.js';
+export { createCollectionLookup } from './collection-lookup.js';
+export { connectSluice, type SluiceConnection } from './connect-sluice.js';
 export { SluiceApiError } from './errors.js';
 export type { StreamOptions } from './event-stream.js';
+export { joinChunks } from './join-chunks.js';
 export type { RetryOptions } from './retries.js';
 export type { UploadData, UploadFile, UploadInput } from './upload-body.js';
 export type * from './types.js';

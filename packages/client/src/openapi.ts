@@ -1334,6 +1334,81 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/documents/{id}/chunks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A document's published chunks in order; pass `next_cursor` back as `cursor` for the next page
+     * @description The chunks a search finds of the document now, each the parsed text's exact slice `[char_start, char_end)`. Neighbours overlap, or leave out only whitespace the chunker trimmed (and, on `completed_with_errors`, the chunks that failed for good). None until a first version of the document is published, then those of the last version published: a new version replaces them whole once it completes. A skipped copy answers its original's (`chunks_of`).
+     */
+    get: {
+      parameters: {
+        query?: {
+          cursor?: string;
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              chunks: {
+                char_end: number;
+                char_start: number;
+                index: number;
+                /** @description The 1-based page of its first character, for a paged format (PDF) */
+                page: number | null;
+                /** @description Exactly the document's parsed text from `char_start` to `char_end` */
+                text: string;
+                token_count: number;
+              }[];
+              /** @description The document whose chunks these are: this one, or the original a skipped copy shares them with */
+              chunks_of: string;
+              document_id: string;
+              /** @description Pass it back as `cursor` for the next page; null on the last one */
+              next_cursor: string | null;
+              /**
+               * @description The document's own: until it completes, the chunks are none, or an earlier version's
+               * @enum {string}
+               */
+              state:
+                | 'queued'
+                | 'parsing'
+                | 'chunking'
+                | 'embedding'
+                | 'indexing'
+                | 'completed'
+                | 'completed_with_errors'
+                | 'failed'
+                | 'cancelled'
+                | 'skipped';
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/documents/{id}/events': {
     parameters: {
       query?: never;

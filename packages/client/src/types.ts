@@ -17,8 +17,16 @@ export type SluiceDocument = Json<paths['/v1/documents/{id}']['get']['responses'
 export type DocumentPage = Json<paths['/v1/documents']['get']['responses'][200]>;
 export type DocumentQuery = NonNullable<paths['/v1/documents']['get']['parameters']['query']>;
 export type DocumentState = SluiceDocument['state'];
+/** One page of a document's published chunks, in order. */
+export type ChunkPage = Json<paths['/v1/documents/{id}/chunks']['get']['responses'][200]>;
+export type ChunkQuery = NonNullable<paths['/v1/documents/{id}/chunks']['get']['parameters']['query']>;
+export type DocumentChunk = ChunkPage['chunks'][number];
 export type Metadata = SluiceDocument['metadata'];
 export type QueryRequest = Json<paths['/v1/collections/{id}/query']['post']['requestBody']>;
+/** A query's filter: every condition given must hold. */
+export type QueryFilter = NonNullable<QueryRequest['filter']>;
+/** `hybrid` (vector and full text fused by rank), `vector` or `text` (BM25). */
+export type SearchMode = NonNullable<QueryRequest['mode']>;
 export type QueryAnswer = Json<paths['/v1/collections/{id}/query']['post']['responses'][200]>;
 export type Hit = QueryAnswer['hits'][number];
 export type Source = Json<paths['/v1/sources/{id}']['get']['responses'][200]>;

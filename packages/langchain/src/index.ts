@@ -1,6 +1,6 @@
 export { hitToDocument } from './hit-to-document.js';
 export { SluiceServerEmbeddings } from './server-side-embeddings.js';
-export type { SluiceConnection, SluiceFilter, SluiceSearchMode } from './sluice-connection.js';
+export type { QueryFilter as SluiceFilter, SearchMode as SluiceSearchMode, SluiceConnection } from '@sluice/client';
 export { SluiceIngestError, type IngestFailure } from './sluice-ingest-error.js';
 export { SluiceRetriever, type SluiceRetrieverFields } from './sluice-retriever.js';
 export { SluiceVectorStore, type SluiceAddOptions, type SluiceVectorStoreFields } from './sluice-vector-store.js';

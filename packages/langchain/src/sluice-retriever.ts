@@ -1,15 +1,15 @@
 import type { CallbackManagerForRetrieverRun } from '@langchain/core/callbacks/manager';
 import type { Document } from '@langchain/core/documents';
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
-import type { SluiceClient } from '@sluice/client';
-import { hitToDocument } from './hit-to-document.js';
 import {
-  clientOf,
+  connectSluice,
   createCollectionLookup,
+  type QueryFilter,
+  type SearchMode,
+  type SluiceClient,
   type SluiceConnection,
-  type SluiceFilter,
-  type SluiceSearchMode,
-} from './sluice-connection.js';
+} from '@sluice/client';
+import { hitToDocument } from './hit-to-document.js';
 
 /** Options of a `SluiceRetriever`: the server, the collection, and how to search it. */
 export type SluiceRetrieverFields = BaseRetrieverInput &
@@ -19,9 +19,9 @@ export type SluiceRetrieverFields = BaseRetrieverInput &
     /** Chunks returned per query, 1 to 100. @defaultValue 4 */
     topK?: number;
     /** @defaultValue `hybrid` */
-    mode?: SluiceSearchMode;
+    mode?: SearchMode;
     /** Only chunks of the documents this keeps (metadata, source prefix, media type, language, dates, ids). */
-    filter?: SluiceFilter;
+    filter?: QueryFilter;
   };
 
 /**
@@ -48,13 +48,13 @@ export class SluiceRetriever extends BaseRetriever {
   readonly client: SluiceClient;
   readonly collection: string;
   topK: number;
-  mode: SluiceSearchMode;
-  filter: SluiceFilter | undefined;
+  mode: SearchMode;
+  filter: QueryFilter | undefined;
   private readonly collectionId: () => Promise<string>;
 
   constructor(fields: SluiceRetrieverFields) {
     super(fields);
-    this.client = clientOf(fields);
+    this.client = connectSluice(fields);
     this.collection = fields.collection;
     this.topK = fields.topK ?? 4;
     this.mode = fields.mode ?? 'hybrid';

@@ -2,17 +2,19 @@ import type { Callbacks } from '@langchain/core/callbacks/manager';
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { VectorStore } from '@langchain/core/vectorstores';
-import { SluiceApiError, type SluiceClient, type UploadFile } from '@sluice/client';
+import {
+  connectSluice,
+  createCollectionLookup,
+  SluiceApiError,
+  type QueryFilter,
+  type SearchMode,
+  type SluiceClient,
+  type SluiceConnection,
+  type UploadFile,
+} from '@sluice/client';
 import { hitToDocument } from './hit-to-document.js';
 import { ingestFiles } from './ingest-files.js';
 import { SluiceServerEmbeddings } from './server-side-embeddings.js';
-import {
-  clientOf,
-  createCollectionLookup,
-  type SluiceConnection,
-  type SluiceFilter,
-  type SluiceSearchMode,
-} from './sluice-connection.js';
 import { toSluiceMetadata } from './to-sluice-metadata.js';
 
 /** Options of a `SluiceVectorStore`. */
@@ -20,7 +22,7 @@ export type SluiceVectorStoreFields = SluiceConnection & {
   /** The collection, by id or by name; created under that name on the first write if there is none. */
   collection: string;
   /** How searches rank chunks. @defaultValue `hybrid` */
-  mode?: SluiceSearchMode;
+  mode?: SearchMode;
   /**
    * Throw, naming the keys, when a document's metadata holds values Sluice cannot store, instead of
    * leaving them out (see `toSluiceMetadata`). @defaultValue false
@@ -64,7 +66,7 @@ const notSupported = (what: string): Error =>
  * ```
  */
 export class SluiceVectorStore extends VectorStore {
-  declare FilterType: SluiceFilter;
+  declare FilterType: QueryFilter;
 
   static override lc_name(): string {
     return 'SluiceVectorStore';
@@ -76,7 +78,7 @@ export class SluiceVectorStore extends VectorStore {
 
   readonly client: SluiceClient;
   readonly collection: string;
-  mode: SluiceSearchMode;
+  mode: SearchMode;
   strictMetadata: boolean;
   waitSeconds: number;
   private readonly collectionId: (options?: { create?: boolean }) => Promise<string>;
@@ -87,7 +89,7 @@ export class SluiceVectorStore extends VectorStore {
 
   constructor(fields: SluiceVectorStoreFields) {
     super(new SluiceServerEmbeddings(), fields);
-    this.client = clientOf(fields);
+    this.client = connectSluice(fields);
     this.collection = fields.collection;
     this.mode = fields.mode ?? 'hybrid';
     this.strictMetadata = fields.strictMetadata ?? false;
@@ -137,7 +139,7 @@ export class SluiceVectorStore extends VectorStore {
   override similaritySearchVectorWithScore(
     _query: number[],
     _k: number,
-    _filter?: SluiceFilter,
+    _filter?: QueryFilter,
   ): Promise<[Document, number][]> {
     return Promise.reject(notSupported('similaritySearchVectorWithScore'));
   }
@@ -146,7 +148,7 @@ export class SluiceVectorStore extends VectorStore {
   override async similaritySearchWithScore(
     query: string,
     k = 4,
-    filter?: SluiceFilter,
+    filter?: QueryFilter,
     _callbacks?: Callbacks,
   ): Promise<[Document, number][]> {
     const { hits } = await this.client.query(await this.collectionId(), {
@@ -161,7 +163,7 @@ export class SluiceVectorStore extends VectorStore {
   override async similaritySearch(
     query: string,
     k = 4,
-    filter?: SluiceFilter,
+    filter?: QueryFilter,
     callbacks?: Callbacks,
   ): Promise<Document[]> {
     return (await this.similaritySearchWithScore(query, k, filter, callbacks)).map(([document]) => document);

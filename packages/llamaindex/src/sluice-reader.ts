@@ -1,8 +1,14 @@
 import { Document, type BaseReader } from '@llamaindex/core/schema';
-import type { SluiceClient, SluiceDocument } from '@sluice/client';
+import {
+  connectSluice,
+  createCollectionLookup,
+  joinChunks,
+  type DocumentChunk,
+  type SluiceClient,
+  type SluiceConnection,
+  type SluiceDocument,
+} from '@sluice/client';
 import { bookkeepingKeys } from './hit-to-node.js';
-import { joinChunks } from './join-chunks.js';
-import { clientOf, createCollectionLookup, type SluiceConnection } from './sluice-connection.js';
 
 /** Options of a `SluiceReader`: the server, and the collection read when no document ids are given. */
 export type SluiceReaderOptions = SluiceConnection & {
@@ -15,25 +21,22 @@ export interface SluiceLoadOptions {
   documentIds?: string[];
 }
 
-/** The query API answers at most this many chunks, so a document of more cannot be read whole. */
-export const maxReadableChunks = 100;
 const readersAtOnce = 4;
 
 /**
  * Loads documents stored in Sluice as LlamaIndex `Document`s: the text Sluice parsed out of each file
  * (a PDF's text, not its bytes), with the document's metadata and its Sluice id as `id_`.
  *
- * The API has no route that answers a document's text, so the reader rebuilds it from the document's
- * chunks, fetched by one vector query restricted to the document. That holds all of a document of at
- * most `maxReadableChunks` chunks (about 50,000 tokens). A longer document, or one not `completed`, is
- * refused with an error that says so, never answered in part; a skipped duplicate reads as its original.
+ * The text is put back together from every chunk of the document (`joinChunks`), read a page at a
+ * time, so a document of any size comes whole. One not `completed` is refused with an error that says
+ * so, never answered in part; a skipped duplicate reads as its original.
  */
 export class SluiceReader implements BaseReader<Document> {
   readonly client: SluiceClient;
   private readonly collectionId: (() => Promise<string>) | undefined;
 
   constructor(options: SluiceReaderOptions) {
-    this.client = clientOf(options);
+    this.client = connectSluice(options);
     this.collectionId =
       options.collection !== undefined ? createCollectionLookup(this.client, options.collection) : undefined;
   }
@@ -103,25 +106,15 @@ export class SluiceReader implements BaseReader<Document> {
     if (document.state !== 'completed') {
       throw new Error(`${name} is ${document.state}: only a completed document has all of its text in Sluice`);
     }
+    const chunks: DocumentChunk[] = [];
+    for await (const chunk of this.client.documents.allChunks(document.id)) {
+      chunks.push(chunk);
+    }
+    // As many as it completed with, or it changed while read (a new version published between two pages).
     const total = document.progress.chunks_total;
-    if (total > maxReadableChunks) {
-      throw new Error(
-        `${name} has ${total} chunks, and a query answers at most ${maxReadableChunks}: SluiceReader cannot read it whole`,
-      );
+    if (chunks.length !== total) {
+      throw new Error(`Read ${chunks.length} of the ${total} chunks of ${name}; it may have changed meanwhile`);
     }
-    if (total === 0) {
-      return '';
-    }
-    // A vector search scores every chunk in scope, whatever the query says: all of them come back.
-    const { hits } = await this.client.query(document.collection_id, {
-      query: 'document',
-      mode: 'vector',
-      top_k: total,
-      filter: { document_ids: [document.id] },
-    });
-    if (hits.length !== total) {
-      throw new Error(`Read ${hits.length} of the ${total} chunks of ${name}; it may have changed meanwhile`);
-    }
-    return joinChunks(hits);
+    return joinChunks(chunks);
   }
 }

@@ -2,15 +2,15 @@ import type { QueryBundle } from '@llamaindex/core/query-engine';
 import { BaseRetriever } from '@llamaindex/core/retriever';
 import type { NodeWithScore } from '@llamaindex/core/schema';
 import { extractText } from '@llamaindex/core/utils';
-import type { SluiceClient } from '@sluice/client';
-import { hitToNode } from './hit-to-node.js';
 import {
-  clientOf,
+  connectSluice,
   createCollectionLookup,
+  type QueryFilter,
+  type SearchMode,
+  type SluiceClient,
   type SluiceConnection,
-  type SluiceFilter,
-  type SluiceSearchMode,
-} from './sluice-connection.js';
+} from '@sluice/client';
+import { hitToNode } from './hit-to-node.js';
 
 /** Options of a `SluiceRetriever`: the server, the collection, and how to search it. */
 export type SluiceRetrieverOptions = SluiceConnection & {
@@ -19,9 +19,9 @@ export type SluiceRetrieverOptions = SluiceConnection & {
   /** Chunks returned per query, 1 to 100 (LlamaIndex's name and default). @defaultValue 2 */
   similarityTopK?: number;
   /** @defaultValue `hybrid` */
-  mode?: SluiceSearchMode;
+  mode?: SearchMode;
   /** Only chunks of the documents this keeps (metadata, source prefix, media type, language, dates, ids). */
-  filter?: SluiceFilter;
+  filter?: QueryFilter;
 };
 
 /**
@@ -38,13 +38,13 @@ export class SluiceRetriever extends BaseRetriever {
   readonly client: SluiceClient;
   readonly collection: string;
   similarityTopK: number;
-  mode: SluiceSearchMode;
-  filter: SluiceFilter | undefined;
+  mode: SearchMode;
+  filter: QueryFilter | undefined;
   private readonly collectionId: () => Promise<string>;
 
   constructor(options: SluiceRetrieverOptions) {
     super();
-    this.client = clientOf(options);
+    this.client = connectSluice(options);
     this.collection = options.collection;
     this.similarityTopK = options.similarityTopK ?? 2;
     this.mode = options.mode ?? 'hybrid';
