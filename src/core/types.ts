@@ -192,4 +192,6 @@ export interface SearchHit {
   metadata: DocumentMetadata;
   /** A passage of the text around the first query word (see `snippetOf`), set by the search. */
   snippet?: string;
+  /** Where in the snippet the query's words (or their forms) stand: `[start, end)` offsets. */
+  snippetHighlights?: [number, number][];
 }

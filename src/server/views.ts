@@ -98,6 +98,11 @@ export const hitView = z.object({
   text: z.string(),
   /** About 240 characters of it around the first query word, on one line, `…` where cut. */
   snippet: z.string(),
+  /**
+   * Where in `snippet` the query's words stand, `start` to `end` (exclusive; UTF-16 offsets, as JavaScript
+   * counts): words beginning with a query word, forms of it in the document's language, Chinese or Japanese anywhere.
+   */
+  snippet_highlights: z.array(z.object({ start: z.number(), end: z.number() })),
   char_start: z.number(),
   char_end: z.number(),
   page: z.number().nullable(),
@@ -217,6 +222,7 @@ export function toHitView(h: SearchHit): z.infer<typeof hitView> {
     index: h.index,
     text: h.text,
     snippet: h.snippet ?? h.text.slice(0, 240),
+    snippet_highlights: (h.snippetHighlights ?? []).map(([start, end]) => ({ start, end })),
     char_start: h.charStart,
     char_end: h.charEnd,
     page: h.page,

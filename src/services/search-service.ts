@@ -1,7 +1,7 @@
 import { assertSameEmbedder } from '../core/embedder-pin.js';
 import { SluiceError } from '../core/errors.js';
 import { fuseRankings } from '../core/rank-fusion.js';
-import { snippetOf } from '../core/snippet.js';
+import { snippetsOf } from '../core/snippet.js';
 import type { SearchScope } from '../core/search-scope.js';
 import type { Collection, SearchHit, SearchMode } from '../core/types.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -25,7 +25,11 @@ export async function searchCollection(
   request: SearchRequest,
 ): Promise<SearchHit[]> {
   const hits = await rank(deps, collection, request);
-  return hits.map((h) => ({ ...h, snippet: snippetOf(h.text, request.query) }));
+  const snippetOf = snippetsOf(request.query);
+  return hits.map((h) => {
+    const snippet = snippetOf(h.text, h.language);
+    return { ...h, snippet: snippet.text, snippetHighlights: snippet.highlights };
+  });
 }
 
 async function rank(

@@ -7,7 +7,7 @@
  * of the sentence, nothing holding the word is missed. Thai, Lao, Khmer and Myanmar, alphabets without
  * spaces, are split into words by ICU's dictionaries (`Intl.Segmenter`), at index and query time alike.
  */
-import { stemmerOf } from './language-rules.js';
+import { stemmerOf } from '../core/language-rules.js';
 
 /** Chinese and Japanese characters, with the iteration and length marks 々 and ー. */
 const ideographs = '[\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\u3005\\u30fc]';

@@ -1,4 +1,4 @@
-import { stemmerOf, stopWordsOfQuery } from './language-rules.js';
+import { stemmerOf, stopWordsOfQuery } from '../core/language-rules.js';
 import { queryTerms } from './query-terms.js';
 
 /**

@@ -92,6 +92,8 @@ describe('HTTP API over real HTTP', () => {
       index: expect.any(Number),
       char_start: expect.any(Number),
     });
+    const top = query.body.hits[0] as { snippet: string; snippet_highlights: { start: number; end: number }[] };
+    expect(top.snippet_highlights.map(({ start, end }) => top.snippet.slice(start, end))).toEqual(['unique7']);
     for (const mode of ['hybrid', 'vector']) {
       const r = await api('POST', `/v1/collections/${collectionId}/query`, { query: 'unique7 word3', top_k: 5, mode });
       expect(r.body.hits.length).toBeGreaterThan(0);

@@ -4,6 +4,18 @@ import type { Hit, QueryRequest } from '@sluice/client';
 import { describeError, sluice } from './api.js';
 import { highlightPattern } from './highlight-pattern.js';
 
+/** The snippet with the server's matches marked (forms of the query's words too), as text nodes. */
+function marked(text: string, highlights: { start: number; end: number }[]) {
+  const parts = [];
+  let at = 0;
+  for (const { start, end } of highlights) {
+    parts.push(text.slice(at, start), html`<mark>${text.slice(start, end)}</mark>`);
+    at = end;
+  }
+  parts.push(text.slice(at));
+  return parts;
+}
+
 /** The text with the query's words marked; split on the words, so nothing is injected as markup. */
 function highlight(text: string, query: string) {
   const pattern = highlightPattern(query);
@@ -44,7 +56,7 @@ export function SearchView({ collectionId }: { collectionId: string }) {
       ${hits.map(
         (h) => html`<li key=${h.chunk_id}>
           <p class="meta"><strong>${h.source}</strong> · chunk ${h.index}${h.page !== null ? ` · page ${h.page}` : ''} · chars ${h.char_start}–${h.char_end} · score ${h.score.toFixed(3)}</p>
-          <p class="text">${highlight(h.snippet, query)}</p>
+          <p class="text">${marked(h.snippet, h.snippet_highlights)}</p>
           ${h.snippet !== h.text && html`<details><summary>Whole chunk</summary><p class="text">${highlight(h.text, query)}</p></details>`}
         </li>`,
       )}

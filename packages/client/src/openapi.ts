@@ -856,6 +856,10 @@ export interface paths {
                 page: number | null;
                 score: number;
                 snippet: string;
+                snippet_highlights: {
+                  end: number;
+                  start: number;
+                }[];
                 source: string;
                 text: string;
               }[];

@@ -8,7 +8,7 @@ import {
 } from '../document-sql.js';
 import { asUnavailable } from './pg-connection-errors.js';
 import { withConnection, type PgPool, type PgQueryable } from './pg-connection.js';
-import { stemmedLanguages } from '../language-rules.js';
+import { stemmedLanguages } from '../../core/language-rules.js';
 import { indexedText } from '../search-text.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { stemmedLanguages } from '../language-rules.js';
+import { stemmedLanguages } from '../../core/language-rules.js';
 import { indexedText } from '../search-text.js';
 import {
   documentFactsTables,

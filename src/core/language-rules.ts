@@ -1,5 +1,6 @@
 import { stemmer as danish } from '@orama/stemmers/danish';
 import { stemmer as dutch } from '@orama/stemmers/dutch';
+import { stemmer as english } from '@orama/stemmers/english';
 import { stemmer as finnish } from '@orama/stemmers/finnish';
 import { stemmer as french } from '@orama/stemmers/french';
 import { stemmer as german } from '@orama/stemmers/german';
@@ -82,6 +83,19 @@ export const stemmedLanguages: readonly string[] = Object.keys(byLanguage).filte
 /** The stemmer of a detected language, if its words are stemmed before indexing. */
 export function stemmerOf(language: string | null | undefined): ((word: string) => string) | undefined {
   return language ? byLanguage[language]?.stem : undefined;
+}
+
+/**
+ * The stemmer that tells which words of a hit's text are forms of a query word, to show them: the
+ * language's own, and for English (which the engines stem when indexing) Snowball's English one.
+ */
+export function matchStemmerOf(language: string | null | undefined): ((word: string) => string) | undefined {
+  return language === 'en' ? english : stemmerOf(language);
+}
+
+/** Whether a word is a stop word of English or of the language. */
+export function isStopWord(word: string, language: string | null | undefined): boolean {
+  return englishStopWords.has(word) || (language ? (byLanguage[language]?.stopWords.has(word) ?? false) : false);
 }
 
 /**
