@@ -90,26 +90,31 @@ export const batchView = z.object({
 });
 
 export const hitView = z.object({
-  chunk_id: z.number(),
+  chunk_id: z.number().describe("The chunk's id in the collection"),
   document_id: z.string(),
-  source: z.string(),
-  index: z.number(),
-  /** The whole chunk. */
-  text: z.string(),
-  /** About 240 characters of it around the first query word, on one line, `…` where cut. */
-  snippet: z.string(),
-  /**
-   * Where in `snippet` the query's words stand, `start` to `end` (exclusive; UTF-16 offsets, as JavaScript
-   * counts): words beginning with a query word, forms of it in the document's language, Chinese or Japanese anywhere.
-   */
-  snippet_highlights: z.array(z.object({ start: z.number(), end: z.number() })),
-  char_start: z.number(),
-  char_end: z.number(),
-  page: z.number().nullable(),
-  score: z.number(),
-  /** The document's, as on the document. */
-  media_type: z.string().nullable(),
-  language: z.string().nullable(),
+  source: z.string().describe("The document's file name (or object key) as uploaded"),
+  index: z.number().describe("The chunk's place in its document, from 0"),
+  text: z.string().describe('The whole chunk'),
+  snippet: z
+    .string()
+    .describe("About 240 characters of the chunk around the query's first word, on one line, `…` where cut"),
+  snippet_highlights: z
+    .array(z.object({ start: z.number(), end: z.number() }))
+    .describe(
+      "Where in `snippet` the query's words stand, `start` to `end` (exclusive; UTF-16 offsets, as JavaScript counts): " +
+        "words beginning with a query word, forms of it in the document's language, Chinese or Japanese anywhere",
+    ),
+  char_start: z.number().describe("Where the chunk starts in the document's parsed text"),
+  char_end: z.number().describe('Where it ends (exclusive)'),
+  page: z.number().nullable().describe('The 1-based page of its first character, for a paged format (PDF)'),
+  score: z
+    .number()
+    .describe(
+      'Higher is better, within one answer: in `hybrid` the reciprocal-rank fusion of both rankings (about 0.016 to ' +
+        '0.033), in `vector` the cosine similarity, in `text` the BM25 score (its scale depends on the store)',
+    ),
+  media_type: z.string().nullable().describe("The document's, as on the document"),
+  language: z.string().nullable().describe("The document's detected language (ISO 639-1), as on the document"),
   metadata: metadataView,
 });
 

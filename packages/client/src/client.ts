@@ -13,6 +13,7 @@ import type {
   CollectionWithStats,
   CreateCollection,
   CreateSource,
+  Problem,
   DocumentChunk,
   DocumentEvent,
   DocumentPage,
@@ -26,6 +27,7 @@ import type {
   Source,
   Stats,
   Status,
+  UpdateCollection,
   UploadAnswer,
 } from './types.js';
 import { uploadBody, type UploadInput } from './upload-body.js';
@@ -38,6 +40,7 @@ export interface SluiceClientOptions {
   apiKey?: string;
   /** Retries of answers 429 and 503; `false` for none. */
   retry?: RetryOptions | false;
+  /** The fetch to send requests with (a proxy agent's, a test's); `globalThis.fetch` by default. */
   fetch?: typeof fetch;
 }
 
@@ -52,6 +55,7 @@ export interface UploadOptions {
   idempotencyKey?: string;
   /** Bytes of the request body sent so far. */
   onProgress?: (sentBytes: number) => void;
+  /** Aborts the upload, and the waits between its retries. */
   signal?: AbortSignal;
 }
 
@@ -76,7 +80,10 @@ async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; response: Re
  * adds what generation cannot: uploads, following events, waiting for a batch, errors and retries.
  */
 export class SluiceClient {
-  /** Every route of the API, typed (openapi-fetch): `client.api.GET('/v1/batches/{id}', …)`. */
+  /**
+   * Every route of the API, typed (openapi-fetch): `client.api.GET('/v1/batches/{id}', …)`. It answers
+   * `{ data, error, response }` rather than throwing; the methods below throw `SluiceApiError`.
+   */
   readonly api: Client<paths>;
   readonly collections;
   readonly documents;
@@ -100,8 +107,14 @@ export class SluiceClient {
     });
     const api = this.api;
     this.collections = {
-      /** Creates a collection, or answers the one of that name. */
+      /**
+       * Creates a collection (201), or answers the tenant's collection of that name (200), with the
+       * settings given here applied to it.
+       */
       create: (body: CreateCollection): Promise<Collection> => unwrap(api.POST('/v1/collections', { body })),
+      /** Changes a collection's settings. */
+      update: (id: string, body: UpdateCollection): Promise<Collection> =>
+        unwrap(api.PATCH('/v1/collections/{id}', { params: { path: { id } }, body })),
       list: async (): Promise<Collection[]> => (await unwrap(api.GET('/v1/collections'))).collections,
       get: (id: string): Promise<CollectionWithStats> =>
         unwrap(api.GET('/v1/collections/{id}', { params: { path: { id } } })),
@@ -109,7 +122,13 @@ export class SluiceClient {
       find: async (idOrName: string): Promise<Collection> => {
         const found = (await this.collections.list()).find((c) => c.id === idOrName || c.name === idOrName);
         if (!found) {
-          throw new SluiceApiError(404, { code: 'not_found', detail: `No collection ${idOrName}`, status: 404 });
+          throw new SluiceApiError(404, {
+            type: 'https://sluice.dev/problems/not_found',
+            title: 'Not found',
+            status: 404,
+            code: 'not_found',
+            detail: `No collection with the id or name ${idOrName}`,
+          } satisfies Problem);
         }
         return found;
       },

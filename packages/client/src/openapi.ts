@@ -843,24 +843,36 @@ export interface paths {
           content: {
             'application/json': {
               hits: {
+                /** @description Where it ends (exclusive) */
                 char_end: number;
+                /** @description Where the chunk starts in the document's parsed text */
                 char_start: number;
+                /** @description The chunk's id in the collection */
                 chunk_id: number;
                 document_id: string;
+                /** @description The chunk's place in its document, from 0 */
                 index: number;
+                /** @description The document's detected language (ISO 639-1), as on the document */
                 language: string | null;
+                /** @description The document's, as on the document */
                 media_type: string | null;
                 metadata: {
                   [key: string]: (string | number | boolean) | (string | number | boolean)[];
                 };
+                /** @description The 1-based page of its first character, for a paged format (PDF) */
                 page: number | null;
+                /** @description Higher is better, within one answer: in `hybrid` the reciprocal-rank fusion of both rankings (about 0.016 to 0.033), in `vector` the cosine similarity, in `text` the BM25 score (its scale depends on the store) */
                 score: number;
+                /** @description About 240 characters of the chunk around the query's first word, on one line, `…` where cut */
                 snippet: string;
+                /** @description Where in `snippet` the query's words stand, `start` to `end` (exclusive; UTF-16 offsets, as JavaScript counts): words beginning with a query word, forms of it in the document's language, Chinese or Japanese anywhere */
                 snippet_highlights: {
                   end: number;
                   start: number;
                 }[];
+                /** @description The document's file name (or object key) as uploaded */
                 source: string;
+                /** @description The whole chunk */
                 text: string;
               }[];
             };

@@ -12,6 +12,7 @@ export type StreamEvent = components['schemas']['StreamEvent'];
 export type Collection = Json<paths['/v1/collections/{id}']['patch']['responses'][200]>;
 export type CollectionWithStats = Json<paths['/v1/collections/{id}']['get']['responses'][200]>;
 export type CreateCollection = Json<paths['/v1/collections']['post']['requestBody']>;
+export type UpdateCollection = Json<paths['/v1/collections/{id}']['patch']['requestBody']>;
 export type Batch = Json<paths['/v1/batches/{id}']['get']['responses'][200]>;
 export type SluiceDocument = Json<paths['/v1/documents/{id}']['get']['responses'][200]>;
 export type DocumentPage = Json<paths['/v1/documents']['get']['responses'][200]>;

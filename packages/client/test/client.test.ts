@@ -20,6 +20,8 @@ describe('@sluice/client against a live sluice serve', () => {
     server = await startLiveServer({ SLUICE_RATE_LIMIT_PER_MINUTE: '600', SLUICE_CONCURRENCY: '1' });
     client = new SluiceClient({ baseUrl: server.url, apiKey: server.adminKey });
     collectionId = (await client.collections.create({ name: 'client-test' })).id;
+    const updated = await client.collections.update(collectionId, { partial_success: true });
+    expect(updated).toMatchObject({ id: collectionId, partial_success: true });
   });
   afterAll(() => server.stop());
 
@@ -123,6 +125,8 @@ describe('@sluice/client against a live sluice serve', () => {
       code: 'invalid_input',
     });
     await expect(client.collections.find('no-such-collection')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(fileFromPath('/no/such/file.pdf')).rejects.toThrow('Cannot upload /no/such/file.pdf: ENOENT');
+    await expect(fileFromPath(tmpdir())).rejects.toThrow(`Cannot upload ${tmpdir()}: not a file`);
   });
 
   it('gets the refusal of an upload refused while its body is still coming, not a failed write', async () => {

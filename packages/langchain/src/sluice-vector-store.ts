@@ -100,10 +100,12 @@ export class SluiceVectorStore extends VectorStore {
   /**
    * Uploads each document's `pageContent` as a text file with its metadata, waits until Sluice has
    * indexed them all, and answers their Sluice document ids. Throws `SluiceIngestError` if any failed.
-   * With `ids` (file-name safe: letters, digits, `_ . -`), an id added again replaces that document.
+   * With `ids` (or, without them, each document's own `id`; file-name safe: letters, digits, `_ . -`),
+   * a document is stored as the file `<id>.txt`, and an id added again replaces its text.
    */
   override async addDocuments(documents: DocumentInterface[], options: SluiceAddOptions = {}): Promise<string[]> {
-    const { ids } = options;
+    const ids =
+      options.ids ?? (documents.some((d) => d.id) ? documents.map((d) => d.id ?? crypto.randomUUID()) : undefined);
     if (ids && ids.length !== documents.length) {
       throw new Error(`addDocuments got ${ids.length} ids for ${documents.length} documents`);
     }
@@ -181,7 +183,8 @@ export class SluiceVectorStore extends VectorStore {
       return;
     }
     const wanted = new Set(params.ids);
-    const names = new Set(params.ids.map(fileNameOf));
+    // Only an id `addDocuments` would take names a file it made.
+    const names = new Set(params.ids.filter((id) => idPattern.test(id)).map(fileNameOf));
     const doomed: string[] = [];
     // The API finds documents by id, not by name: one pass over the collection resolves both.
     for await (const document of this.client.documents.all({ collection: await this.collectionId(), limit: 500 })) {

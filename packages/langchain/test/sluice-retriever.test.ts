@@ -57,7 +57,8 @@ describe('SluiceRetriever (LangChain) against a live sluice serve', () => {
     expect(docs.length).toBeGreaterThan(0);
     for (const doc of docs) {
       expect(doc).toBeInstanceOf(Document);
-      expect(doc.id).toMatch(/^\d+$/);
+      expect(doc.id).toBe(doc.metadata.documentId);
+      expect(doc.metadata.chunkId).toEqual(expect.any(Number));
       expect(typeof doc.pageContent).toBe('string');
     }
     const otters = docs.find((d) => d.metadata.source === 'otters.txt');
@@ -67,6 +68,7 @@ describe('SluiceRetriever (LangChain) against a live sluice serve', () => {
       kind: 'animal',
       year: 2021,
       documentId: documentIds.get('otters.txt'),
+      chunkId: expect.any(Number),
       chunkIndex: 0,
       score: expect.any(Number),
       page: null,

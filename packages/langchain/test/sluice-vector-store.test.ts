@@ -100,6 +100,28 @@ describe('SluiceVectorStore (LangChain) against a live sluice serve', () => {
     await store.delete({ ids: ['doc_never_was', 'nor-this'] });
   });
 
+  it("answers a result's id as its document's, which delete takes; a document's own id names it when no ids are given", async () => {
+    const [added] = await store.addDocuments([
+      new Document({ id: 'pelican-doc', pageContent: 'The pelican fishes at dawn.' }),
+    ]);
+    const [found] = await store.similaritySearch('pelican dawn', 1);
+    expect(found?.id).toBe(added);
+    expect(found?.metadata).toMatchObject({ documentId: added, chunkId: expect.any(Number) });
+    expect(sources(await withWord('pelican'))).toEqual(['pelican-doc.txt']);
+    await store.delete({ ids: [found?.id ?? ''] });
+    expect(await withWord('pelican')).toEqual([]);
+  });
+
+  it('deletes by a name only what addDocuments could have named so', async () => {
+    const collectionId = (await client.collections.find('langchain-store')).id;
+    const { batch } = await client.documents.upload(collectionId, [
+      { name: 'guide/heron.txt', data: 'A heron waits.' },
+    ]);
+    await client.waitForBatch(batch.id);
+    await store.delete({ ids: ['guide/heron'] });
+    expect(sources(await withWord('heron'))).toEqual(['guide/heron.txt']);
+  });
+
   it('names documents by the ids given: the same id again replaces the text, and deletes by it', async () => {
     const [first] = await store.addDocuments([new Document({ pageContent: 'Version one mentions albatross.' })], {
       ids: ['note-1'],
