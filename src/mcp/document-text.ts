@@ -13,8 +13,8 @@ export interface DocumentText {
 /**
  * A document's text put back together from its published chunks, at most `maxChars` of it. Chunks
  * overlap: each one adds only what lies past the previous one's end. A gap between two (whitespace the
- * chunker trimmed, or a chunk that failed for good) becomes a space, or a blank line if longer. A
- * skipped copy reads the text of the document it duplicates.
+ * chunker trimmed, or a chunk that failed for good) becomes a line break, or a blank line if longer, as
+ * the client's `joinChunks` has it. A skipped copy reads the text of the document it duplicates.
  */
 export async function readDocumentText(
   store: Pick<ChunkIndex, 'documentChunks'>,
@@ -28,7 +28,7 @@ export async function readDocumentText(
     const chunks = await store.documentChunks(holder, { from, limit: chunksPerRead });
     for (const chunk of chunks) {
       const gap = chunk.charStart - end;
-      const joint = text === '' || gap <= 0 ? '' : gap === 1 ? ' ' : '\n\n';
+      const joint = text === '' || gap <= 0 ? '' : gap === 1 ? '\n' : '\n\n';
       text += joint + (gap >= 0 ? chunk.text : chunk.text.slice(-gap));
       end = Math.max(end, chunk.charEnd);
       if (text.length > maxChars) {
