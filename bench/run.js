@@ -4,6 +4,7 @@
 // LlamaIndex.TS pipeline on the same corpus and embedder (installed in bench/peers by `npm run bench:peers`).
 //   npm run bench [-- --rounds 3] [-- --large | --corpus docs/python-html,...] [-- --no-distributed] [-- --peers [langchain|llamaindex]]
 //     [-- --one-parse-process]   (also the embedded pipeline with SLUICE_PARSE_PROCESSES=1)
+//     [-- --parse-processes 1,2,4]  (also the embedded pipeline with each of these numbers of parse processes)
 //     [-- --thread]              (also the embedded pipeline with its workers in a thread, as `sluice serve` runs them)
 // (fetch the corpus first: npm run bench:corpus; distributed runs need redis-server)
 import { execFileSync } from 'node:child_process';
@@ -42,10 +43,17 @@ if (args.includes('--peers') && !existsSync(`${here}peers/node_modules`)) {
   process.exit(1);
 }
 
+// The curve over parse processes: `pipeline:<n>` for each n asked for (1 with --one-parse-process).
+const parseCounts = [
+  ...new Set([
+    ...(args.includes('--one-parse-process') ? [1] : []),
+    ...(args.includes('--parse-processes') ? args[args.indexOf('--parse-processes') + 1].split(',').map(Number) : []),
+  ]),
+].filter((n) => Number.isInteger(n) && n > 0);
 const modes = [
   'pipeline',
   'tight',
-  ...(args.includes('--one-parse-process') ? ['pipeline:1'] : []),
+  ...parseCounts.map((n) => `pipeline:${n}`),
   ...(args.includes('--thread') ? ['thread'] : []),
   ...(args.includes('--no-distributed') ? [] : ['distributed:1', 'distributed:2']),
   ...(args.includes('--peers') ? chosenPeers : []),
@@ -93,7 +101,7 @@ console.log(
 const rows = [
   ['embedded pipeline (SQLite)', pipeline],
   ['tight loop (no queue/ledger)', tight],
-  ...(runs['pipeline:1'] ? [['embedded, 1 parse process', summary('pipeline:1')]] : []),
+  ...parseCounts.map((n) => [`embedded, ${n} parse process${n === 1 ? '' : 'es'}`, summary(`pipeline:${n}`)]),
   ...(runs.thread ? [['embedded, workers in a thread', summary('thread')]] : []),
   ...(runs['distributed:1']
     ? [
@@ -126,6 +134,17 @@ const times = (ratio) => `${ratio.toFixed(2)}×`;
 console.log(
   `pipeline / tight loop throughput: ${percent(tight.seconds / pipeline.seconds)}${byRound('pipeline', 'tight', percent)}`,
 );
+// Where the embedded runs spend CPU: the main process (its thread, SQLite's and libuv's) and the parse
+// processes, and how many of the machine's cores that kept busy over the run (medians of the rounds).
+for (const mode of ['pipeline', ...parseCounts.map((n) => `pipeline:${n}`)]) {
+  const list = runs[mode];
+  const own = median(list.map((r) => r.ownCpuMs)) / 1000;
+  const children = median(list.map((r) => r.childCpuMs)) / 1000;
+  const busy = median(list.map((r) => (r.ownCpuMs + r.childCpuMs) / r.ms));
+  console.log(
+    `${mode.padEnd(12)} CPU: main process ${own.toFixed(2)} s, parse processes ${children.toFixed(2)} s, ${busy.toFixed(2)} cores busy`,
+  );
+}
 for (const [label, s] of rows.slice(2).filter(([, s]) => !peers.includes(s.mode))) {
   console.log(
     `${label} / embedded pipeline throughput: ${percent(pipeline.seconds / s.seconds)}${byRound(s.mode, 'pipeline', percent)}`,
