@@ -80,16 +80,17 @@ async function ingestManual(env: Record<string, string>, label: string): Promise
 // 364, 351, 348, 406 and 391 MB; with PDFium the tree was 314 and 380 MB in two runs. A tree that no
 // longer fits fails both tries.
 /**
- * While the one file was read, its pages read showed and grew, and its percent and its batch's moved
- * between 0 and 100 (a batch of one file is not 0 % until it is done).
+ * While the one file was read, its pages read showed (in `counts` different counts, never going back),
+ * and its percent and its batch's moved between 0 and 100 (a batch of one file is not 0 % until it is
+ * done). Counts are recorded at most once a second: a reading of two or three seconds shows one or two.
  */
-function expectProgressInsideTheFile(seen: Ingested['seen']): void {
+function expectProgressInsideTheFile(seen: Ingested['seen'], counts: number): void {
   const reading = seen.filter((s) => s.pagesTotal !== null && s.pagesParsed > 0 && s.pagesParsed < s.pagesTotal);
-  expect(reading.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(2);
+  expect(reading.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(counts);
   expect(new Set(reading.map((s) => s.pagesTotal))).toEqual(new Set([2415]));
   const reads = reading.map((s) => s.pagesParsed);
   expect(reads).toEqual([...reads].sort((a, b) => a - b));
-  expect(new Set(reads).size).toBeGreaterThan(1);
+  expect(new Set(reads).size, JSON.stringify(seen)).toBeGreaterThanOrEqual(counts);
   expect(reading.every((s) => s.batchPercent > 0 && s.batchPercent <= 50 && s.percent > 0)).toBe(true);
 }
 
@@ -110,7 +111,7 @@ describe('the largest PDF', { timeout: 480_000, retry: 1 }, () => {
     expect(whole.peak.treeMb).toBeLessThan(400);
     expect(whole.peak.selfMb).toBeLessThan(400);
     expect(Math.max(...whole.peak.childrenMb)).toBeLessThan(400);
-    expectProgressInsideTheFile(whole.seen);
+    expectProgressInsideTheFile(whole.seen, 2);
 
     // Read in parts (the manual is under the default threshold of 16 MiB): both processes read half the
     // pages each, and one chunks the joined text.
@@ -120,6 +121,7 @@ describe('the largest PDF', { timeout: 480_000, retry: 1 }, () => {
     // Each process holds PDFium with the book open, each for half of it.
     expect(Math.max(...inParts.peak.childrenMb)).toBeLessThan(400);
     expect(inParts.peak.treeMb).toBeLessThan(700);
-    expectProgressInsideTheFile(inParts.seen);
+    // Both halves are read at once: the reading is short, and may show a single count between 0 and all.
+    expectProgressInsideTheFile(inParts.seen, 1);
   });
 });

@@ -78,7 +78,8 @@ describe('@sluice/client against a live sluice serve', () => {
     const proxy = await startCuttingProxy({ host: '127.0.0.1', port: server.port });
     try {
       const through = new SluiceClient({ baseUrl: `http://127.0.0.1:${proxy.port}`, apiKey: server.adminKey });
-      const files = Array.from({ length: 30 }, (_, i) => ({ name: `cut-${i}.txt`, data: words(`cut${i}x`, 12_000) }));
+      // Large enough that the batch still runs when the stream resumes after the first cut (2 s, the server's `retry`).
+      const files = Array.from({ length: 30 }, (_, i) => ({ name: `cut-${i}.txt`, data: words(`cut${i}x`, 24_000) }));
       const { batch, documents } = await through.documents.upload(collectionId, files);
       const events: StreamEvent[] = [];
       let cuts = 0;
