@@ -303,12 +303,7 @@ export class SluiceClient {
       ...this.headers,
       ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
     };
-    let sentOnce = false;
     const attempt = (): Promise<Response> => {
-      if (sentOnce && !body.replayable) {
-        throw new Error('A streamed upload cannot be sent again');
-      }
-      sentOnce = true;
       const made = body.make(options.onProgress);
       const init = { method: 'POST', headers: { ...headers, ...made.headers }, signal: options.signal };
       if (options.onProgress && !made.streamed && typeof XMLHttpRequest !== 'undefined') {
@@ -321,6 +316,7 @@ export class SluiceClient {
         ...(made.streamed ? { duplex: 'half' } : {}),
       } as RequestInit);
     };
+    // A streamed body is read as it is sent: it goes once, never again after a 429 or 503.
     const response = body.replayable
       ? await this.send(attempt, Boolean(options.idempotencyKey), options.signal)
       : await attempt();
