@@ -1,5 +1,6 @@
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardHttp } from './forward-http.js';
 
 /**
  * An HTTP proxy in front of a server that turns away the next `refuse` requests it is told to, as a
@@ -32,15 +33,7 @@ export async function startRefusingProxy(target: string): Promise<{
       req.resume();
       return;
     }
-    const forward = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
+    forwardHttp(req, res, { host: upstream.hostname, port: Number(upstream.port) });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

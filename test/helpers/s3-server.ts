@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { forwardHttp } from './forward-http.js';
 import { freePort } from './free-port.js';
 
 /**
@@ -106,19 +107,8 @@ export async function startTestS3(): Promise<TestS3> {
       return;
     }
     const delayMs = typeof fault === 'object' ? fault.delayMs : 0;
-    setTimeout(() => forward(req, res), delayMs);
+    setTimeout(() => forwardHttp(req, res, target), delayMs);
   });
-  const forward = (req: IncomingMessage, res: ServerResponse): void => {
-    const upstream = request(
-      { host: target.host, port: target.port, path: req.url, method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  };
   const proxyPort = await freePort();
   await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${proxyPort}`;
