@@ -28,6 +28,7 @@ export async function* followStream<Final>(
   const maxReconnects = options.maxReconnects ?? 10;
   for (;;) {
     options.signal?.throwIfAborted();
+    let cut: Error | undefined;
     try {
       const response = await open(lastEventId);
       if (!response.ok || !response.body) {
@@ -59,12 +60,10 @@ export async function* followStream<Final>(
       if (options.signal?.aborted || error instanceof SluiceApiError) {
         throw error;
       }
-      if (failures >= maxReconnects) {
-        throw error;
-      }
+      cut = error instanceof Error ? error : new Error(String(error));
     }
     if (++failures > maxReconnects) {
-      throw new Error(`The event stream ended ${failures} times without its closing event`);
+      throw cut ?? new Error(`The event stream ended ${failures} times without its closing event`);
     }
     await sleep(Math.min(retryMs * failures, 30_000), options.signal);
   }
