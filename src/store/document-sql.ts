@@ -122,8 +122,9 @@ export const inFlightSql = `dispatched_at IS NOT NULL AND state IN (${unfinished
  * Indexes that keep a large backlog cheap (one migration): the documents in flight by id, so that
  * reconciliation reads a page of them alone; copies by their original, so that a new version of a file
  * finds the copies that waited for it without reading every document; and a collection's documents by
- * state and by raw file, which the counts of the stats and quotas read without the rows (in SQLite a
- * seventh to a third of the time, measured in BENCH.md).
+ * state and by raw file, which PostgreSQL's counts for the stats and quotas read without the rows.
+ * SQLite's read counters instead (`sqlite-usage-counts.ts`), whose triggers find a file's other
+ * documents by the second.
  */
 export const backlogIndexes = `CREATE INDEX documents_in_flight_by_id ON documents (id) WHERE ${inFlightSql};
   CREATE INDEX documents_by_original ON documents (duplicate_of) WHERE duplicate_of IS NOT NULL;
@@ -316,7 +317,7 @@ export function documentFactsTables(dialect: 'sqlite' | 'postgres'): string {
 /**
  * Statements of `documentStats`: documents by collection and state, failures by code, and documents
  * and chunks completed since a time, in all and per minute; `tenant` is the tenant's placeholder, or
- * null for every tenant.
+ * null for every tenant. SQLite takes the first two from its counters (`countedStatsSql`).
  */
 export function documentStatsSql(tenant: string | null, since: string, dialect: 'sqlite' | 'postgres') {
   const scope = `FROM documents d JOIN collections c ON c.id = d.collection_id WHERE ${tenant ? `c.tenant_id = ${tenant}` : '1 = 1'}`;

@@ -3,8 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { documentStatsSql } from '../../src/store/document-sql.js';
-import { collectionSql, copySql, dispatchSql, documentSql, tenantSql } from '../../src/store/sqlite/sqlite-sql.js';
+import {
+  collectionSql,
+  copySql,
+  countedStatsSql,
+  dispatchSql,
+  documentSql,
+  searchSql,
+  tenantSql,
+} from '../../src/store/sqlite/sqlite-sql.js';
+import { fileProbesSql } from '../../src/store/sqlite/sqlite-usage-counts.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { register, withFixture } from '../contract/store/store-fixtures.js';
 
@@ -38,15 +46,38 @@ describe('SQLite statements on the path of every upload and every tick, under a 
       for (const sql of [copySql.promote, copySql.repoint, copySql.skip, copySql.fail]) {
         expect(planOf(db, sql)).toMatch(/USING (COVERING )?INDEX documents_by_original/);
       }
-      // The dashboard's and the quotas' counts read indexes, never the documents' rows.
+      // The dashboard's, the quotas', status's and the metrics' counts read the counters, never a
+      // document or chunk row (k, u and c are the counters' and collections' aliases in them).
+      const counters = [
+        'document_counts',
+        'collection_usage',
+        'tenant_usage',
+        'collections',
+        'k',
+        'u',
+        'c',
+        'CONSTANT',
+      ];
       for (const sql of [
         collectionSql.documentsByState,
-        documentStatsSql('?', '?', 'sqlite').byCollection,
         collectionSql.storedBytes,
-        tenantSql.held,
+        countedStatsSql(true).byCollection,
+        countedStatsSql(true).failures,
+        countedStatsSql(false).byCollection,
+        tenantSql.usage,
+        documentSql.countByState,
+        searchSql.countOf,
+        searchSql.countAll,
       ]) {
-        expect(planOf(db, sql)).toMatch(/COVERING INDEX documents_by_collection_(state|blob)/);
-        expect(planOf(db, sql)).not.toMatch(/INDEX documents_by_created/);
+        const read = [...planOf(db, sql).matchAll(/(?:SEARCH|SCAN) (\w+)/g)].map(([, table]) => table);
+        expect(read.filter((t) => !counters.includes(t as string))).toEqual([]);
+      }
+      // What the triggers that keep them probe, for each new document: its file among its collection's
+      // and its tenant's, by index.
+      for (const probe of Object.values(fileProbesSql)) {
+        const plan = planOf(db, `SELECT ${probe.replace(/NEW\.(\w+)/g, '@$1')}`);
+        expect(plan).toMatch(/SEARCH d USING (COVERING )?INDEX documents_by_collection_blob/);
+        expect(plan).not.toMatch(/SCAN (d|collections)\b/);
       }
     } finally {
       db.close();

@@ -84,7 +84,7 @@ export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans
     },
     countChunks(collectionId) {
       const n = collectionId
-        ? stmt(searchSql.countOf).pluck().get(collectionId, collectionId)
+        ? stmt(searchSql.countOf).pluck().get(collectionId)
         : stmt(searchSql.countAll).pluck().get();
       return n as number;
     },

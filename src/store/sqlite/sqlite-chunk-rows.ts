@@ -1,6 +1,7 @@
 import type { SqliteContext } from './sqlite-context.js';
 import { collectionTables } from './sqlite-migrations.js';
 import { chunkSql, vectorChangeSql } from './sqlite-sql.js';
+import { chunkCountSql } from './sqlite-usage-counts.js';
 
 /**
  * A document's chunk rows, published or staged by a publish in progress (`chunk_stage`), and their
@@ -43,10 +44,14 @@ export function createChunkRows({ stmt }: SqliteContext): ChunkRows {
       deleteChunk.run(id);
     }
   };
+  const takeOffCount = stmt<[number, string]>(chunkCountSql.takeOff);
   const deletePublished = (collectionId: string, ids: number[]): void => {
     deleteChunks(collectionId, ids);
     for (const id of ids) {
       logVectorChange.run(collectionId, id);
+    }
+    if (ids.length > 0) {
+      takeOffCount.run(ids.length, collectionId);
     }
   };
 

@@ -4,7 +4,8 @@ import type { Housekeeping, SweepReport } from '../../ports/housekeeping.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { busyTimeoutMs, type SqliteContext, type Synchronous } from './sqlite-context.js';
 import { collectionTables, vectorChunkSize, vectorTableSql } from './sqlite-migrations.js';
-import { housekeepingSql, vectorChangeSql } from './sqlite-sql.js';
+import { housekeepingSql } from './sqlite-housekeeping-sql.js';
+import { vectorChangeSql } from './sqlite-sql.js';
 
 /** `PRAGMA auto_vacuum` of a file whose free pages `incremental_vacuum` hands back. */
 const incrementalVacuum = 2;

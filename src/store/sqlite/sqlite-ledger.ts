@@ -21,7 +21,7 @@ import { toDocument, type DocumentRow } from '../store-rows.js';
 import type { ChunkRows } from './sqlite-chunk-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import type { DispatchMethods } from './sqlite-dispatch.js';
-import { copySql, documentFilterSql, documentSql } from './sqlite-sql.js';
+import { copySql, countedStatsSql, documentFilterSql, documentSql } from './sqlite-sql.js';
 
 /** Replaces a document's metadata and its indexed fields. */
 function metadataWriter(stmt: SqliteContext['stmt']) {
@@ -180,12 +180,15 @@ export function createSqliteLedger(
     },
     documentStats(tenantId, since) {
       const sql = documentStatsSql(tenantId === undefined ? null : '@tenantId', '@since', 'sqlite');
+      const counted = countedStatsSql(tenantId !== undefined);
       const params = tenantId === undefined ? {} : { tenantId };
       type Grouped = { tenant_id: string; n: number };
-      const byCollection = stmt<[object], Grouped & { collection_id: string; state: DocumentState }>(sql.byCollection)
+      const byCollection = stmt<[object], Grouped & { collection_id: string; state: DocumentState }>(
+        counted.byCollection,
+      )
         .all(params)
         .map((r) => ({ tenantId: r.tenant_id, collectionId: r.collection_id, state: r.state, documents: r.n }));
-      const failures = stmt<[object], Grouped & { error_code: ErrorCode | null }>(sql.failures)
+      const failures = stmt<[object], Grouped & { error_code: ErrorCode | null }>(counted.failures)
         .all(params)
         .map((r) => ({ tenantId: r.tenant_id, code: r.error_code ?? 'internal_error', documents: r.n }));
       const completedSince = since.map(

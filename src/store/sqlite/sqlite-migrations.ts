@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { stemmedLanguages } from '../../core/language-rules.js';
 import { indexedText } from '../search-text.js';
+import { usageCountsMigration } from './sqlite-usage-counts.js';
 import {
   documentFactsTables,
   backlogIndexes,
@@ -307,6 +308,10 @@ const migrations: readonly { version: number; sql: string; data?: (db: Database)
   {
     version: 16,
     sql: backlogIndexes,
+  },
+  {
+    version: 17,
+    sql: usageCountsMigration,
   },
 ];
 

@@ -6,6 +6,7 @@ import type { ChunkRows } from './sqlite-chunk-rows.js';
 import type { SqliteContext } from './sqlite-context.js';
 import { collectionTables } from './sqlite-migrations.js';
 import { chunkSql, publishSql, vectorChangeSql } from './sqlite-sql.js';
+import { chunkCountSql } from './sqlite-usage-counts.js';
 
 /**
  * How long a publish inserts in one transaction before it lets other writers in. Its commit comes on
@@ -39,6 +40,7 @@ interface PublishEnds {
 
 function createPublishEnds({ stmt, now, vectorChangesKept }: SqliteContext, chunkRows: ChunkRows): PublishEnds {
   const pruneVectorChanges = stmt<[number]>(vectorChangeSql.prune);
+  const addCount = stmt<[string, number]>(chunkCountSql.add);
 
   const publishable = {
     completed: stmt<[string, string], DocumentRow>(publishSql.publishable('completed')),
@@ -63,6 +65,7 @@ function createPublishEnds({ stmt, now, vectorChangesKept }: SqliteContext, chun
     partial?: PartialCompletion,
   ): void => {
     chunkRows.deletePublished(row.collection_id, previous);
+    addCount.run(row.collection_id, count);
     stmt(vectorChangeSql.logDocument).run(row.id);
     pruneVectorChanges.run(vectorChangesKept);
     const at = now();

@@ -9,7 +9,6 @@ import {
   fencedUpdate,
   mayEnter,
   newVersionResets,
-  pruneStagedSql,
   runningSql,
   stagedColumns,
   terminalSql,
@@ -35,23 +34,22 @@ export const tenantSql = {
   setLimits: `UPDATE tenants SET max_in_flight = @maxInFlight, max_documents = @maxDocuments, max_bytes = @maxBytes, max_chunks = @maxChunks
     WHERE id = @id RETURNING *`,
   /**
-   * The documents a tenant holds (failed, cancelled and skipped ones hold none), and the bytes of the
-   * raw files its documents keep on disk, each file once, whatever its documents' states (the tenant id twice).
+   * From the counters (`sqlite-usage-counts.ts`): the documents a tenant holds (failed, cancelled and
+   * skipped ones hold none), the bytes of the raw files its documents keep on disk, each file once,
+   * whatever its documents' states, and its published chunks.
    */
-  held: `SELECT
-      (SELECT count(*) FROM documents d JOIN collections c ON c.id = d.collection_id
-        WHERE c.tenant_id = ? AND d.state NOT IN ('failed', 'cancelled', 'skipped')) AS documents,
-      (SELECT coalesce(sum(size_bytes), 0) FROM (SELECT DISTINCT d.sha256, d.size_bytes FROM documents d
-        JOIN collections c ON c.id = d.collection_id WHERE c.tenant_id = ? AND d.sha256 != '')) AS bytes`,
+  usage: `SELECT
+      (SELECT coalesce(sum(k.documents), 0) FROM document_counts k JOIN collections c ON c.id = k.collection_id
+        WHERE c.tenant_id = @id AND k.state NOT IN ('failed', 'cancelled', 'skipped')) AS documents,
+      coalesce((SELECT stored_bytes FROM tenant_usage WHERE tenant_id = @id), 0) AS bytes,
+      (SELECT coalesce(sum(u.chunks), 0) FROM collection_usage u JOIN collections c ON c.id = u.collection_id
+        WHERE c.tenant_id = @id) AS chunks`,
   deleteRows: [
     'DELETE FROM idempotency_keys WHERE tenant_id = ?',
     'DELETE FROM api_keys WHERE tenant_id = ?',
     'DELETE FROM tenants WHERE id = ?',
   ],
   collectionIds: 'SELECT id FROM collections WHERE tenant_id = ?',
-  /** A tenant's published chunks (the tenant id twice). */
-  chunks: `SELECT (SELECT count(*) FROM chunks ch JOIN collections c ON c.id = ch.collection_id WHERE c.tenant_id = ?)
-    - (SELECT count(*) FROM chunk_stage s JOIN collections c ON c.id = s.collection_id WHERE c.tenant_id = ?)`,
 };
 
 /** Every column but the hash, which nothing reads back. */
@@ -92,9 +90,10 @@ export const collectionSql = {
     'DELETE FROM batches WHERE collection_id = ?',
     'DELETE FROM collections WHERE id = ?',
   ],
-  documentsByState: 'SELECT state, count(*) AS n FROM documents WHERE collection_id = ? GROUP BY state',
-  storedBytes: `SELECT coalesce(sum(size_bytes), 0) FROM (
-    SELECT DISTINCT sha256, size_bytes FROM documents WHERE collection_id = ? AND sha256 != '')`,
+  /** From the counters (`sqlite-usage-counts.ts`), as are the bytes of its distinct raw files. */
+  documentsByState:
+    'SELECT state, sum(documents) AS n FROM document_counts WHERE collection_id = ? GROUP BY state HAVING n > 0',
+  storedBytes: 'SELECT coalesce((SELECT stored_bytes FROM collection_usage WHERE collection_id = ?), 0)',
 };
 
 export const batchSql = {
@@ -111,6 +110,21 @@ export const batchSql = {
       sum(pages_total) AS pages_total, sum(pages_parsed) AS pages_parsed, sum(${documentWorkSql}) AS work
     FROM documents WHERE batch_id IN (SELECT value FROM json_each(?)) GROUP BY batch_id, state`,
 };
+
+/**
+ * `documentStats`' documents by collection and state and failures by code, of one tenant (`@tenantId`)
+ * or all, from the counters (`sqlite-usage-counts.ts`); completions are read from the documents
+ * (`documentStatsSql`), those of the window only.
+ */
+export function countedStatsSql(ofTenant: boolean): { byCollection: string; failures: string } {
+  const scope = `FROM document_counts k JOIN collections c ON c.id = k.collection_id WHERE ${ofTenant ? 'c.tenant_id = @tenantId' : '1 = 1'}`;
+  return {
+    byCollection: `SELECT c.tenant_id, c.id AS collection_id, k.state, sum(k.documents) AS n ${scope}
+      GROUP BY c.id, k.state HAVING n > 0`,
+    failures: `SELECT c.tenant_id, nullif(k.error_code, '') AS error_code, sum(k.documents) AS n ${scope} AND k.state = 'failed'
+      GROUP BY c.tenant_id, k.error_code HAVING n > 0`,
+  };
+}
 
 /** A `DocumentFilter`'s conditions, by the filter's key; each takes the parameter of that name. */
 export const documentFilterSql = {
@@ -159,7 +173,7 @@ export const documentSql = {
   deleteEventsOf:
     "DELETE FROM events WHERE document_id = ? OR document_id IN (SELECT id FROM documents WHERE duplicate_of = ? AND state = 'skipped')",
   delete: 'DELETE FROM documents WHERE id = ?',
-  countByState: 'SELECT state, count(*) AS n FROM documents GROUP BY state',
+  countByState: 'SELECT state, sum(documents) AS n FROM document_counts GROUP BY state HAVING n > 0',
   countCompletedSince: `SELECT count(*) FROM documents WHERE state = 'completed' AND completed_at >= ?`,
 };
 
@@ -296,12 +310,9 @@ export const searchSql = {
   hits: (count: number): string =>
     `SELECT ${hitColumns} FROM chunks c JOIN documents d ON d.id = c.document_id
       WHERE NOT EXISTS (SELECT 1 FROM chunk_stage s WHERE s.chunk_id = c.id) AND c.id IN (${Array.from({ length: count }, () => '?').join(',')})`,
-  /**
-   * Staged chunks are counted in their own small table and taken off, rather than each chunk row being
-   * looked up in it. The collection id twice.
-   */
-  countOf: `SELECT (SELECT count(*) FROM chunks WHERE collection_id = ?) - (SELECT count(*) FROM (${stagedChunkIds}))`,
-  countAll: 'SELECT (SELECT count(*) FROM chunks) - (SELECT count(*) FROM chunk_stage)',
+  /** Published chunks, from the counters (`sqlite-usage-counts.ts`). */
+  countOf: 'SELECT coalesce((SELECT chunks FROM collection_usage WHERE collection_id = ?), 0)',
+  countAll: 'SELECT coalesce(sum(chunks), 0) FROM collection_usage',
   /** A document's published chunks from an index on, in order: the document, the first index, the limit. */
   documentChunks: `SELECT ${chunkColumns} FROM chunks c
       WHERE document_id = ? AND idx >= ? AND NOT EXISTS (SELECT 1 FROM chunk_stage s WHERE s.chunk_id = c.id)
@@ -353,45 +364,6 @@ export const blobSql = {
   ofCollection: "SELECT DISTINCT sha256 FROM documents WHERE collection_id = ? AND sha256 != ''",
   ofTenant: `SELECT DISTINCT d.sha256 FROM documents d JOIN collections c ON c.id = d.collection_id
     WHERE c.tenant_id = ? AND d.sha256 != ''`,
-};
-
-/** Retention, leases and the sweeps' reports. */
-export const housekeepingSql = {
-  /** Batches with nothing left to run whose last change is before the cutoff. */
-  pruneEvents: `DELETE FROM events WHERE batch_id IN (
-    SELECT b.id FROM batches b
-     WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = b.id AND d.state IN (${unfinishedSql}))
-       AND coalesce((SELECT max(d.updated_at) FROM documents d WHERE d.batch_id = b.id), b.created_at) < ?)`,
-  /** Events of batches removed since (their collection was deleted). */
-  pruneOrphanEvents: `DELETE FROM events WHERE batch_id IN (
-    SELECT DISTINCT e.batch_id FROM events e WHERE NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = e.batch_id))`,
-  pruneBatches: `DELETE FROM batches WHERE created_at < ?
-    AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.batch_id = batches.id)`,
-  pruneIdempotency: 'DELETE FROM idempotency_keys WHERE created_at < ?',
-  pruneHolds: 'DELETE FROM blob_holds WHERE expires_at < ?',
-  pruneStaged: pruneStagedSql,
-  collections: 'SELECT id, dimension FROM collections',
-  /** Rows of a sqlite-vec table's storage: its chunks (each `vectorChunkSize` slots), and its live vectors. */
-  vectorChunks: (vectors: string): string => `SELECT count(*) FROM "${vectors}_chunks"`,
-  vectorRows: (vectors: string): string => `SELECT count(*) FROM "${vectors}_rowids"`,
-  /** Steps that rebuild a sqlite-vec table with its live vectors only, under the same name and rowids. */
-  rebuildVectors: (vectors: string, create: string): string[] => [
-    `CREATE TEMP TABLE sluice_kept_vectors AS SELECT rowid AS id, embedding FROM ${vectors}`,
-    `DROP TABLE ${vectors}`,
-    create,
-    `INSERT INTO ${vectors} (rowid, embedding) SELECT id, embedding FROM temp.sluice_kept_vectors ORDER BY id`,
-    'DROP TABLE temp.sluice_kept_vectors',
-  ],
-
-  /** Takes the lease if free, lapsed or the holder's (name, holder, expiry, now). */
-  takeLease: `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
-    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-    WHERE leases.expires_at < ? OR leases.holder = excluded.holder`,
-  releaseLease: 'DELETE FROM leases WHERE name = ? AND holder = ?',
-  leaseHolder: 'SELECT holder FROM leases WHERE name = ? AND expires_at >= ?',
-  recordSweep: `INSERT INTO sweeps (name, report, recorded_at) VALUES ('last', ?, ?)
-    ON CONFLICT (name) DO UPDATE SET report = excluded.report, recorded_at = excluded.recorded_at`,
-  lastSweep: "SELECT report FROM sweeps WHERE name = 'last'",
 };
 
 /**

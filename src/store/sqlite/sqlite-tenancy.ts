@@ -1,4 +1,5 @@
 import { newId } from '../../core/ids.js';
+import type { TenantUsage } from '../../core/types.js';
 import type { RevokeApiKeyOutcome, TenancyStore } from '../../ports/tenancy-store.js';
 import { toApiKey, toTenant, type ApiKeyRow, type TenantRow } from '../store-rows.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
@@ -29,9 +30,7 @@ function createTenants(
       return row && toTenant(row);
     },
     getTenantUsage(id) {
-      const held = stmt<[string, string], { documents: number; bytes: number }>(tenantSql.held).get(id, id)!;
-      const chunks = stmt<[string, string], number>(tenantSql.chunks).pluck().get(id, id)!;
-      return { ...held, chunks };
+      return stmt<[{ id: string }], TenantUsage>(tenantSql.usage).get({ id })!;
     },
     deleteTenant(id) {
       if (!stmt(tenantSql.byId).get(id)) {
