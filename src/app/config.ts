@@ -103,9 +103,10 @@ const configSchema = z
     /**
      * Memory, in MiB, for int8 copies of searched collections' vectors (embedded store): vector search
      * scans them in memory instead of sqlite-vec's table, several times faster (BENCH.md). The least
-     * recently searched collections go first; 0 searches with sqlite-vec alone. @defaultValue 256
+     * recently searched collections go first; 0 searches with sqlite-vec alone. @defaultValue 512 (a million
+     * chunks of 384 dimensions)
      */
-    vectorScanMb: int(0).default(256),
+    vectorScanMb: int(0).default(512),
     /**
      * Documents of one tenant handed to the queue at once (per-tenant concurrency); the rest wait their
      * turn in the ledger, so tenants are served round-robin. 0: no limit. Set it to about the number of

@@ -7,6 +7,10 @@ import type { EmbeddedChunk } from '../../src/core/types.js';
 import type { Store } from '../../src/ports/store.js';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import { createVectorScans, quantize, type VectorScanSource } from '../../src/store/sqlite/search/vector-scan.js';
+import * as sqliteVec from 'sqlite-vec';
+import { vectorScanSource } from '../../src/store/sqlite/sqlite-chunk-index.js';
+import { collectionTables } from '../../src/store/sqlite/sqlite-migrations.js';
+import { statementCache } from '../../src/store/sqlite/statement-cache.js';
 import { prng } from '../helpers/prng.js';
 
 const dimension = 32;
@@ -41,6 +45,10 @@ function tableSource(db: Database.Database): VectorScanSource {
   return {
     all: (_collectionId, vectors) =>
       db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
+    allRowByRow: (_collectionId, vectors) =>
+      db.prepare<[], { rowid: number; embedding: Buffer }>(`SELECT rowid, embedding FROM ${vectors}`).iterate(),
+    // The table is named for the collection's vectors, as the scans' first argument names them here.
+    count: (collectionId) => db.prepare<[], number>(`SELECT count(*) FROM vec_${collectionId}`).pluck().get() ?? 0,
     one: (vectors, rowid) =>
       db.prepare<[number], Buffer>(`SELECT embedding FROM ${vectors} WHERE rowid = ?`).pluck().get(rowid),
     head: () => 0,
@@ -130,6 +138,39 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
     expect(last[0]).toMatchObject({ source: 'opposite' });
     expect(await reader.countChunks(collection.id)).toBe(201);
     await Promise.all([writer.close(), reader.close()]);
+  });
+
+  it('reads sqlite-vec’s blocks of vectors as its table gives them, leaving out deleted and staged chunks', async () => {
+    const { path, writer } = openPair();
+    const { collection, batch } = await setup(writer);
+    const ids = [];
+    for (let doc = 0; doc < 6; doc++) {
+      // 250 vectors a document: the blocks (256 vectors each) fill across documents.
+      ids.push(await ingest(writer, collection.id, batch.id, `d${doc}`, Array.from({ length: 250 }, randomVector)));
+    }
+    await writer.deleteDocument(ids[1]!);
+    await writer.deleteDocument(ids[4]!);
+    expect(await writer.countChunks(collection.id)).toBe(1000);
+    // The chunks of the last document as a publish in progress leaves them: staged, not yet searchable.
+    const raw = new Database(path);
+    raw
+      .prepare(
+        `INSERT INTO chunk_stage (chunk_id, collection_id, document_id, token)
+          SELECT id, collection_id, document_id, 'in-progress' FROM chunks WHERE document_id = ?`,
+      )
+      .run(ids[5]!);
+    raw.close();
+    const db = new Database(path, { readonly: true });
+    sqliteVec.load(db);
+    const source = vectorScanSource(db, statementCache(db));
+    const vectors = collectionTables(collection.id).vectors;
+    const read = (rows: Iterable<{ rowid: number | bigint; embedding: Buffer }>) =>
+      [...rows].map(({ rowid, embedding }) => [Number(rowid), Buffer.from(embedding).toString('hex')] as const);
+    const fromBlocks = read(source.all(collection.id, vectors));
+    expect(fromBlocks).toHaveLength(750);
+    expect(new Map(fromBlocks)).toEqual(new Map(read(source.allRowByRow(collection.id, vectors))));
+    db.close();
+    await writer.close();
   });
 
   it('a reader further behind than the change log keeps, loads its collection afresh', async () => {

@@ -10,17 +10,24 @@ import { chunkHits, type ScoredChunk } from './search/chunk-hits.js';
 import { searchFullText } from './search/full-text-search.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import { collectionTables } from './sqlite-migrations.js';
-import { searchSql, vectorChangeSql } from './sqlite-sql.js';
+import { searchSql, stagedChunkIds, vectorChangeSql } from './sqlite-sql.js';
 import type { StatementCache } from './statement-cache.js';
 import { nearestFromFile, type VectorScanSource } from './search/vector-scan.js';
+import { vectorsInBlocks, type StoredVector } from './search/vec0-blocks.js';
 
 /** The statements the in-memory vector scans (`vector-scan.ts`) read through, on the search connection. */
 export function vectorScanSource(searchDb: Database.Database, searchStmt: StatementCache): VectorScanSource {
+  const rowByRow = (collectionId: string, vectors: string): Iterable<StoredVector> =>
+    searchStmt<[string], StoredVector>(searchSql.vectorsToScan(vectors)).iterate(collectionId);
   return {
     all: (collectionId, vectors) =>
-      searchStmt<[string], { rowid: number; embedding: Buffer }>(searchSql.vectorsToScan(vectors)).iterate(
-        collectionId,
-      ),
+      vectorsInBlocks(
+        searchStmt,
+        vectors,
+        new Set(searchStmt<[string], number>(stagedChunkIds).pluck().all(collectionId)),
+      ) ?? rowByRow(collectionId, vectors),
+    allRowByRow: rowByRow,
+    count: (collectionId) => searchStmt<[string], number>(searchSql.countOf).pluck().get(collectionId) ?? 0,
     one: (vectors, rowid) => searchStmt<[bigint], Buffer>(searchSql.vector(vectors)).pluck().get(BigInt(rowid)),
     head: () => (searchStmt(vectorChangeSql.head).pluck().get() as number | undefined) ?? 0,
     oldest: () => (searchStmt(vectorChangeSql.oldest).pluck().get() as number | null) ?? undefined,

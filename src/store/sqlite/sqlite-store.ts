@@ -34,7 +34,7 @@ export interface SqliteStoreOptions {
   path: string;
   /**
    * Memory for int8 copies of searched collections' vectors (see `vector-scan.ts`), which vector
-   * searches scan instead of sqlite-vec's table; 0 searches with sqlite-vec alone. @defaultValue 256 MiB
+   * searches scan instead of sqlite-vec's table; 0 searches with sqlite-vec alone. @defaultValue 512 MiB
    */
   vectorScanBytes?: number;
   /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 500000 */
@@ -126,7 +126,7 @@ function openContext(options: SqliteStoreOptions): SqliteContext {
     options.vectorScanBytes === 0
       ? undefined
       : createVectorScans(vectorScanSource(searchDb, searchStmt), {
-          budgetBytes: options.vectorScanBytes ?? 256 * 1024 * 1024,
+          budgetBytes: options.vectorScanBytes ?? 512 * 1024 * 1024,
         });
   return {
     db,

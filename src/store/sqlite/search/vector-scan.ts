@@ -27,8 +27,15 @@ function loadExactSearch(): ExactSearch | undefined {
 
 /** The statements a scan needs, on the search connection. */
 export interface VectorScanSource {
-  /** Every searchable vector of the collection (none that a publish in progress has staged), in one read. */
+  /**
+   * Every searchable vector of the collection (none that a publish in progress has staged), in one
+   * read: from sqlite-vec's blocks of vectors where it can, else row by row.
+   */
   all(collectionId: string, vectors: string): Iterable<{ rowid: number | bigint; embedding: Buffer }>;
+  /** The same, read row by row through the virtual table: where reading the blocks failed. */
+  allRowByRow(collectionId: string, vectors: string): Iterable<{ rowid: number | bigint; embedding: Buffer }>;
+  /** How many searchable vectors the collection has, as the store counts its chunks. */
+  count(collectionId: string): number;
   /** One vector, or undefined where the chunk is gone. */
   one(vectors: string, rowid: number): Buffer | undefined;
   /** The latest change recorded, 0 before the first. */
@@ -84,19 +91,40 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
   const load = (collectionId: string, vectors: string, dimension: number): Scan | undefined =>
     source.snapshot(() => {
       scans.delete(collectionId);
-      const scan: Scan = {
+      // Sized for the rows there and some growth, so that loading a large collection does not copy it
+      // as it doubles; one that cannot fit is left to sqlite-vec before anything is read.
+      const expected = source.count(collectionId);
+      const capacity = Math.max(1024, Math.ceil(expected * 1.05));
+      if (expected * (dimension + rowOverhead) > budgetBytes) {
+        return giveUp(collectionId);
+      }
+      const empty = (): Scan => ({
         dimension,
-        rows: new Int8Array(1024 * dimension),
-        rowids: new Float64Array(1024),
+        rows: new Int8Array(capacity * dimension),
+        rowids: new Float64Array(capacity),
         rowOf: new Map(),
         size: 0,
         seen: source.head(),
-      };
-      for (const { rowid, embedding } of source.all(collectionId, vectors)) {
-        put(scan, Number(rowid), embedding);
-        if (bytesOf(scan) > budgetBytes) {
-          return giveUp(collectionId);
+      });
+      const fill = (scan: Scan, stored: Iterable<{ rowid: number | bigint; embedding: Buffer }>): boolean => {
+        for (const { rowid, embedding } of stored) {
+          put(scan, Number(rowid), embedding);
+          if (bytesOf(scan) > budgetBytes) {
+            return false;
+          }
         }
+        return true;
+      };
+      let scan = empty();
+      let filled: boolean;
+      try {
+        filled = fill(scan, source.all(collectionId, vectors));
+      } catch {
+        scan = empty();
+        filled = fill(scan, source.allRowByRow(collectionId, vectors));
+      }
+      if (!filled) {
+        return giveUp(collectionId);
       }
       scans.set(collectionId, scan);
       return scan;
@@ -273,6 +301,9 @@ function fastestThreads(scan: (threads: number) => unknown): number {
   }
   return several < one ? all : 1;
 }
+
+/** Bytes a row costs beside its vector: its rowid, and its entry in `rowOf`. */
+const rowOverhead = 8 + 64;
 
 /** What a scan holds: its matrix and row ids as allocated, and about 64 bytes a chunk for the row map. */
 function bytesOf(scan: Scan): number {
