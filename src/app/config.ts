@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SluiceError } from '../core/errors.js';
 import { mcpIngestKinds, type McpIngestKind } from '../mcp/mcp-settings.js';
-import { maxSemiSpaceGrowthFactor, semiSpaceGrowthVariable } from '../runtime/semi-space-growth.js';
+import { maxSemiSpaceGrowthFactor } from '../runtime/semi-space-growth.js';
+import { configEnvNames } from './config-env-names.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const boolish = z
@@ -285,82 +286,8 @@ const configSchema = z
 export type SluiceConfig = Readonly<Omit<z.infer<typeof configSchema>, 'blobDir'> & { blobDir: string }>;
 export type ConfigInput = { [K in keyof SluiceConfig]?: unknown };
 
-const envNames: Record<keyof SluiceConfig, string> = {
-  dataDir: 'SLUICE_DATA_DIR',
-  logLevel: 'SLUICE_LOG_LEVEL',
-  embedder: 'SLUICE_EMBEDDER',
-  localModelPath: 'SLUICE_LOCAL_MODEL_PATH',
-  embedDimension: 'SLUICE_EMBED_DIMENSION',
-  embedModel: 'SLUICE_EMBED_MODEL',
-  openaiBaseUrl: 'SLUICE_OPENAI_BASE_URL',
-  openaiApiKey: 'SLUICE_OPENAI_API_KEY',
-  embedHeaders: 'SLUICE_EMBED_HEADERS',
-  embedSendDimensions: 'SLUICE_EMBED_SEND_DIMENSIONS',
-  embedCache: 'SLUICE_EMBED_CACHE',
-  embedTimeoutMs: 'SLUICE_EMBED_TIMEOUT_MS',
-  embedMaxRetries: 'SLUICE_EMBED_MAX_RETRIES',
-  embedMaxConcurrent: 'SLUICE_EMBED_MAX_CONCURRENT',
-  embedRequestsPerMinute: 'SLUICE_EMBED_RPM',
-  embedTokensPerMinute: 'SLUICE_EMBED_TPM',
-  embedMaxInputTokens: 'SLUICE_EMBED_MAX_INPUT_TOKENS',
-  embedMaxTokensPerRequest: 'SLUICE_EMBED_MAX_TOKENS_PER_REQUEST',
-  embedBatchSize: 'SLUICE_EMBED_BATCH_SIZE',
-  chunkTokens: 'SLUICE_CHUNK_TOKENS',
-  chunkOverlap: 'SLUICE_CHUNK_OVERLAP',
-  concurrency: 'SLUICE_CONCURRENCY',
-  maxAttempts: 'SLUICE_MAX_ATTEMPTS',
-  retryBaseMs: 'SLUICE_RETRY_BASE_MS',
-  retryMaxMs: 'SLUICE_RETRY_MAX_MS',
-  maxFileBytes: 'SLUICE_MAX_FILE_BYTES',
-  parseTimeoutMs: 'SLUICE_PARSE_TIMEOUT_MS',
-  indexNonProse: 'SLUICE_INDEX_NON_PROSE',
-  parseProcesses: 'SLUICE_PARSE_PROCESSES',
-  parseMaxHeapMb: 'SLUICE_PARSE_MAX_HEAP_MB',
-  parseNice: 'SLUICE_PARSE_NICE',
-  pdfSplitBytes: 'SLUICE_PDF_SPLIT_BYTES',
-  vectorScanMb: 'SLUICE_VECTOR_SCAN_MB',
-  tenantMaxInFlight: 'SLUICE_TENANT_MAX_IN_FLIGHT',
-  tenantMaxDocuments: 'SLUICE_TENANT_MAX_DOCUMENTS',
-  tenantMaxBytes: 'SLUICE_TENANT_MAX_BYTES',
-  tenantMaxChunks: 'SLUICE_TENANT_MAX_CHUNKS',
-  workers: 'SLUICE_WORKERS',
-  workerThread: 'SLUICE_WORKER_THREAD',
-  workerThreadNice: 'SLUICE_WORKER_THREAD_NICE',
-  heapGrowthPercent: 'SLUICE_HEAP_GROWTH_PERCENT',
-  semiSpaceGrowthFactor: semiSpaceGrowthVariable,
-  port: 'PORT',
-  host: 'SLUICE_HOST',
-  maxUploadFiles: 'SLUICE_MAX_UPLOAD_FILES',
-  maxRequestBytes: 'SLUICE_MAX_REQUEST_BYTES',
-  rateLimitPerMinute: 'SLUICE_RATE_LIMIT_PER_MINUTE',
-  authFailuresPerMinute: 'SLUICE_AUTH_FAILURES_PER_MINUTE',
-  bodyTimeoutMs: 'SLUICE_BODY_TIMEOUT_MS',
-  trustProxy: 'SLUICE_TRUST_PROXY',
-  sseHeartbeatSeconds: 'SLUICE_SSE_HEARTBEAT_SECONDS',
-  databaseUrl: 'DATABASE_URL',
-  redisUrl: 'REDIS_URL',
-  redisPrefix: 'SLUICE_REDIS_PREFIX',
-  blobDir: 'SLUICE_BLOB_DIR',
-  blobUrl: 'SLUICE_BLOB_URL',
-  s3PathStyle: 'SLUICE_S3_PATH_STYLE',
-  sourceBuckets: 'SLUICE_SOURCE_BUCKETS',
-  lockDurationMs: 'SLUICE_LOCK_DURATION_MS',
-  stalledIntervalMs: 'SLUICE_STALLED_INTERVAL_MS',
-  shutdownGraceMs: 'SLUICE_SHUTDOWN_GRACE_MS',
-  sweepIntervalMs: 'SLUICE_SWEEP_INTERVAL_MS',
-  retainEventsHours: 'SLUICE_RETAIN_EVENTS_HOURS',
-  retainIdempotencyHours: 'SLUICE_RETAIN_IDEMPOTENCY_HOURS',
-  retainBatchesHours: 'SLUICE_RETAIN_BATCHES_HOURS',
-  retainFailedJobsHours: 'SLUICE_RETAIN_FAILED_JOBS_HOURS',
-  stagingMaxAgeHours: 'SLUICE_STAGING_MAX_AGE_HOURS',
-  mcpIngest: 'SLUICE_MCP_INGEST',
-  mcpFetchPrivate: 'SLUICE_MCP_FETCH_PRIVATE',
-  mcpFetchMaxBytes: 'SLUICE_MCP_FETCH_MAX_BYTES',
-  mcpFetchTimeoutMs: 'SLUICE_MCP_FETCH_TIMEOUT_MS',
-};
-
-/** The environment variable of each setting, for documentation and error messages. */
-export const configEnvNames: Readonly<Record<keyof SluiceConfig, string>> = envNames;
+/** Checked here, where the settings are known: a setting without its variable does not compile. */
+const envNames: Readonly<Record<keyof SluiceConfig, string>> = configEnvNames;
 
 /**
  * Resolves the configuration: flags > environment > defaults. The only reader of `process.env` is the
@@ -376,7 +303,8 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
       input[key] = value;
     }
   }
-  const result = configSchema.safeParse(input);
+  // Parsed once per process: zod's compiled fast path would take longer to build than it saves.
+  const result = configSchema.safeParse(input, { jitless: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? '');

@@ -1,15 +1,6 @@
 import type { Command } from 'commander';
-import { documentStates, type DocumentState } from '../core/states.js';
-import { SluiceError } from '../core/errors.js';
-import { oneLine, print } from './output.js';
-import { withApp, type CommonFlags } from './with-app.js';
-
-interface JobsFlags extends CommonFlags {
-  batch?: string;
-  state?: string;
-  limit: string;
-  json?: boolean;
-}
+import { documentStates } from '../core/states.js';
+import type { JobsFlags } from './jobs-action.js';
 
 export function registerJobsCommand(program: Command): void {
   program
@@ -20,52 +11,7 @@ export function registerJobsCommand(program: Command): void {
     .option('-n, --limit <n>', 'how many rows', '20')
     .option('--json', 'print JSON')
     .action(async (flags: JobsFlags) => {
-      process.exitCode = await withApp(
-        flags,
-        async (app) => {
-          const limit = Number(flags.limit);
-          if (flags.state !== undefined && !documentStates.includes(flags.state as DocumentState)) {
-            throw new SluiceError('invalid_input', `--state must be one of ${documentStates.join(', ')}`);
-          }
-          if (flags.batch && !(await app.store.getBatch(flags.batch))) {
-            throw new SluiceError('not_found', `No batch ${flags.batch}`);
-          }
-          if (flags.batch || flags.state) {
-            const documents = await app.store.listDocuments({
-              limit,
-              ...(flags.batch ? { batchId: flags.batch } : {}),
-              ...(flags.state ? { state: flags.state as DocumentState } : {}),
-            });
-            if (flags.json) {
-              print(JSON.stringify(documents, null, 2));
-              return 0;
-            }
-            for (const d of documents) {
-              const error = d.errorCode ? `  [${d.errorCode}] ${oneLine(d.errorMessage ?? '', 100)}` : '';
-              const progress = d.chunksTotal > 0 ? `  chunks ${d.chunksEmbedded}/${d.chunksTotal}` : '';
-              print(`${d.id}  ${d.state.padEnd(9)}  attempts ${d.attempts}${progress}  ${d.source}${error}`);
-            }
-            return 0;
-          }
-          const rows = await app.store.listBatchProgress(limit);
-          if (flags.json) {
-            print(JSON.stringify(rows, null, 2));
-            return 0;
-          }
-          for (const p of rows) {
-            const states = Object.entries(p.byState)
-              .map(([state, n]) => `${state} ${n}`)
-              .join(', ');
-            print(
-              `${p.batch.id}  ${p.batch.createdAt}  files ${p.filesDone}/${p.filesTotal}  chunks ${p.chunksEmbedded}  (${states})  ${oneLine(p.batch.label, 60)}`,
-            );
-          }
-          if (rows.length === 0) {
-            print('No batches yet.');
-          }
-          return 0;
-        },
-        { needsData: true },
-      );
+      const { runJobs } = await import('./jobs-action.js');
+      await runJobs(flags);
     });
 }

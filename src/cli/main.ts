@@ -1,3 +1,5 @@
+// Each register* only declares its command; the command's body loads when it runs, so that `--help`
+// and quick commands such as `status` start without the modules of all the others.
 import { Command } from 'commander';
 import { registerCancelCommand } from './cancel-command.js';
 import { registerGcCommand } from './gc-command.js';
@@ -11,7 +13,7 @@ import { registerRetryCommand } from './retry-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerWorkerCommand } from './worker-command.js';
-import { configEnvNames } from '../app/config.js';
+import { configEnvNames } from '../app/config-env-names.js';
 
 const program = new Command('sluice')
   .description('Asynchronous document ingestion for retrieval: files in, searchable chunks out.')

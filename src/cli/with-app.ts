@@ -1,22 +1,11 @@
-import { loadConfig, type ConfigInput } from '../app/config.js';
-import { createApp, type AppContext } from '../app/create-app.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { isSluiceError, SluiceError } from '../core/errors.js';
+import type { AppContext } from '../app/create-app.js';
 import { printError } from './output.js';
-
-export interface CommonFlags {
-  dataDir?: string;
-  logLevel?: string;
-  concurrency?: string;
-  chunkTokens?: string;
-  chunkOverlap?: string;
-  embedBatchSize?: string;
-  maxFileBytes?: string;
-  port?: string;
-  host?: string;
-  workers?: string | boolean;
-}
+import {
+  loadCommandConfig,
+  reportCommandError,
+  type CommandConfigOptions,
+  type CommonFlags,
+} from './command-config.js';
 
 /**
  * Whether a required option was given; if not, says so and sets exit code 1. Checked in the action
@@ -55,13 +44,7 @@ export function boundShutdown(graceMs: number): void {
 export async function withApp(
   flags: CommonFlags,
   run: (app: AppContext) => Promise<number>,
-  options: {
-    handleSignals?: boolean;
-    servesRequests?: boolean;
-    defaultLogLevel?: string;
-    /** The command works on data already there: a data folder without it is an error, not made anew. */
-    needsData?: boolean;
-  } = {},
+  options: CommandConfigOptions & { handleSignals?: boolean; servesRequests?: boolean } = {},
 ): Promise<number> {
   let app: AppContext | undefined;
   // SIGTERM is how supervisors stop a service: a clean drain then exits 0. Ctrl-C keeps the shell's 130.
@@ -71,26 +54,9 @@ export async function withApp(
     void app?.close().finally(() => process.exit(signal === 'SIGTERM' ? 0 : 130));
   };
   try {
-    const overrides: ConfigInput = {
-      dataDir: flags.dataDir,
-      // Long-running commands log more by default, but SLUICE_LOG_LEVEL still overrides that default.
-      logLevel: flags.logLevel ?? (process.env.SLUICE_LOG_LEVEL ? undefined : options.defaultLogLevel),
-      concurrency: flags.concurrency,
-      chunkTokens: flags.chunkTokens,
-      chunkOverlap: flags.chunkOverlap,
-      embedBatchSize: flags.embedBatchSize,
-      maxFileBytes: flags.maxFileBytes,
-      port: flags.port,
-      host: flags.host,
-      workers: flags.workers,
-    };
-    const config = loadConfig(process.env, overrides);
-    if (options.needsData && !config.databaseUrl && !existsSync(join(config.dataDir, 'sluice.db'))) {
-      throw new SluiceError(
-        'not_found',
-        `No Sluice data in ${config.dataDir}: ingest files or start \`sluice serve\` there first, or name the folder with --data-dir`,
-      );
-    }
+    const config = loadCommandConfig(flags, options);
+    // Loaded only once a command builds the app: `ingest --server`, which imports this module too, never does.
+    const { createApp } = await import('../app/create-app.js');
     app = await createApp(config, { servesRequests: options.servesRequests === true });
     if (options.handleSignals !== false) {
       process.once('SIGINT', stop);
@@ -98,11 +64,7 @@ export async function withApp(
     }
     return await run(app);
   } catch (error) {
-    if (isSluiceError(error)) {
-      printError(`error [${error.code}]: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    return reportCommandError(error);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

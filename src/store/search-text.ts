@@ -15,7 +15,10 @@ const ideographic = new RegExp(ideographs, 'u');
 const ideographicRun = new RegExp(`${ideographs}+`, 'gu');
 const splitAtRuns = new RegExp(`(${ideographs}+)`, 'u');
 const unspaced = /[\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
-const words = new Intl.Segmenter(undefined, { granularity: 'word' });
+// Made on first use: building it loads ICU's word data, which commands that never index text (`sluice
+// status`) would wait for at start.
+let wordSegmenter: Intl.Segmenter | undefined;
+const segmenter = (): Intl.Segmenter => (wordSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'word' }));
 
 /** A run's overlapping pairs of characters, then its last character alone (so one character can be found). */
 function pairs(run: string): string[] {
@@ -34,7 +37,7 @@ function pairs(run: string): string[] {
 /** Words of unspaced alphabets set apart by spaces; other text as it is. */
 function spaceWords(text: string): string {
   let out = '';
-  for (const { segment, isWordLike } of words.segment(text)) {
+  for (const { segment, isWordLike } of segmenter().segment(text)) {
     out += isWordLike && unspaced.test(segment) ? ` ${segment} ` : segment;
   }
   return out;
@@ -84,7 +87,7 @@ const runTerm = (run: string): string => ([...run].length === 1 ? `${run}*` : pa
  * words and each content word is a term of its own, found wherever it stands.
  */
 function ideographTerms(run: string): string[] {
-  const segments = [...words.segment(run)].filter((s) => s.isWordLike).map((s) => s.segment);
+  const segments = [...segmenter().segment(run)].filter((s) => s.isWordLike).map((s) => s.segment);
   const content = segments.filter((w) => !isFunctionWord(w));
   // A compound of up to three words, or nothing but function words (kana alone): the run as typed.
   const compound = content.length === segments.length && segments.length <= 3;
@@ -109,7 +112,7 @@ export function termsOfWord(word: string): string[] {
     if (ideographic.test(piece)) {
       terms.push(...ideographTerms(piece));
     } else if (unspaced.test(piece)) {
-      for (const { segment, isWordLike } of words.segment(piece)) {
+      for (const { segment, isWordLike } of segmenter().segment(piece)) {
         if (isWordLike) {
           terms.push(segment);
         }
