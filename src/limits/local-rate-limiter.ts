@@ -107,19 +107,24 @@ export function createRateLimiter(limits: RateLimits, now: () => number = Date.n
           reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
           return;
         }
-        const entry = { tokens: cost, resolve };
-        queue.push(entry);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            const index = queue.indexOf(entry);
-            if (index >= 0) {
-              queue.splice(index, 1);
-              reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-            }
+        const onAbort = (): void => {
+          const index = queue.indexOf(entry);
+          if (index >= 0) {
+            queue.splice(index, 1);
+            reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+          }
+        };
+        // A job's signal lives as long as the job and is given to each of its requests: the listener
+        // goes once the request is granted, or a long document would leave one behind per request.
+        const entry = {
+          tokens: cost,
+          resolve: (release: () => void) => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(release);
           },
-          { once: true },
-        );
+        };
+        queue.push(entry);
+        signal?.addEventListener('abort', onAbort, { once: true });
         drain();
       });
     },

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RateLimiter, RateLimits } from '../../src/ports/rate-limiter.js';
 
@@ -196,6 +197,17 @@ export function describeRateLimiterContract(
       const e = acquire('e');
       await until(() => e.granted, 1, 'e once a left the window');
       expect(b.granted || d.granted).toBe(false);
+    });
+
+    it('leaves nothing on a caller’s signal once a request is granted: one job’s many requests share it', async () => {
+      const { acquire, until } = await open({ maxConcurrent: 1, ...noLimits });
+      const job = new AbortController();
+      for (let i = 0; i < 12; i++) {
+        const ticket = acquire(`request ${i}`, 1, job.signal);
+        await until(() => ticket.granted, 0.5, `request ${i} granted`);
+        ticket.release();
+      }
+      expect(getEventListeners(job.signal, 'abort')).toHaveLength(0);
     });
 
     it('refuses a request whose signal is already aborted, spending nothing', async () => {
