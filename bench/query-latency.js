@@ -11,59 +11,24 @@
 // The chunks are sentences of the fetched corpus (`npm run bench:corpus`) drawn at random into chunks
 // of about 400 tokens, so 100,000 of them are all different; they are written through the store's own
 // publish step (`complete`), 100 chunks to a document, as ingestion writes them.
-import { readFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createHashEmbedder } from '../dist/embedders/hash-embedder.js';
-import { expandPaths } from '../dist/services/expand-paths.js';
 import { searchCollection } from '../dist/services/search-service.js';
 import { createSqliteStore } from '../dist/store/sqlite/sqlite-store.js';
 import { vectorIndexName } from '../dist/store/postgres/pg-migrations.js';
 import { createPgStore } from '../dist/store/postgres/pg-store.js';
+import { openGenerator, writeDocument } from './generated-chunks.js';
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const totalChunks = Number(option('--chunks', 100_000));
 const queryCount = Number(option('--queries', 300));
 const stores = option('--stores', 'sqlite,postgres').split(',');
-const corpus = fileURLToPath(new URL('corpus/docs/python-text', import.meta.url));
-if (!existsSync(corpus)) {
-  console.error('No corpus yet: run `npm run bench:corpus` first.');
-  process.exit(1);
-}
 
-// A small deterministic PRNG (mulberry32): the same chunks and queries in every run and store.
-const random = (() => {
-  let state = 20261123;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-})();
-const pick = (list) => list[Math.floor(random() * list.length)];
-
-const { files } = await expandPaths([corpus], process.cwd());
-const sentences = files
-  .flatMap((file) => readFileSync(file.path, 'utf8').split(/(?<=[.!?])\s+|\n\s*\n/))
-  .map((s) => s.replace(/\s+/g, ' ').trim())
-  .filter((s) => s.length >= 40 && s.length <= 600);
-const makeChunkText = () => {
-  let text = '';
-  while (text.length < 1800) {
-    text += `${pick(sentences)} `;
-  }
-  return text.trim();
-};
-// Queries: a few consecutive words of a sentence, as a user would type them.
-const queries = Array.from({ length: queryCount + 20 }, () => {
-  const words = pick(sentences).split(' ');
-  const length = 3 + Math.floor(random() * 4);
-  const start = Math.floor(random() * Math.max(1, words.length - length));
-  return words.slice(start, start + length).join(' ');
-});
+const generator = await openGenerator();
+const queries = generator.queries(queryCount + 20);
 
 const embedder = createHashEmbedder({ dimension: 384 });
 const perDocument = 100;
@@ -78,35 +43,9 @@ async function load(store, postgresUrl) {
   const hnsw = postgresUrl ? await dropVectorIndex(postgresUrl, collection.id) : undefined;
   const started = performance.now();
   for (let doc = 0; doc * perDocument < totalChunks; doc++) {
-    const texts = Array.from({ length: Math.min(perDocument, totalChunks - doc * perDocument) }, makeChunkText);
+    const texts = Array.from({ length: Math.min(perDocument, totalChunks - doc * perDocument) }, generator.chunkText);
     const vectors = await embedder.embed(texts);
-    const source = `generated/${doc}.txt`;
-    const { document } = await store.registerDocument({
-      collectionId: collection.id,
-      batchId: batch.id,
-      source,
-      sha256: `${doc}`.padStart(64, '0'),
-      sizeBytes: 1,
-    });
-    const attemptId = `att_${doc}`;
-    await store.claim(document.id, attemptId);
-    // Published from `indexing`, as the pipeline does: core's table allows no other state.
-    await store.setStage(document.id, attemptId, 'indexing');
-    let offset = 0;
-    const chunks = texts.map((text, index) => {
-      const chunk = {
-        index,
-        text,
-        tokenCount: Math.round(text.length / 4),
-        charStart: offset,
-        charEnd: offset + text.length,
-        page: null,
-        vector: vectors[index],
-      };
-      offset += text.length + 1;
-      return chunk;
-    });
-    await store.complete(document.id, attemptId, 'text/plain', chunks);
+    await writeDocument(store, { collectionId: collection.id, batchId: batch.id, number: doc, texts, vectors });
   }
   const loadSeconds = (performance.now() - started) / 1000;
   const indexSeconds = hnsw ? await hnsw.rebuild() : undefined;

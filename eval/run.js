@@ -7,9 +7,13 @@
 // fit a chunk but were cut); the language detected per document; and, with --mixed, all HTML languages
 // in one collection, each language's questions asked with and without a language filter.
 //   node eval/run.js [--langs en-US,ja-JP] [--modes hybrid,text] [--mixed]   (SLUICE_EMBEDDER etc. choose the embedder)
+//   node eval/run.js --model use   (a real English model, the Universal Sentence Encoder lite, served by
+//     eval/model/embeddings-server.js as an OpenAI-compatible API: `npm run eval:model` installs it;
+//     English collections only unless --langs says otherwise)
 // SLUICE_EVAL_BLOCKS names the html-to-text module that finds code blocks (default: this tree's dist), so
 // that an older build's chunks can be measured against the same blocks.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,11 +28,57 @@ const { expandPaths } = await import('../dist/services/expand-paths.js');
 const { htmlToText } = await import(process.env.SLUICE_EVAL_BLOCKS ?? '../dist/parsers/html-to-text.js');
 
 const { questions, words, forms } = JSON.parse(readFileSync(join(here, 'questions.json'), 'utf8'));
-const langs = option('--langs', [...new Set(questions.map((q) => q.lang))].join(',')).split(',');
+const model = option('--model', undefined);
+const modelServer = model === undefined ? undefined : await startModelServer(model);
+const langs = option(
+  '--langs',
+  model === undefined ? [...new Set(questions.map((q) => q.lang))].join(',') : 'en-US,en-pdf',
+).split(',');
 const modes = option('--modes', 'hybrid,vector,text').split(',');
 const k = 5;
 /** The language code each folder's documents should be detected as. */
 const expectedLanguage = (lang) => (lang === 'en-pdf' ? 'en' : lang.slice(0, 2));
+/**
+ * Starts the local embedding API of a real model and points Sluice's `openai` embedder at it, for every
+ * app this run creates (they read the environment).
+ */
+async function startModelServer(name) {
+  if (name !== 'use') {
+    console.error(`Unknown model ${name}: the one served here is \`use\` (Universal Sentence Encoder lite).`);
+    process.exit(1);
+  }
+  if (!existsSync(join(here, 'model', 'node_modules', '@energetic-ai', 'embeddings'))) {
+    console.error('The model is not installed: run `npm run eval:model` first.');
+    process.exit(1);
+  }
+  const child = spawn(process.execPath, [join(here, 'model', 'embeddings-server.js')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (part) => {
+      out += part;
+      const found = /listening (\S+)/.exec(out);
+      if (found) {
+        resolve(found[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`The model server exited (${code}) before listening`)));
+  });
+  Object.assign(process.env, {
+    SLUICE_EMBEDDER: 'openai',
+    SLUICE_OPENAI_BASE_URL: url,
+    SLUICE_OPENAI_API_KEY: 'local',
+    SLUICE_EMBED_MODEL: 'universal-sentence-encoder-lite',
+    SLUICE_EMBED_DIMENSION: '512',
+    // A run of 100 chunks takes the model on this machine's CPU tens of seconds.
+    SLUICE_EMBED_BATCH_SIZE: '32',
+    SLUICE_EMBED_TIMEOUT_MS: '600000',
+  });
+  return child;
+}
+
 /** Code blocks up to this many characters fit any chunk of the default size (500 tokens). */
 const blockChars = 1200;
 
@@ -204,7 +254,9 @@ for (const lang of langs) {
 }
 const mixed = args.includes('--mixed') ? await evaluateMixed(langs.filter((lang) => lang !== 'en-pdf')) : [];
 const pct = (x) => `${(100 * x).toFixed(0)} %`.padStart(6);
-console.log(`hit@${k} and MRR@${k} per language and mode (${process.env.SLUICE_EMBEDDER ?? 'hash'} embedder)`);
+modelServer?.kill();
+const embedderName = model === undefined ? (process.env.SLUICE_EMBEDDER ?? 'hash') : `${model} (openai API, local)`;
+console.log(`hit@${k} and MRR@${k} per language and mode (${embedderName} embedder)`);
 console.log(
   `${'language'.padEnd(9)} ${'docs'.padStart(5)} ${'chunks'.padStart(6)} ${'qs'.padStart(3)}  ${modes.map((m) => `${m.padStart(7)} hit  MRR`).join('  ')}`,
 );
