@@ -367,7 +367,9 @@ export function quantize(vector: Float32Array, out: Int8Array = new Int8Array(ve
   }
   const scale = 127 / largest;
   for (let i = 0; i < vector.length; i++) {
-    out[i] = Math.round((vector[i] as number) * scale);
+    // Math.round's own path is branchy on signs that vary from one component to the next: the floor of
+    // x + 0.5 rounds the same (x ≤ 127 here) several times faster, and a load quantizes every vector.
+    out[i] = Math.floor((vector[i] as number) * scale + 0.5);
   }
   return out;
 }
