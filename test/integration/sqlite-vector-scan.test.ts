@@ -141,7 +141,8 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
   });
 
   it('reads sqlite-vec’s blocks of vectors as its table gives them, leaving out deleted and staged chunks', async () => {
-    const { path, writer } = openPair();
+    const { path, writer, reader } = openPair();
+    await reader.close();
     const { collection, batch } = await setup(writer);
     const ids = [];
     for (let doc = 0; doc < 6; doc++) {
@@ -249,6 +250,40 @@ describe('SQLite vector search through the in-memory int8 scan', () => {
     // c alone is over the budget: not loaded, left to sqlite-vec (undefined), and b stays.
     expect(scans.search('c', 'vec_c', query, 3)).toBeUndefined();
     expect(scans.bytes()).toBe(47_360);
+    db.close();
+  });
+
+  it('a loaded collection that grows keeps its scan while the budget holds it, and only then is left to sqlite-vec', () => {
+    const db = vectorTables({ vec_g: 1000 });
+    const insert = db.prepare('INSERT INTO vec_g (embedding) VALUES (?)');
+    // A change log of the rows inserted since: every rowid past the last one seen.
+    const source: VectorScanSource = {
+      ...tableSource(db),
+      head: () => db.prepare<[], number>('SELECT max(rowid) FROM vec_g').pluck().get() ?? 0,
+      oldest: () => 1,
+      changed: (_collectionId, after, upTo) =>
+        db
+          .prepare<[number, number], number>('SELECT rowid FROM vec_g WHERE rowid > ? AND rowid <= ?')
+          .pluck()
+          .all(after, upTo),
+    };
+    // Room for 1,500 chunks of 32 dimensions: 32 bytes of vector, 8 of id and 64 of row map each.
+    const budgetBytes = 1500 * (32 + 8 + 64);
+    const scans = createVectorScans(source, { budgetBytes });
+    expect(scans.search('g', 'vec_g', randomVector(), 3)).toHaveLength(3);
+    for (let i = 0; i < 400; i++) {
+      insert.run(Buffer.from(randomVector().buffer));
+    }
+    // 40 % more than it loaded: its matrix grew within the budget.
+    expect(scans.search('g', 'vec_g', randomVector(), 3)).toHaveLength(3);
+    expect(scans.bytes()).toBeGreaterThan(0);
+    expect(scans.bytes()).toBeLessThanOrEqual(budgetBytes);
+    for (let i = 0; i < 200; i++) {
+      insert.run(Buffer.from(randomVector().buffer));
+    }
+    // 1,600: more than the budget holds.
+    expect(scans.search('g', 'vec_g', randomVector(), 3)).toBeUndefined();
+    expect(scans.bytes()).toBe(0);
     db.close();
   });
 

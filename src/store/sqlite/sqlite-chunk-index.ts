@@ -24,7 +24,7 @@ export function vectorScanSource(searchDb: Database.Database, searchStmt: Statem
       vectorsInBlocks(
         searchStmt,
         vectors,
-        new Set(searchStmt<[string], number>(stagedChunkIds).pluck().all(collectionId)),
+        () => new Set(searchStmt<[string], number>(stagedChunkIds).pluck().all(collectionId)),
       ) ?? rowByRow(collectionId, vectors),
     allRowByRow: rowByRow,
     count: (collectionId) => searchStmt<[string], number>(searchSql.countOf).pluck().get(collectionId) ?? 0,

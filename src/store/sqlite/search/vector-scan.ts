@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { ScoredChunk } from './chunk-hits.js';
 import { nearestAmong, nearestRowsAmong } from './scoped-nearest.js';
+import { VectorLayoutError } from './vec0-blocks.js';
 
 /** USearch's exact (brute-force) search: SIMD distance kernels over a matrix, one row per vector. */
 type ExactSearch = (
@@ -91,37 +92,48 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
   const load = (collectionId: string, vectors: string, dimension: number): Scan | undefined =>
     source.snapshot(() => {
       scans.delete(collectionId);
-      // Sized for the rows there and some growth, so that loading a large collection does not copy it
-      // as it doubles; one that cannot fit is left to sqlite-vec before anything is read.
+      // Sized for the rows there and some growth, within the budget, so that loading a large collection
+      // does not copy it as it doubles; one that cannot fit is left to sqlite-vec before it is read.
       const expected = source.count(collectionId);
-      const capacity = Math.max(1024, Math.ceil(expected * 1.05));
-      if (expected * (dimension + rowOverhead) > budgetBytes) {
+      if (expected > rowsWithin(budgetBytes, dimension)) {
         return giveUp(collectionId);
       }
-      const empty = (): Scan => ({
+      const capacity = Math.min(
+        Math.max(1024, Math.ceil(expected * 1.05)),
+        Math.floor((budgetBytes - expected * rowMapBytes) / (dimension + 8)),
+      );
+      const scan: Scan = {
         dimension,
         rows: new Int8Array(capacity * dimension),
         rowids: new Float64Array(capacity),
         rowOf: new Map(),
         size: 0,
         seen: source.head(),
-      });
-      const fill = (scan: Scan, stored: Iterable<{ rowid: number | bigint; embedding: Buffer }>): boolean => {
+      };
+      const fill = (stored: Iterable<{ rowid: number | bigint; embedding: Buffer }>): boolean => {
         for (const { rowid, embedding } of stored) {
-          put(scan, Number(rowid), embedding);
-          if (bytesOf(scan) > budgetBytes) {
+          if (embedding.byteLength !== dimension * 4) {
+            throw new VectorLayoutError(
+              `a vector of ${embedding.byteLength} bytes in ${vectors}, not ${dimension * 4}`,
+            );
+          }
+          if (!put(scan, Number(rowid), embedding, budgetBytes) || bytesOf(scan) > budgetBytes) {
             return false;
           }
         }
         return true;
       };
-      let scan = empty();
       let filled: boolean;
       try {
-        filled = fill(scan, source.all(collectionId, vectors));
-      } catch {
-        scan = empty();
-        filled = fill(scan, source.allRowByRow(collectionId, vectors));
+        filled = fill(source.all(collectionId, vectors));
+      } catch (error) {
+        // sqlite-vec's blocks not as this version reads them: the same rows, read one at a time.
+        if (!(error instanceof VectorLayoutError)) {
+          throw error;
+        }
+        scan.size = 0;
+        scan.rowOf.clear();
+        filled = fill(source.allRowByRow(collectionId, vectors));
       }
       if (!filled) {
         return giveUp(collectionId);
@@ -164,7 +176,9 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
       for (const rowid of source.changed(collectionId, scan.seen, head)) {
         const embedding = source.one(vectors, rowid);
         if (embedding) {
-          put(scan, rowid, embedding);
+          if (!put(scan, rowid, embedding, budgetBytes)) {
+            return giveUp(collectionId);
+          }
         } else {
           remove(scan, rowid);
         }
@@ -302,22 +316,35 @@ function fastestThreads(scan: (threads: number) => unknown): number {
   return several < one ? all : 1;
 }
 
-/** Bytes a row costs beside its vector: its rowid, and its entry in `rowOf`. */
-const rowOverhead = 8 + 64;
+/** Bytes of the row map (`rowOf`) for each chunk in a scan, about. */
+const rowMapBytes = 64;
 
-/** What a scan holds: its matrix and row ids as allocated, and about 64 bytes a chunk for the row map. */
+/** What a scan of `capacity` rows holding `size` chunks takes: its matrix and row ids as allocated, and its row map. */
+const bytesFor = (capacity: number, size: number, dimension: number): number =>
+  capacity * (dimension + 8) + size * rowMapBytes;
+
+/** The most chunks a scan can hold within `budget`, every row of its matrix in use. */
+const rowsWithin = (budget: number, dimension: number): number => Math.floor(budget / (dimension + 8 + rowMapBytes));
+
 function bytesOf(scan: Scan): number {
-  return scan.rows.byteLength + scan.rowids.byteLength + scan.size * 64;
+  return bytesFor(scan.rowids.length, scan.size, scan.dimension);
 }
 
-/** Writes a chunk's vector into its row, or a new row at the end (doubling the matrix when full). */
-function put(scan: Scan, rowid: number, embedding: Buffer): void {
+/**
+ * Writes a chunk's vector into its row, or a new row at the end, growing the matrix when full: twice
+ * as large, or as large as `budget` allows. False when it is full and the budget allows no more.
+ */
+function put(scan: Scan, rowid: number, embedding: Buffer, budget: number): boolean {
   let row = scan.rowOf.get(rowid);
   if (row === undefined) {
     if (scan.size === scan.rowids.length) {
-      const rows = new Int8Array(scan.rows.length * 2);
+      const capacity = Math.min(scan.rowids.length * 2, rowsWithin(budget, scan.dimension));
+      if (capacity <= scan.size) {
+        return false;
+      }
+      const rows = new Int8Array(capacity * scan.dimension);
       rows.set(scan.rows);
-      const rowids = new Float64Array(scan.rowids.length * 2);
+      const rowids = new Float64Array(capacity);
       rowids.set(scan.rowids);
       scan.rows = rows;
       scan.rowids = rowids;
@@ -327,6 +354,7 @@ function put(scan: Scan, rowid: number, embedding: Buffer): void {
     scan.rowids[row] = rowid;
   }
   quantize(asFloats(embedding), scan.rows.subarray(row * scan.dimension, (row + 1) * scan.dimension));
+  return true;
 }
 
 /** Takes a chunk's row out, moving the last row into its place, so rows `[0, size)` stay dense. */
