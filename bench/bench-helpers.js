@@ -1,5 +1,5 @@
-// What the bench scripts share: a free port, a pause, the median of runs, a process's CPU time, a
-// `sluice` process and its output.
+// What the bench scripts share: a free port, a pause, the median of runs and a percentile, a process's
+// CPU time, a `sluice` process and its output.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,9 @@ export async function waitForOutput(read, pattern, timeoutMs) {
   }
   return pattern.test(read());
 }
+
+/** The nearest-rank percentile `p` of ascending `sorted` values. */
+export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 export const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -19,6 +19,7 @@ import { searchCollection } from '../dist/services/search-service.js';
 import { createSqliteStore } from '../dist/store/sqlite/sqlite-store.js';
 import { vectorIndexName } from '../dist/store/postgres/pg-migrations.js';
 import { createPgStore } from '../dist/store/postgres/pg-store.js';
+import { percentile } from './bench-helpers.js';
 import { openGenerator, writeDocument } from './generated-chunks.js';
 
 const args = process.argv.slice(2);
@@ -82,8 +83,6 @@ async function dropVectorIndex(url, collectionId) {
       }),
   };
 }
-
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 async function measure(store, collection) {
   // The first query of all: for SQLite, it also loads the collection's vectors into the in-memory scan.

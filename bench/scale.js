@@ -25,6 +25,7 @@ import { createHashEmbedder } from '../dist/embedders/hash-embedder.js';
 import { searchCollection } from '../dist/services/search-service.js';
 import { createSqliteStore } from '../dist/store/sqlite/sqlite-store.js';
 import { createPgStore } from '../dist/store/postgres/pg-store.js';
+import { percentile } from './bench-helpers.js';
 import { openGenerator, writeDocument } from './generated-chunks.js';
 
 const args = process.argv.slice(2);
@@ -47,7 +48,6 @@ const queries = generator.queries(queryCount + warmUp);
 const commonWords = generator.commonWords(50);
 const embedder = createHashEmbedder({ dimension: 384 });
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 const kbOf = (field) => Number(readFileSync('/proc/self/status', 'utf8').match(new RegExp(`${field}:\\s+(\\d+)`))[1]);
 // The serving process's memory, sampled every 50 ms except while the exact scan for recall runs (its
 // own connection maps the file again). RSS counts the search connection's mapped pages of the file
@@ -211,9 +211,12 @@ for (const kind of stores) {
       row.peakAnonMb = memory.peakAnon / 1024;
       memory.paused = true;
       const exact = await target.exact();
-      row.recall = await recall(store, exact.search, collection);
-      await exact.close();
-      memory.paused = false;
+      try {
+        row.recall = await recall(store, exact.search, collection);
+      } finally {
+        await exact.close();
+        memory.paused = false;
+      }
       await store.close();
       const reopened = performance.now();
       store = await target.open();

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exactSearch, Index } from 'usearch';
 import { createHashEmbedder } from '../dist/embedders/hash-embedder.js';
+import { quantize } from '../dist/store/sqlite/search/vector-scan.js';
+import { percentile } from './bench-helpers.js';
 import { openGenerator } from './generated-chunks.js';
 
 const args = process.argv.slice(2);
@@ -22,17 +24,9 @@ const dimension = 384;
 
 const generator = await openGenerator();
 const embedder = createHashEmbedder({ dimension });
-const quantize = (vector) => {
-  let max = 0;
-  for (const x of vector) {
-    max = Math.max(max, Math.abs(x));
-  }
-  return Int8Array.from(vector, (x) => (max === 0 ? 0 : Math.round((x / max) * 127)));
-};
 const queries = (await embedder.embed(generator.queries(queryCount)))
   .filter((v) => v.some((x) => x !== 0))
-  .map(quantize);
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  .map((vector) => quantize(vector));
 const timeEach = (search) => {
   const times = [];
   const results = queries.map((query) => {
@@ -69,7 +63,7 @@ for (const size of sizes) {
     const count = Math.min(1000, size - filled);
     const vectors = await embedder.embed(Array.from({ length: count }, generator.chunkText));
     const block = new Int8Array(count * dimension);
-    vectors.forEach((vector, i) => block.set(quantize(vector), i * dimension));
+    vectors.forEach((vector, i) => quantize(vector, block.subarray(i * dimension, (i + 1) * dimension)));
     rows.set(block, filled * dimension);
     if (size <= hnswUpTo) {
       const started = performance.now();

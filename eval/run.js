@@ -54,6 +54,8 @@ async function startModelServer(name) {
   const child = spawn(process.execPath, [join(here, 'model', 'embeddings-server.js')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Stopped with this run, however it ends.
+  process.once('exit', () => child.kill());
   const url = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.setEncoding('utf8');
@@ -65,6 +67,7 @@ async function startModelServer(name) {
       }
     });
     child.once('exit', (code) => reject(new Error(`The model server exited (${code}) before listening`)));
+    setTimeout(() => reject(new Error('The model server did not start listening within 2 minutes')), 120_000).unref();
   });
   Object.assign(process.env, {
     SLUICE_EMBEDDER: 'openai',
@@ -72,7 +75,7 @@ async function startModelServer(name) {
     SLUICE_OPENAI_API_KEY: 'local',
     SLUICE_EMBED_MODEL: 'universal-sentence-encoder-lite',
     SLUICE_EMBED_DIMENSION: '512',
-    // A run of 100 chunks takes the model on this machine's CPU tens of seconds.
+    // The model runs on the CPU: smaller batches than the default, and a long time limit for each.
     SLUICE_EMBED_BATCH_SIZE: '32',
     SLUICE_EMBED_TIMEOUT_MS: '600000',
   });

@@ -1,5 +1,5 @@
 import { getSystemStatus } from '../services/system-status.js';
-import { workersLiveWithinMs } from '../services/worker-runtime.js';
+import { workersLiveWithinMs } from '../services/worker-liveness.js';
 import type { CommonFlags } from './command-config.js';
 import { print } from './output.js';
 import { withAdapters } from './with-adapters.js';

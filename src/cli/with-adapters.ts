@@ -7,6 +7,7 @@ import {
   type CommandConfigOptions,
   type CommonFlags,
 } from './command-config.js';
+import { printError } from './output.js';
 
 /** What a command that only reads the ledger and the queue works with. */
 export interface AdaptersContext {
@@ -66,12 +67,19 @@ function createDeferredLogger(level: string): DeferredLogger {
         return;
       }
       waiting.push(() => logger?.[name](fields, message));
-      loading ??= import('../app/create-logger.js').then(({ createLogger }) => {
-        logger = createLogger(level);
-        for (const line of waiting.splice(0)) {
-          line();
-        }
-      });
+      loading ??= import('../app/create-logger.js')
+        .then(({ createLogger }) => {
+          logger = createLogger(level);
+          for (const line of waiting.splice(0)) {
+            line();
+          }
+        })
+        // A logger that cannot load must not crash a command that only reads: it says so on stderr, and
+        // the lines waiting for it are dropped.
+        .catch((error: unknown) => {
+          printError(`logger unavailable: ${error instanceof Error ? error.message : String(error)}`);
+          waiting.length = 0;
+        });
     };
   return {
     debug: method('debug'),

@@ -10,11 +10,10 @@ import type { createDocumentProcessor } from './process-document.js';
 import { reconcileQueue } from './reconcile-queue.js';
 import { settleCopiesOf, settleStrandedCopies, type SettleDependencies } from './settle-copies.js';
 import { findStalledDocuments } from './system-status.js';
+import { heartbeatMs, workersLiveWithinMs } from './worker-liveness.js';
 
-/** How often a worker process tells the ledger it is alive. */
-export const heartbeatMs = 5000;
-/** Readiness and stall detection allow three missed beats. */
-export const workersLiveWithinMs = heartbeatMs * 3;
+// Apart, so that `sluice status` reads them without loading the worker runtime.
+export { heartbeatMs, workersLiveWithinMs } from './worker-liveness.js';
 /** Documents in flight a reconciliation tick compares with the queue: a tick's work stays bounded. */
 const reconcilePage = 1000;
 

@@ -6,7 +6,8 @@ import { chunkCountSql } from './sqlite-usage-counts.js';
 /**
  * A document's chunk rows, published or staged by a publish in progress (`chunk_stage`), and their
  * removal with their vectors and full text. Shared by deletes, the transitions that take a document
- * over (claim, cancel) and the publish itself.
+ * over (claim, cancel) and the publish itself. Published chunks are deleted through here alone: it keeps
+ * their count (`chunkCountSql`), which nothing recounts.
  */
 export interface ChunkRows {
   /** A document's published chunks. */

@@ -14,15 +14,17 @@
  *
  * Distinct bytes are kept exactly: a file's bytes are added when a document arrives that no other
  * document of the collection (or tenant) holds the file of, and taken off when the last one leaves,
- * which one probe of `documents_by_collection_blob` tells. SQLite runs row triggers after each row,
- * not after the statement, so a statement that removes several holders of one file takes it off once.
+ * which probes of `documents_by_collection_blob` tell (the collection's, and each collection of the
+ * tenant's). SQLite runs row triggers after each row, not after the statement, so a statement that
+ * removes several holders of one file takes it off once.
  * Only arrivals make a counter row; departures update the row there, so that nothing of a deleted
  * collection or tenant (whose rows go with it) comes back.
  *
  * Chunks are counted by the publish and the deletes themselves (`chunkCountSql`), not by triggers: a
- * trigger on every chunk row made writing chunks about half as slow again (BENCH.md, "One collection
- * grown to a million chunks"), where the code that publishes or deletes a document's chunks adds or
- * takes off their number in one statement. Staged chunks are not counted until their publish ends.
+ * trigger on every chunk row slowed the writing of chunks much (BENCH.md, "One collection grown to
+ * a million chunks"), where the code that publishes or deletes a document's chunks adds or takes off
+ * their number in one statement. Staged chunks are not counted until their publish ends. So every
+ * delete of published chunks goes through `ChunkRows` (`sqlite-chunk-rows.ts`), or the count drifts.
  */
 
 type Row = 'NEW' | 'OLD';
@@ -121,7 +123,7 @@ const triggers = `CREATE TRIGGER counts_document_inserted AFTER INSERT ON docume
     DELETE FROM tenant_usage WHERE tenant_id = OLD.id;
   END;`;
 
-/** The counters of the rows already there: one pass over documents, chunks and chunk_stage each. */
+/** The counters of the rows already there, from documents, chunks and chunk_stage. */
 const fill = `INSERT INTO document_counts (collection_id, state, error_code, documents)
     SELECT collection_id, state, CASE WHEN state = 'failed' THEN coalesce(error_code, '') ELSE '' END, count(*)
       FROM documents GROUP BY 1, 2, 3;
