@@ -38,6 +38,7 @@ export const configEnvNames = {
   parseNice: 'SLUICE_PARSE_NICE',
   pdfSplitBytes: 'SLUICE_PDF_SPLIT_BYTES',
   vectorScanMb: 'SLUICE_VECTOR_SCAN_MB',
+  textRankLimit: 'SLUICE_TEXT_RANK_LIMIT',
   tenantMaxInFlight: 'SLUICE_TENANT_MAX_IN_FLIGHT',
   tenantMaxDocuments: 'SLUICE_TENANT_MAX_DOCUMENTS',
   tenantMaxBytes: 'SLUICE_TENANT_MAX_BYTES',

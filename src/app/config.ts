@@ -109,6 +109,12 @@ const configSchema = z
      */
     vectorScanMb: int(0).default(512),
     /**
+     * The most matching chunks a text search ranks by BM25 (embedded store): where a word is in more
+     * chunks than this, only the newest this many are ranked, which bounds the cost of a word in most of
+     * a large collection's chunks (BENCH.md). 0: every match is ranked. @defaultValue 20000
+     */
+    textRankLimit: int(0).default(20_000),
+    /**
      * Documents of one tenant handed to the queue at once (per-tenant concurrency); the rest wait their
      * turn in the ledger, so tenants are served round-robin. 0: no limit. Set it to about the number of
      * documents all workers run at once. @defaultValue 32

@@ -41,6 +41,7 @@ export async function createAdapters(
     : (await import('../store/sqlite/sqlite-store.js')).createSqliteStore({
         path: join(config.dataDir, 'sluice.db'),
         vectorScanBytes: config.vectorScanMb * 1024 * 1024,
+        textRankLimit: config.textRankLimit,
         ...(options.writerGate
           ? { writerGate: options.writerGate, yieldToOtherWriters: options.yieldToOtherWriters === true }
           : {}),
@@ -49,6 +50,11 @@ export async function createAdapters(
           : { walAutocheckpointPages: options.walAutocheckpointPages }),
         onTextSearchThreadFailed: (error) =>
           logger.warn({ err: error }, 'text-search thread failed; text searches run on the calling thread'),
+        onVectorLoadFailed: (error) =>
+          logger.warn(
+            { err: error },
+            "reading a collection's vectors on a thread failed; they are read on the searching thread",
+          ),
       });
   const reportListenerError = (error: unknown): void => logger.error({ err: error }, 'event listener failed');
   let lost: (documentId: string, reason: string) => void = () => undefined;

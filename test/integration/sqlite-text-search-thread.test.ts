@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EmbeddedChunk } from '../../src/core/types.js';
-import type { Store } from '../../src/ports/store.js';
 import type { SearchHit } from '../../src/core/types.js';
 import { searchFullText, type FullTextRequest } from '../../src/store/sqlite/search/full-text-search.js';
 import { openSearchConnection } from '../../src/store/sqlite/search/search-connection.js';
@@ -12,6 +11,7 @@ import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { statementCache } from '../../src/store/sqlite/statement-cache.js';
 import { createTextSearchThread } from '../../src/store/sqlite/search/text-search-host.js';
 import { prng } from '../helpers/prng.js';
+import { embeddedChunks, publishChunks } from '../helpers/publish-chunks.js';
 
 const spec = { name: 'test', model: 'random', dimension: 4 };
 const random = prng(20261205);
@@ -19,32 +19,12 @@ const words = 'river stone cloud lantern meadow harbor copper violet thunder orc
 
 /** Chunks of a few words each drawn from a small vocabulary, so that queries match many with different scores. */
 const chunksOf = (count: number, extra = ''): EmbeddedChunk[] =>
-  Array.from({ length: count }, (_, index) => {
-    const text =
-      `${Array.from({ length: 3 + Math.floor(random() * 8) }, () => words[Math.floor(random() * words.length)]).join(' ')} ${extra}`.trim();
-    return {
-      index,
-      text,
-      tokenCount: 8,
-      charStart: 0,
-      charEnd: text.length,
-      page: null,
-      vector: Float32Array.from([1, 0, 0, random()]),
-    };
-  });
-
-async function publish(
-  store: Store,
-  collectionId: string,
-  batchId: string,
-  source: string,
-  chunks: EmbeddedChunk[],
-): Promise<void> {
-  const { document } = await store.registerDocument({ collectionId, batchId, source, sha256: source, sizeBytes: 1 });
-  await store.claim(document.id, `att_${source}`);
-  await store.setStage(document.id, `att_${source}`, 'indexing');
-  expect(await store.complete(document.id, `att_${source}`, 'text/plain', chunks)).toBe(true);
-}
+  embeddedChunks(
+    Array.from({ length: count }, () =>
+      `${Array.from({ length: 3 + Math.floor(random() * 8) }, () => words[Math.floor(random() * words.length)]).join(' ')} ${extra}`.trim(),
+    ),
+    () => Float32Array.from([1, 0, 0, random()]),
+  );
 
 async function openFile() {
   const path = join(mkdtempSync(join(tmpdir(), 'sluice-text-thread-')), 'sluice.db');
@@ -52,12 +32,13 @@ async function openFile() {
   const tenant = await store.ensureTenant('t');
   const collection = await store.ensureCollection(tenant.id, 'c', spec);
   const batch = await store.createBatch(collection.id, 'b');
-  await publish(store, collection.id, batch.id, 'first.txt', chunksOf(300));
+  await publishChunks(store, collection.id, batch.id, 'first.txt', chunksOf(300));
   const request = (query: string, k = 20): FullTextRequest => ({
     fullText: collectionTables(collection.id).fullText,
     collectionId: collection.id,
     terms: query.split(' ').map((word) => [word]),
     k,
+    rankLimit: 0,
   });
   return { path, store, collection, batch, request };
 }
@@ -84,7 +65,7 @@ describe('SQLite full-text search on its own thread', () => {
     const answers = await Promise.all(queries.map((query) => thread.search(request(query, 7), notHere)));
     expect(answers).toEqual(queries.map((query) => here(query, 7)));
 
-    await publish(store, collection.id, batch.id, 'second.txt', chunksOf(5, 'zeppelin'));
+    await publishChunks(store, collection.id, batch.id, 'second.txt', chunksOf(5, 'zeppelin'));
     expect((await thread.search(request('zeppelin'), notHere)).length).toBe(5);
     await thread.close();
     await store.close();

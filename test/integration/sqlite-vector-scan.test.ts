@@ -8,7 +8,7 @@ import type { Store } from '../../src/ports/store.js';
 import { createSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/sqlite-store.js';
 import { createVectorScans, quantize, type VectorScanSource } from '../../src/store/sqlite/search/vector-scan.js';
 import * as sqliteVec from 'sqlite-vec';
-import { vectorScanSource } from '../../src/store/sqlite/sqlite-chunk-index.js';
+import { vectorScanSource } from '../../src/store/sqlite/search/vector-scan-source.js';
 import { collectionTables } from '../../src/store/sqlite/sqlite-migrations.js';
 import { statementCache } from '../../src/store/sqlite/statement-cache.js';
 import { prng } from '../helpers/prng.js';

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { SearchHit } from '../../core/types.js';
 import type { ChunkIndex } from '../../ports/chunk-index.js';
 import { isUnscoped, type SearchScope } from '../../core/search-scope.js';
@@ -10,39 +9,23 @@ import { chunkHits, type ScoredChunk } from './search/chunk-hits.js';
 import { searchFullText } from './search/full-text-search.js';
 import type { SqliteContext, Synchronous } from './sqlite-context.js';
 import { collectionTables } from './sqlite-migrations.js';
-import { searchSql, stagedChunkIds, vectorChangeSql } from './sqlite-sql.js';
-import type { StatementCache } from './statement-cache.js';
-import { nearestFromFile, type VectorScanSource } from './search/vector-scan.js';
-import { vectorsInBlocks, type StoredVector } from './search/vec0-blocks.js';
-
-/** The statements the in-memory vector scans (`vector-scan.ts`) read through, on the search connection. */
-export function vectorScanSource(searchDb: Database.Database, searchStmt: StatementCache): VectorScanSource {
-  const rowByRow = (collectionId: string, vectors: string): Iterable<StoredVector> =>
-    searchStmt<[string], StoredVector>(searchSql.vectorsToScan(vectors)).iterate(collectionId);
-  return {
-    all: (collectionId, vectors) =>
-      vectorsInBlocks(
-        searchStmt,
-        vectors,
-        () => new Set(searchStmt<[string], number>(stagedChunkIds).pluck().all(collectionId)),
-      ) ?? rowByRow(collectionId, vectors),
-    allRowByRow: rowByRow,
-    count: (collectionId) => searchStmt<[string], number>(searchSql.countOf).pluck().get(collectionId) ?? 0,
-    one: (vectors, rowid) => searchStmt<[bigint], Buffer>(searchSql.vector(vectors)).pluck().get(BigInt(rowid)),
-    head: () => (searchStmt(vectorChangeSql.head).pluck().get() as number | undefined) ?? 0,
-    oldest: () => (searchStmt(vectorChangeSql.oldest).pluck().get() as number | null) ?? undefined,
-    changed: (collectionId, after, upTo) =>
-      searchStmt<[string, number, number], number>(vectorChangeSql.changed).pluck().all(collectionId, after, upTo),
-    snapshot: (work) => searchDb.transaction(work)(),
-  };
-}
+import { searchSql } from './sqlite-sql.js';
+import { nearestFromFile } from './search/vector-scan.js';
+import { vectorScanSource } from './search/vector-scan-source.js';
 
 /**
  * Searches over published chunks, by vector (the in-memory scan, else sqlite-vec's kNN) and by full
  * text (FTS5, on the text-search thread when there is one), on the search connection. `searchText` is
  * asynchronous of itself; the rest runs synchronously like every other role.
  */
-export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans, textSearch }: SqliteContext): {
+export function createSqliteChunkIndex({
+  stmt,
+  searchDb,
+  searchStmt,
+  vectorScans,
+  textSearch,
+  textRankLimit,
+}: SqliteContext): {
   sync: Synchronous<Omit<ChunkIndex, 'searchText'>>;
   searchText: ChunkIndex['searchText'];
 } {
@@ -117,6 +100,7 @@ export function createSqliteChunkIndex({ stmt, searchDb, searchStmt, vectorScans
       collectionId,
       terms,
       k,
+      rankLimit: textRankLimit,
       ...(scope && !isUnscoped(scope) ? { scope } : {}),
     };
     const here = () => searchFullText(searchDb, searchStmt, request);

@@ -34,4 +34,6 @@ export interface SqliteContext {
   textSearch: TextSearchThread | undefined;
   /** Changes kept in `vector_changes`. */
   vectorChangesKept: number;
+  /** The most matches a full-text pass ranks (`FullTextRequest`); 0: every match. */
+  textRankLimit: number;
 }

@@ -298,11 +298,18 @@ export const searchSql = {
     `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
   /**
    * The best matches by BM25 of an FTS5 query, leaving out staged chunks, and those of documents not
-   * among `scoped` (`scopedDocumentsSql`) where given, whose parameters come before the limit.
+   * among `scoped` (`scopedDocumentsSql`) where given, whose parameters come before the limits.
+   * `limited`: only the newest matches, as many as the next-to-last parameter, are ranked; FTS5 walks
+   * them newest first and stops there.
    */
-  rankFullText: (fullText: string, scoped?: string): string =>
-    `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedChunkIds})
-      ${scoped ? `AND rowid IN (SELECT id FROM chunks WHERE document_id IN (${scoped}))` : ''} ORDER BY rank LIMIT ?`,
+  rankFullText: (fullText: string, scoped?: string, limited = false): string => {
+    const matches = `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText}
+      WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedChunkIds})
+      ${scoped ? `AND rowid IN (SELECT id FROM chunks WHERE document_id IN (${scoped}))` : ''}`;
+    return limited
+      ? `SELECT rowid, rank FROM (${matches} ORDER BY rowid DESC LIMIT ?) ORDER BY rank, rowid LIMIT ?`
+      : `${matches} ORDER BY rank, rowid LIMIT ?`;
+  },
   /** The published chunks of the documents `scoped` picks; the collection id after its parameters. */
   scopedChunks: (scoped: string): string =>
     `SELECT id FROM chunks WHERE document_id IN (${scoped}) AND id NOT IN (${stagedChunkIds})`,

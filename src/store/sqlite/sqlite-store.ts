@@ -3,7 +3,8 @@ import * as sqliteVec from 'sqlite-vec';
 import type { Store } from '../../ports/store.js';
 import { retryWhileBusy } from './busy-retry.js';
 import { isInMemory, openSearchConnection } from './search/search-connection.js';
-import { createSqliteChunkIndex, vectorScanSource } from './sqlite-chunk-index.js';
+import { createSqliteChunkIndex } from './sqlite-chunk-index.js';
+import { vectorScanSource } from './search/vector-scan-source.js';
 import { createChunkRows } from './sqlite-chunk-rows.js';
 import { createSqliteCollections } from './sqlite-collections.js';
 import { createSqliteCopies } from './sqlite-copies.js';
@@ -27,6 +28,7 @@ import { createSqliteWorkers } from './sqlite-workers.js';
 import { statementCache } from './statement-cache.js';
 import { createTextSearchThread } from './search/text-search-host.js';
 import { createVectorScans } from './search/vector-scan.js';
+import { createVectorLoader } from './search/vector-load-host.js';
 import { createWriterGate, type WriterGate } from './writer-gate.js';
 
 export interface SqliteStoreOptions {
@@ -37,7 +39,20 @@ export interface SqliteStoreOptions {
    * searches scan instead of sqlite-vec's table; 0 searches with sqlite-vec alone. @defaultValue 512 MiB
    */
   vectorScanBytes?: number;
-  /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 500000 */
+  /**
+   * The most matches a full-text pass ranks by BM25: where more chunks match, the newest this many
+   * (see `full-text-search.ts`); 0 ranks every match. @defaultValue 20000
+   */
+  textRankLimit?: number;
+  /**
+   * A collection of this many chunks or more has its in-memory copy read on a thread of its own, while
+   * sqlite-vec answers its searches (`vector-scan.ts`); 0 reads every copy on the searching thread.
+   * @defaultValue 20000
+   */
+  backgroundLoadRows?: number;
+  /** Told if a thread reading a collection's vectors fails; that copy is then read on the searching thread. */
+  onVectorLoadFailed?: (error: unknown) => void;
+  /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 200000 */
   vectorChangesKept?: number;
   /**
    * Log pages after which a commit of this store copies the write-ahead log back into the database
@@ -127,6 +142,10 @@ function openContext(options: SqliteStoreOptions): SqliteContext {
       ? undefined
       : createVectorScans(vectorScanSource(searchDb, searchStmt), {
           budgetBytes: options.vectorScanBytes ?? 512 * 1024 * 1024,
+          ...(inMemory || options.backgroundLoadRows === 0
+            ? {}
+            : { loader: createVectorLoader(options.path), backgroundRows: options.backgroundLoadRows ?? 20_000 }),
+          ...(options.onVectorLoadFailed ? { onLoadFailed: options.onVectorLoadFailed } : {}),
         });
   return {
     db,
@@ -138,6 +157,7 @@ function openContext(options: SqliteStoreOptions): SqliteContext {
     vectorScans,
     textSearch,
     vectorChangesKept: options.vectorChangesKept ?? 500_000,
+    textRankLimit: options.textRankLimit ?? 20_000,
   };
 }
 
@@ -186,6 +206,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   const close: Store['close'] = async () => {
     // First, so that searches the thread had not answered are answered on the connection still open.
     await textSearch?.close();
+    await context.vectorScans?.close();
     await lifted.close();
   };
   return { ...lifted, complete, compact: createSqliteCompaction(context), searchText: chunkIndex.searchText, close };

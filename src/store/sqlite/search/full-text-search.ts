@@ -18,20 +18,27 @@ export interface FullTextRequest {
   k: number;
   /** Only chunks of the documents within it. */
   scope?: SearchScope;
+  /**
+   * The most matches a pass ranks: where more chunks match, only the newest this many are ranked, so
+   * that a word in most of a large collection's chunks costs no more than this many. 0: every match.
+   */
+  rankLimit: number;
 }
 
 /**
  * The best `k` published chunks by BM25: those holding every term, then, if too few do, those holding
- * any (see `TermMatch`).
+ * any (see `TermMatch`). FTS5 computes BM25 for every match before it sorts them; with a `rankLimit`,
+ * only the newest matches, that many, are ranked.
  */
 function rankFullText(statement: StatementCache, request: FullTextRequest): ScoredChunk[] {
-  const { fullText, collectionId, terms, k, scope } = request;
+  const { fullText, collectionId, terms, k, scope, rankLimit } = request;
   const params = paramList('sqlite');
   const scoped =
     scope && !isUnscoped(scope) ? scopedDocumentsSql('sqlite', collectionId, scope, params.add) : undefined;
+  const limited = rankLimit > 0;
   const run = (match: TermMatch): ScoredChunk[] =>
-    statement<unknown[], { rowid: number; rank: number }>(searchSql.rankFullText(fullText, scoped))
-      .all(toFullTextQuery(terms, match), collectionId, ...params.values, k)
+    statement<unknown[], { rowid: number; rank: number }>(searchSql.rankFullText(fullText, scoped, limited))
+      .all(toFullTextQuery(terms, match), collectionId, ...params.values, ...(limited ? [rankLimit] : []), k)
       .map((r) => ({ id: r.rowid, score: -r.rank }));
   const every = run('every');
   return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, run('any'), k, (row) => row.id) : every;

@@ -2,7 +2,21 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { ScoredChunk } from './chunk-hits.js';
 import { nearestAmong, nearestRowsAmong } from './scoped-nearest.js';
-import { VectorLayoutError } from './vec0-blocks.js';
+import type { VectorLoader } from './vector-load-host.js';
+import {
+  asFloats,
+  bytesOf,
+  put,
+  quantize,
+  readRows,
+  remove,
+  rowsWithin,
+  withRowMap,
+  type Scan,
+  type VectorScanSource,
+} from './vector-matrix.js';
+
+export { quantize, type VectorScanSource } from './vector-matrix.js';
 
 /** USearch's exact (brute-force) search: SIMD distance kernels over a matrix, one row per vector. */
 type ExactSearch = (
@@ -26,43 +40,6 @@ function loadExactSearch(): ExactSearch | undefined {
   }
 }
 
-/** The statements a scan needs, on the search connection. */
-export interface VectorScanSource {
-  /**
-   * Every searchable vector of the collection (none that a publish in progress has staged), in one
-   * read: from sqlite-vec's blocks of vectors where it can, else row by row.
-   */
-  all(collectionId: string, vectors: string): Iterable<{ rowid: number | bigint; embedding: Buffer }>;
-  /** The same, read row by row through the virtual table: where reading the blocks failed. */
-  allRowByRow(collectionId: string, vectors: string): Iterable<{ rowid: number | bigint; embedding: Buffer }>;
-  /** How many searchable vectors the collection has, as the store counts its chunks. */
-  count(collectionId: string): number;
-  /** One vector, or undefined where the chunk is gone. */
-  one(vectors: string, rowid: number): Buffer | undefined;
-  /** The latest change recorded, 0 before the first. */
-  head(): number;
-  /** The oldest change still recorded (older ones are pruned), or undefined if none is. */
-  oldest(): number | undefined;
-  /** Chunks of the collection whose vector was written or removed after change `after`, up to `upTo`. */
-  changed(collectionId: string, after: number, upTo: number): number[];
-  /** Runs `work` in one read transaction: a snapshot, so a load and its change number agree. */
-  snapshot<T>(work: () => T): T;
-}
-
-/** A collection's vectors as int8 rows in memory, kept in step with the file through the change log. */
-interface Scan {
-  dimension: number;
-  /** `capacity` rows of `dimension` int8s; rows `[0, size)` are in use. */
-  rows: Int8Array;
-  /** The chunk rowid of each row. */
-  rowids: Float64Array;
-  /** Row of each chunk rowid. */
-  rowOf: Map<number, number>;
-  size: number;
-  /** The change this scan has read up to. */
-  seen: number;
-}
-
 /**
  * Top-k by cosine without reading every float of every vector from SQLite on each query. sqlite-vec
  * 0.1.9 has only an exact scan, through SQLite's page reads. This keeps each searched collection as an
@@ -81,7 +58,7 @@ interface Scan {
  */
 export function createVectorScans(source: VectorScanSource, options: VectorScanOptions) {
   const exactSearch = loadExactSearch();
-  const { budgetBytes, oversample = 2, minCandidates = 40 } = options;
+  const { budgetBytes, oversample = 2, minCandidates = 40, loader, backgroundRows = 20_000 } = options;
   /** Threads a scan runs on; without a setting, chosen on the first large scan (see `fastestThreads`). */
   let threads = options.threads;
   /** Loaded collections, least recently searched first. */
@@ -89,58 +66,66 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
   /** Collections that did not fit the budget alone: searched with sqlite-vec until the process restarts. */
   const tooLarge = new Set<string>();
 
-  const load = (collectionId: string, vectors: string, dimension: number): Scan | undefined =>
-    source.snapshot(() => {
-      scans.delete(collectionId);
-      // Sized for the rows there and some growth, within the budget, so that loading a large collection
-      // does not copy it as it doubles; one that cannot fit is left to sqlite-vec before it is read.
+  /** Collections whose copy a load thread is reading, each with the token of its load. */
+  const loading = new Map<string, object>();
+  /** Collections whose load thread failed: read on this thread from then on. */
+  const loadHere = new Set<string>();
+
+  /**
+   * Reads a collection's copy, on this thread, or for a collection of `backgroundRows` or more, on a
+   * load thread while sqlite-vec answers (undefined until it is in). One that cannot fit is left to
+   * sqlite-vec before anything is read.
+   */
+  const load = (collectionId: string, vectors: string, dimension: number): Scan | undefined => {
+    scans.delete(collectionId);
+    if (loader && !loadHere.has(collectionId)) {
       const expected = source.count(collectionId);
       if (expected > rowsWithin(budgetBytes, dimension)) {
         return giveUp(collectionId);
       }
-      const capacity = Math.min(
-        Math.max(1024, Math.ceil(expected * 1.05)),
-        Math.floor((budgetBytes - expected * rowMapBytes) / (dimension + 8)),
-      );
-      const scan: Scan = {
-        dimension,
-        rows: new Int8Array(capacity * dimension),
-        rowids: new Float64Array(capacity),
-        rowOf: new Map(),
-        size: 0,
-        seen: source.head(),
-      };
-      const fill = (stored: Iterable<{ rowid: number | bigint; embedding: Buffer }>): boolean => {
-        for (const { rowid, embedding } of stored) {
-          if (embedding.byteLength !== dimension * 4) {
-            throw new VectorLayoutError(
-              `a vector of ${embedding.byteLength} bytes in ${vectors}, not ${dimension * 4}`,
-            );
-          }
-          if (!put(scan, Number(rowid), embedding, budgetBytes) || bytesOf(scan) > budgetBytes) {
-            return false;
-          }
+      if (expected >= backgroundRows) {
+        // One load thread at a time: each holds a whole matrix until it is handed over.
+        if (loading.size === 0) {
+          loadElsewhere(loader, collectionId, vectors, dimension);
         }
-        return true;
-      };
-      let filled: boolean;
-      try {
-        filled = fill(source.all(collectionId, vectors));
-      } catch (error) {
-        // sqlite-vec's blocks not as this version reads them: the same rows, read one at a time.
-        if (!(error instanceof VectorLayoutError)) {
-          throw error;
+        return undefined;
+      }
+    }
+    const loaded = readRows(source, collectionId, vectors, dimension, budgetBytes);
+    if (!loaded) {
+      return giveUp(collectionId);
+    }
+    const scan = withRowMap(loaded);
+    scans.set(collectionId, scan);
+    return scan;
+  };
+
+  const loadElsewhere = (loader: VectorLoader, collectionId: string, vectors: string, dimension: number): void => {
+    const token = {};
+    loading.set(collectionId, token);
+    loader.load({ collectionId, vectors, dimension, budgetBytes }).then(
+      (loaded) => {
+        if (loading.get(collectionId) !== token) {
+          return;
         }
-        scan.size = 0;
-        scan.rowOf.clear();
-        filled = fill(source.allRowByRow(collectionId, vectors));
-      }
-      if (!filled) {
-        return giveUp(collectionId);
-      }
-      scans.set(collectionId, scan);
-      return scan;
-    });
+        loading.delete(collectionId);
+        if (!loaded) {
+          giveUp(collectionId);
+          return;
+        }
+        // Searched next, it catches up with what was written meanwhile through the change log.
+        scans.set(collectionId, withRowMap(loaded));
+        evict();
+      },
+      (error: unknown) => {
+        if (loading.get(collectionId) === token) {
+          loading.delete(collectionId);
+          loadHere.add(collectionId);
+          options.onLoadFailed?.(error);
+        }
+      },
+    );
+  };
 
   /** Leaves a collection that does not fit the budget alone to sqlite-vec. */
   const giveUp = (collectionId: string): undefined => {
@@ -207,6 +192,9 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
       if (!exactSearch || budgetBytes <= 0 || tooLarge.has(collectionId)) {
         return undefined;
       }
+      if (loading.has(collectionId)) {
+        return undefined;
+      }
       const known = scans.get(collectionId);
       const scan = known ? catchUp(collectionId, vectors, known) : load(collectionId, vectors, query.length);
       if (!scan) {
@@ -261,6 +249,14 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
     forget(collectionId: string): void {
       scans.delete(collectionId);
       tooLarge.delete(collectionId);
+      loading.delete(collectionId);
+      loadHere.delete(collectionId);
+    },
+
+    /** Stops the loads still running. */
+    close: async (): Promise<void> => {
+      loading.clear();
+      await loader?.close();
     },
 
     /** Bytes the loaded collections hold. */
@@ -283,6 +279,16 @@ export interface VectorScanOptions {
    * parallelism, timed on the first scan of at least 10,000 rows (see `fastestThreads`)
    */
   threads?: number;
+  /**
+   * Reads the copy of a collection of `backgroundRows` chunks or more on a thread of its own, while
+   * sqlite-vec answers its searches, so that no search waits seconds for it; without one, every copy is
+   * read on the thread that searches.
+   */
+  loader?: VectorLoader;
+  /** @defaultValue 20000 */
+  backgroundRows?: number;
+  /** Told when a load thread fails; that collection's copy is then read on the searching thread. */
+  onLoadFailed?: (error: unknown) => void;
 }
 
 /** Scans of fewer rows run on one thread, and the first scan of this many chooses the threads of the rest. */
@@ -314,92 +320,6 @@ function fastestThreads(scan: (threads: number) => unknown): number {
     }
   }
   return several < one ? all : 1;
-}
-
-/** Bytes of the row map (`rowOf`) for each chunk in a scan, about. */
-const rowMapBytes = 64;
-
-/** What a scan of `capacity` rows holding `size` chunks takes: its matrix and row ids as allocated, and its row map. */
-const bytesFor = (capacity: number, size: number, dimension: number): number =>
-  capacity * (dimension + 8) + size * rowMapBytes;
-
-/** The most chunks a scan can hold within `budget`, every row of its matrix in use. */
-const rowsWithin = (budget: number, dimension: number): number => Math.floor(budget / (dimension + 8 + rowMapBytes));
-
-function bytesOf(scan: Scan): number {
-  return bytesFor(scan.rowids.length, scan.size, scan.dimension);
-}
-
-/**
- * Writes a chunk's vector into its row, or a new row at the end, growing the matrix when full: twice
- * as large, or as large as `budget` allows. False when it is full and the budget allows no more.
- */
-function put(scan: Scan, rowid: number, embedding: Buffer, budget: number): boolean {
-  let row = scan.rowOf.get(rowid);
-  if (row === undefined) {
-    if (scan.size === scan.rowids.length) {
-      const capacity = Math.min(scan.rowids.length * 2, rowsWithin(budget, scan.dimension));
-      if (capacity <= scan.size) {
-        return false;
-      }
-      const rows = new Int8Array(capacity * scan.dimension);
-      rows.set(scan.rows);
-      const rowids = new Float64Array(capacity);
-      rowids.set(scan.rowids);
-      scan.rows = rows;
-      scan.rowids = rowids;
-    }
-    row = scan.size++;
-    scan.rowOf.set(rowid, row);
-    scan.rowids[row] = rowid;
-  }
-  quantize(asFloats(embedding), scan.rows.subarray(row * scan.dimension, (row + 1) * scan.dimension));
-  return true;
-}
-
-/** Takes a chunk's row out, moving the last row into its place, so rows `[0, size)` stay dense. */
-function remove(scan: Scan, rowid: number): void {
-  const row = scan.rowOf.get(rowid);
-  if (row === undefined) {
-    return;
-  }
-  const last = --scan.size;
-  scan.rowOf.delete(rowid);
-  if (row !== last) {
-    const moved = scan.rowids[last] as number;
-    scan.rows.copyWithin(row * scan.dimension, last * scan.dimension, (last + 1) * scan.dimension);
-    scan.rowids[row] = moved;
-    scan.rowOf.set(moved, row);
-  }
-}
-
-/** A vector's bytes as sqlite-vec stores them (float32, this machine's order), without a copy where aligned. */
-function asFloats(embedding: Buffer): Float32Array {
-  return embedding.byteOffset % 4 === 0
-    ? new Float32Array(embedding.buffer, embedding.byteOffset, embedding.byteLength / 4)
-    : new Float32Array(new Uint8Array(embedding).buffer);
-}
-
-/**
- * Scales a vector so its largest component is ±127 and rounds it: the direction, in one byte a
- * component. Written into `out` (a row of the matrix, when loading: no array for each vector).
- */
-export function quantize(vector: Float32Array, out: Int8Array = new Int8Array(vector.length)): Int8Array {
-  let largest = 0;
-  // An indexed loop: `for…of` over a typed array is several times slower, and a load quantizes every vector.
-  for (let i = 0; i < vector.length; i++) {
-    largest = Math.max(largest, Math.abs(vector[i] as number));
-  }
-  if (largest === 0 || !Number.isFinite(largest)) {
-    return out.fill(0);
-  }
-  const scale = 127 / largest;
-  for (let i = 0; i < vector.length; i++) {
-    // Math.round's own path is branchy on signs that vary from one component to the next: the floor of
-    // x + 0.5 rounds the same (x ≤ 127 here) several times faster, and a load quantizes every vector.
-    out[i] = Math.floor((vector[i] as number) * scale + 0.5);
-  }
-  return out;
 }
 
 /** Cosine similarity; 0 against a zero vector (sqlite-vec's own scan scores such a pair 1). */
