@@ -8,6 +8,8 @@ import {
   type CommonFlags,
 } from './command-config.js';
 import { printError } from './output.js';
+import { configEnvNames } from '../app/config-env-names.js';
+import { SluiceError } from '../core/errors.js';
 
 /** What a command that only reads the ledger and the queue works with. */
 export interface AdaptersContext {
@@ -34,6 +36,9 @@ export async function withAdapters(
     graceMs = config.shutdownGraceMs;
     logger = createDeferredLogger(config.logLevel);
     adapters = await createAdapters(config, logger);
+    if (config.redisUrl) {
+      await answered(adapters.queue.stats(), redisAnswerMs);
+    }
     return await run({ config, store: adapters.store, queue: adapters.queue });
   } catch (error) {
     return reportCommandError(error);
@@ -43,6 +48,34 @@ export async function withAdapters(
     await adapters?.close();
     await adapters?.store.close();
     await logger?.written();
+  }
+}
+
+/** How long a read-only command waits for Redis to answer before it says it is unreachable. */
+const redisAnswerMs = 5_000;
+
+/**
+ * Waits for the queue's first answer, failing with `dependency_unavailable` when it does not come in
+ * time: a server waits for Redis to come back, but a quick look must not hang while it is away.
+ */
+async function answered(check: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new SluiceError(
+            'dependency_unavailable',
+            `Redis (${configEnvNames.redisUrl}) did not answer within ${ms / 1000} s: is it running and reachable?`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([check, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

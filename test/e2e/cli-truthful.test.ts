@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeCorpus } from '../helpers/corpus.js';
+import { freePort } from '../helpers/free-port.js';
 import { cliPath, runCli } from '../helpers/run-cli.js';
 
 /** Runs the CLI with its stdout piped into a reader that takes one line and closes the pipe, as `| head -1` does. */
@@ -89,6 +90,18 @@ describe('the CLI tells the truth at the edges', () => {
       expect(run.stderr).toMatch(/\[not_found\]: No Sluice data in/);
     }
     expect(existsSync(nowhere)).toBe(false);
+  });
+
+  it('says Redis is unreachable instead of waiting for it, for a command that only reads', async () => {
+    // A port nothing listens on: connections are refused at once, and ioredis would retry for ever.
+    const env = { REDIS_URL: `redis://127.0.0.1:${await freePort()}` };
+    for (const args of [['status'], ['jobs']]) {
+      const started = performance.now();
+      const run = await runCli([...args, '-d', data], env);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr).toMatch(/error \[dependency_unavailable\]: Redis \(REDIS_URL\) did not answer within 5 s/);
+      expect(performance.now() - started).toBeLessThan(15_000);
+    }
   });
 
   it('lists only the options a command uses in its help', async () => {
