@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { EmbeddedChunk } from '../../src/core/types.js';
 import type { SearchHit } from '../../src/core/types.js';
 import { searchFullText, type FullTextRequest } from '../../src/store/sqlite/search/full-text-search.js';
-import { openSearchConnection } from '../../src/store/sqlite/search/search-connection.js';
+import { openSearchConnection, searchMmapBytes } from '../../src/store/sqlite/search/search-connection.js';
 import { collectionTables } from '../../src/store/sqlite/sqlite-migrations.js';
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { statementCache } from '../../src/store/sqlite/statement-cache.js';
@@ -52,7 +52,7 @@ describe('SQLite full-text search on its own thread', () => {
     const { path, store, collection, batch, request } = await openFile();
     const thread = createTextSearchThread(path);
     expect(await thread.ready()).toBe(true);
-    const connection = openSearchConnection(path);
+    const connection = openSearchConnection(path, searchMmapBytes.text);
     const local = statementCache(connection);
     const here = (query: string, k?: number) => searchFullText(connection, local, request(query, k));
     for (const query of ['river', 'stone cloud', 'lantern meadow harbor', 'copper nothing', 'absent']) {

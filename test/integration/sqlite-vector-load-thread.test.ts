@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import * as sqliteVec from 'sqlite-vec';
 import type { Store } from '../../src/ports/store.js';
-import { openSearchConnection } from '../../src/store/sqlite/search/search-connection.js';
+import { openSearchConnection, searchMmapBytes } from '../../src/store/sqlite/search/search-connection.js';
 import { createVectorLoader, type VectorLoader } from '../../src/store/sqlite/search/vector-load-host.js';
 import { createVectorScans } from '../../src/store/sqlite/search/vector-scan.js';
 import { vectorScanSource } from '../../src/store/sqlite/search/vector-scan-source.js';
@@ -44,7 +44,7 @@ async function openFile(loaderOf: (path: string) => VectorLoader = createVectorL
     await ingest(writer, collection.id, batch.id, `${collection.name}-a.txt`, 300);
   }
   const exact = createSqliteStore({ path, vectorScanBytes: 0, textSearchThread: false });
-  const connection = openSearchConnection(path);
+  const connection = openSearchConnection(path, searchMmapBytes.vectors);
   sqliteVec.load(connection);
   const loads: string[] = [];
   const failures: unknown[] = [];

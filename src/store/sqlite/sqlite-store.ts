@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import type { Store } from '../../ports/store.js';
 import { retryWhileBusy } from './busy-retry.js';
-import { isInMemory, openSearchConnection } from './search/search-connection.js';
+import { isInMemory, openSearchConnection, searchMmapBytes } from './search/search-connection.js';
 import { createSqliteChunkIndex } from './sqlite-chunk-index.js';
 import { vectorScanSource } from './search/vector-scan-source.js';
 import { createChunkRows } from './sqlite-chunk-rows.js';
@@ -125,7 +125,7 @@ function openContext(options: SqliteStoreOptions): SqliteContext {
     db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
   }
   const inMemory = isInMemory(options.path);
-  const searchDb = inMemory ? db : openSearchConnection(options.path);
+  const searchDb = inMemory ? db : openSearchConnection(options.path, searchMmapBytes.vectors);
   if (searchDb !== db) {
     sqliteVec.load(searchDb);
   }

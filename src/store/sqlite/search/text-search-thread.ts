@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { searchFullText } from './full-text-search.js';
-import { openSearchConnection } from './search-connection.js';
+import { openSearchConnection, searchMmapBytes } from './search-connection.js';
 import { statementCache } from '../statement-cache.js';
 import type { TextSearchReply, TextSearchRequest, TextSearchThreadData } from './text-search-messages.js';
 
@@ -12,7 +12,7 @@ if (!port) {
   throw new Error('text-search-thread runs as a worker thread');
 }
 const { path } = workerData as TextSearchThreadData;
-const db = openSearchConnection(path);
+const db = openSearchConnection(path, searchMmapBytes.text);
 const statement = statementCache(db);
 const reply = (message: TextSearchReply): void => port.postMessage(message);
 
