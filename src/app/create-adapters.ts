@@ -7,7 +7,7 @@ import { createLocalQueue } from '../queue/local/local-queue.js';
 import type { SluiceConfig } from './config.js';
 
 /** How long a Redis command on a request's path may take before it fails. */
-const redisCommandTimeoutMs = 5_000;
+export const redisCommandTimeoutMs = 5_000;
 
 export interface Adapters {
   store: Store;

@@ -14,12 +14,16 @@ export async function runStatus(flags: StatusFlags): Promise<void> {
     flags,
     async ({ config, store, queue }) => {
       // No `self`: this process runs no worker, so every live one belongs to another process.
-      const status = await getSystemStatus({ store, queue }, { liveWithinMs: workersLiveWithinMs });
+      // An embedded server's queue lives in its own process: this one reads its depths off the ledger.
+      const status = await getSystemStatus(
+        { store, queue },
+        { liveWithinMs: workersLiveWithinMs, queueFromLedger: !queue.shared },
+      );
       if (flags.json) {
         print(JSON.stringify(status, null, 2));
         return 0;
       }
-      const mode = `${config.databaseUrl ? 'postgres' : 'sqlite'} ledger, ${queue.shared ? 'redis queue' : 'in-process queue'}`;
+      const mode = `${config.databaseUrl ? 'postgres' : 'sqlite'} ledger, ${queue.shared ? 'redis queue' : 'in-process queue, read off the ledger'}`;
       print(`Sluice status (${mode})`);
       print(`workers: ${status.workers.length} live`);
       for (const w of status.workers) {

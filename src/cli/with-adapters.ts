@@ -1,5 +1,5 @@
 import type { SluiceConfig } from '../app/config.js';
-import { createAdapters, type Adapters } from '../app/create-adapters.js';
+import { createAdapters, redisCommandTimeoutMs, type Adapters } from '../app/create-adapters.js';
 import type { JobQueue, Logger, Store } from '../ports/index.js';
 import {
   loadCommandConfig,
@@ -37,7 +37,7 @@ export async function withAdapters(
     logger = createDeferredLogger(config.logLevel);
     adapters = await createAdapters(config, logger);
     if (config.redisUrl) {
-      await answered(adapters.queue.stats(), redisAnswerMs);
+      await answered(adapters.queue.stats(), redisCommandTimeoutMs);
     }
     return await run({ config, store: adapters.store, queue: adapters.queue });
   } catch (error) {
@@ -50,9 +50,6 @@ export async function withAdapters(
     await logger?.written();
   }
 }
-
-/** How long a read-only command waits for Redis to answer before it says it is unreachable. */
-const redisAnswerMs = 5_000;
 
 /**
  * Waits for the queue's first answer, failing with `dependency_unavailable` when it does not come in

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { DocumentState } from '../core/states.js';
+import { runningStates, type DocumentState } from '../core/states.js';
 import { processExists } from './process-exists.js';
 import type { DocumentRecord } from '../core/types.js';
 import type { JobQueue, QueueStats } from '../ports/queue.js';
@@ -77,7 +77,16 @@ export async function findStalledDocuments(
 /** What `sluice status`, `GET /v1/status` and readiness report: who works, what waits, how fast, what is stuck. */
 export async function getSystemStatus(
   deps: { store: Store; queue: JobQueue },
-  options: { liveWithinMs: number; /** This process's worker id, if it runs workers. */ self?: string | undefined },
+  options: {
+    liveWithinMs: number;
+    /** This process's worker id, if it runs workers. */
+    self?: string | undefined;
+    /**
+     * The queue's depths as the ledger tells them: for a process beside the one whose in-process queue
+     * holds the jobs (`sluice status` beside an embedded `sluice serve`), whose own queue is empty.
+     */
+    queueFromLedger?: boolean;
+  },
 ): Promise<SystemStatus> {
   const now = Date.now();
   const [{ workers, stalled: held }, queue, documents, lastMinute, lastFiveMinutes, waiting, databaseBytes, lastSweep] =
@@ -100,12 +109,25 @@ export async function getSystemStatus(
   const disk = { databaseBytes, blobs: lastSweep?.disk.blobs ?? null, staging: lastSweep?.disk.staging ?? null };
   return {
     workers,
-    queue,
+    queue: options.queueFromLedger === true ? ledgerQueueStats(documents, waiting) : queue,
     documents,
     throughput: { lastMinute, lastFiveMinutes },
     waiting,
     stalled,
     disk,
     lastSweep: lastSweep ?? null,
+  };
+}
+
+/**
+ * An in-process queue's depths read off the ledger: documents handed to it and waiting for a worker,
+ * those running, those waiting out a retry's backoff. It keeps no failed jobs (failures are the ledger's).
+ */
+function ledgerQueueStats(documents: Partial<Record<DocumentState, number>>, waiting: WaitingSummary): QueueStats {
+  return {
+    waiting: waiting.forWorker.documents,
+    active: runningStates.reduce((sum, state) => sum + (documents[state] ?? 0), 0),
+    delayed: waiting.retrying.documents,
+    failed: 0,
   };
 }

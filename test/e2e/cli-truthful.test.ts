@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { writeCorpus } from '../helpers/corpus.js';
 import { freePort } from '../helpers/free-port.js';
 import { cliPath, runCli } from '../helpers/run-cli.js';
@@ -102,6 +103,40 @@ describe('the CLI tells the truth at the edges', () => {
       expect(run.stderr).toMatch(/error \[dependency_unavailable\]: Redis \(REDIS_URL\) did not answer within 5 s/);
       expect(performance.now() - started).toBeLessThan(15_000);
     }
+  });
+
+  it("reads an embedded server's queue off the ledger, since that queue is in the server's process", async () => {
+    // A ledger as `sluice serve` leaves it mid-run: one document running, one handed to its queue,
+    // one waiting out a retry, one waiting for its tenant's share.
+    const folder = join(root, 'mid-run');
+    mkdirSync(folder);
+    const store = createSqliteStore({ path: join(folder, 'sluice.db') });
+    const tenant = await store.ensureTenant('default');
+    const collection = await store.ensureCollection(tenant.id, 'docs', { name: 'hash', model: 'hash', dimension: 4 });
+    const batch = await store.createBatch(collection.id, 'b');
+    const ids: string[] = [];
+    for (const name of ['a', 'b', 'c', 'd']) {
+      const registered = await store.registerDocument({
+        collectionId: collection.id,
+        batchId: batch.id,
+        source: name,
+        sha256: name,
+        sizeBytes: 1,
+      });
+      ids.push(registered.document.id);
+    }
+    await store.dispatch(tenant.id, { maxInFlight: 3 });
+    await store.claim(ids[0]!, 'att_a', 'wrk_gone');
+    await store.claim(ids[1]!, 'att_b', 'wrk_gone');
+    await store.scheduleRetry(ids[1]!, 'att_b', 'embedder_failed', 'down', new Date(Date.now() + 60_000));
+    await store.close();
+
+    const run = await runCli(['status', '--json', '-d', folder]);
+    expect(run.code).toBe(0);
+    const status = JSON.parse(run.stdout) as { queue: Record<string, number> };
+    expect(status.queue).toEqual({ waiting: 1, active: 1, delayed: 1, failed: 0 });
+    const text = await runCli(['status', '-d', folder]);
+    expect(text.stdout).toMatch(/queue: 1 waiting, 1 active, 1 delayed, 0 failed/);
   });
 
   it('lists only the options a command uses in its help', async () => {
