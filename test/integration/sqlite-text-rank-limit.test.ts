@@ -18,8 +18,8 @@ const publish = (store: Store, collectionId: string, batchId: string, source: st
   );
 
 /**
- * An older document whose chunks hold "lantern" most densely (BM25's best), then a newer one with 20
- * chunks holding it once among other words.
+ * An older document whose chunks hold "lantern" most densely (BM25's best), and one chunk the only one
+ * with "zeppelin"; then a newer document with 20 chunks holding "lantern" once among other words.
  */
 async function openFile() {
   const path = join(mkdtempSync(join(tmpdir(), 'sluice-rank-limit-')), 'sluice.db');
@@ -31,6 +31,7 @@ async function openFile() {
     'lantern lantern lantern',
     'lantern lantern meadow',
     'lantern lantern harbor',
+    'a zeppelin above the meadow',
   ]);
   const sparse = await publish(
     writer,
@@ -60,9 +61,22 @@ describe('SQLite full-text ranking with a limit on the matches ranked', () => {
     const newest = await top(narrow, 'lantern');
     expect(sourcesOf(newest)).toEqual(['sparse.txt']);
     expect(newest.map((h) => h.index).every((index) => index >= 10)).toBe(true);
-    // The pass for any of the words is held to the limit too.
-    expect(sourcesOf(await top(narrow, 'lantern zeppelin'))).toEqual(['sparse.txt']);
-    expect(sourcesOf(await top(unlimited, 'lantern zeppelin'))).toEqual(['dense.txt']);
+    // A word in no more chunks than the limit has all its matches ranked, however old they are: no
+    // chunk holds both words, and the pass for any of them ranks the zeppelin's beside the newest.
+    const rareFirst = await top(narrow, 'lantern zeppelin');
+    expect(rareFirst[0]?.text).toBe('a zeppelin above the meadow');
+    expect(sourcesOf(rareFirst.slice(1))).toEqual(['sparse.txt']);
+    // The common word's matches in that pass are held to the limit: the harbor chunk holds both words,
+    // and the older, denser chunks holding only "lantern" are not ranked.
+    const heldToLimit = await top(narrow, 'lantern harbor');
+    expect(heldToLimit[0]?.text).toBe('lantern lantern harbor');
+    expect(sourcesOf(heldToLimit.slice(1))).toEqual(['sparse.txt']);
+    expect(heldToLimit.slice(1).every((h) => h.index >= 10)).toBe(true);
+    expect((await top(unlimited, 'lantern harbor')).map((h) => h.text)).toEqual([
+      'lantern lantern harbor',
+      'lantern lantern lantern',
+      'lantern lantern meadow',
+    ]);
 
     for (const store of [unlimited, wide, narrow, writer]) {
       await store.close();

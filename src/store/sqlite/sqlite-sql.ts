@@ -249,6 +249,14 @@ export const transitionSql = {
 /** The chunk ids of a collection (the one parameter) written by publishes still in progress. */
 export const stagedChunkIds = 'SELECT chunk_id FROM chunk_stage WHERE collection_id = ?';
 
+/** An FTS5 query's published matches, of the documents `scoped` picks where given; the query, the collection id, then its parameters. */
+const searchableMatches = (fullText: string, scoped?: string): string =>
+  `${fullText} MATCH ? AND rowid NOT IN (${stagedChunkIds})
+    ${scoped ? `AND rowid IN (SELECT id FROM chunks WHERE document_id IN (${scoped}))` : ''}`;
+
+/** Which of a full-text query's matches are ranked: see `searchSql.rankFullText`. */
+export type FullTextLimit = 'every' | 'newest' | 'newest-and-rare';
+
 export const chunkSql = {
   insert: `INSERT INTO chunks (document_id, collection_id, idx, text, token_count, char_start, char_end, page, embedder, dimension)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -298,18 +306,32 @@ export const searchSql = {
     `SELECT rowid, distance FROM ${vectors} WHERE embedding MATCH ? AND k = ? ORDER BY distance`,
   /**
    * The best matches by BM25 of an FTS5 query, leaving out staged chunks, and those of documents not
-   * among `scoped` (`scopedDocumentsSql`) where given, whose parameters come before the limits.
-   * `limited`: only the newest matches, as many as the next-to-last parameter, are ranked; FTS5 walks
-   * them newest first and stops there.
+   * among `scoped` (`scopedDocumentsSql`) where given, whose parameters follow the query's and the
+   * collection id. Which matches are ranked (`FullTextLimit`): every one; the newest, as many as the
+   * next-to-last parameter (FTS5 walks them newest first and stops there); or those from a rowid on
+   * and those of a second FTS5 query, the next-to-last parameters.
    */
-  rankFullText: (fullText: string, scoped?: string, limited = false): string => {
-    const matches = `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText}
-      WHERE ${fullText} MATCH ? AND rowid NOT IN (${stagedChunkIds})
-      ${scoped ? `AND rowid IN (SELECT id FROM chunks WHERE document_id IN (${scoped}))` : ''}`;
-    return limited
-      ? `SELECT rowid, rank FROM (${matches} ORDER BY rowid DESC LIMIT ?) ORDER BY rank, rowid LIMIT ?`
-      : `${matches} ORDER BY rank, rowid LIMIT ?`;
+  rankFullText: (fullText: string, scoped: string | undefined, limit: FullTextLimit): string => {
+    const matches = `SELECT rowid, bm25(${fullText}) AS rank FROM ${fullText} WHERE ${searchableMatches(fullText, scoped)}`;
+    switch (limit) {
+      case 'every':
+        return `${matches} ORDER BY rank, rowid LIMIT ?`;
+      case 'newest':
+        return `SELECT rowid, rank FROM (${matches} ORDER BY rowid DESC LIMIT ?) ORDER BY rank, rowid LIMIT ?`;
+      case 'newest-and-rare':
+        return `${matches} AND (rowid >= ? OR rowid IN (SELECT rowid FROM ${fullText} WHERE ${fullText} MATCH ?))
+          ORDER BY rank, rowid LIMIT ?`;
+    }
   },
+  /** How many chunks an FTS5 query matches, counted up to a limit (the second parameter). */
+  matchesUpTo: (fullText: string): string =>
+    `SELECT count(*) FROM (SELECT rowid FROM ${fullText} WHERE ${fullText} MATCH ? LIMIT ?)`,
+  /**
+   * The rowid of the match that many places (the last parameter) after the newest, of the matches
+   * `rankFullText` ranks (its first parameters); none if there are not that many.
+   */
+  rankFloor: (fullText: string, scoped?: string): string =>
+    `SELECT rowid FROM ${fullText} WHERE ${searchableMatches(fullText, scoped)} ORDER BY rowid DESC LIMIT 1 OFFSET ?`,
   /** The published chunks of the documents `scoped` picks; the collection id after its parameters. */
   scopedChunks: (scoped: string): string =>
     `SELECT id FROM chunks WHERE document_id IN (${scoped}) AND id NOT IN (${stagedChunkIds})`,

@@ -52,7 +52,7 @@ export interface SqliteStoreOptions {
   backgroundLoadRows?: number;
   /** Told if a thread reading a collection's vectors fails; that copy is then read on the searching thread. */
   onVectorLoadFailed?: (error: unknown) => void;
-  /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 200000 */
+  /** Changes kept in `vector_changes`; a search process further behind loads its collection afresh. @defaultValue 500000 */
   vectorChangesKept?: number;
   /**
    * Log pages after which a commit of this store copies the write-ahead log back into the database
@@ -125,7 +125,12 @@ function openContext(options: SqliteStoreOptions): SqliteContext {
     db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
   }
   const inMemory = isInMemory(options.path);
-  const searchDb = inMemory ? db : openSearchConnection(options.path, searchMmapBytes.vectors);
+  const searchDb = inMemory
+    ? db
+    : openSearchConnection(
+        options.path,
+        options.vectorScanBytes === 0 ? searchMmapBytes.floats : searchMmapBytes.vectors,
+      );
   if (searchDb !== db) {
     sqliteVec.load(searchDb);
   }

@@ -5,7 +5,7 @@ import { chunkHits, type ScoredChunk } from './chunk-hits.js';
 import { toFullTextQuery } from './fts-query.js';
 import { isUnscoped, type SearchScope } from '../../../core/search-scope.js';
 import { paramList, scopedDocumentsSql } from '../../search-scope-sql.js';
-import { searchSql } from '../sqlite-sql.js';
+import { searchSql, type FullTextLimit } from '../sqlite-sql.js';
 import type { StatementCache } from '../statement-cache.js';
 
 /** What a full-text search of one collection asks for. */
@@ -27,19 +27,48 @@ export interface FullTextRequest {
 
 /**
  * The best `k` published chunks by BM25: those holding every term, then, if too few do, those holding
- * any (see `TermMatch`). FTS5 computes BM25 for every match before it sorts them; with a `rankLimit`,
- * only the newest matches, that many, are ranked.
+ * any (see `TermMatch`). FTS5 computes BM25 for every match before it sorts them; with a `rankLimit`, a
+ * pass ranks every match of a term in that many chunks or fewer (a rare term), and of the rest only the
+ * newest matches, that many: a pass for every term where one is rare has no more matches than it, and
+ * one for any term ranks the newest matches and every match of its rare terms.
  */
 function rankFullText(statement: StatementCache, request: FullTextRequest): ScoredChunk[] {
   const { fullText, collectionId, terms, k, scope, rankLimit } = request;
   const params = paramList('sqlite');
   const scoped =
     scope && !isUnscoped(scope) ? scopedDocumentsSql('sqlite', collectionId, scope, params.add) : undefined;
-  const limited = rankLimit > 0;
-  const run = (match: TermMatch): ScoredChunk[] =>
-    statement<unknown[], { rowid: number; rank: number }>(searchSql.rankFullText(fullText, scoped, limited))
-      .all(toFullTextQuery(terms, match), collectionId, ...params.values, ...(limited ? [rankLimit] : []), k)
+  const rank = (limit: FullTextLimit, query: string, ...after: unknown[]): ScoredChunk[] =>
+    statement<unknown[], { rowid: number; rank: number }>(searchSql.rankFullText(fullText, scoped, limit))
+      .all(query, collectionId, ...params.values, ...after, k)
       .map((r) => ({ id: r.rowid, score: -r.rank }));
+  let rare: SearchTerm[] | undefined;
+  const rareTerms = (): SearchTerm[] =>
+    (rare ??= terms.filter(
+      (term) =>
+        (statement<[string, number], number>(searchSql.matchesUpTo(fullText))
+          .pluck()
+          .get(toFullTextQuery([term], 'every'), rankLimit + 1) ?? 0) <= rankLimit,
+    ));
+  const run = (match: TermMatch): ScoredChunk[] => {
+    const query = toFullTextQuery(terms, match);
+    if (rankLimit <= 0) {
+      return rank('every', query);
+    }
+    const few = rareTerms();
+    if (few.length === 0) {
+      return rank('newest', query, rankLimit);
+    }
+    if (match === 'every' || few.length === terms.length) {
+      return rank('every', query);
+    }
+    const floor = statement<unknown[], number | bigint>(searchSql.rankFloor(fullText, scoped))
+      .pluck()
+      .safeIntegers()
+      .get(query, collectionId, ...params.values, rankLimit - 1);
+    return floor === undefined
+      ? rank('every', query)
+      : rank('newest-and-rare', query, floor, toFullTextQuery(few, 'any'));
+  };
   const every = run('every');
   return needsAnyTermPass(terms, every.length, k) ? appendUnseen(every, run('any'), k, (row) => row.id) : every;
 }

@@ -1,14 +1,18 @@
 import Database from 'better-sqlite3';
 
 /**
- * How much of the file each search connection maps. The text-search thread's reads posting lists,
- * which a search walks whole: 512 MiB maps all of a file of 100,000 chunks. The vector scan reads
- * its copy from memory, and its connection only the few vectors it rescores and the hits' text. Mapped
- * pages count in the process's RSS, and searches map more of a larger file as they go: at a million
- * chunks, 1 GiB for each connection made up most of the serving process's RSS, with no search faster
- * for it than with these (BENCH.md).
+ * How much of the file each search connection maps. Mapped pages count in the process's RSS, and
+ * searches map more of a large file as they go, so each maps what its searches read often: the
+ * text-search thread's connection, the posting lists it walks whole; the vector search's, where the
+ * vectors are scanned in memory, only the few it rescores and the hits' text; where sqlite-vec scans
+ * every float instead (`SLUICE_VECTOR_SCAN_MB=0`), as much as before. The sizes were chosen by
+ * `npm run bench:scale` (BENCH.md).
  */
-export const searchMmapBytes = { text: 512 * 1024 * 1024, vectors: 256 * 1024 * 1024 } as const;
+export const searchMmapBytes = {
+  text: 512 * 1024 * 1024,
+  vectors: 256 * 1024 * 1024,
+  floats: 1024 * 1024 * 1024,
+} as const;
 
 /**
  * A read-only connection for searches, which reads the file through mmap (`mmapBytes` of it): posting

@@ -16,17 +16,20 @@ export function createVectorLoader(path: string, options: { script?: string } = 
   let closed = false;
   return {
     load(request) {
+      if (closed) {
+        return new Promise(() => undefined);
+      }
       return new Promise((resolve, reject) => {
         const data: VectorLoadRequest = { path, ...request };
-        const worker = new Worker(options.script ?? builtEntryPoint(import.meta.url, './vector-load-thread.js'), {
+        const thread = new Worker(options.script ?? builtEntryPoint(import.meta.url, './vector-load-thread.js'), {
           workerData: data,
         });
         // A load must not keep the process alive.
-        worker.unref();
-        running.add(worker);
+        thread.unref();
+        running.add(thread);
         let answered = false;
         let failure: Error | undefined;
-        worker.on('message', (reply: VectorLoadReply) => {
+        thread.on('message', (reply: VectorLoadReply) => {
           answered = true;
           if (reply.kind === 'too-large') {
             resolve(undefined);
@@ -36,11 +39,11 @@ export function createVectorLoader(path: string, options: { script?: string } = 
           }
         });
         // 'error' (a throw in the thread) is followed by 'exit'; listened to so that it is not thrown here.
-        worker.on('error', (error: Error) => {
+        thread.on('error', (error: Error) => {
           failure = error;
         });
-        worker.on('exit', (code) => {
-          running.delete(worker);
+        thread.on('exit', (code) => {
+          running.delete(thread);
           if (!answered && !closed) {
             reject(failure ?? new Error(`the vector-load thread exited with code ${code}`));
           }
@@ -51,7 +54,7 @@ export function createVectorLoader(path: string, options: { script?: string } = 
       closed = true;
       const stopping = [...running];
       running.clear();
-      await Promise.all(stopping.map((worker) => worker.terminate()));
+      await Promise.all(stopping.map((thread) => thread.terminate()));
     },
   };
 }

@@ -68,6 +68,8 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
 
   /** Collections whose copy a load thread is reading, each with the token of its load. */
   const loading = new Map<string, object>();
+  /** Load threads still reading, of collections forgotten meanwhile too. */
+  let threadsReading = 0;
   /** Collections whose load thread failed: read on this thread from then on. */
   const loadHere = new Set<string>();
 
@@ -85,7 +87,7 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
       }
       if (expected >= backgroundRows) {
         // One load thread at a time: each holds a whole matrix until it is handed over.
-        if (loading.size === 0) {
+        if (threadsReading === 0) {
           loadElsewhere(loader, collectionId, vectors, dimension);
         }
         return undefined;
@@ -103,7 +105,14 @@ export function createVectorScans(source: VectorScanSource, options: VectorScanO
   const loadElsewhere = (loader: VectorLoader, collectionId: string, vectors: string, dimension: number): void => {
     const token = {};
     loading.set(collectionId, token);
-    loader.load({ collectionId, vectors, dimension, budgetBytes }).then(
+    threadsReading++;
+    const reading = loader.load({ collectionId, vectors, dimension, budgetBytes });
+    // Counted until the thread is done, even for a collection forgotten meanwhile.
+    reading.then(
+      () => threadsReading--,
+      () => threadsReading--,
+    );
+    reading.then(
       (loaded) => {
         if (loading.get(collectionId) !== token) {
           return;
